@@ -1,0 +1,78 @@
+import type { EngineEvent } from '../model/events.ts';
+import type { NotificationRecord, QualityGateRecord, RunRecord, TaskRecord, TaskResult, TokenUsageRecord } from '../model/records.ts';
+import type { RunState } from '../model/task-state.ts';
+import type { TaskAction, WorkflowDef } from '../model/workflow.ts';
+import type { Disposable } from '../util/disposable.ts';
+
+/** One task launched on its own (TaskAsync): a run with a single task. */
+export interface SingleTaskSpec {
+  name?: string;
+  action: TaskAction;
+  timeoutMs?: number;
+  retries?: number;
+}
+
+export type LaunchRequest =
+  | { workflow: WorkflowDef; inputs?: Record<string, string>; cwd?: string; id?: string }
+  | { task: SingleTaskSpec; cwd?: string; id?: string };
+
+export interface LaunchResult {
+  runId: string;
+  taskIds: string[];
+}
+
+export interface RunStatus {
+  run: RunRecord;
+  /** In workflow file order. */
+  tasks: TaskRecord[];
+}
+
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+  states?: RunState[];
+}
+
+export interface RunPage {
+  runs: RunRecord[];
+  total: number;
+}
+
+/** Token and cost totals of a task or run. */
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+  costUsd: number;
+}
+
+/**
+ * The one API every front end uses (extension, CLI, HTTP, MCP). Ids may be a run
+ * id, a unique prefix of one, or a task id (`<runId>.<key>`).
+ */
+export interface EngineApi {
+  /** Resolves as soon as the launch is durable; tasks run in the background. */
+  launch(request: LaunchRequest): Promise<LaunchResult>;
+  status(runId: string): Promise<RunStatus>;
+  task(taskId: string): Promise<TaskRecord>;
+  result(taskId: string): Promise<TaskResult | undefined>;
+  /** Cancels a run (all unfinished tasks) or one task (and skips its dependents). */
+  cancel(id: string): Promise<void>;
+  /** Puts failed, cancelled and skipped tasks of a run (or one task and its dependents) back into play. */
+  retry(id: string): Promise<void>;
+  /** Completes a `wait` task, with an optional payload as its result. */
+  signal(taskId: string, payload?: string): Promise<void>;
+  list(options?: ListOptions): Promise<RunPage>;
+  usage(id: string): Promise<UsageTotals>;
+  gates(runId: string): Promise<QualityGateRecord[]>;
+  tokenUsage(taskId: string): Promise<TokenUsageRecord[]>;
+  /** The task's log so far. */
+  log(taskId: string): Promise<string>;
+  /** Notifications nobody has seen yet, oldest first. */
+  undeliveredNotifications(): Promise<NotificationRecord[]>;
+  markDelivered(ids: string[]): Promise<void>;
+  /** Removes finished runs (all, or those finished before `before`). */
+  clearFinished(before?: number): Promise<number>;
+  onEvent(listener: (event: EngineEvent) => void): Disposable;
+}

@@ -1,0 +1,34 @@
+import type { RunRecord, TaskRecord, TaskResult } from './records.ts';
+
+/**
+ * Engine events. Every event but `task.progress` describes a transition that is
+ * already durable when listeners hear of it.
+ */
+export type EngineEvent =
+  /** A run was launched; its tasks follow as task.queued / pending. */
+  | { type: 'workflow.launched'; run: RunRecord; tasks: TaskRecord[] }
+  /** The task is ready and waits for a slot (or for its retry delay). */
+  | { type: 'task.queued'; task: TaskRecord }
+  | { type: 'task.started'; task: TaskRecord }
+  /** Live output of a running task (not persisted as an event; the task log holds it). */
+  | { type: 'task.progress'; taskId: string; runId: string; text: string }
+  /** A `wait` task is waiting for its signal. */
+  | { type: 'task.waiting'; task: TaskRecord }
+  /** An attempt failed and another one is scheduled after `delayMs`. */
+  | { type: 'task.retrying'; task: TaskRecord; error: string; delayMs: number }
+  | { type: 'task.completed'; task: TaskRecord; result: TaskResult }
+  | { type: 'task.failed'; task: TaskRecord; error: string }
+  | { type: 'task.cancelled'; task: TaskRecord }
+  | { type: 'task.skipped'; task: TaskRecord }
+  /** A finished task was put back into play by `retry`. */
+  | { type: 'task.reset'; task: TaskRecord }
+  | { type: 'workflow.completed'; run: RunRecord }
+  | { type: 'workflow.failed'; run: RunRecord }
+  | { type: 'workflow.cancelled'; run: RunRecord }
+  /** A finished run was put back into play by `retry`. */
+  | { type: 'workflow.resumed'; run: RunRecord }
+  /** Runs were removed from history. */
+  | { type: 'workflow.removed'; runIds: string[] };
+
+export type EngineEventType = EngineEvent['type'];
+export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
