@@ -1,0 +1,286 @@
+import { Anthropic, APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type {
+  ContentBlockParam,
+  Message,
+  TextBlockParam,
+  Tool,
+  ToolResultBlockParam,
+  ToolUseBlockParam,
+} from '@anthropic-ai/sdk/resources/messages/messages';
+import { abortReason, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
+import { errorMessage } from '../util/logger.ts';
+import { loadAgentCatalog } from './agent-catalog.ts';
+import { readCheckpoint, type AgentCheckpoint, type ConversationMessage } from './agent-checkpoint.ts';
+import type { AgentDefinition } from './agent-definition.ts';
+import { DEFAULT_AGENT_MODEL, resolveAgentModel } from './agent-model.ts';
+import { costUsd } from './model-prices.ts';
+import { captureConsoleWarnings } from './sdk-warnings.ts';
+import type { AgentTool } from './tools/agent-tool.ts';
+import { selectTools } from './tools/agent-tool-set.ts';
+import { WorkspaceGuard } from './tools/workspace-guard.ts';
+
+/** Where the API key comes from: a value, or a lookup (the extension reads SecretStorage). */
+export type ApiKeySource = string | (() => string | undefined | Promise<string | undefined>);
+
+export interface AgentRunnerOptions {
+  /** Default: `ANTHROPIC_API_KEY` from the environment. Never logged or stored. */
+  apiKey?: ApiKeySource;
+  /** Default: `ANTHROPIC_BASE_URL` from the environment, else the SDK's default. */
+  baseURL?: string;
+  /** For `model: inherit` or no model. Default `DEFAULT_AGENT_MODEL`. */
+  defaultModel?: string;
+  /** The SDK's own retries of one request (429, 5xx, 529, connection errors), honouring `retry-after`. Default 4. */
+  maxRetries?: number;
+  /** Model turns per task when the agent file sets no `max_turns`. Default 50. */
+  maxTurns?: number;
+  /** `max_tokens` of each request. Default 16000. */
+  maxTokens?: number;
+  /** Timeout of one request in the SDK (retried by it). Default 10 minutes. */
+  requestTimeoutMs?: number;
+  /** `cache_control` on system prompt, tools and the conversation so far. Default true. */
+  promptCaching?: boolean;
+  /** Extra agent folders, searched before the project's own (bundled examples, `~/.claude/agents`). */
+  agentDirs?: string[];
+  /** Environment to read defaults from (tests). Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const KEY_HELP =
+  'No Anthropic API key. Set ANTHROPIC_API_KEY in the environment of the orchestr8 CLI, or run "Orchestr8: Set Anthropic API Key" in VS Code (stored in SecretStorage).';
+
+/**
+ * Runs `agent` tasks: a tool-using Claude conversation on the Messages API, streamed
+ * into the task log, checkpointed after every turn so a crash or reload resumes
+ * where it stopped, with per-turn token use and cost recorded.
+ */
+export class AgentRunner implements TaskRunner {
+  readonly kind = 'agent';
+  private readonly warnedModels = new Set<string>();
+
+  constructor(private readonly options: AgentRunnerOptions = {}) {}
+
+  async execute(ctx: TaskContext): Promise<TaskOutput> {
+    const action = ctx.action;
+    if (action.kind !== 'agent') throw new TaskError(`AgentRunner cannot run a "${action.kind}" task`, false);
+    const env = this.options.env ?? process.env;
+
+    const apiKey = await this.apiKey(env);
+    if (!apiKey) throw new TaskError(KEY_HELP, false);
+
+    const def = await this.findAgent(ctx, action.agent);
+    const model = resolveAgentModel(action.model, def.model, this.options.defaultModel ?? DEFAULT_AGENT_MODEL);
+    const { tools, ignored } = selectTools(def.tools);
+    if (ignored.length) ctx.log(`[agent ${def.name}: tools not available here, ignored: ${ignored.join(', ')}]\n`);
+    const guard = await WorkspaceGuard.open(ctx.cwd);
+    const maxTurns = def.maxTurns ?? this.options.maxTurns ?? 50;
+
+    const client = new Anthropic({
+      apiKey,
+      baseURL: this.options.baseURL ?? env.ANTHROPIC_BASE_URL ?? null,
+      maxRetries: this.options.maxRetries ?? 4,
+      timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
+      // Its own logger would print to the console of a background process; failures surface as TaskErrors instead.
+      logLevel: 'off',
+    });
+
+    const resumed = readCheckpoint(await ctx.loadCheckpoint(), def.name);
+    const state: AgentCheckpoint = resumed
+      ? { ...resumed, model }
+      : { version: 1, agent: def.name, model, turn: 0, messages: [{ role: 'user', content: action.prompt }] };
+    if (resumed) ctx.log(`[agent ${def.name}: resuming from checkpoint after turn ${resumed.turn}]\n`);
+    else ctx.log(`[agent ${def.name} on ${model}]\n`);
+
+    const system = this.systemBlocks(def, guard.root);
+    const toolParams = this.toolParams(tools);
+    const toolsByName = new Map(tools.map((t) => [t.name, t]));
+
+    for (;;) {
+      this.throwIfAborted(ctx);
+      const last = state.messages.at(-1)!;
+      if (last.role === 'assistant') {
+        const calls = toolUses(last);
+        // A final answer that was checkpointed before the task could complete: return it without a new request.
+        if (!calls.length) return { output: textOf(last), data: { turns: state.turn, model } };
+        const results: ToolResultBlockParam[] = [];
+        for (const call of calls) results.push(await this.runTool(ctx, guard, toolsByName, call));
+        state.messages.push({ role: 'user', content: results });
+        await ctx.saveCheckpoint(state);
+        continue;
+      }
+
+      if (state.turn >= maxTurns) throw new TaskError(`agent ${def.name} reached its limit of ${maxTurns} turns without a final answer`, false);
+      const message = await this.modelTurn(ctx, client, { model, def, system, tools: toolParams, messages: state.messages });
+      state.turn += 1;
+      await this.recordUsage(ctx, state.turn, model, message);
+      state.messages.push({ role: 'assistant', content: message.content as ContentBlockParam[] });
+      // Checkpoint before running tools: a crash from here on resumes with the tool calls, not a new request.
+      await ctx.saveCheckpoint(state);
+      if (message.stop_reason === 'max_tokens' && !toolUses(state.messages.at(-1)!).length) {
+        ctx.log(`\n[turn ${state.turn} stopped at max_tokens; the answer may be cut off]\n`);
+      }
+    }
+  }
+
+  private async apiKey(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+    const source = this.options.apiKey;
+    const key = typeof source === 'function' ? await source() : source ?? env.ANTHROPIC_API_KEY;
+    return key?.trim() || undefined;
+  }
+
+  private async findAgent(ctx: TaskContext, name: string): Promise<AgentDefinition> {
+    const catalog = await loadAgentCatalog(ctx.cwd, this.options.agentDirs);
+    for (const error of catalog.errors) {
+      ctx.logger.warn(`agent file skipped: ${error.message}`);
+      ctx.log(`[agent file skipped: ${error.message}]\n`);
+    }
+    const def = catalog.agents.get(name);
+    if (def) return def;
+    const known = [...catalog.agents.keys()].sort().join(', ') || 'none';
+    throw new TaskError(`unknown agent "${name}" (known: ${known}); agents are read from .orchestr8/agents, .claude/agents and plugins/*/agents`, false);
+  }
+
+  private systemBlocks(def: AgentDefinition, root: string): TextBlockParam[] {
+    const text = `${def.systemPrompt}\n\n<environment>\nYou work in the folder ${root}. File tool paths are relative to it and cannot leave it.\n</environment>`;
+    return [{ type: 'text', text, ...(this.caching ? { cache_control: { type: 'ephemeral' as const } } : {}) }];
+  }
+
+  private toolParams(tools: AgentTool[]): Tool[] {
+    return tools.map((t, i) => ({
+      name: t.name,
+      description: t.description,
+      input_schema: t.inputSchema as Tool['input_schema'],
+      // One breakpoint after the last tool caches the whole (stable) tool list.
+      ...(this.caching && i === tools.length - 1 ? { cache_control: { type: 'ephemeral' as const } } : {}),
+    }));
+  }
+
+  private get caching(): boolean {
+    return this.options.promptCaching ?? true;
+  }
+
+  private async modelTurn(
+    ctx: TaskContext,
+    client: Anthropic,
+    req: { model: string; def: AgentDefinition; system: TextBlockParam[]; tools: Tool[]; messages: ConversationMessage[] },
+  ): Promise<Message> {
+    const params = {
+      model: req.model,
+      max_tokens: this.options.maxTokens ?? 16_000,
+      system: req.system,
+      messages: this.caching ? withConversationBreakpoint(req.messages) : req.messages,
+      ...(req.tools.length ? { tools: req.tools } : {}),
+      ...(req.def.temperature !== undefined ? { temperature: req.def.temperature } : {}),
+    };
+    try {
+      const { value: stream, warnings } = captureConsoleWarnings(() => client.messages.stream(params, { signal: ctx.signal }));
+      for (const warning of warnings) this.surfaceWarning(ctx, req.model, warning);
+      stream.on('text', (delta) => ctx.log(delta));
+      stream.on('contentBlock', (block) => {
+        if (block.type === 'tool_use') ctx.log(`\n→ ${block.name} ${abbreviate(JSON.stringify(block.input))}\n`);
+      });
+      return await stream.finalMessage();
+    } catch (error) {
+      throw this.toTaskError(ctx, error);
+    }
+  }
+
+  private surfaceWarning(ctx: TaskContext, model: string, warning: string): void {
+    ctx.log(`[warning from the Anthropic SDK: ${warning}]\n`);
+    // Once per model per process in the logger; every affected task still shows it in its log.
+    if (!this.warnedModels.has(model)) {
+      this.warnedModels.add(model);
+      ctx.logger.warn(warning);
+    }
+  }
+
+  private toTaskError(ctx: TaskContext, error: unknown): TaskError {
+    if (ctx.signal.aborted || error instanceof APIUserAbortError) {
+      const reason = abortReason(ctx.signal) ?? 'cancelled';
+      return new TaskError(`agent ${reason}`, reason === 'timeout');
+    }
+    if (error instanceof APIConnectionError) return new TaskError(`Anthropic API unreachable: ${error.message}`, true);
+    if (error instanceof APIError && error.status !== undefined) {
+      const status = error.status;
+      // The SDK already retried these with retry-after; the engine's task retries come on top.
+      const transient = status === 408 || status === 409 || status === 429 || status >= 500;
+      const hint = status === 401 ? ' (check ANTHROPIC_API_KEY / the stored key)' : '';
+      return new TaskError(`Anthropic API error ${status}: ${errorMessage(error)}${hint}`, transient);
+    }
+    // Malformed streams, JSON errors: worth another attempt.
+    return new TaskError(`agent request failed: ${errorMessage(error)}`, true);
+  }
+
+  private async recordUsage(ctx: TaskContext, turn: number, model: string, message: Message): Promise<void> {
+    const u = message.usage;
+    const tokens = {
+      inputTokens: u.input_tokens ?? 0,
+      outputTokens: u.output_tokens ?? 0,
+      cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
+      cacheReadTokens: u.cache_read_input_tokens ?? 0,
+    };
+    const cost = costUsd(model, tokens);
+    if (cost === undefined && !this.warnedModels.has(`price:${model}`)) {
+      this.warnedModels.add(`price:${model}`);
+      ctx.logger.warn(`no price for model ${model} in model-prices.ts; its cost is recorded as 0`);
+    }
+    await ctx.recordUsage({ turn, model, ...tokens, costUsd: cost ?? 0 });
+    ctx.log(
+      `\n[turn ${turn}: ${tokens.inputTokens} in, ${tokens.outputTokens} out, cache ${tokens.cacheWriteTokens} written / ${tokens.cacheReadTokens} read, $${(cost ?? 0).toFixed(4)}]\n`,
+    );
+  }
+
+  private async runTool(ctx: TaskContext, guard: WorkspaceGuard, tools: Map<string, AgentTool>, call: ToolUseBlockParam): Promise<ToolResultBlockParam> {
+    const tool = tools.get(call.name);
+    if (!tool) return { type: 'tool_result', tool_use_id: call.id, content: `unknown tool ${call.name}`, is_error: true };
+    try {
+      const content = await tool.run(call.input, { ctx, guard, toolUseId: call.id });
+      ctx.log(`← ${call.name}: ${abbreviate(content)}\n`);
+      return { type: 'tool_result', tool_use_id: call.id, content };
+    } catch (error) {
+      this.throwIfAborted(ctx);
+      const content = errorMessage(error);
+      ctx.log(`← ${call.name} failed: ${content}\n`);
+      return { type: 'tool_result', tool_use_id: call.id, content, is_error: true };
+    }
+  }
+
+  private throwIfAborted(ctx: TaskContext): void {
+    if (!ctx.signal.aborted) return;
+    const reason = abortReason(ctx.signal) ?? 'cancelled';
+    throw new TaskError(`agent ${reason}`, reason === 'timeout');
+  }
+}
+
+function toolUses(message: ConversationMessage): ToolUseBlockParam[] {
+  if (typeof message.content === 'string') return [];
+  return message.content.filter((b): b is ToolUseBlockParam => b.type === 'tool_use');
+}
+
+function textOf(message: ConversationMessage): string {
+  if (typeof message.content === 'string') return message.content;
+  return message.content
+    .filter((b): b is TextBlockParam => b.type === 'text')
+    .map((b) => b.text)
+    .join('');
+}
+
+/**
+ * A copy of the conversation with a cache breakpoint on its last block, so each turn
+ * reads the previous turns from the cache. The stored conversation stays clean.
+ */
+function withConversationBreakpoint(messages: ConversationMessage[]): ConversationMessage[] {
+  const copy = messages.slice();
+  const last = copy.at(-1)!;
+  const blocks: ContentBlockParam[] = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : last.content.slice();
+  const tail = blocks.at(-1);
+  if (tail && (tail.type === 'text' || tail.type === 'tool_result')) {
+    blocks[blocks.length - 1] = { ...tail, cache_control: { type: 'ephemeral' } };
+  }
+  copy[copy.length - 1] = { ...last, content: blocks };
+  return copy;
+}
+
+function abbreviate(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}

@@ -1,0 +1,124 @@
+import type { EngineApi } from '../../src/core/engine/engine-api.ts';
+import type { QualityGateRecord, RunRecord, TaskRecord, TokenUsageRecord } from '../../src/core/model/records.ts';
+import { DEFAULT_RETRY, type TaskAction } from '../../src/core/model/workflow.ts';
+import type { TaskContext } from '../../src/core/runners/task-runner.ts';
+import type { Logger } from '../../src/core/util/logger.ts';
+
+type Usage = Omit<TokenUsageRecord, 'taskId' | 'runId' | 'createdAt'>;
+type Gate = Omit<QualityGateRecord, 'taskId' | 'runId' | 'createdAt'>;
+
+/** A logger that keeps what it was told, for assertions on warnings. */
+export class MemoryLogger implements Logger {
+  readonly lines: string[] = [];
+  debug(m: string) {
+    this.lines.push(`debug: ${m}`);
+  }
+  info(m: string) {
+    this.lines.push(`info: ${m}`);
+  }
+  warn(m: string) {
+    this.lines.push(`warn: ${m}`);
+  }
+  error(m: string) {
+    this.lines.push(`error: ${m}`);
+  }
+}
+
+/**
+ * The durable side of one task kept in memory: log, checkpoint, usage and gates. It
+ * outlives attempts, so `attempt()` hands out a fresh TaskContext per attempt (with
+ * its own AbortController) like the engine does, and checkpoints carry over.
+ */
+export class InMemoryTaskStore {
+  log = '';
+  checkpoint: unknown;
+  checkpointWrites = 0;
+  readonly usage: Usage[] = [];
+  readonly gates: Gate[] = [];
+  readonly pids: number[] = [];
+  readonly logger = new MemoryLogger();
+  attempts = 0;
+
+  constructor(
+    readonly cwd: string,
+    readonly action: TaskAction,
+    readonly engine: EngineApi = engineNotAvailable,
+  ) {}
+
+  attempt(signal: AbortSignal = new AbortController().signal): TaskContext {
+    const now = Date.now();
+    this.attempts += 1;
+    const run: RunRecord = { id: 'aaaaaaaaaaaa', name: 'test', inputs: {}, state: 'running', single: true, cwd: this.cwd, createdAt: now };
+    const task: TaskRecord = {
+      id: 'aaaaaaaaaaaa.agent',
+      runId: run.id,
+      key: 'agent',
+      name: 'agent',
+      action: this.action,
+      needs: [],
+      state: 'running',
+      priority: 0,
+      order: 0,
+      attempt: this.attempts,
+      retry: DEFAULT_RETRY,
+      continueOnError: false,
+      updatedAt: now,
+    };
+    const store = this;
+    return {
+      task,
+      run,
+      action: this.action,
+      cwd: this.cwd,
+      signal,
+      logger: this.logger,
+      engine: this.engine,
+      log(text) {
+        store.log += text;
+      },
+      setPid(pid) {
+        store.pids.push(pid);
+      },
+      async loadCheckpoint() {
+        // A JSON round trip, as a store would do: the runner must not rely on object identity.
+        return store.checkpoint === undefined ? undefined : JSON.parse(JSON.stringify(store.checkpoint));
+      },
+      async saveCheckpoint(state) {
+        store.checkpoint = JSON.parse(JSON.stringify(state));
+        store.checkpointWrites += 1;
+      },
+      async recordUsage(usage) {
+        store.usage.push({ ...usage });
+      },
+      async recordGate(gate) {
+        store.gates.push({ ...gate });
+      },
+    };
+  }
+}
+
+const fail = async (): Promise<never> => {
+  throw new Error('no engine in this test (sub-task tests run through the real Engine)');
+};
+
+/** For runner tests that never touch sub-task tools; every call fails loudly. */
+export const engineNotAvailable: EngineApi = {
+  launch: fail,
+  status: fail,
+  task: fail,
+  result: fail,
+  cancel: fail,
+  retry: fail,
+  signal: fail,
+  list: fail,
+  usage: fail,
+  gates: fail,
+  tokenUsage: fail,
+  log: fail,
+  undeliveredNotifications: fail,
+  markDelivered: fail,
+  clearFinished: fail,
+  onEvent: () => {
+    throw new Error('no engine in this test');
+  },
+};
