@@ -99,8 +99,8 @@ export class FakeAnthropicServer implements Disposable {
       res.setHeader('x-should-retry', 'false');
       return sendError(res, 500, 'api_error', 'fake-anthropic: no scripted response left for this request');
     }
-    if ('delayMs' in scripted && scripted.delayMs) await sleepUnlessClosed(scripted.delayMs, req);
-    if (req.destroyed) return;
+    if ('delayMs' in scripted && scripted.delayMs) await sleepUnlessClosed(scripted.delayMs, res);
+    if (gone(res)) return;
 
     switch (scripted.kind) {
       case 'error': {
@@ -124,7 +124,7 @@ export class FakeAnthropicServer implements Disposable {
         return;
       }
       case 'message':
-        return this.sendMessage(req, res, body, scripted);
+        return this.sendMessage(res, body, scripted);
     }
   }
 
@@ -150,7 +150,6 @@ export class FakeAnthropicServer implements Disposable {
   }
 
   private async sendMessage(
-    req: IncomingMessage,
     res: ServerResponse,
     body: MessagesRequestBody,
     scripted: Extract<ScriptedResponse, { kind: 'message' }>,
@@ -168,7 +167,7 @@ export class FakeAnthropicServer implements Disposable {
     }
 
     const pause = async () => {
-      if (scripted.chunkDelayMs) await sleepUnlessClosed(scripted.chunkDelayMs, req);
+      if (scripted.chunkDelayMs) await sleepUnlessClosed(scripted.chunkDelayMs, res);
     };
     startSse(res);
     // Real order: message_start (input + cache usage), per block start/delta…/stop, message_delta (stop reason, output usage), message_stop.
@@ -178,12 +177,12 @@ export class FakeAnthropicServer implements Disposable {
     });
     writeEvent(res, 'ping', { type: 'ping' });
     for (const [index, block] of blocks.entries()) {
-      if (req.destroyed) return;
+      if (gone(res)) return;
       if (block.type === 'text') {
         writeEvent(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
         for (const piece of chunks(block.text, 24)) {
           await pause();
-          if (req.destroyed) return;
+          if (gone(res)) return;
           writeEvent(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
         }
       } else {
@@ -194,7 +193,7 @@ export class FakeAnthropicServer implements Disposable {
         });
         for (const piece of chunks(JSON.stringify(block.input), 32)) {
           await pause();
-          if (req.destroyed) return;
+          if (gone(res)) return;
           writeEvent(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } });
         }
       }
@@ -261,14 +260,19 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sleepUnlessClosed(ms: number, req: IncomingMessage): Promise<void> {
+/** True once the client went away (a request's own `destroyed` turns true as soon as its body was read). */
+function gone(res: ServerResponse): boolean {
+  return res.destroyed || res.socket === null || res.socket.destroyed;
+}
+
+function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);
-      req.socket.off('close', done);
+      res.off('close', done);
       resolve();
     }
-    req.socket.once('close', done);
+    res.once('close', done);
   });
 }
