@@ -173,15 +173,15 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
     for (const field of templates.get(task.id) ?? []) {
       const { parts, problems } = parseTemplate(field.text);
       const seen = new Map<string, number>();
-      const where = (raw: string) => {
+      const where = (raw: string, offset: number) => {
         const nth = seen.get(raw) ?? 0;
         seen.set(raw, nth + 1);
-        return at.rangeInScalar(field.path, raw, nth);
+        return at.rangeInScalar(field.path, field.text, raw, offset, nth);
       };
-      for (const p of problems) issues.push(at.issue(where(p.raw), p.message));
+      for (const p of problems) issues.push(at.issue(where(p.raw, p.offset), p.message));
       for (const part of parts) {
         if (part.kind === 'text') continue;
-        const range = where(part.raw);
+        const range = where(part.raw, part.offset);
         if (part.kind === 'input' && !inputNames.includes(part.name)) {
           const guess = didYouMean(part.name, inputNames);
           const declared = inputNames.length ? `declared inputs: ${inputNames.join(', ')}` : 'the workflow declares no inputs';

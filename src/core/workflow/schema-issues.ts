@@ -56,7 +56,8 @@ export function unknownKeyMessage(key: string, allowed: readonly string[]): stri
 /** The closest candidate within a small edit distance, if any. */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
-  let bestDist = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+  // Short words are too alike to guess from ('b' is one edit from every one-letter id).
+  let bestDist = word.length <= 2 ? 0 : word.length <= 4 ? 1 : word.length <= 8 ? 2 : 3;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d <= bestDist) {
@@ -69,11 +70,15 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let prev2 = prev;
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // A swap of two neighbours (biuld/build) counts as one edit.
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j]!, prev2[j - 2]! + 1);
     }
+    prev2 = prev;
     prev = cur;
   }
   return prev[b.length]!;

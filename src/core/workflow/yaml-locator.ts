@@ -77,13 +77,19 @@ export class YamlLocator {
   }
 
   /**
-   * Range of `raw` inside the string scalar at `path` (its `nth` occurrence in the
-   * source), falling back to the whole scalar when quoting or folding changed it.
+   * Range of `raw`, found at `offset` of the string value at `path`. Exact where
+   * the value appears verbatim in the source (plain, or quoted without escapes);
+   * otherwise the `nth` occurrence of `raw` in the source, or the whole scalar.
    */
-  rangeInScalar(path: readonly PathSegment[], raw: string, nth: number): SourceRange {
+  rangeInScalar(path: readonly PathSegment[], value: string, raw: string, offset: number, nth: number): SourceRange {
     const node = this.node(path);
     if (isScalar(node) && node.range) {
       const source = this.text.slice(node.range[0], node.range[1]);
+      const verbatim = source.indexOf(value);
+      if (verbatim >= 0) {
+        const start = node.range[0] + verbatim + offset;
+        return this.span(start, start + raw.length);
+      }
       let at = -1;
       for (let i = 0; i <= nth; i++) {
         at = source.indexOf(raw, at + 1);
