@@ -8,7 +8,8 @@ import { WorkflowError, type WorkflowIssue } from './workflow-error.ts';
  * missing required input (at its declaration) and every unknown provided one.
  */
 export function resolveInputs(def: WorkflowDef, provided: Record<string, string>): Record<string, string> {
-  const file = def.file ?? def.name;
+  // parseWorkflow leaves `file` unset (it may be a display name); positions still carry it.
+  const file = def.file ?? def.inputs[0]?.pos?.file ?? def.tasks[0]?.pos?.file ?? def.name;
   const issues: WorkflowIssue[] = [];
   const declared = def.inputs.map((i) => i.name);
   for (const name of Object.keys(provided)) {
