@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentDefinition } from './agent-definition.ts';
 import { parseAgentFile } from './parse-agent-file.ts';
@@ -20,7 +20,7 @@ export interface AgentCatalog {
  * Finds the agents of a project: `extraDirs` first (e.g. bundled examples or
  * `~/.claude/agents`), then the project sources in `AGENT_SOURCES` order.
  */
-export async function loadAgentCatalog(root: string, extraDirs: string[] = []): Promise<AgentCatalog> {
+export async function loadAgentCatalog(root: string, extraDirs: string[] = [], cache?: AgentFileCache): Promise<AgentCatalog> {
   const dirs = [...extraDirs];
   for (const source of AGENT_SOURCES) {
     if (source.includes('*')) {
@@ -33,12 +33,9 @@ export async function loadAgentCatalog(root: string, extraDirs: string[] = []): 
   const errors: Error[] = [];
   for (const dir of dirs) {
     for (const file of await markdownFiles(dir)) {
-      try {
-        const def = parseAgentFile(await readFile(file, 'utf8'), file);
-        agents.set(def.name, def);
-      } catch (error) {
-        errors.push(error instanceof Error ? error : new Error(String(error)));
-      }
+      const parsed = cache ? await cache.parse(file) : await parseFile(file);
+      if (parsed instanceof Error) errors.push(parsed);
+      else agents.set(parsed.name, parsed);
     }
   }
   return { agents, errors };
@@ -51,4 +48,31 @@ async function markdownFiles(dir: string): Promise<string[]> {
     .filter((e) => e.isFile() && e.name.endsWith('.md') && e.name.toLowerCase() !== 'readme.md')
     .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
     .sort();
+}
+
+async function parseFile(file: string): Promise<AgentDefinition | Error> {
+  try {
+    return parseAgentFile(await readFile(file, 'utf8'), file);
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/**
+ * Parsed agent files keyed by path, reused while the file's size and mtime are unchanged.
+ * Every agent task reads the catalog when it starts, so an edited file is picked up by
+ * the next task, but a workflow of many tasks does not re-parse the same YAML each time.
+ */
+export class AgentFileCache {
+  private readonly entries = new Map<string, { mtimeMs: number; size: number; parsed: AgentDefinition | Error }>();
+
+  async parse(file: string): Promise<AgentDefinition | Error> {
+    const info = await stat(file).catch(() => undefined);
+    if (!info) return parseFile(file);
+    const hit = this.entries.get(file);
+    if (hit && hit.mtimeMs === info.mtimeMs && hit.size === info.size) return hit.parsed;
+    const parsed = await parseFile(file);
+    this.entries.set(file, { mtimeMs: info.mtimeMs, size: info.size, parsed });
+    return parsed;
+  }
 }

@@ -9,7 +9,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import { abortReason, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
 import { errorMessage } from '../util/logger.ts';
-import { loadAgentCatalog } from './agent-catalog.ts';
+import { AgentFileCache, loadAgentCatalog } from './agent-catalog.ts';
 import { readCheckpoint, type AgentCheckpoint, type ConversationMessage } from './agent-checkpoint.ts';
 import type { AgentDefinition } from './agent-definition.ts';
 import { DEFAULT_AGENT_MODEL, resolveAgentModel } from './agent-model.ts';
@@ -56,6 +56,7 @@ const KEY_HELP =
 export class AgentRunner implements TaskRunner {
   readonly kind = 'agent';
   private readonly warnedModels = new Set<string>();
+  private readonly agentFiles = new AgentFileCache();
 
   constructor(private readonly options: AgentRunnerOptions = {}) {}
 
@@ -94,6 +95,7 @@ export class AgentRunner implements TaskRunner {
     const toolParams = this.toolParams(tools);
     const toolsByName = new Map(tools.map((t) => [t.name, t]));
 
+    let pendingSave: Promise<void> | undefined;
     for (;;) {
       this.throwIfAborted(ctx);
       const last = state.messages.at(-1)!;
@@ -104,17 +106,23 @@ export class AgentRunner implements TaskRunner {
         const results: ToolResultBlockParam[] = [];
         for (const call of calls) results.push(await this.runTool(ctx, guard, toolsByName, call));
         state.messages.push({ role: 'user', content: results });
-        await ctx.saveCheckpoint(state);
+        // Saved while the next request is already on its way: losing it in a crash only means the
+        // tools run again on resume, exactly as if the crash came a moment earlier.
+        pendingSave = ctx.saveCheckpoint(structuredClone(state));
+        // Awaited with the next model turn; this keeps an early exit (cancel, max turns) from leaving it unhandled.
+        pendingSave.catch(() => {});
         continue;
       }
 
       if (state.turn >= maxTurns) throw new TaskError(`agent ${def.name} reached its limit of ${maxTurns} turns without a final answer`, false);
-      const message = await this.modelTurn(ctx, client, { model, def, system, tools: toolParams, messages: state.messages });
+      const turn = this.modelTurn(ctx, client, { model, def, system, tools: toolParams, messages: state.messages });
+      const [message] = await Promise.all([turn, pendingSave]);
+      pendingSave = undefined;
       state.turn += 1;
-      await this.recordUsage(ctx, state.turn, model, message);
       state.messages.push({ role: 'assistant', content: message.content as ContentBlockParam[] });
-      // Checkpoint before running tools: a crash from here on resumes with the tool calls, not a new request.
-      await ctx.saveCheckpoint(state);
+      // Usage and checkpoint go out together (one group commit) and are durable before any tool
+      // runs: a crash from here on resumes with the tool calls, not with a new paid request.
+      await Promise.all([this.recordUsage(ctx, state.turn, model, message), ctx.saveCheckpoint(state)]);
       if (message.stop_reason === 'max_tokens' && !toolUses(state.messages.at(-1)!).length) {
         ctx.log(`\n[turn ${state.turn} stopped at max_tokens; the answer may be cut off]\n`);
       }
@@ -128,7 +136,7 @@ export class AgentRunner implements TaskRunner {
   }
 
   private async findAgent(ctx: TaskContext, name: string): Promise<AgentDefinition> {
-    const catalog = await loadAgentCatalog(ctx.cwd, this.options.agentDirs);
+    const catalog = await loadAgentCatalog(ctx.cwd, this.options.agentDirs, this.agentFiles);
     for (const error of catalog.errors) {
       ctx.logger.warn(`agent file skipped: ${error.message}`);
       ctx.log(`[agent file skipped: ${error.message}]\n`);
