@@ -287,3 +287,40 @@ test('loadWorkflowFile reads a file, records its absolute path, and names a miss
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('references inside block scalars and in otherwise broken tasks are located too', () => {
+  const text = [
+    'name: x',
+    'tasks:',
+    '  a:',
+    '    run: |',
+    '      echo one',
+    '      echo ${inputs.nope} and ${tasks.zz.result}',
+    '    env: { OK: [1] }',
+    '  b:',
+    '    agent: r',
+    '    prompt: "say \\" ${tasks.a.result}"',
+  ].join('\n');
+  assert.deepEqual(
+    problems(text).map((i) => `${at(i)} ${i.message}`),
+    [
+      "6:12 ${inputs.nope}: unknown input 'nope' (the workflow declares no inputs)",
+      "6:31 ${tasks.zz.result}: unknown task 'zz'",
+      '7:16 tasks.a.env.OK: expected a string, got a list',
+      "10:21 ${tasks.a.result}: task 'b' does not need 'a' (directly or through its needs), so its result may not exist yet; add it to needs",
+    ],
+  );
+});
+
+test('adapter options are checked: workspace, webhooks, pull_request', () => {
+  const text = 'name: x\nworkspace: tmp\nwebhooks: [ftp://x, https://ok.test/h]\npull_request: { draft: "yes", labels: [a] }\ntasks:\n  a: { run: a }\n';
+  assert.deepEqual(
+    problems(text).map((i) => `${at(i)} ${i.message}`),
+    [
+      '2:12 workspace: expected one of "worktree", "in-place", got the string "tmp"',
+      '3:12 webhooks[0]: expected an http(s) URL',
+      '4:24 pull_request.draft: expected a boolean, got the string "yes"',
+      "4:31 unknown key 'labels' (allowed: draft, base, title)",
+    ],
+  );
+});

@@ -121,6 +121,8 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
       report(path, `task '${id}' is empty: give it run, agent + prompt, or wait`, 'key');
       continue;
     }
+    // References are checked even in a task with other problems, so all are reported at once.
+    templates.set(id, templateFields(path, value));
     const parsed = taskSchema.safeParse(value, { reportInput: true });
     if (!parsed.success) {
       reportAll(pathIssues(parsed.error.issues, path));
@@ -134,7 +136,6 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
     const paths = new Map<string, PathSegment[]>();
     needList.forEach((n, i) => paths.has(n) || paths.set(n, typeof raw.needs === 'string' ? [...path, 'needs'] : [...path, 'needs', i]));
     needPaths.set(id, paths);
-    templates.set(id, templateFields(path, raw));
 
     const task: TaskDef = {
       id,
@@ -168,9 +169,11 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   if (cycle) report(needPaths.get(cycle[0]!)?.get(cycle[1]!) ?? ['tasks', cycle[0]!], `dependency cycle: ${cycle.join(' -> ')}`);
 
   // References in templates point at declared inputs and at tasks the task waits for.
-  for (const task of tasks) {
-    const upstream = cycle ? undefined : transitiveNeeds(tasks, task.id);
-    for (const field of templates.get(task.id) ?? []) {
+  const valid = new Set(tasks.map((t) => t.id));
+  for (const [id, fields] of templates) {
+    // Which results a task may use is only known for a valid task in an acyclic graph.
+    const upstream = cycle || !valid.has(id) ? undefined : transitiveNeeds(tasks, id);
+    for (const field of fields) {
       const { parts, problems } = parseTemplate(field.text);
       const seen = new Map<string, number>();
       const where = (raw: string, offset: number) => {
@@ -190,7 +193,7 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
           issues.push(at.issue(range, `${part.raw}: unknown task '${part.task}'`));
         } else if (part.kind === 'result' && upstream && !upstream.has(part.task)) {
           issues.push(
-            at.issue(range, `${part.raw}: task '${task.id}' does not need '${part.task}' (directly or through its needs), so its result may not exist yet; add it to needs`),
+            at.issue(range, `${part.raw}: task '${id}' does not need '${part.task}' (directly or through its needs), so its result may not exist yet; add it to needs`),
           );
         }
       }
@@ -260,13 +263,16 @@ function retryOf(raw: RawTask): RetryPolicy {
   };
 }
 
-function templateFields(path: PathSegment[], raw: RawTask): TemplateField[] {
+/** The string fields of a task (as written, possibly invalid) that may hold `${...}` references. */
+function templateFields(path: PathSegment[], value: unknown): TemplateField[] {
+  if (!isRecord(value)) return [];
   const fields: TemplateField[] = [];
-  if (raw.run !== undefined) fields.push({ path: [...path, 'run'], text: raw.run });
-  for (const [k, v] of Object.entries(raw.env ?? {})) fields.push({ path: [...path, 'env', k], text: v });
-  if (raw.prompt !== undefined) fields.push({ path: [...path, 'prompt'], text: raw.prompt });
-  if (typeof raw.wait === 'string') fields.push({ path: [...path, 'wait'], text: raw.wait });
-  else if (typeof raw.wait === 'object' && raw.wait.message !== undefined) fields.push({ path: [...path, 'wait', 'message'], text: raw.wait.message });
+  const add = (p: PathSegment[], v: unknown) => typeof v === 'string' && fields.push({ path: [...path, ...p], text: v });
+  add(['run'], value.run);
+  if (isRecord(value.env)) for (const [k, v] of Object.entries(value.env)) add(['env', k], v);
+  add(['prompt'], value.prompt);
+  add(['wait'], value.wait);
+  if (isRecord(value.wait)) add(['wait', 'message'], value.wait.message);
   return fields;
 }
 
