@@ -259,10 +259,14 @@ test('action rules: exactly one of run / agent + prompt / wait', () => {
 });
 
 test('duplicate keys and YAML syntax errors come with their positions', () => {
-  assert.deepEqual(problems('name: x\ntasks:\n  a: { run: a }\n  a: { run: b }\n').map((i) => `${at(i)} ${i.message}`), ['4:3 Map keys must be unique']);
-  const syntax = problems('name: x\ntasks:\n  a:\n    run: "echo\n  b: [\n');
-  assert.ok(syntax.length >= 1);
-  assert.ok(syntax.every((i) => i.line >= 4 && i.file === 'w.yaml'), JSON.stringify(syntax));
+  assert.deepEqual(problems('name: x\ntasks:\n  a: { run: a }\n  a: { run: b }\n').map((i) => `${at(i)} ${i.message}`), ["4:3 duplicate key 'a': a key may appear only once in a map"]);
+  assert.deepEqual(problems('name: x\ntasks:\n  a: { run: a }\n---\nname: y\n').map((i) => `${at(i)} ${i.message}`), [
+    "4:1 a workflow file holds one YAML document: remove this '---' and what follows",
+  ]);
+  assert.deepEqual(problems('name: x\ntasks:\n\ta: { run: a }\n').map((i) => `${at(i)} ${i.message}`), ['3:1 Tabs are not allowed as indentation']);
+  // The yaml package notices an unclosed quote where the file ends.
+  assert.deepEqual(problems('name: x\ntasks:\n  a:\n    run: "echo\n  b: [\n').map((i) => `${at(i)} ${i.message}`), ['6:1 Missing closing "quote']);
+  assert.deepEqual(problems('name: x\ntasks: { a: { run: a }\n').map((i) => `${at(i)} ${i.message}`).slice(0, 1), ['3:1 Flow map in block collection must be sufficiently indented and end with a }']);
   assert.deepEqual(problems('- just\n- a list\n').map((i) => `${at(i)} ${i.message}`), ['1:1 expected a map with name and tasks at the top, got a list']);
 });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { DEFAULT_RETRY, type InputDef, type RetryPolicy, type TaskAction, type TaskDef, type WorkflowDef } from '../model/workflow.ts';
 import { parseTemplate } from './interpolate.ts';
 import { describe, didYouMean, pathIssues, type PathIssue } from './schema-issues.ts';
@@ -61,7 +61,7 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
     list.forEach((i) => report(i.path, i.target === 'value' && i.path.length > 0 ? `${dotted(i.path)}: ${i.message}` : i.message, i.target));
 
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) issues.push(at.issue(at.span(e.pos[0], e.pos[1]), e.message.split('\n')[0]!));
+    for (const e of doc.errors) issues.push(at.issue(at.span(e.pos[0], e.pos[1]), yamlErrorMessage(e, text)));
     return { issues, outline };
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -210,6 +210,16 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   for (const key of OPTION_KEYS) if (w[key] !== undefined) options[key] = w[key];
   if (Object.keys(options).length > 0) workflow.options = options;
   return { workflow, issues, outline };
+}
+
+/** The yaml package's message, reworded where it speaks to programmers rather than to workflow authors. */
+function yamlErrorMessage(e: YAMLError, text: string): string {
+  if (e.code === 'MULTIPLE_DOCS') return "a workflow file holds one YAML document: remove this '---' and what follows";
+  if (e.code === 'DUPLICATE_KEY') {
+    const key = /^[^\s:,{}[\]]+/.exec(text.slice(e.pos[0]))?.[0];
+    return `duplicate key${key ? ` '${key}'` : ''}: a key may appear only once in a map`;
+  }
+  return e.message.split('\n')[0]!;
 }
 
 type Report = (path: PathSegment[], message: string, target?: 'key' | 'value') => void;
