@@ -169,6 +169,9 @@ test('a missing name is reported at the top; empty tasks at the tasks key', () =
     issues.map((i) => `${at(i)} ${i.message}`),
     ['1:1 missing required key \'name\'', '2:1 tasks is empty: declare at least one task'],
   );
+  assert.deepEqual(problems('name: x\ntasks:\n  a:\n    run: a\n    retries: { backoff: 1s }\n').map((i) => `${at(i)} ${i.message}`), [
+    "5:5 missing required key 'max' in tasks.a.retries",
+  ]);
   assert.deepEqual(problems('').map((i) => `${at(i)} ${i.message}`), ['1:1 the file is empty: a workflow needs at least a name and tasks']);
   assert.deepEqual(problems('name: x\ntasks:\n  a:\n').map((i) => `${at(i)} ${i.message}`), [
     "3:3 task 'a' is empty: give it run, agent + prompt, or wait",

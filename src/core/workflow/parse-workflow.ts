@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { InputDef, TaskDef, WorkflowDef } from '../model/workflow.ts';
 import { checkReferences, templateFields, type TemplateField } from './check-references.ts';
-import { describe, didYouMean, pathIssues, type PathIssue } from './schema-issues.ts';
+import { describe, didYouMean, dotted, pathIssues, type PathIssue } from './schema-issues.ts';
 import { findCycle, transitiveNeeds } from './task-graph.ts';
 import { WorkflowError, type WorkflowIssue } from './workflow-error.ts';
 import { taskFromYaml } from './task-from-yaml.ts';
@@ -169,11 +169,6 @@ function yamlErrorMessage(e: YAMLError, text: string): string {
     return `duplicate key${key ? ` '${key}'` : ''}: a key may appear only once in a map`;
   }
   return e.message.split('\n')[0]!;
-}
-
-/** `tasks.lint.needs[1]` */
-function dotted(path: readonly PathSegment[]): string {
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
