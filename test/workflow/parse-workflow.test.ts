@@ -331,3 +331,10 @@ test('adapter options are checked: workspace, webhooks, pull_request', () => {
     ],
   );
 });
+
+test('a reference inside a quoted heredoc is reported at parse time', () => {
+  const text = "name: x\ninputs:\n  who: { default: me }\ntasks:\n  a:\n    run: |\n      cat <<'EOF'\n      hi ${inputs.who}\n      EOF\n";
+  assert.deepEqual(problems(text).map((i) => `${at(i)} ${i.message}`), [
+    "8:10 ${inputs.who} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter",
+  ]);
+});

@@ -1,5 +1,6 @@
 import { parseTemplate } from './interpolate.ts';
 import { didYouMean } from './schema-issues.ts';
+import { shellContexts } from './shell-context.ts';
 import type { WorkflowIssue } from './workflow-error.ts';
 import type { PathSegment, YamlLocator } from './yaml-locator.ts';
 
@@ -43,9 +44,13 @@ export function checkReferences(at: YamlLocator, id: string, fields: readonly Te
       return at.rangeInScalar(field.path, field.text, raw, offset, nth);
     };
     for (const p of problems) issues.push(at.issue(where(p.raw, p.offset), p.message));
+    const contexts = field.path[field.path.length - 1] === 'run' ? shellContexts(parts) : [];
     for (const part of parts) {
       if (part.kind === 'text') continue;
       const range = where(part.raw, part.offset);
+      if (contexts.shift() === 'literal') {
+        issues.push(at.issue(range, `${part.raw} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter`));
+      }
       if (part.kind === 'input' && !inputNames.includes(part.name)) {
         const guess = didYouMean(part.name, inputNames);
         const declared = inputNames.length ? `declared inputs: ${inputNames.join(', ')}` : 'the workflow declares no inputs';
