@@ -10,8 +10,8 @@ export interface TemplateField {
   text: string;
 }
 
-export /** The string fields of a task (as written, possibly invalid) that may hold `${...}` references. */
-function templateFields(path: PathSegment[], value: unknown): TemplateField[] {
+/** The string fields of a task (as written, possibly invalid) that may hold `${...}` references. */
+export function templateFields(path: PathSegment[], value: unknown): TemplateField[] {
   if (!isRecord(value)) return [];
   const fields: TemplateField[] = [];
   const add = (p: PathSegment[], v: unknown) => typeof v === 'string' && fields.push({ path: [...path, ...p], text: v });
@@ -26,14 +26,14 @@ function templateFields(path: PathSegment[], value: unknown): TemplateField[] {
 /** What references may name: declared inputs, tasks, and (when known) the tasks this one waits for. */
 export interface ReferenceScope {
   inputNames: readonly string[];
-  taskIds: readonly string[];
-  /** Transitive needs of the task; undefined when unknown (broken task or cyclic graph), which skips that check. */
-  upstream?: ReadonlySet<string>;
+  taskIds: ReadonlySet<string>;
+  /** Whether the task depends on another (transitively); undefined when unknown (broken task or cyclic graph), which skips that check. */
+  dependsOn?: (other: string) => boolean;
 }
 
 /** Problems with the `${...}` references in one task's fields, each at the reference itself. */
 export function checkReferences(at: YamlLocator, id: string, fields: readonly TemplateField[], scope: ReferenceScope): WorkflowIssue[] {
-  const { inputNames, taskIds, upstream } = scope;
+  const { inputNames, taskIds, dependsOn } = scope;
   const issues: WorkflowIssue[] = [];
   for (const field of fields) {
     const { parts, problems } = parseTemplate(field.text);
@@ -55,9 +55,9 @@ export function checkReferences(at: YamlLocator, id: string, fields: readonly Te
         const guess = didYouMean(part.name, inputNames);
         const declared = inputNames.length ? `declared inputs: ${inputNames.join(', ')}` : 'the workflow declares no inputs';
         issues.push(at.issue(range, `${part.raw}: unknown input '${part.name}'${guess ? `; did you mean '${guess}'?` : ''} (${declared})`));
-      } else if (part.kind === 'result' && !taskIds.includes(part.task)) {
+      } else if (part.kind === 'result' && !taskIds.has(part.task)) {
         issues.push(at.issue(range, `${part.raw}: unknown task '${part.task}'`));
-      } else if (part.kind === 'result' && upstream && !upstream.has(part.task)) {
+      } else if (part.kind === 'result' && dependsOn && !dependsOn(part.task)) {
         issues.push(
           at.issue(range, `${part.raw}: task '${id}' does not need '${part.task}' (directly or through its needs), so its result may not exist yet; add it to needs`),
         );

@@ -4,7 +4,7 @@ import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { InputDef, TaskDef, WorkflowDef } from '../model/workflow.ts';
 import { checkReferences, templateFields, type TemplateField } from './check-references.ts';
 import { describe, didYouMean, dotted, pathIssues, type PathIssue } from './schema-issues.ts';
-import { findCycle, transitiveNeeds } from './task-graph.ts';
+import { dependsOn, findCycle } from './task-graph.ts';
 import { WorkflowError, type WorkflowIssue } from './workflow-error.ts';
 import { taskFromYaml } from './task-from-yaml.ts';
 import { NAME_PATTERN, OPTION_KEYS, inputSchema, taskSchema, workflowSchema } from './workflow-schema.ts';
@@ -100,6 +100,7 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   // Tasks, one by one.
   const rawTasks = isRecord(data.tasks) ? data.tasks : {};
   const taskIds = Object.keys(rawTasks);
+  const known = new Set(taskIds);
   if ('tasks' in data && taskIds.length === 0 && (data.tasks === null || isRecord(data.tasks))) {
     report(['tasks'], 'tasks is empty: declare at least one task', 'key');
   }
@@ -133,7 +134,7 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   // Needs name declared tasks, and form no cycle.
   for (const task of tasks) {
     for (const [need, path] of needPaths.get(task.id) ?? []) {
-      if (taskIds.includes(need)) continue;
+      if (known.has(need)) continue;
       const guess = didYouMean(need, taskIds);
       report(path, `unknown need '${need}'${guess ? `; did you mean '${guess}'?` : ''} (tasks: ${taskIds.join(', ')})`);
     }
@@ -142,11 +143,11 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   if (cycle) report(needPaths.get(cycle[0]!)?.get(cycle[1]!) ?? ['tasks', cycle[0]!], `dependency cycle: ${cycle.join(' -> ')}`);
 
   // References in templates point at declared inputs and at tasks the task waits for.
-  const valid = new Set(tasks.map((t) => t.id));
+  const needsOf = new Map(tasks.map((t) => [t.id, t.needs]));
   for (const [id, fields] of templates) {
     // Which results a task may use is only known for a valid task in an acyclic graph.
-    const upstream = cycle || !valid.has(id) ? undefined : transitiveNeeds(tasks, id);
-    issues.push(...checkReferences(at, id, fields, { inputNames, taskIds, upstream }));
+    const depends = cycle || !needsOf.has(id) ? undefined : (other: string) => dependsOn(needsOf, id, other);
+    issues.push(...checkReferences(at, id, fields, { inputNames, taskIds: known, dependsOn: depends }));
   }
 
   issues.sort((a, b) => a.line - b.line || a.col - b.col);
