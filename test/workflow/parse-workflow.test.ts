@@ -338,3 +338,20 @@ test('a reference inside a quoted heredoc is reported at parse time', () => {
     "8:10 ${inputs.who} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter",
   ]);
 });
+
+test('the example in docs/workflow-format.md parses', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = await readFile(new URL('../../docs/workflow-format.md', import.meta.url), 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(yaml, 'the doc has a yaml example');
+  const def = parseWorkflow(yaml, 'workflow-format.md');
+  assert.deepEqual(
+    def.tasks.map((t) => [t.id, t.action.kind, t.needs]),
+    [
+      ['lint', 'run', []],
+      ['test', 'run', ['lint']],
+      ['review', 'agent', ['lint']],
+      ['approve', 'wait', []],
+    ],
+  );
+});
