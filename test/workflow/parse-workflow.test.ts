@@ -355,3 +355,11 @@ test('the example in docs/workflow-format.md parses', async () => {
     ],
   );
 });
+
+test('contradictions: a required input with a default, max_delay shorter than backoff', () => {
+  const text = 'name: x\ninputs:\n  who: { required: true, default: me }\ntasks:\n  a:\n    run: a\n    retries: { max: 2, backoff: 10s, max_delay: 1s }\n';
+  assert.deepEqual(problems(text).map((i) => `${at(i)} ${i.message}`), [
+    "3:20 input 'who' has a default, so it is never missing: drop 'required' or 'default'",
+    '7:49 max_delay must not be shorter than backoff',
+  ]);
+});
