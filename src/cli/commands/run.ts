@@ -9,7 +9,6 @@ import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { ExitCode } from '../cli-error.ts';
 import { openOwner } from '../engine-access.ts';
-import { keepAliveWhile } from '../keep-alive.ts';
 import { ProgressView } from '../progress-view.ts';
 import { parseInputs } from './inputs-option.ts';
 
@@ -47,7 +46,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
     await engine.launch(request);
     const status = await engine.status(request.id);
     if (!ctx.json) view = new ProgressView(status.run, status.tasks);
-    const run = await keepAliveWhile(finished);
+    const run = await finished;
     view?.finish();
     const final = await engine.status(run.id);
     // Seen here in the terminal: no "while you were away" for it later.
