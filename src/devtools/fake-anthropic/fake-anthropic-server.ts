@@ -92,6 +92,7 @@ export class FakeAnthropicServer implements Disposable {
     }
     const request: RecordedRequest = { at: Date.now(), path, headers: { ...req.headers }, body };
     this.requests.push(request);
+    res.once('finish', () => (request.finishedAt = Date.now()));
     const index = this.requests.length - 1;
     const scripted = this.queue.shift() ?? (this.responder ? await this.responder(request, index) : undefined);
     if (!scripted) {

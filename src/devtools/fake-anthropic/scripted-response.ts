@@ -38,6 +38,8 @@ export type ScriptedResponse =
 /** A request the server received, parsed, for assertions (counting turns, checking cache_control). */
 export interface RecordedRequest {
   at: number;
+  /** When the answer was fully sent (unset for answers that never ended). */
+  finishedAt?: number;
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: MessagesRequestBody;
