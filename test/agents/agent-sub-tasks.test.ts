@@ -60,6 +60,12 @@ test('an agent launches sub-tasks, waits for them without spending tokens, and u
   const workers = (await engine.list()).runs.filter((r) => r.id !== runId);
   assert.equal(workers.length, 2);
   assert.ok(workers.every((r) => r.state === 'completed' && r.single));
+  for (const w of workers) {
+    const [task] = (await engine.status(w.id)).tasks;
+    // A crash costs the running attempt; sub-tasks keep attempts to resume with.
+    assert.equal(task!.retry.max, 2);
+    assert.equal(w.cwd, project.root);
+  }
   // Usage is recorded per task and adds up for the parent.
   const usage = await engine.usage(taskIds[0]!);
   const parentIn = parentRequests.length; // one usage row per parent turn

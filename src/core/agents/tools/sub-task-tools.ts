@@ -8,6 +8,12 @@ import { capText, defineTool, type AgentTool, type ToolEnv } from './agent-tool.
 const DEFAULT_WAIT_MS = 10 * 60_000;
 const MAX_WAIT_MS = 24 * 60 * 60_000;
 const MAX_RESULT_CHARS = 20_000;
+/**
+ * Extra attempts of a sub-task. An engine crash costs the running attempt; with none left the
+ * sub-task would fail although its parent resumes, so sub-tasks get the retries a workflow
+ * author would give an agent task (and resume from their own checkpoints).
+ */
+const SUB_TASK_RETRIES = 2;
 
 /**
  * Run id of a sub-task, derived from the parent task and the model's tool_use id. A parent
@@ -36,7 +42,11 @@ export const launchTaskTool = defineTool({
     const launched = await ctx.engine.launch({
       id,
       cwd: ctx.cwd,
-      task: { name: name ?? `${agent} (from ${ctx.task.key})`, action: { kind: 'agent', agent, prompt, ...(model ? { model } : {}) } },
+      task: {
+        name: name ?? `${agent} (from ${ctx.task.key})`,
+        action: { kind: 'agent', agent, prompt, ...(model ? { model } : {}) },
+        retries: SUB_TASK_RETRIES,
+      },
     });
     const taskId = launched.taskIds[0]!;
     ctx.log(`\n[launched sub-task ${taskId}: ${agent}]\n`);
