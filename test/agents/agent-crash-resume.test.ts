@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -81,4 +81,9 @@ test('SIGKILL of the engine process mid-task: a new owner resumes from the last 
   assert.equal(totals.outputTokens, 60);
   assert.ok(Math.abs(totals.costUsd - (600 * 2 + 60 * 10) / 1e6) < 1e-12);
   assert.match(await engine.log(task.id), /resuming from checkpoint after turn 2/);
+  // The API key is in the owners' environment only: never in the journal, snapshots or logs.
+  const entries = await readdir(stateDir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  assert.ok(files.length > 2);
+  for (const file of files) assert.ok(!(await readFile(file)).includes(server.apiKey), `API key found in ${file}`);
 });

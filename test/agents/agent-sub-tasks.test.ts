@@ -72,3 +72,22 @@ test('an agent launches sub-tasks, waits for them without spending tokens, and u
   assert.equal((await engine.tokenUsage(taskIds[0]!)).length, parentIn);
   assert.ok(usage.inputTokens > 0 && usage.costUsd > 0);
 });
+
+test('through the engine: a stalled stream hits the task timeout, the engine retries, the retry completes', async () => {
+  const server = await FakeAnthropicServer.start();
+  after(() => server.close());
+  const project = await makeAgentProject({ slowpoke: {} });
+  after(() => project.dispose());
+  const { engine } = await openEngine({ cwd: project.root, runners: [new AgentRunner({ apiKey: server.apiKey, baseURL: server.url, env: {} })] });
+  server.enqueue({ kind: 'stall', text: 'hmm' }, textReply('second attempt answered'));
+  const { runId, taskIds } = await engine.launch({
+    task: { name: 'slow', action: { kind: 'agent', agent: 'slowpoke', prompt: 'answer' }, timeoutMs: 700, retries: 1 },
+  });
+  const run = await runFinished(engine, runId, 20_000);
+  assert.equal(run.state, 'completed', run.error);
+  const task = await engine.task(taskIds[0]!);
+  assert.equal(task.attempt, 2);
+  assert.equal((await engine.result(task.id))?.output, 'second attempt answered');
+  assert.equal(server.requests.length, 2, 'the SDK retried the aborted request on its own');
+  assert.match(await engine.log(task.id), /hmm/);
+});
