@@ -30,6 +30,12 @@ function hooksFor(fx: RepoFixture, github?: FakeGitHub, runs: RunRecord[] = [], 
   return hooks;
 }
 
+/** Like the engine's finalize: returned options are merged into the run. */
+async function finish(hooks: GitRunHooks, run: RunRecord): Promise<void> {
+  const out = await hooks.runFinished(run, []);
+  if (out?.options) applyOptions(run, out.options);
+}
+
 async function prepare(hooks: GitRunHooks, run: RunRecord): Promise<string> {
   const prepared = await hooks.prepareRun(run);
   if (prepared?.options) applyOptions(run, prepared.options);
@@ -83,7 +89,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
 
     run.state = 'completed';
     run.finishedAt = Date.now();
-    await hooks.runFinished(run, []);
+    await finish(hooks, run);
     const branch = run.options!['branch'] as string;
     assert.equal(sh(fx.remote, 'rev-parse', `refs/heads/${branch}`), sh(cwd, 'rev-parse', 'HEAD'), 'branch pushed to the bare remote');
     assert.equal(github.pulls.length, 1);
@@ -97,7 +103,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.equal(run.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
 
     // Finishing again (a restart) opens no second pull request.
-    await hooksFor(fx, github, runs).runFinished(run, []);
+    await finish(hooksFor(fx, github, runs), run);
     assert.equal(github.pulls.length, 1);
   });
 
@@ -108,7 +114,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const t = taskRecord(run, 'look', { kind: 'run', run: 'ls' });
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
-    await hooks.runFinished(run, []);
+    await finish(hooks, run);
     assert.equal(sh(cwd, 'rev-list', '--count', 'main..HEAD'), '0');
     assert.equal(sh(fx.remote, 'branch', '--list', 'orchestr8/*'), '');
     assert.equal(github.pulls.length, 0);
@@ -124,7 +130,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'failed';
-    await hooks.runFinished(run, []);
+    await finish(hooks, run);
     assert.equal(sh(fx.remote, 'branch', '--list', 'orchestr8/*'), '');
     assert.equal(github.pulls.length, 0);
     assert.ok((run.options!['gitNotes'] as string[]).some((n) => n.includes('not pushed')));
@@ -138,7 +144,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const t = taskRecord(run, 'gate', { kind: 'run', run: 'true' });
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
-    await hooks.runFinished(run, []);
+    await finish(hooks, run);
     assert.equal(sh(fx.repo, 'rev-list', '--count', 'HEAD'), '1');
     assert.equal(run.options!['workspace'], 'in-place');
     assert.equal(github.pulls.length, 0);
@@ -185,7 +191,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
-    await hooks.runFinished(run, []);
+    await finish(hooks, run);
     assert.match(run.options!['pushError'] as string, /no git remote named "origin"/);
     assert.equal(github.pulls.length, 0);
     assert.equal(sh(fx.repo, 'rev-list', '--count', `main..${run.options!['branch'] as string}`), '1');
@@ -207,7 +213,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
-    await hooks.runFinished(run, []);
+    await finish(hooks, run);
     assert.match(run.options!['pushError'] as string, /push of .* failed/);
     assert.equal(github.pulls.length, 0);
     assert.equal(sh(fx.remote, 'log', '-1', '--format=%s', `refs/heads/${run.options!['branch'] as string}`), 'theirs');
@@ -224,13 +230,13 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
       await hooks.taskCompleted(run, t, resultOf(t));
       run.state = 'completed';
       github.failNextCreate = failure;
-      await assert.rejects(hooks.runFinished(run, []), /opening the pull request failed/);
+      await assert.rejects(finish(hooks, run), /opening the pull request failed/);
       assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(run.options!['branch'] as string), 'pushed before the crash');
       assert.equal(github.pulls.length, failure === 'drop' ? 1 : 0);
       assert.equal(run.options!['pullRequestUrl'], undefined);
 
       // A new process picks the run up from its recorded options and finishes the step.
-      await hooksFor(fx, github, runs).runFinished(run, []);
+      await finish(hooksFor(fx, github, runs), run);
       assert.equal(github.pulls.length, 1);
       assert.equal(run.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
       assert.equal(run.options!['pullRequestError'], undefined);
@@ -248,7 +254,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
       const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
       await hooks.taskCompleted(run, t, resultOf(t));
       run.state = 'completed';
-      await hooks.runFinished(run, []);
+      await finish(hooks, run);
     }
     sh(fx.repo, 'merge', '-q', '--ff-only', merged.options!['branch'] as string);
     const first = await cleanupRunWorktrees(runs);

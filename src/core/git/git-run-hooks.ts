@@ -83,9 +83,10 @@ export class GitRunHooks implements RunHooks {
     return { ...this.known.get(run.id), ...readGitState(run) };
   }
 
-  private async record(run: RunRecord, patch: GitRunState): Promise<void> {
-    this.known.set(run.id, { ...this.known.get(run.id), ...patch });
-    if (this.writeOptions) await this.writeOptions(run.id, patch as Record<string, unknown>);
+  /** Adds to what this publish step will hand back to the engine (merged into the run when it finalizes). */
+  private note(run: RunRecord, patch: GitRunState, add: GitRunState): void {
+    Object.assign(patch, add);
+    this.known.set(run.id, { ...this.known.get(run.id), ...add });
   }
 
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -155,29 +156,42 @@ export class GitRunHooks implements RunHooks {
     if (sha) this.logger.info(`run ${run.id}: committed ${task.key} as ${sha.slice(0, 10)}`);
   }
 
-  async runFinished(run: RunRecord, _tasks: TaskRecord[]): Promise<void> {
-    await this.serial(`publish:${run.id}`, () => this.publish(run));
+  async runFinished(run: RunRecord, _tasks: TaskRecord[]): Promise<{ options?: Record<string, unknown> } | void> {
+    return this.serial(`publish:${run.id}`, async () => {
+      const patch: GitRunState = {};
+      try {
+        await this.publish(run, patch);
+      } catch (error) {
+        // The engine keeps the run unfinalized and calls again on its next start; what got
+        // done (the push) and why it stopped are recorded now so the user can see them.
+        if (this.writeOptions && Object.keys(patch).length) await this.writeOptions(run.id, patch as Record<string, unknown>).catch(() => {});
+        throw error;
+      }
+      return Object.keys(patch).length ? { options: patch as Record<string, unknown> } : undefined;
+    });
   }
 
   /**
    * Pushes the branch and opens the pull request of a completed run. Each step checks what
-   * is already done, so it can be called again after a crash (or by `resume`).
+   * is already done, so it can run again after a crash.
    */
-  async publish(run: RunRecord): Promise<void> {
+  private async publish(run: RunRecord, patch: GitRunState): Promise<void> {
     const state = this.state(run);
     if (!state.worktree || !state.branch || !state.repoRoot || !state.baseSha) return;
+    const notes = [...(state.gitNotes ?? [])];
+    const addNote = (text: string) => {
+      if (!notes.includes(text)) notes.push(text);
+      this.note(run, patch, { gitNotes: [...notes] });
+    };
     if (run.state !== 'completed') {
-      await this.record(run, {
-        gitNotes: [...(state.gitNotes ?? []), `run ${run.state}: branch ${state.branch} kept locally, not pushed`],
-      });
+      addNote(`run ${run.state}: branch ${state.branch} kept locally, not pushed`);
       return;
     }
     if (state.pullRequestUrl) return;
     const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);
     if (ahead === 0) {
-      if (state.changed !== false) {
-        await this.record(run, { changed: false, gitNotes: [...(state.gitNotes ?? []), 'the run changed no files: no commit, no pull request'] });
-      }
+      this.note(run, patch, { changed: false });
+      addNote('the run changed no files: no commit, no pull request');
       return;
     }
     const opts = readGitOptions(run);
@@ -185,26 +199,18 @@ export class GitRunHooks implements RunHooks {
     const pushed = await pushBranch(state.repoRoot, remote, state.branch);
     if (!pushed.pushed) {
       this.logger.warn(`run ${run.id}: ${pushed.message}`);
-      await this.record(run, { changed: true, pushError: pushed.message, gitNotes: [...(state.gitNotes ?? []), pushed.message] });
+      this.note(run, patch, { changed: true, pushError: pushed.message });
+      addNote(pushed.message);
       return;
     }
-    await this.record(run, { changed: true, pushedTo: remote, pushError: undefined });
+    this.note(run, patch, { changed: true, pushedTo: remote, pushError: undefined });
     if (opts.pullRequest === false) return;
     const publisher = this.options.publisher;
-    if (!publisher) {
-      await this.noteOnce(run, 'no GitHub token: branch pushed, no pull request opened');
-      return;
-    }
+    if (!publisher) return addNote('no GitHub token: branch pushed, no pull request opened');
     const target = await this.target(state.repoRoot, remote, opts.pullRequest.repo);
-    if (!target) {
-      await this.noteOnce(run, `remote ${remote} is not a GitHub repository and no pull_request.repo is set: no pull request opened`);
-      return;
-    }
+    if (!target) return addNote(`remote ${remote} is not a GitHub repository and no pull_request.repo is set: no pull request opened`);
     const base = opts.pullRequest.base ?? state.baseBranch;
-    if (!base) {
-      await this.noteOnce(run, 'the run started from a detached commit and no pull_request.base is set: no pull request opened');
-      return;
-    }
+    if (!base) return addNote('the run started from a detached commit and no pull_request.base is set: no pull request opened');
     try {
       const pr = await publisher.ensure({
         ...target,
@@ -214,20 +220,14 @@ export class GitRunHooks implements RunHooks {
         body: await this.body(run),
         draft: opts.pullRequest.draft,
       });
-      await this.record(run, { pullRequestUrl: pr.url, pullRequestNumber: pr.number, pullRequestError: undefined });
+      this.note(run, patch, { pullRequestUrl: pr.url, pullRequestNumber: pr.number, pullRequestError: undefined });
       this.logger.info(`run ${run.id}: pull request ${pr.created ? 'opened' : 'found'}: ${pr.url}`);
       this.options.onPullRequest?.(run, pr);
     } catch (error) {
       const message = `opening the pull request failed: ${errorMessage(error)}`;
-      await this.record(run, { pullRequestError: message });
-      // Rethrown so the engine (or `resume`) knows the step is unfinished and may try again.
+      this.note(run, patch, { pullRequestError: message });
       throw new Error(message);
     }
-  }
-
-  private async noteOnce(run: RunRecord, note: string): Promise<void> {
-    const notes = this.state(run).gitNotes ?? [];
-    if (!notes.includes(note)) await this.record(run, { gitNotes: [...notes, note] });
   }
 
   private async target(repoRoot: string, remote: string, slug?: string): Promise<GitHubRepo | undefined> {
