@@ -33,6 +33,11 @@ export interface GitRunHooksOptions {
   /** Host of GitHub remotes to recognise (GitHub Enterprise). */
   githubHost?: string;
   logger?: Logger;
+  /**
+   * Hold `runFinished` until `attach` (the engine finalizes runs left unfinished while it
+   * opens, before the adapter can attach): the pull request body needs the engine.
+   */
+  awaitAttach?: boolean;
   /** Heard once per run whose pull request exists (created now or found after a restart). */
   onPullRequest?: (run: RunRecord, pr: PullRequestInfo) => void;
 }
@@ -68,15 +73,20 @@ export class GitRunHooks implements RunHooks {
   /** One git operation at a time per worktree (git's index lock), and one publish per run. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly logger: Logger;
+  private readonly attached: Promise<void>;
+  private markAttached!: () => void;
 
   constructor(private readonly options: GitRunHooksOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.attached = options.awaitAttach ? new Promise((resolve) => (this.markAttached = resolve)) : Promise.resolve();
+    this.markAttached ??= () => {};
   }
 
   /** Connects the engine once it is open (the hooks are created before it). */
   attach(source: RunSummarySource, writeOptions: RunOptionsWriter): void {
     this.source = source;
     this.writeOptions = writeOptions;
+    this.markAttached();
   }
 
   private state(run: RunRecord): GitRunState {
@@ -157,6 +167,7 @@ export class GitRunHooks implements RunHooks {
   }
 
   async runFinished(run: RunRecord, _tasks: TaskRecord[]): Promise<{ options?: Record<string, unknown> } | void> {
+    await this.attached;
     return this.serial(`publish:${run.id}`, async () => {
       const patch: GitRunState = {};
       try {

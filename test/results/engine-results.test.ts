@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Engine } from '../../src/core/engine/engine.ts';
+import type { RunRecord } from '../../src/core/model/records.ts';
+import { setupResults } from '../../src/core/results/results-setup.ts';
+import { runFinished, workflow } from '../support/engine-harness.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { FakeGitHub } from './fake-github-server.ts';
+import { makeRepo, sh } from './git-fixtures.ts';
+import { WebhookReceiver } from './webhook-receiver.ts';
+
+const TOKEN = 'ghp_engine_test';
+const SECRET = 'whsec_engine_test';
+
+const FLOW = `
+name: Fix Flaky Test
+pull_request: { draft: true }
+tasks:
+  edit: { run: "echo fixed > fix.txt" }
+  check: { run: "test -f fix.txt && echo checked", needs: edit }
+  docs: { run: "echo '# notes' > NOTES.md", needs: check }
+`;
+
+async function open(stateDir: string, cwd: string, github: FakeGitHub, receiver: WebhookReceiver) {
+  const results = setupResults({
+    stateDir,
+    github: { token: TOKEN, baseUrl: github.url, repo: 'acme/widgets' },
+    webhooks: { endpoints: [receiver.url], secret: SECRET, backoffMs: 20, maxDelayMs: 100 },
+  });
+  const engine = await Engine.open({ stateDir, cwd, hooks: [results.hooks] });
+  const attached = results.attach(engine);
+  return {
+    engine,
+    webhooks: attached.webhooks,
+    close: async () => {
+      await attached.close();
+      await engine.close();
+    },
+  };
+}
+
+async function finalized(engine: Engine, runId: string, timeoutMs = 15_000): Promise<RunRecord> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const { run } = await engine.status(runId);
+    if (run.finalized) return run;
+    if (Date.now() > end) throw new Error(`run ${runId} not finalized: ${JSON.stringify(run.options)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function setup() {
+  const fx = makeRepo();
+  after(() => fx.dispose());
+  const github = new FakeGitHub({ token: TOKEN, repos: { 'acme/widgets': fx.remote } });
+  await github.start();
+  after(() => github.close());
+  const receiver = new WebhookReceiver(SECRET);
+  await receiver.start();
+  after(() => receiver.stop());
+  return { fx, github, receiver, stateDir: tempDir('o8-state-') };
+}
+
+test('a workflow run in a repository: own worktree, a commit per task that changed files, push, one draft PR, signed webhooks', async () => {
+  const { fx, github, receiver, stateDir } = await setup();
+  writeFileSync(join(fx.repo, 'README.md'), 'work in progress by the user\n'); // a dirty tree
+  const o8 = await open(stateDir, fx.repo, github, receiver);
+  after(() => o8.close());
+  const { runId } = await o8.engine.launch({ workflow: workflow(FLOW) });
+  assert.equal((await runFinished(o8.engine, runId)).state, 'completed');
+  const run = await finalized(o8.engine, runId);
+  const o = run.options!;
+
+  assert.match(String(o['branch']), new RegExp(`^orchestr8/fix-flaky-test-${runId.slice(0, 7)}$`));
+  assert.equal(o['worktree'], join(stateDir, 'worktrees', runId));
+  assert.equal(run.cwd, o['worktree']);
+  assert.ok(!existsSync(join(fx.repo, 'fix.txt')), "the user's tree got nothing");
+  assert.equal(readFileSync(join(fx.repo, 'README.md'), 'utf8'), 'work in progress by the user\n');
+  const log = sh(fx.remote, 'log', '--format=%s', `main..refs/heads/${String(o['branch'])}`);
+  assert.deepEqual(log.split('\n'), ['docs (shell command)', 'edit (shell command)'], 'check changed nothing: no commit');
+  assert.equal(github.pulls.length, 1);
+  assert.equal(github.pulls[0]!.draft, true);
+  assert.match(github.pulls[0]!.body, /\| check \| shell \| completed \|/);
+  assert.equal(o['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
+
+  await o8.webhooks.flush();
+  const types = receiver.received.map((r) => r.type).sort();
+  assert.deepEqual(types, ['pr.opened', 'task.completed', 'task.completed', 'task.completed', 'workflow.completed']);
+  const pr = receiver.received.find((r) => r.type === 'pr.opened')!;
+  assert.deepEqual(pr.body['pullRequest'], { url: 'https://github.example/acme/widgets/pull/1', number: 1, draft: true });
+});
+
+for (const failure of ['down', 'drop'] as const) {
+  test(`engine stops between push and PR creation (GitHub ${failure === 'down' ? 'unreachable' : 'created it, answer lost'}), restart → exactly one PR`, async () => {
+    const { fx, github, receiver, stateDir } = await setup();
+    const first = await open(stateDir, fx.repo, github, receiver);
+    github.failNextCreate = failure;
+    const { runId } = await first.engine.launch({ workflow: workflow(FLOW) });
+    await runFinished(first.engine, runId);
+    // The publish step failed after the push: the run stays unfinalized, the push is recorded.
+    const end = Date.now() + 10_000;
+    let run = (await first.engine.status(runId)).run;
+    while (!run.options?.['pullRequestError'] && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 25));
+      run = (await first.engine.status(runId)).run;
+    }
+    assert.equal(run.finalized, false);
+    assert.equal(run.options!['pushedTo'], 'origin');
+    assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(run.options!['branch'])));
+    assert.equal(github.pulls.length, failure === 'drop' ? 1 : 0);
+    await first.close();
+
+    const second = await open(stateDir, fx.repo, github, receiver);
+    after(() => second.close());
+    const done = await finalized(second.engine, runId);
+    assert.equal(github.pulls.length, 1, 'exactly one pull request');
+    assert.equal(done.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
+    assert.ok(github.requests.filter((r) => r.startsWith('POST')).length <= 2);
+    await second.webhooks.flush();
+    assert.deepEqual([...receiver.counts().values()].filter((n) => n !== 1), [], 'each event once');
+    assert.equal(receiver.received.filter((r) => r.type === 'pr.opened').length, 1);
+  });
+}
+
+test('no token: the branch is pushed and the run says why there is no PR; in-place and no-change runs make no PR', async () => {
+  const { fx, stateDir } = await setup();
+  const results = setupResults({ stateDir });
+  const engine = await Engine.open({ stateDir, cwd: fx.repo, hooks: [results.hooks] });
+  const attached = results.attach(engine);
+  after(async () => {
+    await attached.close();
+    await engine.close();
+  });
+  const a = await engine.launch({ workflow: workflow(FLOW) });
+  await runFinished(engine, a.runId);
+  const ra = await finalized(engine, a.runId);
+  assert.ok((ra.options!['gitNotes'] as string[]).some((n) => /no GitHub token/.test(n)));
+  assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(ra.options!['branch'])));
+
+  const b = await engine.launch({ workflow: workflow('name: gate\nworkspace: in-place\ntasks:\n  t: { run: "echo ok > gate.txt" }\n') });
+  await runFinished(engine, b.runId);
+  const rb = await finalized(engine, b.runId);
+  assert.equal(rb.options!['workspace'], 'in-place');
+  assert.equal(rb.cwd, fx.repo);
+  assert.ok(existsSync(join(fx.repo, 'gate.txt')));
+
+  const c = await engine.launch({ workflow: workflow('name: look\ntasks:\n  t: { run: "ls" }\n') });
+  await runFinished(engine, c.runId);
+  const rc = await finalized(engine, c.runId);
+  assert.equal(rc.options!['changed'], false);
+  assert.equal(sh(fx.remote, 'branch', '--list', String(rc.options!['branch'])), '');
+});
