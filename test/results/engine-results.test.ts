@@ -152,3 +152,43 @@ test('no token: the branch is pushed and the run says why there is no PR; in-pla
   assert.equal(rc.options!['changed'], false);
   assert.equal(sh(fx.remote, 'branch', '--list', String(rc.options!['branch'])), '');
 });
+
+for (const when of ['before', 'after'] as const) {
+  test(`process killed (SIGKILL) while GitHub handles the PR request (${when} creating it), restart → exactly one PR`, async () => {
+    const { spawn } = await import('node:child_process');
+    const { fx, github, receiver, stateDir } = await setup();
+    const killed = new Promise<void>((resolve) => {
+      github.holdNextCreate = {
+        when,
+        onHeld: () => {
+          child.kill('SIGKILL');
+          resolve();
+        },
+      };
+    });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'results-crash-child.ts'), stateDir, fx.repo, github.url, TOKEN, receiver.url, SECRET, FLOW], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    await Promise.race([killed, new Promise((_, reject) => setTimeout(() => reject(new Error(`no PR request; child said: ${out}`)), 30_000))]);
+    await exited;
+    const runId = (JSON.parse(out.trim().split('\n')[0]!) as { runId: string }).runId;
+    assert.equal(github.pulls.length, when === 'after' ? 1 : 0);
+
+    const o8 = await open(stateDir, fx.repo, github, receiver);
+    after(() => o8.close());
+    const run = await finalized(o8.engine, runId);
+    assert.equal(run.state, 'completed');
+    assert.equal(github.pulls.length, 1, 'exactly one pull request');
+    assert.equal(run.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
+    assert.equal(sh(fx.remote, 'rev-parse', `refs/heads/${String(run.options!['branch'])}`), sh(String(run.options!['worktree']), 'rev-parse', 'HEAD'));
+    await o8.webhooks.flush();
+    // Every event arrives. (Delivery is at least once: a kill between a 2xx and recording it
+    // may resend an event, with the same id, for the receiver to drop.)
+    const byType = new Map<string, Set<string>>();
+    for (const r of receiver.received) byType.set(r.type, (byType.get(r.type) ?? new Set()).add(r.id));
+    assert.deepEqual(Object.fromEntries([...byType].map(([t, ids]) => [t, ids.size])), { 'task.completed': 3, 'workflow.completed': 1, 'pr.opened': 1 });
+  });
+}

@@ -31,6 +31,11 @@ export class FakeGitHub {
    * refuses before acting.
    */
   failNextCreate: 'drop' | 'down' | undefined;
+  /**
+   * Holds the next create without answering, `before` or `after` making the pull request,
+   * and calls `onHeld`: the moment a test kills the client process.
+   */
+  holdNextCreate: { when: 'before' | 'after'; onHeld: () => void } | undefined;
   private server?: Server;
 
   constructor(
@@ -83,6 +88,11 @@ export class FakeGitHub {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<FakePull>;
+      const hold = this.holdNextCreate;
+      if (hold?.when === 'before') {
+        this.holdNextCreate = undefined;
+        return hold.onHeld();
+      }
       if (this.failNextCreate === 'down') {
         this.failNextCreate = undefined;
         req.socket.destroy();
@@ -107,6 +117,10 @@ export class FakeGitHub {
         state: 'open',
       };
       this.pulls.push(pull);
+      if (hold?.when === 'after') {
+        this.holdNextCreate = undefined;
+        return hold.onHeld();
+      }
       if (this.failNextCreate === 'drop') {
         this.failNextCreate = undefined;
         req.socket.destroy();
