@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Engine } from '../../src/core/engine/engine.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
+import { cleanupWorktrees } from '../../src/core/git/worktree-cleanup.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
 import { runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -16,7 +17,7 @@ const SECRET = 'whsec_engine_test';
 
 const FLOW = `
 name: Fix Flaky Test
-pull_request: { draft: true }
+pull_request: { draft: true, title: "Fix the flaky test" }
 tasks:
   edit: { run: "echo fixed > fix.txt" }
   check: { run: "test -f fix.txt && echo checked", needs: edit }
@@ -82,6 +83,7 @@ test('a workflow run in a repository: own worktree, a commit per task that chang
   assert.deepEqual(log.split('\n'), ['docs (shell command)', 'edit (shell command)'], 'check changed nothing: no commit');
   assert.equal(github.pulls.length, 1);
   assert.equal(github.pulls[0]!.draft, true);
+  assert.equal(github.pulls[0]!.title, 'Fix the flaky test');
   assert.match(github.pulls[0]!.body, /\| check \| shell \| completed \|/);
   assert.equal(o['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
 
@@ -151,6 +153,15 @@ test('no token: the branch is pushed and the run says why there is no PR; in-pla
   const rc = await finalized(engine, c.runId);
   assert.equal(rc.options!['changed'], false);
   assert.equal(sh(fx.remote, 'branch', '--list', String(rc.options!['branch'])), '');
+
+  // Cleanup: the no-change run's worktree goes; the unmerged one stays until asked or merged.
+  const first = await cleanupWorktrees(engine);
+  assert.deepEqual(first.removed.map((r) => r.runId), [c.runId]);
+  assert.deepEqual(first.kept.map((r) => r.runId), [a.runId]);
+  sh(fx.repo, 'merge', '-q', '--ff-only', String(ra.options!['branch']));
+  const second = await cleanupWorktrees(engine);
+  assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[a.runId, 'merged']]);
+  assert.ok(!existsSync(String(ra.options!['worktree'])));
 });
 
 for (const when of ['before', 'after'] as const) {

@@ -227,7 +227,7 @@ export class GitRunHooks implements RunHooks {
         ...target,
         head: state.branch,
         base,
-        title: pullRequestTitle(run),
+        title: opts.pullRequest.title ?? pullRequestTitle(run),
         body: await this.body(run),
         draft: opts.pullRequest.draft,
       });

@@ -11,7 +11,7 @@ export interface GitWorkflowOptions {
   base?: string;
   remote?: string;
   /** False turns pull requests off for this workflow. */
-  pullRequest: false | { draft: boolean; base?: string; repo?: string };
+  pullRequest: false | { draft: boolean; base?: string; repo?: string; title?: string };
 }
 
 function str(v: unknown): string | undefined {
@@ -20,12 +20,12 @@ function str(v: unknown): string | undefined {
 
 export function readGitOptions(run: RunRecord): GitWorkflowOptions {
   const o = run.options ?? {};
-  const pr = o['pull_request'] ?? o['pullRequestOptions'];
+  const pr = o['pull_request'];
   let pullRequest: GitWorkflowOptions['pullRequest'] = { draft: false };
   if (pr === false) pullRequest = false;
   else if (pr && typeof pr === 'object') {
     const p = pr as Record<string, unknown>;
-    pullRequest = p['enabled'] === false ? false : { draft: p['draft'] === true, base: str(p['base']), repo: str(p['repo']) };
+    pullRequest = p['enabled'] === false ? false : { draft: p['draft'] === true, base: str(p['base']), repo: str(p['repo']), title: str(p['title']) };
   }
   return {
     workspace: o['workspace'] === 'in-place' ? 'in-place' : 'worktree',

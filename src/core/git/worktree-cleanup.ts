@@ -1,3 +1,4 @@
+import type { EngineApi } from '../engine/engine-api.ts';
 import { existsSync } from 'node:fs';
 import type { RunRecord } from '../model/records.ts';
 import { isMerged, removeWorktree } from './git-workspace.ts';
@@ -37,4 +38,15 @@ export async function cleanupRunWorktrees(runs: RunRecord[], options: { all?: bo
     }
   }
   return outcome;
+}
+
+/** `cleanupRunWorktrees` over every run the engine knows (what the CLI and extension commands call). */
+export async function cleanupWorktrees(api: Pick<EngineApi, 'list'>, options: { all?: boolean } = {}): Promise<CleanupOutcome> {
+  const runs: RunRecord[] = [];
+  for (let offset = 0; ; offset += 200) {
+    const page = await api.list({ limit: 200, offset, states: ['completed', 'failed', 'cancelled'] });
+    runs.push(...page.runs);
+    if (page.runs.length < 200) break;
+  }
+  return cleanupRunWorktrees(runs, options);
 }
