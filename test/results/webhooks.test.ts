@@ -144,3 +144,32 @@ test('without a signing secret nothing is sent: the delivery is dead-lettered wi
   assert.match(dead[0]!.lastError!, /never sent unsigned/);
   assert.equal(receiver.received.length + receiver.rejected, 0);
 });
+
+test('events made durable but never queued (the process died in between) are queued by the next process, once', async () => {
+  const receiver = new WebhookReceiver(SECRET);
+  await receiver.start();
+  after(() => receiver.stop());
+  const stateDir = tempDir('o8-state-');
+  const cwd = tempDir('o8-cwd-');
+  const first = await Engine.open({ stateDir, cwd });
+  const withHistory = (engine: Engine) => dispatcherFor(engine, { endpoints: [{ url: receiver.url }], history: engine });
+  const d1 = withHistory(first);
+  const a = await first.launch({ workflow: workflow('name: heard\ntasks:\n  t: { run: echo a }\n') });
+  await runFinished(first, a.runId);
+  await d1.flush();
+  await d1.close(); // from here on nobody queues: the window between the engine's commit and the outbox
+  assert.equal(receiver.received.length, 2);
+  const b = await first.launch({ workflow: workflow('name: missed\ntasks:\n  ok: { run: echo b }\n  bad: { run: exit 1 }\n') });
+  await runFinished(first, b.runId);
+  await first.close();
+
+  const second = await Engine.open({ stateDir, cwd });
+  after(() => second.close());
+  const d2 = withHistory(second);
+  after(() => d2.close());
+  await until('missed events', () => receiver.received.length >= 5);
+  await d2.flush();
+  const missed = receiver.received.slice(2).map((r) => `${r.type}:${(r.body['run'] as { id: string }).id === b.runId}`).sort();
+  assert.deepEqual(missed, ['task.completed:true', 'task.failed:true', 'workflow.failed:true']);
+  assert.deepEqual([...receiver.counts().values()].filter((n) => n !== 1), [], 'the run heard before is not sent again');
+});

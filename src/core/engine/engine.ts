@@ -300,6 +300,7 @@ export class Engine extends StateQueries {
       get: (id) => this.db.getWebhookDelivery(id),
       due: (now, limit) => this.db.dueWebhookDeliveries(now, limit),
       nextAttemptAt: () => this.db.nextWebhookAttempt(),
+      latestCreatedAt: () => this.db.latestWebhookCreatedAt(),
       save: async (deliveries) => {
         this.assertRunning();
         if (deliveries.length) await this.store.commit(deliveries.map((delivery) => ({ t: 'webhook', delivery })));

@@ -10,6 +10,8 @@ export interface WebhookOutboxStore {
   due(now: number, limit: number): WebhookDeliveryRecord[];
   /** Earliest next attempt of any pending delivery. */
   nextAttemptAt(): number | undefined;
+  /** When the newest delivery was queued: where a restarted dispatcher looks back from. */
+  latestCreatedAt(): number | undefined;
   /** Durably writes new or updated deliveries (full rows). */
   save(deliveries: WebhookDeliveryRecord[]): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
+import type { EngineApi } from '../engine/engine-api.ts';
 import type { EngineEvent } from '../model/events.ts';
 import type { RunRecord, TaskRecord, TaskResult, WebhookDeliveryRecord } from '../model/records.ts';
 import { backoffDelay } from '../scheduler/backoff.ts';
@@ -30,6 +31,12 @@ export interface OpenedPullRequest {
 
 export interface WebhookDispatcherOptions {
   outbox: WebhookOutboxStore;
+  /**
+   * The engine's history, for `start()` to queue events that a previous process made
+   * durable but died before queueing (or that fired while the engine opened, before
+   * anyone listened). Without it, only what is in the outbox is sent.
+   */
+  history?: Pick<EngineApi, 'list' | 'status' | 'result'>;
   /** Reads a run (for per-workflow endpoints of task events, which carry only the task). */
   runOf: (runId: string) => Promise<RunRecord | undefined>;
   endpoints?: WebhookEndpoint[];
@@ -129,9 +136,41 @@ export class WebhookDispatcher implements Disposable {
     return source.onEvent((event) => this.handle(event));
   }
 
-  /** Sends whatever is due now (left over from a previous process, or retried). */
+  /** Queues events missed since the newest outbox row, then sends whatever is due (left over, or retried). */
   start(): void {
-    this.kick();
+    this.chain(() => this.catchUp());
+  }
+
+  /**
+   * Replays, from durable state, the webhook events of runs that finished since the newest
+   * outbox row (less a margin). Event ids are derived from the records, so events already
+   * queued are recognised and skipped; with an empty outbox (webhooks just configured)
+   * nothing old is sent.
+   */
+  private async catchUp(): Promise<void> {
+    const history = this.options.history;
+    const latest = this.options.outbox.latestCreatedAt();
+    if (!history || latest === undefined) return;
+    const from = latest - 60_000;
+    const events: EngineEvent[] = [];
+    for (let offset = 0; offset < 1000; offset += 100) {
+      const page = await history.list({ limit: 100, offset, states: ['completed', 'failed'] });
+      for (const run of page.runs) {
+        if ((run.finishedAt ?? 0) < from) continue;
+        const { tasks } = await history.status(run.id);
+        for (const task of tasks.filter((t) => (t.finishedAt ?? 0) >= from).sort((a, b) => a.finishedAt! - b.finishedAt!)) {
+          if (task.state === 'failed') events.push({ type: 'task.failed', task, error: task.error ?? 'failed' });
+          if (task.state !== 'completed') continue;
+          const result = await history.result(task.id);
+          if (result) events.push({ type: 'task.completed', task, result });
+        }
+        events.push({ type: run.state === 'completed' ? 'workflow.completed' : 'workflow.failed', run });
+      }
+      // Runs are listed newest first: an older page cannot hold runs finished in the window
+      // unless they ran for longer than a day.
+      if (page.runs.length < 100 || page.runs.every((r) => r.createdAt < from - 86_400_000)) break;
+    }
+    for (const event of events) this.handle(event);
   }
 
   /** Hears one engine event; those that are webhook events go to the outbox. */

@@ -51,6 +51,7 @@ export function setupResults(options: ResultsOptions): Results {
       const d = new WebhookDispatcher({
         outbox: engine.webhookOutbox(),
         runOf: async (id) => (await engine.status(id)).run,
+        history: engine,
         endpoints: (w.endpoints ?? []).map((e) => (typeof e === 'string' ? { url: e } : e)),
         ...(w.secret ? { secret: w.secret } : {}),
         ...(w.maxAttempts ? { maxAttempts: w.maxAttempts } : {}),

@@ -197,6 +197,12 @@ export class StateDb {
     return v === null || v === undefined ? undefined : Number(v);
   }
 
+  /** When the newest delivery was queued, if any. */
+  latestWebhookCreatedAt(): number | undefined {
+    const v = this.scalar('SELECT MAX(created_at) FROM webhook_deliveries');
+    return v === null || v === undefined ? undefined : Number(v);
+  }
+
   /** Deliveries in a state (dead letters for the user to see), newest first. */
   webhookDeliveries(state: WebhookDeliveryRecord['state'], limit: number): WebhookDeliveryRecord[] {
     return this.docs<WebhookDeliveryRecord>('SELECT doc FROM webhook_deliveries WHERE state = ? ORDER BY created_at DESC LIMIT ?', [state, limit]);
