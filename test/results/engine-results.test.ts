@@ -65,7 +65,8 @@ async function setup() {
 }
 
 test('a workflow run in a repository: own worktree, a commit per task that changed files, push, one draft PR, signed webhooks', async () => {
-  const { fx, github, receiver, stateDir } = await setup();
+  const { fx, github, receiver } = await setup();
+  const stateDir = join(fx.repo, '.orchestr8', 'state'); // the CLI's default: inside the project
   writeFileSync(join(fx.repo, 'README.md'), 'work in progress by the user\n'); // a dirty tree
   const o8 = await open(stateDir, fx.repo, github, receiver);
   after(() => o8.close());
@@ -79,6 +80,9 @@ test('a workflow run in a repository: own worktree, a commit per task that chang
   assert.equal(run.cwd, o['worktree']);
   assert.ok(!existsSync(join(fx.repo, 'fix.txt')), "the user's tree got nothing");
   assert.equal(readFileSync(join(fx.repo, 'README.md'), 'utf8'), 'work in progress by the user\n');
+  const status = sh(fx.repo, 'status', '--porcelain', '--untracked-files=all').split('\n');
+  assert.ok(status.some((l) => /^ ?M README.md$/.test(l)), status.join('|'));
+  assert.deepEqual(status.filter((l) => l.includes('worktrees/')), [], 'run worktrees stay out of the user\'s git status');
   const log = sh(fx.remote, 'log', '--format=%s', `main..refs/heads/${String(o['branch'])}`);
   assert.deepEqual(log.split('\n'), ['docs (shell command)', 'edit (shell command)'], 'check changed nothing: no commit');
   assert.equal(github.pulls.length, 1);

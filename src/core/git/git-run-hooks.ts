@@ -12,7 +12,7 @@ import {
   type PullRequestPublisher,
 } from '../github/pull-requests.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
-import { commitAll, commitsAhead, createRunWorktree, findRepository, pushBranch, remoteUrl } from './git-workspace.ts';
+import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, pushBranch, remoteUrl } from './git-workspace.ts';
 import { readGitOptions, readGitState, type GitRunState } from './run-options.ts';
 
 /** The parts of the engine the hooks read after the engine is open. */
@@ -127,6 +127,7 @@ export class GitRunHooks implements RunHooks {
         gitNotes: [`${run.cwd} is not in a git repository: the run works in place, with no branch or pull request`],
       });
     }
+    await excludeFromRepository(repoRoot, this.options.worktreeRoot);
     const created = await createRunWorktree({
       repoRoot,
       dir: join(this.options.worktreeRoot, run.id),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 
 /** Where a run's worktree lives and what it started from. */
@@ -176,4 +176,21 @@ export async function isMerged(repoRoot: string, branch: string, into: string): 
   } catch {
     return false;
   }
+}
+
+/**
+ * Keeps a folder inside the user's working tree (run worktrees under `<project>/.orchestr8/state`)
+ * out of `git status` and `git add -A`, through the repository's local, unversioned
+ * `info/exclude`. Does nothing for folders outside the working tree.
+ */
+export async function excludeFromRepository(repoRoot: string, folder: string): Promise<void> {
+  const rel = relative(resolve(repoRoot), resolve(folder));
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return;
+  const commonDir = (await git(repoRoot).raw(['rev-parse', '--git-common-dir'])).trim();
+  const file = join(isAbsolute(commonDir) ? commonDir : join(repoRoot, commonDir), 'info', 'exclude');
+  const line = `/${rel.split(sep).join('/')}/`;
+  const current = await readFile(file, 'utf8').catch(() => '');
+  if (current.split(/\r?\n/).includes(line)) return;
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(file, `${current && !current.endsWith('\n') ? '\n' : ''}# orchestr8 run worktrees\n${line}\n`);
 }
