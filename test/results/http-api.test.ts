@@ -204,12 +204,20 @@ test('the HTTP client is the engine API of the owner: status, launch, signal and
   sub.dispose();
 });
 
-test('closing the server removes api.json; a stale file names no live API', async () => {
+test('closing the server ends event streams, stops listening and removes api.json; a stale file names no live API', async () => {
   const other = await ApiServer.start({ engine, stateDir: join(stateDir, 'logs'), cwd });
   const file = discoveryPath(join(stateDir, 'logs'));
   assert.ok(existsSync(file));
+  const stream = await fetch(`${other.url}/v1/events`, { headers: { authorization: `Bearer ${other.token}` } });
+  assert.equal(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reading = stream.text().then(
+    () => 'ended',
+    () => 'ended',
+  );
   await other.close();
   assert.ok(!existsSync(file));
+  assert.equal(await reading, 'ended', 'open event streams are ended');
+  await assert.rejects(raw(other.port, 'GET', '/v1/health', { headers: { authorization: `Bearer ${other.token}` } }), /ECONNREFUSED/);
   writeFileSync(file, JSON.stringify({ version: 1, url: 'http://127.0.0.1:1', port: 1, token: 't', pid: 2 ** 22 + 12345, startedAt: 0 }));
   assert.equal(readDiscovery(join(stateDir, 'logs')), undefined);
   assert.equal(await ApiClient.connect(join(stateDir, 'logs')), undefined);

@@ -79,3 +79,27 @@ export function setupResults(options: ResultsOptions): Results {
     },
   };
 }
+
+/**
+ * Options for the CLI from its environment: GITHUB_TOKEN, GITHUB_API_URL (GitHub
+ * Enterprise), ORCHESTR8_GITHUB_REPO (`owner/name` when the remote is not a GitHub URL),
+ * ORCHESTR8_GIT_REMOTE, ORCHESTR8_WEBHOOK_URLS (comma-separated) and ORCHESTR8_WEBHOOK_SECRET.
+ */
+export function resultsOptionsFromEnv(stateDir: string, env: Record<string, string | undefined> = process.env, logger?: Logger): ResultsOptions {
+  const urls = (env['ORCHESTR8_WEBHOOK_URLS'] ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const apiUrl = env['GITHUB_API_URL'];
+  return {
+    stateDir,
+    github: {
+      ...(env['GITHUB_TOKEN'] ? { token: env['GITHUB_TOKEN'] } : {}),
+      ...(apiUrl ? { baseUrl: apiUrl, host: new URL(apiUrl).hostname.replace(/^api\./, '') } : {}),
+      ...(env['ORCHESTR8_GITHUB_REPO'] ? { repo: env['ORCHESTR8_GITHUB_REPO'] } : {}),
+    },
+    ...(env['ORCHESTR8_GIT_REMOTE'] ? { remote: env['ORCHESTR8_GIT_REMOTE'] } : {}),
+    webhooks: { endpoints: urls, ...(env['ORCHESTR8_WEBHOOK_SECRET'] ? { secret: env['ORCHESTR8_WEBHOOK_SECRET'] } : {}) },
+    ...(logger ? { logger } : {}),
+  };
+}

@@ -93,13 +93,17 @@ export class ApiServer implements Disposable {
       server.once('error', fail);
       server.listen(options.port ?? 0, '127.0.0.1', () => ok());
     });
+    api.boundPort = (server.address() as AddressInfo).port;
     writeDiscovery(options.stateDir, { version: 1, url: api.url, port: api.port, token: api.token, pid: process.pid, startedAt: Date.now() });
     api.logger.info(`local API on ${api.url}`);
     return api;
   }
 
+  /** Kept after close, so errors and tests can still name it. */
+  private boundPort = 0;
+
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.boundPort;
   }
 
   get url(): string {
