@@ -267,5 +267,10 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.ok(!existsSync(open.options!['worktree'] as string));
     assert.ok(sh(fx.repo, 'branch', '--list', open.options!['branch'] as string), 'branch kept');
     assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1);
+
+    // Retried after its worktree was removed: the same branch comes back, commits and all.
+    const again = await prepare(hooks, open);
+    assert.equal(sh(again, 'rev-parse', '--abbrev-ref', 'HEAD'), open.options!['branch']);
+    assert.ok(existsSync(join(again, 'open.txt')));
   });
 });

@@ -133,6 +133,7 @@ export class GitRunHooks implements RunHooks {
       dir: join(this.options.worktreeRoot, run.id),
       branch: runBranchName(run),
       base: opts.base,
+      ...(prior.branch && prior.baseSha ? { resume: { branch: prior.branch, baseSha: prior.baseSha } } : {}),
     });
     // Keep the run in the same sub-folder of the project, now inside the worktree.
     const rel = relative(repoRoot, resolve(run.cwd));

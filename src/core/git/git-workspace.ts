@@ -79,6 +79,8 @@ export async function createRunWorktree(options: {
   branch: string;
   /** Ref to start from; HEAD by default. */
   base?: string;
+  /** The run's branch from before (its worktree was removed, the run is retried): checked out again, commits kept. */
+  resume?: { branch: string; baseSha: string };
 }): Promise<RunWorktree> {
   const { repoRoot } = options;
   const dir = resolve(options.dir);
@@ -103,6 +105,12 @@ export async function createRunWorktree(options: {
   if (existing) throw new Error(`${dir} is already a worktree of another branch (${existing.branch ?? 'detached'})`);
   if (existsSync(dir)) throw new Error(`cannot create the run's worktree: ${dir} already exists and is not a worktree of this repository`);
 
+  if (options.resume && (await branchExists(g, options.resume.branch))) {
+    await mkdir(dirname(dir), { recursive: true });
+    await g.raw(['worktree', 'prune']);
+    await g.raw(['worktree', 'add', dir, options.resume.branch]);
+    return { repoRoot, worktree: dir, branch: options.resume.branch, baseSha: options.resume.baseSha, baseBranch };
+  }
   let branch = options.branch;
   for (let n = 2; await branchExists(g, branch); n++) branch = `${options.branch}-${n}`;
   await mkdir(dirname(dir), { recursive: true });
