@@ -39,6 +39,7 @@ async function finish(hooks: GitRunHooks, run: RunRecord): Promise<void> {
 async function prepare(hooks: GitRunHooks, run: RunRecord): Promise<string> {
   const prepared = await hooks.prepareRun(run);
   if (prepared?.options) applyOptions(run, prepared.options);
+  if (prepared?.cwd) run.cwd = prepared.cwd; // as the engine does
   return prepared?.cwd ?? run.cwd;
 }
 

@@ -120,7 +120,8 @@ export class GitRunHooks implements RunHooks {
     if (opts.workspace === 'in-place') {
       return this.remember(run, { workspace: 'in-place', gitNotes: ['workspace: in-place — the run works on the project folder itself; nothing is committed'] });
     }
-    const repoRoot = await findRepository(run.cwd);
+    // A retried run's cwd may be its removed worktree: the repository it came from is recorded.
+    const repoRoot = prior.repoRoot && existsSync(prior.repoRoot) ? prior.repoRoot : await findRepository(run.cwd);
     if (!repoRoot) {
       return this.remember(run, {
         workspace: 'in-place',
@@ -136,7 +137,7 @@ export class GitRunHooks implements RunHooks {
       ...(prior.branch && prior.baseSha ? { resume: { branch: prior.branch, baseSha: prior.baseSha } } : {}),
     });
     // Keep the run in the same sub-folder of the project, now inside the worktree.
-    const rel = relative(repoRoot, resolve(run.cwd));
+    const rel = prior.worktree && prior.worktreeCwd ? relative(prior.worktree, prior.worktreeCwd) : relative(repoRoot, resolve(run.cwd));
     const worktreeCwd = rel && !rel.startsWith('..') && !rel.startsWith(sep) ? join(created.worktree, rel) : created.worktree;
     const state: GitRunState = {
       workspace: 'worktree',
