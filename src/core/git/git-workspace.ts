@@ -126,6 +126,9 @@ async function mergeBase(g: SimpleGit, a: string, b: string): Promise<string | u
   }
 }
 
+/** Whether a worktree's repository has a commit identity; asked once per worktree (a git spawn per commit saved). */
+const identityKnown = new Map<string, boolean>();
+
 /**
  * Commits everything changed in the worktree. Returns the new commit's sha, or
  * undefined when there was nothing to commit (so calling it again after a crash is harmless).
@@ -135,10 +138,14 @@ export async function commitAll(worktree: string, message: string): Promise<stri
   await g.raw(['add', '-A']);
   const staged = (await g.raw(['diff', '--cached', '--name-only'])).trim();
   if (!staged) return undefined;
-  const hasIdentity = await g
-    .raw(['config', '--get', 'user.email'])
-    .then((v) => v.trim() !== '')
-    .catch(() => false);
+  let hasIdentity = identityKnown.get(worktree);
+  if (hasIdentity === undefined) {
+    hasIdentity = await g
+      .raw(['config', '--get', 'user.email'])
+      .then((v) => v.trim() !== '')
+      .catch(() => false);
+    identityKnown.set(worktree, hasIdentity);
+  }
   await g.raw([...(hasIdentity ? [] : FALLBACK_IDENTITY), 'commit', '--no-verify', '-q', '-m', message]);
   return (await g.revparse(['HEAD'])).trim();
 }
