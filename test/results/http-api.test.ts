@@ -128,14 +128,20 @@ test('bad bodies get clear 4xx JSON errors', async () => {
 
 test('TaskAsync: POST /v1/tasks answers 202 with the id at once; status and result follow', async () => {
   const started = Date.now();
-  const r = await raw(server.port, 'POST', '/v1/tasks', { headers: auth, body: JSON.stringify({ run: 'sleep 0.3; echo done', name: 'async' }) });
-  assert.equal(r.status, 202);
-  assert.ok(Date.now() - started < 250, 'answered before the task finished');
-  const { id, runId } = r.json as { id: string; runId: string };
-  assert.equal(id, `${runId}.task`);
-  const early = await raw(server.port, 'GET', `/v1/tasks/${id}/result`, { headers: auth });
+  const slow = await raw(server.port, 'POST', '/v1/tasks', { headers: auth, body: JSON.stringify({ run: 'sleep 10', name: 'slow' }) });
+  assert.equal(slow.status, 202);
+  assert.ok(Date.now() - started < 8000, 'answered long before the task could finish');
+  const slowId = (slow.json as { id: string }).id;
+  assert.notEqual(((await raw(server.port, 'GET', `/v1/tasks/${slowId}`, { headers: auth })).json as { state: string }).state, 'completed');
+  const early = await raw(server.port, 'GET', `/v1/tasks/${slowId}/result`, { headers: auth });
   assert.equal(early.status, 404);
   assert.equal((early.json as { error: { code: string } }).error.code, 'no_result');
+  assert.equal((await raw(server.port, 'POST', `/v1/tasks/${slowId}/cancel`, { headers: auth })).status, 200);
+
+  const r = await raw(server.port, 'POST', '/v1/tasks', { headers: auth, body: JSON.stringify({ run: 'sleep 0.3; echo done', name: 'async' }) });
+  assert.equal(r.status, 202);
+  const { id, runId } = r.json as { id: string; runId: string };
+  assert.equal(id, `${runId}.task`);
   await runFinished(engine, runId);
   const task = await raw(server.port, 'GET', `/v1/tasks/${id}`, { headers: auth });
   assert.equal((task.json as { state: string }).state, 'completed');
