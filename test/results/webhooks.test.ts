@@ -173,3 +173,18 @@ test('events made durable but never queued (the process died in between) are que
   assert.deepEqual(missed, ['task.completed:true', 'task.failed:true', 'workflow.failed:true']);
   assert.deepEqual([...receiver.counts().values()].filter((n) => n !== 1), [], 'the run heard before is not sent again');
 });
+
+test('an engine closed under the dispatcher: no crash, no busy loop, errors logged', async () => {
+  const engine = await Engine.open({ stateDir: tempDir('o8-state-'), cwd: tempDir('o8-cwd-') });
+  const errors: string[] = [];
+  const logger = { debug() {}, info() {}, warn() {}, error: (m: string) => void errors.push(m) };
+  const d = dispatcherFor(engine, { endpoints: [{ url: 'http://127.0.0.1:9/hook' }], logger });
+  const { runId } = await engine.launch({ task: { action: { kind: 'noop' } } });
+  const run = await runFinished(engine, runId);
+  await d.flush();
+  await engine.close();
+  d.handle({ type: 'workflow.completed', run: { ...run, finishedAt: Date.now() } });
+  await new Promise((r) => setTimeout(r, 300));
+  await d.close();
+  assert.ok(errors.length >= 1 && errors.length <= 4, `errors: ${errors.join(' / ')}`);
+});

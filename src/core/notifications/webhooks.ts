@@ -4,7 +4,7 @@ import type { EngineApi } from '../engine/engine-api.ts';
 import type { EngineEvent } from '../model/events.ts';
 import type { RunRecord, TaskRecord, TaskResult, WebhookDeliveryRecord } from '../model/records.ts';
 import { backoffDelay } from '../scheduler/backoff.ts';
-import { systemClock, type Clock } from '../util/clock.ts';
+import type { Clock } from '../util/clock.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
 import type { WebhookOutboxStore } from './webhook-outbox.ts';
@@ -56,6 +56,19 @@ export interface WebhookDispatcherOptions {
 }
 
 const BATCH = 20;
+
+/**
+ * Retry timers must not keep a finished CLI process alive for minutes: what is still
+ * pending stays in the outbox for the next process (or the extension) to send.
+ */
+const unrefClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return { cancel: () => clearTimeout(handle) };
+  },
+};
 
 /** Stable id of one event occurrence: the same transition heard twice yields the same id. */
 export function webhookEventId(type: string, ...parts: Array<string | number | undefined>): string {
@@ -126,7 +139,7 @@ export class WebhookDispatcher implements Disposable {
   private closed = false;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? unrefClock;
     this.logger = options.logger ?? silentLogger;
     this.env = options.env ?? process.env;
   }
@@ -248,21 +261,32 @@ export class WebhookDispatcher implements Disposable {
       this.rerun = true;
       return;
     }
+    let failed = false;
     this.running = this.deliverDue()
-      .catch((error) => this.logger.error('webhook delivery loop failed', error))
+      .catch((error) => {
+        // The store refused (closing, or broken): try again later rather than spin.
+        failed = true;
+        this.logger.error('webhook delivery loop failed', error);
+      })
       .finally(() => {
         this.running = undefined;
-        if (this.rerun) {
+        if (this.rerun && !failed) {
           this.rerun = false;
           this.kick();
-        } else this.arm();
+        } else this.arm(failed ? this.clock.now() + 5000 : undefined);
       });
   }
 
-  /** Wakes up when the next pending delivery is due. */
-  private arm(): void {
+  /** Wakes up when the next pending delivery is due (or at `at`). */
+  private arm(at?: number): void {
     if (this.closed) return;
-    const next = this.options.outbox.nextAttemptAt();
+    let next = at;
+    try {
+      next ??= this.options.outbox.nextAttemptAt();
+    } catch (error) {
+      this.logger.error('webhook outbox unreadable', error);
+      return;
+    }
     if (next === undefined) return;
     if (this.timer && next >= this.timerAt) return;
     this.timer?.cancel();
