@@ -33,6 +33,7 @@ import type { LaunchRequest, LaunchResult, SingleTaskSpec } from './engine-api.t
 import type { RunHooks } from './run-hooks.ts';
 import { NotFoundError, StateQueries } from './state-queries.ts';
 import { TaskLogs } from './task-logs.ts';
+import type { WebhookOutboxStore } from '../notifications/webhook-outbox.ts';
 import type { TaskLogWriter } from './task-logs.ts';
 
 export interface EngineOptions {
@@ -291,6 +292,20 @@ export class Engine extends StateQueries {
     if (active) active.run = run;
     await this.store.commit([{ t: 'run', run }]);
     return run;
+  }
+
+  /** The durable webhook outbox, for the webhook dispatcher in this (owning) process. */
+  webhookOutbox(): WebhookOutboxStore {
+    return {
+      get: (id) => this.db.getWebhookDelivery(id),
+      due: (now, limit) => this.db.dueWebhookDeliveries(now, limit),
+      nextAttemptAt: () => this.db.nextWebhookAttempt(),
+      latestCreatedAt: () => this.db.latestWebhookCreatedAt(),
+      save: async (deliveries) => {
+        this.assertRunning();
+        if (deliveries.length) await this.store.commit(deliveries.map((delivery) => ({ t: 'webhook', delivery })));
+      },
+    };
   }
 
   /** Stops cleanly: interrupts running tasks (they are re-queued without using an attempt), flushes the journal, releases the lock. */

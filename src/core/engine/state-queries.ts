@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../model/events.ts';
-import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord } from '../model/records.ts';
+import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../model/records.ts';
 import type { StateDb } from '../store/state-db.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { splitTaskId } from '../util/ids.ts';
@@ -84,5 +84,10 @@ export abstract class StateQueries implements EngineApi {
 
   async undeliveredNotifications(): Promise<NotificationRecord[]> {
     return this.db.undeliveredNotifications();
+  }
+
+  /** Webhook outbox rows in a state; `dead` ones are the dead letters the user should see. */
+  async webhookDeliveries(state: WebhookDeliveryRecord['state'] = 'dead', limit = 100): Promise<WebhookDeliveryRecord[]> {
+    return this.db.webhookDeliveries(state, limit);
   }
 }

@@ -107,3 +107,29 @@ export interface CheckpointRecord {
   state: unknown;
   updatedAt: number;
 }
+
+/**
+ * One webhook event bound for one endpoint: a row of the durable outbox. Delivered
+ * at least once; the receiver deduplicates by `eventId`. The signing secret is never
+ * stored, only where to find it (`secretRef`).
+ */
+export interface WebhookDeliveryRecord {
+  /** Stable for (event, endpoint): enqueueing the same event again is a no-op. */
+  id: string;
+  eventId: string;
+  /** Event type (`task.completed`, `pr.opened`, …). */
+  event: string;
+  runId?: string;
+  url: string;
+  /** `global` (the configured secret) or `env:NAME` (a per-workflow secret from the environment). */
+  secretRef: string;
+  /** The exact JSON body that is signed and sent. */
+  body: string;
+  /** `dead`: gave up after the maximum attempts (or cannot be sent at all); shown to the user. */
+  state: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  nextAttemptAt: number;
+  createdAt: number;
+  deliveredAt?: number;
+  lastError?: string;
+}

@@ -48,6 +48,17 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
         state TEXT NOT NULL, updated_at INTEGER NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'webhook outbox',
+    sql: `
+      CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY, event_id TEXT NOT NULL, event TEXT NOT NULL, run_id TEXT, url TEXT NOT NULL,
+        state TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL, delivered_at INTEGER, doc TEXT NOT NULL);
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database): void {

@@ -7,6 +7,7 @@ import type {
   TaskRecord,
   TaskResult,
   TokenUsageRecord,
+  WebhookDeliveryRecord,
 } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
 import { loadSqlJs } from './sqljs-loader.ts';
@@ -178,6 +179,35 @@ export class StateDb {
     });
   }
 
+  getWebhookDelivery(id: string): WebhookDeliveryRecord | undefined {
+    return this.doc<WebhookDeliveryRecord>('SELECT doc FROM webhook_deliveries WHERE id = ?', [id]);
+  }
+
+  /** Pending webhook deliveries whose next attempt is due, oldest first. */
+  dueWebhookDeliveries(now: number, limit: number): WebhookDeliveryRecord[] {
+    return this.docs<WebhookDeliveryRecord>(
+      "SELECT doc FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?",
+      [now, limit],
+    );
+  }
+
+  /** Earliest next attempt of a pending delivery, if any. */
+  nextWebhookAttempt(): number | undefined {
+    const v = this.scalar("SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'");
+    return v === null || v === undefined ? undefined : Number(v);
+  }
+
+  /** When the newest delivery was queued, if any. */
+  latestWebhookCreatedAt(): number | undefined {
+    const v = this.scalar('SELECT MAX(created_at) FROM webhook_deliveries');
+    return v === null || v === undefined ? undefined : Number(v);
+  }
+
+  /** Deliveries in a state (dead letters for the user to see), newest first. */
+  webhookDeliveries(state: WebhookDeliveryRecord['state'], limit: number): WebhookDeliveryRecord[] {
+    return this.docs<WebhookDeliveryRecord>('SELECT doc FROM webhook_deliveries WHERE state = ? ORDER BY created_at DESC LIMIT ?', [state, limit]);
+  }
+
   // ---- applying records ----------------------------------------------------
 
   private applyRecord(seq: number, record: StoreRecord): void {
@@ -236,6 +266,13 @@ export class StateDb {
         this.stmt('INSERT OR REPLACE INTO checkpoints (task_id, run_id, attempt, state, updated_at) VALUES (?, ?, ?, ?, ?)').run([
           c.taskId, c.taskId.slice(0, c.taskId.indexOf('.')), c.attempt, JSON.stringify(c.state), c.updatedAt,
         ]);
+        return;
+      }
+      case 'webhook': {
+        const d = record.delivery;
+        this.stmt(
+          'INSERT OR REPLACE INTO webhook_deliveries (id, event_id, event, run_id, url, state, attempts, next_attempt_at, created_at, delivered_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run([d.id, d.eventId, d.event, d.runId ?? null, d.url, d.state, d.attempts, d.nextAttemptAt, d.createdAt, d.deliveredAt ?? null, JSON.stringify(d)]);
         return;
       }
       case 'delete-runs': {

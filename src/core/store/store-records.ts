@@ -6,6 +6,7 @@ import type {
   TaskRecord,
   TaskResult,
   TokenUsageRecord,
+  WebhookDeliveryRecord,
 } from '../model/records.ts';
 
 /** A persisted engine event: compact, since the rows it refers to hold the full state. */
@@ -30,6 +31,8 @@ export type StoreRecord =
   | { t: 'usage'; usage: TokenUsageRecord }
   | { t: 'gate'; gate: QualityGateRecord }
   | { t: 'checkpoint'; checkpoint: CheckpointRecord }
+  /** Webhook outbox row (new, retried, delivered or dead-lettered). */
+  | { t: 'webhook'; delivery: WebhookDeliveryRecord }
   | { t: 'delete-runs'; runIds: string[] };
 
 /** A record as the journal holds it: with its sequence number. */

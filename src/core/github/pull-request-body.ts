@@ -1,0 +1,78 @@
+import type { UsageTotals } from '../engine/engine-api.ts';
+import type { QualityGateRecord, RunRecord, TaskRecord } from '../model/records.ts';
+
+/** Everything the pull request body reports about a run. */
+export interface RunSummary {
+  run: RunRecord;
+  tasks: TaskRecord[];
+  gates: QualityGateRecord[];
+  usage: UsageTotals;
+  /** Per task id, when known. */
+  taskUsage?: Record<string, UsageTotals>;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+function describeAction(task: TaskRecord): string {
+  const a = task.action;
+  switch (a.kind) {
+    case 'agent':
+      return `agent \`${a.agent}\``;
+    case 'run':
+      return 'shell';
+    case 'wait':
+      return 'wait';
+    default:
+      return a.kind;
+  }
+}
+
+/** Markdown table cells must not break the table. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+const VERDICT: Record<QualityGateRecord['verdict'], string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn' };
+
+export function pullRequestTitle(run: RunRecord): string {
+  return `Orchestr8: ${run.name}`;
+}
+
+/** The pull request body: tasks, quality-gate verdicts, tokens, cost and duration of the run. */
+export function pullRequestBody(summary: RunSummary): string {
+  const { run, tasks, gates, usage } = summary;
+  const duration = (run.finishedAt ?? Date.now()) - run.createdAt;
+  const lines: string[] = [];
+  lines.push(`Changes made by the Orchestr8 workflow **${cell(run.name)}** (run \`${run.id}\`).`);
+  if (run.description) lines.push('', run.description);
+  lines.push('', '| Task | Kind | State | Duration | Tokens (in / out) | Cost |', '|---|---|---|---|---|---|');
+  for (const t of tasks) {
+    const u = summary.taskUsage?.[t.id];
+    const d = t.startedAt && t.finishedAt ? formatDuration(t.finishedAt - t.startedAt) : '—';
+    const tok = u ? `${u.inputTokens} / ${u.outputTokens}` : '—';
+    const cost = u ? `$${u.costUsd.toFixed(4)}` : '—';
+    lines.push(`| ${cell(t.name)} | ${describeAction(t)} | ${t.state} | ${d} | ${tok} | ${cost} |`);
+  }
+  lines.push('', '### Quality gates');
+  if (gates.length === 0) lines.push('', 'No quality gates ran.');
+  else {
+    lines.push('', '| Gate | Task | Verdict |', '|---|---|---|');
+    for (const g of gates) lines.push(`| ${cell(g.gate)} | ${cell(g.taskId)} | ${VERDICT[g.verdict]} |`);
+  }
+  lines.push(
+    '',
+    '### Totals',
+    '',
+    `- Duration: ${formatDuration(duration)}`,
+    `- Tokens: ${usage.inputTokens} in, ${usage.outputTokens} out, ${usage.cacheReadTokens} cache read, ${usage.cacheWriteTokens} cache write`,
+    `- Cost: $${usage.costUsd.toFixed(4)}`,
+  );
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,389 @@
+import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { EngineApi } from '../engine/engine-api.ts';
+import type { EngineEvent } from '../model/events.ts';
+import type { RunRecord, TaskRecord, TaskResult, WebhookDeliveryRecord } from '../model/records.ts';
+import { backoffDelay } from '../scheduler/backoff.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Disposable } from '../util/disposable.ts';
+import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
+import type { WebhookOutboxStore } from './webhook-outbox.ts';
+import { EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from './webhook-signature.ts';
+
+export const WEBHOOK_EVENTS = ['task.completed', 'task.failed', 'workflow.completed', 'workflow.failed', 'pr.opened'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/** Where events go. Global endpoints come from settings; per-workflow ones from the `webhooks:` option. */
+export interface WebhookEndpoint {
+  url: string;
+  /** Only these events (all five by default). */
+  events?: WebhookEventType[];
+  /** `global` (default) or `env:NAME`: where the signing secret is read at delivery time. */
+  secretRef?: string;
+}
+
+/** A pull request that a run opened, as `pr.opened` reports it. */
+export interface OpenedPullRequest {
+  url: string;
+  number: number;
+  draft: boolean;
+}
+
+export interface WebhookDispatcherOptions {
+  outbox: WebhookOutboxStore;
+  /**
+   * The engine's history, for `start()` to queue events that a previous process made
+   * durable but died before queueing (or that fired while the engine opened, before
+   * anyone listened). Without it, only what is in the outbox is sent.
+   */
+  history?: Pick<EngineApi, 'list' | 'status' | 'result'>;
+  /** Reads a run (for per-workflow endpoints of task events, which carry only the task). */
+  runOf: (runId: string) => Promise<RunRecord | undefined>;
+  endpoints?: WebhookEndpoint[];
+  /** The global signing secret (settings / ORCHESTR8_WEBHOOK_SECRET); never stored. */
+  secret?: string;
+  /** For `env:NAME` secrets; process.env by default. */
+  env?: Record<string, string | undefined>;
+  /** Attempts before a delivery is dead-lettered (default 8). */
+  maxAttempts?: number;
+  /** First retry delay, doubled each further attempt up to `maxDelayMs` (defaults 2 s and 10 min). */
+  backoffMs?: number;
+  maxDelayMs?: number;
+  /** Per request (default 10 s). */
+  timeoutMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+const BATCH = 20;
+
+/**
+ * Retry timers must not keep a finished CLI process alive for minutes: what is still
+ * pending stays in the outbox for the next process (or the extension) to send.
+ */
+const unrefClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return { cancel: () => clearTimeout(handle) };
+  },
+};
+
+/** Stable id of one event occurrence: the same transition heard twice yields the same id. */
+export function webhookEventId(type: string, ...parts: Array<string | number | undefined>): string {
+  return `evt_${createHash('sha256').update([type, ...parts].join('|')).digest('hex').slice(0, 24)}`;
+}
+
+function deliveryId(eventId: string, url: string): string {
+  return createHash('sha256').update(`${eventId}|${url}`).digest('hex').slice(0, 32);
+}
+
+/** Per-workflow endpoints from `run.options.webhooks`: URLs, or `{ url, events, secret_env }` objects. */
+export function workflowEndpoints(run: RunRecord | undefined): WebhookEndpoint[] {
+  const raw = run?.options?.['webhooks'];
+  if (!Array.isArray(raw)) return [];
+  const out: WebhookEndpoint[] = [];
+  for (const entry of raw) {
+    if (typeof entry === 'string') out.push({ url: entry });
+    else if (entry && typeof entry === 'object' && typeof (entry as { url?: unknown }).url === 'string') {
+      const e = entry as { url: string; events?: unknown; secret_env?: unknown };
+      out.push({
+        url: e.url,
+        ...(Array.isArray(e.events) ? { events: e.events.filter((x): x is WebhookEventType => WEBHOOK_EVENTS.includes(x as WebhookEventType)) } : {}),
+        ...(typeof e.secret_env === 'string' ? { secretRef: `env:${e.secret_env}` } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+function runPayload(run: RunRecord) {
+  const o = run.options ?? {};
+  return {
+    id: run.id,
+    name: run.name,
+    state: run.state,
+    createdAt: new Date(run.createdAt).toISOString(),
+    ...(run.finishedAt ? { finishedAt: new Date(run.finishedAt).toISOString() } : {}),
+    ...(run.error ? { error: run.error } : {}),
+    ...(typeof o['branch'] === 'string' ? { branch: o['branch'] } : {}),
+    ...(typeof o['pullRequestUrl'] === 'string' ? { pullRequestUrl: o['pullRequestUrl'] } : {}),
+  };
+}
+
+function taskPayload(task: TaskRecord) {
+  return { id: task.id, key: task.key, name: task.name, state: task.state, attempt: task.attempt, ...(task.error ? { error: task.error } : {}) };
+}
+
+/** Long outputs are cut: a webhook announces, the API serves the full result. */
+const OUTPUT_LIMIT = 4000;
+
+/**
+ * Turns engine events into signed webhook deliveries: each event is first written to the
+ * durable outbox (one row per endpoint), then sent, retried with exponential backoff,
+ * marked delivered, or dead-lettered after `maxAttempts`. Delivery is at least once;
+ * receivers deduplicate on the event id (body `id`, header X-Orchestr8-Event-Id).
+ */
+export class WebhookDispatcher implements Disposable {
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly env: Record<string, string | undefined>;
+  private readonly limit = pLimit(4);
+  private timer: { cancel(): void } | undefined;
+  private timerAt = Infinity;
+  /** Enqueues in arrival order, so a flush sees every event heard before it. */
+  private enqueued: Promise<void> = Promise.resolve();
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private closed = false;
+
+  constructor(private readonly options: WebhookDispatcherOptions) {
+    this.clock = options.clock ?? unrefClock;
+    this.logger = options.logger ?? silentLogger;
+    this.env = options.env ?? process.env;
+  }
+
+  /** Listens to an engine; call `start()` to send what an earlier process left in the outbox. */
+  listen(source: { onEvent(listener: (event: EngineEvent) => void): Disposable }): Disposable {
+    return source.onEvent((event) => this.handle(event));
+  }
+
+  /** Queues events missed since the newest outbox row, then sends whatever is due (left over, or retried). */
+  start(): void {
+    this.chain(() => this.catchUp());
+  }
+
+  /**
+   * Replays, from durable state, the webhook events of runs that finished since the newest
+   * outbox row (less a margin). Event ids are derived from the records, so events already
+   * queued are recognised and skipped; with an empty outbox (webhooks just configured)
+   * nothing old is sent.
+   */
+  private async catchUp(): Promise<void> {
+    const history = this.options.history;
+    const latest = this.options.outbox.latestCreatedAt();
+    if (!history || latest === undefined) return;
+    const from = latest - 60_000;
+    const events: EngineEvent[] = [];
+    for (let offset = 0; offset < 1000; offset += 100) {
+      const page = await history.list({ limit: 100, offset, states: ['completed', 'failed'] });
+      for (const run of page.runs) {
+        if ((run.finishedAt ?? 0) < from) continue;
+        const { tasks } = await history.status(run.id);
+        for (const task of tasks.filter((t) => (t.finishedAt ?? 0) >= from).sort((a, b) => a.finishedAt! - b.finishedAt!)) {
+          if (task.state === 'failed') events.push({ type: 'task.failed', task, error: task.error ?? 'failed' });
+          if (task.state !== 'completed') continue;
+          const result = await history.result(task.id);
+          if (result) events.push({ type: 'task.completed', task, result });
+        }
+        events.push({ type: run.state === 'completed' ? 'workflow.completed' : 'workflow.failed', run });
+      }
+      // Runs are listed newest first: an older page cannot hold runs finished in the window
+      // unless they ran for longer than a day.
+      if (page.runs.length < 100 || page.runs.every((r) => r.createdAt < from - 86_400_000)) break;
+    }
+    for (const event of events) this.handle(event);
+  }
+
+  /** Hears one engine event; those that are webhook events go to the outbox. */
+  handle(event: EngineEvent): void {
+    switch (event.type) {
+      case 'task.completed':
+        return this.enqueueTask(event.type, event.task, { result: resultPayload(event.result) });
+      case 'task.failed':
+        return this.enqueueTask(event.type, event.task, { error: event.error });
+      case 'workflow.completed':
+      case 'workflow.failed':
+        return this.enqueue(event.type, event.run, webhookEventId(event.type, event.run.id, event.run.finishedAt), { run: runPayload(event.run) });
+      default:
+        return;
+    }
+  }
+
+  /** `pr.opened`; called by the git hooks (idempotent: the same pull request is one event). */
+  pullRequestOpened(run: RunRecord, pr: OpenedPullRequest): void {
+    this.enqueue('pr.opened', run, webhookEventId('pr.opened', run.id, pr.number), {
+      run: runPayload(run),
+      pullRequest: { url: pr.url, number: pr.number, draft: pr.draft },
+    });
+  }
+
+  private enqueueTask(type: WebhookEventType, task: TaskRecord, extra: Record<string, unknown>): void {
+    this.chain(async () => {
+      const run = await this.options.runOf(task.runId).catch(() => undefined);
+      await this.write(type, run, task.runId, webhookEventId(type, task.id, task.attempt, task.finishedAt), {
+        ...(run ? { run: runPayload(run) } : { run: { id: task.runId } }),
+        task: taskPayload(task),
+        ...extra,
+      });
+    });
+  }
+
+  private enqueue(type: WebhookEventType, run: RunRecord, eventId: string, payload: Record<string, unknown>): void {
+    this.chain(() => this.write(type, run, run.id, eventId, payload));
+  }
+
+  private chain(fn: () => Promise<void>): void {
+    this.enqueued = this.enqueued
+      .then(fn)
+      .catch((error) => this.logger.error('could not queue a webhook', error))
+      .then(() => this.kick());
+  }
+
+  private async write(type: WebhookEventType, run: RunRecord | undefined, runId: string, eventId: string, payload: Record<string, unknown>): Promise<void> {
+    if (this.closed) return;
+    const endpoints = [...(this.options.endpoints ?? []), ...workflowEndpoints(run)].filter((e) => !e.events || e.events.includes(type));
+    if (endpoints.length === 0) return;
+    const now = this.clock.now();
+    const body = JSON.stringify({ id: eventId, type, timestamp: new Date(now).toISOString(), ...payload });
+    const fresh: WebhookDeliveryRecord[] = [];
+    const seen = new Set<string>();
+    for (const endpoint of endpoints) {
+      const id = deliveryId(eventId, endpoint.url);
+      if (seen.has(id) || this.options.outbox.get(id)) continue; // the same event heard again, or listed twice
+      seen.add(id);
+      fresh.push({ id, eventId, event: type, runId, url: endpoint.url, secretRef: endpoint.secretRef ?? 'global', body, state: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now });
+    }
+    await this.options.outbox.save(fresh);
+  }
+
+  /** Resolves once every event heard so far is in the outbox and everything due has been tried. */
+  async flush(): Promise<void> {
+    await this.enqueued;
+    this.kick();
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    let failed = false;
+    this.running = this.deliverDue()
+      .catch((error) => {
+        // The store refused (closing, or broken): try again later rather than spin.
+        failed = true;
+        this.logger.error('webhook delivery loop failed', error);
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.rerun && !failed) {
+          this.rerun = false;
+          this.kick();
+        } else this.arm(failed ? this.clock.now() + 5000 : undefined);
+      });
+  }
+
+  /** Wakes up when the next pending delivery is due (or at `at`). */
+  private arm(at?: number): void {
+    if (this.closed) return;
+    let next = at;
+    try {
+      next ??= this.options.outbox.nextAttemptAt();
+    } catch (error) {
+      this.logger.error('webhook outbox unreadable', error);
+      return;
+    }
+    if (next === undefined) return;
+    if (this.timer && next >= this.timerAt) return;
+    this.timer?.cancel();
+    this.timerAt = next;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.kick();
+    }, Math.max(0, next - this.clock.now()));
+  }
+
+  private async deliverDue(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      const due = this.options.outbox.due(this.clock.now(), BATCH);
+      if (due.length === 0) return;
+      const updated = await Promise.all(due.map((d) => this.limit(() => this.attempt(d))));
+      await this.options.outbox.save(updated);
+      if (due.length < BATCH) return;
+    }
+  }
+
+  /** One attempt; returns the row's new state. */
+  private async attempt(delivery: WebhookDeliveryRecord): Promise<WebhookDeliveryRecord> {
+    const now = () => this.clock.now();
+    const secret = this.secretFor(delivery.secretRef);
+    if (!secret) {
+      return { ...delivery, state: 'dead', lastError: `no signing secret (${delivery.secretRef}): webhooks are never sent unsigned` };
+    }
+    const attempts = delivery.attempts + 1;
+    let error: string;
+    try {
+      const response = await fetch(delivery.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'orchestr8-webhooks',
+          [SIGNATURE_HEADER]: signWebhookBody(delivery.body, secret),
+          [TIMESTAMP_HEADER]: String(Math.floor(now() / 1000)),
+          [EVENT_HEADER]: delivery.event,
+          [EVENT_ID_HEADER]: delivery.eventId,
+        },
+        body: delivery.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+      await response.body?.cancel().catch(() => {});
+      if (response.status >= 200 && response.status < 300) {
+        const { lastError: _dropped, ...rest } = delivery;
+        return { ...rest, state: 'delivered', attempts, deliveredAt: now() };
+      }
+      error = `HTTP ${response.status}`;
+    } catch (e) {
+      error = errorMessage((e as { cause?: unknown }).cause ?? e);
+    }
+    const max = this.options.maxAttempts ?? 8;
+    if (attempts >= max) {
+      this.logger.warn(`webhook ${delivery.event} to ${delivery.url} dead-lettered after ${attempts} attempts: ${error}`);
+      return { ...delivery, state: 'dead', attempts, lastError: error };
+    }
+    const delay = backoffDelay(
+      { max, backoffMs: this.options.backoffMs ?? 2000, factor: 2, maxDelayMs: this.options.maxDelayMs ?? 600_000, jitter: true },
+      attempts,
+    );
+    return { ...delivery, attempts, nextAttemptAt: now() + delay, lastError: error };
+  }
+
+  private secretFor(ref: string): string | undefined {
+    if (ref === 'global') return this.options.secret || undefined;
+    if (ref.startsWith('env:')) return this.env[ref.slice(4)] || undefined;
+    return undefined;
+  }
+
+  /** Requeues a dead letter (the user fixed the receiver). */
+  async redeliver(id: string): Promise<void> {
+    const d = this.options.outbox.get(id);
+    if (!d) throw new Error(`no webhook delivery ${id}`);
+    if (d.state !== 'dead') throw new Error(`webhook delivery ${id} is ${d.state}, not dead`);
+    await this.options.outbox.save([{ ...d, state: 'pending', attempts: 0, nextAttemptAt: this.clock.now() }]);
+    this.kick();
+  }
+
+  /** Stops sending; pending deliveries stay in the outbox for the next process. Waits for attempts in flight. */
+  async close(): Promise<void> {
+    await this.enqueued;
+    this.closed = true;
+    this.timer?.cancel();
+    while (this.running) await this.running;
+  }
+
+  dispose(): void {
+    this.closed = true;
+    this.timer?.cancel();
+  }
+}
+
+function resultPayload(result: TaskResult) {
+  const output = result.output.length > OUTPUT_LIMIT ? `${result.output.slice(0, OUTPUT_LIMIT)}…` : result.output;
+  return { output, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) };
+}

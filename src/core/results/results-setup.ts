@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import type { Engine } from '../engine/engine.ts';
+import { GitRunHooks } from '../git/git-run-hooks.ts';
+import { PullRequestPublisher } from '../github/pull-requests.ts';
+import { WebhookDispatcher, type WebhookEndpoint } from '../notifications/webhooks.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Disposable } from '../util/disposable.ts';
+import type { Logger } from '../util/logger.ts';
+
+export interface ResultsOptions {
+  stateDir: string;
+  /** Pull requests need a token: GITHUB_TOKEN (CLI) or VS Code's GitHub session (extension). None: branches only. */
+  github?: { token?: string; baseUrl?: string; repo?: string; host?: string };
+  /** Remote to push to (default `origin`). */
+  remote?: string;
+  /** Global webhook endpoints and the signing secret (ORCHESTR8_WEBHOOK_SECRET / settings). */
+  webhooks?: { endpoints?: Array<string | WebhookEndpoint>; secret?: string; maxAttempts?: number; backoffMs?: number; maxDelayMs?: number };
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** What an adapter wires: `hooks` go into `Engine.open`, then `attach(engine)` once it is open. */
+export interface Results {
+  readonly hooks: GitRunHooks;
+  /** Connects hooks and webhooks to the open engine and sends what an earlier process left in the outbox. */
+  attach(engine: Engine): Disposable & { close(): Promise<void>; readonly webhooks: WebhookDispatcher };
+}
+
+/**
+ * Results reaching the world: a worktree and branch per run, commits per task, push and
+ * pull request, and signed webhooks (including `pr.opened`). Close the attachment before
+ * closing the engine so deliveries in flight are recorded.
+ */
+export function setupResults(options: ResultsOptions): Results {
+  let dispatcher: WebhookDispatcher | undefined;
+  const token = options.github?.token;
+  const hooks = new GitRunHooks({
+    worktreeRoot: join(options.stateDir, 'worktrees'),
+    ...(options.remote ? { remote: options.remote } : {}),
+    ...(token ? { publisher: new PullRequestPublisher({ token, ...(options.github?.baseUrl ? { baseUrl: options.github.baseUrl } : {}) }) } : {}),
+    ...(options.github?.repo ? { repo: options.github.repo } : {}),
+    ...(options.github?.host ? { githubHost: options.github.host } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    awaitAttach: true,
+    onPullRequest: (run, pr) => dispatcher?.pullRequestOpened(run, pr),
+  });
+  return {
+    hooks,
+    attach(engine) {
+      const w = options.webhooks ?? {};
+      const d = new WebhookDispatcher({
+        outbox: engine.webhookOutbox(),
+        runOf: async (id) => (await engine.status(id)).run,
+        history: engine,
+        endpoints: (w.endpoints ?? []).map((e) => (typeof e === 'string' ? { url: e } : e)),
+        ...(w.secret ? { secret: w.secret } : {}),
+        ...(w.maxAttempts ? { maxAttempts: w.maxAttempts } : {}),
+        ...(w.backoffMs ? { backoffMs: w.backoffMs } : {}),
+        ...(w.maxDelayMs ? { maxDelayMs: w.maxDelayMs } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
+      dispatcher = d;
+      const sub = d.listen(engine);
+      d.start();
+      // Last: this releases finalizations held since the engine opened, which may open pull requests.
+      hooks.attach(engine, async (runId, patch) => void (await engine.updateRunOptions(runId, patch)));
+      return {
+        webhooks: d,
+        close: async () => {
+          sub.dispose();
+          await d.close();
+        },
+        dispose: () => {
+          sub.dispose();
+          d.dispose();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Options for the CLI from its environment: GITHUB_TOKEN, GITHUB_API_URL (GitHub
+ * Enterprise), ORCHESTR8_GITHUB_REPO (`owner/name` when the remote is not a GitHub URL),
+ * ORCHESTR8_GIT_REMOTE, ORCHESTR8_WEBHOOK_URLS (comma-separated) and ORCHESTR8_WEBHOOK_SECRET.
+ */
+export function resultsOptionsFromEnv(stateDir: string, env: Record<string, string | undefined> = process.env, logger?: Logger): ResultsOptions {
+  const urls = (env['ORCHESTR8_WEBHOOK_URLS'] ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const apiUrl = env['GITHUB_API_URL'];
+  return {
+    stateDir,
+    github: {
+      ...(env['GITHUB_TOKEN'] ? { token: env['GITHUB_TOKEN'] } : {}),
+      ...(apiUrl ? { baseUrl: apiUrl, host: new URL(apiUrl).hostname.replace(/^api\./, '') } : {}),
+      ...(env['ORCHESTR8_GITHUB_REPO'] ? { repo: env['ORCHESTR8_GITHUB_REPO'] } : {}),
+    },
+    ...(env['ORCHESTR8_GIT_REMOTE'] ? { remote: env['ORCHESTR8_GIT_REMOTE'] } : {}),
+    webhooks: { endpoints: urls, ...(env['ORCHESTR8_WEBHOOK_SECRET'] ? { secret: env['ORCHESTR8_WEBHOOK_SECRET'] } : {}) },
+    ...(logger ? { logger } : {}),
+  };
+}

@@ -1,0 +1,200 @@
+import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
+import { NotFoundError } from '../../core/engine/state-queries.ts';
+import type { EngineEvent } from '../../core/model/events.ts';
+import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../../core/model/records.ts';
+import type { Disposable } from '../../core/util/disposable.ts';
+import { Emitter } from '../../core/util/emitter.ts';
+import { readDiscovery, type ApiDiscovery } from './api-discovery.ts';
+
+/** An error answer of the local API. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * The engine API of another process (the one that owns the state, e.g. VS Code), over its
+ * local HTTP API. Lets the CLI read and command runs while it cannot open the store itself.
+ */
+export class ApiClient implements EngineApi, Disposable {
+  private readonly streams = new Set<AbortController>();
+
+  constructor(private readonly endpoint: Pick<ApiDiscovery, 'url' | 'token'>) {}
+
+  /**
+   * Connects to the owner of `stateDir` through its discovery file, or resolves undefined
+   * when no live owner publishes an API (or it does not answer with our token).
+   */
+  static async connect(stateDir: string, timeoutMs = 2000): Promise<ApiClient | undefined> {
+    const info = readDiscovery(stateDir);
+    if (!info) return undefined;
+    const client = new ApiClient(info);
+    try {
+      await client.call('GET', '/v1/health', undefined, timeoutMs);
+      return client;
+    } catch {
+      return undefined;
+    }
+  }
+
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+    const response = await fetch(`${this.endpoint.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.endpoint.token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!response.ok) {
+      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const message = err?.message ?? `HTTP ${response.status}`;
+      if (response.status === 404 && err?.code === 'not_found') throw new NotFoundError(message);
+      throw new ApiError(response.status, err?.code ?? 'http_error', message);
+    }
+    return json as T;
+  }
+
+  /** Workflows travel as their definition (already parsed here), single tasks as their spec. */
+  async launch(request: LaunchRequest): Promise<LaunchResult> {
+    if ('task' in request) {
+      const { action, ...rest } = request.task;
+      if (action.kind !== 'agent' && action.kind !== 'run') throw new Error(`the local API launches agent and run tasks, not ${action.kind}`);
+      const spec = action.kind === 'agent' ? { agent: action.agent, prompt: action.prompt, ...(action.model ? { model: action.model } : {}) } : { run: action.run, ...(action.env ? { env: action.env } : {}) };
+      const r = await this.call<{ id: string; runId: string }>('POST', '/v1/tasks', { ...spec, ...rest, ...(request.cwd ? { cwd: request.cwd } : {}) });
+      return { runId: r.runId, taskIds: [r.id] };
+    }
+    if (!request.workflow.file) throw new Error('the local API launches workflows from a file or YAML text; this one has neither');
+    return this.call('POST', '/v1/workflows', { file: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}) });
+  }
+
+  /** Launches inline YAML (the server parses and validates it). */
+  launchYaml(yaml: string, inputs: Record<string, string> = {}, cwd?: string): Promise<LaunchResult> {
+    return this.call('POST', '/v1/workflows', { yaml, inputs, ...(cwd ? { cwd } : {}) });
+  }
+
+  status(runId: string): Promise<RunStatus> {
+    return this.call('GET', `/v1/runs/${encodeURIComponent(runId)}`);
+  }
+
+  task(taskId: string): Promise<TaskRecord> {
+    return this.call('GET', `/v1/tasks/${encodeURIComponent(taskId)}`);
+  }
+
+  async result(taskId: string): Promise<TaskResult | undefined> {
+    try {
+      return await this.call<TaskResult>('GET', `/v1/tasks/${encodeURIComponent(taskId)}/result`);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'no_result') return undefined;
+      throw error;
+    }
+  }
+
+  async cancel(id: string): Promise<void> {
+    await this.call('POST', `/v1/${id.includes('.') ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/cancel`);
+  }
+
+  async retry(id: string): Promise<void> {
+    await this.call('POST', `/v1/${id.includes('.') ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/retry`);
+  }
+
+  async signal(taskId: string, payload?: string): Promise<void> {
+    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, payload === undefined ? {} : { payload });
+  }
+
+  list(options: ListOptions = {}): Promise<RunPage> {
+    const q = new URLSearchParams();
+    if (options.limit) q.set('limit', String(options.limit));
+    if (options.offset) q.set('offset', String(options.offset));
+    if (options.states?.length) q.set('state', options.states.join(','));
+    return this.call('GET', `/v1/runs${q.size ? `?${q}` : ''}`);
+  }
+
+  async usage(id: string): Promise<UsageTotals> {
+    if (id.includes('.')) return (await this.call<{ totals: UsageTotals }>('GET', `/v1/tasks/${encodeURIComponent(id)}/usage`)).totals;
+    return this.call('GET', `/v1/runs/${encodeURIComponent(id)}/usage`);
+  }
+
+  gates(runId: string): Promise<QualityGateRecord[]> {
+    return this.call('GET', `/v1/runs/${encodeURIComponent(runId)}/gates`);
+  }
+
+  async tokenUsage(taskId: string): Promise<TokenUsageRecord[]> {
+    return (await this.call<{ turns: TokenUsageRecord[] }>('GET', `/v1/tasks/${encodeURIComponent(taskId)}/usage`)).turns;
+  }
+
+  async log(taskId: string): Promise<string> {
+    return (await this.call<{ log: string }>('GET', `/v1/tasks/${encodeURIComponent(taskId)}/log`)).log;
+  }
+
+  undeliveredNotifications(): Promise<NotificationRecord[]> {
+    return this.call('GET', '/v1/notifications');
+  }
+
+  async markDelivered(ids: string[]): Promise<void> {
+    await this.call('POST', '/v1/notifications/delivered', { ids });
+  }
+
+  async clearFinished(before?: number): Promise<number> {
+    return (await this.call<{ removed: number }>('DELETE', `/v1/runs${before ? `?before=${before}` : ''}`)).removed;
+  }
+
+  webhookDeliveries(state: WebhookDeliveryRecord['state'] = 'dead'): Promise<WebhookDeliveryRecord[]> {
+    return this.call('GET', `/v1/webhooks?state=${state}`);
+  }
+
+  /** Follows the server-sent event stream until disposed. Events missed while disconnected are not replayed. */
+  onEvent(listener: (event: EngineEvent) => void): Disposable {
+    const emitter = new Emitter<EngineEvent>();
+    const sub = emitter.event(listener);
+    const controller = new AbortController();
+    this.streams.add(controller);
+    void this.follow(controller.signal, emitter).catch(() => {});
+    return {
+      dispose: () => {
+        sub.dispose();
+        controller.abort();
+        this.streams.delete(controller);
+      },
+    };
+  }
+
+  private async follow(signal: AbortSignal, emitter: Emitter<EngineEvent>): Promise<void> {
+    const response = await fetch(`${this.endpoint.url}/v1/events?progress=1`, { headers: { authorization: `Bearer ${this.endpoint.token}` }, signal });
+    if (!response.ok || !response.body) throw new ApiError(response.status, 'http_error', `event stream refused: HTTP ${response.status}`);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => l.slice(6))
+          .join('\n');
+        if (data) emitter.fire(JSON.parse(data) as EngineEvent);
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const c of this.streams) c.abort();
+    this.streams.clear();
+  }
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { RUN_STATES } from '../../core/model/task-state.ts';
+
+const common = {
+  name: z.string().min(1).max(200).optional(),
+  timeoutMs: z.int().positive().optional(),
+  retries: z.int().min(0).max(100).optional(),
+  cwd: z.string().min(1).optional(),
+};
+
+/** POST /v1/tasks: one agent prompt or one shell command, launched on its own (TaskAsync). */
+export const launchTaskSchema = z.union([
+  z.strictObject({ ...common, agent: z.string().min(1), prompt: z.string().min(1), model: z.string().min(1).optional() }),
+  z.strictObject({ ...common, run: z.string().min(1), env: z.record(z.string(), z.string()).optional() }),
+]);
+
+/** POST /v1/workflows: a workflow file (path) or inline YAML, with inputs. */
+export const launchWorkflowSchema = z
+  .strictObject({
+    file: z.string().min(1).optional(),
+    yaml: z.string().min(1).optional(),
+    inputs: z.record(z.string(), z.string()).optional(),
+    cwd: z.string().min(1).optional(),
+  })
+  .refine((b) => (b.file === undefined) !== (b.yaml === undefined), { message: 'give exactly one of "file" or "yaml"' });
+
+/** POST /v1/tasks/:id/signal: the payload becomes the wait task's result. */
+export const signalSchema = z.strictObject({ payload: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional() });
+
+export const markDeliveredSchema = z.strictObject({ ids: z.array(z.string().min(1)).max(1000) });
+
+export const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  offset: z.coerce.number().int().min(0).optional(),
+  state: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',') : undefined))
+    .pipe(z.array(z.enum(RUN_STATES)).optional()),
+});
+
+export const clearQuerySchema = z.object({ before: z.coerce.number().int().positive().optional() });
+
+export const webhookQuerySchema = z.object({ state: z.enum(['pending', 'delivered', 'dead']).optional() });

@@ -1,0 +1,277 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { GitRunHooks, runBranchName } from '../../src/core/git/git-run-hooks.ts';
+import { cleanupRunWorktrees } from '../../src/core/git/worktree-cleanup.ts';
+import { PullRequestPublisher } from '../../src/core/github/pull-requests.ts';
+import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';
+import { FakeGitHub } from './fake-github-server.ts';
+import { makeRepo, sh, type RepoFixture } from './git-fixtures.ts';
+import { applyOptions, resultOf, runRecord, taskRecord } from './run-fixtures.ts';
+
+const TOKEN = 'ghp_test_token';
+
+/** Hooks wired the way the engine wires them: returned options merged, recorded options applied. */
+function hooksFor(fx: RepoFixture, github?: FakeGitHub, runs: RunRecord[] = [], tasks: TaskRecord[] = []) {
+  const hooks = new GitRunHooks({
+    worktreeRoot: join(fx.root, 'state', 'worktrees'),
+    publisher: github ? new PullRequestPublisher({ token: TOKEN, baseUrl: github.url }) : undefined,
+    repo: 'acme/widgets',
+  });
+  hooks.attach(
+    {
+      status: async (id) => ({ run: runs.find((r) => r.id === id)!, tasks: tasks.filter((t) => t.runId === id) }),
+      gates: async () => [],
+      usage: async () => ({ inputTokens: 1200, outputTokens: 340, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0123 }),
+    },
+    async (runId, patch) => applyOptions(runs.find((r) => r.id === runId)!, patch),
+  );
+  return hooks;
+}
+
+/** Like the engine's finalize: returned options are merged into the run. */
+async function finish(hooks: GitRunHooks, run: RunRecord): Promise<void> {
+  const out = await hooks.runFinished(run, []);
+  if (out?.options) applyOptions(run, out.options);
+}
+
+async function prepare(hooks: GitRunHooks, run: RunRecord): Promise<string> {
+  const prepared = await hooks.prepareRun(run);
+  if (prepared?.options) applyOptions(run, prepared.options);
+  if (prepared?.cwd) run.cwd = prepared.cwd; // as the engine does
+  return prepared?.cwd ?? run.cwd;
+}
+
+describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)', () => {
+  let fx: RepoFixture;
+  let github: FakeGitHub;
+  beforeEach(async () => {
+    fx = makeRepo();
+    github = new FakeGitHub({ token: TOKEN, repos: { 'acme/widgets': fx.remote } });
+    await github.start();
+  });
+  afterEach(async () => {
+    await github.close();
+    fx.dispose();
+  });
+
+  test('a run works in its own worktree, commits per task, pushes and opens one pull request', async () => {
+    // The user's tree is dirty: the run must neither see nor touch it.
+    writeFileSync(join(fx.repo, 'README.md'), '# project\nuser edit in progress\n');
+    const run = runRecord(fx.repo, { pull_request: { draft: true } });
+    const runs = [run];
+    const tasks: TaskRecord[] = [];
+    const hooks = hooksFor(fx, github, runs, tasks);
+    const cwd = await prepare(hooks, run);
+
+    assert.notEqual(cwd, fx.repo);
+    assert.equal(run.options!['branch'], runBranchName(run));
+    assert.match(runBranchName(run), /^orchestr8\/fix-bug-[0-9a-f]{7}$/);
+    assert.equal(sh(cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), run.options!['branch']);
+    assert.equal(readFileSync(join(cwd, 'README.md'), 'utf8'), '# project\n', 'worktree starts from HEAD, not the dirty tree');
+    // Preparing again (a restart) reuses the same worktree.
+    assert.equal(await prepare(hooks, run), cwd);
+
+    writeFileSync(join(cwd, 'fix.ts'), 'export const fixed = true;\n');
+    const edit = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'fix it' });
+    await hooks.taskCompleted(run, edit, resultOf(edit));
+    const check = taskRecord(run, 'check', { kind: 'run', run: 'true' });
+    await hooks.taskCompleted(run, check, resultOf(check)); // changed nothing: no commit
+    writeFileSync(join(cwd, 'fix.test.ts'), 'test\n');
+    const tests = taskRecord(run, 'tests', { kind: 'agent', agent: 'tester', prompt: 'add tests' });
+    await hooks.taskCompleted(run, tests, resultOf(tests));
+    tasks.push(edit, check, tests);
+
+    const log = sh(cwd, 'log', '--format=%s', `main..HEAD`).split('\n');
+    assert.deepEqual(log, ['tests (agent tester)', 'edit (agent coder)']);
+    assert.equal(readFileSync(join(fx.repo, 'README.md'), 'utf8'), '# project\nuser edit in progress\n', 'user edit untouched');
+    assert.equal(sh(fx.repo, 'status', '--porcelain'), 'M README.md');
+
+    run.state = 'completed';
+    run.finishedAt = Date.now();
+    await finish(hooks, run);
+    const branch = run.options!['branch'] as string;
+    assert.equal(sh(fx.remote, 'rev-parse', `refs/heads/${branch}`), sh(cwd, 'rev-parse', 'HEAD'), 'branch pushed to the bare remote');
+    assert.equal(github.pulls.length, 1);
+    const pr = github.pulls[0]!;
+    assert.equal(pr.head, branch);
+    assert.equal(pr.base, 'main');
+    assert.equal(pr.draft, true);
+    assert.match(pr.body, /\| edit \| agent `coder` \| completed \|/);
+    assert.match(pr.body, /Tokens: 1200 in, 340 out/);
+    assert.match(pr.body, /Cost: \$0\.0123/);
+    assert.equal(run.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
+
+    // Finishing again (a restart) opens no second pull request.
+    await finish(hooksFor(fx, github, runs), run);
+    assert.equal(github.pulls.length, 1);
+  });
+
+  test('a run that changed nothing makes no commit, no push and no pull request', async () => {
+    const run = runRecord(fx.repo);
+    const hooks = hooksFor(fx, github, [run]);
+    const cwd = await prepare(hooks, run);
+    const t = taskRecord(run, 'look', { kind: 'run', run: 'ls' });
+    await hooks.taskCompleted(run, t, resultOf(t));
+    run.state = 'completed';
+    await finish(hooks, run);
+    assert.equal(sh(cwd, 'rev-list', '--count', 'main..HEAD'), '0');
+    assert.equal(sh(fx.remote, 'branch', '--list', 'orchestr8/*'), '');
+    assert.equal(github.pulls.length, 0);
+    assert.equal(run.options!['changed'], false);
+    assert.ok((run.options!['gitNotes'] as string[]).some((n) => n.includes('no pull request')));
+  });
+
+  test('a failed run keeps its branch locally and pushes nothing', async () => {
+    const run = runRecord(fx.repo);
+    const hooks = hooksFor(fx, github, [run]);
+    const cwd = await prepare(hooks, run);
+    writeFileSync(join(cwd, 'half.txt'), 'half done\n');
+    const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
+    await hooks.taskCompleted(run, t, resultOf(t));
+    run.state = 'failed';
+    await finish(hooks, run);
+    assert.equal(sh(fx.remote, 'branch', '--list', 'orchestr8/*'), '');
+    assert.equal(github.pulls.length, 0);
+    assert.ok((run.options!['gitNotes'] as string[]).some((n) => n.includes('not pushed')));
+  });
+
+  test('workspace: in-place runs on the project folder and commits nothing', async () => {
+    const run = runRecord(fx.repo, { workspace: 'in-place' });
+    const hooks = hooksFor(fx, github, [run]);
+    assert.equal(await prepare(hooks, run), fx.repo);
+    writeFileSync(join(fx.repo, 'x.txt'), 'x\n');
+    const t = taskRecord(run, 'gate', { kind: 'run', run: 'true' });
+    await hooks.taskCompleted(run, t, resultOf(t));
+    run.state = 'completed';
+    await finish(hooks, run);
+    assert.equal(sh(fx.repo, 'rev-list', '--count', 'HEAD'), '1');
+    assert.equal(run.options!['workspace'], 'in-place');
+    assert.equal(github.pulls.length, 0);
+  });
+
+  test('a folder outside any repository runs in place and says so', async () => {
+    const outside = join(fx.root, 'state');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(outside, { recursive: true });
+    const run = runRecord(outside);
+    const hooks = hooksFor(fx, github, [run]);
+    assert.equal(await prepare(hooks, run), outside);
+    assert.equal(run.options!['workspace'], 'in-place');
+    assert.match((run.options!['gitNotes'] as string[])[0]!, /not in a git repository/);
+  });
+
+  test('a sub-folder of the project keeps its place inside the worktree', async () => {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(fx.repo, 'pkg'));
+    writeFileSync(join(fx.repo, 'pkg', 'a.txt'), 'a\n');
+    sh(fx.repo, 'add', '-A');
+    sh(fx.repo, 'commit', '-q', '-m', 'pkg');
+    const run = runRecord(join(fx.repo, 'pkg'));
+    const cwd = await prepare(hooksFor(fx, github, [run]), run);
+    assert.equal(cwd, join(run.options!['worktree'] as string, 'pkg'));
+    assert.ok(existsSync(join(cwd, 'a.txt')));
+  });
+
+  test('an existing branch of the same name is left alone: the run takes the next free name', async () => {
+    const run = runRecord(fx.repo);
+    sh(fx.repo, 'branch', runBranchName(run));
+    const cwd = await prepare(hooksFor(fx, github, [run]), run);
+    assert.equal(run.options!['branch'], `${runBranchName(run)}-2`);
+    assert.equal(sh(cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), `${runBranchName(run)}-2`);
+    assert.ok((run.options!['gitNotes'] as string[])[0]!.includes('already existed'));
+  });
+
+  test('no remote: the branch stays local and the run says so', async () => {
+    sh(fx.repo, 'remote', 'remove', 'origin');
+    const run = runRecord(fx.repo);
+    const hooks = hooksFor(fx, github, [run]);
+    const cwd = await prepare(hooks, run);
+    writeFileSync(join(cwd, 'a.txt'), 'a\n');
+    const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
+    await hooks.taskCompleted(run, t, resultOf(t));
+    run.state = 'completed';
+    await finish(hooks, run);
+    assert.match(run.options!['pushError'] as string, /no git remote named "origin"/);
+    assert.equal(github.pulls.length, 0);
+    assert.equal(sh(fx.repo, 'rev-list', '--count', `main..${run.options!['branch'] as string}`), '1');
+  });
+
+  test('a rejected push is recorded and opens no pull request', async () => {
+    const run = runRecord(fx.repo);
+    const hooks = hooksFor(fx, github, [run]);
+    const cwd = await prepare(hooks, run);
+    // Someone else already pushed a different branch of that name.
+    const other = join(fx.root, 'other');
+    sh(fx.root, 'clone', '-q', fx.remote, other);
+    writeFileSync(join(other, 'theirs.txt'), 'theirs\n');
+    sh(other, 'checkout', '-q', '-b', run.options!['branch'] as string);
+    sh(other, 'add', '-A');
+    sh(other, 'commit', '-q', '-m', 'theirs');
+    sh(other, 'push', '-q', 'origin', 'HEAD');
+    writeFileSync(join(cwd, 'ours.txt'), 'ours\n');
+    const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
+    await hooks.taskCompleted(run, t, resultOf(t));
+    run.state = 'completed';
+    await finish(hooks, run);
+    assert.match(run.options!['pushError'] as string, /push of .* failed/);
+    assert.equal(github.pulls.length, 0);
+    assert.equal(sh(fx.remote, 'log', '-1', '--format=%s', `refs/heads/${run.options!['branch'] as string}`), 'theirs');
+  });
+
+  for (const failure of ['down', 'drop'] as const) {
+    test(`crash between push and pull request (${failure}), restart: exactly one pull request`, async () => {
+      const run = runRecord(fx.repo);
+      const runs = [run];
+      const hooks = hooksFor(fx, github, runs);
+      const cwd = await prepare(hooks, run);
+      writeFileSync(join(cwd, 'a.txt'), 'a\n');
+      const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
+      await hooks.taskCompleted(run, t, resultOf(t));
+      run.state = 'completed';
+      github.failNextCreate = failure;
+      await assert.rejects(finish(hooks, run), /opening the pull request failed/);
+      assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(run.options!['branch'] as string), 'pushed before the crash');
+      assert.equal(github.pulls.length, failure === 'drop' ? 1 : 0);
+      assert.equal(run.options!['pullRequestUrl'], undefined);
+
+      // A new process picks the run up from its recorded options and finishes the step.
+      await finish(hooksFor(fx, github, runs), run);
+      assert.equal(github.pulls.length, 1);
+      assert.equal(run.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
+      assert.equal(run.options!['pullRequestError'], undefined);
+    });
+  }
+
+  test('cleanup removes worktrees of merged or empty runs, keeps unmerged ones unless asked', async () => {
+    const merged = runRecord(fx.repo, {}, 'merged');
+    const open = runRecord(fx.repo, {}, 'open');
+    const runs = [merged, open];
+    const hooks = hooksFor(fx, undefined, runs);
+    for (const run of runs) {
+      const cwd = await prepare(hooks, run);
+      writeFileSync(join(cwd, `${run.name}.txt`), 'x\n');
+      const t = taskRecord(run, 'edit', { kind: 'agent', agent: 'coder', prompt: 'x' });
+      await hooks.taskCompleted(run, t, resultOf(t));
+      run.state = 'completed';
+      await finish(hooks, run);
+    }
+    sh(fx.repo, 'merge', '-q', '--ff-only', merged.options!['branch'] as string);
+    const first = await cleanupRunWorktrees(runs);
+    assert.deepEqual(first.removed.map((r) => r.runId), [merged.id]);
+    assert.deepEqual(first.kept.map((r) => r.runId), [open.id]);
+    assert.ok(!existsSync(merged.options!['worktree'] as string));
+    assert.ok(existsSync(open.options!['worktree'] as string));
+    const second = await cleanupRunWorktrees(runs, { all: true });
+    assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[open.id, 'requested']]);
+    assert.ok(!existsSync(open.options!['worktree'] as string));
+    assert.ok(sh(fx.repo, 'branch', '--list', open.options!['branch'] as string), 'branch kept');
+    assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1);
+
+    // Retried after its worktree was removed: the same branch comes back, commits and all.
+    const again = await prepare(hooks, open);
+    assert.equal(sh(again, 'rev-parse', '--abbrev-ref', 'HEAD'), open.options!['branch']);
+    assert.ok(existsSync(join(again, 'open.txt')));
+  });
+});
