@@ -144,6 +144,11 @@ export class Engine extends StateQueries {
     return this.state;
   }
 
+  /** Runs not yet finished (the CLI's background owner exits when this reaches zero). */
+  get activeRunCount(): number {
+    return this.active.size;
+  }
+
   onEvent(listener: (event: EngineEvent) => void): Disposable {
     return this.events.event(listener);
   }
