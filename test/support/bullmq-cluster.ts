@@ -7,7 +7,7 @@ import type { RunStatus } from '../../src/core/engine/engine-api.ts';
 import { LineProcess } from './line-process.ts';
 import { RedisServer, type RedisServerOptions } from './redis-server.ts';
 
-const workerEntry = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+const cliEntry = fileURLToPath(new URL('../../src/cli/cli.ts', import.meta.url));
 const coordinatorEntry = fileURLToPath(new URL('./coordinator-process.ts', import.meta.url));
 
 /**
@@ -43,9 +43,9 @@ export class BullmqCluster {
     return file;
   }
 
-  /** Starts `orchestr8 worker` and waits until it takes jobs. */
+  /** Starts the real `orchestr8 worker` command and waits until it takes jobs. */
   async worker(name: string, ...flags: string[]): Promise<LineProcess> {
-    const p = LineProcess.start(name, workerEntry, ['--redis', this.redis.url, '--lock-duration', '2000', ...flags]);
+    const p = LineProcess.start(name, cliEntry, ['worker', '--redis', this.redis.url, '--lock-duration', '2000', ...flags]);
     this.processes.push(p);
     await p.waitFor(/ready on/);
     return p;

@@ -6,6 +6,7 @@ import { REDIS_URL_ENV, redactRedisUrl, redisUrlFrom } from '../../core/queue/re
 import { NoopRunner } from '../../core/runners/noop-runner.ts';
 import { ShellRunner } from '../../core/runners/shell-runner.ts';
 import type { TaskRunner } from '../../core/runners/task-runner.ts';
+import type { GlobalOptions } from '../cli-context.ts';
 import { consoleLogger } from '../../core/util/logger.ts';
 
 interface WorkerFlags {
@@ -24,7 +25,7 @@ interface WorkerFlags {
  * ones); a second signal stops at once and leaves running tasks to other workers.
  * `extraRunners` are the runners beyond shell and noop (the agent runner).
  */
-export function workerCommand(extraRunners: () => TaskRunner[] = () => []): Command {
+export function workerCommand(extraRunners: (flags: GlobalOptions) => TaskRunner[] = () => []): Command {
   return new Command('worker')
     .description('run tasks from a shared Redis queue (BullMQ mode); any number of workers on any machines')
     .option('--redis <url>', `Redis URL (default: $${REDIS_URL_ENV})`)
@@ -34,7 +35,9 @@ export function workerCommand(extraRunners: () => TaskRunner[] = () => []): Comm
     .option('--checkout <mode>', 'auto: work in the run folder if it exists here; always: always in an own checkout', checkoutMode, 'auto')
     .option('--lock-duration <ms>', 'a dead worker\'s task is re-run elsewhere after about this long', positiveInt, 30_000)
     .option('-v, --verbose', 'log each task')
-    .action(async (flags: WorkerFlags) => {
+    .action(async (_flags: WorkerFlags, cmd: Command) => {
+      // Under `orchestr8`, --redis and -v may also be given before `worker`.
+      const flags = cmd.optsWithGlobals<WorkerFlags & GlobalOptions>();
       const logger = consoleLogger('orchestr8 worker', flags.verbose ?? false);
       const redisUrl = redisUrlFrom(flags.redis);
       if (!redisUrl) throw new Error(`no Redis URL: pass --redis redis://host:port or set ${REDIS_URL_ENV}`);
@@ -43,7 +46,7 @@ export function workerCommand(extraRunners: () => TaskRunner[] = () => []): Comm
         queue: flags.queue,
         concurrency: flags.concurrency,
         lockDurationMs: flags.lockDuration,
-        runners: [new ShellRunner(), new NoopRunner(), ...extraRunners()],
+        runners: [new ShellRunner(), new NoopRunner(), ...extraRunners(flags)],
         workspace: new CheckoutWorkspaces({ checkout: flags.checkout, ...(flags.workdir ? { workdir: flags.workdir } : {}) }),
         logger,
       });
