@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startReadyChild, stopChild } from './child.ts';
+import { processCpuSeconds } from './cpu.ts';
 import { summarize, type PeerResult } from './stats.ts';
 import { readJobTimes } from './stream-timings.ts';
 
@@ -21,6 +22,7 @@ export async function runPlainBullmq(redisUrl: string, tasks: number, inFlight: 
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   const worker = await startReadyChild(workerEntry, [redisUrl, name, String(inFlight)]);
   try {
+    const cpu0 = [processCpuSeconds(process.pid), processCpuSeconds(worker.pid!)];
     let completed = 0;
     const done = new Promise<void>((resolve) => {
       events.on('completed', () => {
@@ -32,9 +34,17 @@ export async function runPlainBullmq(redisUrl: string, tasks: number, inFlight: 
       await queue.addBulk(batch);
     }
     await done;
+    if (process.env.O8_BENCH_BREAKDOWN) {
+      process.stderr.write(`cpu s: producer ${(processCpuSeconds(process.pid) - cpu0[0]!).toFixed(2)}, worker ${(processCpuSeconds(worker.pid!) - cpu0[1]!).toFixed(2)}\n`);
+    }
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const times = await readJobTimes(redis, name);
     redis.disconnect();
+    if (process.env.O8_BENCH_BREAKDOWN) {
+      const all = [...times.values()];
+      const mean = (f: (t: (typeof all)[number]) => number) => Math.round(all.reduce((a, t) => a + f(t), 0) / all.length);
+      process.stderr.write(`plain breakdown (mean ms): added→active ${mean((t) => t.active! - t.added!)}, active→completed ${mean((t) => t.finished! - t.active!)}\n`);
+    }
     const spans = [...times.values()].map((t) => ({ enqueued: t.added!, started: t.active!, finished: t.finished! }));
     if (spans.length !== tasks || spans.some((s) => !s.enqueued || !s.started || !s.finished)) {
       throw new Error(`plain BullMQ: incomplete timings for ${spans.length}/${tasks} jobs`);

@@ -16,7 +16,11 @@ export interface BullmqExecutorOptions {
   queue?: string;
   /** BullMQ key prefix (default `bull`). */
   prefix?: string;
-  /** Tasks handed to Redis at once; the engine keeps the rest in its own priority queue (default 100). */
+  /**
+   * Tasks handed to Redis and not yet finished; the engine keeps the rest in its own
+   * priority queue. Workers' concurrency is the real limit: keep this above their sum
+   * so no worker waits for the coordinator's round trip (default 1000).
+   */
   maxInFlight?: number;
   /** How long finished jobs stay in Redis, so a restarted coordinator can still collect their outcome (default 7 days). */
   keepFinishedSeconds?: number;
@@ -71,11 +75,12 @@ export class BullmqExecutor implements TaskExecutor {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.openedAt = this.clock.now();
-    this.maxInFlight = options.maxInFlight ?? 100;
+    this.maxInFlight = options.maxInFlight ?? 1000;
     this.keepSeconds = options.keepFinishedSeconds ?? 7 * 24 * 3600;
     this.keys = queueKeys(prefix, this.queueName);
     // The events stream must not be trimmed past jobs we still wait for; the reconcile loop covers the rest.
-    this.queue = new Queue(this.queueName, { connection, prefix, streams: { events: { maxLen: 100_000 } } });
+    // Auto-pipelining sends the adds of one engine dispatch round in one round trip, as addBulk would.
+    this.queue = new Queue(this.queueName, { connection: { ...connection, enableAutoPipelining: true }, prefix, streams: { events: { maxLen: 100_000 } } });
     this.events = new QueueEvents(this.queueName, { connection, prefix });
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     const onError = (what: string) => (error: Error) => this.logger.warn(`redis (${what}, ${redactRedisUrl(options.redisUrl)}): ${error.message}`);

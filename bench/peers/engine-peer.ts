@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { Engine } from '../../src/core/engine/engine.ts';
+import type { TaskRecord } from '../../src/core/model/records.ts';
+import type { WorkflowDef } from '../../src/core/model/workflow.ts';
+import { DEFAULT_RETRY } from '../../src/core/model/workflow.ts';
+import { BullmqExecutor } from '../../src/core/queue/bullmq-executor.ts';
+import { DEFAULT_QUEUE, taskJobId } from '../../src/core/queue/task-job.ts';
+import { startReadyChild, stopChild } from './child.ts';
+import { processCpuSeconds } from './cpu.ts';
+import { summarize, type PeerResult } from './stats.ts';
+import { readJobTimes } from './stream-timings.ts';
+
+const cliEntry = fileURLToPath(new URL('../../src/cli/cli.ts', import.meta.url));
+
+/** One run of `tasks` independent no-op tasks; the executor's (or worker's) concurrency is the in-flight limit. */
+function noopWorkflow(tasks: number): WorkflowDef {
+  return {
+    name: 'peers-bench',
+    inputs: [],
+    tasks: Array.from({ length: tasks }, (_, i) => ({
+      id: `t${i}`,
+      needs: [],
+      action: { kind: 'noop' as const },
+      retry: DEFAULT_RETRY,
+      continueOnError: false,
+      priority: 0,
+    })),
+  };
+}
+
+async function runToEnd(engine: Engine, tasks: number): Promise<TaskRecord[]> {
+  const finished = new Promise<void>((resolve) => engine.onEvent((e) => e.type.startsWith('workflow.') && e.type !== 'workflow.launched' && resolve()));
+  const { runId } = await engine.launch({ workflow: noopWorkflow(tasks) });
+  await finished;
+  const status = await engine.status(runId);
+  if (status.run.state !== 'completed') throw new Error(`bench run ended ${status.run.state}`);
+  return status.tasks;
+}
+
+/**
+ * Peer (a): the embedded engine (LocalExecutor, `inFlight` slots), durable sql.js
+ * journal with group commit. Enqueue = the task became ready (`queuedAt`), start =
+ * `startedAt`, end = `finishedAt`, all as the state of record has them.
+ */
+export async function runEmbedded(tasks: number, inFlight: number): Promise<PeerResult> {
+  const root = mkdtempSync(path.join(tmpdir(), 'o8-peers-'));
+  const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, concurrency: inFlight });
+  try {
+    const records = await runToEnd(engine, tasks);
+    return summarize('embedded engine', records.map((t) => ({ enqueued: t.queuedAt!, started: t.startedAt!, finished: t.finishedAt! })));
+  } finally {
+    await engine.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Peer (b): the same engine with `BullmqExecutor`, and one `orchestr8 worker`
+ * process (concurrency `inFlight`). Enqueue = `queuedAt` in the engine, start = when
+ * the worker took the job (Redis's own stamp on the `active` event), end = when the
+ * engine recorded the completion.
+ */
+export async function runBullmqMode(redisUrl: string, tasks: number, inFlight: number): Promise<PeerResult> {
+  const root = mkdtempSync(path.join(tmpdir(), 'o8-peers-'));
+  const queue = `${DEFAULT_QUEUE}-bench-${Date.now()}`;
+  const worker = await startReadyChild(cliEntry, ['worker', '--redis', redisUrl, '--queue', queue, '--concurrency', String(inFlight)]);
+  // The default dispatch-ahead window (1000 jobs in Redis): the worker's 100 slots are the in-flight limit, as in (c).
+  const executor = new BullmqExecutor({ redisUrl, queue });
+  await executor.waitUntilReady();
+  const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, executor });
+  try {
+    const cpu0 = [processCpuSeconds(process.pid), processCpuSeconds(worker.pid!)];
+    const records = await runToEnd(engine, tasks);
+    if (process.env.O8_BENCH_BREAKDOWN) {
+      process.stderr.write(`cpu s: coordinator ${(processCpuSeconds(process.pid) - cpu0[0]!).toFixed(2)}, worker ${(processCpuSeconds(worker.pid!) - cpu0[1]!).toFixed(2)}\n`);
+    }
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const times = await readJobTimes(redis, queue);
+    redis.disconnect();
+    if (process.env.O8_BENCH_BREAKDOWN) {
+      const mean = (f: (t: TaskRecord) => number) => Math.round(records.reduce((a, t) => a + f(t), 0) / records.length);
+      const at = (t: TaskRecord) => times.get(taskJobId(t))!;
+      process.stderr.write(
+        `breakdown (mean ms): engine start→job added ${mean((t) => at(t).added! - t.startedAt!)}, ` +
+          `added→active ${mean((t) => at(t).active! - at(t).added!)}, active→completed ${mean((t) => at(t).finished! - at(t).active!)}, ` +
+          `completed→engine finished ${mean((t) => t.finishedAt! - at(t).finished!)}\n`,
+      );
+    }
+    return summarize(
+      'orchestr8 BullMQ mode',
+      records.map((t) => {
+        const active = times.get(taskJobId(t))?.active;
+        if (active === undefined) throw new Error(`no active event for ${t.id}`);
+        return { enqueued: t.queuedAt!, started: active, finished: t.finishedAt! };
+      }),
+    );
+  } finally {
+    await engine.close();
+    await stopChild(worker);
+    rmSync(root, { recursive: true, force: true });
+  }
+}
