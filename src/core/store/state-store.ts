@@ -97,6 +97,7 @@ export class StateStore {
     if (!this.journal || this.closed) return;
     const segments = await this.journal.rotate();
     if (segments.length === 0) return;
+    this.logger.debug(`snapshot: folding ${segments.length} journal segments`);
     const reply = await this.askWorker({ type: 'snapshot', snapshotPath: path.join(this.stateDir, SNAPSHOT_FILE), segments: segments.map((s) => s.path) });
     if (reply.type === 'error') {
       this.logger.error(`snapshot failed (the journal is kept, nothing is lost): ${reply.message}`);
