@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Engine } from '../../src/core/engine/engine.ts';
 import type { TaskRecord } from '../../src/core/model/records.ts';
-import type { WorkflowDef } from '../../src/core/model/workflow.ts';
-import { DEFAULT_RETRY } from '../../src/core/model/workflow.ts';
+import { newRunId } from '../../src/core/util/ids.ts';
 import { BullmqExecutor } from '../../src/core/queue/bullmq-executor.ts';
 import { DEFAULT_QUEUE, taskJobId } from '../../src/core/queue/task-job.ts';
 import { startReadyChild, stopChild } from './child.ts';
@@ -16,29 +15,30 @@ import { readJobTimes } from './stream-timings.ts';
 
 const cliEntry = fileURLToPath(new URL('../../src/cli/cli.ts', import.meta.url));
 
-/** One run of `tasks` independent no-op tasks; the executor's (or worker's) concurrency is the in-flight limit. */
-function noopWorkflow(tasks: number): WorkflowDef {
-  return {
-    name: 'peers-bench',
-    inputs: [],
-    tasks: Array.from({ length: tasks }, (_, i) => ({
-      id: `t${i}`,
-      needs: [],
-      action: { kind: 'noop' as const },
-      retry: DEFAULT_RETRY,
-      continueOnError: false,
-      priority: 0,
-    })),
-  };
-}
-
+/**
+ * Submits `tasks` single no-op tasks at once (one launch each, like `orchestr8 launch`;
+ * concurrent launches share group commits, as `addBulk` shares a round trip) and
+ * returns their records once every one has finished.
+ */
 async function runToEnd(engine: Engine, tasks: number): Promise<TaskRecord[]> {
-  const finished = new Promise<void>((resolve) => engine.onEvent((e) => e.type.startsWith('workflow.') && e.type !== 'workflow.launched' && resolve()));
-  const { runId } = await engine.launch({ workflow: noopWorkflow(tasks) });
-  await finished;
-  const status = await engine.status(runId);
-  if (status.run.state !== 'completed') throw new Error(`bench run ended ${status.run.state}`);
-  return status.tasks;
+  const open = new Set<string>();
+  let allLaunched = false;
+  const finished = new Promise<void>((resolve) =>
+    engine.onEvent((e) => {
+      if (e.type !== 'workflow.completed' && e.type !== 'workflow.failed' && e.type !== 'workflow.cancelled') return;
+      if (e.run.state !== 'completed') throw new Error(`bench run ${e.run.id} ended ${e.run.state}`);
+      open.delete(e.run.id);
+      if (allLaunched && open.size === 0) resolve();
+    }),
+  );
+  const ids = Array.from({ length: tasks }, () => newRunId());
+  for (const id of ids) open.add(id);
+  await Promise.all(ids.map((id) => engine.launch({ id, task: { action: { kind: 'noop' } } })));
+  allLaunched = true;
+  if (open.size > 0) await finished;
+  const records: TaskRecord[] = [];
+  for (const id of ids) records.push(...(await engine.status(id)).tasks);
+  return records;
 }
 
 /**
