@@ -50,7 +50,9 @@ export async function runEmbedded(tasks: number, inFlight: number): Promise<Peer
   const root = mkdtempSync(path.join(tmpdir(), 'o8-peers-'));
   const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, concurrency: inFlight });
   try {
+    const cpu0 = processCpuSeconds(process.pid);
     const records = await runToEnd(engine, tasks);
+    if (process.env.O8_BENCH_BREAKDOWN) process.stderr.write(`cpu s: engine ${(processCpuSeconds(process.pid) - cpu0).toFixed(2)}\n`);
     return summarize('embedded engine', records.map((t) => ({ enqueued: t.queuedAt!, started: t.startedAt!, finished: t.finishedAt! })));
   } finally {
     await engine.close();
@@ -69,7 +71,7 @@ export async function runBullmqMode(redisUrl: string, tasks: number, inFlight: n
   const queue = `${DEFAULT_QUEUE}-bench-${Date.now()}`;
   const worker = await startReadyChild(cliEntry, ['worker', '--redis', redisUrl, '--queue', queue, '--concurrency', String(inFlight)]);
   // The default dispatch-ahead window (1000 jobs in Redis): the worker's 100 slots are the in-flight limit, as in (c).
-  const executor = new BullmqExecutor({ redisUrl, queue });
+  const executor = new BullmqExecutor({ redisUrl, queue, maxInFlight: Number(process.env.O8_PEERS_WINDOW ?? 1000) });
   await executor.waitUntilReady();
   const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, executor });
   try {
