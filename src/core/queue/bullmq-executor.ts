@@ -135,6 +135,8 @@ export class BullmqExecutor implements TaskExecutor {
   private async submit(entry: Awaited): Promise<void> {
     await this.ready;
     const { ctx, jobId } = entry;
+    // Cancelled while we waited for Redis: queue nothing (abandon already answered the engine).
+    if (ctx.signal.aborted) return;
     // A task that started before this executor existed was running under a previous
     // coordinator: its job may still be running, or be finished and waiting for us.
     if ((ctx.task.startedAt ?? 0) < this.openedAt && (await this.collectFinished(entry))) return;

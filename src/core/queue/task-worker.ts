@@ -125,6 +125,8 @@ export class TaskWorker {
     if (early) controller.abort(early.reason);
     let records = 0;
     try {
+      // Runners listen for 'abort', which an already-aborted signal never fires.
+      if (controller.signal.aborted) throw new TaskError(String(controller.signal.reason ?? 'cancelled'), false);
       const runner = this.runners.get(data.action.kind);
       if (!runner) throw new TaskError(`worker ${this.id} has no runner for ${data.action.kind} tasks`, false);
       const workspace = await this.options.workspace.prepare(data, controller.signal);
