@@ -11,6 +11,7 @@ import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts
 import type { AppendFsync } from '../test/support/redis-server.ts';
 import { runBullmqMode, runEmbedded } from './peers/engine-peer.ts';
 import { runPlainBullmq } from './peers/plain-peer.ts';
+import { processCpuSeconds } from './peers/cpu.ts';
 import type { PeerResult } from './peers/stats.ts';
 
 const TASKS = Number(process.env.O8_PEERS_TASKS ?? 10_000);
@@ -23,11 +24,19 @@ interface Row extends PeerResult {
 
 const loadNow = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
-async function measure<T extends PeerResult>(what: () => Promise<T>, fsync: Row['fsync']): Promise<Row> {
+/** CPU ms per task, per process of the peer (and Redis's own, when it has one). */
+const cpuPerTask = (r: Row) =>
+  Object.entries(r.cpu)
+    .map(([name, seconds]) => `${name} ${((seconds * 1000) / r.tasks).toFixed(2)}`)
+    .join(', ');
+
+async function measure<T extends PeerResult>(what: () => Promise<T>, fsync: Row['fsync'], redisPid?: number): Promise<Row> {
   const before = loadNow();
+  const redis0 = redisPid ? processCpuSeconds(redisPid) : 0;
   const result = await what();
+  if (redisPid) result.cpu['redis'] = processCpuSeconds(redisPid) - redis0;
   const row = { ...result, fsync, load: `${before} → ${loadNow()}` };
-  process.stderr.write(`${row.peer} [${fsync}]: ${row.tasksPerSecond.toFixed(0)} tasks/s, p50 ${row.p50} ms, p99 ${row.p99} ms (load ${row.load})\n`);
+  process.stderr.write(`${row.peer} [${fsync}]: ${row.tasksPerSecond.toFixed(0)} tasks/s, p50 ${row.p50} ms, p99 ${row.p99} ms (load ${row.load}; CPU ms/task: ${cpuPerTask(row)})\n`);
   return row;
 }
 
@@ -43,8 +52,8 @@ rows.push(await measure(() => runEmbedded(TASKS, IN_FLIGHT), 'n/a (sql.js journa
 for (const fsync of ['always', 'everysec'] as const) {
   const redis = await RedisServer.start({ appendonly: true, appendfsync: fsync });
   try {
-    rows.push(await measure(() => runPlainBullmq(redis.url, TASKS, IN_FLIGHT), fsync));
-    rows.push(await measure(() => runBullmqMode(redis.url, TASKS, IN_FLIGHT), fsync));
+    rows.push(await measure(() => runPlainBullmq(redis.url, TASKS, IN_FLIGHT), fsync, redis.pid));
+    rows.push(await measure(() => runBullmqMode(redis.url, TASKS, IN_FLIGHT), fsync, redis.pid));
   } finally {
     await redis.dispose();
   }
@@ -57,9 +66,9 @@ const ratio = (a: Row, b: Row) => (a.tasksPerSecond / b.tasksPerSecond).toFixed(
 const lines = [
   `Measured ${new Date().toISOString()} on ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${TASKS} no-op tasks, ${IN_FLIGHT} in flight.`,
   '',
-  '| peer | Redis appendfsync | tasks/s | enqueue→start p50 (ms) | p99 (ms) | load avg before → after |',
-  '| --- | --- | ---: | ---: | ---: | --- |',
-  ...rows.map((r) => `| ${r.peer} | ${r.fsync} | ${r.tasksPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.load} |`),
+  '| peer | Redis appendfsync | tasks/s | enqueue→start p50 (ms) | p99 (ms) | CPU ms per task | load avg before → after |',
+  '| --- | --- | ---: | ---: | ---: | --- | --- |',
+  ...rows.map((r) => `| ${r.peer} | ${r.fsync} | ${r.tasksPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpuPerTask(r)} | ${r.load} |`),
   '',
   `- embedded / plain BullMQ at always: **${ratio(embedded, plain('always'))}×** (target ≥ 1.5×); at everysec: ${ratio(embedded, plain('everysec'))}×`,
   `- BullMQ mode / plain BullMQ at always: **${ratio(mode('always'), plain('always'))}×**; at everysec: **${ratio(mode('everysec'), plain('everysec'))}×** (target ≥ 0.75×)`,

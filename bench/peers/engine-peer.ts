@@ -20,7 +20,7 @@ const cliEntry = fileURLToPath(new URL('../../src/cli/cli.ts', import.meta.url))
  * concurrent launches share group commits, as `addBulk` shares a round trip) and
  * returns their records once every one has finished.
  */
-async function runToEnd(engine: Engine, tasks: number): Promise<TaskRecord[]> {
+async function runToEnd(engine: Engine, tasks: number, onFinished: () => void): Promise<TaskRecord[]> {
   const open = new Set<string>();
   let allLaunched = false;
   const finished = new Promise<void>((resolve) =>
@@ -36,6 +36,7 @@ async function runToEnd(engine: Engine, tasks: number): Promise<TaskRecord[]> {
   await Promise.all(ids.map((id) => engine.launch({ id, task: { action: { kind: 'noop' } } })));
   allLaunched = true;
   if (open.size > 0) await finished;
+  onFinished();
   const records: TaskRecord[] = [];
   for (const id of ids) records.push(...(await engine.status(id)).tasks);
   return records;
@@ -51,9 +52,13 @@ export async function runEmbedded(tasks: number, inFlight: number): Promise<Peer
   const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, concurrency: inFlight });
   try {
     const cpu0 = processCpuSeconds(process.pid);
-    const records = await runToEnd(engine, tasks);
-    if (process.env.O8_BENCH_BREAKDOWN) process.stderr.write(`cpu s: engine ${(processCpuSeconds(process.pid) - cpu0).toFixed(2)}\n`);
-    return summarize('embedded engine', records.map((t) => ({ enqueued: t.queuedAt!, started: t.startedAt!, finished: t.finishedAt! })));
+    let cpu = 0;
+    const records = await runToEnd(engine, tasks, () => (cpu = processCpuSeconds(process.pid) - cpu0));
+    return summarize(
+      'embedded engine',
+      records.map((t) => ({ enqueued: t.queuedAt!, started: t.startedAt!, finished: t.finishedAt! })),
+      { engine: cpu },
+    );
   } finally {
     await engine.close();
     rmSync(root, { recursive: true, force: true });
@@ -76,10 +81,10 @@ export async function runBullmqMode(redisUrl: string, tasks: number, inFlight: n
   const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, executor });
   try {
     const cpu0 = [processCpuSeconds(process.pid), processCpuSeconds(worker.pid!)];
-    const records = await runToEnd(engine, tasks);
-    if (process.env.O8_BENCH_BREAKDOWN) {
-      process.stderr.write(`cpu s: coordinator ${(processCpuSeconds(process.pid) - cpu0[0]!).toFixed(2)}, worker ${(processCpuSeconds(worker.pid!) - cpu0[1]!).toFixed(2)}\n`);
-    }
+    let cpu: Record<string, number> = {};
+    const records = await runToEnd(engine, tasks, () => {
+      cpu = { coordinator: processCpuSeconds(process.pid) - cpu0[0]!, worker: processCpuSeconds(worker.pid!) - cpu0[1]! };
+    });
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const times = await readJobTimes(redis, queue);
     redis.disconnect();
@@ -99,6 +104,7 @@ export async function runBullmqMode(redisUrl: string, tasks: number, inFlight: n
         if (active === undefined) throw new Error(`no active event for ${t.id}`);
         return { enqueued: t.queuedAt!, started: active, finished: t.finishedAt! };
       }),
+      cpu,
     );
   } finally {
     await engine.close();

@@ -34,9 +34,7 @@ export async function runPlainBullmq(redisUrl: string, tasks: number, inFlight: 
       await queue.addBulk(batch);
     }
     await done;
-    if (process.env.O8_BENCH_BREAKDOWN) {
-      process.stderr.write(`cpu s: producer ${(processCpuSeconds(process.pid) - cpu0[0]!).toFixed(2)}, worker ${(processCpuSeconds(worker.pid!) - cpu0[1]!).toFixed(2)}\n`);
-    }
+    const cpu = { producer: processCpuSeconds(process.pid) - cpu0[0]!, worker: processCpuSeconds(worker.pid!) - cpu0[1]! };
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const times = await readJobTimes(redis, name);
     redis.disconnect();
@@ -49,7 +47,7 @@ export async function runPlainBullmq(redisUrl: string, tasks: number, inFlight: 
     if (spans.length !== tasks || spans.some((s) => !s.enqueued || !s.started || !s.finished)) {
       throw new Error(`plain BullMQ: incomplete timings for ${spans.length}/${tasks} jobs`);
     }
-    return summarize('plain BullMQ', spans);
+    return summarize('plain BullMQ', spans, cpu);
   } finally {
     await stopChild(worker);
     await events.close();

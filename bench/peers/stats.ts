@@ -15,9 +15,11 @@ export interface PeerResult {
   /** Enqueue-to-start latency (ms). */
   p50: number;
   p99: number;
+  /** CPU seconds each process of the peer used while the load ran (robust to a busy machine, unlike tasks/s). */
+  cpu: Record<string, number>;
 }
 
-export function summarize(peer: string, spans: { enqueued: number; started: number; finished: number }[]): PeerResult {
+export function summarize(peer: string, spans: { enqueued: number; started: number; finished: number }[], cpu: Record<string, number>): PeerResult {
   const first = Math.min(...spans.map((s) => s.enqueued));
   const last = Math.max(...spans.map((s) => s.finished));
   const latencies = spans.map((s) => s.started - s.enqueued);
@@ -29,5 +31,6 @@ export function summarize(peer: string, spans: { enqueued: number; started: numb
     tasksPerSecond: spans.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    cpu,
   };
 }
