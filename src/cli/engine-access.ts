@@ -8,7 +8,7 @@ import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cliRunners } from './cli-runners.ts';
 import { BullmqExecutor } from '../core/queue/bullmq-executor.ts';
-import { redactRedisUrl } from '../core/queue/redis-url.ts';
+import { probeRedis } from '../core/queue/redis-url.ts';
 import { runSourceHook } from '../core/queue/run-source-hook.ts';
 
 /** Opens the state as its owner for a command that runs tasks in this process. */
@@ -38,16 +38,13 @@ export async function openOwner(ctx: CliContext, options: Partial<EngineOptions>
  * through Redis. Fails fast, with the URL (password hidden), if Redis cannot be reached.
  */
 async function bullmqMode(ctx: CliContext, redisUrl: string, options: Partial<EngineOptions>): Promise<Pick<EngineOptions, 'executor' | 'hooks'>> {
-  const executor = new BullmqExecutor({ redisUrl, logger: ctx.logger, ...(options.concurrency ? { maxInFlight: options.concurrency } : {}) });
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new CliError(`cannot reach Redis at ${redactRedisUrl(redisUrl)} within 10 s`, ExitCode.failed)), 10_000).unref(),
-  );
   try {
-    await Promise.race([executor.waitUntilReady(), timeout]);
+    await probeRedis(redisUrl);
   } catch (error) {
-    await executor.close();
-    throw error instanceof CliError ? error : new CliError(`Redis at ${redactRedisUrl(redisUrl)}: ${(error as Error).message}`, ExitCode.failed);
+    throw new CliError((error as Error).message, ExitCode.failed);
   }
+  const executor = new BullmqExecutor({ redisUrl, logger: ctx.logger, ...(options.concurrency ? { maxInFlight: options.concurrency } : {}) });
+  await executor.waitUntilReady();
   return { executor, hooks: [...(options.hooks ?? []), runSourceHook(ctx.logger)] };
 }
 

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CheckoutWorkspaces } from '../../core/queue/worker-workspace.ts';
 import { TaskWorker } from '../../core/queue/task-worker.ts';
 import { DEFAULT_QUEUE } from '../../core/queue/task-job.ts';
-import { REDIS_URL_ENV, redactRedisUrl, redisUrlFrom } from '../../core/queue/redis-url.ts';
+import { REDIS_URL_ENV, probeRedis, redactRedisUrl, redisUrlFrom } from '../../core/queue/redis-url.ts';
 import { NoopRunner } from '../../core/runners/noop-runner.ts';
 import { ShellRunner } from '../../core/runners/shell-runner.ts';
 import type { TaskRunner } from '../../core/runners/task-runner.ts';
@@ -41,6 +41,7 @@ export function workerCommand(extraRunners: (flags: GlobalOptions) => TaskRunner
       const logger = consoleLogger('orchestr8 worker', flags.verbose ?? false);
       const redisUrl = redisUrlFrom(flags.redis);
       if (!redisUrl) throw new Error(`no Redis URL: pass --redis redis://host:port or set ${REDIS_URL_ENV}`);
+      await probeRedis(redisUrl);
       const worker = new TaskWorker({
         redisUrl,
         queue: flags.queue,

@@ -83,7 +83,7 @@ export class BullmqExecutor implements TaskExecutor {
     this.queue = new Queue(this.queueName, { connection: { ...connection, enableAutoPipelining: true }, prefix, streams: { events: { maxLen: 100_000 } } });
     this.events = new QueueEvents(this.queueName, { connection, prefix });
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    const onError = (what: string) => (error: Error) => this.logger.warn(`redis (${what}, ${redactRedisUrl(options.redisUrl)}): ${error.message}`);
+    const onError = connectionWarnings(this.logger, options.redisUrl);
     this.queue.on('error', onError('queue'));
     this.events.on('error', onError('events'));
     this.redis.on('error', onError('client'));
@@ -126,7 +126,11 @@ export class BullmqExecutor implements TaskExecutor {
     clearInterval(this.reconcileTimer);
     // Jobs keep running on their workers; a restarted coordinator re-attaches to them.
     for (const entry of [...this.awaited.values()]) entry.reject(new TaskError('shutdown'));
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // A clean close waits for Redis; one that never answered is cut off instead.
+    const closed = Promise.allSettled([this.events.close(), this.queue.close()]);
+    const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 2000).unref())]);
+    // (BullMQ's disconnect waits for a first connection that may never come: bounded too.)
+    if (timedOut) await Promise.race([Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), new Promise((r) => setTimeout(r, 1000).unref())]);
     this.redis.disconnect();
   }
 
@@ -283,6 +287,19 @@ export class BullmqExecutor implements TaskExecutor {
       }
     }
   }
+}
+
+/**
+ * One warning per connection and problem, not one per reconnect attempt: a Redis
+ * that is down for a minute should not fill the log.
+ */
+export function connectionWarnings(logger: Logger, redisUrl: string): (what: string) => (error: Error) => void {
+  const last = new Map<string, string>();
+  return (what) => (error) => {
+    if (last.get(what) === error.message) return;
+    last.set(what, error.message);
+    logger.warn(`redis (${what}, ${redactRedisUrl(redisUrl)}): ${error.message}; retrying`);
+  };
 }
 
 /** The run's git source, recorded by `runSourceHook` when the run was prepared. */

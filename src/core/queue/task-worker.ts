@@ -7,7 +7,8 @@ import type { TaskContext, TaskRunner } from '../runners/task-runner.ts';
 import { TaskError } from '../runners/task-runner.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
-import { bullConnection, redactRedisUrl } from './redis-url.ts';
+import { connectionWarnings } from './bullmq-executor.ts';
+import { bullConnection } from './redis-url.ts';
 import type { CancelMessage, TaskJobData, TaskJobProgress, TaskJobRecord, TaskJobResult } from './task-job.ts';
 import { DEFAULT_QUEUE, TASK_JOB_VERSION, queueKeys } from './task-job.ts';
 import type { WorkspaceResolver } from './worker-workspace.ts';
@@ -73,7 +74,7 @@ export class TaskWorker {
     });
     this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     this.subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    const onError = (what: string) => (error: Error) => this.logger.warn(`redis (${what}, ${redactRedisUrl(options.redisUrl)}): ${error.message}`);
+    const onError = connectionWarnings(this.logger, options.redisUrl);
     this.worker.on('error', onError('worker'));
     this.redis.on('error', onError('client'));
     this.subscriber.on('error', onError('cancel channel'));
