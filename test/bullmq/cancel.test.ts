@@ -11,7 +11,7 @@ import { redisMissingReason } from '../support/redis-server.ts';
 
 const skip = redisMissingReason();
 
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
@@ -28,7 +28,7 @@ test('cancel and timeout reach the worker running the task: its process group is
     const sleeper = (name: string) => `echo $$ > ${name}.pid; sleep 30; touch ${name}.finished`;
     const { runId } = await engine.launch({
       workflow: parseWorkflow(
-        ['name: stop', 'tasks:', '  cancelled:', `    run: ${sleeper('cancelled')}`, '  timed:', `    run: ${sleeper('timed')}`, '    timeout: 2s'].join('\n'),
+        ['name: stop', 'tasks:', '  cancelled:', `    run: ${sleeper('cancelled')}`, '  timed:', `    run: ${sleeper('timed')}`, '    timeout: 8s'].join('\n'),
         'stop.yaml',
       ),
       cwd: cluster.project,
