@@ -2,10 +2,9 @@
  * `npm run bench:peers`: the same no-op load (10,000 tasks, 100 in flight) through
  * (a) the embedded engine, (b) this project in BullMQ mode, (c) plain BullMQ Queue +
  * Worker with no project code, with Redis at `appendfsync always` and `everysec`.
- * Prints a Markdown table (tasks/s, enqueue-to-start p50/p99, ratios) and writes it
- * to bench/results/peers.md. Env: O8_PEERS_TASKS, O8_PEERS_IN_FLIGHT to scale it.
+ * Prints a Markdown table (tasks/s, enqueue-to-start p50/p99, CPU per task, ratios)
+ * for docs/benchmarks.md. Env: O8_PEERS_TASKS, O8_PEERS_IN_FLIGHT to scale it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts';
 import type { AppendFsync } from '../test/support/redis-server.ts';
@@ -75,6 +74,4 @@ const lines = [
 ];
 const text = lines.join('\n');
 process.stdout.write(`${text}\n`);
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/peers.md', `${text}\n`);
 process.exit(0);
