@@ -19,6 +19,8 @@ export async function launchInBackground(ctx: CliContext, request: LaunchRequest
   const script = process.argv[1]!;
   const child = spawn(process.execPath, [...process.execArgv, script, '__serve', '--state', ctx.stateDir], {
     cwd: ctx.projectRoot,
+    // BullMQ mode goes along in the environment, not argv, so the Redis password stays out of `ps`.
+    env: ctx.redisUrl ? { ...process.env, ORCHESTR8_REDIS_URL: ctx.redisUrl } : process.env,
     detached: true,
     stdio: ['pipe', 'pipe', logFd],
   });

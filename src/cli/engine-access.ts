@@ -7,9 +7,13 @@ import { StateOwnedError } from '../core/store/state-lock.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cliRunners } from './cli-runners.ts';
+import { BullmqExecutor } from '../core/queue/bullmq-executor.ts';
+import { probeRedis } from '../core/queue/redis-url.ts';
+import { runSourceHook } from '../core/queue/run-source-hook.ts';
 
 /** Opens the state as its owner for a command that runs tasks in this process. */
 export async function openOwner(ctx: CliContext, options: Partial<EngineOptions> = {}): Promise<Engine> {
+  const scaleOut = ctx.redisUrl ? await bullmqMode(ctx, ctx.redisUrl, options) : {};
   try {
     return await Engine.open({
       stateDir: ctx.stateDir,
@@ -18,13 +22,30 @@ export async function openOwner(ctx: CliContext, options: Partial<EngineOptions>
       command: `orchestr8 ${process.argv.slice(2, 3).join(' ')}`.trim(),
       runners: cliRunners(ctx),
       ...options,
+      ...scaleOut,
     });
   } catch (error) {
+    await scaleOut.executor?.close();
     if (error instanceof StateOwnedError) {
       throw new CliError(`${error.message}; it runs the tasks there (stop it, or use its local API)`, ExitCode.owned);
     }
     throw error;
   }
+}
+
+/**
+ * BullMQ mode: this process stays the state of record and hands tasks to workers
+ * through Redis. Fails fast, with the URL (password hidden), if Redis cannot be reached.
+ */
+async function bullmqMode(ctx: CliContext, redisUrl: string, options: Partial<EngineOptions>): Promise<Pick<EngineOptions, 'executor' | 'hooks'>> {
+  try {
+    await probeRedis(redisUrl);
+  } catch (error) {
+    throw new CliError((error as Error).message, ExitCode.failed);
+  }
+  const executor = new BullmqExecutor({ redisUrl, logger: ctx.logger, ...(options.concurrency ? { maxInFlight: options.concurrency } : {}) });
+  await executor.waitUntilReady();
+  return { executor, hooks: [...(options.hooks ?? []), runSourceHook(ctx.logger)] };
 }
 
 /** Runs `fn` against the state: as owner when nobody owns it (so commands take effect), else read-only. */

@@ -13,6 +13,9 @@ import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
+import { workerCommand } from './commands/worker.ts';
+import { cliRunners } from './cli-runners.ts';
+import { cliContext } from './cli-context.ts';
 
 /** Builds the `orchestr8` command line; each action resolves to an exit code. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -21,6 +24,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <dir>', 'state folder (default: <project>/.orchestr8/state, or $ORCHESTR8_STATE)')
     .option('--json', 'machine-readable output')
     .option('-v, --verbose', 'log more')
+    .option('--redis <url>', 'BullMQ mode: tasks run on `orchestr8 worker` processes through this Redis (or $ORCHESTR8_REDIS_URL)')
     .showHelpAfterError()
     .exitOverride();
   const act =
@@ -78,6 +82,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('remove finished runs from history')
     .option('--older-than <duration>', 'only runs finished longer ago than this (e.g. 24h)')
     .action(act(async (_o: unknown, cmd: Command) => clearCommand(opts(cmd) as never)));
+  program.addCommand(workerCommand((flags) => cliRunners(cliContext(flags))));
   program.command('__serve', { hidden: true }).action(act(async (_o: unknown, cmd: Command) => serveCommand(opts(cmd))));
   return program;
 }

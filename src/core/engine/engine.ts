@@ -392,15 +392,28 @@ export class Engine extends StateQueries {
     const now = this.clock.now();
     const task = TaskMachine.start(queued, now, process.pid);
     active.tasks.set(task.key, task);
-    active.running++;
-    const controller = new AbortController();
-    const log = this.logs.open(active.run.id, task.key, `--- attempt ${task.attempt} · ${new Date(now).toISOString()} ---\n`);
-    const execution: Execution = { controller, log, done: Promise.resolve() };
-    this.executions.set(task.id, execution);
-    if (task.timeoutMs) execution.timer = this.clock.setTimeout(() => controller.abort('timeout'), task.timeoutMs);
     const batch = new Batch();
     batch.record({ t: 'task', task }, { type: 'task.started', task });
-    execution.done = this.commit(batch)
+    this.execute(active, task, `--- attempt ${task.attempt} · ${new Date(now).toISOString()} ---\n`, this.commit(batch));
+  }
+
+  /** A task left running by a previous owner whose executor runs tasks elsewhere: wait for the same attempt again. */
+  private reattach(active: ActiveRun, task: TaskRecord): void {
+    const now = this.clock.now();
+    this.execute(active, task, `--- attempt ${task.attempt} · re-attached after a restart · ${new Date(now).toISOString()} ---\n`, Promise.resolve());
+  }
+
+  private execute(active: ActiveRun, task: TaskRecord, header: string, started: Promise<void>): void {
+    active.running++;
+    const controller = new AbortController();
+    const log = this.logs.open(active.run.id, task.key, header);
+    const execution: Execution = { controller, log, done: Promise.resolve() };
+    this.executions.set(task.id, execution);
+    if (task.timeoutMs) {
+      const left = Math.max(0, (task.startedAt ?? this.clock.now()) + task.timeoutMs - this.clock.now());
+      execution.timer = this.clock.setTimeout(() => controller.abort('timeout'), left);
+    }
+    execution.done = started
       .then(() => this.executor.execute(this.context(active, task, controller.signal, log)))
       .then(
         (output) => this.settle(active, task, { output }),
@@ -478,7 +491,9 @@ export class Engine extends StateQueries {
       batch.record({ t: 'result', result }, { type: 'task.completed', task: done, result });
     } else {
       const reason = execution ? abortReason(execution.controller.signal) : undefined;
-      if (reason === 'shutdown') {
+      if (reason === 'shutdown' && this.executor.outlivesEngine) {
+        return; // still running elsewhere: the next owner re-attaches to it (see recover)
+      } else if (reason === 'shutdown') {
         this.update(active, batch, TaskMachine.interrupt(current, now));
       } else {
         const error = outcomeOrError.error;
@@ -586,12 +601,15 @@ export class Engine extends StateQueries {
     const now = this.clock.now();
     const batch = new Batch();
     const previous = this.store.lock?.previous;
+    const reattach: [ActiveRun, TaskRecord][] = [];
     for (const run of this.db.runsInState('running')) {
       const tasks = this.db.getTasks(run.id);
       const active: ActiveRun = { run, tasks: new Map(tasks.map((t) => [t.key, t])), running: 0, prepared: false, held: [] };
       this.active.set(run.id, active);
       for (const task of tasks) {
-        if (task.state === 'running') {
+        if (task.state === 'running' && this.executor.outlivesEngine) {
+          reattach.push([active, task]);
+        } else if (task.state === 'running') {
           reapProcessGroup(task);
           const why = `interrupted: the engine running it (pid ${task.owner ?? previous?.pid ?? '?'}) stopped`;
           if (hasAttemptsLeft(task.retry, task.attempt)) {
@@ -611,6 +629,7 @@ export class Engine extends StateQueries {
       this.progress(active, batch, now);
     }
     if (!batch.empty) await this.commit(batch);
+    for (const [active, task] of reattach) this.reattach(active, task);
     for (const run of this.db.runsInState('completed').concat(this.db.runsInState('failed'), this.db.runsInState('cancelled'))) {
       if (run.finalized === false) void this.finalize(run, this.db.getTasks(run.id));
     }

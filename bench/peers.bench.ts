@@ -1,0 +1,77 @@
+/**
+ * `npm run bench:peers`: the same no-op load (10,000 tasks, 100 in flight) through
+ * (a) the embedded engine, (b) this project in BullMQ mode, (c) plain BullMQ Queue +
+ * Worker with no project code, with Redis at `appendfsync always` and `everysec`.
+ * Prints a Markdown table (tasks/s, enqueue-to-start p50/p99, CPU per task, ratios)
+ * for docs/benchmarks.md. Env: O8_PEERS_TASKS, O8_PEERS_IN_FLIGHT to scale it.
+ */
+import os from 'node:os';
+import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts';
+import type { AppendFsync } from '../test/support/redis-server.ts';
+import { runBullmqMode, runEmbedded } from './peers/engine-peer.ts';
+import { runPlainBullmq } from './peers/plain-peer.ts';
+import { processCpuSeconds } from './peers/cpu.ts';
+import type { PeerResult } from './peers/stats.ts';
+
+const TASKS = Number(process.env.O8_PEERS_TASKS ?? 10_000);
+const IN_FLIGHT = Number(process.env.O8_PEERS_IN_FLIGHT ?? 100);
+
+interface Row extends PeerResult {
+  fsync: AppendFsync | 'n/a (sql.js journal, fsync per group commit)';
+  load: string;
+}
+
+const loadNow = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** CPU ms per task, per process of the peer (and Redis's own, when it has one). */
+const cpuPerTask = (r: Row) =>
+  Object.entries(r.cpu)
+    .map(([name, seconds]) => `${name} ${((seconds * 1000) / r.tasks).toFixed(2)}`)
+    .join(', ');
+
+async function measure<T extends PeerResult>(what: () => Promise<T>, fsync: Row['fsync'], redisPid?: number): Promise<Row> {
+  const before = loadNow();
+  const redis0 = redisPid ? processCpuSeconds(redisPid) : 0;
+  const result = await what();
+  if (redisPid) result.cpu['redis'] = processCpuSeconds(redisPid) - redis0;
+  const row = { ...result, fsync, load: `${before} → ${loadNow()}` };
+  process.stderr.write(`${row.peer} [${fsync}]: ${row.tasksPerSecond.toFixed(0)} tasks/s, p50 ${row.p50} ms, p99 ${row.p99} ms (load ${row.load}; CPU ms/task: ${cpuPerTask(row)})\n`);
+  return row;
+}
+
+const missing = redisMissingReason();
+if (missing) {
+  process.stderr.write(`bench:peers needs redis-server: ${missing}\n`);
+  process.exit(2);
+}
+
+process.stderr.write(`peers: ${TASKS} no-op tasks, ${IN_FLIGHT} in flight, ${os.availableParallelism()} CPUs, load ${loadNow()}\n`);
+const rows: Row[] = [];
+rows.push(await measure(() => runEmbedded(TASKS, IN_FLIGHT), 'n/a (sql.js journal, fsync per group commit)'));
+for (const fsync of ['always', 'everysec'] as const) {
+  const redis = await RedisServer.start({ appendonly: true, appendfsync: fsync });
+  try {
+    rows.push(await measure(() => runPlainBullmq(redis.url, TASKS, IN_FLIGHT), fsync, redis.pid));
+    rows.push(await measure(() => runBullmqMode(redis.url, TASKS, IN_FLIGHT), fsync, redis.pid));
+  } finally {
+    await redis.dispose();
+  }
+}
+
+const embedded = rows[0]!;
+const plain = (f: AppendFsync) => rows.find((r) => r.peer === 'plain BullMQ' && r.fsync === f)!;
+const mode = (f: AppendFsync) => rows.find((r) => r.peer === 'orchestr8 BullMQ mode' && r.fsync === f)!;
+const ratio = (a: Row, b: Row) => (a.tasksPerSecond / b.tasksPerSecond).toFixed(2);
+const lines = [
+  `Measured ${new Date().toISOString()} on ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${TASKS} no-op tasks, ${IN_FLIGHT} in flight.`,
+  '',
+  '| peer | Redis appendfsync | tasks/s | enqueue→start p50 (ms) | p99 (ms) | CPU ms per task | load avg before → after |',
+  '| --- | --- | ---: | ---: | ---: | --- | --- |',
+  ...rows.map((r) => `| ${r.peer} | ${r.fsync} | ${r.tasksPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpuPerTask(r)} | ${r.load} |`),
+  '',
+  `- embedded / plain BullMQ at always: **${ratio(embedded, plain('always'))}×** (target ≥ 1.5×); at everysec: ${ratio(embedded, plain('everysec'))}×`,
+  `- BullMQ mode / plain BullMQ at always: **${ratio(mode('always'), plain('always'))}×**; at everysec: **${ratio(mode('everysec'), plain('everysec'))}×** (target ≥ 0.75×)`,
+];
+const text = lines.join('\n');
+process.stdout.write(`${text}\n`);
+process.exit(0);

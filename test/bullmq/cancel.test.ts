@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Engine } from '../../src/core/engine/engine.ts';
+import { BullmqExecutor } from '../../src/core/queue/bullmq-executor.ts';
+import { isProcessAlive } from '../../src/core/store/state-lock.ts';
+import { parseWorkflow } from '../../src/core/workflow/parse-workflow.ts';
+import { BullmqCluster } from '../support/bullmq-cluster.ts';
+import { redisMissingReason } from '../support/redis-server.ts';
+
+const skip = redisMissingReason();
+
+async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('cancel and timeout reach the worker running the task: its process group is stopped', { skip, timeout: 90_000 }, async () => {
+  const cluster = await BullmqCluster.start();
+  const executor = new BullmqExecutor({ redisUrl: cluster.redis.url });
+  const engine = await Engine.open({ stateDir: cluster.stateDir, cwd: cluster.project, executor });
+  try {
+    await cluster.worker('worker', '--concurrency', '2');
+    const sleeper = (name: string) => `echo $$ > ${name}.pid; sleep 30; touch ${name}.finished`;
+    const { runId } = await engine.launch({
+      workflow: parseWorkflow(
+        ['name: stop', 'tasks:', '  cancelled:', `    run: ${sleeper('cancelled')}`, '  timed:', `    run: ${sleeper('timed')}`, '    timeout: 8s'].join('\n'),
+        'stop.yaml',
+      ),
+      cwd: cluster.project,
+    });
+    const pidOf = (name: string) => Number(readFileSync(path.join(cluster.project, `${name}.pid`), 'utf8'));
+    await until(() => existsSync(path.join(cluster.project, 'cancelled.pid')) && existsSync(path.join(cluster.project, 'timed.pid')), 'both tasks started on the worker');
+    await engine.cancel(`${runId}.cancelled`);
+    await until(() => !isProcessAlive(pidOf('cancelled')), 'the cancelled task\'s shell was stopped on the worker');
+    await until(() => !isProcessAlive(pidOf('timed')), 'the timed-out task\'s shell was stopped on the worker');
+    const status = await engine.status(runId);
+    assert.deepEqual(status.tasks.map((t) => [t.key, t.state]), [['cancelled', 'cancelled'], ['timed', 'failed']]);
+    assert.match(status.tasks[1]!.error!, /timed out/);
+    assert.equal(existsSync(path.join(cluster.project, 'cancelled.finished')), false);
+    assert.equal(existsSync(path.join(cluster.project, 'timed.finished')), false);
+  } finally {
+    await engine.close();
+    await cluster.dispose();
+  }
+});
