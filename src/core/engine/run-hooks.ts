@@ -10,6 +10,6 @@ export interface RunHooks {
   prepareRun?(run: RunRecord): Promise<{ cwd?: string; options?: Record<string, unknown> } | void>;
   /** After a task completed and before its dependents start. */
   taskCompleted?(run: RunRecord, task: TaskRecord, result: TaskResult): Promise<void>;
-  /** After the run reached a final state. */
-  runFinished?(run: RunRecord, tasks: TaskRecord[]): Promise<void>;
+  /** After the run reached a final state; returned options (a pull request URL, …) are merged into the run. */
+  runFinished?(run: RunRecord, tasks: TaskRecord[]): Promise<{ options?: Record<string, unknown> } | void>;
 }

@@ -18,6 +18,8 @@ export interface RunRecord {
   createdAt: number;
   finishedAt?: number;
   error?: string;
+  /** The `runFinished` hooks have completed (false after a crash between the end and, say, the pull request). */
+  finalized?: boolean;
 }
 
 /** The durable row of one task of a run. */

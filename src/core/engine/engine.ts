@@ -1,0 +1,740 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { EngineEvent } from '../model/events.ts';
+import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
+import { isTerminal } from '../model/task-state.ts';
+import type { TaskDef, WorkflowDef } from '../model/workflow.ts';
+import { DEFAULT_RETRY } from '../model/workflow.ts';
+import { runFinishedNotification, taskFailedNotification } from '../notifications/notification-builder.ts';
+import { LocalExecutor } from '../runners/local-executor.ts';
+import { NoopRunner } from '../runners/noop-runner.ts';
+import { ShellRunner } from '../runners/shell-runner.ts';
+import type { TaskExecutor } from '../runners/task-executor.ts';
+import type { TaskContext, TaskOutput, TaskRunner } from '../runners/task-runner.ts';
+import { TaskError, abortReason } from '../runners/task-runner.ts';
+import { backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
+import { deriveRunState, dependentsOf, readiness } from '../scheduler/run-progress.ts';
+import { TaskMachine } from '../scheduler/task-machine.ts';
+import type { StateDb } from '../store/state-db.ts';
+import { isProcessAlive } from '../store/state-lock.ts';
+import { StateStore } from '../store/state-store.ts';
+import type { StoreRecord } from '../store/store-records.ts';
+import type { Clock } from '../util/clock.ts';
+import { systemClock } from '../util/clock.ts';
+import type { Disposable } from '../util/disposable.ts';
+import { Emitter } from '../util/emitter.ts';
+import { Heap } from '../util/heap.ts';
+import { newRunId, taskId } from '../util/ids.ts';
+import type { Logger } from '../util/logger.ts';
+import { errorMessage, silentLogger } from '../util/logger.ts';
+import { InterpolationError, interpolateAction } from '../workflow/interpolate.ts';
+import { resolveInputs } from '../workflow/inputs.ts';
+import type { LaunchRequest, LaunchResult, SingleTaskSpec } from './engine-api.ts';
+import type { RunHooks } from './run-hooks.ts';
+import { NotFoundError, StateQueries } from './state-queries.ts';
+import { TaskLogs } from './task-logs.ts';
+import type { TaskLogWriter } from './task-logs.ts';
+
+export interface EngineOptions {
+  /** Folder of the durable state (the extension passes its workspace storage). */
+  stateDir: string;
+  /** Default working folder of runs (the project). */
+  cwd: string;
+  /** Runners beyond the built-in `run` (shell) and `noop` ones, e.g. the agent runner. */
+  runners?: TaskRunner[];
+  /** Where tasks execute; defaults to this process with `concurrency` slots. */
+  executor?: TaskExecutor;
+  /** Tasks of all runs at once in the default executor (default: number of CPUs, at least 2). */
+  concurrency?: number;
+  hooks?: RunHooks[];
+  logger?: Logger;
+  clock?: Clock;
+  /** Names this process in the lock file, for errors other processes show. */
+  command?: string;
+  snapshotThreshold?: number;
+  /** How long `close()` waits for interrupted tasks to stop (default 5 s). */
+  shutdownGraceMs?: number;
+}
+
+/** Lifecycle of an engine; illegal moves throw. */
+export type EngineLifecycle = 'running' | 'closing' | 'closed';
+
+interface ActiveRun {
+  run: RunRecord;
+  tasks: Map<string, TaskRecord>;
+  /** Tasks of this run holding an executor slot. */
+  running: number;
+  /** prepareRun hooks done: tasks may start. */
+  prepared: boolean;
+  /** Ready tasks held back by the run's concurrency limit or preparation. */
+  held: QueueEntry[];
+}
+
+interface QueueEntry {
+  runId: string;
+  key: string;
+  priority: number;
+  seq: number;
+}
+
+interface Execution {
+  controller: AbortController;
+  log: TaskLogWriter;
+  timer?: { cancel(): void };
+  done: Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * The engine: owns one state folder, progresses runs through their DAGs and is the
+ * only writer of their state. Every transition is made durable before anyone hears
+ * of it; after a crash, `open` picks up where the dead owner stopped.
+ */
+export class Engine extends StateQueries {
+  protected readonly db: StateDb;
+  protected readonly logs: TaskLogs;
+  private readonly events: Emitter<EngineEvent>;
+  private readonly executor: TaskExecutor;
+  private readonly hooks: RunHooks[];
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly queue = new Heap<QueueEntry>((a, b) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq));
+  private readonly executions = new Map<string, Execution>();
+  private readonly waitTimers = new Map<string, { cancel(): void }>();
+  private readonly retryTimers = new Set<{ cancel(): void }>();
+  private queueSeq = 0;
+  private state: EngineLifecycle = 'running';
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly store: StateStore,
+    private readonly options: EngineOptions,
+  ) {
+    super();
+    this.db = store.db;
+    this.logs = new TaskLogs(path.join(options.stateDir, 'logs'));
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.hooks = options.hooks ?? [];
+    this.events = new Emitter((error) => this.logger.error('event listener failed', error));
+    const runners = [new ShellRunner(), new NoopRunner(), ...(options.runners ?? [])];
+    this.executor = options.executor ?? new LocalExecutor(runners, options.concurrency ?? Math.max(2, os.availableParallelism()));
+  }
+
+  /** Opens the state folder as its owner (throws StateOwnedError if another live process owns it) and resumes unfinished runs. */
+  static async open(options: EngineOptions): Promise<Engine> {
+    const store = await StateStore.openOwner(options.stateDir, {
+      ...(options.logger ? { logger: options.logger } : {}),
+      command: options.command ?? 'orchestr8',
+      ...(options.snapshotThreshold ? { snapshotThreshold: options.snapshotThreshold } : {}),
+    });
+    const engine = new Engine(store, options);
+    try {
+      await engine.recover();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  get lifecycle(): EngineLifecycle {
+    return this.state;
+  }
+
+  onEvent(listener: (event: EngineEvent) => void): Disposable {
+    return this.events.event(listener);
+  }
+
+  // ---- launching -----------------------------------------------------------
+
+  launch = async (request: LaunchRequest): Promise<LaunchResult> => {
+    this.assertRunning();
+    const now = this.clock.now();
+    const runId = request.id ?? newRunId();
+    if (this.db.getRun(runId)) throw new Error(`run ${runId} exists already`);
+    const def = 'workflow' in request ? request.workflow : singleTaskWorkflow(request.task);
+    const inputs = 'workflow' in request ? resolveInputs(def, request.inputs ?? {}) : {};
+    const run: RunRecord = {
+      id: runId,
+      name: def.name,
+      inputs,
+      state: 'running',
+      single: !('workflow' in request),
+      cwd: request.cwd ?? this.options.cwd,
+      createdAt: now,
+      ...(def.file ? { file: def.file } : {}),
+      ...(def.description ? { description: def.description } : {}),
+      ...(def.concurrency ? { concurrency: def.concurrency } : {}),
+      ...(def.options ? { options: def.options } : {}),
+    };
+    const tasks = def.tasks.map((t, order) => taskRecord(run.id, t, order, now));
+    const active: ActiveRun = { run, tasks: new Map(tasks.map((t) => [t.key, t])), running: 0, prepared: false, held: [] };
+    this.active.set(run.id, active);
+    const batch = new Batch();
+    batch.record({ t: 'run', run }, { type: 'workflow.launched', run, tasks });
+    for (const t of tasks) batch.record({ t: 'task', task: t });
+    this.progress(active, batch, now);
+    try {
+      await this.commit(batch);
+    } catch (error) {
+      this.active.delete(run.id);
+      throw error;
+    }
+    void this.prepare(active);
+    return { runId: run.id, taskIds: tasks.map((t) => t.id) };
+  };
+
+  // ---- commands ------------------------------------------------------------
+
+  cancel = async (id: string): Promise<void> => {
+    this.assertRunning();
+    const { active, key } = this.activeTarget(id, 'cancel');
+    const now = this.clock.now();
+    const batch = new Batch();
+    const targets = key ? [active.tasks.get(key)!] : [...active.tasks.values()];
+    if (key && isTerminal(targets[0]!.state)) throw new Error(`task ${targets[0]!.id} is ${targets[0]!.state}; nothing to cancel`);
+    for (const task of targets) {
+      if (isTerminal(task.state)) continue;
+      this.execution(task.id)?.controller.abort('cancelled');
+      this.waitTimers.get(task.id)?.cancel();
+      this.update(active, batch, TaskMachine.cancel(task, now), 'task.cancelled');
+    }
+    this.progress(active, batch, now);
+    await this.commit(batch);
+    this.pump();
+  };
+
+  retry = async (id: string): Promise<void> => {
+    this.assertRunning();
+    const runId = this.resolveRunId(id);
+    const key = id.includes('.') ? id.slice(id.indexOf('.') + 1) : undefined;
+    const now = this.clock.now();
+    const batch = new Batch();
+    let active = this.active.get(runId);
+    if (!active) {
+      const run = this.db.getRun(runId)!;
+      const tasks = this.db.getTasks(runId);
+      active = { run, tasks: new Map(tasks.map((t) => [t.key, t])), running: 0, prepared: false, held: [] };
+    }
+    if (key && !active.tasks.has(key)) throw new NotFoundError(`no task ${id}`);
+    const scope = key ? new Set([key, ...dependentsOf(key, active.tasks.values())]) : new Set(active.tasks.keys());
+    const resettable = [...scope].map((k) => active.tasks.get(k)!).filter((t) => t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped');
+    if (resettable.length === 0) throw new Error(`nothing to retry in ${key ? `task ${id}` : `run ${runId}`}: no failed, cancelled or skipped tasks`);
+    const wasActive = this.active.has(runId);
+    if (!wasActive) {
+      const { finishedAt: _finished, error: _error, finalized: _finalized, ...rest } = active.run;
+      active.run = { ...rest, state: 'running' };
+      this.active.set(runId, active);
+      batch.record({ t: 'run', run: active.run }, { type: 'workflow.resumed', run: active.run });
+    }
+    for (const task of resettable) this.update(active, batch, TaskMachine.reset(task, now), 'task.reset');
+    this.progress(active, batch, now);
+    await this.commit(batch);
+    if (!wasActive) void this.prepare(active);
+    else this.pump();
+  };
+
+  signal = async (id: string, payload?: string): Promise<void> => {
+    this.assertRunning();
+    const { active, key } = this.activeTarget(id, 'signal');
+    const task = key ? active.tasks.get(key) : undefined;
+    if (!task || task.state !== 'waiting') throw new Error(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
+    const now = this.clock.now();
+    this.waitTimers.get(task.id)?.cancel();
+    this.waitTimers.delete(task.id);
+    const result: TaskResult = { taskId: task.id, runId: active.run.id, output: payload ?? 'signalled', createdAt: now };
+    const batch = new Batch();
+    const done = this.update(active, batch, TaskMachine.complete(task, now));
+    batch.record({ t: 'result', result }, { type: 'task.completed', task: done, result });
+    this.progress(active, batch, now);
+    await this.commit(batch);
+    this.pump();
+  };
+
+  markDelivered = async (ids: string[]): Promise<void> => {
+    this.assertRunning();
+    const now = this.clock.now();
+    const records: StoreRecord[] = [];
+    for (const id of ids) {
+      const n = this.db.getNotification(id);
+      if (n && n.deliveredAt === undefined) records.push({ t: 'notification', notification: { ...n, deliveredAt: now } });
+    }
+    if (records.length) await this.store.commit(records);
+  };
+
+  clearFinished = async (before?: number): Promise<number> => {
+    this.assertRunning();
+    const runIds = this.db.finishedRunIds(before ?? this.clock.now() + 1).filter((id) => !this.active.has(id));
+    if (runIds.length === 0) return 0;
+    const batch = new Batch();
+    batch.record({ t: 'delete-runs', runIds }, { type: 'workflow.removed', runIds });
+    await this.commit(batch);
+    for (const id of runIds) this.logs.remove(id);
+    return runIds.length;
+  };
+
+  /** Merges options into a run durably (adapters record a branch, a worktree, a pull request URL). */
+  async updateRunOptions(runId: string, options: Record<string, unknown>): Promise<RunRecord> {
+    this.assertRunning();
+    const active = this.active.get(runId);
+    const current = active?.run ?? this.db.getRun(runId);
+    if (!current) throw new NotFoundError(`no run ${runId}`);
+    const run = { ...current, options: { ...current.options, ...options } };
+    if (active) active.run = run;
+    await this.store.commit([{ t: 'run', run }]);
+    return run;
+  }
+
+  /** Stops cleanly: interrupts running tasks (they are re-queued without using an attempt), flushes the journal, releases the lock. */
+  async close(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'closing';
+    for (const timer of [...this.waitTimers.values(), ...this.retryTimers]) timer.cancel();
+    for (const execution of this.executions.values()) execution.controller.abort('shutdown');
+    const grace = this.options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+    await Promise.race([Promise.all([...this.executions.values()].map((e) => e.done)), new Promise((r) => setTimeout(r, grace).unref())]);
+    await this.executor.close();
+    await this.store.close();
+    this.state = 'closed';
+    this.events.dispose();
+  }
+
+  // ---- progression ---------------------------------------------------------
+
+  /** Moves pending tasks whose needs are decided, and finishes the run when nothing is left. */
+  private progress(active: ActiveRun, batch: Batch, now: number): void {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const task of active.tasks.values()) {
+        if (task.state !== 'pending') continue;
+        const r = readiness(task, active.tasks);
+        if (r.kind === 'blocked') continue;
+        changed = true;
+        if (r.kind === 'skip') this.update(active, batch, TaskMachine.skip(task, now, r.reason), 'task.skipped');
+        else this.enqueue(active, this.update(active, batch, TaskMachine.ready(task, now), 'task.queued'), batch, now);
+      }
+    }
+    const state = deriveRunState(active.tasks.values());
+    if (state === 'running') return;
+    const finishing = this.hooks.some((h) => h.runFinished);
+    active.run = { ...active.run, state, finishedAt: now, finalized: !finishing };
+    const tasks = [...active.tasks.values()];
+    batch.record({ t: 'run', run: active.run }, { type: `workflow.${state}`, run: active.run } as EngineEvent);
+    batch.record({ t: 'notification', notification: runFinishedNotification(active.run, tasks, now) });
+    this.active.delete(active.run.id);
+    if (finishing) batch.afterCommit(() => void this.finalize(active.run, tasks));
+  }
+
+  /** A ready task: wait tasks start waiting at once; others join the dispatch queue. */
+  private enqueue(active: ActiveRun, task: TaskRecord, batch: Batch, now: number): void {
+    if (task.action.kind === 'wait') {
+      const waiting = this.update(active, batch, TaskMachine.awaitSignal(task, now), 'task.waiting');
+      this.armWaitTimeout(active, waiting, waiting.timeoutMs);
+      return;
+    }
+    const entry: QueueEntry = { runId: active.run.id, key: task.key, priority: task.priority, seq: this.queueSeq++ };
+    const delay = (task.notBefore ?? 0) - now;
+    if (delay <= 0) {
+      this.queue.push(entry);
+      return;
+    }
+    const timer = this.clock.setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.queue.push(entry);
+      this.pump();
+    }, delay);
+    this.retryTimers.add(timer);
+  }
+
+  /** Starts queued tasks while the executor has slots, highest priority first, within each run's own limit. */
+  private pump(): void {
+    if (this.state !== 'running' || this.failure) return;
+    let slots = this.executor.freeSlots();
+    while (slots > 0) {
+      const entry = this.queue.pop();
+      if (!entry) return;
+      const active = this.active.get(entry.runId);
+      const task = active?.tasks.get(entry.key);
+      if (!active || !task || task.state !== 'queued') continue; // stale: cancelled, or re-queued under a newer entry
+      if (!active.prepared || (active.run.concurrency && active.running >= active.run.concurrency)) {
+        active.held.push(entry);
+        continue;
+      }
+      this.start(active, task);
+      slots--;
+    }
+  }
+
+  private start(active: ActiveRun, queued: TaskRecord): void {
+    const now = this.clock.now();
+    const task = TaskMachine.start(queued, now, process.pid);
+    active.tasks.set(task.key, task);
+    active.running++;
+    const controller = new AbortController();
+    const log = this.logs.open(active.run.id, task.key, `--- attempt ${task.attempt} · ${new Date(now).toISOString()} ---\n`);
+    const execution: Execution = { controller, log, done: Promise.resolve() };
+    this.executions.set(task.id, execution);
+    if (task.timeoutMs) execution.timer = this.clock.setTimeout(() => controller.abort('timeout'), task.timeoutMs);
+    const batch = new Batch();
+    batch.record({ t: 'task', task }, { type: 'task.started', task });
+    execution.done = this.commit(batch)
+      .then(() => this.executor.execute(this.context(active, task, controller.signal, log)))
+      .then(
+        (output) => this.settle(active, task, { output }),
+        (error: unknown) => this.settle(active, task, { error }),
+      )
+      .catch((error) => this.fatal(error));
+  }
+
+  private context(active: ActiveRun, task: TaskRecord, signal: AbortSignal, log: TaskLogWriter): TaskContext {
+    const run = active.run;
+    let action;
+    try {
+      action = interpolateAction(task.action, { inputs: run.inputs, result: (key) => this.db.getResult(taskId(run.id, key))?.output });
+    } catch (error) {
+      // A reference that cannot be resolved will not resolve on a retry either.
+      if (error instanceof InterpolationError) throw new TaskError(error.message, false);
+      throw error;
+    }
+    return {
+      task,
+      run,
+      action,
+      cwd: run.cwd,
+      signal,
+      logger: this.logger,
+      engine: this,
+      log: (text) => {
+        log.write(text);
+        this.events.fire({ type: 'task.progress', taskId: task.id, runId: run.id, text });
+      },
+      setPid: (pid) => {
+        const current = active.tasks.get(task.key);
+        if (current?.state !== 'running' || current.attempt !== task.attempt) return;
+        const updated = TaskMachine.attachProcess(current, this.clock.now(), pid);
+        active.tasks.set(task.key, updated);
+        this.store.commit([{ t: 'task', task: updated }]).catch((error) => this.fatal(error));
+      },
+      loadCheckpoint: async () => this.db.checkpoint(task.id)?.state,
+      saveCheckpoint: (state) => this.store.commit([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: this.clock.now() } }]),
+      recordUsage: (usage) => this.store.commit([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }]),
+      recordGate: (gate) => this.store.commit([{ t: 'gate', gate: { ...gate, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }]),
+    };
+  }
+
+  /** One attempt ended: complete, retry later, fail, or (on shutdown) put back without using the attempt. */
+  private async settle(active: ActiveRun, started: TaskRecord, outcome: { output: TaskOutput } | { error: unknown }): Promise<void> {
+    const execution = this.executions.get(started.id);
+    execution?.timer?.cancel();
+    execution?.log.close();
+    this.executions.delete(started.id);
+    active.running--;
+    if (active.held.length) {
+      for (const entry of active.held.splice(0)) this.queue.push(entry);
+    }
+    const current = active.tasks.get(started.key);
+    // Cancelled (or reset) while it ran: the outcome of this attempt no longer matters.
+    if (current?.state !== 'running' || current.attempt !== started.attempt) return this.pump();
+
+    let outcomeOrError = outcome;
+    if ('output' in outcome && this.hooks.length) {
+      try {
+        for (const hook of this.hooks) {
+          await hook.taskCompleted?.(active.run, current, this.resultOf(current, outcome.output, this.clock.now()));
+        }
+      } catch (error) {
+        outcomeOrError = { error: new TaskError(`after the task: ${errorMessage(error)}`) };
+      }
+    }
+
+    const now = this.clock.now();
+    const batch = new Batch();
+    if ('output' in outcomeOrError) {
+      const result = this.resultOf(current, outcomeOrError.output, now);
+      const done = this.update(active, batch, TaskMachine.complete(current, now));
+      batch.record({ t: 'result', result }, { type: 'task.completed', task: done, result });
+    } else {
+      const reason = execution ? abortReason(execution.controller.signal) : undefined;
+      if (reason === 'shutdown') {
+        this.update(active, batch, TaskMachine.interrupt(current, now));
+      } else {
+        const error = outcomeOrError.error;
+        const message = reason === 'timeout' ? `timed out after ${current.timeoutMs} ms` : errorMessage(error);
+        const retryable = reason === 'timeout' || !(error instanceof TaskError) || error.retryable;
+        if (retryable && hasAttemptsLeft(current.retry, current.attempt)) {
+          const delay = backoffDelay(current.retry, current.attempt);
+          const queued = TaskMachine.retryLater(current, now, message, now + delay);
+          active.tasks.set(queued.key, queued);
+          batch.record({ t: 'task', task: queued }, { type: 'task.retrying', task: queued, error: message, delayMs: delay });
+          this.enqueue(active, queued, batch, now);
+        } else {
+          this.failTask(active, batch, current, message, now);
+        }
+      }
+    }
+    if (this.state === 'running') this.progress(active, batch, now);
+    await this.commit(batch);
+    this.pump();
+  }
+
+  private failTask(active: ActiveRun, batch: Batch, task: TaskRecord, message: string, now: number): void {
+    const failed = TaskMachine.fail(task, now, message);
+    active.tasks.set(failed.key, failed);
+    batch.record({ t: 'task', task: failed }, { type: 'task.failed', task: failed, error: message });
+    if (!active.run.single) batch.record({ t: 'notification', notification: taskFailedNotification(active.run, failed, now) });
+  }
+
+  private resultOf(task: TaskRecord, output: TaskOutput, now: number): TaskResult {
+    return {
+      taskId: task.id,
+      runId: task.runId,
+      output: output.output,
+      createdAt: now,
+      ...(output.data !== undefined ? { data: output.data } : {}),
+      ...(output.exitCode !== undefined ? { exitCode: output.exitCode } : {}),
+    };
+  }
+
+  private armWaitTimeout(active: ActiveRun, task: TaskRecord, timeoutMs: number | undefined): void {
+    if (!timeoutMs) return;
+    const remaining = Math.max(0, (task.startedAt ?? this.clock.now()) + timeoutMs - this.clock.now());
+    const timer = this.clock.setTimeout(() => {
+      this.waitTimers.delete(task.id);
+      const current = active.tasks.get(task.key);
+      if (current?.state !== 'waiting' || this.state !== 'running') return;
+      const now = this.clock.now();
+      const batch = new Batch();
+      this.failTask(active, batch, current, `no signal within ${timeoutMs} ms`, now);
+      this.progress(active, batch, now);
+      this.commit(batch)
+        .then(() => this.pump())
+        .catch((error) => this.fatal(error));
+    }, remaining);
+    this.waitTimers.set(task.id, timer);
+  }
+
+  // ---- hooks ---------------------------------------------------------------
+
+  private async prepare(active: ActiveRun): Promise<void> {
+    try {
+      for (const hook of this.hooks) {
+        const prepared = await hook.prepareRun?.(active.run);
+        if (prepared && (prepared.cwd || prepared.options)) {
+          active.run = { ...active.run, ...(prepared.cwd ? { cwd: prepared.cwd } : {}), options: { ...active.run.options, ...prepared.options } };
+          await this.store.commit([{ t: 'run', run: active.run }]);
+        }
+      }
+    } catch (error) {
+      const now = this.clock.now();
+      const batch = new Batch();
+      for (const task of active.tasks.values()) {
+        if (task.state === 'queued') this.failTask(active, batch, task, `could not prepare the run: ${errorMessage(error)}`, now);
+      }
+      this.progress(active, batch, now);
+      await this.commit(batch).catch((e) => this.fatal(e));
+      return;
+    }
+    active.prepared = true;
+    for (const entry of active.held.splice(0)) this.queue.push(entry);
+    this.pump();
+  }
+
+  private async finalize(run: RunRecord, tasks: TaskRecord[]): Promise<void> {
+    let options = run.options;
+    try {
+      for (const hook of this.hooks) {
+        const out = await hook.runFinished?.(run, tasks);
+        if (out?.options) options = { ...options, ...out.options };
+      }
+    } catch (error) {
+      this.logger.error(`finishing run ${run.id} failed; it will be tried again on the next start`, error);
+      return;
+    }
+    if (this.state === 'closed') return;
+    const latest = this.db.getRun(run.id);
+    if (!latest || latest.state === 'running') return; // retried meanwhile
+    await this.store.commit([{ t: 'run', run: { ...latest, ...(options ? { options } : {}), finalized: true } }]).catch((e) => this.fatal(e));
+  }
+
+  // ---- recovery ------------------------------------------------------------
+
+  /** After open: re-queue (or fail) what a dead owner left running, resume unfinished runs, finish interrupted finalizations. */
+  private async recover(): Promise<void> {
+    const now = this.clock.now();
+    const batch = new Batch();
+    const previous = this.store.lock?.previous;
+    for (const run of this.db.runsInState('running')) {
+      const tasks = this.db.getTasks(run.id);
+      const active: ActiveRun = { run, tasks: new Map(tasks.map((t) => [t.key, t])), running: 0, prepared: false, held: [] };
+      this.active.set(run.id, active);
+      for (const task of tasks) {
+        if (task.state === 'running') {
+          reapProcessGroup(task);
+          const why = `interrupted: the engine running it (pid ${task.owner ?? previous?.pid ?? '?'}) stopped`;
+          if (hasAttemptsLeft(task.retry, task.attempt)) {
+            const queued = TaskMachine.retryLater(task, now, why, now);
+            active.tasks.set(queued.key, queued);
+            batch.record({ t: 'task', task: queued }, { type: 'task.retrying', task: queued, error: why, delayMs: 0 });
+            this.enqueue(active, queued, batch, now);
+          } else {
+            this.failTask(active, batch, task, `${why}, and no attempts are left`, now);
+          }
+        } else if (task.state === 'queued') {
+          this.enqueue(active, task, batch, now);
+        } else if (task.state === 'waiting') {
+          this.armWaitTimeout(active, task, task.timeoutMs);
+        }
+      }
+      this.progress(active, batch, now);
+    }
+    if (!batch.empty) await this.commit(batch);
+    for (const run of this.db.runsInState('completed').concat(this.db.runsInState('failed'), this.db.runsInState('cancelled'))) {
+      if (run.finalized === false) void this.finalize(run, this.db.getTasks(run.id));
+    }
+    for (const active of this.active.values()) void this.prepare(active);
+  }
+
+  // ---- plumbing ------------------------------------------------------------
+
+  private update(active: ActiveRun, batch: Batch, task: TaskRecord, event?: 'task.queued' | 'task.skipped' | 'task.cancelled' | 'task.waiting' | 'task.reset'): TaskRecord {
+    active.tasks.set(task.key, task);
+    batch.record({ t: 'task', task }, event ? { type: event, task } : undefined);
+    return task;
+  }
+
+  private async commit(batch: Batch): Promise<void> {
+    if (batch.empty) return;
+    await this.store.commit(batch.records);
+    for (const event of batch.events) this.events.fire(event);
+    batch.runAfterCommit();
+  }
+
+  private execution(taskId: string): Execution | undefined {
+    return this.executions.get(taskId);
+  }
+
+  private activeTarget(id: string, verb: string): { active: ActiveRun; key?: string } {
+    const runId = this.resolveRunId(id);
+    const active = this.active.get(runId);
+    if (!active) throw new Error(`run ${runId} is ${this.db.getRun(runId)?.state}; nothing to ${verb}`);
+    const dot = id.indexOf('.');
+    if (dot < 0) return { active };
+    const key = id.slice(dot + 1);
+    if (!active.tasks.has(key)) throw new NotFoundError(`no task ${id}`);
+    return { active, key };
+  }
+
+  private assertRunning(): void {
+    if (this.failure) throw this.failure;
+    if (this.state !== 'running') throw new Error(`the engine is ${this.state}`);
+  }
+
+  /** The journal cannot take writes: stop dispatching; what is on disk stays correct. */
+  private fatal(error: unknown): void {
+    if (this.failure || this.state === 'closed') return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.logger.error('engine stopped: state can no longer be saved', error);
+    for (const execution of this.executions.values()) execution.controller.abort('shutdown');
+  }
+}
+
+/** Records and the events they announce, committed together. */
+class Batch {
+  readonly records: StoreRecord[] = [];
+  readonly events: EngineEvent[] = [];
+  private readonly after: (() => void)[] = [];
+
+  get empty(): boolean {
+    return this.records.length === 0;
+  }
+
+  record(record: StoreRecord, event?: EngineEvent): void {
+    this.records.push(record);
+    if (!event) return;
+    this.events.push(event);
+    this.records.push({ t: 'event', event: storedEvent(event, Date.now()) });
+  }
+
+  afterCommit(fn: () => void): void {
+    this.after.push(fn);
+  }
+
+  runAfterCommit(): void {
+    for (const fn of this.after) fn();
+  }
+}
+
+function storedEvent(event: EngineEvent, at: number): { type: string; at: number; runId?: string; taskId?: string; detail?: string } {
+  switch (event.type) {
+    case 'workflow.launched':
+    case 'workflow.completed':
+    case 'workflow.failed':
+    case 'workflow.cancelled':
+    case 'workflow.resumed':
+      return { type: event.type, at, runId: event.run.id };
+    case 'workflow.removed':
+      return { type: event.type, at, detail: event.runIds.join(',') };
+    case 'task.progress':
+      return { type: event.type, at, runId: event.runId, taskId: event.taskId };
+    case 'task.retrying':
+      return { type: event.type, at, runId: event.task.runId, taskId: event.task.id, detail: event.error };
+    case 'task.failed':
+      return { type: event.type, at, runId: event.task.runId, taskId: event.task.id, detail: event.error };
+    default:
+      return { type: event.type, at, runId: event.task.runId, taskId: event.task.id };
+  }
+}
+
+function taskRecord(runId: string, def: TaskDef, order: number, now: number): TaskRecord {
+  return {
+    id: taskId(runId, def.id),
+    runId,
+    key: def.id,
+    name: def.name ?? def.id,
+    action: def.action,
+    needs: def.needs,
+    state: 'pending',
+    priority: def.priority,
+    order,
+    attempt: 0,
+    retry: def.retry,
+    continueOnError: def.continueOnError,
+    updatedAt: now,
+    ...(def.timeoutMs ? { timeoutMs: def.timeoutMs } : {}),
+  };
+}
+
+function singleTaskWorkflow(spec: SingleTaskSpec): WorkflowDef {
+  const action = spec.action;
+  const label = action.kind === 'run' ? action.run : action.kind === 'agent' ? `${action.agent}: ${action.prompt}` : action.kind;
+  const name = spec.name ?? (label.length > 60 ? `${label.slice(0, 57)}…` : label);
+  return {
+    name,
+    inputs: [],
+    tasks: [
+      {
+        id: 'task',
+        name,
+        needs: [],
+        action,
+        retry: { ...DEFAULT_RETRY, max: spec.retries ?? 0 },
+        continueOnError: false,
+        priority: 0,
+        ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}),
+      },
+    ],
+  };
+}
+
+/** A shell task's process group can outlive a crashed owner: stop it before the task runs again. */
+function reapProcessGroup(task: TaskRecord): void {
+  if (!task.pid || !isProcessAlive(task.pid)) return;
+  try {
+    process.kill(-task.pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
+}

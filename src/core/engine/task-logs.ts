@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Task output lives in plain files beside the store (`logs/<run>/<task>.log`), not
+ * in the journal: it can be large, and losing a log tail in a crash loses no state.
+ */
+export class TaskLogs {
+  constructor(private readonly root: string) {}
+
+  file(runId: string, key: string): string {
+    return path.join(this.root, runId, `${key}.log`);
+  }
+
+  open(runId: string, key: string, header: string): TaskLogWriter {
+    fs.mkdirSync(path.join(this.root, runId), { recursive: true });
+    const fd = fs.openSync(this.file(runId, key), 'a', 0o600);
+    fs.writeSync(fd, header);
+    return new TaskLogWriter(fd);
+  }
+
+  async read(runId: string, key: string): Promise<string> {
+    try {
+      return await fs.promises.readFile(this.file(runId, key), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      throw error;
+    }
+  }
+
+  remove(runId: string): void {
+    fs.rmSync(path.join(this.root, runId), { recursive: true, force: true });
+  }
+}
+
+/** Appends to one task's log; writes are synchronous so the log never lags what listeners were told. */
+export class TaskLogWriter {
+  constructor(private fd: number | undefined) {}
+
+  write(text: string): void {
+    if (this.fd !== undefined) fs.writeSync(this.fd, text);
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,0 +1,13 @@
+import type { RetryPolicy } from '../model/workflow.ts';
+
+/** Delay before the retry that follows failed attempt number `attempt` (1-based): exponential, capped, with jitter in [d/2, d]. */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const exponential = policy.backoffMs * policy.factor ** Math.max(0, attempt - 1);
+  const capped = Math.min(policy.maxDelayMs, exponential);
+  return Math.round(policy.jitter ? capped / 2 + (random() * capped) / 2 : capped);
+}
+
+/** True when a task that just failed attempt `attempt` may try again. */
+export function hasAttemptsLeft(policy: RetryPolicy, attempt: number): boolean {
+  return attempt <= policy.max;
+}

@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** fsyncs a directory so that a file created, renamed or removed in it survives a crash. */
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes a file atomically: temp file, fsync, rename over the target, fsync the folder. */
+export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
+  const dir = path.dirname(target);
+  const tmp = `${target}.tmp-${process.pid}`;
+  const handle = await fs.promises.open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.promises.rename(tmp, target);
+  fsyncDir(dir);
+}

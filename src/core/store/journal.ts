@@ -1,0 +1,269 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../util/logger.ts';
+import { errorMessage } from '../util/logger.ts';
+import { fsyncDir } from './fs-durable.ts';
+import { decodeRecords, encodeRecord } from './journal-format.ts';
+import type { SequencedRecord, StoreRecord } from './store-records.ts';
+
+/** A journal file; its name is the sequence number of its first record. */
+export interface JournalSegment {
+  path: string;
+  firstSeq: number;
+}
+
+const SEGMENT_RE = /^(\d{16})\.journal$/;
+
+export function segmentPath(dir: string, firstSeq: number): string {
+  return path.join(dir, `${String(firstSeq).padStart(16, '0')}.journal`);
+}
+
+export function listSegments(dir: string): JournalSegment[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .map((name) => SEGMENT_RE.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ path: path.join(dir, m[0]), firstSeq: Number(m[1]) }))
+    .sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+export interface ReplayOptions {
+  /** Records up to and including this seq are already in the snapshot. */
+  afterSeq: number;
+  /** Owner mode: cut a torn tail off the file. Readers never write. */
+  repair: boolean;
+  logger: Logger;
+}
+
+export interface ReplayResult {
+  entries: SequencedRecord[];
+  lastSeq: number;
+}
+
+/**
+ * Reads every segment in sequence. A bad record ends the replay: in the last
+ * segment that is a torn tail from a crash mid-write (cut off and reported); in an
+ * earlier one it is corruption, and the later segments are set aside, not deleted.
+ */
+export function replayJournal(dir: string, options: ReplayOptions): ReplayResult {
+  const segments = listSegments(dir);
+  const entries: SequencedRecord[] = [];
+  let lastSeq = options.afterSeq;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const buf = fs.readFileSync(segment.path);
+    const expect = i === 0 ? segment.firstSeq : lastSeq + 1;
+    if (segment.firstSeq > lastSeq + 1) {
+      throw new Error(`journal: segment ${path.basename(segment.path)} starts at ${segment.firstSeq} but records after ${lastSeq} are missing`);
+    }
+    const decoded = decodeRecords(buf, expect);
+    for (const entry of decoded.entries) {
+      if (entry.seq > lastSeq) {
+        entries.push(entry);
+        lastSeq = entry.seq;
+      }
+    }
+    if (decoded.problem) {
+      const isLast = i === segments.length - 1;
+      const dropped = buf.length - decoded.validLength;
+      if (isLast) {
+        options.logger.warn(
+          `journal: ${options.repair ? 'truncated' : 'ignoring'} a torn tail of ${dropped} bytes at offset ${decoded.validLength} of ${path.basename(segment.path)} (${decoded.problem})`,
+        );
+        if (options.repair) fs.truncateSync(segment.path, decoded.validLength);
+      } else {
+        options.logger.error(
+          `journal: ${path.basename(segment.path)} is corrupt at offset ${decoded.validLength} (${decoded.problem}); later segments set aside as *.corrupt`,
+        );
+        if (options.repair) {
+          fs.truncateSync(segment.path, decoded.validLength);
+          for (const later of segments.slice(i + 1)) fs.renameSync(later.path, `${later.path}.corrupt`);
+        }
+        break;
+      }
+    }
+  }
+  return { entries, lastSeq };
+}
+
+interface Pending {
+  frames: Buffer[];
+  entries: SequencedRecord[];
+  waiters: { resolve: () => void; reject: (error: Error) => void }[];
+}
+
+/**
+ * Append-only journal with group commit: records appended while a write+fsync is
+ * in flight are written together by the next one, so throughput grows with load
+ * while each caller still waits for its own records to be durable.
+ */
+export class JournalWriter {
+  private fd: number;
+  private segmentFirstSeq: number;
+  private offset: number;
+  private nextSeq: number;
+  private pending: Pending = { frames: [], entries: [], waiters: [] };
+  private flushing = false;
+  private scheduled = false;
+  private rotateWaiters: ((closed: JournalSegment[]) => void)[] = [];
+  private broken: Error | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private bytesSinceRotate = 0;
+
+  /**
+   * @param onDurable called with each batch once it is on disk, before any of its
+   * appenders is resumed: the store applies the batch to its database there.
+   */
+  constructor(
+    private readonly dir: string,
+    lastSeq: number,
+    private readonly onDurable: (entries: SequencedRecord[]) => void,
+  ) {
+    fs.mkdirSync(dir, { recursive: true });
+    this.nextSeq = lastSeq + 1;
+    const segments = listSegments(dir);
+    const last = segments[segments.length - 1];
+    if (last) {
+      // Keep appending to the newest segment (already cut back to its last whole record).
+      this.segmentFirstSeq = last.firstSeq;
+      this.fd = fs.openSync(last.path, 'a');
+      this.offset = fs.fstatSync(this.fd).size;
+    } else {
+      this.segmentFirstSeq = this.nextSeq;
+      this.fd = fs.openSync(segmentPath(dir, this.nextSeq), 'a', 0o600);
+      this.offset = 0;
+      fsyncDir(dir);
+    }
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  /** Bytes written since the last rotation; the store snapshots when this grows. */
+  get size(): number {
+    return this.bytesSinceRotate;
+  }
+
+  /** Appends records; resolves once they (and everything before them) are durable. */
+  append(records: StoreRecord[]): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise((resolve, reject) => {
+      for (const record of records) {
+        const entry = { seq: this.nextSeq++, record };
+        this.pending.entries.push(entry);
+        this.pending.frames.push(encodeRecord(entry));
+      }
+      this.pending.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Starts a new segment before the next batch; resolves with the segments closed by it. */
+  rotate(): Promise<JournalSegment[]> {
+    return new Promise((resolve) => {
+      this.rotateWaiters.push(resolve);
+      this.schedule();
+    });
+  }
+
+  /** Resolves when nothing is pending or in flight. */
+  idle(): Promise<void> {
+    if (!this.flushing && !this.scheduled && this.pending.waiters.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    fs.closeSync(this.fd);
+    this.broken ??= new Error('journal is closed');
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate rather than a microtask: everything appended in this turn of the event loop joins the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (!this.broken && (this.pending.waiters.length > 0 || this.rotateWaiters.length > 0)) {
+        if (this.rotateWaiters.length > 0) this.rotateNow();
+        if (this.pending.waiters.length === 0) continue;
+        const batch = this.pending;
+        this.pending = { frames: [], entries: [], waiters: [] };
+        const data = batch.frames.length === 1 ? batch.frames[0]! : Buffer.concat(batch.frames);
+        try {
+          await write(this.fd, data);
+          await fdatasync(this.fd);
+        } catch (error) {
+          this.fail(batch, error);
+          break;
+        }
+        this.offset += data.length;
+        this.bytesSinceRotate += data.length;
+        this.onDurable(batch.entries);
+        for (const waiter of batch.waiters) waiter.resolve();
+      }
+    } finally {
+      this.flushing = false;
+      if (this.pending.waiters.length === 0 && this.rotateWaiters.length === 0) {
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+      } else {
+        this.schedule();
+      }
+    }
+  }
+
+  private rotateNow(): void {
+    const closed = listSegments(this.dir);
+    if (this.offset > 0) {
+      fs.closeSync(this.fd);
+      this.segmentFirstSeq = this.nextSeq;
+      this.fd = fs.openSync(segmentPath(this.dir, this.nextSeq), 'a', 0o600);
+      this.offset = 0;
+      fsyncDir(this.dir);
+    } else {
+      closed.pop(); // the current segment is empty: nothing to hand over, keep writing to it
+    }
+    this.bytesSinceRotate = 0;
+    for (const resolve of this.rotateWaiters.splice(0)) resolve(closed.filter((s) => s.firstSeq < this.segmentFirstSeq));
+  }
+
+  /** A failed write or fsync: cut back to the last durable record and refuse further appends (fsync errors are not retryable). */
+  private fail(batch: Pending, error: unknown): void {
+    try {
+      fs.ftruncateSync(this.fd, this.offset);
+    } catch {
+      // the journal is marked broken below either way; startup replay drops a torn tail
+    }
+    this.broken = new Error(`journal write failed: ${errorMessage(error)}; restart to recover`);
+    for (const waiter of batch.waiters) waiter.reject(this.broken);
+    for (const waiter of this.pending.waiters.splice(0)) waiter.reject(this.broken);
+  }
+}
+
+function write(fd: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let written = 0;
+    const next = () =>
+      fs.write(fd, data, written, data.length - written, null, (error, n) => {
+        if (error) return reject(error);
+        written += n;
+        if (written < data.length) next();
+        else resolve();
+      });
+    next();
+  });
+}
+
+function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+}

@@ -1,0 +1,294 @@
+import type { Database, SqlValue, Statement } from 'sql.js';
+import type {
+  CheckpointRecord,
+  NotificationRecord,
+  QualityGateRecord,
+  RunRecord,
+  TaskRecord,
+  TaskResult,
+  TokenUsageRecord,
+} from '../model/records.ts';
+import type { RunState } from '../model/task-state.ts';
+import { loadSqlJs } from './sqljs-loader.ts';
+import { migrate } from './migrations.ts';
+import type { SequencedRecord, StoreRecord, StoredEvent } from './store-records.ts';
+
+export interface UsageSums {
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+  costUsd: number;
+}
+
+/**
+ * The queryable state: a sql.js database that journal records are applied to.
+ * Used by the owning store, by the snapshot worker and by read-only openers alike,
+ * so all three agree on what a record means.
+ */
+export class StateDb {
+  private readonly statements = new Map<string, Statement>();
+
+  private constructor(readonly db: Database) {}
+
+  static async open(snapshot?: Uint8Array): Promise<StateDb> {
+    const SQL = await loadSqlJs();
+    const db = new SQL.Database(snapshot);
+    migrate(db);
+    return new StateDb(db);
+  }
+
+  get lastSeq(): number {
+    return Number(this.scalar("SELECT value FROM meta WHERE key = 'last_seq'") ?? 0);
+  }
+
+  /** Applies a batch in one transaction; records at or below `lastSeq` are already in and are skipped. */
+  apply(entries: readonly SequencedRecord[]): void {
+    const from = this.lastSeq;
+    let last = from;
+    this.db.run('BEGIN');
+    try {
+      for (const entry of entries) {
+        if (entry.seq <= from) continue;
+        this.applyRecord(entry.seq, entry.record);
+        last = entry.seq;
+      }
+      if (last !== from) this.stmt("UPDATE meta SET value = ? WHERE key = 'last_seq'").run([String(last)]);
+      this.db.run('COMMIT');
+    } catch (error) {
+      this.db.run('ROLLBACK');
+      throw error;
+    }
+  }
+
+  export(): Uint8Array {
+    const bytes = this.db.export();
+    this.statements.clear(); // export() closes and reopens the database, freeing every prepared statement
+    return bytes;
+  }
+
+  close(): void {
+    for (const statement of this.statements.values()) statement.free();
+    this.statements.clear();
+    this.db.close();
+  }
+
+  // ---- queries -------------------------------------------------------------
+
+  getRun(id: string): RunRecord | undefined {
+    return this.doc<RunRecord>('SELECT doc FROM workflow_executions WHERE id = ?', [id]);
+  }
+
+  /** Run ids starting with `prefix` (at most `limit`), for short-id lookups. */
+  runIdsByPrefix(prefix: string, limit = 2): string[] {
+    return this.column<string>('SELECT id FROM workflow_executions WHERE id >= ? AND id < ? ORDER BY id LIMIT ?', [prefix, `${prefix}\uffff`, limit]);
+  }
+
+  listRuns(limit: number, offset: number, states?: RunState[]): { runs: RunRecord[]; total: number } {
+    const where = states?.length ? `WHERE state IN (${states.map(() => '?').join(',')})` : '';
+    const params: SqlValue[] = states ?? [];
+    const runs = this.docs<RunRecord>(`SELECT doc FROM workflow_executions ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, limit, offset]);
+    const total = Number(this.scalar(`SELECT COUNT(*) FROM workflow_executions ${where}`, params) ?? 0);
+    return { runs, total };
+  }
+
+  runsInState(state: RunState): RunRecord[] {
+    return this.docs<RunRecord>('SELECT doc FROM workflow_executions WHERE state = ? ORDER BY created_at', [state]);
+  }
+
+  finishedRunIds(before: number): string[] {
+    return this.column<string>("SELECT id FROM workflow_executions WHERE state != 'running' AND finished_at < ?", [before]);
+  }
+
+  getTasks(runId: string): TaskRecord[] {
+    return this.docs<TaskRecord>('SELECT doc FROM task_executions WHERE run_id = ? ORDER BY ord', [runId]);
+  }
+
+  getTask(id: string): TaskRecord | undefined {
+    return this.doc<TaskRecord>('SELECT doc FROM task_executions WHERE id = ?', [id]);
+  }
+
+  getResult(taskId: string): TaskResult | undefined {
+    const row = this.row('SELECT task_id, run_id, output, exit_code, data, created_at FROM task_results WHERE task_id = ?', [taskId]);
+    if (!row) return undefined;
+    const result: TaskResult = { taskId: row[0] as string, runId: row[1] as string, output: row[2] as string, createdAt: row[5] as number };
+    if (row[3] !== null) result.exitCode = row[3] as number;
+    if (row[4] !== null) result.data = JSON.parse(row[4] as string);
+    return result;
+  }
+
+  undeliveredNotifications(): NotificationRecord[] {
+    return this.rows('SELECT id, run_id, task_id, kind, title, body, created_at FROM notifications WHERE delivered_at IS NULL ORDER BY created_at', []).map((r) => {
+      const n: NotificationRecord = { id: r[0] as string, runId: r[1] as string, kind: r[3] as NotificationRecord['kind'], title: r[4] as string, body: r[5] as string, createdAt: r[6] as number };
+      if (r[2] !== null) n.taskId = r[2] as string;
+      return n;
+    });
+  }
+
+  getNotification(id: string): NotificationRecord | undefined {
+    const r = this.row('SELECT id, run_id, task_id, kind, title, body, created_at, delivered_at FROM notifications WHERE id = ?', [id]);
+    if (!r) return undefined;
+    const n: NotificationRecord = { id: r[0] as string, runId: r[1] as string, kind: r[3] as NotificationRecord['kind'], title: r[4] as string, body: r[5] as string, createdAt: r[6] as number };
+    if (r[2] !== null) n.taskId = r[2] as string;
+    if (r[7] !== null) n.deliveredAt = r[7] as number;
+    return n;
+  }
+
+  /** Token and cost sums of a run (`runId`) or a task (`taskId`). */
+  usage(filter: { runId: string } | { taskId: string }): UsageSums {
+    const [column, value] = 'runId' in filter ? ['run_id', filter.runId] : ['task_id', filter.taskId];
+    const r = this.row(
+      `SELECT COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cache_write_tokens),0), COALESCE(SUM(cache_read_tokens),0), COALESCE(SUM(cost_usd),0) FROM token_usage WHERE ${column} = ?`,
+      [value],
+    )!;
+    return { inputTokens: r[0] as number, outputTokens: r[1] as number, cacheWriteTokens: r[2] as number, cacheReadTokens: r[3] as number, costUsd: r[4] as number };
+  }
+
+  tokenUsage(taskId: string): TokenUsageRecord[] {
+    return this.rows(
+      'SELECT task_id, run_id, turn, model, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, created_at FROM token_usage WHERE task_id = ? ORDER BY turn',
+      [taskId],
+    ).map((r) => ({
+      taskId: r[0] as string, runId: r[1] as string, turn: r[2] as number, model: r[3] as string, inputTokens: r[4] as number, outputTokens: r[5] as number,
+      cacheWriteTokens: r[6] as number, cacheReadTokens: r[7] as number, costUsd: r[8] as number, createdAt: r[9] as number,
+    }));
+  }
+
+  gates(runId: string): QualityGateRecord[] {
+    return this.rows('SELECT run_id, task_id, gate, verdict, report, created_at FROM quality_gates WHERE run_id = ? ORDER BY gate', [runId]).map((r) => {
+      const g: QualityGateRecord = { runId: r[0] as string, taskId: r[1] as string, gate: r[2] as string, verdict: r[3] as QualityGateRecord['verdict'], createdAt: r[5] as number };
+      if (r[4] !== null) g.report = r[4] as string;
+      return g;
+    });
+  }
+
+  checkpoint(taskId: string): CheckpointRecord | undefined {
+    const r = this.row('SELECT task_id, attempt, state, updated_at FROM checkpoints WHERE task_id = ?', [taskId]);
+    return r ? { taskId: r[0] as string, attempt: r[1] as number, state: JSON.parse(r[2] as string), updatedAt: r[3] as number } : undefined;
+  }
+
+  /** Persisted events after `seq`, oldest first. */
+  eventsAfter(seq: number, limit = 1000): (StoredEvent & { seq: number })[] {
+    return this.rows('SELECT seq, at, type, run_id, task_id, detail FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [seq, limit]).map((r) => {
+      const e: StoredEvent & { seq: number } = { seq: r[0] as number, at: r[1] as number, type: r[2] as string };
+      if (r[3] !== null) e.runId = r[3] as string;
+      if (r[4] !== null) e.taskId = r[4] as string;
+      if (r[5] !== null) e.detail = r[5] as string;
+      return e;
+    });
+  }
+
+  // ---- applying records ----------------------------------------------------
+
+  private applyRecord(seq: number, record: StoreRecord): void {
+    switch (record.t) {
+      case 'run': {
+        const r = record.run;
+        this.stmt('INSERT OR REPLACE INTO workflow_executions (id, name, state, created_at, finished_at, doc) VALUES (?, ?, ?, ?, ?, ?)').run([
+          r.id, r.name, r.state, r.createdAt, r.finishedAt ?? null, JSON.stringify(r),
+        ]);
+        return;
+      }
+      case 'task': {
+        const t = record.task;
+        this.stmt('INSERT OR REPLACE INTO task_executions (id, run_id, key, state, retry_count, ord, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run([
+          t.id, t.runId, t.key, t.state, Math.max(0, t.attempt - 1), t.order, t.updatedAt, JSON.stringify(t),
+        ]);
+        return;
+      }
+      case 'result': {
+        const r = record.result;
+        this.stmt('INSERT OR REPLACE INTO task_results (task_id, run_id, output, exit_code, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run([
+          r.taskId, r.runId, r.output, r.exitCode ?? null, r.data === undefined ? null : JSON.stringify(r.data), r.createdAt,
+        ]);
+        return;
+      }
+      case 'event': {
+        const e = record.event;
+        this.stmt('INSERT OR REPLACE INTO events (seq, at, type, run_id, task_id, detail) VALUES (?, ?, ?, ?, ?, ?)').run([
+          seq, e.at, e.type, e.runId ?? null, e.taskId ?? null, e.detail ?? null,
+        ]);
+        return;
+      }
+      case 'notification': {
+        const n = record.notification;
+        this.stmt('INSERT OR REPLACE INTO notifications (id, run_id, task_id, kind, title, body, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run([
+          n.id, n.runId, n.taskId ?? null, n.kind, n.title, n.body, n.createdAt, n.deliveredAt ?? null,
+        ]);
+        return;
+      }
+      case 'usage': {
+        const u = record.usage;
+        this.stmt(
+          'INSERT OR REPLACE INTO token_usage (task_id, run_id, turn, model, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run([u.taskId, u.runId, u.turn, u.model, u.inputTokens, u.outputTokens, u.cacheWriteTokens, u.cacheReadTokens, u.costUsd, u.createdAt]);
+        return;
+      }
+      case 'gate': {
+        const g = record.gate;
+        this.stmt('INSERT OR REPLACE INTO quality_gates (run_id, task_id, gate, verdict, report, created_at) VALUES (?, ?, ?, ?, ?, ?)').run([
+          g.runId, g.taskId, g.gate, g.verdict, g.report ?? null, g.createdAt,
+        ]);
+        return;
+      }
+      case 'checkpoint': {
+        const c = record.checkpoint;
+        this.stmt('INSERT OR REPLACE INTO checkpoints (task_id, run_id, attempt, state, updated_at) VALUES (?, ?, ?, ?, ?)').run([
+          c.taskId, c.taskId.slice(0, c.taskId.indexOf('.')), c.attempt, JSON.stringify(c.state), c.updatedAt,
+        ]);
+        return;
+      }
+      case 'delete-runs': {
+        for (const table of ['task_executions', 'task_results', 'notifications', 'events', 'token_usage', 'quality_gates', 'checkpoints']) {
+          for (const id of record.runIds) this.stmt(`DELETE FROM ${table} WHERE run_id = ?`).run([id]);
+        }
+        for (const id of record.runIds) this.stmt('DELETE FROM workflow_executions WHERE id = ?').run([id]);
+        return;
+      }
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------
+
+  private stmt(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private rows(sql: string, params: SqlValue[]): SqlValue[][] {
+    const statement = this.stmt(sql);
+    statement.bind(params);
+    const out: SqlValue[][] = [];
+    try {
+      while (statement.step()) out.push(statement.get());
+    } finally {
+      statement.reset();
+    }
+    return out;
+  }
+
+  private row(sql: string, params: SqlValue[]): SqlValue[] | undefined {
+    return this.rows(sql, params)[0];
+  }
+
+  private scalar(sql: string, params: SqlValue[] = []): SqlValue | undefined {
+    return this.row(sql, params)?.[0];
+  }
+
+  private column<T>(sql: string, params: SqlValue[]): T[] {
+    return this.rows(sql, params).map((r) => r[0] as T);
+  }
+
+  private docs<T>(sql: string, params: SqlValue[]): T[] {
+    return this.rows(sql, params).map((r) => JSON.parse(r[0] as string) as T);
+  }
+
+  private doc<T>(sql: string, params: SqlValue[]): T | undefined {
+    const r = this.row(sql, params);
+    return r ? (JSON.parse(r[0] as string) as T) : undefined;
+  }
+}
