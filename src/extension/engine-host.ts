@@ -3,7 +3,8 @@ import type { EngineApi } from '../core/engine/engine-api.ts';
 import type { EngineEvent } from '../core/model/events.ts';
 import { Emitter } from '../core/util/emitter.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
-import { openWorkspaceEngine, type OpenedEngine } from './open-engine.ts';
+import type { OpenEngineOptions, OpenedEngine } from './open-engine.ts';
+import { loadRuntime } from './runtime-loader.ts';
 import type { Settings } from './settings.ts';
 
 /**
@@ -17,6 +18,9 @@ import type { Settings } from './settings.ts';
  * - `stopped`: deactivated.
  */
 export type EngineHostState = 'untrusted' | 'no-folder' | 'starting' | 'ready' | 'read-only' | 'failed' | 'stopped';
+
+/** How often a read-only window looks for a newer state and tries to take over. */
+const READ_ONLY_POLL_MS = 3000;
 
 /** A user-facing refusal (shown as a plain message, not as a crash). */
 export class UserError extends Error {}
@@ -33,9 +37,15 @@ export class EngineHost implements vscode.Disposable {
   private subscription: { dispose(): void } | undefined;
   private readonly events = new Emitter<EngineEvent>((e) => this.logger.error('event listener failed', e));
   private readonly stateChanged = new vscode.EventEmitter<EngineHostState>();
+  private readonly reloaded = new vscode.EventEmitter<void>();
   /** Engine events, from whichever engine is open. */
   readonly onEvent = this.events.event;
+  /** The engine was opened, replaced or closed: views reload everything. */
   readonly onDidChangeState = this.stateChanged.event;
+  /** Read-only: a fresh view of the other owner's store was loaded (views reload, no events come). */
+  readonly onDidReload = this.reloaded.event;
+  private poll: ReturnType<typeof setInterval> | undefined;
+  private openOptions: OpenEngineOptions | undefined;
   private readyWaiters: Array<() => void> = [];
 
   constructor(
@@ -81,29 +91,90 @@ export class EngineHost implements vscode.Disposable {
 
   private async open(stateDir: string, cwd: string): Promise<void> {
     this.setState('starting');
+    // Let activation finish first: loading the engine's bundle is the slow part of starting.
+    await new Promise((resolve) => setImmediate(resolve));
     const started = performance.now();
     try {
+      const { openWorkspaceEngine } = loadRuntime();
+      this.logger.info(`engine runtime loaded in ${(performance.now() - started).toFixed(1)} ms`);
       const settings = this.settings();
-      const opened = await openWorkspaceEngine({
+      this.openOptions = {
         stateDir,
         cwd,
         concurrency: settings.concurrency,
         defaultModel: settings.defaultModel,
         apiKey: this.apiKey,
         logger: this.logger,
-      });
-      if (this._state === 'stopped') {
-        await opened.close();
-        return;
-      }
-      this.opened = opened;
-      this.subscription = opened.engine.onEvent((e) => this.events.fire(e));
+      };
+      const opened = await openWorkspaceEngine(this.openOptions);
       this.logger.info(`engine ${opened.readOnly ? 'opened read-only' : 'ready'} in ${(performance.now() - started).toFixed(1)} ms (state in ${stateDir})`);
-      this.setState(opened.readOnly ? 'read-only' : 'ready');
+      await this.adopt(opened);
     } catch (error) {
       this.logger.error('could not open the Orchestr8 engine', error);
       this.setState('failed');
       this.opening = undefined;
+    }
+  }
+
+  /** Makes `opened` the current engine. */
+  private async adopt(opened: OpenedEngine): Promise<void> {
+    if (this._state === 'stopped') {
+      await opened.close();
+      return;
+    }
+    this.subscription?.dispose();
+    this.opened = opened;
+    this.subscription = opened.engine.onEvent((e) => this.events.fire(e));
+    if (opened.readOnly) {
+      this.owner = opened.owner ? `pid ${opened.owner.pid} (${opened.owner.command})` : 'another process';
+      this.startPolling();
+    } else this.stopPolling();
+    this.setState(opened.readOnly ? 'read-only' : 'ready', true);
+  }
+
+  /** Who owns the store while this window is read-only. */
+  owner: string | undefined;
+
+  /**
+   * While read-only: every few seconds, try to become the owner (the other window may have closed);
+   * failing that, load a fresh view of its store so the tree keeps up.
+   */
+  private startPolling(): void {
+    if (this.poll) return;
+    this.poll = setInterval(() => void this.pollOwner(), READ_ONLY_POLL_MS);
+  }
+
+  private stopPolling(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+  }
+
+  private polling = false;
+  private async pollOwner(): Promise<void> {
+    const options = this.openOptions;
+    const current = this.opened;
+    if (this.polling || !options || !current?.readOnly || this._state !== 'read-only') return;
+    this.polling = true;
+    try {
+      const owned = await loadRuntime().tryOpenOwner(options);
+      if (owned) {
+        this.logger.info('the other owner went away: this window now runs the workspace’s tasks');
+        await current.close();
+        await this.adopt(owned);
+        return;
+      }
+      const fresh = await loadRuntime().openReadOnly(options, current.owner);
+      if (this._state !== 'read-only' || this.opened !== current) {
+        await fresh.close();
+        return;
+      }
+      this.opened = fresh;
+      await current.close();
+      this.reloaded.fire();
+    } catch (error) {
+      this.logger.warn(`read-only refresh failed: ${String(error)}`);
+    } finally {
+      this.polling = false;
     }
   }
 
@@ -113,7 +184,9 @@ export class EngineHost implements vscode.Disposable {
    */
   async writable(): Promise<EngineApi> {
     const engine = await this.readable();
-    if (this.readOnly) throw new UserError('Another VS Code window runs this workspace’s tasks; this window only shows them. Use that window, or close it and reload this one.');
+    if (this.readOnly) {
+      throw new UserError(`This window only shows this workspace’s runs: ${this.owner ?? 'another process'} owns them and runs their tasks. Use that window, or close it (this one takes over within seconds).`);
+    }
     return engine;
   }
 
@@ -137,8 +210,8 @@ export class EngineHost implements vscode.Disposable {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  private setState(state: EngineHostState): void {
-    if (this._state === state) return;
+  private setState(state: EngineHostState, force = false): void {
+    if (this._state === state && !force) return;
     this._state = state;
     void vscode.commands.executeCommand('setContext', 'orchestr8.enabled', state === 'ready' || state === 'read-only');
     void vscode.commands.executeCommand('setContext', 'orchestr8.readOnly', state === 'read-only');
@@ -151,6 +224,7 @@ export class EngineHost implements vscode.Disposable {
   async stop(): Promise<void> {
     const opened = this.opened;
     this.opened = undefined;
+    this.stopPolling();
     this.setState('stopped');
     this.subscription?.dispose();
     if (opened) {
@@ -168,6 +242,7 @@ export class EngineHost implements vscode.Disposable {
     void this.stop();
     this.events.dispose();
     this.stateChanged.dispose();
+    this.reloaded.dispose();
   }
 
   static describeError(error: unknown): string {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { WorkflowDef } from '../core/model/workflow.ts';
-import { parseWorkflow } from '../core/workflow/parse-workflow.ts';
 import { errorMessage } from '../core/util/logger.ts';
+import { loadRuntime } from './runtime-loader.ts';
 
 /** Where a workspace keeps its workflows. */
 export const WORKFLOW_GLOB = '.orchestr8/workflows/*.{yaml,yml}';
@@ -24,7 +24,7 @@ export async function readWorkflowFile(uri: vscode.Uri): Promise<WorkflowFile> {
     // Unsaved edits win over the file on disk: launch what the user sees.
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-    return { uri, relativePath, parsed: { workflow: parseWorkflow(text, uri.fsPath) } };
+    return { uri, relativePath, parsed: { workflow: loadRuntime().parseWorkflow(text, uri.fsPath) } };
   } catch (error) {
     return { uri, relativePath, parsed: { error: errorMessage(error) } };
   }

@@ -13,7 +13,7 @@ export function registerLaunchAgentTask(ctx: CommandContext): vscode.Disposable 
     const folder = workspaceFolder();
     if (!folder) throw new UserError('Open a folder first: Orchestr8 keeps its runs per workspace folder.');
 
-    const agents = await listAgents(folder.uri.fsPath, ctx.logger);
+    const agents = await listAgents(folder, ctx.logger);
     let agent: string | undefined;
     if (agents.length) {
       const pick = await vscode.window.showQuickPick(

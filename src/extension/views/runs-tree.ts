@@ -38,6 +38,7 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
         if (e.type !== 'task.progress') this.debouncer.push(e);
       }),
       host.onDidChangeState(() => this.resetModel()),
+      host.onDidReload(() => this.resetModel()),
     );
     this.resetModel();
   }
@@ -107,7 +108,7 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
   private resetModel(): void {
     const engine = this.host.engine;
     this.model = engine ? new RunTreeModel(engine) : undefined;
-    this.view.message = this.host.readOnly ? 'Read-only: another VS Code window runs this workspace’s tasks.' : undefined;
+    this.view.message = this.host.readOnly ? `Read-only: ${this.host.owner ?? 'another process'} runs this workspace’s tasks.` : undefined;
     if (!engine) void vscode.commands.executeCommand('setContext', 'orchestr8.empty', false);
     this.changed.fire(undefined);
   }

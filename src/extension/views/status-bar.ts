@@ -25,6 +25,7 @@ export class StatusBar implements vscode.Disposable {
         if (this.tracker.apply(e)) this.render.push(true);
       }),
       host.onDidChangeState(() => void this.seed()),
+      host.onDidReload(() => void this.seed()),
     );
     void this.seed();
   }
