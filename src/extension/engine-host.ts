@@ -22,6 +22,11 @@ export type EngineHostState = 'untrusted' | 'no-folder' | 'starting' | 'ready' |
 /** How often a read-only window looks for a newer state and tries to take over. */
 const READ_ONLY_POLL_MS = 3000;
 
+/** Sets a `when`-clause context key; a failure (e.g. while the host shuts down) only matters to nobody. */
+export function setContext(key: string, value: unknown): void {
+  Promise.resolve(vscode.commands.executeCommand('setContext', key, value)).catch(() => {});
+}
+
 /** A user-facing refusal (shown as a plain message, not as a crash). */
 export class UserError extends Error {}
 
@@ -213,19 +218,48 @@ export class EngineHost implements vscode.Disposable {
   private setState(state: EngineHostState, force = false): void {
     if (this._state === state && !force) return;
     this._state = state;
-    void vscode.commands.executeCommand('setContext', 'orchestr8.enabled', state === 'ready' || state === 'read-only');
-    void vscode.commands.executeCommand('setContext', 'orchestr8.readOnly', state === 'read-only');
-    void vscode.commands.executeCommand('setContext', 'orchestr8.startFailed', state === 'failed');
+    if (state !== 'stopped') {
+      setContext('orchestr8.enabled', state === 'ready' || state === 'read-only');
+      setContext('orchestr8.readOnly', state === 'read-only');
+      setContext('orchestr8.startFailed', state === 'failed');
+    }
     this.stateChanged.fire(state);
     if (state !== 'starting') for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
-  /** Stops the engine: running tasks are interrupted and resume on next open; the journal is flushed. */
-  async stop(): Promise<void> {
-    const opened = this.opened;
-    this.opened = undefined;
+  /**
+   * Stops the engine: running tasks are interrupted (and resume on next open), the journal is flushed.
+   * Idempotent, and every caller waits for the same close: `deactivate` must not return before it ends,
+   * or VS Code exits the extension host with the interruptions unsaved.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+  private readonly stopHooks: Array<() => Promise<void>> = [];
+
+  /** Runs `hook` before the engine closes on stop (while it still answers), e.g. to save what the window handled. */
+  onWillStop(hook: () => Promise<void>): vscode.Disposable {
+    this.stopHooks.push(hook);
+    return new vscode.Disposable(() => {
+      const i = this.stopHooks.indexOf(hook);
+      if (i >= 0) this.stopHooks.splice(i, 1);
+    });
+  }
+
+  private async close(): Promise<void> {
+    const opening = this.opening;
     this.stopPolling();
     this.setState('stopped');
+    // An open still in flight hands its engine to `adopt`, which closes it when it sees `stopped`.
+    await opening?.catch(() => {});
+    for (const hook of this.stopHooks.splice(0)) {
+      await hook().catch((error: unknown) => this.logger.error('a stop hook failed', error));
+    }
+    const opened = this.opened;
+    this.opened = undefined;
     this.subscription?.dispose();
     if (opened) {
       const started = performance.now();

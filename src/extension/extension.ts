@@ -24,7 +24,6 @@ declare global {
 }
 
 let host: EngineHost | undefined;
-let notifier: Notifier | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const activateStart = performance.now();
@@ -35,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   host = new EngineHost(context, logger, settings, async () => context.secrets.get(API_KEY_SECRET));
   const documents = new OrchestrDocuments(host, logger);
   const tree = new RunsTree(host, logger);
-  notifier = new Notifier(host, settings, logger);
+  const notifier = new Notifier(host, settings, logger);
   const ctx: CommandContext = { extension: context, host, tree, documents, logger, output, settings };
 
   context.subscriptions.push(
@@ -89,11 +88,13 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 }
 
-/** Marks what this window showed as delivered and closes the engine, which flushes the journal. */
+/**
+ * Closes the engine (after the notifier saved what this window handled), which interrupts running
+ * tasks so they resume on next open and flushes the journal. VS Code waits for this promise (up to 5 s)
+ * before it ends the extension host; disposing `context.subscriptions` joins the same close.
+ */
 export async function deactivate(): Promise<void> {
-  await notifier?.flush();
   await host?.stop();
-  notifier = undefined;
   host = undefined;
 }
 

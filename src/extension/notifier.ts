@@ -25,6 +25,8 @@ export class Notifier implements vscode.Disposable {
   ) {
     this.disposables.push(
       this.deliver,
+      // Before the engine closes (window closing or reloading): save which notifications this window handled.
+      host.onWillStop(() => this.flush()),
       host.onEvent((e) => void this.onEvent(e)),
       host.onDidChangeState((state) => {
         if (state === 'ready') void this.summarizeMissed();
@@ -72,7 +74,9 @@ export class Notifier implements vscode.Disposable {
     if (!engine || this.host.readOnly) return;
     try {
       const live = (await engine.undeliveredNotifications()).filter((n) => n.createdAt >= this.liveSince);
-      if (live.length) await engine.markDelivered(live.map((n) => n.id));
+      if (!live.length) return;
+      await engine.markDelivered(live.map((n) => n.id));
+      this.logger.info(`marked ${live.length} notification(s) delivered`);
     } catch (error) {
       this.logger.error('could not mark notifications delivered', error);
     }

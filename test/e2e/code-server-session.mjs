@@ -124,9 +124,18 @@ export class CodeServerSession {
   /** Runs a command from the palette by its title, as a user would type it. */
   async runCommand(title) {
     const { page } = this;
-    await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor();
+    for (let attempt = 0; ; attempt++) {
+      await page.keyboard.press('F1');
+      try {
+        await input.waitFor({ timeout: 3000 });
+        break;
+      } catch (error) {
+        // Keys typed while a webview (markdown preview) has focus don't reach the workbench: focus it first.
+        if (attempt >= 2) throw error;
+        await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } });
+      }
+    }
     await input.fill(`>${title}`);
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
     await page.keyboard.press('Enter');
@@ -160,9 +169,11 @@ export class CodeServerSession {
   }
 
   async showRunsView() {
-    await this.page.locator('.activitybar [aria-label^="Orchestr8"]').first().click();
     // A container with one view hides the view's own header; its title bar names the container.
-    await this.page.locator('.part.sidebar .composite.title', { hasText: /orchestr8/i }).first().waitFor();
+    const title = this.page.locator('.part.sidebar .composite.title', { hasText: /orchestr8/i }).first();
+    // The activity-bar icon toggles: click only when the container isn't showing already (it may be, after a reload).
+    if (!(await title.isVisible())) await this.page.locator('.activitybar [aria-label^="Orchestr8"]').first().click();
+    await title.waitFor();
   }
 
   async screenshot(name) {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { Logger } from '../../core/util/logger.ts';
-import type { EngineHost } from '../engine-host.ts';
+import { setContext, type EngineHost } from '../engine-host.ts';
 import { Debouncer } from '../presenters/debouncer.ts';
 import { RunTreeModel, type TreeChange, type TreeNode } from '../presenters/run-tree-model.ts';
 
@@ -65,7 +65,7 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     try {
       if (node) return await model.children(node);
       const roots = await model.roots();
-      void vscode.commands.executeCommand('setContext', 'orchestr8.empty', model.isEmpty);
+      setContext('orchestr8.empty', model.isEmpty);
       this.updateTicker();
       return roots;
     } catch (error) {
@@ -109,7 +109,7 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     const engine = this.host.engine;
     this.model = engine ? new RunTreeModel(engine) : undefined;
     this.view.message = this.host.readOnly ? `Read-only: ${this.host.owner ?? 'another process'} runs this workspace’s tasks.` : undefined;
-    if (!engine) void vscode.commands.executeCommand('setContext', 'orchestr8.empty', false);
+    if (!engine) setContext('orchestr8.empty', false);
     this.changed.fire(undefined);
   }
 
