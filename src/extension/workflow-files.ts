@@ -21,10 +21,10 @@ export async function findWorkflowFiles(folder: vscode.WorkspaceFolder): Promise
 export async function readWorkflowFile(uri: vscode.Uri): Promise<WorkflowFile> {
   const relativePath = vscode.workspace.asRelativePath(uri, false);
   try {
-    // Unsaved edits win over the file on disk: launch what the user sees.
+    // Unsaved edits win over the file on disk: launch what the user sees. `file` lets a run lead back to it.
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     const text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
-    return { uri, relativePath, parsed: { workflow: loadRuntime().parseWorkflow(text, uri.fsPath) } };
+    return { uri, relativePath, parsed: { workflow: { ...loadRuntime().parseWorkflow(text, uri.fsPath), file: uri.fsPath } } };
   } catch (error) {
     return { uri, relativePath, parsed: { error: errorMessage(error) } };
   }
