@@ -169,6 +169,9 @@ test('a missing name is reported at the top; empty tasks at the tasks key', () =
     issues.map((i) => `${at(i)} ${i.message}`),
     ['1:1 missing required key \'name\'', '2:1 tasks is empty: declare at least one task'],
   );
+  assert.deepEqual(problems('name: x\ntasks:\n  a:\n    run: a\n    retries: { backoff: 1s }\n').map((i) => `${at(i)} ${i.message}`), [
+    "5:5 missing required key 'max' in tasks.a.retries",
+  ]);
   assert.deepEqual(problems('').map((i) => `${at(i)} ${i.message}`), ['1:1 the file is empty: a workflow needs at least a name and tasks']);
   assert.deepEqual(problems('name: x\ntasks:\n  a:\n').map((i) => `${at(i)} ${i.message}`), [
     "3:3 task 'a' is empty: give it run, agent + prompt, or wait",
@@ -259,10 +262,14 @@ test('action rules: exactly one of run / agent + prompt / wait', () => {
 });
 
 test('duplicate keys and YAML syntax errors come with their positions', () => {
-  assert.deepEqual(problems('name: x\ntasks:\n  a: { run: a }\n  a: { run: b }\n').map((i) => `${at(i)} ${i.message}`), ['4:3 Map keys must be unique']);
-  const syntax = problems('name: x\ntasks:\n  a:\n    run: "echo\n  b: [\n');
-  assert.ok(syntax.length >= 1);
-  assert.ok(syntax.every((i) => i.line >= 4 && i.file === 'w.yaml'), JSON.stringify(syntax));
+  assert.deepEqual(problems('name: x\ntasks:\n  a: { run: a }\n  a: { run: b }\n').map((i) => `${at(i)} ${i.message}`), ["4:3 duplicate key 'a': a key may appear only once in a map"]);
+  assert.deepEqual(problems('name: x\ntasks:\n  a: { run: a }\n---\nname: y\n').map((i) => `${at(i)} ${i.message}`), [
+    "4:1 a workflow file holds one YAML document: remove this '---' and what follows",
+  ]);
+  assert.deepEqual(problems('name: x\ntasks:\n\ta: { run: a }\n').map((i) => `${at(i)} ${i.message}`), ['3:1 Tabs are not allowed as indentation']);
+  // The yaml package notices an unclosed quote where the file ends.
+  assert.deepEqual(problems('name: x\ntasks:\n  a:\n    run: "echo\n  b: [\n').map((i) => `${at(i)} ${i.message}`), ['6:1 Missing closing "quote']);
+  assert.deepEqual(problems('name: x\ntasks: { a: { run: a }\n').map((i) => `${at(i)} ${i.message}`).slice(0, 1), ['3:1 Flow map in block collection must be sufficiently indented and end with a }']);
   assert.deepEqual(problems('- just\n- a list\n').map((i) => `${at(i)} ${i.message}`), ['1:1 expected a map with name and tasks at the top, got a list']);
 });
 
@@ -286,4 +293,73 @@ test('loadWorkflowFile reads a file, records its absolute path, and names a miss
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('references inside block scalars and in otherwise broken tasks are located too', () => {
+  const text = [
+    'name: x',
+    'tasks:',
+    '  a:',
+    '    run: |',
+    '      echo one',
+    '      echo ${inputs.nope} and ${tasks.zz.result}',
+    '    env: { OK: [1] }',
+    '  b:',
+    '    agent: r',
+    '    prompt: "say \\" ${tasks.a.result}"',
+  ].join('\n');
+  assert.deepEqual(
+    problems(text).map((i) => `${at(i)} ${i.message}`),
+    [
+      "6:12 ${inputs.nope}: unknown input 'nope' (the workflow declares no inputs)",
+      "6:31 ${tasks.zz.result}: unknown task 'zz'",
+      '7:16 tasks.a.env.OK: expected a string, got a list',
+      "10:21 ${tasks.a.result}: task 'b' does not need 'a' (directly or through its needs), so its result may not exist yet; add it to needs",
+    ],
+  );
+});
+
+test('adapter options are checked: workspace, webhooks, pull_request', () => {
+  const text = 'name: x\nworkspace: tmp\nwebhooks: [ftp://x, https://ok.test/h]\npull_request: { draft: "yes", labels: [a] }\ntasks:\n  a: { run: a }\n';
+  assert.deepEqual(
+    problems(text).map((i) => `${at(i)} ${i.message}`),
+    [
+      '2:12 workspace: expected one of "worktree", "in-place", got the string "tmp"',
+      '3:12 webhooks[0]: expected an http(s) URL',
+      '4:24 pull_request.draft: expected a boolean, got the string "yes"',
+      "4:31 unknown key 'labels' (allowed: draft, base, title)",
+    ],
+  );
+});
+
+test('a reference inside a quoted heredoc is reported at parse time', () => {
+  const text = "name: x\ninputs:\n  who: { default: me }\ntasks:\n  a:\n    run: |\n      cat <<'EOF'\n      hi ${inputs.who}\n      EOF\n";
+  assert.deepEqual(problems(text).map((i) => `${at(i)} ${i.message}`), [
+    "8:10 ${inputs.who} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter",
+  ]);
+});
+
+test('the example in docs/workflow-format.md parses', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = await readFile(new URL('../../docs/workflow-format.md', import.meta.url), 'utf8');
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(yaml, 'the doc has a yaml example');
+  const def = parseWorkflow(yaml, 'workflow-format.md');
+  assert.deepEqual(
+    def.tasks.map((t) => [t.id, t.action.kind, t.needs]),
+    [
+      ['lint', 'run', []],
+      ['test', 'run', ['lint']],
+      ['review', 'agent', ['lint']],
+      ['approve', 'wait', []],
+    ],
+  );
+});
+
+test('contradictions: a required input with a default, max_delay shorter than backoff', () => {
+  const text = 'name: x\ninputs:\n  who: { required: true, default: me }\ntasks:\n  a:\n    run: a\n    retries: { max: 2, backoff: 10s, max_delay: 1s }\n';
+  assert.deepEqual(problems(text).map((i) => `${at(i)} ${i.message}`), [
+    "3:20 input 'who' has a default, so it is never missing: drop 'required' or 'default'",
+    '7:49 max_delay must not be shorter than backoff',
+  ]);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findCycle, topologicalOrder, transitiveNeeds } from '../../src/core/workflow/task-graph.ts';
+import { dependsOn, findCycle, topologicalOrder, transitiveNeeds } from '../../src/core/workflow/task-graph.ts';
 
 const t = (id: string, ...needs: string[]) => ({ id, needs });
 
@@ -20,4 +20,14 @@ test('transitiveNeeds follows needs of needs', () => {
   const tasks = [t('a'), t('b', 'a'), t('c', 'b'), t('d'), t('e', 'c', 'd')];
   assert.deepEqual([...transitiveNeeds(tasks, 'e')].sort(), ['a', 'b', 'c', 'd']);
   assert.deepEqual([...transitiveNeeds(tasks, 'a')], []);
+});
+
+test('dependsOn answers for direct and indirect needs, and terminates on cycles', () => {
+  const needsOf = new Map([['a', []], ['b', ['a']], ['c', ['b']], ['d', []], ['x', ['y']], ['y', ['x']]] as [string, string[]][]);
+  assert.equal(dependsOn(needsOf, 'c', 'b'), true);
+  assert.equal(dependsOn(needsOf, 'c', 'a'), true);
+  assert.equal(dependsOn(needsOf, 'c', 'd'), false);
+  assert.equal(dependsOn(needsOf, 'a', 'c'), false);
+  assert.equal(dependsOn(needsOf, 'x', 'z'), false);
+  assert.equal(dependsOn(needsOf, 'x', 'x'), true);
 });

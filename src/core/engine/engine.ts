@@ -144,6 +144,11 @@ export class Engine extends StateQueries {
     return this.state;
   }
 
+  /** Runs not yet finished (the CLI's background owner exits when this reaches zero). */
+  get activeRunCount(): number {
+    return this.active.size;
+  }
+
   onEvent(listener: (event: EngineEvent) => void): Disposable {
     return this.events.event(listener);
   }
@@ -646,13 +651,21 @@ class Batch {
   readonly records: StoreRecord[] = [];
   readonly events: EngineEvent[] = [];
   private readonly after: (() => void)[] = [];
+  private readonly rows = new Map<string, number>();
 
   get empty(): boolean {
     return this.records.length === 0;
   }
 
   record(record: StoreRecord, event?: EngineEvent): void {
-    this.records.push(record);
+    // Records hold full rows, so a row changed twice in one batch (pending → queued) needs only its last state.
+    const row = record.t === 'task' ? `task ${record.task.id}` : record.t === 'run' ? `run ${record.run.id}` : undefined;
+    const at = row === undefined ? undefined : this.rows.get(row);
+    if (at !== undefined) this.records[at] = record;
+    else {
+      if (row !== undefined) this.rows.set(row, this.records.length);
+      this.records.push(record);
+    }
     if (!event) return;
     this.events.push(event);
     this.records.push({ t: 'event', event: storedEvent(event, Date.now()) });

@@ -12,11 +12,9 @@ export class TaskLogs {
     return path.join(this.root, runId, `${key}.log`);
   }
 
+  /** A writer for one attempt; the file (and its folder) appear with the first output, so silent tasks cost no I/O. */
   open(runId: string, key: string, header: string): TaskLogWriter {
-    fs.mkdirSync(path.join(this.root, runId), { recursive: true });
-    const fd = fs.openSync(this.file(runId, key), 'a', 0o600);
-    fs.writeSync(fd, header);
-    return new TaskLogWriter(fd);
+    return new TaskLogWriter(this.file(runId, key), header);
   }
 
   async read(runId: string, key: string): Promise<string> {
@@ -35,13 +33,26 @@ export class TaskLogs {
 
 /** Appends to one task's log; writes are synchronous so the log never lags what listeners were told. */
 export class TaskLogWriter {
-  constructor(private fd: number | undefined) {}
+  private fd: number | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly header: string,
+  ) {}
 
   write(text: string): void {
-    if (this.fd !== undefined) fs.writeSync(this.fd, text);
+    if (this.closed) return;
+    if (this.fd === undefined) {
+      fs.mkdirSync(path.dirname(this.path), { recursive: true });
+      this.fd = fs.openSync(this.path, 'a', 0o600);
+      fs.writeSync(this.fd, this.header);
+    }
+    fs.writeSync(this.fd, text);
   }
 
   close(): void {
+    this.closed = true;
     if (this.fd === undefined) return;
     fs.closeSync(this.fd);
     this.fd = undefined;

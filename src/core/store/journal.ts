@@ -223,18 +223,17 @@ export class JournalWriter {
   }
 
   private rotateNow(): void {
-    const closed = listSegments(this.dir);
     if (this.offset > 0) {
       fs.closeSync(this.fd);
-      this.segmentFirstSeq = this.nextSeq;
-      this.fd = fs.openSync(segmentPath(this.dir, this.nextSeq), 'a', 0o600);
+      // Records waiting in `pending` already carry their seqs: the new segment is named after the first of them.
+      this.segmentFirstSeq = this.pending.entries[0]?.seq ?? this.nextSeq;
+      this.fd = fs.openSync(segmentPath(this.dir, this.segmentFirstSeq), 'a', 0o600);
       this.offset = 0;
       fsyncDir(this.dir);
-    } else {
-      closed.pop(); // the current segment is empty: nothing to hand over, keep writing to it
     }
     this.bytesSinceRotate = 0;
-    for (const resolve of this.rotateWaiters.splice(0)) resolve(closed.filter((s) => s.firstSeq < this.segmentFirstSeq));
+    const closed = listSegments(this.dir).filter((s) => s.firstSeq < this.segmentFirstSeq);
+    for (const resolve of this.rotateWaiters.splice(0)) resolve(closed);
   }
 
   /** A failed write or fsync: cut back to the last durable record and refuse further appends (fsync errors are not retryable). */

@@ -79,14 +79,25 @@ export class StateStore {
   async commit(records: StoreRecord[]): Promise<void> {
     if (!this.journal) throw new Error('state store is read-only');
     await this.journal.append(records);
-    if (this.journal.size >= this.snapshotThreshold && !this.snapshotting) this.snapshotting = this.snapshot().finally(() => (this.snapshotting = undefined));
+    if (this.journal.size >= this.snapshotThreshold && !this.snapshotting) void this.snapshot();
   }
 
-  /** Folds the journal so far into a new snapshot (off the main thread) and drops the folded segments. */
-  async snapshot(): Promise<void> {
-    if (!this.journal) return;
+  /** Folds the journal so far into a new snapshot (off the main thread) and drops the folded segments. One at a time. */
+  snapshot(): Promise<void> {
+    const previous = this.snapshotting ?? Promise.resolve();
+    const next = previous.then(() => this.snapshotNow());
+    this.snapshotting = next.finally(() => {
+      if (this.snapshotting === guarded) this.snapshotting = undefined;
+    });
+    const guarded = this.snapshotting;
+    return next;
+  }
+
+  private async snapshotNow(): Promise<void> {
+    if (!this.journal || this.closed) return;
     const segments = await this.journal.rotate();
     if (segments.length === 0) return;
+    this.logger.debug(`snapshot: folding ${segments.length} journal segments`);
     const reply = await this.askWorker({ type: 'snapshot', snapshotPath: path.join(this.stateDir, SNAPSHOT_FILE), segments: segments.map((s) => s.path) });
     if (reply.type === 'error') {
       this.logger.error(`snapshot failed (the journal is kept, nothing is lost): ${reply.message}`);
@@ -98,8 +109,8 @@ export class StateStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
     await this.snapshotting;
+    this.closed = true;
     await this.journal?.close();
     await this.worker?.terminate();
     this.db.close();

@@ -6,9 +6,10 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  // Timers stay referenced: a process that owns unfinished runs (a CLI run waiting out a
+  // retry backoff) must not exit under them. Engine.close() cancels every timer it set.
   setTimeout(fn, ms) {
     const handle = setTimeout(fn, ms);
-    handle.unref?.();
     return { cancel: () => clearTimeout(handle) };
   },
 };

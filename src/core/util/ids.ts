@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 /** Run ids: 12 lowercase hex digits, so a short prefix is enough to name one (like git). */
 export function newRunId(): string {
-  return randomBytes(6).toString('hex');
+  return randomUUID().replaceAll('-', '').slice(0, 12); // randomUUID draws from a pooled entropy buffer
 }
 
 /** Task ids are `<runId>.<taskKey>`: unique, readable, and safe in URLs. */
@@ -17,5 +17,5 @@ export function splitTaskId(id: string): { runId: string; key: string } | undefi
 }
 
 export function newId(): string {
-  return randomBytes(8).toString('hex');
+  return randomUUID().replaceAll('-', '').slice(0, 16);
 }

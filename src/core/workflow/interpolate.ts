@@ -1,4 +1,5 @@
 import type { TaskAction } from '../model/workflow.ts';
+import { shellContexts } from './shell-context.ts';
 
 const NAME = '[A-Za-z][A-Za-z0-9_-]*';
 const INPUT_REF = new RegExp(`^inputs\\.(${NAME})$`);
@@ -106,56 +107,6 @@ export function envVarName(part: Exclude<TemplatePart, { kind: 'text' }>): strin
   return part.kind === 'input' ? `O8_INPUT_${upper(part.name)}` : `O8_TASK_${upper(part.task)}_RESULT`;
 }
 
-type Quote = 'none' | 'single' | 'double';
-
-/**
- * Tracks POSIX sh quoting through literal text, so a reference can be written as
- * a variable expansion that is quoted whatever context it lands in. Knows
- * '...', "...", backslash escapes and `$(...)` nested in double quotes; that is
- * enough for commands people write in YAML. Where it guesses wrong the value can
- * at worst be word-split; it never becomes shell code, since expansions are not
- * re-parsed by the shell.
- */
-class QuoteTracker {
-  private stack: { quote: Quote; depth: number }[] = [{ quote: 'none', depth: 0 }];
-  private escaped = false;
-
-  get quote(): Quote {
-    return this.stack[this.stack.length - 1]!.quote;
-  }
-
-  feed(text: string): void {
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
-      const top = this.stack[this.stack.length - 1]!;
-      if (this.escaped) {
-        this.escaped = false;
-        continue;
-      }
-      if (top.quote === 'single') {
-        if (c === "'") top.quote = 'none';
-        continue;
-      }
-      if (c === '\\') {
-        this.escaped = true;
-      } else if (c === '$' && text[i + 1] === '(') {
-        this.stack.push({ quote: 'none', depth: 1 });
-        i += 1;
-      } else if (top.quote === 'double') {
-        if (c === '"') top.quote = 'none';
-      } else if (c === "'") {
-        top.quote = 'single';
-      } else if (c === '"') {
-        top.quote = 'double';
-      } else if (c === '(') {
-        top.depth += 1;
-      } else if (c === ')' && this.stack.length > 1 && --top.depth === 0) {
-        this.stack.pop();
-      }
-    }
-  }
-}
-
 /**
  * Resolves `${inputs.NAME}` and `${tasks.ID.result}` in an action, right before it runs.
  *
@@ -163,8 +114,9 @@ class QuoteTracker {
  * `run` command never does: task results are untrusted (an agent's output may
  * well contain `; rm -rf ~`), so each reference becomes a quoted reference to an
  * environment variable (`"$O8_INPUT_TARGET"`, `"$O8_TASK_LINT_RESULT"`; inside
- * double quotes `${O8_...}`, inside single quotes `'"$O8_..."'`) and the value
- * goes into `action.env`. The shell expands the variable as one word and never
+ * double quotes or a heredoc `${O8_...}`, inside single quotes `'"$O8_..."'`; see
+ * shell-context.ts) and the value goes into `action.env`, which the shell runner
+ * must pass to a POSIX shell (`sh -c`). The shell expands the variable as one word and never
  * parses its content as code. Throws `InterpolationError` for a reference
  * without a value (a missing result, an input not given).
  */
@@ -186,13 +138,12 @@ function interpolateRun(action: Extract<TaskAction, { kind: 'run' }>, scope: Int
   for (const [k, v] of Object.entries(action.env ?? {})) env[k] = interpolateText(v, scope);
   const { parts, problems } = parseTemplate(action.run);
   if (problems[0]) throw new InterpolationError(problems[0].message);
+  const contexts = shellContexts(parts);
   const varOf = new Map<string, string>();
-  const tracker = new QuoteTracker();
   let run = '';
   for (const part of parts) {
     if (part.kind === 'text') {
       run += part.text;
-      tracker.feed(part.text);
       continue;
     }
     const key = `${part.kind}:${part.kind === 'input' ? part.name : part.task}`;
@@ -205,8 +156,9 @@ function interpolateRun(action: Extract<TaskAction, { kind: 'run' }>, scope: Int
       env[name] = valueOf(part, scope);
       varOf.set(key, name);
     }
-    const q = tracker.quote;
-    run += q === 'double' ? `\${${name}}` : q === 'single' ? `'"$${name}"'` : `"$${name}"`;
+    const context = contexts.shift();
+    if (context === 'literal') throw new InterpolationError(`${part.raw} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter`);
+    run += context === 'double' ? `\${${name}}` : context === 'single' ? `'"$${name}"'` : `"$${name}"`;
   }
   return { kind: 'run', run, env };
 }

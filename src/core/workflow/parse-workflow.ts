@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import { DEFAULT_RETRY, type InputDef, type RetryPolicy, type TaskAction, type TaskDef, type WorkflowDef } from '../model/workflow.ts';
-import { parseTemplate } from './interpolate.ts';
-import { describe, didYouMean, pathIssues, type PathIssue } from './schema-issues.ts';
-import { findCycle, transitiveNeeds } from './task-graph.ts';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import type { InputDef, TaskDef, WorkflowDef } from '../model/workflow.ts';
+import { checkReferences, templateFields, type TemplateField } from './check-references.ts';
+import { describe, didYouMean, dotted, pathIssues, type PathIssue } from './schema-issues.ts';
+import { dependsOn, findCycle } from './task-graph.ts';
 import { WorkflowError, type WorkflowIssue } from './workflow-error.ts';
-import { NAME_PATTERN, OPTION_KEYS, inputSchema, taskSchema, workflowSchema, type RawTask } from './workflow-schema.ts';
+import { taskFromYaml } from './task-from-yaml.ts';
+import { NAME_PATTERN, OPTION_KEYS, inputSchema, taskSchema, workflowSchema } from './workflow-schema.ts';
 import { YamlLocator, type PathSegment, type SourceRange } from './yaml-locator.ts';
 
 /** Names and places of what a file declares, for completions and go-to-definition; filled even when the file has errors. */
@@ -42,12 +43,6 @@ export async function loadWorkflowFile(path: string): Promise<WorkflowDef> {
   return { ...parseWorkflow(text, path), file: resolve(path) };
 }
 
-/** A string field of a task that may hold `${...}` references, and where it is. */
-interface TemplateField {
-  path: PathSegment[];
-  text: string;
-}
-
 /** The non-throwing form: for diagnostics with ranges (language server) as well as for `parseWorkflow`. */
 export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   const lineCounter = new LineCounter();
@@ -61,7 +56,7 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
     list.forEach((i) => report(i.path, i.target === 'value' && i.path.length > 0 ? `${dotted(i.path)}: ${i.message}` : i.message, i.target));
 
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) issues.push(at.issue(at.span(e.pos[0], e.pos[1]), e.message.split('\n')[0]!));
+    for (const e of doc.errors) issues.push(at.issue(at.span(e.pos[0], e.pos[1]), yamlErrorMessage(e, text)));
     return { issues, outline };
   }
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -105,6 +100,7 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   // Tasks, one by one.
   const rawTasks = isRecord(data.tasks) ? data.tasks : {};
   const taskIds = Object.keys(rawTasks);
+  const known = new Set(taskIds);
   if ('tasks' in data && taskIds.length === 0 && (data.tasks === null || isRecord(data.tasks))) {
     report(['tasks'], 'tasks is empty: declare at least one task', 'key');
   }
@@ -121,45 +117,24 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
       report(path, `task '${id}' is empty: give it run, agent + prompt, or wait`, 'key');
       continue;
     }
+    // References are checked even in a task with other problems, so all are reported at once.
+    templates.set(id, templateFields(path, value));
     const parsed = taskSchema.safeParse(value, { reportInput: true });
     if (!parsed.success) {
       reportAll(pathIssues(parsed.error.issues, path));
       continue;
     }
-    const raw = parsed.data;
-    const action = actionOf(id, raw, (p, m, t) => report([...path, ...p], m, t));
-    if (!action) continue;
-
-    const needList = raw.needs === undefined ? [] : typeof raw.needs === 'string' ? [raw.needs] : raw.needs;
-    const paths = new Map<string, PathSegment[]>();
-    needList.forEach((n, i) => paths.has(n) || paths.set(n, typeof raw.needs === 'string' ? [...path, 'needs'] : [...path, 'needs', i]));
-    needPaths.set(id, paths);
-    templates.set(id, templateFields(path, raw));
-
-    const task: TaskDef = {
-      id,
-      needs: [...paths.keys()],
-      action,
-      retry: retryOf(raw),
-      continueOnError: raw.continue_on_error ?? false,
-      priority: raw.priority ?? 0,
-      pos: { file, line: range.line, col: range.col },
-    };
-    if (raw.name !== undefined) task.name = raw.name;
-    if (raw.timeout !== undefined) {
-      if (raw.timeout === 0) report([...path, 'timeout'], 'timeout must be longer than 0');
-      task.timeoutMs = raw.timeout;
-    }
-    if (typeof raw.retries === 'object' && task.retry.maxDelayMs < task.retry.backoffMs) {
-      report([...path, 'retries', 'max_delay'], 'max_delay must not be shorter than backoff');
-    }
+    const built = taskFromYaml(id, parsed.data, { file, line: range.line, col: range.col }, (p, m, t) => report([...path, ...p], m, t));
+    if (!built) continue;
+    needPaths.set(id, new Map([...built.needPaths].map(([need, p]) => [need, [...path, ...p]])));
+    const task = built.task;
     tasks.push(task);
   }
 
   // Needs name declared tasks, and form no cycle.
   for (const task of tasks) {
     for (const [need, path] of needPaths.get(task.id) ?? []) {
-      if (taskIds.includes(need)) continue;
+      if (known.has(need)) continue;
       const guess = didYouMean(need, taskIds);
       report(path, `unknown need '${need}'${guess ? `; did you mean '${guess}'?` : ''} (tasks: ${taskIds.join(', ')})`);
     }
@@ -168,33 +143,11 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   if (cycle) report(needPaths.get(cycle[0]!)?.get(cycle[1]!) ?? ['tasks', cycle[0]!], `dependency cycle: ${cycle.join(' -> ')}`);
 
   // References in templates point at declared inputs and at tasks the task waits for.
-  for (const task of tasks) {
-    const upstream = cycle ? undefined : transitiveNeeds(tasks, task.id);
-    for (const field of templates.get(task.id) ?? []) {
-      const { parts, problems } = parseTemplate(field.text);
-      const seen = new Map<string, number>();
-      const where = (raw: string, offset: number) => {
-        const nth = seen.get(raw) ?? 0;
-        seen.set(raw, nth + 1);
-        return at.rangeInScalar(field.path, field.text, raw, offset, nth);
-      };
-      for (const p of problems) issues.push(at.issue(where(p.raw, p.offset), p.message));
-      for (const part of parts) {
-        if (part.kind === 'text') continue;
-        const range = where(part.raw, part.offset);
-        if (part.kind === 'input' && !inputNames.includes(part.name)) {
-          const guess = didYouMean(part.name, inputNames);
-          const declared = inputNames.length ? `declared inputs: ${inputNames.join(', ')}` : 'the workflow declares no inputs';
-          issues.push(at.issue(range, `${part.raw}: unknown input '${part.name}'${guess ? `; did you mean '${guess}'?` : ''} (${declared})`));
-        } else if (part.kind === 'result' && !taskIds.includes(part.task)) {
-          issues.push(at.issue(range, `${part.raw}: unknown task '${part.task}'`));
-        } else if (part.kind === 'result' && upstream && !upstream.has(part.task)) {
-          issues.push(
-            at.issue(range, `${part.raw}: task '${task.id}' does not need '${part.task}' (directly or through its needs), so its result may not exist yet; add it to needs`),
-          );
-        }
-      }
-    }
+  const needsOf = new Map(tasks.map((t) => [t.id, t.needs]));
+  for (const [id, fields] of templates) {
+    // Which results a task may use is only known for a valid task in an acyclic graph.
+    const depends = cycle || !needsOf.has(id) ? undefined : (other: string) => dependsOn(needsOf, id, other);
+    issues.push(...checkReferences(at, id, fields, { inputNames, taskIds: known, dependsOn: depends }));
   }
 
   issues.sort((a, b) => a.line - b.line || a.col - b.col);
@@ -209,70 +162,14 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   return { workflow, issues, outline };
 }
 
-type Report = (path: PathSegment[], message: string, target?: 'key' | 'value') => void;
-
-/** Exactly one of run / agent + prompt / wait. */
-function actionOf(id: string, raw: RawTask, report: Report): TaskAction | undefined {
-  const kinds = (['run', 'agent', 'wait'] as const).filter((k) => raw[k] !== undefined);
-  if (kinds.length === 0 && raw.prompt !== undefined) {
-    report(['prompt'], `task '${id}' has a prompt but no agent: add 'agent: <name>'`, 'key');
-    return undefined;
+/** The yaml package's message, reworded where it speaks to programmers rather than to workflow authors. */
+function yamlErrorMessage(e: YAMLError, text: string): string {
+  if (e.code === 'MULTIPLE_DOCS') return "a workflow file holds one YAML document: remove this '---' and what follows";
+  if (e.code === 'DUPLICATE_KEY') {
+    const key = /^[^\s:,{}[\]]+/.exec(text.slice(e.pos[0]))?.[0];
+    return `duplicate key${key ? ` '${key}'` : ''}: a key may appear only once in a map`;
   }
-  if (kinds.length === 0) {
-    report([], `task '${id}' has nothing to do: give it run, agent + prompt, or wait`, 'key');
-    return undefined;
-  }
-  if (kinds.length > 1) {
-    report([kinds[1]!], `task '${id}' has both '${kinds[0]}' and '${kinds[1]}': a task does exactly one of run, agent + prompt, or wait`, 'key');
-    return undefined;
-  }
-  const kind = kinds[0]!;
-  const stray = (['prompt', 'model', 'env'] as const).filter(
-    (k) => raw[k] !== undefined && !(kind === 'agent' && k !== 'env') && !(kind === 'run' && k === 'env'),
-  );
-  if (stray.length > 0) {
-    const k = stray[0]!;
-    report([k], `'${k}' only applies to ${k === 'env' ? 'run' : 'agent'} tasks, and task '${id}' is a ${kind} task`, 'key');
-    return undefined;
-  }
-  if (kind === 'run') return raw.env ? { kind, run: raw.run!, env: raw.env } : { kind, run: raw.run! };
-  if (kind === 'agent') {
-    if (raw.prompt === undefined) {
-      report(['agent'], `task '${id}' has an agent but no prompt: add 'prompt: ...'`, 'key');
-      return undefined;
-    }
-    return raw.model !== undefined ? { kind, agent: raw.agent!, prompt: raw.prompt, model: raw.model } : { kind, agent: raw.agent!, prompt: raw.prompt };
-  }
-  const message = raw.wait === true ? undefined : typeof raw.wait === 'string' ? raw.wait : raw.wait!.message;
-  return message !== undefined ? { kind: 'wait', message } : { kind: 'wait' };
-}
-
-function retryOf(raw: RawTask): RetryPolicy {
-  const r = raw.retries;
-  if (r === undefined) return { ...DEFAULT_RETRY };
-  if (typeof r === 'number') return { ...DEFAULT_RETRY, max: r };
-  return {
-    max: r.max,
-    backoffMs: r.backoff ?? DEFAULT_RETRY.backoffMs,
-    factor: r.factor ?? DEFAULT_RETRY.factor,
-    maxDelayMs: r.max_delay ?? Math.max(DEFAULT_RETRY.maxDelayMs, r.backoff ?? 0),
-    jitter: r.jitter ?? DEFAULT_RETRY.jitter,
-  };
-}
-
-function templateFields(path: PathSegment[], raw: RawTask): TemplateField[] {
-  const fields: TemplateField[] = [];
-  if (raw.run !== undefined) fields.push({ path: [...path, 'run'], text: raw.run });
-  for (const [k, v] of Object.entries(raw.env ?? {})) fields.push({ path: [...path, 'env', k], text: v });
-  if (raw.prompt !== undefined) fields.push({ path: [...path, 'prompt'], text: raw.prompt });
-  if (typeof raw.wait === 'string') fields.push({ path: [...path, 'wait'], text: raw.wait });
-  else if (typeof raw.wait === 'object' && raw.wait.message !== undefined) fields.push({ path: [...path, 'wait', 'message'], text: raw.wait.message });
-  return fields;
-}
-
-/** `tasks.lint.needs[1]` */
-function dotted(path: readonly PathSegment[]): string {
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  return e.message.split('\n')[0]!;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

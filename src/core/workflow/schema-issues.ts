@@ -31,7 +31,12 @@ export function pathIssues(issues: readonly z.core.$ZodIssue[], base: readonly P
         break;
       }
       case 'invalid_type':
-        if (issue.input === undefined) out.push({ path, target: 'key', message: `missing required key '${path[path.length - 1]}'` });
+        // A missing key is reported at the map that lacks it.
+        if (issue.input === undefined) {
+          const parent = path.slice(0, -1);
+          const where = parent.length > 0 ? ` in ${dotted(parent)}` : '';
+          out.push({ path: parent, target: 'key', message: `missing required key '${path[path.length - 1]}'${where}` });
+        }
         else out.push({ path, target: 'value', message: `expected ${article(issue.expected)}, got ${describe(issue.input)}` });
         break;
       case 'too_small':
@@ -44,8 +49,12 @@ export function pathIssues(issues: readonly z.core.$ZodIssue[], base: readonly P
         out.push({ path, target: 'value', message: issue.message });
     }
   }
-  // Missing keys are reported at the object that lacks them.
-  return out.map((i) => (i.message.startsWith('missing required key') ? { ...i, path: i.path.slice(0, -1) } : i));
+  return out;
+}
+
+/** `tasks.lint.needs[1]` */
+export function dotted(path: readonly PathSegment[]): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
 export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
@@ -103,7 +112,7 @@ export function describe(value: unknown): string {
     case 'string':
       return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
     case 'number':
-      return Number.isInteger(value) ? `the number ${value}` : `the number ${value}`;
+      return `the number ${value}`;
     case 'boolean':
       return `${value}`;
     case 'object':

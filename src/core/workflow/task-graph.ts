@@ -72,3 +72,20 @@ export function transitiveNeeds(tasks: readonly GraphNode[], id: string): Set<st
   }
   return seen;
 }
+
+/** Whether `id` depends on `other`, directly or through its needs. Breadth first, so a direct need is found at once. */
+export function dependsOn(needsOf: ReadonlyMap<string, readonly string[]>, id: string, other: string): boolean {
+  const queue = [...(needsOf.get(id) ?? [])];
+  const seen = new Set(queue);
+  for (let i = 0; i < queue.length; i++) {
+    const n = queue[i]!;
+    if (n === other) return true;
+    for (const m of needsOf.get(n) ?? []) {
+      if (!seen.has(m)) {
+        seen.add(m);
+        queue.push(m);
+      }
+    }
+  }
+  return false;
+}

@@ -1,6 +1,7 @@
 /**
- * One problem found in a workflow file. Positions are 1-based; `line: 0` means the
- * problem has no place in the file (e.g. an unknown input given on the command line).
+ * One problem found in a workflow file. Positions are 1-based and the end is
+ * exclusive (the character after the offending node); `line: 0` means the problem
+ * has no place in the file (e.g. an unknown input given on the command line).
  */
 export interface WorkflowIssue {
   message: string;

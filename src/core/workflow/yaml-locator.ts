@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { WorkflowIssue } from './workflow-error.ts';
 
 /** A 1-based span in a file; `end` is exclusive. */
@@ -20,6 +20,22 @@ export class YamlLocator {
     readonly file: string,
   ) {}
 
+  /** Pairs of each map by key, built on first use: a linear search per lookup made big files quadratic. */
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  private pair(map: YAMLMap, key: PathSegment): Pair | undefined {
+    let index = this.pairIndex.get(map);
+    if (!index) {
+      index = new Map();
+      for (const p of map.items) {
+        const k = isPair(p) ? keyText(p.key) : undefined;
+        if (k !== undefined && !index.has(k)) index.set(k, p);
+      }
+      this.pairIndex.set(map, index);
+    }
+    return index.get(String(key));
+  }
+
   /** Range of a character span, in offsets of the source text. */
   span(start: number, end: number): SourceRange {
     const a = this.lines.linePos(start);
@@ -33,8 +49,7 @@ export class YamlLocator {
     for (const seg of path) {
       if (isAlias(node)) node = node.resolve(this.doc);
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
-        node = pair?.value ?? undefined;
+        node = this.pair(node, seg)?.value ?? undefined;
       } else if (isSeq(node) && typeof seg === 'number') {
         node = node.items[seg];
       } else {
@@ -50,8 +65,7 @@ export class YamlLocator {
     let parent: unknown = this.node(path.slice(0, -1));
     if (isAlias(parent)) parent = parent.resolve(this.doc);
     if (last === undefined || !isMap(parent)) return undefined;
-    const pair = parent.items.find((p) => isPair(p) && keyText(p.key) === String(last));
-    return (pair?.key ?? undefined) as Node | undefined;
+    return (this.pair(parent, last)?.key ?? undefined) as Node | undefined;
   }
 
   /**

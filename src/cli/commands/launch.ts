@@ -1,0 +1,31 @@
+import type { SingleTaskSpec } from '../../core/engine/engine-api.ts';
+import { parseDuration } from '../../core/workflow/duration.ts';
+import { launchInBackground } from '../background-owner.ts';
+import type { GlobalOptions } from '../cli-context.ts';
+import { cliContext } from '../cli-context.ts';
+import { CliError, ExitCode } from '../cli-error.ts';
+
+export interface LaunchOptions extends GlobalOptions {
+  run?: string;
+  agent?: string;
+  prompt?: string;
+  name?: string;
+  timeout?: string;
+  retries?: string;
+}
+
+/** `orchestr8 launch`: one task, fire and forget; prints its ids once the launch is durable. */
+export async function launchCommand(options: LaunchOptions): Promise<number> {
+  const ctx = cliContext(options);
+  if (Boolean(options.run) === Boolean(options.agent)) throw new CliError('give exactly one of --run COMMAND or --agent NAME --prompt TEXT', ExitCode.usage);
+  if (options.agent && !options.prompt) throw new CliError('--agent needs --prompt', ExitCode.usage);
+  const task: SingleTaskSpec = {
+    action: options.run ? { kind: 'run', run: options.run } : { kind: 'agent', agent: options.agent!, prompt: options.prompt! },
+    ...(options.name ? { name: options.name } : {}),
+    ...(options.timeout ? { timeoutMs: parseDuration(options.timeout) } : {}),
+    ...(options.retries ? { retries: Number(options.retries) } : {}),
+  };
+  const result = await launchInBackground(ctx, { task, cwd: ctx.projectRoot });
+  ctx.out(ctx.json ? JSON.stringify(result) : `${result.taskIds[0]}\n${'  '}status: orchestr8 status ${result.runId} · result: orchestr8 result ${result.taskIds[0]}`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,57 @@
+import type { LaunchRequest } from '../../core/engine/engine-api.ts';
+import { StateOwnedError } from '../../core/store/state-lock.ts';
+import { WorkflowError } from '../../core/workflow/workflow-error.ts';
+import type { LaunchReply } from '../background-owner.ts';
+import type { GlobalOptions } from '../cli-context.ts';
+import { cliContext } from '../cli-context.ts';
+import { CliError, ExitCode } from '../cli-error.ts';
+import { openOwner } from '../engine-access.ts';
+
+/**
+ * `orchestr8 __serve` (internal): the detached background owner behind `launch`
+ * and `run --detach`. Reads one launch request on stdin, answers on stdout once it
+ * is durable, and exits when no run is left unfinished.
+ */
+export async function serveCommand(options: GlobalOptions): Promise<number> {
+  const ctx = cliContext(options);
+  const reply = (r: LaunchReply) => process.stdout.write(`${JSON.stringify(r)}\n`);
+  let request: LaunchRequest;
+  try {
+    request = JSON.parse(await readStdin()) as LaunchRequest;
+  } catch (error) {
+    reply({ ok: false, error: `bad launch request: ${(error as Error).message}`, code: ExitCode.usage });
+    return ExitCode.usage;
+  }
+  let engine;
+  try {
+    engine = await openOwner(ctx, { command: 'orchestr8 background' });
+  } catch (error) {
+    reply({ ok: false, error: (error as Error).message, code: error instanceof CliError ? error.code : ExitCode.failed });
+    return ExitCode.owned;
+  }
+  const idle = new Promise<void>((resolve) => {
+    const check = () => engine.activeRunCount === 0 && resolve();
+    engine.onEvent((event) => event.type.startsWith('workflow.') && setImmediate(check));
+  });
+  try {
+    const result = await engine.launch(request);
+    reply({ ok: true, result });
+  } catch (error) {
+    const code = error instanceof WorkflowError ? ExitCode.usage : error instanceof StateOwnedError ? ExitCode.owned : ExitCode.failed;
+    reply({ ok: false, error: (error as Error).message, code });
+  }
+  process.once('SIGTERM', () => void engine.close().then(() => process.exit(0)));
+  if (engine.activeRunCount > 0) await idle;
+  await engine.close();
+  return ExitCode.ok;
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk) => (data += chunk));
+    process.stdin.on('end', () => resolve(data));
+    process.stdin.on('error', reject);
+  });
+}

@@ -1,0 +1,56 @@
+import type { RunRecord, TaskRecord } from '../core/model/records.ts';
+import type { TaskState } from '../core/model/task-state.ts';
+import { formatDuration } from '../core/notifications/notification-builder.ts';
+
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
+export const dim = paint(2);
+export const red = paint(31);
+export const green = paint(32);
+export const yellow = paint(33);
+export const cyan = paint(36);
+
+const ICONS: Record<TaskState, string> = {
+  pending: dim('·'),
+  queued: dim('…'),
+  running: cyan('▶'),
+  waiting: yellow('⏸'),
+  completed: green('✓'),
+  failed: red('✗'),
+  cancelled: yellow('⊘'),
+  skipped: dim('⊘'),
+};
+
+export function stateIcon(state: TaskState): string {
+  return ICONS[state];
+}
+
+export function runStateText(run: RunRecord): string {
+  const color = run.state === 'completed' ? green : run.state === 'running' ? cyan : run.state === 'failed' ? red : yellow;
+  return color(run.state);
+}
+
+/** Elapsed time of a task so far, or its whole duration once finished. */
+export function taskDuration(task: TaskRecord, now: number): string {
+  if (!task.startedAt) return '';
+  return formatDuration((task.finishedAt ?? now) - task.startedAt);
+}
+
+/** One status line of a task: state, attempt, duration, error. */
+export function taskLine(task: TaskRecord, now: number, icon = stateIcon(task.state)): string {
+  const attempts = task.retry.max > 0 && task.attempt > 0 ? ` attempt ${task.attempt}/${task.retry.max + 1}` : '';
+  const retryIn = task.state === 'queued' && task.notBefore && task.notBefore > now ? ` retry in ${formatDuration(task.notBefore - now)}` : '';
+  const duration = taskDuration(task, now);
+  const error = task.error && task.state !== 'completed' && task.state !== 'running' ? `  ${dim(oneLine(task.error, 80))}` : '';
+  return `  ${icon} ${task.key.padEnd(18)} ${task.state.padEnd(9)}${duration ? ` ${duration}` : ''}${attempts}${retryIn}${error}`;
+}
+
+export function runLine(run: RunRecord, now: number): string {
+  const took = formatDuration((run.finishedAt ?? now) - run.createdAt);
+  return `${run.id}  ${runStateText(run).padEnd(useColor ? 18 : 9)}  ${new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19)}  ${took.padStart(8)}  ${run.name}`;
+}
+
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -1,0 +1,101 @@
+import { Command, CommanderError } from 'commander';
+import { StateOwnedError } from '../core/store/state-lock.ts';
+import { NotFoundError } from '../core/engine/state-queries.ts';
+import { WorkflowError } from '../core/workflow/workflow-error.ts';
+import { CliError, ExitCode } from './cli-error.ts';
+import { clearCommand } from './commands/clear.ts';
+import { controlCommand } from './commands/control.ts';
+import { collect } from './commands/inputs-option.ts';
+import { launchCommand } from './commands/launch.ts';
+import { logCommand } from './commands/log.ts';
+import { resultCommand } from './commands/result.ts';
+import { runCommand } from './commands/run.ts';
+import { serveCommand } from './commands/serve.ts';
+import { statusCommand } from './commands/status.ts';
+import { validateCommand } from './commands/validate.ts';
+
+/** Builds the `orchestr8` command line; each action resolves to an exit code. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('orchestr8')
+    .description('Fire-and-forget AI-agent workflows: durable DAGs of agent, shell and wait tasks.')
+    .option('--state <dir>', 'state folder (default: <project>/.orchestr8/state, or $ORCHESTR8_STATE)')
+    .option('--json', 'machine-readable output')
+    .option('-v, --verbose', 'log more')
+    .showHelpAfterError()
+    .exitOverride();
+  const act =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A) =>
+      setExit(await fn(...args));
+  const opts = (cmd: Command) => cmd.optsWithGlobals();
+
+  program
+    .command('run <workflow>')
+    .description('run a workflow file with live progress (or --detach)')
+    .option('-i, --input <key=value>', 'workflow input (repeatable)', collect, [])
+    .option('-d, --detach', 'return at once with the run id; the run goes on in the background')
+    .option('-c, --concurrency <n>', 'tasks at once across runs')
+    .action(act(async (file: string, _o: unknown, cmd: Command) => runCommand(file, opts(cmd) as never)));
+  program
+    .command('launch')
+    .description('fire and forget one task; prints its id at once')
+    .option('--run <command>', 'shell command')
+    .option('--agent <name>', 'agent name')
+    .option('--prompt <text>', 'prompt for the agent')
+    .option('--name <name>', 'display name')
+    .option('--timeout <duration>', 'e.g. 30s, 5m')
+    .option('--retries <n>', 'extra attempts on failure')
+    .action(act(async (_o: unknown, cmd: Command) => launchCommand(opts(cmd) as never)));
+  program
+    .command('status [id]')
+    .description('recent runs, or one run with its tasks')
+    .option('-n, --limit <n>', 'runs to list', '20')
+    .action(act(async (id: string | undefined, _o: unknown, cmd: Command) => statusCommand(id, opts(cmd) as never)));
+  program
+    .command('result <id>')
+    .description("a task's stored result")
+    .action(act(async (id: string, _o: unknown, cmd: Command) => resultCommand(id, opts(cmd))));
+  program
+    .command('log <taskId>')
+    .description("a task's output, all attempts")
+    .action(act(async (id: string, _o: unknown, cmd: Command) => logCommand(id, opts(cmd))));
+  for (const verb of ['cancel', 'retry'] as const) {
+    program
+      .command(`${verb} <id>`)
+      .description(verb === 'cancel' ? 'cancel a run or a task (its dependents are skipped)' : 'retry the failed, cancelled and skipped tasks of a run, or one task')
+      .action(act(async (id: string, _o: unknown, cmd: Command) => controlCommand(verb, id, undefined, opts(cmd))));
+  }
+  program
+    .command('signal <taskId> [payload]')
+    .description('complete a waiting task (an approval, a CI callback)')
+    .action(act(async (id: string, payload: string | undefined, _o: unknown, cmd: Command) => controlCommand('signal', id, payload, opts(cmd))));
+  program
+    .command('validate <files...>')
+    .description('check workflow files')
+    .action(act(async (files: string[], _o: unknown, cmd: Command) => validateCommand(files, opts(cmd))));
+  program
+    .command('clear')
+    .description('remove finished runs from history')
+    .option('--older-than <duration>', 'only runs finished longer ago than this (e.g. 24h)')
+    .action(act(async (_o: unknown, cmd: Command) => clearCommand(opts(cmd) as never)));
+  program.command('__serve', { hidden: true }).action(act(async (_o: unknown, cmd: Command) => serveCommand(opts(cmd))));
+  return program;
+}
+
+/** Runs the CLI; known errors become one line on stderr and an exit code, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = ExitCode.ok;
+  try {
+    await buildProgram((c) => (code = c)).parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : ExitCode.usage;
+    process.stderr.write(`orchestr8: ${(error as Error).message}\n`);
+    if (error instanceof CliError) return error.code;
+    if (error instanceof WorkflowError) return ExitCode.usage;
+    if (error instanceof StateOwnedError) return ExitCode.owned;
+    if (error instanceof NotFoundError) return ExitCode.notFound;
+    if (process.env.ORCHESTR8_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return ExitCode.failed;
+  }
+  return code;
+}

@@ -1,0 +1,70 @@
+import type { EngineEvent } from '../core/model/events.ts';
+import type { RunRecord, TaskRecord } from '../core/model/records.ts';
+import { isTerminal } from '../core/model/task-state.ts';
+import { formatDuration } from '../core/notifications/notification-builder.ts';
+import { dim, runStateText, stateIcon, taskLine } from './format.ts';
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/**
+ * Live terminal progress of one run. On a TTY it redraws a block in place (a line
+ * per task, a spinner on running ones, totals); elsewhere it prints a line per
+ * transition, which reads well in CI logs.
+ */
+export class ProgressView {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private drawnLines = 0;
+  private frame = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private run: RunRecord,
+    tasks: TaskRecord[],
+    private readonly stream: NodeJS.WriteStream = process.stdout,
+  ) {
+    for (const task of tasks) this.tasks.set(task.key, task);
+    if (this.live) this.timer = setInterval(() => this.draw(), 100);
+    else this.stream.write(`${run.name} · run ${run.id} · ${tasks.length} tasks\n`);
+  }
+
+  private get live(): boolean {
+    return Boolean(this.stream.isTTY);
+  }
+
+  /** Feed every engine event; those of other runs are ignored. */
+  update(event: EngineEvent): void {
+    if ('task' in event && event.task.runId === this.run.id) {
+      this.tasks.set(event.task.key, event.task);
+      if (!this.live && event.type !== 'task.queued') this.stream.write(`${taskLine(event.task, Date.now())}\n`);
+    } else if ('run' in event && event.run.id === this.run.id) {
+      this.run = event.run;
+    }
+  }
+
+  /** Final frame; stops redrawing. */
+  finish(): void {
+    clearInterval(this.timer);
+    if (this.live) this.draw();
+    this.stream.write(`${this.summary()}\n`);
+  }
+
+  private summary(): string {
+    const now = Date.now();
+    const all = [...this.tasks.values()];
+    const done = all.filter((t) => isTerminal(t.state)).length;
+    return `${this.run.name} ${runStateText(this.run)} · ${done}/${all.length} done · ${formatDuration((this.run.finishedAt ?? now) - this.run.createdAt)} · run ${this.run.id}`;
+  }
+
+  private draw(): void {
+    const now = Date.now();
+    this.frame = (this.frame + 1) % SPINNER.length;
+    const lines = [...this.tasks.values()]
+      .sort((a, b) => a.order - b.order)
+      .map((t) => taskLine(t, now, t.state === 'running' ? SPINNER[this.frame]! : stateIcon(t.state)));
+    const running = [...this.tasks.values()].filter((t) => t.state === 'running').length;
+    lines.push(dim(`  ${running} running · ${formatDuration(now - this.run.createdAt)}`));
+    const up = this.drawnLines ? `\x1b[${this.drawnLines}F` : '';
+    this.stream.write(`${up}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
+    this.drawnLines = lines.length;
+  }
+}

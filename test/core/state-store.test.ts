@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { listSegments } from '../../src/core/store/journal.ts';
+import { acquireLock, lockPath, StateOwnedError } from '../../src/core/store/state-lock.ts';
+import { journalDir, StateStore } from '../../src/core/store/state-store.ts';
+import type { RunRecord } from '../../src/core/model/records.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const run = (id: string, state: RunRecord['state'] = 'running'): RunRecord => ({
+  id, name: `run ${id}`, inputs: {}, state, single: false, cwd: '/tmp', createdAt: Date.now(),
+});
+
+test('a second owner is refused with an error naming the first; readers are welcome', async () => {
+  const dir = tempDir();
+  const owner = await StateStore.openOwner(dir, { command: 'test owner' });
+  await assert.rejects(StateStore.openOwner(dir), (error: unknown) => {
+    assert.ok(error instanceof StateOwnedError);
+    assert.equal(error.owner.pid, process.pid);
+    assert.match(error.message, new RegExp(`owned by pid ${process.pid} \\(test owner`));
+    return true;
+  });
+  await owner.commit([{ t: 'run', run: run('aaa') }]);
+  const reader = await StateStore.openReader(dir);
+  assert.equal(reader.db.getRun('aaa')?.name, 'run aaa');
+  await assert.rejects(reader.commit([{ t: 'run', run: run('bbb') }]), /read-only/);
+  await reader.close();
+  await owner.close();
+  assert.equal(fs.existsSync(lockPath(dir)), false, 'lock released on close');
+});
+
+test('the lock of a dead process is taken over, and the previous owner is reported', async () => {
+  const dir = tempDir();
+  const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+  const deadPid = Number(dead.stdout.trim());
+  fs.writeFileSync(lockPath(dir), JSON.stringify({ pid: deadPid, hostname: os.hostname(), startedAt: 1, command: 'crashed' }));
+  const lock = acquireLock(dir, 'new owner');
+  assert.equal(lock.previous?.pid, deadPid);
+  assert.equal(JSON.parse(fs.readFileSync(lockPath(dir), 'utf8')).pid, process.pid);
+  lock.release();
+});
+
+test('state survives close and reopen, through snapshots folded by the worker thread', async () => {
+  const dir = tempDir();
+  const store = await StateStore.openOwner(dir, { snapshotThreshold: 2048 });
+  for (let i = 0; i < 200; i++) await store.commit([{ t: 'run', run: run(`r${String(i).padStart(3, '0')}`) }]);
+  await store.snapshot();
+  await store.commit([{ t: 'run', run: run('last', 'completed') }]);
+  await store.close();
+  assert.ok(fs.existsSync(path.join(dir, 'snapshot.sqlite')), 'snapshot written');
+  assert.ok(listSegments(journalDir(dir)).length <= 2, 'folded segments removed');
+  const reopened = await StateStore.openOwner(dir);
+  assert.equal(reopened.db.listRuns(1000, 0).total, 201);
+  assert.equal(reopened.db.getRun('last')?.state, 'completed');
+  assert.equal(reopened.db.getRun('r150')?.name, 'run r150');
+  await reopened.close();
+});
+
+test('a reader opened while the owner writes sees exactly what was acknowledged before it opened', async () => {
+  const dir = tempDir();
+  const owner = await StateStore.openOwner(dir, { snapshotThreshold: 4096 });
+  for (let i = 0; i < 50; i++) await owner.commit([{ t: 'run', run: run(`a${i}`) }]);
+  const reader = await StateStore.openReader(dir);
+  await owner.commit([{ t: 'run', run: run('later') }]);
+  assert.equal(reader.db.listRuns(100, 0).total, 50);
+  assert.equal(reader.db.getRun('later'), undefined);
+  await reader.close();
+  await owner.close();
+});
