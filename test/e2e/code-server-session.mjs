@@ -93,7 +93,9 @@ export class CodeServerSession {
   }
 
   async launch() {
-    this.port = await freePort();
+    // Same port on a relaunch: the workspace's storage id hashes the remote authority (host:port), so a
+    // new port would give the extension a new `storageUri`, as a reinstalled server would.
+    this.port ??= await freePort();
     const log = fs.openSync(`${this.dirs.base}/code-server.log`, 'a');
     this.server = spawn(
       CODE_SERVER,
@@ -217,12 +219,34 @@ export class CodeServerSession {
     return fs.readdirSync(root).map((h) => path.join(root, h, 'orchestr8.orchestr8')).find((d) => fs.existsSync(d));
   }
 
-  async close() {
+  /**
+   * Ends the browser and code-server (with its extension hosts) but keeps every folder, so `launch()`
+   * can open the same workspace again: VS Code closed, then reopened.
+   */
+  async stop() {
     await this.browser?.close().catch(() => {});
-    if (this.server?.pid) {
+    this.browser = undefined;
+    const pid = this.server?.pid;
+    this.server = undefined;
+    if (!pid) return;
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {}
+    // Wait for the whole process group (extension hosts included) to be gone.
+    for (let i = 0; i < 100; i++) {
       try {
-        process.kill(-this.server.pid, 'SIGTERM');
-      } catch {}
+        process.kill(-pid, 0);
+      } catch {
+        return;
+      }
+      await sleep(100);
     }
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {}
+  }
+
+  async close() {
+    await this.stop();
   }
 }

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, CodeServerSession } from './code-server-session.mjs';
+import { spawnSync } from 'node:child_process';
+import { ARTIFACTS, CodeServerSession, ROOT } from './code-server-session.mjs';
 
 const BUILD = `name: e2e-build
 description: Four shell steps in a diamond
@@ -37,6 +38,19 @@ tasks:
     run: echo "after the long one"
 `;
 
+const FAILING = `name: e2e-fail
+tasks:
+  check:
+    run: echo "checking the thing" && sleep 1 && echo "it is broken" >&2 && exit 3
+`;
+
+// Runs from the command line while no VS Code window is open.
+const AWAY = `name: e2e-away
+tasks:
+  nightly:
+    run: echo "nightly report ready"
+`;
+
 let session;
 const activations = [];
 const ACTIVATED = /activated in ([\d.]+) ms/g;
@@ -45,7 +59,12 @@ const allActivations = () => [...session.outputLog().matchAll(ACTIVATED)].map((m
 before(async () => {
   session = await CodeServerSession.start({
     name: 'workflow',
-    files: { '.orchestr8/workflows/e2e-build.yaml': BUILD, '.orchestr8/workflows/e2e-slow.yaml': SLOW },
+    files: {
+      '.orchestr8/workflows/e2e-build.yaml': BUILD,
+      '.orchestr8/workflows/e2e-slow.yaml': SLOW,
+      '.orchestr8/workflows/e2e-fail.yaml': FAILING,
+      '.orchestr8/workflows/e2e-away.yaml': AWAY,
+    },
   });
   await session.waitForLog(/engine ready in/, 60_000);
 });
@@ -134,6 +153,53 @@ test('reload the window mid-run: the run resumes in the new window and completes
   await session.toast('e2e-slow (run').waitFor({ timeout: 10_000 });
   assert.ok(!/opened read-only/.test(session.outputLog()), 'the new window became the owner, not a read-only viewer');
   await session.screenshot('05-resumed-after-reload');
+});
+
+test('a failing task raises an error toast whose Show Log opens the task log', async () => {
+  await clearToasts();
+  await session.runCommand('View: Close All Editors');
+  await session.runCommand('Orchestr8: Launch Workflow…');
+  await session.pick('e2e-fail');
+  const toast = session.toast('Task check of e2e-fail');
+  await toast.waitFor({ timeout: 20_000 });
+  assert.match(await toast.innerText(), /failed: exited with code 3/);
+  assert.ok(await toast.locator('.monaco-button', { hasText: 'Retry' }).isVisible(), 'Retry is offered');
+  await rowWithIcon('check', 'error').waitFor({ timeout: 10_000 }).catch(async () => {
+    await session.treeRow('e2e-fail').click();
+    await rowWithIcon('check', 'error').waitFor({ timeout: 10_000 });
+  });
+  await session.screenshot('06-task-failed-toast');
+  await toast.locator('.monaco-button', { hasText: 'Show Log' }).click();
+  const preview = session.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  await preview.locator('body', { hasText: 'checking the thing' }).waitFor({ timeout: 20_000 });
+  await preview.locator('body', { hasText: 'it is broken' }).waitFor();
+  await session.screenshot('07-task-log');
+  await clearToasts();
+});
+
+test('runs that finished while VS Code was closed are summed up on the next start, once', async () => {
+  const stateDir = session.storageDir();
+  assert.ok(stateDir, 'the extension keeps its state in its workspace storage');
+  await session.stop();
+  // The CLI fires a workflow into the same store while no window is open; its background owner runs it.
+  const cli = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--state', stateDir, '--json', ...args], { cwd: session.dirs.ws, encoding: 'utf8', timeout: 60_000 });
+  const launched = cli('run', '--detach', '.orchestr8/workflows/e2e-away.yaml');
+  assert.equal(launched.status, 0, `cli run --detach failed: ${launched.stdout}\n${launched.stderr}`);
+  const { runId } = JSON.parse(launched.stdout);
+  for (let i = 0; ; i++) {
+    const status = JSON.parse(cli('status', runId).stdout);
+    // Finished, and the background owner has let go of the store.
+    if (status.run.state === 'completed' && !fs.existsSync(path.join(stateDir, 'owner.lock'))) break;
+    assert.ok(i < 200, `the background run did not finish: ${JSON.stringify(status.run)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  await session.launch();
+  const away = session.toast('While you were away');
+  await away.waitFor({ timeout: 60_000 });
+  assert.match(await away.innerText(), /While you were away: e2e-away finished/);
+  await session.screenshot('08-while-you-were-away');
+  await session.waitForLog(/1 notification\(s\) arrived while no window was open/);
 });
 
 test('activation time over several window loads (median within 100 ms)', async () => {
