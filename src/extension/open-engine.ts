@@ -3,6 +3,7 @@ import { Engine } from '../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
 import { StateOwnedError, type LockInfo } from '../core/store/state-lock.ts';
 import type { Logger } from '../core/util/logger.ts';
+import { extensionRunners } from './extension-runners.ts';
 
 export interface OpenEngineOptions {
   stateDir: string;
@@ -72,6 +73,7 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
     concurrency: options.concurrency,
     logger: options.logger,
     command: LOCK_COMMAND,
+    runners: extensionRunners({ apiKey: options.apiKey, defaultModel: options.defaultModel, logger: options.logger }),
   });
   return { engine, readOnly: false, close: () => engine.close() };
 }

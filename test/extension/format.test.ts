@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { codeFence, escapeMarkdown, formatDuration, formatTokens, oneLine, shortRunId } from '../../src/extension/presenters/format.ts';
+import { codeFence, escapeMarkdown, formatDuration, formatTokens, formatWhen, oneLine, shortRunId } from '../../src/extension/presenters/format.ts';
 
 test('durations read naturally at every scale', () => {
   assert.equal(formatDuration(0), '0ms');
@@ -35,4 +35,10 @@ test('a code fence is longer than any backtick run inside it', () => {
 
 test('escapeMarkdown neutralises links and emphasis in names', () => {
   assert.equal(escapeMarkdown('[click](command:x) *bold*'), '\\[click\\]\\(command:x\\) \\*bold\\*');
+});
+
+test('start times drop the date when it is today', () => {
+  const now = new Date(2026, 10, 25, 15, 0).getTime();
+  assert.equal(formatWhen(new Date(2026, 10, 25, 9, 31, 12).getTime(), now), '09:31');
+  assert.equal(formatWhen(new Date(2026, 10, 24, 9, 31).getTime(), now), '2026-11-24 09:31');
 });

@@ -36,6 +36,12 @@ export function formatTime(epochMs: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** When something started, as short as is unambiguous: `09:31` today, `2026-11-24 09:31` before. */
+export function formatWhen(epochMs: number, now: number): string {
+  const full = formatTime(epochMs);
+  return full.slice(0, 10) === formatTime(now).slice(0, 10) ? full.slice(11, 16) : full.slice(0, 16);
+}
+
 /** A fence that no backtick run inside `text` can close early. */
 export function codeFence(text: string, lang = ''): string {
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));

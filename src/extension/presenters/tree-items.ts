@@ -2,7 +2,7 @@ import type { UsageTotals } from '../../core/engine/engine-api.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import type { RunState, TaskState } from '../../core/model/task-state.ts';
 import type { TaskAction } from '../../core/model/workflow.ts';
-import { escapeMarkdown, formatDuration, formatTime, formatTokens, oneLine } from './format.ts';
+import { escapeMarkdown, formatDuration, formatTime, formatTokens, formatWhen, oneLine } from './format.ts';
 import { pullRequestUrl } from './run-links.ts';
 
 /** A codicon id (`sync~spin`) and an optional theme colour id; the adapter makes a `ThemeIcon` of it. */
@@ -70,7 +70,7 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   if (run.state !== 'completed') parts.push(run.state);
   parts.push(formatDuration(elapsed));
   if (progress) parts.push(`${progress.finished}/${progress.total} tasks`);
-  parts.push(formatTime(run.createdAt));
+  parts.push(formatWhen(run.createdAt, now));
 
   const pr = pullRequestUrl(run);
   let contextValue = `run:${run.state}`;
