@@ -41,3 +41,35 @@ test('activates on workspaceContains, opens its engine and shows the welcome vie
   assert.match(rowText, /Activation: \d+ms/, 'VS Code measured it too');
   // The 100 ms budget is asserted on the median of several loads (workflow.test.mjs): one sample on a shared machine is noise.
 });
+
+test('in an untrusted workspace nothing runs and the view says why; trusting starts the engine', async () => {
+  const untrusted = await CodeServerSession.start({
+    name: 'untrusted',
+    trust: false,
+    // No startup question: the folder simply opens in Restricted Mode, as after answering "No".
+    settings: { 'security.workspace.trust.startupPrompt': 'never' },
+    files: { '.orchestr8/workflows/hello.yaml': 'name: hello\ntasks:\n  greet:\n    run: echo hello > greeted.txt\n' },
+  });
+  try {
+    const { page } = untrusted;
+    await untrusted.waitForLog(/activated in/, 60_000);
+    await untrusted.showRunsView();
+    await page.locator('.part.sidebar', { hasText: 'stays off until you trust the workspace' }).first().waitFor({ timeout: 15_000 });
+    await untrusted.runCommand('Orchestr8: Launch Workflow…');
+    await untrusted.toast('stays off until you trust this workspace').waitFor({ timeout: 15_000 });
+    await untrusted.screenshot('09-untrusted-workspace');
+    const storage = untrusted.storageDir();
+    assert.ok(!storage || !fs.existsSync(path.join(storage, 'owner.lock')), 'no engine was opened');
+    assert.ok(!fs.existsSync(path.join(untrusted.dirs.ws, 'greeted.txt')), 'nothing ran');
+    assert.doesNotMatch(untrusted.outputLog(), /engine ready/);
+
+    // Trusting the folder starts the engine without a reload.
+    await untrusted.runCommand('Workspaces: Manage Workspace Trust');
+    await page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first().click({ timeout: 15_000 });
+    await untrusted.waitForLog(/engine ready in/, 30_000);
+    await untrusted.showRunsView();
+    await page.locator('.part.sidebar', { hasText: 'No runs yet' }).first().waitFor({ timeout: 15_000 });
+  } finally {
+    await untrusted.close();
+  }
+});

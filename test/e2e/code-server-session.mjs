@@ -45,7 +45,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * nothing touches the home folder.
  */
 export class CodeServerSession {
-  static async start({ name, files = {}, settings = {} }) {
+  /** `trust: false` leaves workspace trust on, so VS Code asks whether to trust the folder. */
+  static async start({ name, files = {}, settings = {}, trust = true }) {
     assertInstalled();
     fs.mkdirSync(path.join(E2E_HOME, 'runs'), { recursive: true });
     const base = fs.mkdtempSync(path.join(E2E_HOME, 'runs', `${name}-`));
@@ -80,14 +81,15 @@ export class CodeServerSession {
       XDG_CACHE_HOME: `${base}/xdg/cache`,
     };
     execFileSync(CODE_SERVER, ['--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', VSIX], { env, stdio: 'ignore' });
-    const session = new CodeServerSession(dirs, env);
+    const session = new CodeServerSession(dirs, env, trust);
     await session.launch();
     return session;
   }
 
-  constructor(dirs, env) {
+  constructor(dirs, env, trust = true) {
     this.dirs = dirs;
     this.env = env;
+    this.trust = trust;
     /** Everything the page printed (extension `console.*` is forwarded to the browser console). */
     this.console = [];
   }
@@ -99,7 +101,8 @@ export class CodeServerSession {
     const log = fs.openSync(`${this.dirs.base}/code-server.log`, 'a');
     this.server = spawn(
       CODE_SERVER,
-      ['--bind-addr', `127.0.0.1:${this.port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      ['--bind-addr', `127.0.0.1:${this.port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+        ...(this.trust ? ['--disable-workspace-trust'] : []),
         '--disable-getting-started-override', '--user-data-dir', this.dirs.ud, '--extensions-dir', this.dirs.ext, this.dirs.ws],
       { env: this.env, stdio: ['ignore', log, log], detached: true },
     );
@@ -118,9 +121,20 @@ export class CodeServerSession {
         '--disable-component-update', '--disable-sync'],
     });
     this.page = this.browser.pages()[0] ?? (await this.browser.newPage());
-    this.page.on('console', (m) => this.console.push(m.text()));
-    await this.page.goto(`http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.dirs.ws)}`);
-    await this.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await this.openWindow(this.page);
+  }
+
+  /** Opens the workspace in `page` (the first window, or another one on the same folder). */
+  async openWindow(page) {
+    page.on('console', (m) => this.console.push(m.text()));
+    await page.goto(`http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.dirs.ws)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    return page;
+  }
+
+  /** A second browser window on the same workspace (its own extension host). */
+  async secondWindow() {
+    return this.openWindow(await this.browser.newPage());
   }
 
   /** Runs a command from the palette by its title, as a user would type it. */
