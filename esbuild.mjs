@@ -20,14 +20,21 @@ const common = {
   external: ['vscode'],
   // ESM sources use import.meta.url; in a CJS bundle it comes from the bundle's own file.
   define: { 'import.meta.url': 'importMetaUrl' },
-  banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  // The extension logs its own load time (banner to footer; see src/extension/extension.ts). `??=` keeps
+  // the first bundle's marks: the extension loads before its engine runtime.
+  banner: { js: "globalThis.__orchestr8LoadStart ??= performance.now(); const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  footer: { js: 'globalThis.__orchestr8LoadEnd ??= performance.now();' },
 };
 
 const entryPoints = {
   cli: 'src/cli/cli.ts',
   'snapshot-worker': 'src/core/store/snapshot-worker.ts',
 };
-if (fs.existsSync('src/extension/extension.ts')) entryPoints.extension = 'src/extension/extension.ts';
+if (fs.existsSync('src/extension/extension.ts')) {
+  entryPoints.extension = 'src/extension/extension.ts';
+  // Loaded after activation: the engine, sql.js and the workflow parser (see src/extension/engine-runtime.ts).
+  entryPoints['engine-runtime'] = 'src/extension/engine-runtime.ts';
+}
 
 fs.mkdirSync('dist', { recursive: true });
 fs.copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');

@@ -1,0 +1,74 @@
+import * as vscode from 'vscode';
+import { UserError } from '../engine-host.ts';
+import { findWorkflowFiles } from '../workflow-files.ts';
+import { COMMAND_IDS } from './command-ids.ts';
+import { registerCommand, workspaceFolder, type CommandContext } from './command-context.ts';
+import { asTarget } from './targets.ts';
+
+/** Key of the Anthropic API key in SecretStorage (never in settings, the store or logs). */
+export const API_KEY_SECRET = 'orchestr8.anthropicApiKey';
+
+/** "Set Anthropic API Key": stored in VS Code's SecretStorage; an empty entry removes it. */
+export function registerSetApiKey(ctx: CommandContext): vscode.Disposable {
+  return registerCommand(ctx, COMMAND_IDS.setApiKey, async () => {
+    const key = await vscode.window.showInputBox({
+      title: 'Anthropic API Key',
+      prompt: 'Used by agent tasks. Kept in VS Code’s secret storage; leave empty to remove it.',
+      password: true,
+      ignoreFocusOut: true,
+      placeHolder: 'sk-ant-…',
+      validateInput: (v) => (/\s/.test(v.trim()) ? 'an API key has no spaces' : undefined),
+    });
+    if (key === undefined) return;
+    if (key.trim()) {
+      await ctx.extension.secrets.store(API_KEY_SECRET, key.trim());
+      void vscode.window.showInformationMessage('Orchestr8: Anthropic API key saved.');
+    } else {
+      await ctx.extension.secrets.delete(API_KEY_SECRET);
+      void vscode.window.showInformationMessage('Orchestr8: Anthropic API key removed.');
+    }
+  });
+}
+
+/** "Clear Finished Runs": removes completed, failed and cancelled runs from history. */
+export function registerClearFinished(ctx: CommandContext): vscode.Disposable {
+  return registerCommand(ctx, COMMAND_IDS.clearFinished, async () => {
+    const engine = await ctx.host.writable();
+    const removed = await engine.clearFinished();
+    vscode.window.setStatusBarMessage(`Orchestr8: removed ${removed} finished run${removed === 1 ? '' : 's'}`, 4000);
+  });
+}
+
+/** "Open Workflow File": the file a run came from, or one picked from .orchestr8/workflows. */
+export function registerOpenWorkflowFile(ctx: CommandContext): vscode.Disposable {
+  return registerCommand(ctx, COMMAND_IDS.openWorkflowFile, async (arg) => {
+    const target = asTarget(arg);
+    if (target) {
+      const engine = await ctx.host.readable();
+      const { run } = await engine.status(target.runId);
+      if (!run.file) throw new UserError(`${run.name} was not launched from a workflow file.`);
+      await vscode.window.showTextDocument(vscode.Uri.file(run.file));
+      return;
+    }
+    const folder = workspaceFolder();
+    if (!folder) throw new UserError('Open a folder first.');
+    const uris = await findWorkflowFiles(folder);
+    if (!uris.length) throw new UserError('No workflows in .orchestr8/workflows/ yet.');
+    const picked = await vscode.window.showQuickPick(
+      uris.map((uri) => ({ label: vscode.workspace.asRelativePath(uri, false), uri })),
+      { title: 'Open Workflow File' },
+    );
+    if (picked) await vscode.window.showTextDocument(picked.uri);
+  });
+}
+
+/** View plumbing: refresh, "load more" rows, and the output channel. */
+export function registerViewCommands(ctx: CommandContext): vscode.Disposable[] {
+  return [
+    registerCommand(ctx, COMMAND_IDS.refresh, () => ctx.tree.refresh()),
+    registerCommand(ctx, COMMAND_IDS.loadMore, (node) => {
+      if (node && typeof node === 'object' && (node as { kind?: unknown }).kind === 'more') ctx.tree.loadMore(node as Parameters<typeof ctx.tree.loadMore>[0]);
+    }),
+    registerCommand(ctx, COMMAND_IDS.showOutput, () => ctx.output.show(true)),
+  ];
+}

@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import { shortRunId } from '../presenters/format.ts';
+import { COMMAND_IDS } from './command-ids.ts';
+import { registerCommand, type CommandContext } from './command-context.ts';
+import { asTarget, pickTarget } from './targets.ts';
+
+/** "Cancel": a run (all its unfinished tasks) or one task (and its dependents). */
+export function registerCancel(ctx: CommandContext): vscode.Disposable {
+  return registerCommand(ctx, COMMAND_IDS.cancel, async (arg) => {
+    const engine = await ctx.host.writable();
+    const target =
+      asTarget(arg) ??
+      (await pickTarget(engine, { title: 'Cancel', runStates: ['running'], taskStates: ['pending', 'queued', 'running', 'waiting'], allowRun: true }));
+    if (!target) return;
+    await engine.cancel(target.taskId ?? target.runId);
+    vscode.window.setStatusBarMessage(`Orchestr8: cancelled ${target.taskId ?? `run ${shortRunId(target.runId)}`}`, 4000);
+  });
+}
+
+/** "Retry": a run's failed, cancelled and skipped tasks, or one task and its dependents. */
+export function registerRetry(ctx: CommandContext): vscode.Disposable {
+  return registerCommand(ctx, COMMAND_IDS.retry, async (arg) => {
+    const engine = await ctx.host.writable();
+    const target =
+      asTarget(arg) ??
+      (await pickTarget(engine, { title: 'Retry', runStates: ['failed', 'cancelled'], taskStates: ['failed', 'cancelled', 'skipped'], allowRun: true }));
+    if (!target) return;
+    await engine.retry(target.taskId ?? target.runId);
+    vscode.window.setStatusBarMessage(`Orchestr8: retrying ${target.taskId ?? `run ${shortRunId(target.runId)}`}`, 4000);
+  });
+}

@@ -1,0 +1,285 @@
+import * as vscode from 'vscode';
+import type { EngineApi } from '../core/engine/engine-api.ts';
+import type { EngineEvent } from '../core/model/events.ts';
+import { Emitter } from '../core/util/emitter.ts';
+import { errorMessage, type Logger } from '../core/util/logger.ts';
+import type { OpenEngineOptions, OpenedEngine } from './open-engine.ts';
+import { loadRuntime } from './runtime-loader.ts';
+import type { Settings } from './settings.ts';
+
+/**
+ * Why the engine is or isn't there. Documented states, like a worker's lifecycle:
+ * - `untrusted`: the workspace isn't trusted, so nothing runs (starts on trust).
+ * - `no-folder`: no workspace folder, so there is no per-workspace store.
+ * - `starting`: opening the store and resuming unfinished runs.
+ * - `ready`: this window owns the store and runs tasks.
+ * - `read-only`: another window owns the store; this one shows history and runs nothing.
+ * - `failed`: the store could not be opened; the output channel says why.
+ * - `stopped`: deactivated.
+ */
+export type EngineHostState = 'untrusted' | 'no-folder' | 'starting' | 'ready' | 'read-only' | 'failed' | 'stopped';
+
+/** How often a read-only window looks for a newer state and tries to take over. */
+const READ_ONLY_POLL_MS = 3000;
+
+/** Sets a `when`-clause context key; a failure (e.g. while the host shuts down) only matters to nobody. */
+export function setContext(key: string, value: unknown): void {
+  Promise.resolve(vscode.commands.executeCommand('setContext', key, value)).catch(() => {});
+}
+
+/** A user-facing refusal (shown as a plain message, not as a crash). */
+export class UserError extends Error {}
+
+/**
+ * Owns the engine for this window: opens it in `context.storageUri` once the workspace is trusted,
+ * re-emits its events (so views can subscribe before it exists) and closes it on deactivate, which
+ * flushes the journal.
+ */
+export class EngineHost implements vscode.Disposable {
+  private _state: EngineHostState = 'starting';
+  private opened: OpenedEngine | undefined;
+  private opening: Promise<void> | undefined;
+  private subscription: { dispose(): void } | undefined;
+  private readonly events = new Emitter<EngineEvent>((e) => this.logger.error('event listener failed', e));
+  private readonly stateChanged = new vscode.EventEmitter<EngineHostState>();
+  private readonly reloaded = new vscode.EventEmitter<void>();
+  /** Engine events, from whichever engine is open. */
+  readonly onEvent = this.events.event;
+  /** The engine was opened, replaced or closed: views reload everything. */
+  readonly onDidChangeState = this.stateChanged.event;
+  /** Read-only: a fresh view of the other owner's store was loaded (views reload, no events come). */
+  readonly onDidReload = this.reloaded.event;
+  private poll: ReturnType<typeof setInterval> | undefined;
+  private openOptions: OpenEngineOptions | undefined;
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly logger: Logger,
+    private readonly settings: () => Settings,
+    private readonly apiKey: () => Promise<string | undefined>,
+  ) {}
+
+  get state(): EngineHostState {
+    return this._state;
+  }
+
+  get readOnly(): boolean {
+    return this._state === 'read-only';
+  }
+
+  /** The engine if it is open (ready or read-only). */
+  get engine(): EngineApi | undefined {
+    return this.opened?.engine;
+  }
+
+  /** Opens the engine if the workspace allows it; safe to call again (after trust is granted). */
+  start(): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      this.setState('untrusted');
+      return Promise.resolve();
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const storage = this.context.storageUri;
+    if (!folder || !storage) {
+      this.setState('no-folder');
+      return Promise.resolve();
+    }
+    if (folder.uri.scheme !== 'file' || storage.scheme !== 'file') {
+      this.logger.error(`Orchestr8 needs a folder on disk; this workspace is ${folder.uri.toString()}`);
+      this.setState('failed');
+      return Promise.resolve();
+    }
+    this.opening ??= this.open(storage.fsPath, folder.uri.fsPath);
+    return this.opening;
+  }
+
+  private async open(stateDir: string, cwd: string): Promise<void> {
+    this.setState('starting');
+    // Let activation finish first: loading the engine's bundle is the slow part of starting.
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    try {
+      const { openWorkspaceEngine } = loadRuntime();
+      this.logger.info(`engine runtime loaded in ${(performance.now() - started).toFixed(1)} ms`);
+      const settings = this.settings();
+      this.openOptions = {
+        stateDir,
+        cwd,
+        concurrency: settings.concurrency,
+        defaultModel: settings.defaultModel,
+        apiKey: this.apiKey,
+        logger: this.logger,
+      };
+      const opened = await openWorkspaceEngine(this.openOptions);
+      this.logger.info(`engine ${opened.readOnly ? 'opened read-only' : 'ready'} in ${(performance.now() - started).toFixed(1)} ms (state in ${stateDir})`);
+      await this.adopt(opened);
+    } catch (error) {
+      this.logger.error('could not open the Orchestr8 engine', error);
+      this.setState('failed');
+      this.opening = undefined;
+    }
+  }
+
+  /** Makes `opened` the current engine. */
+  private async adopt(opened: OpenedEngine): Promise<void> {
+    if (this._state === 'stopped') {
+      await opened.close();
+      return;
+    }
+    this.subscription?.dispose();
+    this.opened = opened;
+    this.subscription = opened.engine.onEvent((e) => this.events.fire(e));
+    if (opened.readOnly) {
+      this.owner = opened.owner ? `pid ${opened.owner.pid} (${opened.owner.command})` : 'another process';
+      this.startPolling();
+    } else this.stopPolling();
+    this.setState(opened.readOnly ? 'read-only' : 'ready', true);
+  }
+
+  /** Who owns the store while this window is read-only. */
+  owner: string | undefined;
+
+  /**
+   * While read-only: every few seconds, try to become the owner (the other window may have closed);
+   * failing that, load a fresh view of its store so the tree keeps up.
+   */
+  private startPolling(): void {
+    if (this.poll) return;
+    this.poll = setInterval(() => void this.pollOwner(), READ_ONLY_POLL_MS);
+  }
+
+  private stopPolling(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = undefined;
+  }
+
+  private polling = false;
+  private async pollOwner(): Promise<void> {
+    const options = this.openOptions;
+    const current = this.opened;
+    if (this.polling || !options || !current?.readOnly || this._state !== 'read-only') return;
+    this.polling = true;
+    try {
+      const owned = await loadRuntime().tryOpenOwner(options);
+      if (owned) {
+        this.logger.info('the other owner went away: this window now runs the workspace’s tasks');
+        await current.close();
+        await this.adopt(owned);
+        return;
+      }
+      const fresh = await loadRuntime().openReadOnly(options, current.owner);
+      if (this._state !== 'read-only' || this.opened !== current) {
+        await fresh.close();
+        return;
+      }
+      this.opened = fresh;
+      await current.close();
+      this.reloaded.fire();
+    } catch (error) {
+      this.logger.warn(`read-only refresh failed: ${String(error)}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /**
+   * The engine for a command that changes something. Throws a `UserError` that says why when there is
+   * none, or when this window only reads another window's store.
+   */
+  async writable(): Promise<EngineApi> {
+    const engine = await this.readable();
+    if (this.readOnly) {
+      throw new UserError(`This window only shows this workspace’s runs: ${this.owner ?? 'another process'} owns them and runs their tasks. Use that window, or close it (this one takes over within seconds).`);
+    }
+    return engine;
+  }
+
+  /** The engine for a command that only reads. */
+  async readable(): Promise<EngineApi> {
+    await this.start();
+    if (this.opened) return this.opened.engine;
+    switch (this._state) {
+      case 'untrusted':
+        throw new UserError('Orchestr8 runs shell commands and AI agents, so it stays off until you trust this workspace.');
+      case 'no-folder':
+        throw new UserError('Open a folder first: Orchestr8 keeps its runs per workspace folder.');
+      default:
+        throw new UserError('Orchestr8 could not start its engine; see the Orchestr8 output for why.');
+    }
+  }
+
+  /** Resolves once the engine is open (or it is clear it won't open). */
+  whenSettled(): Promise<void> {
+    if (this._state !== 'starting') return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private setState(state: EngineHostState, force = false): void {
+    if (this._state === state && !force) return;
+    this._state = state;
+    if (state !== 'stopped') {
+      setContext('orchestr8.enabled', state === 'ready' || state === 'read-only');
+      setContext('orchestr8.readOnly', state === 'read-only');
+      setContext('orchestr8.startFailed', state === 'failed');
+    }
+    this.stateChanged.fire(state);
+    if (state !== 'starting') for (const resolve of this.readyWaiters.splice(0)) resolve();
+  }
+
+  /**
+   * Stops the engine: running tasks are interrupted (and resume on next open), the journal is flushed.
+   * Idempotent, and every caller waits for the same close: `deactivate` must not return before it ends,
+   * or VS Code exits the extension host with the interruptions unsaved.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+  private readonly stopHooks: Array<() => Promise<void>> = [];
+
+  /** Runs `hook` before the engine closes on stop (while it still answers), e.g. to save what the window handled. */
+  onWillStop(hook: () => Promise<void>): vscode.Disposable {
+    this.stopHooks.push(hook);
+    return new vscode.Disposable(() => {
+      const i = this.stopHooks.indexOf(hook);
+      if (i >= 0) this.stopHooks.splice(i, 1);
+    });
+  }
+
+  private async close(): Promise<void> {
+    const opening = this.opening;
+    this.stopPolling();
+    this.setState('stopped');
+    // An open still in flight hands its engine to `adopt`, which closes it when it sees `stopped`.
+    await opening?.catch(() => {});
+    for (const hook of this.stopHooks.splice(0)) {
+      await hook().catch((error: unknown) => this.logger.error('a stop hook failed', error));
+    }
+    const opened = this.opened;
+    this.opened = undefined;
+    this.subscription?.dispose();
+    if (opened) {
+      const started = performance.now();
+      try {
+        await opened.close();
+        this.logger.info(`engine closed in ${(performance.now() - started).toFixed(1)} ms`);
+      } catch (error) {
+        this.logger.error('engine did not close cleanly', error);
+      }
+    }
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.events.dispose();
+    this.stateChanged.dispose();
+    this.reloaded.dispose();
+  }
+
+  static describeError(error: unknown): string {
+    return error instanceof UserError ? error.message : `Orchestr8: ${errorMessage(error)}`;
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The heavy half of the extension, bundled apart (`dist/engine-runtime.cjs`) and loaded only after
+ * activation: the engine with sql.js, and the workflow parser with zod and yaml take ~300 ms to load,
+ * three times the activation budget. `runtime-loader.ts` loads it; nothing else imports it at run time.
+ */
+export { openReadOnly, openWorkspaceEngine, tryOpenOwner } from './open-engine.ts';
+export { parseWorkflow } from '../core/workflow/parse-workflow.ts';
+export { parse as parseYaml } from 'yaml';

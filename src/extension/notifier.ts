@@ -1,0 +1,105 @@
+import * as vscode from 'vscode';
+import type { EngineEvent } from '../core/model/events.ts';
+import type { Logger } from '../core/util/logger.ts';
+import type { EngineHost } from './engine-host.ts';
+import { Debouncer } from './presenters/debouncer.ts';
+import { awaySummary, taskFailedToast, workflowToast, type ToastView } from './presenters/notification-policy.ts';
+import type { Settings } from './settings.ts';
+
+/**
+ * Toasts for finished workflows and failed tasks, as chatty as `orchestr8.notifications` says, and
+ * the "While you were away" summary of what finished with no window open. A stored notification is
+ * marked delivered once this window has handled it (shown, or filtered out by the user's setting), so
+ * it is summarised at most once.
+ */
+export class Notifier implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Notifications created from this moment on were handled live by this window. */
+  private liveSince = Number.POSITIVE_INFINITY;
+  private readonly deliver = new Debouncer<true>(500, () => void this.markLiveDelivered());
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly settings: () => Settings,
+    private readonly logger: Logger,
+  ) {
+    this.disposables.push(
+      this.deliver,
+      // Before the engine closes (window closing or reloading): save which notifications this window handled.
+      host.onWillStop(() => this.flush()),
+      host.onEvent((e) => void this.onEvent(e)),
+      host.onDidChangeState((state) => {
+        if (state === 'ready') void this.summarizeMissed();
+      }),
+    );
+    if (host.state === 'ready') void this.summarizeMissed();
+  }
+
+  private async onEvent(event: EngineEvent): Promise<void> {
+    const level = this.settings().notifications;
+    try {
+      if (event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') {
+        const engine = this.host.engine;
+        const tasks = engine && event.type === 'workflow.failed' ? (await engine.status(event.run.id)).tasks : [];
+        this.show(workflowToast(event.run, tasks, level));
+        this.deliver.push(true);
+      } else if (event.type === 'task.failed') {
+        const run = await this.host.engine?.status(event.task.runId).then((s) => s.run).catch(() => undefined);
+        this.show(taskFailedToast(run, event.task, event.error, level));
+        this.deliver.push(true);
+      }
+    } catch (error) {
+      this.logger.error(`could not notify about ${event.type}`, error);
+    }
+  }
+
+  /** On start: one toast for everything that finished while no window was open, then mark it delivered. */
+  private async summarizeMissed(): Promise<void> {
+    const engine = this.host.engine;
+    if (!engine || this.host.readOnly) return;
+    this.liveSince = Date.now();
+    try {
+      const missed = (await engine.undeliveredNotifications()).filter((n) => n.createdAt < this.liveSince);
+      if (!missed.length) return;
+      this.logger.info(`${missed.length} notification(s) arrived while no window was open`);
+      this.show(awaySummary(missed, this.settings().notifications));
+      await engine.markDelivered(missed.map((n) => n.id));
+    } catch (error) {
+      this.logger.error('could not summarise missed notifications', error);
+    }
+  }
+
+  private async markLiveDelivered(): Promise<void> {
+    const engine = this.host.engine;
+    if (!engine || this.host.readOnly) return;
+    try {
+      const live = (await engine.undeliveredNotifications()).filter((n) => n.createdAt >= this.liveSince);
+      if (!live.length) return;
+      await engine.markDelivered(live.map((n) => n.id));
+      this.logger.info(`marked ${live.length} notification(s) delivered`);
+    } catch (error) {
+      this.logger.error('could not mark notifications delivered', error);
+    }
+  }
+
+  /** Shows a toast without waiting for it: toasts stay until dismissed, and events keep coming. */
+  private show(view: ToastView | undefined): void {
+    if (!view) return;
+    const show =
+      view.severity === 'error' ? vscode.window.showErrorMessage : view.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void Promise.resolve(show(view.message, ...view.actions.map((a) => a.title))).then((picked) => {
+      const action = view.actions.find((a) => a.title === picked);
+      if (action) return vscode.commands.executeCommand(action.command, ...action.args);
+    }).then(undefined, (error: unknown) => this.logger.error('notification action failed', error));
+  }
+
+  /** Marks what this window handled as delivered; awaited on deactivate before the engine closes. */
+  async flush(): Promise<void> {
+    this.deliver.dispose();
+    await this.markLiveDelivered();
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0).reverse()) d.dispose();
+  }
+}

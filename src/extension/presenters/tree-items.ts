@@ -1,0 +1,202 @@
+import type { UsageTotals } from '../../core/engine/engine-api.ts';
+import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
+import type { RunState, TaskState } from '../../core/model/task-state.ts';
+import type { TaskAction } from '../../core/model/workflow.ts';
+import { escapeMarkdown, formatDuration, formatTime, formatTokens, formatWhen, oneLine } from './format.ts';
+import { pullRequestUrl } from './run-links.ts';
+
+/** A codicon id (`sync~spin`) and an optional theme colour id; the adapter makes a `ThemeIcon` of it. */
+export interface IconView {
+  id: string;
+  color?: string;
+}
+
+/** Everything a tree row shows, as plain data. `tooltip` is markdown. */
+export interface TreeItemView {
+  label: string;
+  description: string;
+  tooltip: string;
+  icon: IconView;
+  /**
+   * `run:<state>[:file][:pr]` or `task:<state>[:result]`; package.json's `when` clauses match these
+   * with regexes, so the tokens are part of the contract with the manifest.
+   */
+  contextValue: string;
+  collapsible: boolean;
+}
+
+const TASK_ICONS: Record<TaskState, IconView> = {
+  pending: { id: 'circle-outline', color: 'disabledForeground' },
+  queued: { id: 'clock', color: 'testing.iconQueued' },
+  running: { id: 'sync~spin' },
+  waiting: { id: 'bell', color: 'charts.yellow' },
+  completed: { id: 'pass', color: 'testing.iconPassed' },
+  failed: { id: 'error', color: 'testing.iconFailed' },
+  cancelled: { id: 'circle-slash', color: 'disabledForeground' },
+  skipped: { id: 'debug-step-over', color: 'testing.iconSkipped' },
+};
+
+const RUN_ICONS: Record<RunState, IconView> = {
+  running: { id: 'sync~spin' },
+  completed: { id: 'pass-filled', color: 'testing.iconPassed' },
+  failed: { id: 'error', color: 'testing.iconFailed' },
+  cancelled: { id: 'circle-slash', color: 'disabledForeground' },
+};
+
+export function taskIcon(task: TaskRecord, now: number): IconView {
+  // A queued task held back by its retry delay is not just waiting for a slot: say so.
+  if (task.state === 'queued' && task.notBefore !== undefined && task.notBefore > now) return { id: 'history', color: 'charts.orange' };
+  return TASK_ICONS[task.state];
+}
+
+export function runIcon(state: RunState): IconView {
+  return RUN_ICONS[state];
+}
+
+/** How far a run has got, when its tasks are known. */
+export interface RunProgress {
+  finished: number;
+  total: number;
+}
+
+export function runProgress(tasks: readonly TaskRecord[]): RunProgress {
+  const finished = tasks.filter((t) => t.state === 'completed' || t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped').length;
+  return { finished, total: tasks.length };
+}
+
+export function presentRun(run: RunRecord, progress: RunProgress | undefined, now: number): TreeItemView {
+  const elapsed = (run.finishedAt ?? now) - run.createdAt;
+  const parts: string[] = [];
+  if (run.state !== 'completed') parts.push(run.state);
+  parts.push(formatDuration(elapsed));
+  if (progress) parts.push(`${progress.finished}/${progress.total} tasks`);
+  parts.push(formatWhen(run.createdAt, now));
+
+  const pr = pullRequestUrl(run);
+  let contextValue = `run:${run.state}`;
+  if (run.file) contextValue += ':file';
+  if (pr) contextValue += ':pr';
+
+  const lines = [
+    `**${escapeMarkdown(run.name)}** — ${run.state}`,
+    '',
+    `- Run: \`${run.id}\``,
+    `- Started: ${formatTime(run.createdAt)}`,
+    run.finishedAt !== undefined ? `- Finished: ${formatTime(run.finishedAt)} (${formatDuration(elapsed)})` : `- Running for ${formatDuration(elapsed)}`,
+  ];
+  if (progress) lines.push(`- Tasks: ${progress.finished} of ${progress.total} finished`);
+  if (run.file) lines.push(`- Workflow: ${escapeMarkdown(run.file)}`);
+  const inputs = Object.entries(run.inputs);
+  if (inputs.length) lines.push(`- Inputs: ${inputs.map(([k, v]) => `${escapeMarkdown(k)}=${escapeMarkdown(oneLine(v, 60))}`).join(', ')}`);
+  if (pr) lines.push(`- Pull request: ${pr}`);
+  if (run.error) lines.push('', `Error: ${escapeMarkdown(oneLine(run.error, 500))}`);
+
+  return {
+    label: run.description && run.single ? oneLine(run.description, 80) : run.name,
+    description: parts.join(' · '),
+    tooltip: lines.join('\n'),
+    icon: runIcon(run.state),
+    contextValue,
+    collapsible: true,
+  };
+}
+
+export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals): TreeItemView {
+  const parts: string[] = [];
+  const retryDelay = task.state === 'queued' && task.notBefore !== undefined && task.notBefore > now ? task.notBefore - now : undefined;
+  if (retryDelay !== undefined) parts.push(`retry in ${formatDuration(retryDelay)}`);
+  else if (task.state === 'pending') parts.push(task.needs.length ? `needs ${task.needs.join(', ')}` : 'pending');
+  else if (task.state === 'queued') parts.push('queued');
+  else if (task.state === 'waiting') parts.push('waiting for signal');
+  else if (task.state === 'skipped') parts.push('skipped');
+  else if (task.startedAt !== undefined) parts.push(formatDuration((task.finishedAt ?? now) - task.startedAt));
+  else if (task.state === 'cancelled') parts.push('cancelled');
+
+  const maxAttempts = task.retry.max + 1;
+  if (task.attempt > 1 || (maxAttempts > 1 && task.attempt > 0)) parts.push(`attempt ${task.attempt}/${maxAttempts}`);
+  const tokens = usage ? usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens : 0;
+  if (tokens > 0) parts.push(`${formatTokens(tokens)} tokens`);
+
+  const lines = [
+    `**${escapeMarkdown(task.name || task.key)}** — ${task.state}`,
+    '',
+    `- Task: \`${task.id}\``,
+    `- Action: ${describeAction(task.action)}`,
+  ];
+  if (task.needs.length) lines.push(`- Needs: ${task.needs.map(escapeMarkdown).join(', ')}`);
+  if (task.startedAt !== undefined) lines.push(`- Started: ${formatTime(task.startedAt)}`);
+  if (task.finishedAt !== undefined && task.startedAt !== undefined) lines.push(`- Took: ${formatDuration(task.finishedAt - task.startedAt)}`);
+  if (task.attempt > 0) lines.push(`- Attempt: ${task.attempt} of ${maxAttempts}`);
+  if (retryDelay !== undefined) lines.push(`- Next attempt in ${formatDuration(retryDelay)}`);
+  if (usage && tokens > 0) {
+    lines.push(
+      `- Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out, ${formatTokens(usage.cacheReadTokens)} cache read, ${formatTokens(usage.cacheWriteTokens)} cache write`,
+      `- Cost: $${usage.costUsd.toFixed(4)}`,
+    );
+  }
+  if (task.error) lines.push('', `Error: ${escapeMarkdown(oneLine(task.error, 500))}`);
+
+  return {
+    label: task.name || task.key,
+    description: parts.join(' · '),
+    tooltip: lines.join('\n'),
+    icon: taskIcon(task, now),
+    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}`,
+    collapsible: false,
+  };
+}
+
+/** One line saying what a task does, for tooltips and documents. */
+export function describeAction(action: TaskAction): string {
+  switch (action.kind) {
+    case 'run':
+      return `shell \`${oneLine(action.run, 100).replace(/`/g, "'")}\``;
+    case 'agent':
+      return `agent ${escapeMarkdown(action.agent)}${action.model ? ` (${escapeMarkdown(action.model)})` : ''}: ${escapeMarkdown(oneLine(action.prompt, 100))}`;
+    case 'wait':
+      return action.message ? `wait for a signal: ${escapeMarkdown(oneLine(action.message, 100))}` : 'wait for a signal';
+    case 'noop':
+      return 'no-op';
+  }
+}
+
+/**
+ * Tasks in an order that respects `needs` (a task after everything it needs), ties broken by file
+ * order. File order alone is not enough: a workflow may list a task before one it needs.
+ */
+export function dagOrder(tasks: readonly TaskRecord[]): TaskRecord[] {
+  const byKey = new Map(tasks.map((t) => [t.key, t]));
+  const remaining = new Map<string, number>();
+  const dependents = new Map<string, TaskRecord[]>();
+  for (const t of tasks) {
+    const needs = t.needs.filter((n) => byKey.has(n));
+    remaining.set(t.key, needs.length);
+    for (const n of needs) {
+      const list = dependents.get(n);
+      if (list) list.push(t);
+      else dependents.set(n, [t]);
+    }
+  }
+  const byOrder = (a: TaskRecord, b: TaskRecord) => a.order - b.order || a.key.localeCompare(b.key);
+  const ready = tasks.filter((t) => remaining.get(t.key) === 0).sort(byOrder);
+  const out: TaskRecord[] = [];
+  while (ready.length) {
+    const t = ready.shift()!;
+    out.push(t);
+    for (const d of dependents.get(t.key) ?? []) {
+      const left = remaining.get(d.key)! - 1;
+      remaining.set(d.key, left);
+      if (left === 0) {
+        // Keep `ready` sorted; runs are small enough that a linear insert is cheaper than a heap.
+        const at = ready.findIndex((r) => byOrder(d, r) < 0);
+        ready.splice(at < 0 ? ready.length : at, 0, d);
+      }
+    }
+  }
+  // A cycle can't be launched, but never drop rows if one slips through: append leftovers in file order.
+  if (out.length < tasks.length) {
+    const seen = new Set(out);
+    out.push(...tasks.filter((t) => !seen.has(t)).sort(byOrder));
+  }
+  return out;
+}

@@ -1,0 +1,144 @@
+import * as vscode from 'vscode';
+import type { EngineEvent } from '../../core/model/events.ts';
+import type { Logger } from '../../core/util/logger.ts';
+import { setContext, type EngineHost } from '../engine-host.ts';
+import { Debouncer } from '../presenters/debouncer.ts';
+import { RunTreeModel, type TreeChange, type TreeNode } from '../presenters/run-tree-model.ts';
+
+export const RUNS_VIEW_ID = 'orchestr8.runs';
+/** Engine events are folded in at most this often, so a burst of task events is one refresh. */
+const REFRESH_DEBOUNCE_MS = 150;
+/** Durations and retry countdowns of live rows tick at this pace. */
+const TICK_MS = 1000;
+
+/**
+ * The runs tree: a thin `TreeDataProvider` over `RunTreeModel` (which holds the data and decides
+ * what changed); this file only converts its plain view models into `TreeItem`s.
+ */
+export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  readonly view: vscode.TreeView<TreeNode>;
+  private model: RunTreeModel | undefined;
+  private readonly debouncer: Debouncer<EngineEvent>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private ticker: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly logger: Logger,
+  ) {
+    this.view = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    this.debouncer = new Debouncer(REFRESH_DEBOUNCE_MS, (batch) => this.applyBatch(batch));
+    this.disposables.push(
+      this.view,
+      this.changed,
+      this.debouncer,
+      host.onEvent((e) => {
+        if (e.type !== 'task.progress') this.debouncer.push(e);
+      }),
+      host.onDidChangeState(() => this.resetModel()),
+      host.onDidReload(() => this.resetModel()),
+    );
+    this.resetModel();
+  }
+
+  getTreeItem(node: TreeNode): Thenable<vscode.TreeItem> | vscode.TreeItem {
+    if (!this.model) return new vscode.TreeItem('');
+    return this.model.item(node, Date.now()).then((view) => {
+      if (!view) return new vscode.TreeItem('(gone)');
+      const item = new vscode.TreeItem(view.label, view.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      item.id = node.kind === 'run' ? node.runId : node.kind === 'task' ? node.taskId : `more:${node.runId ?? ''}`;
+      item.description = view.description;
+      item.tooltip = new vscode.MarkdownString(view.tooltip);
+      item.iconPath = new vscode.ThemeIcon(view.icon.id, view.icon.color ? new vscode.ThemeColor(view.icon.color) : undefined);
+      item.contextValue = view.contextValue;
+      if (node.kind === 'more') item.command = { command: 'orchestr8.loadMore', title: 'Load More', arguments: [node] };
+      else if (node.kind === 'task') item.command = { command: 'orchestr8.showLog', title: 'Show Task Log', arguments: [{ runId: node.runId, taskId: node.taskId }] };
+      return item;
+    });
+  }
+
+  async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    const model = this.model;
+    if (!model) return [];
+    try {
+      if (node) return await model.children(node);
+      const roots = await model.roots();
+      setContext('orchestr8.empty', model.isEmpty);
+      this.updateTicker();
+      return roots;
+    } catch (error) {
+      this.logger.error('could not load runs', error);
+      return [];
+    }
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    return this.model?.parent(node);
+  }
+
+  /** Pages in more runs or tasks (the "more" rows). */
+  loadMore(node: TreeNode): void {
+    if (!this.model || node.kind !== 'more') return;
+    this.changed.fire(this.model.loadMore(node));
+  }
+
+  /** Shows the tree and selects a run or task row (loading the run's page and tasks as needed). */
+  async reveal(target: { runId: string; taskId?: string }): Promise<void> {
+    await vscode.commands.executeCommand(`${RUNS_VIEW_ID}.focus`);
+    const model = this.model;
+    if (!model) return;
+    if (!model.nodeOf(target)) await model.roots();
+    const runNode = model.nodeOf({ runId: target.runId });
+    if (runNode && target.taskId) await model.children(runNode);
+    const node = model.nodeOf(target);
+    if (node) await this.view.reveal(node, { select: true, focus: false, expand: target.taskId ? undefined : true });
+  }
+
+  refresh(): void {
+    this.resetModel();
+  }
+
+  /** The model, for commands that pick from what the tree shows. */
+  get data(): RunTreeModel | undefined {
+    return this.model;
+  }
+
+  private resetModel(): void {
+    const engine = this.host.engine;
+    this.model = engine ? new RunTreeModel(engine) : undefined;
+    this.view.message = this.host.readOnly ? `Read-only: ${this.host.owner ?? 'another process'} runs this workspace’s tasks.` : undefined;
+    if (!engine) setContext('orchestr8.empty', false);
+    this.changed.fire(undefined);
+  }
+
+  private applyBatch(batch: EngineEvent[]): void {
+    if (!this.model) return;
+    const change: TreeChange = { root: false, nodes: new Set() };
+    for (const event of batch) this.model.apply(event, change);
+    if (change.root) this.changed.fire(undefined);
+    else if (change.nodes.size) this.changed.fire([...change.nodes]);
+    this.updateTicker();
+  }
+
+  /** Ticks only while something runs, so an idle window does no work. */
+  private updateTicker(): void {
+    const live = this.model?.liveNodes() ?? [];
+    if (live.length && !this.ticker) {
+      this.ticker = setInterval(() => {
+        const nodes = this.model?.liveNodes() ?? [];
+        if (nodes.length && this.view.visible) this.changed.fire(nodes);
+        if (!nodes.length) this.updateTicker();
+      }, TICK_MS);
+    } else if (!live.length && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  dispose(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    for (const d of this.disposables.splice(0).reverse()) d.dispose();
+  }
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { test } from 'node:test';
+import { COMMAND_IDS } from '../../src/extension/commands/command-ids.ts';
+import { presentRun, presentTask } from '../../src/extension/presenters/tree-items.ts';
+import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';
+import { RUN_STATES, TASK_STATES } from '../../src/core/model/task-state.ts';
+
+interface MenuItem {
+  command: string;
+  when?: string;
+  group?: string;
+}
+const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+
+test('activation only on its commands, views, documents and workflow files: never "*" or startup', () => {
+  const events: string[] = pkg.activationEvents;
+  assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
+  for (const e of events) assert.match(e, /^(onCommand:orchestr8\.|onView:orchestr8\.|onFileSystem:orchestr8$|workspaceContains:\.orchestr8\/workflows\/)/, e);
+  assert.ok(events.includes('workspaceContains:.orchestr8/workflows/*.yaml'));
+  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+});
+
+test('every command in code is contributed, in category Orchestr8, and vice versa', () => {
+  const contributed = pkg.contributes.commands.map((c: { command: string }) => c.command).sort();
+  assert.deepEqual(contributed, Object.values(COMMAND_IDS).sort());
+  for (const c of pkg.contributes.commands) assert.equal(c.category, 'Orchestr8', c.command);
+  const titles = Object.fromEntries(pkg.contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
+  assert.equal(titles['orchestr8.launchWorkflow'], 'Launch Workflow…');
+  assert.equal(titles['orchestr8.setApiKey'], 'Set Anthropic API Key');
+});
+
+test('settings: concurrency, default model, notification level, history retention', () => {
+  const props = pkg.contributes.configuration.properties;
+  assert.deepEqual(Object.keys(props).sort(), ['orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications']);
+  assert.deepEqual(props['orchestr8.notifications'].enum, ['all', 'failures', 'none']);
+});
+
+/** Which tree-item commands a row offers, by evaluating the `viewItem =~ /…/` clauses of package.json on its contextValue. */
+function itemCommands(contextValue: string, readOnly = false): string[] {
+  const items: MenuItem[] = pkg.contributes.menus['view/item/context'];
+  return [
+    ...new Set(
+      items
+        .filter((item) => {
+          const when = item.when ?? '';
+          if (readOnly && when.includes('!orchestr8.readOnly')) return false;
+          const m = /viewItem =~ \/(.+?)\/(?: |$)/.exec(when);
+          return !m || new RegExp(m[1]!).test(contextValue);
+        })
+        .map((i) => i.command.replace('orchestr8.', '')),
+    ),
+  ].sort();
+}
+
+const run = (state: RunRecord['state'], extra: Partial<RunRecord> = {}): RunRecord => ({ id: 'r', name: 'n', inputs: {}, state, single: false, cwd: '/', createdAt: 0, ...extra });
+const task = (state: TaskRecord['state']): TaskRecord => ({
+  id: 'r.t', runId: 'r', key: 't', name: 't', action: { kind: 'run', run: 'true' }, needs: [], state, priority: 0, order: 0, attempt: 1,
+  retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 0,
+});
+
+test('tree rows offer the actions their state allows (contextValue from presenters × when clauses from the manifest)', () => {
+  const offered = (cv: string) => itemCommands(cv);
+  assert.deepEqual(offered(presentRun(run('running'), undefined, 0).contextValue), ['cancel', 'openResult']);
+  assert.deepEqual(offered(presentRun(run('failed', { file: '/w.yaml' }), undefined, 0).contextValue), ['openResult', 'openWorkflowFile', 'retry']);
+  assert.deepEqual(offered(presentRun(run('completed', { options: { pullRequestUrl: 'https://x.example/p/1' } }), undefined, 0).contextValue), ['openPullRequest', 'openResult']);
+  assert.deepEqual(offered(presentTask(task('running'), 0).contextValue), ['cancel', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('completed'), 0).contextValue), ['openResult', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('failed'), 0).contextValue), ['retry', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('skipped'), 0).contextValue), ['retry', 'showLog']);
+  assert.deepEqual(itemCommands(presentTask(task('failed'), 0).contextValue, true), ['showLog'], 'read-only windows offer no changes');
+  // Every state yields a contextValue some clause was written for.
+  for (const s of RUN_STATES) assert.ok(offered(presentRun(run(s), undefined, 0).contextValue).length > 0, s);
+  for (const s of TASK_STATES) assert.ok(offered(presentTask(task(s), 0).contextValue).length > 0, s);
+});
+
+test('the activity-bar icon and the files the .vsix needs are in place', () => {
+  const container = pkg.contributes.viewsContainers.activitybar[0];
+  assert.ok(fs.existsSync(new URL(`../../${container.icon}`, import.meta.url)));
+  const ignore = fs.readFileSync(new URL('../../.vscodeignore', import.meta.url), 'utf8');
+  for (const file of ['dist/extension.cjs', 'dist/engine-runtime.cjs', 'dist/snapshot-worker.cjs', 'dist/sql-wasm.wasm', 'media/**']) assert.ok(ignore.includes(`!${file}`), file);
+});

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { DEFAULT_RETRY, type WorkflowDef } from '../../src/core/model/workflow.ts';
+import { RunTreeModel, type TreeChange, type TreeNode } from '../../src/extension/presenters/run-tree-model.ts';
+import { openEngine, workflow, type EngineFixture } from './real-engine.ts';
+
+let fx: EngineFixture;
+before(async () => {
+  fx = await openEngine({ concurrency: 8 });
+});
+after(async () => fx.close());
+
+const labels = async (model: RunTreeModel, nodes: TreeNode[]) => Promise.all(nodes.map(async (n) => (await model.item(n, Date.now()))!.label));
+
+function noopWorkflow(name: string, tasks: number): WorkflowDef {
+  return {
+    name,
+    inputs: [],
+    tasks: Array.from({ length: tasks }, (_, i) => ({
+      id: `t${i}`,
+      needs: i > 0 && i % 10 !== 0 ? [`t${i - 1}`] : [],
+      action: { kind: 'noop' as const, output: `out ${i}` },
+      retry: DEFAULT_RETRY,
+      continueOnError: false,
+      priority: 0,
+    })),
+  };
+}
+
+test('runs newest first; tasks load only when a run is expanded, in DAG order', async () => {
+  const first = await fx.engine.launch({ workflow: workflow('name: older\ntasks:\n  b:\n    needs: a\n    run: "true"\n  a:\n    run: "true"\n') });
+  await fx.next('workflow.completed', (e) => e.run.id === first.runId);
+  await new Promise((r) => setTimeout(r, 5)); // distinct creation times
+  const second = await fx.engine.launch({ workflow: workflow('name: newer\ntasks:\n  x:\n    run: "true"\n') });
+  await fx.next('workflow.completed', (e) => e.run.id === second.runId);
+
+  const model = new RunTreeModel(fx.engine);
+  const roots = await model.roots();
+  assert.deepEqual(await labels(model, roots), ['newer', 'older']);
+  assert.equal(model.task(`${first.runId}.a`), undefined, 'finished runs’ tasks are not loaded up front');
+  const children = await model.children(roots[1]!);
+  assert.deepEqual(await labels(model, children), ['a', 'b'], '`b` is listed first in the file but needs `a`');
+  assert.equal(model.parent(children[0]!), roots[1], 'a task row’s parent is its run row (for reveal)');
+});
+
+test('engine events update cached rows and say which rows changed', async () => {
+  const model = new RunTreeModel(fx.engine);
+  const before = await model.roots();
+  const changes: TreeChange[] = [];
+  const sub = fx.engine.onEvent((e) => changes.push(model.apply(e)));
+  const { runId } = await fx.engine.launch({ workflow: workflow('name: live\ntasks:\n  one:\n    run: sleep 0.2\n  two:\n    needs: one\n    run: "true"\n') });
+  assert.equal(changes[0]?.root, true, 'a launch changes the root list');
+  const runNode = model.nodeOf({ runId })!;
+  assert.equal(model.runCount, before.length + 1);
+  const kids = await model.children(runNode);
+  await fx.next('workflow.completed', (e) => e.run.id === runId);
+  sub.dispose();
+
+  const touched = new Set(changes.flatMap((c) => [...c.nodes]));
+  assert.ok(touched.has(runNode), 'task events refresh the run row (progress, state)');
+  assert.ok(kids.every((k) => touched.has(k)), 'and each task row they concern');
+  const runView = (await model.item(runNode, Date.now()))!;
+  assert.equal(runView.icon.id, 'pass-filled');
+  assert.match(runView.description, /2\/2 tasks/);
+  assert.ok(kids.every((k) => model.task((k as { taskId: string }).taskId)?.state === 'completed'), 'cached tasks are current without a query');
+
+  const removed = fx.next('workflow.removed');
+  const cleared = await fx.engine.clearFinished();
+  const change = model.apply(await removed);
+  assert.equal(change.root, true);
+  assert.equal(model.runCount, before.length + 1 - cleared);
+  assert.equal(model.isEmpty, true);
+});
+
+test("responsive with 10,000 tasks in history: the root pages runs, a big run pages its tasks", async (t) => {
+  const launchStart = performance.now();
+  for (let i = 0; i < 99; i++) await fx.engine.launch({ workflow: noopWorkflow(`bulk-${i}`, 100) });
+  const big = await fx.engine.launch({ workflow: noopWorkflow('big', 100) });
+  await fx.next('workflow.completed', (e) => e.run.id === big.runId);
+  while ((await fx.engine.list({ states: ['running'] })).total > 0) await new Promise((r) => setTimeout(r, 50));
+  const page = await fx.engine.list({ limit: 1 });
+  assert.equal(page.total, 100);
+  t.diagnostic(`launched and ran 100 runs × 100 tasks in ${(performance.now() - launchStart).toFixed(0)} ms`);
+
+  const model = new RunTreeModel(fx.engine, { pageSize: 50, taskPageSize: 40 });
+  let start = performance.now();
+  const roots = await model.roots();
+  const rows = await Promise.all(roots.map((n) => model.item(n, Date.now())));
+  const rootMs = performance.now() - start;
+  assert.equal(roots.length, 51, '50 runs and a "more" row');
+  assert.equal(rows.at(-1)!.label, 'Load 50 more runs (50 older)…');
+
+  start = performance.now();
+  const children = await model.children(roots[0]!);
+  await Promise.all(children.map((n) => model.item(n, Date.now())));
+  const childMs = performance.now() - start;
+  assert.equal(children.length, 41, '40 tasks and a "more" row');
+  const more = children.at(-1)!;
+  assert.equal(more.kind, 'more');
+  assert.equal(model.loadMore(more as Extract<TreeNode, { kind: 'more' }>), roots[0], 'loading more tasks refreshes their run');
+  assert.equal((await model.children(roots[0]!)).length, 81);
+
+  model.loadMore(roots.at(-1) as Extract<TreeNode, { kind: 'more' }>);
+  assert.equal((await model.roots()).length, 100, 'second page: all 100 runs, no more row');
+  t.diagnostic(`root page of 50 runs: ${rootMs.toFixed(1)} ms; a 100-task run's first 40 rows: ${childMs.toFixed(1)} ms`);
+  assert.ok(rootMs < 250, `root page took ${rootMs} ms`);
+  assert.ok(childMs < 250, `children took ${childMs} ms`);
+});

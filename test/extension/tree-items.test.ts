@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { TaskRecord } from '../../src/core/model/records.ts';
+import { dagOrder, presentRun, presentTask } from '../../src/extension/presenters/tree-items.ts';
+import { pullRequestUrl } from '../../src/extension/presenters/run-links.ts';
+import { openEngine, workflow, type EngineFixture } from './real-engine.ts';
+
+let fx: EngineFixture;
+before(async () => {
+  fx = await openEngine();
+});
+after(async () => fx.close());
+
+test('a running task spins and shows how long it has run; a finished one shows what it took', async () => {
+  const { runId } = await fx.engine.launch({ workflow: workflow('name: t1\ntasks:\n  slow:\n    run: sleep 0.3 && echo hi\n') });
+  const started = await fx.next('task.started', (e) => e.task.runId === runId);
+  const running = presentTask(started.task, started.task.startedAt! + 1500);
+  assert.deepEqual(running.icon, { id: 'sync~spin' });
+  assert.equal(running.description, '1.5s');
+  assert.equal(running.contextValue, 'task:running');
+  assert.match(running.tooltip, /\*\*slow\*\* — running/);
+  assert.match(running.tooltip, /shell `sleep 0\.3 && echo hi`/);
+
+  const done = await fx.next('task.completed', (e) => e.task.runId === runId);
+  const completed = presentTask(done.task, Date.now() + 60_000);
+  assert.equal(completed.icon.id, 'pass');
+  assert.equal(completed.contextValue, 'task:completed:result', 'completed tasks offer Open Result');
+  assert.match(completed.description, /^\d/, 'duration is fixed once finished, whatever "now" is');
+  assert.equal(presentTask(done.task, Date.now()).description, completed.description);
+});
+
+test('a failed attempt waiting out its backoff says when it retries, and which attempt comes', async () => {
+  const { runId } = await fx.engine.launch({
+    workflow: workflow('name: t2\ntasks:\n  flaky:\n    run: exit 3\n    retries: { max: 2, backoff: 20s, jitter: false }\n'),
+  });
+  const retrying = await fx.next('task.retrying', (e) => e.task.runId === runId);
+  const view = presentTask(retrying.task, retrying.task.notBefore! - 12_000);
+  assert.equal(view.icon.id, 'history');
+  assert.equal(view.description, 'retry in 12s · attempt 1/3');
+  assert.match(view.tooltip, /Error: exited with code 3/);
+  const cancelledEvent = fx.next('task.cancelled', (e) => e.task.runId === runId);
+  await fx.engine.cancel(runId);
+  const cancelled = await cancelledEvent;
+  assert.equal(presentTask(cancelled.task, Date.now()).icon.id, 'circle-slash');
+});
+
+test('pending tasks name what they wait for; skipped and failed tasks say so', async () => {
+  const { runId } = await fx.engine.launch({
+    workflow: workflow('name: t3\ntasks:\n  first:\n    run: exit 1\n  second:\n    needs: first\n    run: echo never\n'),
+  });
+  const launched = fx.events.find((e) => e.type === 'workflow.launched' && e.run.id === runId);
+  assert.ok(launched?.type === 'workflow.launched');
+  const pending = launched.tasks.find((t) => t.key === 'second')!;
+  assert.equal(presentTask(pending, Date.now()).description, 'needs first');
+  const failedRun = await fx.next('workflow.failed', (e) => e.run.id === runId);
+  const { tasks } = await fx.engine.status(runId);
+  const failed = presentTask(tasks.find((t) => t.key === 'first')!, Date.now());
+  assert.equal(failed.icon.id, 'error');
+  assert.equal(failed.contextValue, 'task:failed');
+  assert.equal(presentTask(tasks.find((t) => t.key === 'second')!, Date.now()).description, 'skipped');
+
+  const runView = presentRun(failedRun.run, { finished: 2, total: 2 }, Date.now());
+  assert.equal(runView.icon.id, 'error');
+  assert.match(runView.description, /^failed · \S+ · 2\/2 tasks · /);
+  assert.equal(runView.contextValue, 'run:failed:file', 'launched from a file: Open Workflow File applies');
+});
+
+test('token use of agent tasks shows in the description and tooltip', () => {
+  const task: TaskRecord = {
+    id: 'r1.write', runId: 'r1', key: 'write', name: 'write', action: { kind: 'agent', agent: 'coder', prompt: 'Add a test' },
+    needs: [], state: 'running', priority: 0, order: 0, attempt: 1, retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
+    continueOnError: false, startedAt: 1000, updatedAt: 1000,
+  };
+  const view = presentTask(task, 61_000, { inputTokens: 10_000, outputTokens: 2_345, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0642 });
+  assert.equal(view.description, '1m 00s · 12k tokens');
+  assert.match(view.tooltip, /Tokens: 10k in, 2\.3k out/);
+  assert.match(view.tooltip, /Cost: \$0\.0642/);
+});
+
+test('only http(s) pull request links are offered', async () => {
+  const { runId } = await fx.engine.launch({ workflow: workflow('name: t4\ntasks:\n  a:\n    run: "true"\n') });
+  await fx.next('workflow.completed', (e) => e.run.id === runId);
+  const done = (await fx.engine.updateRunOptions(runId, { pullRequestUrl: 'https://github.example/o/r/pull/7' }));
+  assert.equal(pullRequestUrl(done), 'https://github.example/o/r/pull/7');
+  assert.equal(presentRun(done, undefined, Date.now()).contextValue, 'run:completed:file:pr');
+  for (const bad of ['command:orchestr8.clearFinished', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url', 42]) {
+    assert.equal(pullRequestUrl({ ...done, options: { pullRequestUrl: bad } }), undefined, String(bad));
+  }
+});
+
+test('DAG order puts every task after its needs, file order breaking ties', () => {
+  // The file lists `deploy` before the `build` it needs.
+  const def = workflow('name: t5\ntasks:\n  deploy:\n    needs: [build, lint]\n    run: "true"\n  lint:\n    run: "true"\n  build:\n    run: "true"\n  docs:\n    run: "true"\n');
+  const tasks = def.tasks.map((t, order) => ({ id: `r.${t.id}`, key: t.id, needs: t.needs, order }) as TaskRecord);
+  assert.deepEqual(dagOrder(tasks).map((t) => t.key), ['lint', 'build', 'deploy', 'docs']);
+});
