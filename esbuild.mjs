@@ -1,4 +1,4 @@
-// Bundles the CLI, the VS Code extension and the snapshot worker into dist/ as CommonJS.
+// Bundles the CLI, the VS Code extension, the workflow language server and the snapshot worker into dist/ as CommonJS.
 // Type-checking is separate: `npm run typecheck` (tsc --noEmit).
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -26,6 +26,8 @@ const common = {
 const entryPoints = {
   cli: 'src/cli/cli.ts',
   'snapshot-worker': 'src/core/store/snapshot-worker.ts',
+  // The workflow language server, started by the extension's language client as its own process.
+  'workflow-server': 'src/servers/lsp/workflow-server-main.ts',
 };
 if (fs.existsSync('src/extension/extension.ts')) entryPoints.extension = 'src/extension/extension.ts';
 
