@@ -104,7 +104,7 @@ describe('workflow language server over JSON-RPC (stdio)', () => {
     await client.replace(brokenUri, fixed, 2);
     const { diagnostics } = await client.diagnostics(brokenUri, 2);
     assert.equal(diagnostics.length, 6);
-    assert.ok(!diagnostics.some((d) => d.message.includes('unknown agent')), JSON.stringify(diagnostics));
+    assert.ok(!diagnostics.some((d) => String(d.message).includes('unknown agent')), JSON.stringify(diagnostics));
 
     const hover = await client.hover(brokenUri, 8, 15);
     assert.deepEqual(hover?.range, rangeOf(fixed, 8, 'code-reviewer'));
