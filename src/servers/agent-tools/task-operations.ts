@@ -10,8 +10,11 @@ import { listWorkflowFiles, resolveWorkflowPath, type WorkflowFileInfo } from '.
 
 /** What the tools need from their host: the engine API (however it is reached) and the project. */
 export interface ToolHost {
-  /** Calls `fn` with the engine API; throws a clear error when there is none. */
-  use<T>(fn: (api: EngineApi) => Promise<T>): Promise<T>;
+  /**
+   * Calls `fn` with the engine API; throws a clear error when there is none. `write`
+   * marks a launch or cancel, which a host that only reads the state refuses up front.
+   */
+  use<T>(fn: (api: EngineApi) => Promise<T>, mode?: 'read' | 'write'): Promise<T>;
   /** Engine events, to wake a waiting `task_result` early; polling covers hosts that hear none. */
   onEvent(listener: (event: EngineEvent) => void): Disposable;
   /** Project root: where runs execute and workflow files are looked for. */
@@ -52,7 +55,7 @@ export async function taskAsync(host: ToolHost, args: TaskAsyncArgs): Promise<La
     ...(args.timeout ? { timeoutMs: parseDuration(args.timeout) } : {}),
     ...(args.retries !== undefined ? { retries: args.retries } : {}),
   };
-  const result = await host.use((api) => api.launch({ task, cwd: host.root }));
+  const result = await host.use((api) => api.launch({ task, cwd: host.root }), 'write');
   const taskId = result.taskIds[0]!;
   return { ...result, taskId, hint: `running in the background; check it with task_status or task_result { id: "${taskId}" }` };
 }
@@ -60,7 +63,7 @@ export async function taskAsync(host: ToolHost, args: TaskAsyncArgs): Promise<La
 /** workflow_launch: a workflow file with its inputs. Every problem of the file is reported at once, with file:line:col. */
 export async function workflowLaunch(host: ToolHost, args: WorkflowLaunchArgs): Promise<LaunchSummary> {
   const workflow = await loadWorkflowFile(resolveWorkflowPath(host.root, args.file));
-  const result = await host.use((api) => api.launch({ workflow, inputs: args.inputs ?? {}, cwd: host.root }));
+  const result = await host.use((api) => api.launch({ workflow, inputs: args.inputs ?? {}, cwd: host.root }), 'write');
   return { ...result, hint: `running in the background; check it with task_status { id: "${result.runId}" }` };
 }
 
@@ -120,7 +123,7 @@ export async function taskResult(host: ToolHost, args: TaskResultArgs): Promise<
 
 /** task_cancel: a task (its dependents are skipped) or a whole run. */
 export async function taskCancel(host: ToolHost, args: IdArgs): Promise<StatusReport> {
-  await host.use((api) => api.cancel(args.id));
+  await host.use((api) => api.cancel(args.id), 'write');
   return taskStatus(host, args);
 }
 

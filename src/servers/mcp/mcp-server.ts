@@ -5,7 +5,7 @@ import type { Disposable } from '../../core/util/disposable.ts';
 import { DisposableStore } from '../../core/util/disposable.ts';
 import { errorMessage, type Logger, silentLogger } from '../../core/util/logger.ts';
 import { taskAsync, taskCancel, taskResult, taskStatus, workflowLaunch, workflowList, type ToolHost } from '../agent-tools/task-operations.ts';
-import { idShape, taskAsyncShape, taskResultShape, workflowLaunchShape } from '../agent-tools/tool-schemas.ts';
+import { AGENT_TOOLS, type AgentToolSpec } from '../agent-tools/tool-catalog.ts';
 
 /** Resource URIs: a client subscribed to one hears `notifications/resources/updated` when it changes state. */
 export const taskUri = (taskId: string) => `orchestr8://tasks/${taskId}`;
@@ -51,67 +51,26 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
       }
     };
 
-  server.registerTool(
-    'task_async',
-    {
-      title: 'Launch a background task',
-      description:
-        'Fire and forget: starts an agent task (agent + prompt), a shell command (run) or a workflow (workflow + inputs) in the background and returns its ids at once. ' +
-        'Check on it later with task_status or task_result.',
-      inputSchema: taskAsyncShape,
-      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
-    },
-    tool((args) => taskAsync(host, args)),
-  );
-  server.registerTool(
-    'task_status',
-    {
-      title: 'Task or run status',
-      description: 'State of a task (with its run) or of a run (with all its tasks): pending, queued, running, waiting, completed, failed, cancelled or skipped.',
-      inputSchema: idShape,
-      annotations: { readOnlyHint: true },
-    },
-    tool((args) => taskStatus(host, args)),
-  );
-  server.registerTool(
-    'task_result',
-    {
-      title: 'Task result',
-      description: "A finished task's output (for a run id: each task's). Pass wait_seconds to wait for it to finish first.",
-      inputSchema: taskResultShape,
-      annotations: { readOnlyHint: true },
-    },
-    tool((args) => taskResult(host, args)),
-  );
-  server.registerTool(
-    'task_cancel',
-    {
-      title: 'Cancel a task or run',
-      description: 'Cancels a task (its dependents are skipped) or every unfinished task of a run.',
-      inputSchema: idShape,
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
-    },
-    tool((args) => taskCancel(host, args)),
-  );
-  server.registerTool(
-    'workflow_list',
-    {
-      title: 'List workflows',
-      description: 'The workflow files of the project (.orchestr8/workflows), with their inputs, tasks and any problems.',
-      annotations: { readOnlyHint: true },
-    },
-    tool(() => workflowList(host)),
-  );
-  server.registerTool(
-    'workflow_launch',
-    {
-      title: 'Launch a workflow',
-      description: 'Fire and forget: launches a workflow file with its inputs and returns the run id and task ids at once.',
-      inputSchema: workflowLaunchShape,
-      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
-    },
-    tool((args) => workflowLaunch(host, args)),
-  );
+  const operations: Record<AgentToolSpec['name'], (args: any) => Promise<unknown>> = {
+    task_async: (args) => taskAsync(host, args),
+    task_status: (args) => taskStatus(host, args),
+    task_result: (args) => taskResult(host, args),
+    task_cancel: (args) => taskCancel(host, args),
+    workflow_list: () => workflowList(host),
+    workflow_launch: (args) => workflowLaunch(host, args),
+  };
+  for (const spec of AGENT_TOOLS) {
+    server.registerTool(
+      spec.name,
+      {
+        title: spec.title,
+        description: spec.description,
+        inputSchema: spec.shape,
+        annotations: { readOnlyHint: spec.readOnly, destructiveHint: spec.name === 'task_cancel', openWorldHint: spec.changesState && spec.name !== 'task_cancel' },
+      },
+      tool(operations[spec.name]),
+    );
+  }
 
   const recentRuns = () => host.use((api) => api.list({ limit: 20 }));
   server.registerResource(
