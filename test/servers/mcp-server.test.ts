@@ -140,6 +140,9 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
         [`${launched.runId}.relay`, 'relayed hello mcp'],
       ],
     );
+    const viaTaskAsync = (await call(client, 'task_async', { workflow: 'greet.yaml', inputs: { who: 'again' } })).json();
+    const again = (await call(client, 'task_result', { id: `${viaTaskAsync.runId}.relay`, wait_seconds: 20 })).json();
+    assert.equal(again.output, 'relayed hello again');
     const status = (await call(client, 'task_status', { id: launched.runId })).json();
     assert.equal(status.run.state, 'completed');
     assert.equal(status.run.file, path.join(fs.realpathSync(root), '.orchestr8/workflows/greet.yaml'));
