@@ -171,25 +171,33 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     assert.deepEqual([outside.isError, outside.text], [true, `workflow ../../etc/passwd is outside the project ${root}`]);
   });
 
-  it('a second server on an owned state reads it, and names the owner when asked to launch', async () => {
-    // In this process, over an in-memory transport: the state stays owned by the child server above.
-    const access = await StateFolderAccess.open({ stateDir: path.join(root, '.orchestr8', 'state'), cwd: root, command: 'second' });
-    const second = createMcpServer({ host: { use: (fn) => access.use(fn), onEvent: access.onEvent, root }, version: '0.0.0' });
+  it('a second server reads the state while the first owns it, names the owner when asked to launch, and the owner lets go once idle', async () => {
+    const stateDir = path.join(root, '.orchestr8', 'state');
+    const lock = path.join(stateDir, 'owner.lock');
+    const { taskId } = (await call(client, 'task_async', { run: 'sleep 30' })).json();
+    assert.equal(JSON.parse(fs.readFileSync(lock, 'utf8')).pid, pid, 'the server owns the state while it has a run');
+
+    // In this process, over an in-memory transport, while the child server above owns the state.
+    const access = new StateFolderAccess({ stateDir, cwd: root, command: 'second' });
+    const second = createMcpServer({ host: { use: (fn, mode) => access.use(fn, mode), onEvent: access.onEvent, root }, version: '0.0.0' });
     const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
     const reader = new Client({ name: 'second', version: '1.0.0' });
     try {
-      assert.equal(access.mode, 'read-only');
       await second.server.connect(serverSide);
       await reader.connect(clientSide);
-      const runs = await reader.listResources();
-      assert.ok(runs.resources.some((r) => r.uri.startsWith('orchestr8://runs/')), 'sees the runs of the owner');
+      const status = (await call(reader, 'task_status', { id: taskId })).json();
+      assert.equal(status.task.state, 'running', 'reads the live state of the owner');
       const refused = await call(reader, 'task_async', { run: 'echo hi' });
       assert.equal(refused.isError, true);
       assert.match(refused.text, new RegExp(`^state in .* is owned by pid ${pid} \\(orchestr8 mcp, started `));
+      assert.equal(access.mode, 'read-only');
     } finally {
       await reader.close();
       second.dispose();
       await access.close();
     }
+
+    await call(client, 'task_cancel', { id: taskId });
+    await until('the owner to release the state', () => !fs.existsSync(lock));
   });
 });

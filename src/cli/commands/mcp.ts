@@ -10,20 +10,21 @@ import { cliRunners } from '../cli-runners.ts';
 
 /**
  * `orchestr8 mcp`: the MCP server on stdio (stdout is the protocol; logs go to stderr).
- * Owns the project's state when nobody does and runs the tasks itself; otherwise
- * reads the owner's state. When the client hangs up, runs still going are finished
- * first; a SIGTERM stops at once, and interrupted tasks resume under the next owner.
+ * Becomes the owner of the project's state for as long as it has runs of its own
+ * (when nobody else owns it) and runs their tasks itself; otherwise it reads the
+ * owner's state. When the client hangs up, runs still going are finished first; a
+ * SIGTERM stops at once, and interrupted tasks resume under the next owner.
  */
 export async function mcpCommand(options: GlobalOptions): Promise<number> {
   const ctx = cliContext(options);
-  const access = await StateFolderAccess.open({
+  const access = new StateFolderAccess({
     stateDir: ctx.stateDir,
     cwd: ctx.projectRoot,
     logger: ctx.logger,
     command: 'orchestr8 mcp',
     runners: cliRunners(ctx),
   });
-  const host: ToolHost = { use: (fn) => access.use(fn), onEvent: access.onEvent, root: ctx.projectRoot };
+  const host: ToolHost = { use: (fn, mode) => access.use(fn, mode), onEvent: access.onEvent, root: ctx.projectRoot };
   const mcp = createMcpServer({ host, version: packageJson.version, logger: ctx.logger });
   const hungUp = new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
