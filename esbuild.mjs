@@ -30,6 +30,8 @@ const entryPoints = {
   'workflow-server': 'src/servers/lsp/workflow-server-main.ts',
 };
 if (fs.existsSync('src/extension/extension.ts')) entryPoints.extension = 'src/extension/extension.ts';
+// Loaded when the first workflow file opens: the language client library (see src/extension/workflow-language-client.ts).
+entryPoints['workflow-client'] = 'src/extension/workflow-client-runtime.ts';
 
 fs.mkdirSync('dist', { recursive: true });
 fs.copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');

@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type * as ClientRuntime from './workflow-client-runtime.ts';
 
 /** Language id of workflow files (package.json `contributes.languages`: `**∕.orchestr8/workflows/*.{yml,yaml}`). */
 export const WORKFLOW_LANGUAGE_ID = 'orchestr8-workflow';
@@ -10,31 +13,32 @@ const AGENT_FILES = '{.orchestr8/agents,.claude/agents,plugins/*/agents}/**/*.md
 /**
  * Starts the workflow language server (`dist/workflow-server.cjs`, its own process,
  * free of `vscode`) the first time a workflow file is open, so windows without one
- * pay nothing. Diagnostics, completion and hover come from the server; the returned
- * disposable stops it.
+ * pay nothing, and activation never loads the client library (it is a bundle of its
+ * own, `dist/workflow-client.cjs`). Diagnostics, completion and hover come from the
+ * server; disposing stops it (shutdown + exit, not a kill).
  */
 export function registerWorkflowLanguageClient(context: vscode.ExtensionContext, log?: vscode.LogOutputChannel): vscode.Disposable {
-  let client: LanguageClient | undefined;
+  let client: { stop(): Promise<void> } | undefined;
   let watcher: vscode.FileSystemWatcher | undefined;
   const isWorkflow = (doc: vscode.TextDocument) => doc.languageId === WORKFLOW_LANGUAGE_ID;
 
   const start = () => {
     if (client) return;
-    const module = context.asAbsolutePath('dist/workflow-server.cjs');
-    const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.stdio },
-      debug: { module, transport: TransportKind.stdio, options: { execArgv: ['--nolazy', '--inspect=6010'] } },
-    };
-    watcher = vscode.workspace.createFileSystemWatcher(AGENT_FILES);
-    const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ language: WORKFLOW_LANGUAGE_ID }],
-      synchronize: { fileEvents: watcher },
-      ...(log ? { outputChannel: log } : {}),
-    };
-    client = new LanguageClient('orchestr8-workflow', 'Orchestr8 Workflows', serverOptions, clientOptions);
-    client.start().catch((error: unknown) => {
-      void vscode.window.showErrorMessage(`Orchestr8: the workflow language server did not start: ${(error as Error).message}`);
-    });
+    try {
+      // A computed path, so the bundler leaves the require alone and the client stays a bundle of its own.
+      const here = path.dirname(fileURLToPath(import.meta.url));
+      const runtime = createRequire(import.meta.url)(path.join(here, ['workflow-client', 'cjs'].join('.'))) as typeof ClientRuntime;
+      watcher = vscode.workspace.createFileSystemWatcher(AGENT_FILES);
+      const started = runtime.startWorkflowClient(context.asAbsolutePath('dist/workflow-server.cjs'), WORKFLOW_LANGUAGE_ID, watcher, log);
+      client = started;
+      started.started.catch((error: unknown) => fail(error));
+    } catch (error) {
+      fail(error);
+    }
+  };
+  const fail = (error: unknown) => {
+    log?.error(`the workflow language server did not start: ${(error as Error).stack ?? String(error)}`);
+    void vscode.window.showErrorMessage(`Orchestr8: the workflow language server did not start: ${(error as Error).message}`);
   };
 
   const opened = vscode.workspace.onDidOpenTextDocument((doc) => isWorkflow(doc) && start());
@@ -43,7 +47,6 @@ export function registerWorkflowLanguageClient(context: vscode.ExtensionContext,
   return new vscode.Disposable(() => {
     opened.dispose();
     watcher?.dispose();
-    // Deactivation waits for this: the server gets shutdown + exit rather than a kill.
     void client?.stop();
     client = undefined;
   });
