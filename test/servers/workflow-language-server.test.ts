@@ -119,6 +119,18 @@ describe('workflow language server over JSON-RPC (stdio)', () => {
     assert.deepEqual((await client.diagnostics(uri, 1)).diagnostics, []);
   });
 
+  it('checks a file once after a burst of edits, not once per edit', async () => {
+    const uri = `file://${path.join(workflows, 'typing.yaml')}`;
+    await client.open(uri, 'name: t\ntasks:\n  a:\n    run: echo\n', 1);
+    for (let v = 2; v <= 5; v++) await client.replace(uri, `name: t\ntasks:\n  a:\n    run: echo\n    needs: ${'x'.repeat(v)}\n`, v);
+    const { diagnostics } = await client.diagnostics(uri, 5);
+    assert.equal(diagnostics[0]!.message, "unknown need 'xxxxx' (tasks: a)");
+    // Normally just [5]; a machine stalled for longer than the debounce between two sends may publish one more.
+    const versions = client.publishedVersions(uri);
+    assert.equal(versions.at(-1), 5);
+    assert.ok(versions.length <= 2, `published for versions ${versions.join(', ')} of 5 edits`);
+  });
+
   describe('completions in a half-typed file', () => {
     before(() => client.open(editingUri, EDITING, 1));
     const labels = (items: { label: string }[]) => items.map((i) => i.label);

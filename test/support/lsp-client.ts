@@ -88,6 +88,11 @@ export class LspTestClient {
     });
   }
 
+  /** Versions of `uri` that diagnostics were published for, in order. */
+  publishedVersions(uri: string): (number | undefined)[] {
+    return this.published.filter((p) => p.uri === uri).map((p) => p.version);
+  }
+
   async completions(uri: string, line: number, character: number): Promise<CompletionItem[]> {
     const result: CompletionItem[] | CompletionList | null = await this.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line, character } });
     return Array.isArray(result) ? result : (result?.items ?? []);

@@ -17,6 +17,8 @@ export interface WorkflowServerOptions {
   agents: AgentDirectory;
   /** How long an agent list is reused before the folders are read again (default 3 s); file-watch events drop it at once. */
   agentCacheMs?: number;
+  /** Quiet time after an edit before the file is checked again (default 150 ms): typing in a big file checks it once, not per key. */
+  debounceMs?: number;
 }
 
 /**
@@ -61,7 +63,19 @@ export function startWorkflowServer(connection: Connection, options: WorkflowSer
     const diagnostics = workflowDiagnostics(doc.getText(), URI.parse(doc.uri).fsPath, agents);
     await connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
   };
-  const report = (doc: TextDocument) => void validate(doc).catch((error: unknown) => connection.console.error(`validation of ${doc.uri} failed: ${(error as Error).stack}`));
+  const pending = new Map<string, ReturnType<typeof setTimeout>>();
+  const report = (doc: TextDocument) => {
+    clearTimeout(pending.get(doc.uri));
+    pending.set(
+      doc.uri,
+      setTimeout(() => {
+        pending.delete(doc.uri);
+        const current = documents.get(doc.uri);
+        if (current) validate(current).catch((error: unknown) => connection.console.error(`validation of ${doc.uri} failed: ${(error as Error).stack}`));
+      }, options.debounceMs ?? 150),
+    );
+  };
+  store.add({ dispose: () => pending.forEach((timer) => clearTimeout(timer)) });
 
   store.add(
     connection.onInitialize((params): InitializeResult => {
@@ -77,7 +91,13 @@ export function startWorkflowServer(connection: Connection, options: WorkflowSer
     }),
   );
   store.add(documents.onDidChangeContent((e) => report(e.document)));
-  store.add(documents.onDidClose((e) => void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] })));
+  store.add(
+    documents.onDidClose((e) => {
+      clearTimeout(pending.get(e.document.uri));
+      pending.delete(e.document.uri);
+      void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    }),
+  );
   // Agent files changed: forget the lists and check open workflows again.
   store.add(
     connection.onDidChangeWatchedFiles(() => {
