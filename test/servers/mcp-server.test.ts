@@ -73,6 +73,11 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     }
   };
 
+  it('lists no resources before the first launch (there is no state yet)', async () => {
+    assert.deepEqual((await client.listResources()).resources, []);
+    assert.equal((await call(client, 'task_status', { id: 'abc' })).text, `no runs yet (no state in ${path.join(root, '.orchestr8', 'state')})`);
+  });
+
   it('lists the fire-and-forget tools', async () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), ['task_async', 'task_cancel', 'task_result', 'task_status', 'workflow_launch', 'workflow_list']);

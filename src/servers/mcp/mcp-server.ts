@@ -1,5 +1,6 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type CallToolResult, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { DisposableStore } from '../../core/util/disposable.ts';
@@ -72,12 +73,17 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
     );
   }
 
-  const recentRuns = () => host.use((api) => api.list({ limit: 20 }));
+  // Before the first launch there is no state folder: no resources yet, rather than an error.
+  const recentRuns = () => host.use((api) => api.list({ limit: 20 })).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return { runs: [], total: 0 };
+    throw error;
+  });
   server.registerResource(
     'task',
     new ResourceTemplate('orchestr8://tasks/{id}', {
       list: async () => {
         const { runs } = await recentRuns();
+        if (runs.length === 0) return { resources: [] };
         const tasks = await host.use((api) => Promise.all(runs.map((r) => api.status(r.id))));
         return { resources: tasks.flatMap((s) => s.tasks.map((t) => ({ uri: taskUri(t.id), name: t.id, title: `${t.name} (${t.state})`, mimeType: 'application/json' }))) };
       },
