@@ -1,4 +1,4 @@
-// Bundles the CLI, the VS Code extension and the snapshot worker into dist/ as CommonJS.
+// Bundles the CLI, the VS Code extension, the workflow language server and the snapshot worker into dist/ as CommonJS.
 // Type-checking is separate: `npm run typecheck` (tsc --noEmit).
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -29,12 +29,16 @@ const common = {
 const entryPoints = {
   cli: 'src/cli/cli.ts',
   'snapshot-worker': 'src/core/store/snapshot-worker.ts',
+  // The workflow language server, started by the extension's language client as its own process.
+  'workflow-server': 'src/servers/lsp/workflow-server-main.ts',
 };
 if (fs.existsSync('src/extension/extension.ts')) {
   entryPoints.extension = 'src/extension/extension.ts';
   // Loaded after activation: the engine, sql.js and the workflow parser (see src/extension/engine-runtime.ts).
   entryPoints['engine-runtime'] = 'src/extension/engine-runtime.ts';
 }
+// Loaded when the first workflow file opens: the language client library (see src/extension/workflow-language-client.ts).
+entryPoints['workflow-client'] = 'src/extension/workflow-client-runtime.ts';
 
 fs.mkdirSync('dist', { recursive: true });
 fs.copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');

@@ -8,6 +8,7 @@ import { controlCommand } from './commands/control.ts';
 import { collect } from './commands/inputs-option.ts';
 import { launchCommand } from './commands/launch.ts';
 import { logCommand } from './commands/log.ts';
+import { mcpCommand } from './commands/mcp.ts';
 import { resultCommand } from './commands/result.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -83,6 +84,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--older-than <duration>', 'only runs finished longer ago than this (e.g. 24h)')
     .action(act(async (_o: unknown, cmd: Command) => clearCommand(opts(cmd) as never)));
   program.addCommand(workerCommand((flags) => cliRunners(cliContext(flags))));
+  program
+    .command('mcp')
+    .description('MCP server on stdio for Claude Code and other agents (claude mcp add orchestr8 -- npx orchestr8 mcp)')
+    .action(act(async (_o: unknown, cmd: Command) => mcpCommand(opts(cmd))));
   program.command('__serve', { hidden: true }).action(act(async (_o: unknown, cmd: Command) => serveCommand(opts(cmd))));
   return program;
 }

@@ -6,3 +6,4 @@
 export { openReadOnly, openWorkspaceEngine, tryOpenOwner } from './open-engine.ts';
 export { parseWorkflow } from '../core/workflow/parse-workflow.ts';
 export { parse as parseYaml } from 'yaml';
+export * as agentTools from '../servers/agent-tools/task-operations.ts';

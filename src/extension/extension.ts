@@ -9,6 +9,9 @@ import { OrchestrDocuments } from './documents.ts';
 import { EngineHost } from './engine-host.ts';
 import { Notifier } from './notifier.ts';
 import { readSettings } from './settings.ts';
+import { registerLanguageModelTools } from './language-model-tools.ts';
+import { loadRuntime } from './runtime-loader.ts';
+import { registerWorkflowLanguageClient } from './workflow-language-client.ts';
 import { channelLogger } from './vscode-logger.ts';
 import { RunsTree } from './views/runs-tree.ts';
 import { StatusBar } from './views/status-bar.ts';
@@ -54,6 +57,8 @@ export function activate(context: vscode.ExtensionContext): void {
     registerSetApiKey(ctx),
     registerClearFinished(ctx),
     registerOpenWorkflowFile(ctx),
+    registerWorkflowLanguageClient(context, output),
+    registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),
     // Untrusted workspaces run nothing until the user trusts them; then start without a reload.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void host?.start()),

@@ -1,0 +1,132 @@
+import * as vscode from 'vscode';
+import type { EngineApi } from '../core/engine/engine-api.ts';
+import type { EngineEvent } from '../core/model/events.ts';
+import type * as Operations from '../servers/agent-tools/task-operations.ts';
+import type { ToolHost } from '../servers/agent-tools/task-operations.ts';
+import type { AgentToolSpec } from '../servers/agent-tools/tool-catalog.ts';
+
+/** The shared tool operations (src/servers/agent-tools/task-operations.ts), loaded on first use. */
+export type AgentToolOperations = typeof Operations;
+
+/** What the tools need from the extension's engine host (EngineHost fits). */
+export interface ToolEngineSource {
+  /** The engine for a launch or cancel; throws a user-facing error when this window only reads the state. */
+  writable(): Promise<EngineApi>;
+  readable(): Promise<EngineApi>;
+  onEvent(listener: (event: EngineEvent) => void): { dispose(): void };
+}
+
+// `vscode.lm.registerTool` and its types arrived in VS Code 1.95; @types/vscode here is 1.90, so they
+// are declared as far as they are used, and looked up at run time (older hosts skip the tools).
+interface ToolInvocationOptions<T> {
+  input: T;
+}
+interface PreparedToolInvocation {
+  invocationMessage?: string;
+  confirmationMessages?: { title: string; message: string | vscode.MarkdownString };
+}
+interface LanguageModelTool<T> {
+  invoke(options: ToolInvocationOptions<T>, token: vscode.CancellationToken): Promise<unknown>;
+  prepareInvocation?(options: ToolInvocationOptions<T>, token: vscode.CancellationToken): PreparedToolInvocation | undefined;
+}
+interface LmToolApi {
+  lm?: { registerTool?<T>(name: string, tool: LanguageModelTool<T>): vscode.Disposable };
+  LanguageModelToolResult?: new (parts: unknown[]) => unknown;
+  LanguageModelTextPart?: new (value: string) => unknown;
+}
+
+/** Tool names, in the order of package.json `contributes.languageModelTools` (a test keeps the two equal). */
+const TOOL_NAMES: readonly AgentToolSpec['name'][] = ['task_async', 'task_status', 'task_result', 'task_cancel', 'workflow_list', 'workflow_launch'];
+
+/**
+ * Registers the fire-and-forget tools for Copilot's agent mode (`vscode.lm.registerTool`),
+ * the same operations as `orchestr8 mcp`. Launches and cancels ask the user first
+ * (`prepareInvocation`). `loadOperations` returns the operations module; the extension
+ * passes one from its engine runtime bundle so activation does not load the parser.
+ * On a VS Code without the API this registers nothing and says so in the log.
+ * The caller disposes the result (push it to `context.subscriptions`).
+ */
+export function registerLanguageModelTools(
+  context: vscode.ExtensionContext,
+  engine: ToolEngineSource,
+  loadOperations: () => AgentToolOperations,
+  log?: vscode.LogOutputChannel,
+): vscode.Disposable {
+  const api = vscode as unknown as LmToolApi;
+  const register = api.lm?.registerTool;
+  const Result = api.LanguageModelToolResult;
+  const TextPart = api.LanguageModelTextPart;
+  if (!register || !Result || !TextPart) {
+    log?.info(`language-model tools need VS Code 1.95 or later (this is ${vscode.version}); Copilot agent mode will not see Orchestr8's tools`);
+    return new vscode.Disposable(() => {});
+  }
+  const disposables = TOOL_NAMES.map((name) =>
+    register.call(api.lm, `orchestr8_${name}`, {
+      prepareInvocation: (options: ToolInvocationOptions<Record<string, unknown>>) => prepare(name, options.input),
+      invoke: async (options: ToolInvocationOptions<Record<string, unknown>>) => {
+        const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+        if (!root) throw new Error('Open a folder first: Orchestr8 keeps its runs per workspace folder.');
+        const host: ToolHost = {
+          root,
+          use: async (fn, mode) => fn(mode === 'write' ? await engine.writable() : await engine.readable()),
+          onEvent: (listener) => engine.onEvent(listener),
+        };
+        const value = await runOperation(loadOperations(), name, host, options.input);
+        // A thrown error reaches the model as the tool's failure, with the message: what it needs to correct its call.
+        return new Result([new TextPart(JSON.stringify(value, null, 2))]);
+      },
+    }),
+  );
+  return new vscode.Disposable(() => disposables.forEach((d) => d.dispose()));
+}
+
+function runOperation(ops: AgentToolOperations, name: AgentToolSpec['name'], host: ToolHost, input: Record<string, unknown>): Promise<unknown> {
+  switch (name) {
+    case 'task_async':
+      return ops.taskAsync(host, input as Parameters<AgentToolOperations['taskAsync']>[1]);
+    case 'task_status':
+      return ops.taskStatus(host, input as { id: string });
+    case 'task_result':
+      return ops.taskResult(host, input as { id: string; wait_seconds?: number });
+    case 'task_cancel':
+      return ops.taskCancel(host, input as { id: string });
+    case 'workflow_list':
+      return ops.workflowList(host);
+    case 'workflow_launch':
+      return ops.workflowLaunch(host, input as { file: string; inputs?: Record<string, string> });
+  }
+}
+
+/** What the chat shows while a tool runs, and the confirmation asked before anything starts or stops. */
+export function prepare(name: AgentToolSpec['name'], input: Record<string, unknown>): PreparedToolInvocation {
+  const code = (s: unknown) => `\`${String(s).replace(/`/g, "'")}\``;
+  const inputs = (v: unknown) =>
+    v && typeof v === 'object' && Object.keys(v).length ? `\n\nInputs: ${Object.entries(v).map(([k, x]) => `${k} = ${code(x)}`).join(', ')}` : '';
+  switch (name) {
+    case 'task_async': {
+      const what =
+        input.run !== undefined
+          ? `Run the shell command ${code(input.run)} in the background?`
+          : input.workflow !== undefined
+            ? `Launch the workflow ${code(input.workflow)} in the background?${inputs(input.inputs)}`
+            : `Start agent ${code(input.agent)} in the background with this prompt?\n\n> ${String(input.prompt ?? '').split('\n').join('\n> ')}`;
+      return { invocationMessage: 'Launching a background task', confirmationMessages: { title: 'Orchestr8: launch a background task', message: new vscode.MarkdownString(what) } };
+    }
+    case 'workflow_launch':
+      return {
+        invocationMessage: `Launching workflow ${String(input.file)}`,
+        confirmationMessages: { title: 'Orchestr8: launch a workflow', message: new vscode.MarkdownString(`Launch the workflow ${code(input.file)} in the background?${inputs(input.inputs)}`) },
+      };
+    case 'task_cancel':
+      return {
+        invocationMessage: `Cancelling ${String(input.id)}`,
+        confirmationMessages: { title: 'Orchestr8: cancel', message: new vscode.MarkdownString(`Cancel ${code(input.id)}? Tasks that need it are skipped.`) },
+      };
+    case 'task_status':
+      return { invocationMessage: `Checking ${String(input.id)}` };
+    case 'task_result':
+      return { invocationMessage: input.wait_seconds ? `Waiting for ${String(input.id)}` : `Reading the result of ${String(input.id)}` };
+    case 'workflow_list':
+      return { invocationMessage: 'Listing workflows' };
+  }
+}

@@ -1,0 +1,199 @@
+import type { EngineApi, LaunchResult, SingleTaskSpec } from '../../core/engine/engine-api.ts';
+import type { EngineEvent } from '../../core/model/events.ts';
+import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
+import { isTerminal } from '../../core/model/task-state.ts';
+import type { Disposable } from '../../core/util/disposable.ts';
+import { parseDuration } from '../../core/workflow/duration.ts';
+import { loadWorkflowFile } from '../../core/workflow/parse-workflow.ts';
+import type { IdArgs, TaskAsyncArgs, TaskResultArgs, WorkflowLaunchArgs } from './tool-schemas.ts';
+import { listWorkflowFiles, resolveWorkflowPath, type WorkflowFileInfo } from './workflow-files.ts';
+
+/** What the tools need from their host: the engine API (however it is reached) and the project. */
+export interface ToolHost {
+  /**
+   * Calls `fn` with the engine API; throws a clear error when there is none. `write`
+   * marks a launch or cancel, which a host that only reads the state refuses up front.
+   */
+  use<T>(fn: (api: EngineApi) => Promise<T>, mode?: 'read' | 'write'): Promise<T>;
+  /** Engine events, to wake a waiting `task_result` early; polling covers hosts that hear none. */
+  onEvent(listener: (event: EngineEvent) => void): Disposable;
+  /** Project root: where runs execute and workflow files are looked for. */
+  root: string;
+}
+
+/** Longest result text handed to a model; the rest stays readable with `orchestr8 result`. */
+export const MAX_OUTPUT_CHARS = 50_000;
+const POLL_MS = 500;
+
+export interface TaskSummary {
+  id: string;
+  name: string;
+  state: string;
+  attempt: number;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface LaunchSummary extends LaunchResult {
+  /** For a single task: its id, the one to pass to task_status / task_result. */
+  taskId?: string;
+  hint: string;
+}
+
+/** task_async: one agent task or shell command, or a whole workflow; returns the ids as soon as the launch is durable. */
+export async function taskAsync(host: ToolHost, args: TaskAsyncArgs): Promise<LaunchSummary> {
+  const kinds = (['agent', 'run', 'workflow'] as const).filter((k) => args[k] !== undefined);
+  if (kinds.length !== 1) throw new Error('give exactly one of: agent (with prompt), run (a shell command), or workflow (with inputs)');
+  if (args.workflow !== undefined) return workflowLaunch(host, { file: args.workflow, ...(args.inputs ? { inputs: args.inputs } : {}) });
+  if (args.inputs) throw new Error('inputs only apply to a workflow');
+  if (args.agent !== undefined && !args.prompt) throw new Error(`agent ${args.agent} needs a prompt`);
+  if (args.run !== undefined && args.prompt) throw new Error('prompt only applies to an agent task');
+  const task: SingleTaskSpec = {
+    action: args.run !== undefined ? { kind: 'run', run: args.run } : { kind: 'agent', agent: args.agent!, prompt: args.prompt! },
+    ...(args.name ? { name: args.name } : {}),
+    ...(args.timeout ? { timeoutMs: parseDuration(args.timeout) } : {}),
+    ...(args.retries !== undefined ? { retries: args.retries } : {}),
+  };
+  const result = await host.use((api) => api.launch({ task, cwd: host.root }), 'write');
+  const taskId = result.taskIds[0]!;
+  return { ...result, taskId, hint: `running in the background; check it with task_status or task_result { id: "${taskId}" }` };
+}
+
+/** workflow_launch: a workflow file with its inputs. Every problem of the file is reported at once, with file:line:col. */
+export async function workflowLaunch(host: ToolHost, args: WorkflowLaunchArgs): Promise<LaunchSummary> {
+  const workflow = await loadWorkflowFile(resolveWorkflowPath(host.root, args.file));
+  const result = await host.use((api) => api.launch({ workflow, inputs: args.inputs ?? {}, cwd: host.root }), 'write');
+  return { ...result, hint: `running in the background; check it with task_status { id: "${result.runId}" }` };
+}
+
+/** workflow_list: the project's workflow files, with their inputs and any problems. */
+export function workflowList(host: ToolHost): Promise<WorkflowFileInfo[]> {
+  return listWorkflowFiles(host.root);
+}
+
+export type StatusReport = { task: TaskSummary; run: RunSummary } | { run: RunSummary; tasks: TaskSummary[] };
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  state: string;
+  file?: string;
+  createdAt: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+/** task_status: one task, or a run with its tasks. */
+export function taskStatus(host: ToolHost, args: IdArgs): Promise<StatusReport> {
+  return host.use(async (api) => {
+    if (isTaskId(args.id)) {
+      const task = await api.task(args.id);
+      const { run } = await api.status(task.runId);
+      return { task: taskSummary(task), run: runSummary(run) };
+    }
+    const { run, tasks } = await api.status(args.id);
+    return { run: runSummary(run), tasks: tasks.map(taskSummary) };
+  });
+}
+
+export interface ResultReport {
+  id: string;
+  state: string;
+  /** Set once the task completed. */
+  output?: string;
+  exitCode?: number;
+  error?: string;
+  truncated?: boolean;
+  /** Why there is no output yet, and what to do. */
+  note?: string;
+}
+
+/**
+ * task_result: a task's output. A run id stands for its tasks (one report each).
+ * With `wait_seconds`, waits for unfinished tasks to end first, up to that long.
+ */
+export async function taskResult(host: ToolHost, args: TaskResultArgs): Promise<ResultReport | { run: string; results: ResultReport[] }> {
+  const ids = await host.use(async (api) => (isTaskId(args.id) ? [(await api.task(args.id)).id] : (await api.status(args.id)).tasks.map((t) => t.id)));
+  if (args.wait_seconds) await waitForTasks(host, ids, args.wait_seconds * 1000);
+  const reports = await host.use((api) => Promise.all(ids.map((id) => resultReport(api, id))));
+  if (isTaskId(args.id) || reports.length === 1) return reports[0]!;
+  return { run: args.id, results: reports };
+}
+
+/** task_cancel: a task (its dependents are skipped) or a whole run. */
+export async function taskCancel(host: ToolHost, args: IdArgs): Promise<StatusReport> {
+  await host.use((api) => api.cancel(args.id), 'write');
+  return taskStatus(host, args);
+}
+
+async function resultReport(api: EngineApi, id: string): Promise<ResultReport> {
+  const task = await api.task(id);
+  const base: ResultReport = { id: task.id, state: task.state, ...(task.error ? { error: task.error } : {}) };
+  if (!isTerminal(task.state)) return { ...base, note: `not finished (${task.state}); ask again later, or pass wait_seconds` };
+  const result = await api.result(id);
+  if (!result) return { ...base, note: task.state === 'completed' ? 'completed without output' : `the task ${task.state}; it has no result` };
+  const truncated = result.output.length > MAX_OUTPUT_CHARS;
+  return {
+    ...base,
+    output: truncated ? result.output.slice(0, MAX_OUTPUT_CHARS) : result.output,
+    ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+    ...(truncated ? { truncated: true, note: `output cut at ${MAX_OUTPUT_CHARS} of ${result.output.length} characters; the rest: orchestr8 result ${task.id}` } : {}),
+  };
+}
+
+/** Resolves when every task is finished or `timeoutMs` passed; events wake it early, polling covers hosts that hear none. */
+async function waitForTasks(host: ToolHost, ids: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let wake: () => void = () => {};
+  const subscription = host.onEvent((e) => {
+    if ('task' in e && ids.includes(e.task.id) && isTerminal(e.task.state)) wake();
+  });
+  try {
+    while (Date.now() < deadline) {
+      const states = await host.use((api) => Promise.all(ids.map(async (id) => (await api.task(id)).state)));
+      if (states.every(isTerminal)) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    subscription.dispose();
+  }
+}
+
+function isTaskId(id: string): boolean {
+  return id.includes('.');
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+function taskSummary(t: TaskRecord): TaskSummary {
+  return {
+    id: t.id,
+    name: t.name,
+    state: t.state,
+    attempt: t.attempt,
+    ...(t.error ? { error: t.error } : {}),
+    ...(t.startedAt ? { startedAt: iso(t.startedAt)! } : {}),
+    ...(t.finishedAt ? { finishedAt: iso(t.finishedAt)! } : {}),
+  };
+}
+
+function runSummary(r: RunRecord): RunSummary {
+  return {
+    id: r.id,
+    name: r.name,
+    state: r.state,
+    createdAt: iso(r.createdAt)!,
+    ...(r.file ? { file: r.file } : {}),
+    ...(r.finishedAt ? { finishedAt: iso(r.finishedAt)! } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  };
+}

@@ -1,0 +1,35 @@
+import * as z from 'zod';
+
+/**
+ * Arguments of the fire-and-forget tools, shared by the MCP server and VS Code's
+ * language-model tools (whose package.json schemas a test compares with these).
+ */
+export const taskAsyncShape = {
+  agent: z.string().min(1).optional().describe('Name of the agent to run (an agent definition of the project); needs prompt'),
+  prompt: z.string().min(1).optional().describe('What the agent should do'),
+  run: z.string().min(1).optional().describe('A shell command to run instead of an agent'),
+  workflow: z.string().min(1).optional().describe('A workflow file to launch instead (see workflow_list); takes inputs'),
+  inputs: z.record(z.string(), z.string()).optional().describe('Workflow inputs, name to value'),
+  name: z.string().min(1).optional().describe('Display name of the task'),
+  timeout: z.string().optional().describe('Longest the task may run, e.g. 30s, 5m, 1h'),
+  retries: z.number().int().min(0).max(10).optional().describe('Extra attempts if it fails'),
+};
+
+export const idShape = {
+  id: z.string().min(1).describe('A task id (<run>.<task>) or a run id, as returned by task_async or workflow_launch'),
+};
+
+export const taskResultShape = {
+  ...idShape,
+  wait_seconds: z.number().min(0).max(55).optional().describe('Wait up to this many seconds for the task to finish (default 0: answer at once)'),
+};
+
+export const workflowLaunchShape = {
+  file: z.string().min(1).describe('Workflow file: a name from workflow_list, or a path relative to the project'),
+  inputs: z.record(z.string(), z.string()).optional().describe('Workflow inputs, name to value'),
+};
+
+export type TaskAsyncArgs = z.infer<z.ZodObject<typeof taskAsyncShape>>;
+export type IdArgs = z.infer<z.ZodObject<typeof idShape>>;
+export type TaskResultArgs = z.infer<z.ZodObject<typeof taskResultShape>>;
+export type WorkflowLaunchArgs = z.infer<z.ZodObject<typeof workflowLaunchShape>>;

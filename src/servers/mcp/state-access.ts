@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import type { EngineApi } from '../../core/engine/engine-api.ts';
+import { Engine, type EngineOptions } from '../../core/engine/engine.ts';
+import { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
+import { NotFoundError } from '../../core/engine/state-queries.ts';
+import type { EngineEvent } from '../../core/model/events.ts';
+import type { Disposable } from '../../core/util/disposable.ts';
+import { Emitter } from '../../core/util/emitter.ts';
+import { silentLogger } from '../../core/util/logger.ts';
+
+/**
+ * How a front end that may or may not own the state folder reaches the engine.
+ * `owner`: this process runs tasks. `read-only`: it does not (another process such
+ * as VS Code may); reads see the latest durable state and commands either make this
+ * process the owner or fail naming the one there is.
+ */
+export interface EngineAccess {
+  readonly mode: 'owner' | 'read-only';
+  /** Calls `fn` with the engine API as of now; `write` (a launch, a cancel) needs ownership. */
+  use<T>(fn: (api: EngineApi) => Promise<T>, mode?: 'read' | 'write'): Promise<T>;
+  /** Engine events; only heard while this process owns the state. */
+  onEvent(listener: (event: EngineEvent) => void): Disposable;
+  /** Unfinished runs this process is running. */
+  readonly activeRunCount: number;
+  close(): Promise<void>;
+}
+
+export interface StateFolderAccessOptions extends EngineOptions {
+  /** How long ownership is kept after the last run ends, so a quick next launch does not reopen (default 1 s). */
+  releaseAfterMs?: number;
+}
+
+/**
+ * `EngineAccess` over a state folder that a long-lived agent session shares with
+ * VS Code and the CLI. It owns the folder only while it has work: the first write
+ * opens the engine (and resumes runs a dead owner left), and once its runs are done
+ * it lets go, so an editor opened meanwhile can take over. Reads open a fresh view
+ * each time, so status is never stale. Fails naming the owner when another live
+ * process holds the folder.
+ */
+export class StateFolderAccess implements EngineAccess {
+  private engine: Engine | undefined;
+  private subscription: Disposable | undefined;
+  private releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Opening and closing the engine, one at a time. */
+  private transition: Promise<void> = Promise.resolve();
+  private readonly events = new Emitter<EngineEvent>((error) => this.options.logger?.error('event listener failed', error));
+  private closed = false;
+
+  constructor(private readonly options: StateFolderAccessOptions) {}
+
+  get mode(): 'owner' | 'read-only' {
+    return this.engine ? 'owner' : 'read-only';
+  }
+
+  get activeRunCount(): number {
+    return this.engine?.activeRunCount ?? 0;
+  }
+
+  readonly onEvent = this.events.event;
+
+  async use<T>(fn: (api: EngineApi) => Promise<T>, mode: 'read' | 'write' = 'read'): Promise<T> {
+    if (this.closed) throw new Error('the engine is closed');
+    await this.transition;
+    if (mode === 'write' && !this.engine) await this.serially(() => this.own());
+    const engine = this.engine;
+    if (engine) {
+      try {
+        return await fn(engine);
+      } finally {
+        this.releaseWhenIdle();
+      }
+    }
+    if (!fs.existsSync(this.options.stateDir)) throw new NotFoundError(`no runs yet (no state in ${this.options.stateDir})`);
+    const reader = await ReadOnlyEngine.open(this.options.stateDir, this.options.logger ?? silentLogger);
+    try {
+      return await fn(reader);
+    } finally {
+      await reader.close();
+    }
+  }
+
+  private serially(step: () => Promise<void>): Promise<void> {
+    const next = this.transition.then(step);
+    this.transition = next.catch(() => {});
+    return next;
+  }
+
+  /** Becomes the owner; a StateOwnedError (another live owner) goes to the caller, naming it. */
+  private async own(): Promise<void> {
+    if (this.engine) return;
+    const engine = await Engine.open(this.options);
+    this.engine = engine;
+    this.subscription = engine.onEvent((e) => {
+      this.events.fire(e);
+      if (e.type.startsWith('workflow.')) this.releaseWhenIdle();
+    });
+    this.options.logger?.info(`owns the state in ${this.options.stateDir}`);
+  }
+
+  /** Lets go of the state once no run of ours is left (after a grace period; a new launch cancels it). */
+  private releaseWhenIdle(): void {
+    clearTimeout(this.releaseTimer);
+    if (!this.engine || this.engine.activeRunCount > 0 || this.closed) return;
+    this.releaseTimer = setTimeout(() => {
+      void this.serially(async () => {
+        if (!this.engine || this.engine.activeRunCount > 0) return;
+        await this.release();
+        this.options.logger?.info(`released the state in ${this.options.stateDir} (no runs left)`);
+      });
+    }, this.options.releaseAfterMs ?? 1000);
+  }
+
+  private async release(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    this.subscription?.dispose();
+    await engine?.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.releaseTimer);
+    await this.transition;
+    await this.release();
+    this.events.dispose();
+  }
+}
+
