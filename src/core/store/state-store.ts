@@ -50,7 +50,7 @@ export class StateStore {
       removeStaleTemps(stateDir);
       const db = await loadState(stateDir, true, logger);
       const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, lock);
-      store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.apply(entries));
+      store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.defer(entries));
       return store;
     } catch (error) {
       lock.release();
