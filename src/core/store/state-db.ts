@@ -24,7 +24,7 @@ const INSERT_EVENTS = eventsInsert(EVENTS_PER_STATEMENT);
 
 /** Deferred records are applied after at most this long, or once this many are waiting. */
 const DEFER_MAX_MS = 20;
-const DEFER_MAX_RECORDS = 1000;
+const DEFER_MAX_RECORDS = 500;
 
 /**
  * The tables live in sql.js's in-memory file system and durability comes from the
