@@ -90,8 +90,16 @@ export function replayJournal(dir: string, options: ReplayOptions): ReplayResult
 interface Pending {
   frames: Buffer[];
   entries: SequencedRecord[];
-  waiters: { resolve: () => void; reject: (error: Error) => void }[];
+  /** One per append, with how many of the entries are its own. */
+  waiters: { resolve: () => void; reject: (error: Error) => void; count: number }[];
 }
+
+/**
+ * Appends resumed by one write + fsync at most. Everything a batch's appenders do next
+ * runs in the turn that resumes them, so an unbounded batch under heavy load would be
+ * one long event-loop stall; the rest goes in the next write, right after.
+ */
+const MAX_APPENDS_PER_WRITE = 64;
 
 /**
  * Append-only journal with group commit: records appended while a write+fsync is
@@ -155,7 +163,7 @@ export class JournalWriter {
         this.pending.entries.push(entry);
         this.pending.frames.push(encodeRecord(entry));
       }
-      this.pending.waiters.push({ resolve, reject });
+      this.pending.waiters.push({ resolve, reject, count: records.length });
       this.schedule();
     });
   }
@@ -197,8 +205,7 @@ export class JournalWriter {
       while (!this.broken && (this.pending.waiters.length > 0 || this.rotateWaiters.length > 0)) {
         if (this.rotateWaiters.length > 0) await this.rotateNow();
         if (this.pending.waiters.length === 0) continue;
-        const batch = this.pending;
-        this.pending = { frames: [], entries: [], waiters: [] };
+        const batch = this.takeBatch();
         const data = batch.frames.length === 1 ? batch.frames[0]! : Buffer.concat(batch.frames);
         try {
           await write(this.fd, data);
@@ -223,6 +230,17 @@ export class JournalWriter {
   }
 
   /** Runs inside flush, so no batch is written meanwhile; directory work is async to keep the event loop free. */
+  private takeBatch(): Pending {
+    const all = this.pending;
+    if (all.waiters.length <= MAX_APPENDS_PER_WRITE) {
+      this.pending = { frames: [], entries: [], waiters: [] };
+      return all;
+    }
+    const waiters = all.waiters.splice(0, MAX_APPENDS_PER_WRITE);
+    const count = waiters.reduce((n, w) => n + w.count, 0);
+    return { frames: all.frames.splice(0, count), entries: all.entries.splice(0, count), waiters };
+  }
+
   private async rotateNow(): Promise<void> {
     if (this.offset > 0) {
       // Records waiting in `pending` already carry their seqs: the new segment is named after the first of them.

@@ -88,6 +88,7 @@ export class StateDb {
   /** Durable records not yet in the tables (see `defer`). */
   private backlog: SequencedRecord[] = [];
   private backlogTimer: ReturnType<typeof setTimeout> | undefined;
+  private backlogImmediate: ReturnType<typeof setImmediate> | undefined;
 
   private constructor(readonly db: Database) {
     tune(db);
@@ -120,14 +121,17 @@ export class StateDb {
    */
   defer(entries: readonly SequencedRecord[]): void {
     for (const entry of entries) this.backlog.push(entry);
-    if (this.backlog.length >= DEFER_MAX_RECORDS) this.catchUp();
-    else this.backlogTimer ??= setTimeout(() => this.catchUp(), DEFER_MAX_MS).unref();
+    // In a turn of its own, not in the one that resumes the batch's committers.
+    if (this.backlog.length >= DEFER_MAX_RECORDS && !this.backlogImmediate) this.backlogImmediate = setImmediate(() => this.catchUp()).unref();
+    this.backlogTimer ??= setTimeout(() => this.catchUp(), DEFER_MAX_MS).unref();
   }
 
   /** Applies deferred records now. */
   catchUp(): void {
     if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    if (this.backlogImmediate) clearImmediate(this.backlogImmediate);
     this.backlogTimer = undefined;
+    this.backlogImmediate = undefined;
     if (this.backlog.length === 0) return;
     const entries = this.backlog;
     this.backlog = [];
@@ -173,6 +177,7 @@ export class StateDb {
 
   close(): void {
     if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    if (this.backlogImmediate) clearImmediate(this.backlogImmediate);
     for (const statement of this.statements.values()) statement.free();
     this.statements.clear();
     this.db.close();
