@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchRequest, LaunchResult } from '../core/engine/engine-api.ts';
+import { ApiClient } from '../servers/http/api-client.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 
@@ -9,11 +10,49 @@ import { CliError, ExitCode } from './cli-error.ts';
 export type LaunchReply = { ok: true; result: LaunchResult } | { ok: false; error: string; code: number };
 
 /**
- * Fire and forget from a terminal: starts a detached `orchestr8 __serve` that owns
- * the state, hands it the launch on stdin, and returns as soon as it answers with
- * the durable ids. The background owner exits once its runs are finished.
+ * Fire and forget from a terminal: hands the launch to the live owner of the state
+ * through its local API (a foreground `run`, VS Code, an earlier background owner), or
+ * else starts a detached `orchestr8 __serve` that owns the state, hands it the launch on
+ * stdin, and returns as soon as it answers with the durable ids. The background owner
+ * serves the API meanwhile and exits once no run is left.
  */
 export async function launchInBackground(ctx: CliContext, request: LaunchRequest): Promise<LaunchResult> {
+  const live = await launchThroughApi(ctx.stateDir, request);
+  if (live) return live;
+  try {
+    return await spawnOwner(ctx, request);
+  } catch (error) {
+    // Someone else became the owner between our look and the spawn: use its API if it has one.
+    if (error instanceof CliError && error.code === ExitCode.owned) {
+      const late = await launchThroughApi(ctx.stateDir, request);
+      if (late) return late;
+    }
+    throw error;
+  }
+}
+
+/** Launches through the live owner's API; undefined when there is none, or it stopped before our request reached it. */
+async function launchThroughApi(stateDir: string, request: LaunchRequest): Promise<LaunchResult | undefined> {
+  const client = await ApiClient.connect(stateDir);
+  if (!client) return undefined;
+  try {
+    return await client.launch(request);
+  } catch (error) {
+    // Refused connections never reached the owner (it was closing): nothing was launched. Any
+    // other failure may have happened after the launch was durable, so it is not retried.
+    if (connectionRefused(error)) return undefined;
+    throw error;
+  } finally {
+    client.dispose();
+  }
+}
+
+function connectionRefused(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  return cause?.code === 'ECONNREFUSED';
+}
+
+async function spawnOwner(ctx: CliContext, request: LaunchRequest): Promise<LaunchResult> {
   fs.mkdirSync(ctx.stateDir, { recursive: true });
   const logFd = fs.openSync(path.join(ctx.stateDir, 'serve.log'), 'a', 0o600);
   const script = process.argv[1]!;

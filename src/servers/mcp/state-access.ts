@@ -4,15 +4,19 @@ import { Engine, type EngineOptions } from '../../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
+import { StateOwnedError } from '../../core/store/state-lock.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { silentLogger } from '../../core/util/logger.ts';
+import { ApiClient } from '../http/api-client.ts';
+import type { OwnerServices, RunningOwnerServices } from '../owner-services.ts';
 
 /**
  * How a front end that may or may not own the state folder reaches the engine.
  * `owner`: this process runs tasks. `read-only`: it does not (another process such
  * as VS Code may); reads see the latest durable state and commands either make this
- * process the owner or fail naming the one there is.
+ * process the owner, go to the live owner through its local API, or fail naming the
+ * owner when it serves none.
  */
 export interface EngineAccess {
   readonly mode: 'owner' | 'read-only';
@@ -28,6 +32,8 @@ export interface EngineAccess {
 export interface StateFolderAccessOptions extends EngineOptions {
   /** How long ownership is kept after the last run ends, so a quick next launch does not reopen (default 1 s). */
   releaseAfterMs?: number;
+  /** What runs beside the engine while this process owns the state (results hooks, the local API); a fresh set per ownership. */
+  services?: () => OwnerServices;
 }
 
 /**
@@ -35,12 +41,13 @@ export interface StateFolderAccessOptions extends EngineOptions {
  * VS Code and the CLI. It owns the folder only while it has work: the first write
  * opens the engine (and resumes runs a dead owner left), and once its runs are done
  * it lets go, so an editor opened meanwhile can take over. Reads open a fresh view
- * each time, so status is never stale. Fails naming the owner when another live
- * process holds the folder.
+ * each time, so status is never stale. When another live process holds the folder,
+ * commands go through its local API; without one they fail naming that process.
  */
 export class StateFolderAccess implements EngineAccess {
   private engine: Engine | undefined;
   private subscription: Disposable | undefined;
+  private services: RunningOwnerServices | undefined;
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
   /** Opening and closing the engine, one at a time. */
   private transition: Promise<void> = Promise.resolve();
@@ -62,7 +69,20 @@ export class StateFolderAccess implements EngineAccess {
   async use<T>(fn: (api: EngineApi) => Promise<T>, mode: 'read' | 'write' = 'read'): Promise<T> {
     if (this.closed) throw new Error('the engine is closed');
     await this.transition;
-    if (mode === 'write' && !this.engine) await this.serially(() => this.own());
+    if (mode === 'write' && !this.engine) {
+      try {
+        await this.serially(() => this.own());
+      } catch (error) {
+        if (!(error instanceof StateOwnedError)) throw error;
+        const client = await ApiClient.connect(this.options.stateDir);
+        if (!client) throw error;
+        try {
+          return await fn(client);
+        } finally {
+          client.dispose();
+        }
+      }
+    }
     const engine = this.engine;
     if (engine) {
       try {
@@ -89,7 +109,14 @@ export class StateFolderAccess implements EngineAccess {
   /** Becomes the owner; a StateOwnedError (another live owner) goes to the caller, naming it. */
   private async own(): Promise<void> {
     if (this.engine) return;
-    const engine = await Engine.open(this.options);
+    const services = this.options.services?.();
+    const engine = await Engine.open({ ...this.options, hooks: [...(this.options.hooks ?? []), ...(services?.hooks ?? [])] });
+    try {
+      this.services = await services?.start(engine);
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
     this.engine = engine;
     this.subscription = engine.onEvent((e) => {
       this.events.fire(e);
@@ -113,8 +140,11 @@ export class StateFolderAccess implements EngineAccess {
 
   private async release(): Promise<void> {
     const engine = this.engine;
+    const services = this.services;
     this.engine = undefined;
+    this.services = undefined;
     this.subscription?.dispose();
+    await services?.close();
     await engine?.close();
   }
 
