@@ -10,6 +10,7 @@ import { cliContext } from '../cli-context.ts';
 import { ExitCode } from '../cli-error.ts';
 import { openOwner, type OwnedState } from '../engine-access.ts';
 import { untilIdle } from './serve.ts';
+import { dim, resultsLines } from '../format.ts';
 import { ProgressView } from '../progress-view.ts';
 import { parseInputs } from './inputs-option.ts';
 
@@ -50,11 +51,14 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
     if (!ctx.json) view = new ProgressView(status.run, status.tasks);
     const run = await finished;
     view?.finish();
+    // The branch, push and pull request of the run are part of what it did.
+    await engine.whenFinalized(run.id);
     const final = await engine.status(run.id);
     // Seen here in the terminal: no "while you were away" for it later.
     const mine = (await engine.undeliveredNotifications()).filter((n) => n.runId === run.id);
     await engine.markDelivered(mine.map((n) => n.id));
     if (ctx.json) ctx.out(JSON.stringify(final, null, 2));
+    else for (const line of resultsLines(final.run)) ctx.out(dim(`  ${line}`));
     await finishOthers(owned);
     return run.state === 'completed' ? ExitCode.ok : ExitCode.failed;
   } finally {

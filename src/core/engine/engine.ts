@@ -110,7 +110,7 @@ export class Engine extends StateQueries {
   private readonly queue = new Heap<QueueEntry>((a, b) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq));
   private readonly executions = new Map<string, Execution>();
   /** runFinished hooks in flight: a CLI owner closes right after its last run ends, and should not cut a push short. */
-  private readonly finalizing = new Set<Promise<void>>();
+  private readonly finalizing = new Map<string, Promise<void>>();
   private readonly waitTimers = new Map<string, { cancel(): void }>();
   private readonly retryTimers = new Set<{ cancel(): void }>();
   private queueSeq = 0;
@@ -290,6 +290,15 @@ export class Engine extends StateQueries {
     return runIds.length;
   };
 
+  /**
+   * Resolves once the run's runFinished hooks (a push, a pull request) that are under way
+   * are done, at once if none are; what they recorded is then in `status(runId)`.
+   * A failed finalization resolves too (the next owner tries again).
+   */
+  async whenFinalized(runId: string): Promise<void> {
+    await this.finalizing.get(this.resolveRunId(runId));
+  }
+
   /** Merges options into a run durably (adapters record a branch, a worktree, a pull request URL). */
   async updateRunOptions(runId: string, options: Record<string, unknown>): Promise<RunRecord> {
     this.assertRunning();
@@ -326,7 +335,7 @@ export class Engine extends StateQueries {
     await Promise.race([Promise.all([...this.executions.values()].map((e) => e.done)), new Promise((r) => setTimeout(r, grace).unref())]);
     if (this.finalizing.size) {
       const finalizeGrace = this.options.finalizeGraceMs ?? FINALIZE_GRACE_MS;
-      await Promise.race([Promise.all(this.finalizing), new Promise((r) => setTimeout(r, finalizeGrace).unref())]);
+      await Promise.race([Promise.all(this.finalizing.values()), new Promise((r) => setTimeout(r, finalizeGrace).unref())]);
     }
     await this.executor.close();
     await this.store.close();
@@ -590,8 +599,10 @@ export class Engine extends StateQueries {
   }
 
   private startFinalize(run: RunRecord, tasks: TaskRecord[]): void {
-    const done = this.finalize(run, tasks).finally(() => this.finalizing.delete(done));
-    this.finalizing.add(done);
+    const done: Promise<void> = this.finalize(run, tasks).finally(() => {
+      if (this.finalizing.get(run.id) === done) this.finalizing.delete(run.id);
+    });
+    this.finalizing.set(run.id, done);
   }
 
   private async finalize(run: RunRecord, tasks: TaskRecord[]): Promise<void> {
