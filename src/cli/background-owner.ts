@@ -6,8 +6,11 @@ import { ApiClient } from '../servers/http/api-client.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 
-/** What the background owner answers on its stdout once the launch is durable. */
-export type LaunchReply = { ok: true; result: LaunchResult } | { ok: false; error: string; code: number };
+/** What the background owner is asked on its stdin: a launch, or only to run the unfinished runs there are. */
+export type OwnerRequest = LaunchRequest | { resume: true };
+
+/** What the background owner answers on its stdout once the launch is durable (or the state is open, for `resume`). */
+export type LaunchReply = { ok: true; result?: LaunchResult; resumed?: number } | { ok: false; error: string; code: number };
 
 /**
  * Fire and forget from a terminal: hands the launch to the live owner of the state
@@ -52,7 +55,17 @@ function connectionRefused(error: unknown): boolean {
   return cause?.code === 'ECONNREFUSED';
 }
 
-async function spawnOwner(ctx: CliContext, request: LaunchRequest): Promise<LaunchResult> {
+/**
+ * After a command changed the state without a live owner (a signal, a retry): starts the
+ * background owner to run what is now ready. Resolves with the number of unfinished runs it took.
+ */
+export async function resumeInBackground(ctx: CliContext): Promise<number> {
+  return (await spawnOwner(ctx, { resume: true })).resumed ?? 0;
+}
+
+async function spawnOwner(ctx: CliContext, request: LaunchRequest): Promise<LaunchResult>;
+async function spawnOwner(ctx: CliContext, request: { resume: true }): Promise<{ resumed?: number }>;
+async function spawnOwner(ctx: CliContext, request: OwnerRequest): Promise<LaunchResult | { resumed?: number }> {
   fs.mkdirSync(ctx.stateDir, { recursive: true });
   const logFd = fs.openSync(path.join(ctx.stateDir, 'serve.log'), 'a', 0o600);
   const script = process.argv[1]!;
@@ -78,5 +91,7 @@ async function spawnOwner(ctx: CliContext, request: LaunchRequest): Promise<Laun
   child.stdout!.destroy();
   child.unref();
   if (!reply.ok) throw new CliError(reply.error, reply.code);
+  if ('resume' in request) return { ...(reply.resumed !== undefined ? { resumed: reply.resumed } : {}) };
+  if (!reply.result) throw new CliError(`background owner answered without launch ids; see ${path.join(ctx.stateDir, 'serve.log')}`, ExitCode.failed);
   return reply.result;
 }

@@ -11,6 +11,8 @@ import { ownerServices } from '../servers/owner-services.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cliRunners } from './cli-runners.ts';
+import { resumeInBackground } from './background-owner.ts';
+import { HoldingExecutor } from './holding-executor.ts';
 import { BullmqExecutor } from '../core/queue/bullmq-executor.ts';
 import { probeRedis } from '../core/queue/redis-url.ts';
 import { runSourceHook } from '../core/queue/run-source-hook.ts';
@@ -37,7 +39,7 @@ export interface OwnedState {
 export async function openOwner(ctx: CliContext, options: Partial<EngineOptions> = {}, serve: { api: boolean } = { api: true }): Promise<OwnedState> {
   const services = ownerServices({ stateDir: ctx.stateDir, cwd: ctx.projectRoot, api: serve.api, logger: ctx.logger });
   const withResults = { ...options, hooks: [...(options.hooks ?? []), ...services.hooks] };
-  const scaleOut = ctx.redisUrl ? await bullmqMode(ctx, ctx.redisUrl, withResults) : {};
+  const scaleOut = ctx.redisUrl && !options.executor ? await bullmqMode(ctx, ctx.redisUrl, withResults) : {};
   let engine: Engine;
   try {
     engine = await Engine.open({
@@ -100,7 +102,8 @@ export async function withLiveOwner<T>(stateDir: string, fn: (api: EngineApi) =>
 /**
  * Runs `fn` against the state. Reads use a read-only snapshot (no owner needed). Writes
  * go to the live owner through its local API when there is one; otherwise this process
- * becomes the owner for the command, so the change takes effect.
+ * becomes the owner for the command (starting no task), and if runs are left unfinished
+ * (a signal or a retry made tasks ready) a background owner is started to run them.
  */
 export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Promise<T>, mode: 'read' | 'write'): Promise<T> {
   if (mode === 'read') {
@@ -116,7 +119,8 @@ export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Pro
   if (remote) return remote.value;
   let owned: OwnedState;
   try {
-    owned = await openOwner(ctx, {}, { api: false });
+    // In BullMQ mode tasks run on workers anyway (and running ones must be re-attached, not interrupted).
+    owned = await openOwner(ctx, ctx.redisUrl ? {} : { executor: new HoldingExecutor() }, { api: false });
   } catch (error) {
     // The owner may have started (and published its API) since we looked.
     if (error instanceof CliError && error.code === ExitCode.owned) {
@@ -125,9 +129,18 @@ export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Pro
     }
     throw error;
   }
+  let unfinished = 0;
   try {
-    return await fn(owned.engine);
+    const value = await fn(owned.engine);
+    unfinished = owned.engine.activeRunCount;
+    return value;
   } finally {
     await owned.close();
+    if (unfinished > 0) {
+      await resumeInBackground(ctx).catch((error: unknown) => {
+        // Someone else became the owner (it runs them), or the spawn failed: the runs wait, durable, for the next owner.
+        ctx.logger.warn(`${unfinished} unfinished run(s) wait for the next owner: ${(error as Error).message}`);
+      });
+    }
   }
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Engine } from '../../src/core/engine/engine.ts';
+import { parseWorkflow } from '../../src/core/workflow/parse-workflow.ts';
 import { makeRepo, sh } from '../results/git-fixtures.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { cliMissingReason, orchestr8, startOrchestr8, until } from './cli-process.ts';
@@ -160,6 +161,29 @@ describe('an owner without a local API', { skip }, () => {
     } finally {
       await engine.close();
     }
+  });
+});
+
+describe('a command with no owner there', { skip }, () => {
+  it('signal: the command starts no task itself; a background owner runs what became ready', { timeout: 60_000 }, async () => {
+    const project = tempDir('o8-noowner-');
+    const state = path.join(project, 'state');
+    const engine = await Engine.open({ stateDir: state, cwd: project });
+    const { runId } = await engine.launch({
+      workflow: parseWorkflow('name: approve-then-ship\ntasks:\n  approve:\n    wait: approval\n  ship:\n    needs: approve\n    run: echo "shipped by pid $PPID"\n', 'a.yaml'),
+    });
+    await engine.close(); // nobody owns the state now; the run waits for its signal
+
+    const signalled = await orchestr8(project, ['--state', state, 'signal', `${runId}.approve`, 'yes']);
+    assert.equal(signalled.code, 0, signalled.stderr);
+    const status = await until('the run to complete in the background', async () => {
+      const s = json((await orchestr8(project, ['--state', state, '--json', 'status', runId])).stdout);
+      return s.run.state === 'completed' ? s : undefined;
+    });
+    const ship = status.tasks.find((t: { key: string }) => t.key === 'ship');
+    assert.equal(ship.attempt, 1, 'ship ran once: the signalling command did not start (and cut short) an attempt');
+    assert.match((await orchestr8(project, ['--state', state, 'result', ship.id])).stdout, /^shipped by pid \d+/);
+    await until('the background owner to exit', () => !fs.existsSync(path.join(state, 'owner.lock')));
   });
 });
 

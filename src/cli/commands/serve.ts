@@ -2,7 +2,7 @@ import type { LaunchRequest } from '../../core/engine/engine-api.ts';
 import type { Engine } from '../../core/engine/engine.ts';
 import { StateOwnedError } from '../../core/store/state-lock.ts';
 import { WorkflowError } from '../../core/workflow/workflow-error.ts';
-import type { LaunchReply } from '../background-owner.ts';
+import type { LaunchReply, OwnerRequest } from '../background-owner.ts';
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { CliError, ExitCode } from '../cli-error.ts';
@@ -10,16 +10,17 @@ import { openOwner, type OwnedState } from '../engine-access.ts';
 
 /**
  * `orchestr8 __serve` (internal): the detached background owner behind `launch`
- * and `run --detach`. Reads one launch request on stdin, answers on stdout once it
+ * and `run --detach` (and behind commands that made tasks ready with no owner there).
+ * Reads one launch request (or `{ resume: true }`) on stdin, answers on stdout once it
  * is durable, serves the local API (later launches, cancels and signals come that
  * way), and exits when no run is left unfinished.
  */
 export async function serveCommand(options: GlobalOptions): Promise<number> {
   const ctx = cliContext(options);
   const reply = (r: LaunchReply) => process.stdout.write(`${JSON.stringify(r)}\n`);
-  let request: LaunchRequest;
+  let request: OwnerRequest;
   try {
-    request = JSON.parse(await readStdin()) as LaunchRequest;
+    request = JSON.parse(await readStdin()) as OwnerRequest;
   } catch (error) {
     reply({ ok: false, error: `bad launch request: ${(error as Error).message}`, code: ExitCode.usage });
     return ExitCode.usage;
@@ -33,8 +34,8 @@ export async function serveCommand(options: GlobalOptions): Promise<number> {
   }
   const { engine } = owned;
   try {
-    const result = await engine.launch(request);
-    reply({ ok: true, result });
+    if ('resume' in request) reply({ ok: true, resumed: engine.activeRunCount });
+    else reply({ ok: true, result: await engine.launch(request as LaunchRequest) });
   } catch (error) {
     const code = error instanceof WorkflowError ? ExitCode.usage : error instanceof StateOwnedError ? ExitCode.owned : ExitCode.failed;
     reply({ ok: false, error: (error as Error).message, code });
