@@ -227,6 +227,7 @@ describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () =
   let ownerStderr = '';
   let client: Client;
   let stderr: () => string;
+  const notes: { event: string; taskId: string }[] = [];
 
   before(async () => {
     fs.mkdirSync(path.join(root, '.orchestr8', 'workflows'), { recursive: true });
@@ -241,6 +242,7 @@ describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () =
       await new Promise((r) => setTimeout(r, 50));
     }
     ({ client, stderr } = await connect(root));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void notes.push(n.params.data as { event: string; taskId: string }));
   });
   after(async () => {
     await client?.close();
@@ -248,11 +250,15 @@ describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () =
   });
 
   it('launches a task and a workflow through the owner\'s API; they complete there; a cancel ends the owner\'s run', { timeout: 60_000 }, async () => {
-    const launched = await call(client, 'task_async', { run: 'echo done by the owner' });
+    const launched = await call(client, 'task_async', { run: 'sleep 0.5; echo done by the owner' });
     assert.equal(launched.isError, false, `${launched.text}\n${stderr()}`);
     const { taskId } = launched.json();
     const result = (await call(client, 'task_result', { id: taskId, wait_seconds: 20 })).json();
     assert.deepEqual(result, { id: taskId, state: 'completed', output: 'done by the owner', exitCode: 0 });
+    // Announced although it ran in the other process: its events come over the owner's API.
+    const deadline = Date.now() + 10_000;
+    while (!notes.some((n) => n.event === 'task.completed' && n.taskId === taskId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(notes.some((n) => n.event === 'task.completed' && n.taskId === taskId), JSON.stringify(notes));
     assert.equal(JSON.parse(fs.readFileSync(path.join(stateDir, 'owner.lock'), 'utf8')).pid, owner.pid, 'the run process owns the state throughout');
 
     const wf = (await call(client, 'workflow_launch', { file: 'greet', inputs: { who: 'owner' } })).json();

@@ -22,7 +22,7 @@ export interface EngineAccess {
   readonly mode: 'owner' | 'read-only';
   /** Calls `fn` with the engine API as of now; `write` (a launch, a cancel) needs ownership. */
   use<T>(fn: (api: EngineApi) => Promise<T>, mode?: 'read' | 'write'): Promise<T>;
-  /** Engine events; only heard while this process owns the state. */
+  /** Engine events: of this process while it owns the state, else of the owner it last sent a command to. */
   onEvent(listener: (event: EngineEvent) => void): Disposable;
   /** Unfinished runs this process is running. */
   readonly activeRunCount: number;
@@ -48,6 +48,7 @@ export class StateFolderAccess implements EngineAccess {
   private engine: Engine | undefined;
   private subscription: Disposable | undefined;
   private services: RunningOwnerServices | undefined;
+  private remote: { client: ApiClient; subscription: Disposable } | undefined;
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
   /** Opening and closing the engine, one at a time. */
   private transition: Promise<void> = Promise.resolve();
@@ -74,13 +75,9 @@ export class StateFolderAccess implements EngineAccess {
         await this.serially(() => this.own());
       } catch (error) {
         if (!(error instanceof StateOwnedError)) throw error;
-        const client = await ApiClient.connect(this.options.stateDir);
+        const client = await this.ownerApi();
         if (!client) throw error;
-        try {
-          return await fn(client);
-        } finally {
-          client.dispose();
-        }
+        return await fn(client);
       }
     }
     const engine = this.engine;
@@ -98,6 +95,28 @@ export class StateFolderAccess implements EngineAccess {
     } finally {
       await reader.close();
     }
+  }
+
+  /**
+   * The live owner's API, and its event stream followed from now on (until that owner goes
+   * or this process owns the state), so tasks launched through it are announced here too.
+   */
+  private async ownerApi(): Promise<ApiClient | undefined> {
+    const client = await ApiClient.connect(this.options.stateDir);
+    if (!client) return undefined;
+    if (this.remote?.client.url === client.url) {
+      client.dispose();
+      return this.remote.client;
+    }
+    this.dropRemote();
+    this.remote = { client, subscription: client.onEvent((e) => this.events.fire(e)) };
+    return client;
+  }
+
+  private dropRemote(): void {
+    this.remote?.subscription.dispose();
+    this.remote?.client.dispose();
+    this.remote = undefined;
   }
 
   private serially(step: () => Promise<void>): Promise<void> {
@@ -118,6 +137,7 @@ export class StateFolderAccess implements EngineAccess {
       throw error;
     }
     this.engine = engine;
+    this.dropRemote();
     this.subscription = engine.onEvent((e) => {
       this.events.fire(e);
       if (e.type.startsWith('workflow.')) this.releaseWhenIdle();
@@ -152,6 +172,7 @@ export class StateFolderAccess implements EngineAccess {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.releaseTimer);
+    this.dropRemote();
     await this.transition;
     await this.release();
     this.events.dispose();
