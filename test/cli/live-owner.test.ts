@@ -57,6 +57,19 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
       assert.deepEqual(json(cancelled.stdout), { ok: true, id: sleeper.taskIds[0], action: 'cancel' });
       assert.equal(json((await o8('--json', 'status', sleeper.runId)).stdout).tasks[0].state, 'cancelled');
 
+      // retry through the API: a task that fails until a flag file exists
+      const flag = path.join(fixture.root, 'flag');
+      const flaky = json((await o8('--json', 'launch', '--run', `test -f ${flag} && echo retried`)).stdout);
+      await until('the first attempt to fail', async () => json((await o8('--json', 'status', flaky.runId)).stdout).tasks[0].state === 'failed');
+      fs.writeFileSync(flag, '');
+      const retried = await o8('retry', flaky.taskIds[0]);
+      assert.equal(retried.code, 0, retried.stderr);
+      const again = await until('the retried task', async () => {
+        const r = await o8('result', flaky.taskIds[0]);
+        return r.code === 0 ? r.stdout : undefined;
+      });
+      assert.equal(again.trim(), 'retried');
+
       // run --detach through the API
       const detached = await o8('--json', 'run', '--detach', path.join(fixture.root, 'side.yaml'));
       assert.equal(detached.code, 0, detached.stderr);
