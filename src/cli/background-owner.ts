@@ -2,18 +2,70 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchRequest, LaunchResult } from '../core/engine/engine-api.ts';
+import { ApiClient } from '../servers/http/api-client.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 
-/** What the background owner answers on its stdout once the launch is durable. */
-export type LaunchReply = { ok: true; result: LaunchResult } | { ok: false; error: string; code: number };
+/** What the background owner is asked on its stdin: a launch, or only to run the unfinished runs there are. */
+export type OwnerRequest = LaunchRequest | { resume: true };
+
+/** What the background owner answers on its stdout once the launch is durable (or the state is open, for `resume`). */
+export type LaunchReply = { ok: true; result?: LaunchResult; resumed?: number } | { ok: false; error: string; code: number };
 
 /**
- * Fire and forget from a terminal: starts a detached `orchestr8 __serve` that owns
- * the state, hands it the launch on stdin, and returns as soon as it answers with
- * the durable ids. The background owner exits once its runs are finished.
+ * Fire and forget from a terminal: hands the launch to the live owner of the state
+ * through its local API (a foreground `run`, VS Code, an earlier background owner), or
+ * else starts a detached `orchestr8 __serve` that owns the state, hands it the launch on
+ * stdin, and returns as soon as it answers with the durable ids. The background owner
+ * serves the API meanwhile and exits once no run is left.
  */
 export async function launchInBackground(ctx: CliContext, request: LaunchRequest): Promise<LaunchResult> {
+  const live = await launchThroughApi(ctx.stateDir, request);
+  if (live) return live;
+  try {
+    return await spawnOwner(ctx, request);
+  } catch (error) {
+    // Someone else became the owner between our look and the spawn: use its API if it has one.
+    if (error instanceof CliError && error.code === ExitCode.owned) {
+      const late = await launchThroughApi(ctx.stateDir, request);
+      if (late) return late;
+    }
+    throw error;
+  }
+}
+
+/** Launches through the live owner's API; undefined when there is none, or it stopped before our request reached it. */
+async function launchThroughApi(stateDir: string, request: LaunchRequest): Promise<LaunchResult | undefined> {
+  const client = await ApiClient.connect(stateDir);
+  if (!client) return undefined;
+  try {
+    return await client.launch(request);
+  } catch (error) {
+    // Refused connections never reached the owner (it was closing): nothing was launched. Any
+    // other failure may have happened after the launch was durable, so it is not retried.
+    if (connectionRefused(error)) return undefined;
+    throw error;
+  } finally {
+    client.dispose();
+  }
+}
+
+function connectionRefused(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  return cause?.code === 'ECONNREFUSED';
+}
+
+/**
+ * After a command changed the state without a live owner (a signal, a retry): starts the
+ * background owner to run what is now ready. Resolves with the number of unfinished runs it took.
+ */
+export async function resumeInBackground(ctx: CliContext): Promise<number> {
+  return (await spawnOwner(ctx, { resume: true })).resumed ?? 0;
+}
+
+async function spawnOwner(ctx: CliContext, request: LaunchRequest): Promise<LaunchResult>;
+async function spawnOwner(ctx: CliContext, request: { resume: true }): Promise<{ resumed?: number }>;
+async function spawnOwner(ctx: CliContext, request: OwnerRequest): Promise<LaunchResult | { resumed?: number }> {
   fs.mkdirSync(ctx.stateDir, { recursive: true });
   const logFd = fs.openSync(path.join(ctx.stateDir, 'serve.log'), 'a', 0o600);
   const script = process.argv[1]!;
@@ -39,5 +91,7 @@ export async function launchInBackground(ctx: CliContext, request: LaunchRequest
   child.stdout!.destroy();
   child.unref();
   if (!reply.ok) throw new CliError(reply.error, reply.code);
+  if ('resume' in request) return { ...(reply.resumed !== undefined ? { resumed: reply.resumed } : {}) };
+  if (!reply.result) throw new CliError(`background owner answered without launch ids; see ${path.join(ctx.stateDir, 'serve.log')}`, ExitCode.failed);
   return reply.result;
 }

@@ -1,36 +1,76 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import type { EngineApi } from '../core/engine/engine-api.ts';
 import { Engine } from '../core/engine/engine.ts';
 import type { EngineOptions } from '../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
 import { StateOwnedError } from '../core/store/state-lock.ts';
+import { ApiClient } from '../servers/http/api-client.ts';
+import type { ApiServer } from '../servers/http/api-server.ts';
+import { ownerServices } from '../servers/owner-services.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cliRunners } from './cli-runners.ts';
+import { resumeInBackground } from './background-owner.ts';
+import { HoldingExecutor } from './holding-executor.ts';
 import { BullmqExecutor } from '../core/queue/bullmq-executor.ts';
 import { probeRedis } from '../core/queue/redis-url.ts';
 import { runSourceHook } from '../core/queue/run-source-hook.ts';
 
-/** Opens the state as its owner for a command that runs tasks in this process. */
-export async function openOwner(ctx: CliContext, options: Partial<EngineOptions> = {}): Promise<Engine> {
-  const scaleOut = ctx.redisUrl ? await bullmqMode(ctx, ctx.redisUrl, options) : {};
+/** Tasks in flight at once for a CLI owner without `--concurrency`: agent tasks mostly wait on the network. */
+export function defaultConcurrency(): number {
+  return Math.max(8, os.availableParallelism());
+}
+
+/** The state opened by this process as its owner, with the results hooks attached. */
+export interface OwnedState {
+  readonly engine: Engine;
+  /** The local API other processes command this owner through (owners that outlive one command). */
+  readonly api: ApiServer | undefined;
+  /** Stops the API and the results services, then closes the engine. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the state as its owner for a command that runs tasks in this process. `serve`
+ * starts the local API (for owners that live longer than one command); results hooks
+ * (worktree per run, commits, push, pull request, webhooks from the environment) are always on.
+ */
+export async function openOwner(ctx: CliContext, options: Partial<EngineOptions> = {}, serve: { api: boolean } = { api: true }): Promise<OwnedState> {
+  const services = ownerServices({ stateDir: ctx.stateDir, cwd: ctx.projectRoot, api: serve.api, logger: ctx.logger });
+  const withResults = { ...options, hooks: [...(options.hooks ?? []), ...services.hooks] };
+  const scaleOut = ctx.redisUrl && !options.executor ? await bullmqMode(ctx, ctx.redisUrl, withResults) : {};
+  let engine: Engine;
   try {
-    return await Engine.open({
+    engine = await Engine.open({
       stateDir: ctx.stateDir,
       cwd: ctx.projectRoot,
       logger: ctx.logger,
       command: `orchestr8 ${process.argv.slice(2, 3).join(' ')}`.trim(),
       runners: cliRunners(ctx),
-      ...options,
+      concurrency: defaultConcurrency(),
+      ...withResults,
       ...scaleOut,
     });
   } catch (error) {
     await scaleOut.executor?.close();
-    if (error instanceof StateOwnedError) {
-      throw new CliError(`${error.message}; it runs the tasks there (stop it, or use its local API)`, ExitCode.owned);
-    }
+    if (error instanceof StateOwnedError) throw ownedError(error);
     throw error;
   }
+  const running = await services.start(engine);
+  return {
+    engine,
+    api: running.api,
+    close: async () => {
+      await running.close();
+      await engine.close();
+    },
+  };
+}
+
+/** The state is owned by a process that cannot be reached (no local API): say which one. */
+function ownedError(error: StateOwnedError): CliError {
+  return new CliError(`${error.message}; it runs the tasks there and serves no local API (stop it, then try again)`, ExitCode.owned);
 }
 
 /**
@@ -48,7 +88,23 @@ async function bullmqMode(ctx: CliContext, redisUrl: string, options: Partial<En
   return { executor, hooks: [...(options.hooks ?? []), runSourceHook(ctx.logger)] };
 }
 
-/** Runs `fn` against the state: as owner when nobody owns it (so commands take effect), else read-only. */
+/** Runs `fn` over the local API of the live owner of `stateDir`, or resolves `undefined` when none answers. */
+export async function withLiveOwner<T>(stateDir: string, fn: (api: EngineApi) => Promise<T>): Promise<{ value: T } | undefined> {
+  const client = await ApiClient.connect(stateDir);
+  if (!client) return undefined;
+  try {
+    return { value: await fn(client) };
+  } finally {
+    client.dispose();
+  }
+}
+
+/**
+ * Runs `fn` against the state. Reads use a read-only snapshot (no owner needed). Writes
+ * go to the live owner through its local API when there is one; otherwise this process
+ * becomes the owner for the command (starting no task), and if runs are left unfinished
+ * (a signal or a retry made tasks ready) a background owner is started to run them.
+ */
 export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Promise<T>, mode: 'read' | 'write'): Promise<T> {
   if (mode === 'read') {
     if (!fs.existsSync(ctx.stateDir)) throw new CliError(`no runs yet (no state in ${ctx.stateDir})`, ExitCode.notFound);
@@ -59,10 +115,32 @@ export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Pro
       await reader.close();
     }
   }
-  const engine = await openOwner(ctx);
+  const remote = await withLiveOwner(ctx.stateDir, fn);
+  if (remote) return remote.value;
+  let owned: OwnedState;
   try {
-    return await fn(engine);
+    // In BullMQ mode tasks run on workers anyway (and running ones must be re-attached, not interrupted).
+    owned = await openOwner(ctx, ctx.redisUrl ? {} : { executor: new HoldingExecutor() }, { api: false });
+  } catch (error) {
+    // The owner may have started (and published its API) since we looked.
+    if (error instanceof CliError && error.code === ExitCode.owned) {
+      const late = await withLiveOwner(ctx.stateDir, fn);
+      if (late) return late.value;
+    }
+    throw error;
+  }
+  let unfinished = 0;
+  try {
+    const value = await fn(owned.engine);
+    unfinished = owned.engine.activeRunCount;
+    return value;
   } finally {
-    await engine.close();
+    await owned.close();
+    if (unfinished > 0) {
+      await resumeInBackground(ctx).catch((error: unknown) => {
+        // Someone else became the owner (it runs them), or the spawn failed: the runs wait, durable, for the next owner.
+        ctx.logger.warn(`${unfinished} unfinished run(s) wait for the next owner: ${(error as Error).message}`);
+      });
+    }
   }
 }

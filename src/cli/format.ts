@@ -54,3 +54,13 @@ export function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
+
+/** Where a run's work went (recorded by the git hooks in its options): branch, pull request, and why not. */
+export function resultsLines(run: RunRecord): string[] {
+  const o = (run.options ?? {}) as { branch?: string; worktree?: string; pushedTo?: string; pullRequestUrl?: string; gitNotes?: string[] };
+  const lines: string[] = [];
+  if (o.pullRequestUrl) lines.push(`pull request: ${o.pullRequestUrl}`);
+  if (o.branch) lines.push(`branch: ${o.branch}${o.pushedTo ? ` (pushed to ${o.pushedTo})` : ''}${o.worktree ? ` · worktree ${o.worktree}` : ''}`);
+  for (const note of o.gitNotes ?? []) lines.push(note);
+  return lines;
+}

@@ -3,6 +3,7 @@ import { StateOwnedError } from '../core/store/state-lock.ts';
 import { NotFoundError } from '../core/engine/state-queries.ts';
 import { WorkflowError } from '../core/workflow/workflow-error.ts';
 import { CliError, ExitCode } from './cli-error.ts';
+import { cleanupCommand } from './commands/cleanup.ts';
 import { clearCommand } from './commands/clear.ts';
 import { controlCommand } from './commands/control.ts';
 import { collect } from './commands/inputs-option.ts';
@@ -83,6 +84,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('remove finished runs from history')
     .option('--older-than <duration>', 'only runs finished longer ago than this (e.g. 24h)')
     .action(act(async (_o: unknown, cmd: Command) => clearCommand(opts(cmd) as never)));
+  program
+    .command('cleanup')
+    .description('remove the git worktrees of finished runs whose branch is merged (branches are kept)')
+    .option('--all', "every finished run's worktree, merged or not (uncommitted changes in them are lost)")
+    .action(act(async (_o: unknown, cmd: Command) => cleanupCommand(opts(cmd) as never)));
   program.addCommand(workerCommand((flags) => cliRunners(cliContext(flags))));
   program
     .command('mcp')

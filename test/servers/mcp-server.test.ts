@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { createMcpServer } from '../../src/servers/mcp/mcp-server.ts';
+import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
 import { StateFolderAccess } from '../../src/servers/mcp/state-access.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -176,11 +178,13 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     assert.deepEqual([outside.isError, outside.text], [true, `workflow ../../etc/passwd is outside the project ${root}`]);
   });
 
-  it('a second server reads the state while the first owns it, names the owner when asked to launch, and the owner lets go once idle', async () => {
+  it('a second server reads the state while the first owns it, launches through its local API, names the owner when it serves none, and the owner lets go once idle', async () => {
     const stateDir = path.join(root, '.orchestr8', 'state');
     const lock = path.join(stateDir, 'owner.lock');
+    const discovery = path.join(stateDir, 'api.json');
     const { taskId } = (await call(client, 'task_async', { run: 'sleep 30' })).json();
     assert.equal(JSON.parse(fs.readFileSync(lock, 'utf8')).pid, pid, 'the server owns the state while it has a run');
+    assert.equal(JSON.parse(fs.readFileSync(discovery, 'utf8')).pid, pid, 'and serves the local API meanwhile');
 
     // In this process, over an in-memory transport, while the child server above owns the state.
     const access = new StateFolderAccess({ stateDir, cwd: root, command: 'second' });
@@ -192,6 +196,14 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
       await reader.connect(clientSide);
       const status = (await call(reader, 'task_status', { id: taskId })).json();
       assert.equal(status.task.state, 'running', 'reads the live state of the owner');
+      const viaApi = await call(reader, 'task_async', { run: 'echo through the owner' });
+      assert.equal(viaApi.isError, false, viaApi.text);
+      const result = (await call(reader, 'task_result', { id: viaApi.json().taskId, wait_seconds: 20 })).json();
+      assert.deepEqual(result, { id: viaApi.json().taskId, state: 'completed', output: 'through the owner', exitCode: 0 });
+      assert.equal(access.mode, 'read-only', 'the task ran in the owner, not here');
+
+      // An owner that serves no API (an older version): the launch is refused, naming it.
+      fs.rmSync(discovery);
       const refused = await call(reader, 'task_async', { run: 'echo hi' });
       assert.equal(refused.isError, true);
       assert.match(refused.text, new RegExp(`^state in .* is owned by pid ${pid} \\(orchestr8 mcp, started `));
@@ -204,5 +216,60 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
 
     await call(client, 'task_cancel', { id: taskId });
     await until('the owner to release the state', () => !fs.existsSync(lock));
+  });
+});
+
+describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () => {
+  const root = tempDir('o8-mcp-owned-');
+  const stateDir = path.join(root, '.orchestr8', 'state');
+  let owner: ChildProcess;
+  let ownerExit: Promise<number | null>;
+  let ownerStderr = '';
+  let client: Client;
+  let stderr: () => string;
+  const notes: { event: string; taskId: string }[] = [];
+
+  before(async () => {
+    fs.mkdirSync(path.join(root, '.orchestr8', 'workflows'), { recursive: true });
+    fs.writeFileSync(path.join(root, '.orchestr8', 'workflows', 'greet.yaml'), GREET);
+    fs.writeFileSync(path.join(root, 'hold.yaml'), 'name: hold\ntasks:\n  approve:\n    wait: approval\n');
+    owner = spawn(process.execPath, ['--import', TSX, CLI, 'run', 'hold.yaml'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    owner.stderr!.on('data', (d: Buffer) => (ownerStderr += d.toString()));
+    ownerExit = new Promise((resolve) => owner.on('exit', resolve));
+    const deadline = Date.now() + 30_000;
+    while (!fs.existsSync(path.join(stateDir, 'api.json'))) {
+      if (Date.now() > deadline) throw new Error(`the owner published no API; its stderr:\n${ownerStderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    ({ client, stderr } = await connect(root));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void notes.push(n.params.data as { event: string; taskId: string }));
+  });
+  after(async () => {
+    await client?.close();
+    owner?.kill();
+  });
+
+  it('launches a task and a workflow through the owner\'s API; they complete there; a cancel ends the owner\'s run', { timeout: 60_000 }, async () => {
+    const launched = await call(client, 'task_async', { run: 'sleep 0.5; echo done by the owner' });
+    assert.equal(launched.isError, false, `${launched.text}\n${stderr()}`);
+    const { taskId } = launched.json();
+    const result = (await call(client, 'task_result', { id: taskId, wait_seconds: 20 })).json();
+    assert.deepEqual(result, { id: taskId, state: 'completed', output: 'done by the owner', exitCode: 0 });
+    // Announced although it ran in the other process: its events come over the owner's API.
+    const deadline = Date.now() + 10_000;
+    while (!notes.some((n) => n.event === 'task.completed' && n.taskId === taskId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(notes.some((n) => n.event === 'task.completed' && n.taskId === taskId), JSON.stringify(notes));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(stateDir, 'owner.lock'), 'utf8')).pid, owner.pid, 'the run process owns the state throughout');
+
+    const wf = (await call(client, 'workflow_launch', { file: 'greet', inputs: { who: 'owner' } })).json();
+    const relay = (await call(client, 'task_result', { id: `${wf.runId}.relay`, wait_seconds: 20 })).json();
+    assert.equal(relay.output, 'relayed hello owner');
+
+    const reader = await ReadOnlyEngine.open(stateDir);
+    const hold = (await reader.list()).runs.find((r) => r.name === 'hold')!;
+    await reader.close();
+    const cancelled = (await call(client, 'task_cancel', { id: hold.id })).json();
+    assert.equal(cancelled.run.state, 'cancelled');
+    assert.equal(await ownerExit, 1, 'the foreground run ends (cancelled) and exits 1');
   });
 });

@@ -7,12 +7,15 @@ import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { ExitCode } from '../cli-error.ts';
 import { cliRunners } from '../cli-runners.ts';
+import { defaultConcurrency } from '../engine-access.ts';
+import { ownerServices } from '../../servers/owner-services.ts';
 
 /**
  * `orchestr8 mcp`: the MCP server on stdio (stdout is the protocol; logs go to stderr).
  * Becomes the owner of the project's state for as long as it has runs of its own
- * (when nobody else owns it) and runs their tasks itself; otherwise it reads the
- * owner's state. When the client hangs up, runs still going are finished first; a
+ * (when nobody else owns it) and runs their tasks itself, serving the local API
+ * meanwhile; otherwise it reads the owner's state and sends launches and cancels to
+ * the owner's local API. When the client hangs up, runs still going are finished first; a
  * SIGTERM stops at once, and interrupted tasks resume under the next owner.
  */
 export async function mcpCommand(options: GlobalOptions): Promise<number> {
@@ -23,6 +26,9 @@ export async function mcpCommand(options: GlobalOptions): Promise<number> {
     logger: ctx.logger,
     command: 'orchestr8 mcp',
     runners: cliRunners(ctx),
+    concurrency: defaultConcurrency(),
+    // While it owns the state: results (worktrees, pull requests, webhooks) and the local API for the CLI and others.
+    services: () => ownerServices({ stateDir: ctx.stateDir, cwd: ctx.projectRoot, api: true, logger: ctx.logger }),
   });
   const host: ToolHost = { use: (fn, mode) => access.use(fn, mode), onEvent: access.onEvent, root: ctx.projectRoot };
   const mcp = createMcpServer({ host, version: packageJson.version, logger: ctx.logger });

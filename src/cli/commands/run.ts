@@ -8,7 +8,9 @@ import { launchInBackground } from '../background-owner.ts';
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { ExitCode } from '../cli-error.ts';
-import { openOwner } from '../engine-access.ts';
+import { openOwner, type OwnedState } from '../engine-access.ts';
+import { untilIdle } from './serve.ts';
+import { dim, resultsLines } from '../format.ts';
 import { ProgressView } from '../progress-view.ts';
 import { parseInputs } from './inputs-option.ts';
 
@@ -32,7 +34,8 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
     return ExitCode.ok;
   }
 
-  const engine = await openOwner(ctx, options.concurrency ? { concurrency: Number(options.concurrency) } : {});
+  const owned = await openOwner(ctx, options.concurrency ? { concurrency: Number(options.concurrency) } : {});
+  const { engine } = owned;
   let view: ProgressView | undefined;
   const finished = new Promise<RunRecord>((resolve) => {
     engine.onEvent((event: EngineEvent) => {
@@ -48,14 +51,39 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
     if (!ctx.json) view = new ProgressView(status.run, status.tasks);
     const run = await finished;
     view?.finish();
+    // The branch, push and pull request of the run are part of what it did.
+    await engine.whenFinalized(run.id);
     const final = await engine.status(run.id);
     // Seen here in the terminal: no "while you were away" for it later.
     const mine = (await engine.undeliveredNotifications()).filter((n) => n.runId === run.id);
     await engine.markDelivered(mine.map((n) => n.id));
     if (ctx.json) ctx.out(JSON.stringify(final, null, 2));
+    else for (const line of resultsLines(final.run)) ctx.out(dim(`  ${line}`));
+    await finishOthers(owned);
     return run.state === 'completed' ? ExitCode.ok : ExitCode.failed;
   } finally {
     process.off('SIGINT', interrupt);
-    await engine.close();
+    await owned.close();
+  }
+}
+
+/**
+ * Runs that other processes launched here through the local API while ours ran are
+ * finished before exiting (an interrupt stops at once; the next owner resumes them).
+ */
+async function finishOthers(owned: OwnedState): Promise<void> {
+  await owned.api?.close();
+  const others = owned.engine.activeRunCount;
+  if (others === 0) return;
+  process.stderr.write(`orchestr8: finishing ${others} other run(s) launched through the local API (Ctrl-C leaves them to the next owner)\n`);
+  let stop: () => void = () => {};
+  const interrupted = new Promise<void>((resolve) => (stop = resolve));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await Promise.race([untilIdle(owned.engine), interrupted]);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }

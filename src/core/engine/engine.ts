@@ -55,6 +55,11 @@ export interface EngineOptions {
   snapshotThreshold?: number;
   /** How long `close()` waits for interrupted tasks to stop (default 5 s). */
   shutdownGraceMs?: number;
+  /**
+   * How long `close()` waits for runs being finalized (a push, a pull request) before it
+   * leaves them to the next owner, which finalizes them again (default 60 s).
+   */
+  finalizeGraceMs?: number;
 }
 
 /** Lifecycle of an engine; illegal moves throw. */
@@ -86,6 +91,7 @@ interface Execution {
 }
 
 const SHUTDOWN_GRACE_MS = 5000;
+const FINALIZE_GRACE_MS = 60_000;
 
 /**
  * The engine: owns one state folder, progresses runs through their DAGs and is the
@@ -103,6 +109,8 @@ export class Engine extends StateQueries {
   private readonly active = new Map<string, ActiveRun>();
   private readonly queue = new Heap<QueueEntry>((a, b) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq));
   private readonly executions = new Map<string, Execution>();
+  /** runFinished hooks in flight: a CLI owner closes right after its last run ends, and should not cut a push short. */
+  private readonly finalizing = new Map<string, Promise<void>>();
   private readonly waitTimers = new Map<string, { cancel(): void }>();
   private readonly retryTimers = new Set<{ cancel(): void }>();
   private queueSeq = 0;
@@ -283,6 +291,15 @@ export class Engine extends StateQueries {
     return runIds.length;
   };
 
+  /**
+   * Resolves once the run's runFinished hooks (a push, a pull request) that are under way
+   * are done, at once if none are; what they recorded is then in `status(runId)`.
+   * A failed finalization resolves too (the next owner tries again).
+   */
+  async whenFinalized(runId: string): Promise<void> {
+    await this.finalizing.get(this.resolveRunId(runId));
+  }
+
   /** Merges options into a run durably (adapters record a branch, a worktree, a pull request URL). */
   async updateRunOptions(runId: string, options: Record<string, unknown>): Promise<RunRecord> {
     this.assertRunning();
@@ -317,6 +334,10 @@ export class Engine extends StateQueries {
     for (const execution of this.executions.values()) execution.controller.abort('shutdown');
     const grace = this.options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
     await Promise.race([Promise.all([...this.executions.values()].map((e) => e.done)), new Promise((r) => setTimeout(r, grace).unref())]);
+    if (this.finalizing.size) {
+      const finalizeGrace = this.options.finalizeGraceMs ?? FINALIZE_GRACE_MS;
+      await Promise.race([Promise.all(this.finalizing.values()), new Promise((r) => setTimeout(r, finalizeGrace).unref())]);
+    }
     await this.executor.close();
     await this.store.close();
     this.state = 'closed';
@@ -346,7 +367,7 @@ export class Engine extends StateQueries {
     batch.record({ t: 'run', run: active.run }, { type: `workflow.${state}`, run: active.run } as EngineEvent);
     batch.record({ t: 'notification', notification: runFinishedNotification(active.run, tasks, now) });
     this.active.delete(active.run.id);
-    if (finishing) batch.afterCommit(() => void this.finalize(active.run, tasks));
+    if (finishing) batch.afterCommit(() => this.startFinalize(active.run, tasks));
   }
 
   /** A ready task: wait tasks start waiting at once; others join the dispatch queue. */
@@ -578,12 +599,19 @@ export class Engine extends StateQueries {
     this.pump();
   }
 
+  private startFinalize(run: RunRecord, tasks: TaskRecord[]): void {
+    const done: Promise<void> = this.finalize(run, tasks).finally(() => {
+      if (this.finalizing.get(run.id) === done) this.finalizing.delete(run.id);
+    });
+    this.finalizing.set(run.id, done);
+  }
+
   private async finalize(run: RunRecord, tasks: TaskRecord[]): Promise<void> {
-    let options = run.options;
+    let returned: Record<string, unknown> | undefined;
     try {
       for (const hook of this.hooks) {
         const out = await hook.runFinished?.(run, tasks);
-        if (out?.options) options = { ...options, ...out.options };
+        if (out?.options) returned = { ...returned, ...out.options };
       }
     } catch (error) {
       this.logger.error(`finishing run ${run.id} failed; it will be tried again on the next start`, error);
@@ -592,6 +620,9 @@ export class Engine extends StateQueries {
     if (this.state === 'closed') return;
     const latest = this.db.getRun(run.id);
     if (!latest || latest.state === 'running') return; // retried meanwhile
+    // Merged into what is stored now, not into the record the hooks started from: options
+    // written meanwhile (updateRunOptions from a hook or an adapter) must survive.
+    const options = returned ? { ...latest.options, ...returned } : latest.options;
     await this.store.commit([{ t: 'run', run: { ...latest, ...(options ? { options } : {}), finalized: true } }]).catch((e) => this.fatal(e));
   }
 
@@ -632,7 +663,7 @@ export class Engine extends StateQueries {
     if (!batch.empty) await this.commit(batch);
     for (const [active, task] of reattach) this.reattach(active, task);
     for (const run of this.db.runsInState('completed').concat(this.db.runsInState('failed'), this.db.runsInState('cancelled'))) {
-      if (run.finalized === false) void this.finalize(run, this.db.getTasks(run.id));
+      if (run.finalized === false) this.startFinalize(run, this.db.getTasks(run.id));
     }
     for (const active of this.active.values()) void this.prepare(active);
   }

@@ -22,15 +22,44 @@ export type PushOutcome =
 /** Identity used for commits when the repository has none configured (fresh CI boxes, tests). */
 const FALLBACK_IDENTITY = ['-c', 'user.name=Orchestr8', '-c', 'user.email=orchestr8@localhost'];
 
+/**
+ * Variables simple-git refuses to hand to git because they name a program to run. Those
+ * only used interactively (an editor, a pager) are dropped: nothing here opens one, and
+ * `npm`/`npx` export EDITOR, which would otherwise fail every git call.
+ */
+const INTERACTIVE_ONLY = new Set(['editor', 'visual', 'git_editor', 'git_sequence_editor', 'pager', 'git_pager']);
+/** The others are the user's own transport and config (an SSH command, a proxy, a config file): passed on, allowed. */
+const USER_SETTINGS: Record<string, string> = {
+  git_ssh: 'allowUnsafeSshCommand',
+  git_ssh_command: 'allowUnsafeSshCommand',
+  git_askpass: 'allowUnsafeAskPass',
+  ssh_askpass: 'allowUnsafeAskPass',
+  git_config: 'allowUnsafeConfigPaths',
+  git_config_global: 'allowUnsafeConfigPaths',
+  git_config_system: 'allowUnsafeConfigPaths',
+  prefix: 'allowUnsafeConfigPaths',
+  git_config_count: 'allowUnsafeConfigEnvCount',
+  git_config_parameters: 'allowUnsafeConfigEnvCount',
+  git_exec_path: 'allowUnsafeExec',
+  git_external_diff: 'allowUnsafeDiffExternal',
+  git_proxy_command: 'allowUnsafeGitProxy',
+  git_template_dir: 'allowUnsafeTemplateDir',
+};
+
 function git(dir: string): SimpleGit {
   // Credential prompts must not stall a background run; user hooks are skipped per
   // command (--no-verify) for the same reason.
   // simple-git refuses GIT_* variables we pass unless listed; the user's own are trusted.
   const allowEnvironment = [...Object.keys(process.env).filter((k) => k.startsWith('GIT_')), 'GIT_TERMINAL_PROMPT'];
-  return simpleGit({ baseDir: dir, allowEnvironment }).env({
-    ...process.env,
-    GIT_TERMINAL_PROMPT: '0',
-  });
+  const env: Record<string, string | undefined> = {};
+  const unsafe: Record<string, boolean> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const k = key.toLowerCase();
+    if (INTERACTIVE_ONLY.has(k)) continue;
+    if (USER_SETTINGS[k]) unsafe[USER_SETTINGS[k]] = true;
+    env[key] = value;
+  }
+  return simpleGit({ baseDir: dir, allowEnvironment, unsafe }).env({ ...env, GIT_TERMINAL_PROMPT: '0' });
 }
 
 /** The top folder of the git repository holding `cwd`, or undefined when it is not in one. */

@@ -4,21 +4,25 @@ import { Engine, type EngineOptions } from '../../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
+import { StateOwnedError } from '../../core/store/state-lock.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { silentLogger } from '../../core/util/logger.ts';
+import { ApiClient } from '../http/api-client.ts';
+import type { OwnerServices, RunningOwnerServices } from '../owner-services.ts';
 
 /**
  * How a front end that may or may not own the state folder reaches the engine.
  * `owner`: this process runs tasks. `read-only`: it does not (another process such
  * as VS Code may); reads see the latest durable state and commands either make this
- * process the owner or fail naming the one there is.
+ * process the owner, go to the live owner through its local API, or fail naming the
+ * owner when it serves none.
  */
 export interface EngineAccess {
   readonly mode: 'owner' | 'read-only';
   /** Calls `fn` with the engine API as of now; `write` (a launch, a cancel) needs ownership. */
   use<T>(fn: (api: EngineApi) => Promise<T>, mode?: 'read' | 'write'): Promise<T>;
-  /** Engine events; only heard while this process owns the state. */
+  /** Engine events: of this process while it owns the state, else of the owner it last sent a command to. */
   onEvent(listener: (event: EngineEvent) => void): Disposable;
   /** Unfinished runs this process is running. */
   readonly activeRunCount: number;
@@ -28,6 +32,8 @@ export interface EngineAccess {
 export interface StateFolderAccessOptions extends EngineOptions {
   /** How long ownership is kept after the last run ends, so a quick next launch does not reopen (default 1 s). */
   releaseAfterMs?: number;
+  /** What runs beside the engine while this process owns the state (results hooks, the local API); a fresh set per ownership. */
+  services?: () => OwnerServices;
 }
 
 /**
@@ -35,12 +41,14 @@ export interface StateFolderAccessOptions extends EngineOptions {
  * VS Code and the CLI. It owns the folder only while it has work: the first write
  * opens the engine (and resumes runs a dead owner left), and once its runs are done
  * it lets go, so an editor opened meanwhile can take over. Reads open a fresh view
- * each time, so status is never stale. Fails naming the owner when another live
- * process holds the folder.
+ * each time, so status is never stale. When another live process holds the folder,
+ * commands go through its local API; without one they fail naming that process.
  */
 export class StateFolderAccess implements EngineAccess {
   private engine: Engine | undefined;
   private subscription: Disposable | undefined;
+  private services: RunningOwnerServices | undefined;
+  private remote: { client: ApiClient; subscription: Disposable } | undefined;
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
   /** Opening and closing the engine, one at a time. */
   private transition: Promise<void> = Promise.resolve();
@@ -62,7 +70,16 @@ export class StateFolderAccess implements EngineAccess {
   async use<T>(fn: (api: EngineApi) => Promise<T>, mode: 'read' | 'write' = 'read'): Promise<T> {
     if (this.closed) throw new Error('the engine is closed');
     await this.transition;
-    if (mode === 'write' && !this.engine) await this.serially(() => this.own());
+    if (mode === 'write' && !this.engine) {
+      try {
+        await this.serially(() => this.own());
+      } catch (error) {
+        if (!(error instanceof StateOwnedError)) throw error;
+        const client = await this.ownerApi();
+        if (!client) throw error;
+        return await fn(client);
+      }
+    }
     const engine = this.engine;
     if (engine) {
       try {
@@ -80,6 +97,28 @@ export class StateFolderAccess implements EngineAccess {
     }
   }
 
+  /**
+   * The live owner's API, and its event stream followed from now on (until that owner goes
+   * or this process owns the state), so tasks launched through it are announced here too.
+   */
+  private async ownerApi(): Promise<ApiClient | undefined> {
+    const client = await ApiClient.connect(this.options.stateDir);
+    if (!client) return undefined;
+    if (this.remote?.client.url === client.url) {
+      client.dispose();
+      return this.remote.client;
+    }
+    this.dropRemote();
+    this.remote = { client, subscription: client.onEvent((e) => this.events.fire(e)) };
+    return client;
+  }
+
+  private dropRemote(): void {
+    this.remote?.subscription.dispose();
+    this.remote?.client.dispose();
+    this.remote = undefined;
+  }
+
   private serially(step: () => Promise<void>): Promise<void> {
     const next = this.transition.then(step);
     this.transition = next.catch(() => {});
@@ -89,8 +128,16 @@ export class StateFolderAccess implements EngineAccess {
   /** Becomes the owner; a StateOwnedError (another live owner) goes to the caller, naming it. */
   private async own(): Promise<void> {
     if (this.engine) return;
-    const engine = await Engine.open(this.options);
+    const services = this.options.services?.();
+    const engine = await Engine.open({ ...this.options, hooks: [...(this.options.hooks ?? []), ...(services?.hooks ?? [])] });
+    try {
+      this.services = await services?.start(engine);
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
     this.engine = engine;
+    this.dropRemote();
     this.subscription = engine.onEvent((e) => {
       this.events.fire(e);
       if (e.type.startsWith('workflow.')) this.releaseWhenIdle();
@@ -113,8 +160,11 @@ export class StateFolderAccess implements EngineAccess {
 
   private async release(): Promise<void> {
     const engine = this.engine;
+    const services = this.services;
     this.engine = undefined;
+    this.services = undefined;
     this.subscription?.dispose();
+    await services?.close();
     await engine?.close();
   }
 
@@ -122,6 +172,7 @@ export class StateFolderAccess implements EngineAccess {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.releaseTimer);
+    this.dropRemote();
     await this.transition;
     await this.release();
     this.events.dispose();

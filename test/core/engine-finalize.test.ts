@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Engine } from '../../src/core/engine/engine.ts';
+import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
+import type { RunHooks } from '../../src/core/engine/run-hooks.ts';
+import type { RunRecord } from '../../src/core/model/records.ts';
+import { runFinished, workflow } from '../support/engine-harness.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const ONE_TASK = 'name: one\ntasks:\n  a:\n    run: echo a\n';
+
+async function finalized(engine: Engine, runId: string, timeoutMs = 10_000): Promise<RunRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { run } = await engine.status(runId);
+    if (run.finalized) return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} was not finalized within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('finalize merges what runFinished returns into the options stored now, keeping those written while it ran', async () => {
+  let engine: Engine | undefined;
+  const hooks: RunHooks = {
+    prepareRun: async () => ({ options: { prepared: 1 } }),
+    runFinished: async (run) => {
+      // What GitRunHooks does when a step fails: record progress directly, then finish.
+      await engine!.updateRunOptions(run.id, { written: 'while finishing', prepared: 'overwritten by the hook' });
+      return { options: { returned: 2 } };
+    },
+  };
+  engine = await Engine.open({ stateDir: tempDir('o8-state-'), cwd: tempDir('o8-cwd-'), hooks: [hooks] });
+  try {
+    const { runId } = await engine.launch({ workflow: workflow(ONE_TASK) });
+    assert.equal((await runFinished(engine, runId)).state, 'completed');
+    const run = await finalized(engine, runId);
+    assert.deepEqual(run.options, { prepared: 'overwritten by the hook', written: 'while finishing', returned: 2 });
+  } finally {
+    await engine.close();
+  }
+});
+
+test('close waits for a run being finalized (a push, a pull request) instead of leaving it to the next owner', async () => {
+  const stateDir = tempDir('o8-state-');
+  const slowPublish: RunHooks = {
+    runFinished: async () => {
+      await new Promise((r) => setTimeout(r, 400));
+      return { options: { pullRequestUrl: 'https://example.test/pr/1' } };
+    },
+  };
+  const engine = await Engine.open({ stateDir, cwd: tempDir('o8-cwd-'), hooks: [slowPublish] });
+  const { runId } = await engine.launch({ workflow: workflow(ONE_TASK) });
+  await runFinished(engine, runId);
+  await engine.close();
+  const reader = await ReadOnlyEngine.open(stateDir);
+  try {
+    const { run } = await reader.status(runId);
+    assert.equal(run.finalized, true);
+    assert.equal(run.options?.['pullRequestUrl'], 'https://example.test/pr/1');
+  } finally {
+    await reader.close();
+  }
+});
