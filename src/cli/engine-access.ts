@@ -7,9 +7,7 @@ import { StateOwnedError } from '../core/store/state-lock.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cliRunners } from './cli-runners.ts';
-import { BullmqExecutor } from '../core/queue/bullmq-executor.ts';
-import { probeRedis } from '../core/queue/redis-url.ts';
-import { runSourceHook } from '../core/queue/run-source-hook.ts';
+import { openBullmqMode } from '../core/queue/bullmq-mode.ts';
 
 /** Opens the state as its owner for a command that runs tasks in this process. */
 export async function openOwner(ctx: CliContext, options: Partial<EngineOptions> = {}): Promise<Engine> {
@@ -39,13 +37,11 @@ export async function openOwner(ctx: CliContext, options: Partial<EngineOptions>
  */
 async function bullmqMode(ctx: CliContext, redisUrl: string, options: Partial<EngineOptions>): Promise<Pick<EngineOptions, 'executor' | 'hooks'>> {
   try {
-    await probeRedis(redisUrl);
+    const { executor, hook } = await openBullmqMode({ redisUrl, logger: ctx.logger, ...(options.concurrency ? { maxInFlight: options.concurrency } : {}) });
+    return { executor, hooks: [...(options.hooks ?? []), hook] };
   } catch (error) {
     throw new CliError((error as Error).message, ExitCode.failed);
   }
-  const executor = new BullmqExecutor({ redisUrl, logger: ctx.logger, ...(options.concurrency ? { maxInFlight: options.concurrency } : {}) });
-  await executor.waitUntilReady();
-  return { executor, hooks: [...(options.hooks ?? []), runSourceHook(ctx.logger)] };
 }
 
 /** Runs `fn` against the state: as owner when nobody owns it (so commands take effect), else read-only. */

@@ -43,6 +43,11 @@ export interface AgentRunnerOptions {
   agentDirs?: string[];
   /** Environment to read defaults from (tests). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Hears each SDK warning (a deprecated model) once per model per runner, like the logger:
+   * a front end can show it (the extension raises a warning toast).
+   */
+  onWarning?: (warning: string, model: string) => void;
 }
 
 const KEY_HELP =
@@ -198,6 +203,7 @@ export class AgentRunner implements TaskRunner {
     if (!this.warnedModels.has(model)) {
       this.warnedModels.add(model);
       ctx.logger.warn(warning);
+      this.options.onWarning?.(warning, model);
     }
   }
 
