@@ -16,7 +16,7 @@ const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta
 test('activation only on its commands, views, documents and workflow files: never "*" or startup', () => {
   const events: string[] = pkg.activationEvents;
   assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
-  for (const e of events) assert.match(e, /^(onCommand:orchestr8\.|onView:orchestr8\.|onFileSystem:orchestr8$|workspaceContains:\.orchestr8\/workflows\/)/, e);
+  for (const e of events) assert.match(e, /^(onCommand:orchestr8\.|onView:orchestr8\.|onFileSystem:orchestr8$|onLanguage:orchestr8-workflow$|workspaceContains:\.orchestr8\/workflows\/)/, e);
   assert.ok(events.includes('workspaceContains:.orchestr8/workflows/*.yaml'));
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
 });
