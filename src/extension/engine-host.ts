@@ -228,7 +228,9 @@ export class EngineHost implements vscode.Disposable {
   async writable(): Promise<EngineApi> {
     const engine = await this.readable();
     if (this.readOnly) {
-      throw new UserError(`This window only shows this workspace’s runs: ${this.owner ?? 'another process'} owns them and runs their tasks. Use that window, or close it (this one takes over within seconds).`);
+      // A window can be closed to hand over; a CLI run is waited out.
+      const next = this.opened?.owner?.command === 'vscode' ? 'Use that window, or close it (this one takes over within seconds).' : 'This window takes over within seconds of it finishing.';
+      throw new UserError(`This window only shows this workspace’s runs: ${this.owner ?? 'another process'} owns them and runs their tasks. ${next}`);
     }
     return engine;
   }

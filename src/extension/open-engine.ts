@@ -97,6 +97,9 @@ export async function openReadOnly(options: OpenEngineOptions, owner?: LockInfo)
 
 /** Results options from the window's settings; the token and secret only travel in memory. */
 export function extensionResultsOptions(stateDir: string, settings: ExtensionResultsSettings, logger: Logger): ResultsOptions {
+  if (settings.webhookUrls.length && !settings.webhookSecret) {
+    logger.warn('orchestr8.webhooks.urls is set but there is no signing secret: deliveries are kept as dead letters, never sent unsigned. Run "Orchestr8: Set Webhook Signing Secret".');
+  }
   return {
     stateDir,
     ...(settings.githubToken ? { github: { token: settings.githubToken } } : {}),

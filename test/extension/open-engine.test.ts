@@ -15,7 +15,7 @@ import { readLock } from '../../src/core/store/state-lock.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
-import { openWorkspaceEngine, tryOpenOwner, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
+import { extensionResultsOptions, openWorkspaceEngine, tryOpenOwner, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { redisMissingReason, RedisServer } from '../support/redis-server.ts';
 
@@ -232,4 +232,15 @@ test('orchestr8.redisUrl: the engine hands tasks to BullMQ instead of running th
     await opened.close();
     await redis.stop();
   }
+});
+
+test('results options: the GitHub session token and webhook secret pass through in memory; URLs without a secret are called out', () => {
+  const logger = recordingLogger();
+  const withAll = extensionResultsOptions('/s', { githubToken: 'gho_x', webhookUrls: ['https://example.com/h'], webhookSecret: 'sec' }, logger);
+  assert.deepEqual(withAll.github, { token: 'gho_x' });
+  assert.deepEqual(withAll.webhooks, { endpoints: ['https://example.com/h'], secret: 'sec' });
+  assert.equal(logger.lines.length, 0);
+  const bare = extensionResultsOptions('/s', { webhookUrls: ['https://example.com/h'] }, logger);
+  assert.equal(bare.github, undefined, 'no session: branches only');
+  assert.match(logger.lines.join('\n'), /no signing secret.*Set Webhook Signing Secret/);
 });
