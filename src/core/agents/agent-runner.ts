@@ -212,7 +212,11 @@ export class AgentRunner implements TaskRunner {
       const reason = abortReason(ctx.signal) ?? 'cancelled';
       return new TaskError(`agent ${reason}`, reason === 'timeout');
     }
-    if (error instanceof APIConnectionError) return new TaskError(`Anthropic API unreachable: ${error.message}`, true);
+    if (error instanceof APIConnectionError) {
+      // The SDK's message is only "Connection error."; the cause says which (refused, DNS, TLS, reset).
+      const cause = error.cause instanceof Error ? errorMessage(error.cause.cause instanceof Error ? error.cause.cause : error.cause) : undefined;
+      return new TaskError(`Anthropic API unreachable: ${error.message}${cause && cause !== error.message ? ` (${cause})` : ''}`, true);
+    }
     if (error instanceof APIError && error.status !== undefined) {
       const status = error.status;
       // The SDK already retried these with retry-after; the engine's task retries come on top.
