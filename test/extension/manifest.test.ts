@@ -13,7 +13,7 @@ interface MenuItem {
 }
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
-test('activation only on its commands, views, documents and workflow files: never "*" or startup', () => {
+test('activation only on its commands, views, documents, workflow files and the workflow language: never "*" or startup', () => {
   const events: string[] = pkg.activationEvents;
   assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
   for (const e of events) assert.match(e, /^(onCommand:orchestr8\.|onView:orchestr8\.|onFileSystem:orchestr8$|onLanguage:orchestr8-workflow$|workspaceContains:\.orchestr8\/workflows\/)/, e);

@@ -159,8 +159,9 @@ export class Engine extends StateQueries {
   launch = async (request: LaunchRequest): Promise<LaunchResult> => {
     this.assertRunning();
     const now = this.clock.now();
+    // Generated ids are random; only a caller's own id can collide.
+    if (request.id && (this.active.has(request.id) || this.db.getRun(request.id))) throw new Error(`run ${request.id} exists already`);
     const runId = request.id ?? newRunId();
-    if (this.db.getRun(runId)) throw new Error(`run ${runId} exists already`);
     const def = 'workflow' in request ? request.workflow : singleTaskWorkflow(request.task);
     const inputs = 'workflow' in request ? resolveInputs(def, request.inputs ?? {}) : {};
     const run: RunRecord = {

@@ -11,6 +11,16 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** fsyncDir without blocking the event loop: for the engine's own thread while tasks run. */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Writes a file atomically: temp file, fsync, rename over the target, fsync the folder. */
 export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
   const dir = path.dirname(target);
@@ -23,5 +33,5 @@ export async function writeFileAtomic(target: string, data: Uint8Array): Promise
     await handle.close();
   }
   await fs.promises.rename(tmp, target);
-  fsyncDir(dir);
+  await fsyncDirAsync(dir);
 }

@@ -1,5 +1,5 @@
 import CRC32 from 'crc-32';
-import type { SequencedRecord } from './store-records.ts';
+import type { SequencedRecord, StoreRecord } from './store-records.ts';
 
 /**
  * On-disk framing of one journal record:
@@ -10,12 +10,34 @@ import type { SequencedRecord } from './store-records.ts';
 const HEADER = 8;
 
 export function encodeRecord(entry: SequencedRecord): Buffer {
-  const payload = Buffer.from(JSON.stringify({ s: entry.seq, r: entry.record }), 'utf8');
-  const frame = Buffer.allocUnsafe(HEADER + payload.length);
-  frame.writeUInt32LE(payload.length, 0);
-  frame.writeInt32LE(CRC32.buf(payload), 4);
-  payload.copy(frame, HEADER);
+  const json = `{"s":${entry.seq},"r":${recordJson(entry.record)}}`;
+  const length = Buffer.byteLength(json, 'utf8');
+  const frame = Buffer.allocUnsafe(HEADER + length);
+  frame.writeUInt32LE(length, 0);
+  frame.write(json, HEADER, 'utf8');
+  frame.writeInt32LE(CRC32.buf(frame.subarray(HEADER)), 4);
   return frame;
+}
+
+const rowJsonCache = new WeakMap<object, string>();
+
+/**
+ * JSON of a run or task row, computed once per object: the journal frame and the
+ * table's `doc` column both need it, and rows are never mutated (every move makes a new one).
+ */
+export function rowJson(row: object): string {
+  let json = rowJsonCache.get(row);
+  if (json === undefined) {
+    json = JSON.stringify(row);
+    rowJsonCache.set(row, json);
+  }
+  return json;
+}
+
+function recordJson(record: StoreRecord): string {
+  if (record.t === 'task') return `{"t":"task","task":${rowJson(record.task)}}`;
+  if (record.t === 'run') return `{"t":"run","run":${rowJson(record.run)}}`;
+  return JSON.stringify(record);
 }
 
 export interface DecodeResult {

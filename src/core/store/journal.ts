@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage } from '../util/logger.ts';
-import { fsyncDir } from './fs-durable.ts';
+import { fsyncDir, fsyncDirAsync } from './fs-durable.ts';
 import { decodeRecords, encodeRecord } from './journal-format.ts';
 import type { SequencedRecord, StoreRecord } from './store-records.ts';
 
@@ -195,7 +195,7 @@ export class JournalWriter {
     this.flushing = true;
     try {
       while (!this.broken && (this.pending.waiters.length > 0 || this.rotateWaiters.length > 0)) {
-        if (this.rotateWaiters.length > 0) this.rotateNow();
+        if (this.rotateWaiters.length > 0) await this.rotateNow();
         if (this.pending.waiters.length === 0) continue;
         const batch = this.pending;
         this.pending = { frames: [], entries: [], waiters: [] };
@@ -222,14 +222,17 @@ export class JournalWriter {
     }
   }
 
-  private rotateNow(): void {
+  /** Runs inside flush, so no batch is written meanwhile; directory work is async to keep the event loop free. */
+  private async rotateNow(): Promise<void> {
     if (this.offset > 0) {
-      fs.closeSync(this.fd);
       // Records waiting in `pending` already carry their seqs: the new segment is named after the first of them.
-      this.segmentFirstSeq = this.pending.entries[0]?.seq ?? this.nextSeq;
-      this.fd = fs.openSync(segmentPath(this.dir, this.segmentFirstSeq), 'a', 0o600);
+      const firstSeq = this.pending.entries[0]?.seq ?? this.nextSeq;
+      const fd = await openAppend(segmentPath(this.dir, firstSeq));
+      await fsyncDirAsync(this.dir);
+      fs.closeSync(this.fd);
+      this.fd = fd;
+      this.segmentFirstSeq = firstSeq;
       this.offset = 0;
-      fsyncDir(this.dir);
     }
     this.bytesSinceRotate = 0;
     const closed = listSegments(this.dir).filter((s) => s.firstSeq < this.segmentFirstSeq);
@@ -247,6 +250,11 @@ export class JournalWriter {
     for (const waiter of batch.waiters) waiter.reject(this.broken);
     for (const waiter of this.pending.waiters.splice(0)) waiter.reject(this.broken);
   }
+}
+
+/** A raw fd (not a FileHandle, which would close itself when collected). */
+function openAppend(file: string): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, 'a', 0o600, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
 function write(fd: number, data: Buffer): Promise<void> {

@@ -11,8 +11,63 @@ import type {
 } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
 import { loadSqlJs } from './sqljs-loader.ts';
+import { rowJson } from './journal-format.ts';
 import { migrate } from './migrations.ts';
 import type { SequencedRecord, StoreRecord, StoredEvent } from './store-records.ts';
+
+const EVENT_COLUMNS = 6;
+const EVENTS_PER_STATEMENT = 64;
+const eventsInsert = (rows: number) =>
+  `INSERT OR REPLACE INTO events (seq, at, type, run_id, task_id, detail) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`;
+const INSERT_EVENT = eventsInsert(1);
+const INSERT_EVENTS = eventsInsert(EVENTS_PER_STATEMENT);
+
+/** Deferred records are applied after at most this long, or once this many are waiting. */
+const DEFER_MAX_MS = 20;
+const DEFER_MAX_RECORDS = 500;
+
+/**
+ * The tables live in sql.js's in-memory file system and durability comes from the
+ * journal, so SQLite's own rollback-journal file and syncs are pure cost here.
+ */
+function tune(db: Database): void {
+  db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
+}
+
+/**
+ * Records whose row a later record of the same batch replaces anyway (records carry
+ * full rows, so only the newest counts). A deletion ends the window: a row written
+ * before it must not be skipped in favour of one written after.
+ */
+function supersededIn(entries: readonly SequencedRecord[]): Set<SequencedRecord> {
+  const superseded = new Set<SequencedRecord>();
+  let newest = new Map<string, SequencedRecord>();
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i]!;
+    const key = rowKey(entry.record);
+    if (entry.record.t === 'delete-runs') newest = new Map();
+    else if (key === undefined) continue;
+    else if (newest.has(key)) superseded.add(entry);
+    else newest.set(key, entry);
+  }
+  return superseded;
+}
+
+/** The row a record replaces as a whole, for the tables written with INSERT OR REPLACE by id. */
+function rowKey(record: StoreRecord): string | undefined {
+  switch (record.t) {
+    case 'run':
+      return `r ${record.run.id}`;
+    case 'task':
+      return `t ${record.task.id}`;
+    case 'webhook':
+      return `w ${record.delivery.id}`;
+    case 'checkpoint':
+      return `c ${record.checkpoint.taskId}`;
+    default:
+      return undefined;
+  }
+}
 
 export interface UsageSums {
   inputTokens: number;
@@ -29,8 +84,15 @@ export interface UsageSums {
  */
 export class StateDb {
   private readonly statements = new Map<string, Statement>();
+  private appliedSeq: number;
+  /** Durable records not yet in the tables (see `defer`). */
+  private backlog: SequencedRecord[] = [];
+  private backlogTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(readonly db: Database) {}
+  private constructor(readonly db: Database) {
+    tune(db);
+    this.appliedSeq = Number(this.scalar("SELECT value FROM meta WHERE key = 'last_seq'") ?? 0);
+  }
 
   static async open(snapshot?: Uint8Array): Promise<StateDb> {
     const SQL = await loadSqlJs();
@@ -39,23 +101,62 @@ export class StateDb {
     return new StateDb(db);
   }
 
+  /** The last record in the tables, counting deferred ones. */
   get lastSeq(): number {
-    return Number(this.scalar("SELECT value FROM meta WHERE key = 'last_seq'") ?? 0);
+    return this.backlog.length ? this.backlog[this.backlog.length - 1]!.seq : this.appliedSeq;
   }
 
   /** Applies a batch in one transaction; records at or below `lastSeq` are already in and are skipped. */
   apply(entries: readonly SequencedRecord[]): void {
-    const from = this.lastSeq;
+    this.catchUp();
+    this.applyNow(entries);
+  }
+
+  /**
+   * Takes records that are already durable and applies them later, many group commits
+   * to one transaction: a sql.js transaction costs far more than a row, and nothing reads
+   * the tables between commits on the hot path. Every query catches up first, so
+   * readers never see a table behind the journal.
+   */
+  defer(entries: readonly SequencedRecord[]): void {
+    for (const entry of entries) this.backlog.push(entry);
+    if (this.backlog.length >= DEFER_MAX_RECORDS) this.catchUp();
+    else this.backlogTimer ??= setTimeout(() => this.catchUp(), DEFER_MAX_MS).unref();
+  }
+
+  /** Applies deferred records now. */
+  catchUp(): void {
+    if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    this.backlogTimer = undefined;
+    if (this.backlog.length === 0) return;
+    const entries = this.backlog;
+    this.backlog = [];
+    this.applyNow(entries);
+  }
+
+  private applyNow(entries: readonly SequencedRecord[]): void {
+    const from = this.appliedSeq;
     let last = from;
     this.db.run('BEGIN');
     try {
+      const superseded = supersededIn(entries);
+      const events: SqlValue[] = [];
       for (const entry of entries) {
         if (entry.seq <= from) continue;
-        this.applyRecord(entry.seq, entry.record);
         last = entry.seq;
+        const record = entry.record;
+        if (record.t === 'event') {
+          const e = record.event;
+          events.push(entry.seq, e.at, e.type, e.runId ?? null, e.taskId ?? null, e.detail ?? null);
+          continue;
+        }
+        if (record.t === 'delete-runs') this.insertEvents(events.splice(0));
+        if (!superseded.has(entry)) this.applyRecord(entry.seq, record);
       }
+      this.insertEvents(events);
       if (last !== from) this.stmt("UPDATE meta SET value = ? WHERE key = 'last_seq'").run([String(last)]);
       this.db.run('COMMIT');
+      this.appliedSeq = last;
     } catch (error) {
       this.db.run('ROLLBACK');
       throw error;
@@ -63,12 +164,15 @@ export class StateDb {
   }
 
   export(): Uint8Array {
+    this.catchUp();
     const bytes = this.db.export();
-    this.statements.clear(); // export() closes and reopens the database, freeing every prepared statement
+    this.statements.clear(); // export() closes and reopens the database, freeing every prepared statement and setting
+    tune(this.db);
     return bytes;
   }
 
   close(): void {
+    if (this.backlogTimer) clearTimeout(this.backlogTimer);
     for (const statement of this.statements.values()) statement.free();
     this.statements.clear();
     this.db.close();
@@ -215,14 +319,14 @@ export class StateDb {
       case 'run': {
         const r = record.run;
         this.stmt('INSERT OR REPLACE INTO workflow_executions (id, name, state, created_at, finished_at, doc) VALUES (?, ?, ?, ?, ?, ?)').run([
-          r.id, r.name, r.state, r.createdAt, r.finishedAt ?? null, JSON.stringify(r),
+          r.id, r.name, r.state, r.createdAt, r.finishedAt ?? null, rowJson(r),
         ]);
         return;
       }
       case 'task': {
         const t = record.task;
         this.stmt('INSERT OR REPLACE INTO task_executions (id, run_id, key, state, retry_count, ord, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run([
-          t.id, t.runId, t.key, t.state, Math.max(0, t.attempt - 1), t.order, t.updatedAt, JSON.stringify(t),
+          t.id, t.runId, t.key, t.state, Math.max(0, t.attempt - 1), t.order, t.updatedAt, rowJson(t),
         ]);
         return;
       }
@@ -233,13 +337,9 @@ export class StateDb {
         ]);
         return;
       }
-      case 'event': {
-        const e = record.event;
-        this.stmt('INSERT OR REPLACE INTO events (seq, at, type, run_id, task_id, detail) VALUES (?, ?, ?, ?, ?, ?)').run([
-          seq, e.at, e.type, e.runId ?? null, e.taskId ?? null, e.detail ?? null,
-        ]);
+      case 'event':
+        this.insertEvents([seq, record.event.at, record.event.type, record.event.runId ?? null, record.event.taskId ?? null, record.event.detail ?? null]);
         return;
-      }
       case 'notification': {
         const n = record.notification;
         this.stmt('INSERT OR REPLACE INTO notifications (id, run_id, task_id, kind, title, body, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run([
@@ -285,6 +385,16 @@ export class StateDb {
     }
   }
 
+  /** Event rows (6 values each) in statements of many rows: events are most of the records, and sql.js pays per statement. */
+  private insertEvents(values: SqlValue[]): void {
+    const row = EVENT_COLUMNS;
+    let i = 0;
+    for (; values.length - i >= row * EVENTS_PER_STATEMENT; i += row * EVENTS_PER_STATEMENT) {
+      this.stmt(INSERT_EVENTS).run(values.slice(i, i + row * EVENTS_PER_STATEMENT));
+    }
+    for (; i < values.length; i += row) this.stmt(INSERT_EVENT).run(values.slice(i, i + row));
+  }
+
   // ---- helpers -------------------------------------------------------------
 
   private stmt(sql: string): Statement {
@@ -297,6 +407,7 @@ export class StateDb {
   }
 
   private rows(sql: string, params: SqlValue[]): SqlValue[][] {
+    if (this.backlog.length) this.catchUp();
     const statement = this.stmt(sql);
     statement.bind(params);
     const out: SqlValue[][] = [];

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
-import { fsyncDir } from './fs-durable.ts';
+import { fsyncDirAsync } from './fs-durable.ts';
 import { JournalWriter, replayJournal } from './journal.ts';
 import type { JournalSegment } from './journal.ts';
 import { SNAPSHOT_FILE } from './snapshot-protocol.ts';
@@ -50,7 +50,7 @@ export class StateStore {
       removeStaleTemps(stateDir);
       const db = await loadState(stateDir, true, logger);
       const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, lock);
-      store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.apply(entries));
+      store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.defer(entries));
       return store;
     } catch (error) {
       lock.release();
@@ -104,7 +104,7 @@ export class StateStore {
       return;
     }
     this.logger.debug(`snapshot: ${reply.bytes} bytes up to seq ${reply.lastSeq} in ${reply.ms} ms`);
-    dropSegments(this.stateDir, segments);
+    await dropSegments(this.stateDir, segments);
   }
 
   async close(): Promise<void> {
@@ -156,9 +156,9 @@ async function loadState(stateDir: string, repair: boolean, logger: Logger): Pro
   }
 }
 
-function dropSegments(stateDir: string, segments: JournalSegment[]): void {
-  for (const segment of segments) fs.rmSync(segment.path, { force: true });
-  fsyncDir(journalDir(stateDir));
+async function dropSegments(stateDir: string, segments: JournalSegment[]): Promise<void> {
+  for (const segment of segments) await fs.promises.rm(segment.path, { force: true });
+  await fsyncDirAsync(journalDir(stateDir));
 }
 
 function removeStaleTemps(stateDir: string): void {
