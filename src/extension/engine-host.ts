@@ -116,7 +116,8 @@ export class EngineHost implements vscode.Disposable {
         concurrency: settings.concurrency,
         defaultModel: settings.defaultModel,
         apiKey: this.apiKey,
-        ...(settings.anthropicBaseUrl ? { anthropicBaseUrl: settings.anthropicBaseUrl } : {}),
+        // Read as each agent task starts: a changed setting applies without a reload.
+        anthropicBaseUrl: () => this.settings().anthropicBaseUrl || undefined,
         ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
         onAgentWarning: (warning) => this.agentWarnings.fire(warning),
         results: () => this.resultsSettings(settings.webhookUrls),

@@ -11,8 +11,8 @@ export interface RunnerSettings {
   apiKey: () => Promise<string | undefined>;
   /** `orchestr8.defaultModel`: for agent tasks whose task and agent file name no model. */
   defaultModel: string;
-  /** `orchestr8.anthropicBaseUrl`; none: ANTHROPIC_BASE_URL, else the SDK's default. */
-  baseUrl?: string;
+  /** `orchestr8.anthropicBaseUrl`, read as each agent task starts; none: ANTHROPIC_BASE_URL, else the SDK's default. */
+  baseUrl?: string | (() => string | undefined);
   /** An SDK warning (a deprecated model), once per model: the window shows it. */
   onWarning?: (warning: string) => void;
   logger: Logger;

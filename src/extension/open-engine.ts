@@ -27,7 +27,7 @@ export interface OpenEngineOptions {
   /** Read when an agent task starts, so a key set later applies without a restart. */
   apiKey: () => Promise<string | undefined>;
   /** `orchestr8.anthropicBaseUrl` (a proxy, or a local server speaking the Messages API); none: the SDK's default. */
-  anthropicBaseUrl?: string;
+  anthropicBaseUrl?: string | (() => string | undefined);
   /** Hears each Anthropic SDK warning (a deprecated model) once per model, besides the logger. */
   onAgentWarning?: (warning: string) => void;
   /** `orchestr8.redisUrl`: BullMQ mode, like the CLI's `--redis`. */

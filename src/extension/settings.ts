@@ -7,7 +7,7 @@ export interface Settings {
   defaultModel: string;
   notifications: NotificationLevel;
   historyRetentionDays: number;
-  /** `orchestr8.anthropicBaseUrl` (machine scope: a workspace can't send the key elsewhere); empty: the SDK's default. */
+  /** `orchestr8.anthropicBaseUrl`, from user settings only (a workspace can't send the key elsewhere); empty: the SDK's default. */
   anthropicBaseUrl: string;
   /** `orchestr8.redisUrl`: BullMQ mode when set. */
   redisUrl: string;
@@ -24,7 +24,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     defaultModel: c.get<string>('defaultModel')?.trim() || 'claude-sonnet-5-5',
     notifications: toNotificationLevel(c.get('notifications')),
     historyRetentionDays: positive(c.get('historyRetentionDays'), 30),
-    anthropicBaseUrl: text(c.get('anthropicBaseUrl')),
+    // User settings only: a workspace's own settings must not send the user's API key elsewhere.
+    anthropicBaseUrl: text(c.inspect('anthropicBaseUrl')?.globalValue),
     redisUrl: text(c.get('redisUrl')),
     webhookUrls: (Array.isArray(c.get('webhooks.urls')) ? c.get<unknown[]>('webhooks.urls')! : []).map(text).filter(Boolean),
   };

@@ -37,8 +37,9 @@ test('settings: concurrency, default model, notification level, history retentio
   ]);
   assert.deepEqual(props['orchestr8.notifications'].enum, ['all', 'failures', 'none']);
   // A workspace's own settings must not redirect the user's API key to another server.
-  assert.equal(props['orchestr8.anthropicBaseUrl'].scope, 'machine');
-  for (const key of ['orchestr8.redisUrl', 'orchestr8.webhooks.urls']) assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
+  // (settings.ts reads only its user-level value; the manifest says so.)
+  assert.match(props['orchestr8.anthropicBaseUrl'].markdownDescription, /user settings only/);
+  for (const key of ['orchestr8.anthropicBaseUrl', 'orchestr8.redisUrl', 'orchestr8.webhooks.urls']) assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
 });
 
 /** Which tree-item commands a row offers, by evaluating the `viewItem =~ /…/` clauses of package.json on its contextValue. */

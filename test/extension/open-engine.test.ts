@@ -97,7 +97,8 @@ test('agent tasks run on the Messages server named by the base URL setting, with
 test('without a stored key the runner falls back to ANTHROPIC_API_KEY', async () => {
   const saved = process.env['ANTHROPIC_API_KEY'];
   process.env['ANTHROPIC_API_KEY'] = server.apiKey;
-  const opened = await openWorkspaceEngine(options({ apiKey: async () => undefined }));
+  // The base URL as the window passes it: read when each task starts.
+  const opened = await openWorkspaceEngine(options({ apiKey: async () => undefined, anthropicBaseUrl: () => server.url }));
   try {
     server.enqueue(textReply('fine'));
     const { runId } = await opened.engine.launch({ task: { action: { kind: 'agent', agent: 'writer', prompt: 'hi' } }, cwd: project.root });

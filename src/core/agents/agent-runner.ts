@@ -25,8 +25,11 @@ export type ApiKeySource = string | (() => string | undefined | Promise<string |
 export interface AgentRunnerOptions {
   /** Default: `ANTHROPIC_API_KEY` from the environment. Never logged or stored. */
   apiKey?: ApiKeySource;
-  /** Default: `ANTHROPIC_BASE_URL` from the environment, else the SDK's default. */
-  baseURL?: string;
+  /**
+   * Default: `ANTHROPIC_BASE_URL` from the environment, else the SDK's default. A function is
+   * read when each task starts (the extension's setting, which may change without a restart).
+   */
+  baseURL?: string | (() => string | undefined);
   /** For `model: inherit` or no model. Default `DEFAULT_AGENT_MODEL`. */
   defaultModel?: string;
   /** The SDK's own retries of one request (429, 5xx, 529, connection errors), honouring `retry-after`. Default 4. */
@@ -82,7 +85,7 @@ export class AgentRunner implements TaskRunner {
 
     const client = new Anthropic({
       apiKey,
-      baseURL: this.options.baseURL ?? env.ANTHROPIC_BASE_URL ?? null,
+      baseURL: (typeof this.options.baseURL === 'function' ? this.options.baseURL() : this.options.baseURL) || env.ANTHROPIC_BASE_URL || null,
       maxRetries: this.options.maxRetries ?? 4,
       timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
       // Its own logger would print to the console of a background process; failures surface as TaskErrors instead.
