@@ -13,9 +13,7 @@ import { CliError, ExitCode } from './cli-error.ts';
 import { cliRunners } from './cli-runners.ts';
 import { resumeInBackground } from './background-owner.ts';
 import { HoldingExecutor } from './holding-executor.ts';
-import { BullmqExecutor } from '../core/queue/bullmq-executor.ts';
-import { probeRedis } from '../core/queue/redis-url.ts';
-import { runSourceHook } from '../core/queue/run-source-hook.ts';
+import { openBullmqMode } from '../core/queue/bullmq-mode.ts';
 
 /** Tasks in flight at once for a CLI owner without `--concurrency`: agent tasks mostly wait on the network. */
 export function defaultConcurrency(): number {
@@ -79,13 +77,11 @@ function ownedError(error: StateOwnedError): CliError {
  */
 async function bullmqMode(ctx: CliContext, redisUrl: string, options: Partial<EngineOptions>): Promise<Pick<EngineOptions, 'executor' | 'hooks'>> {
   try {
-    await probeRedis(redisUrl);
+    const { executor, hook } = await openBullmqMode({ redisUrl, logger: ctx.logger, ...(options.concurrency ? { maxInFlight: options.concurrency } : {}) });
+    return { executor, hooks: [...(options.hooks ?? []), hook] };
   } catch (error) {
     throw new CliError((error as Error).message, ExitCode.failed);
   }
-  const executor = new BullmqExecutor({ redisUrl, logger: ctx.logger, ...(options.concurrency ? { maxInFlight: options.concurrency } : {}) });
-  await executor.waitUntilReady();
-  return { executor, hooks: [...(options.hooks ?? []), runSourceHook(ctx.logger)] };
 }
 
 /** Runs `fn` over the local API of the live owner of `stateDir`, or resolves `undefined` when none answers. */

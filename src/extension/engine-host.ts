@@ -3,8 +3,9 @@ import type { EngineApi } from '../core/engine/engine-api.ts';
 import type { EngineEvent } from '../core/model/events.ts';
 import { Emitter } from '../core/util/emitter.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
-import type { OpenEngineOptions, OpenedEngine } from './open-engine.ts';
+import type { ExtensionResultsSettings, OpenEngineOptions, OpenedEngine } from './open-engine.ts';
 import { loadRuntime } from './runtime-loader.ts';
+import { WEBHOOK_SECRET } from './secret-keys.ts';
 import type { Settings } from './settings.ts';
 
 /**
@@ -21,6 +22,9 @@ export type EngineHostState = 'untrusted' | 'no-folder' | 'starting' | 'ready' |
 
 /** How often a read-only window looks for a newer state and tries to take over. */
 const READ_ONLY_POLL_MS = 3000;
+
+/** Longest wait for VS Code's GitHub session before opening without it (branches, no pull requests). */
+const GITHUB_SESSION_TIMEOUT_MS = 3000;
 
 /** Sets a `when`-clause context key; a failure (e.g. while the host shuts down) only matters to nobody. */
 export function setContext(key: string, value: unknown): void {
@@ -43,6 +47,9 @@ export class EngineHost implements vscode.Disposable {
   private readonly events = new Emitter<EngineEvent>((e) => this.logger.error('event listener failed', e));
   private readonly stateChanged = new vscode.EventEmitter<EngineHostState>();
   private readonly reloaded = new vscode.EventEmitter<void>();
+  private readonly agentWarnings = new vscode.EventEmitter<string>();
+  /** A warning from the Anthropic SDK (a deprecated model), once per model. */
+  readonly onAgentWarning = this.agentWarnings.event;
   /** Engine events, from whichever engine is open. */
   readonly onEvent = this.events.event;
   /** The engine was opened, replaced or closed: views reload everything. */
@@ -109,6 +116,11 @@ export class EngineHost implements vscode.Disposable {
         concurrency: settings.concurrency,
         defaultModel: settings.defaultModel,
         apiKey: this.apiKey,
+        // Read as each agent task starts: a changed setting applies without a reload.
+        anthropicBaseUrl: () => this.settings().anthropicBaseUrl || undefined,
+        ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
+        onAgentWarning: (warning) => this.agentWarnings.fire(warning),
+        results: () => this.resultsSettings(settings.webhookUrls),
         logger: this.logger,
       };
       const opened = await openWorkspaceEngine(this.openOptions);
@@ -118,6 +130,33 @@ export class EngineHost implements vscode.Disposable {
       this.logger.error('could not open the Orchestr8 engine', error);
       this.setState('failed');
       this.opening = undefined;
+    }
+  }
+
+  /**
+   * What the results hooks need, read when this window is about to own the store: the GitHub session
+   * VS Code already has (asked silently: no sign-in prompt; none means pushed branches without pull
+   * requests) and the webhook secret. Neither is logged.
+   */
+  private async resultsSettings(webhookUrls: string[]): Promise<ExtensionResultsSettings> {
+    const [githubToken, webhookSecret] = await Promise.all([this.githubToken(), this.context.secrets.get(WEBHOOK_SECRET).then(undefined, () => undefined)]);
+    return { webhookUrls, ...(githubToken ? { githubToken } : {}), ...(webhookSecret ? { webhookSecret } : {}) };
+  }
+
+  private async githubToken(): Promise<string | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const session = await Promise.race([
+        vscode.authentication.getSession('github', ['repo'], { silent: true }),
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), GITHUB_SESSION_TIMEOUT_MS))),
+      ]);
+      if (!session) this.logger.info('no GitHub session in VS Code: runs push branches but open no pull requests (sign in to GitHub in the Accounts menu, then reload)');
+      return session?.accessToken;
+    } catch (error) {
+      this.logger.info(`no GitHub session (${errorMessage(error)}): runs push branches but open no pull requests`);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -190,7 +229,9 @@ export class EngineHost implements vscode.Disposable {
   async writable(): Promise<EngineApi> {
     const engine = await this.readable();
     if (this.readOnly) {
-      throw new UserError(`This window only shows this workspace’s runs: ${this.owner ?? 'another process'} owns them and runs their tasks. Use that window, or close it (this one takes over within seconds).`);
+      // A window can be closed to hand over; a CLI run is waited out.
+      const next = this.opened?.owner?.command === 'vscode' ? 'Use that window, or close it (this one takes over within seconds).' : 'This window takes over within seconds of it finishing.';
+      throw new UserError(`This window only shows this workspace’s runs: ${this.owner ?? 'another process'} owns them and runs their tasks. ${next}`);
     }
     return engine;
   }
@@ -277,6 +318,7 @@ export class EngineHost implements vscode.Disposable {
     this.events.dispose();
     this.stateChanged.dispose();
     this.reloaded.dispose();
+    this.agentWarnings.dispose();
   }
 
   static describeError(error: unknown): string {

@@ -1,20 +1,34 @@
+import { AgentRunner } from '../core/agents/agent-runner.ts';
 import type { TaskRunner } from '../core/runners/task-runner.ts';
 import type { Logger } from '../core/util/logger.ts';
 
 /** What runners beyond the engine's built-in ones (shell, no-op) may need from the extension. */
 export interface RunnerSettings {
-  /** Read from SecretStorage when an agent task starts, so a key set later applies without a restart; never stored or logged. */
+  /**
+   * Read from SecretStorage (else ANTHROPIC_API_KEY) when an agent task starts, so a key set later
+   * applies without a restart; never stored or logged.
+   */
   apiKey: () => Promise<string | undefined>;
   /** `orchestr8.defaultModel`: for agent tasks whose task and agent file name no model. */
   defaultModel: string;
+  /** `orchestr8.anthropicBaseUrl`, read as each agent task starts; none: ANTHROPIC_BASE_URL, else the SDK's default. */
+  baseUrl?: string | (() => string | undefined);
+  /** An SDK warning (a deprecated model), once per model: the window shows it. */
+  onWarning?: (warning: string) => void;
   logger: Logger;
 }
 
 /**
- * Runners the extension adds to the built-in shell and no-op ones: the seam for the agent runner (the
- * CLI's twin is src/cli/cli-runners.ts). Until one is registered here, agent tasks fail at once with
- * the engine's "no runner for agent tasks" error, which the tree and the failure toast show.
+ * Runners the extension adds to the built-in shell and no-op ones (the CLI's twin is
+ * src/cli/cli-runners.ts): the agent runner, with the key from the window's SecretStorage.
  */
-export function extensionRunners(_settings: RunnerSettings): TaskRunner[] {
-  return [];
+export function extensionRunners(settings: RunnerSettings): TaskRunner[] {
+  return [
+    new AgentRunner({
+      apiKey: async () => (await settings.apiKey()) || process.env['ANTHROPIC_API_KEY'],
+      defaultModel: settings.defaultModel,
+      ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
+      ...(settings.onWarning ? { onWarning: settings.onWarning } : {}),
+    }),
+  ];
 }

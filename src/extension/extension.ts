@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { registerLaunchAgentTask } from './commands/launch-agent-task.ts';
 import { registerLaunchWorkflow } from './commands/launch-workflow.ts';
-import { API_KEY_SECRET, registerClearFinished, registerOpenWorkflowFile, registerSetApiKey, registerViewCommands } from './commands/manage.ts';
+import { registerClearFinished, registerOpenWorkflowFile, registerSetApiKey, registerSetWebhookSecret, registerViewCommands } from './commands/manage.ts';
+import { API_KEY_SECRET } from './secret-keys.ts';
 import { registerOpenPullRequest, registerOpenResult, registerShowLog } from './commands/open-documents.ts';
 import { registerCancel, registerRetry } from './commands/run-control.ts';
 import type { CommandContext } from './commands/command-context.ts';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Orchestr8', { log: true });
   const logger = channelLogger(output);
   const settings = () => readSettings();
+  const shownWarnings = new Set<string>();
 
   host = new EngineHost(context, logger, settings, async () => context.secrets.get(API_KEY_SECRET));
   const documents = new OrchestrDocuments(host, logger);
@@ -55,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerShowLog(ctx),
     registerOpenPullRequest(ctx),
     registerSetApiKey(ctx),
+    registerSetWebhookSecret(ctx),
     registerClearFinished(ctx),
     registerOpenWorkflowFile(ctx),
     registerWorkflowLanguageClient(context, output),
@@ -71,6 +74,14 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     host.onDidChangeState((state) => {
       if (state === 'ready') void pruneHistory(host!, settings().historyRetentionDays, logger);
+    }),
+    // The runner already wrote it to the log (and each affected task's log); say it once where it is seen.
+    host.onAgentWarning((warning) => {
+      if (shownWarnings.has(warning)) return;
+      shownWarnings.add(warning);
+      void vscode.window.showWarningMessage(`Orchestr8: ${warning.split('\n')[0]}`, 'Show Output').then((pick) => {
+        if (pick) output.show(true);
+      });
     }),
   );
 

@@ -1,9 +1,23 @@
 import type { EngineApi } from '../core/engine/engine-api.ts';
 import { Engine } from '../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
-import { StateOwnedError, type LockInfo } from '../core/store/state-lock.ts';
-import type { Logger } from '../core/util/logger.ts';
+import type { RunHooks } from '../core/engine/run-hooks.ts';
+import { openBullmqMode, type BullmqMode } from '../core/queue/bullmq-mode.ts';
+import { setupResults, type ResultsOptions } from '../core/results/results-setup.ts';
+import { isLockLive, readLock, StateOwnedError, type LockInfo } from '../core/store/state-lock.ts';
+import { errorMessage, type Logger } from '../core/util/logger.ts';
+import { ApiServer } from '../servers/http/api-server.ts';
 import { extensionRunners } from './extension-runners.ts';
+
+/** What the results hooks get from the window: VS Code's GitHub session and the webhook settings. */
+export interface ExtensionResultsSettings {
+  /** From `vscode.authentication.getSession('github', ['repo'])`, asked silently; none means branches only. */
+  githubToken?: string;
+  /** `orchestr8.webhooks.urls`. */
+  webhookUrls: string[];
+  /** From SecretStorage; never in settings, logs or the store. */
+  webhookSecret?: string;
+}
 
 export interface OpenEngineOptions {
   stateDir: string;
@@ -12,6 +26,16 @@ export interface OpenEngineOptions {
   defaultModel: string;
   /** Read when an agent task starts, so a key set later applies without a restart. */
   apiKey: () => Promise<string | undefined>;
+  /** `orchestr8.anthropicBaseUrl` (a proxy, or a local server speaking the Messages API); none: the SDK's default. */
+  anthropicBaseUrl?: string | (() => string | undefined);
+  /** Hears each Anthropic SDK warning (a deprecated model) once per model, besides the logger. */
+  onAgentWarning?: (warning: string) => void;
+  /** `orchestr8.redisUrl`: BullMQ mode, like the CLI's `--redis`. */
+  redisUrl?: string;
+  /** Read each time this window is about to become the owner (results hooks are part of the engine). */
+  results?: () => Promise<ExtensionResultsSettings>;
+  /** Serve the local HTTP API while owner (default true). */
+  localApi?: boolean;
   logger: Logger;
   /** How long to wait for a previous owner that is shutting down (a window being reloaded). */
   ownerWaitMs?: number;
@@ -23,6 +47,8 @@ export interface OpenedEngine {
   readOnly: boolean;
   /** Who owns the store, when read-only. */
   owner?: LockInfo;
+  /** The local HTTP API's address while this window owns the store (its token is in `api.json` beside the store). */
+  apiUrl?: string;
   close(): Promise<void>;
 }
 
@@ -53,6 +79,9 @@ export async function openWorkspaceEngine(options: OpenEngineOptions): Promise<O
 
 /** Tries once to take ownership (used while read-only, to take over when the other owner goes away). */
 export async function tryOpenOwner(options: OpenEngineOptions): Promise<OpenedEngine | undefined> {
+  // Polled every few seconds: while the owner lives, don't set up Redis clients and hooks only to be refused.
+  const lock = readLock(options.stateDir);
+  if (lock && lock.pid !== process.pid && isLockLive(lock)) return undefined;
   try {
     return await openOwner(options);
   } catch (error) {
@@ -66,14 +95,78 @@ export async function openReadOnly(options: OpenEngineOptions, owner?: LockInfo)
   return { engine: reader, readOnly: true, ...(owner ? { owner } : {}), close: () => reader.close() };
 }
 
+/** Results options from the window's settings; the token and secret only travel in memory. */
+export function extensionResultsOptions(stateDir: string, settings: ExtensionResultsSettings, logger: Logger): ResultsOptions {
+  if (settings.webhookUrls.length && !settings.webhookSecret) {
+    logger.warn('orchestr8.webhooks.urls is set but there is no signing secret: deliveries are kept as dead letters, never sent unsigned. Run "Orchestr8: Set Webhook Signing Secret".');
+  }
+  return {
+    stateDir,
+    ...(settings.githubToken ? { github: { token: settings.githubToken } } : {}),
+    webhooks: { endpoints: settings.webhookUrls, ...(settings.webhookSecret ? { secret: settings.webhookSecret } : {}) },
+    logger,
+  };
+}
+
+/**
+ * The owner's engine with everything around it: agent runner, results hooks (worktree, branch,
+ * pull request, webhooks), BullMQ when configured, and the local HTTP API. Closing goes in
+ * reverse: the API first (no new commands), then webhooks (deliveries in flight recorded), then
+ * the engine.
+ */
 async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
-  const engine = await Engine.open({
-    stateDir: options.stateDir,
-    cwd: options.cwd,
-    concurrency: options.concurrency,
-    logger: options.logger,
-    command: LOCK_COMMAND,
-    runners: extensionRunners({ apiKey: options.apiKey, defaultModel: options.defaultModel, logger: options.logger }),
-  });
-  return { engine, readOnly: false, close: () => engine.close() };
+  const { logger } = options;
+  const results = setupResults(extensionResultsOptions(options.stateDir, (await options.results?.()) ?? { webhookUrls: [] }, logger));
+  let scaleOut: BullmqMode | undefined;
+  if (options.redisUrl) {
+    try {
+      scaleOut = await openBullmqMode({ redisUrl: options.redisUrl, logger, maxInFlight: options.concurrency });
+    } catch (error) {
+      throw new Error(`BullMQ mode (orchestr8.redisUrl): ${errorMessage(error)}`);
+    }
+  }
+  const hooks: RunHooks[] = [results.hooks, ...(scaleOut ? [scaleOut.hook] : [])];
+  let engine: Engine;
+  try {
+    engine = await Engine.open({
+      stateDir: options.stateDir,
+      cwd: options.cwd,
+      concurrency: options.concurrency,
+      logger,
+      command: LOCK_COMMAND,
+      hooks,
+      ...(scaleOut ? { executor: scaleOut.executor } : {}),
+      runners: extensionRunners({
+        apiKey: options.apiKey,
+        defaultModel: options.defaultModel,
+        ...(options.anthropicBaseUrl ? { baseUrl: options.anthropicBaseUrl } : {}),
+        ...(options.onAgentWarning ? { onWarning: options.onAgentWarning } : {}),
+        logger,
+      }),
+    });
+  } catch (error) {
+    await scaleOut?.executor.close();
+    throw error;
+  }
+  if (scaleOut) logger.info('BullMQ mode: tasks go to workers through Redis (orchestr8.redisUrl)');
+  const attached = results.attach(engine);
+  let api: ApiServer | undefined;
+  if (options.localApi ?? true) {
+    try {
+      api = await ApiServer.start({ engine, stateDir: options.stateDir, cwd: options.cwd, logger });
+    } catch (error) {
+      // The window still runs everything; only other processes can't reach it.
+      logger.warn(`local API not started: ${errorMessage(error)}`);
+    }
+  }
+  return {
+    engine,
+    readOnly: false,
+    ...(api ? { apiUrl: api.url } : {}),
+    close: async () => {
+      await api?.close();
+      await attached.close();
+      await engine.close();
+    },
+  };
 }

@@ -7,15 +7,26 @@ export interface Settings {
   defaultModel: string;
   notifications: NotificationLevel;
   historyRetentionDays: number;
+  /** `orchestr8.anthropicBaseUrl`, from user settings only (a workspace can't send the key elsewhere); empty: the SDK's default. */
+  anthropicBaseUrl: string;
+  /** `orchestr8.redisUrl`: BullMQ mode when set. */
+  redisUrl: string;
+  /** `orchestr8.webhooks.urls`: endpoints sent every run's events (signed with the secret from SecretStorage). */
+  webhookUrls: string[];
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const c = vscode.workspace.getConfiguration('orchestr8', scope);
+  const text = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
   const positive = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : fallback);
   return {
     concurrency: Math.max(1, positive(c.get('concurrency'), 4)),
     defaultModel: c.get<string>('defaultModel')?.trim() || 'claude-sonnet-5-5',
     notifications: toNotificationLevel(c.get('notifications')),
     historyRetentionDays: positive(c.get('historyRetentionDays'), 30),
+    // User settings only: a workspace's own settings must not send the user's API key elsewhere.
+    anthropicBaseUrl: text(c.inspect('anthropicBaseUrl')?.globalValue),
+    redisUrl: text(c.get('redisUrl')),
+    webhookUrls: (Array.isArray(c.get('webhooks.urls')) ? c.get<unknown[]>('webhooks.urls')! : []).map(text).filter(Boolean),
   };
 }

@@ -79,6 +79,9 @@ export class CodeServerSession {
       XDG_CONFIG_HOME: `${base}/xdg/config`,
       XDG_DATA_HOME: `${base}/xdg/data`,
       XDG_CACHE_HOME: `${base}/xdg/cache`,
+      // The run folders sit inside this project's checkout: without a ceiling, git would find the project's
+      // repository above the test workspace, and runs would get worktrees and branches of the project itself.
+      GIT_CEILING_DIRECTORIES: base,
     };
     execFileSync(CODE_SERVER, ['--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', VSIX], { env, stdio: 'ignore' });
     const session = new CodeServerSession(dirs, env, trust);
@@ -142,18 +145,22 @@ export class CodeServerSession {
     const { page } = this;
     const input = page.locator('.quick-input-widget .quick-input-box input');
     for (let attempt = 0; ; attempt++) {
+      // Keys typed while a webview (markdown preview) has focus may not reach the workbench: focus it first.
+      if (await page.evaluate(() => document.activeElement?.tagName === 'IFRAME')) {
+        await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } });
+      }
       await page.keyboard.press('F1');
       try {
         await input.waitFor({ timeout: 3000 });
+        await input.fill(`>${title}`, { timeout: 3000 });
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
         break;
       } catch (error) {
-        // Keys typed while a webview (markdown preview) has focus don't reach the workbench: focus it first.
-        if (attempt >= 2) throw error;
+        if (attempt >= 3) throw error;
+        await page.keyboard.press('Escape');
         await page.locator('.part.statusbar').click({ position: { x: 700, y: 5 } });
       }
     }
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
     await page.keyboard.press('Enter');
   }
 

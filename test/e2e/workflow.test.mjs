@@ -44,6 +44,16 @@ tasks:
     run: echo "checking the thing" && sleep 1 && echo "it is broken" >&2 && exit 3
 `;
 
+// Held by a CLI owner while a window opens, until the test writes release.txt.
+const CLI_OWNED = `name: e2e-cli
+tasks:
+  hold:
+    run: while [ ! -f release.txt ]; do sleep 0.2; done; echo released
+  done:
+    needs: hold
+    run: echo "cli done"
+`;
+
 // Runs from the command line while no VS Code window is open.
 const AWAY = `name: e2e-away
 tasks:
@@ -64,6 +74,7 @@ before(async () => {
       '.orchestr8/workflows/e2e-slow.yaml': SLOW,
       '.orchestr8/workflows/e2e-fail.yaml': FAILING,
       '.orchestr8/workflows/e2e-away.yaml': AWAY,
+      '.orchestr8/workflows/e2e-cli.yaml': CLI_OWNED,
     },
   });
   await session.waitForLog(/engine ready in/, 60_000);
@@ -216,4 +227,38 @@ test('activation time over several window loads (median within 100 ms)', async (
   fs.writeFileSync(path.join(ARTIFACTS, 'activation.json'), JSON.stringify({ activationsMs: activations, medianMs: median, minMs: sorted[0] }, null, 2));
   console.log(`activation ms: ${activations.join(', ')} (median ${median})`);
   assert.ok(median <= 100, `median activation ${median} ms exceeds 100 ms (all: ${activations.join(', ')})`);
+});
+
+test('while the CLI owns the store the window is read-only and says so, then takes over when the CLI is done', async () => {
+  const stateDir = session.storageDir();
+  await session.stop();
+  const cli = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--state', stateDir, '--json', ...args], { cwd: session.dirs.ws, encoding: 'utf8', timeout: 60_000 });
+  const launched = cli('run', '--detach', '.orchestr8/workflows/e2e-cli.yaml');
+  assert.equal(launched.status, 0, `cli run --detach failed: ${launched.stdout}\n${launched.stderr}`);
+
+  await session.launch();
+  await session.waitForLog(/opened read-only/, 60_000);
+  await session.showRunsView();
+  await session.page.locator('.part.sidebar', { hasText: /Read-only: pid \d+ .* runs this workspace’s tasks/ }).first().waitFor({ timeout: 20_000 });
+  await session.treeRow('e2e-cli').waitFor({ timeout: 10_000 });
+  await session.screenshot('10-read-only-while-cli-owns');
+  // Changes are refused with the reason.
+  await session.runCommand('Orchestr8: Launch Workflow…');
+  const refused = session.toast('This window only shows this workspace’s runs');
+  await refused.waitFor({ timeout: 15_000 });
+  assert.match(await refused.innerText(), /pid \d+ \(orchestr8 background\) owns them and runs their tasks\. This window takes over within seconds of it finishing\./);
+
+  // Released, the run finishes, its background owner exits, and the window takes over within seconds.
+  fs.writeFileSync(path.join(session.dirs.ws, 'release.txt'), 'go\n');
+  await session.waitForLog(/this window now runs the workspace’s tasks/, 60_000);
+  await session.page.locator('.part.sidebar', { hasText: 'Read-only' }).first().waitFor({ state: 'hidden', timeout: 15_000 });
+  await rowWithIcon('e2e-cli', 'pass-filled').waitFor({ timeout: 15_000 });
+  await session.screenshot('11-took-over-from-cli');
+
+  // Now the owner, the window serves the local API for other processes (the CLI, the MCP server).
+  const api = JSON.parse(fs.readFileSync(path.join(stateDir, 'api.json'), 'utf8'));
+  const runs = await fetch(`${api.url}/v1/runs`, { headers: { authorization: `Bearer ${api.token}` } });
+  assert.equal(runs.status, 200);
+  assert.ok(JSON.stringify(await runs.json()).includes('e2e-cli'), 'the API lists the runs of the window’s store');
+  assert.equal((await fetch(`${api.url}/v1/runs`)).status, 401, 'not without the token');
 });

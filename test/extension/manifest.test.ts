@@ -30,10 +30,16 @@ test('every command in code is contributed, in category Orchestr8, and vice vers
   assert.equal(titles['orchestr8.setApiKey'], 'Set Anthropic API Key');
 });
 
-test('settings: concurrency, default model, notification level, history retention', () => {
+test('settings: concurrency, default model, notification level, history retention, API base URL, Redis, webhooks', () => {
   const props = pkg.contributes.configuration.properties;
-  assert.deepEqual(Object.keys(props).sort(), ['orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications']);
+  assert.deepEqual(Object.keys(props).sort(), [
+    'orchestr8.anthropicBaseUrl', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications', 'orchestr8.redisUrl', 'orchestr8.webhooks.urls',
+  ]);
   assert.deepEqual(props['orchestr8.notifications'].enum, ['all', 'failures', 'none']);
+  // A workspace's own settings must not redirect the user's API key to another server.
+  // (settings.ts reads only its user-level value; the manifest says so.)
+  assert.match(props['orchestr8.anthropicBaseUrl'].markdownDescription, /user settings only/);
+  for (const key of ['orchestr8.anthropicBaseUrl', 'orchestr8.redisUrl', 'orchestr8.webhooks.urls']) assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
 });
 
 /** Which tree-item commands a row offers, by evaluating the `viewItem =~ /…/` clauses of package.json on its contextValue. */

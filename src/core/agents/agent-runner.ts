@@ -25,8 +25,11 @@ export type ApiKeySource = string | (() => string | undefined | Promise<string |
 export interface AgentRunnerOptions {
   /** Default: `ANTHROPIC_API_KEY` from the environment. Never logged or stored. */
   apiKey?: ApiKeySource;
-  /** Default: `ANTHROPIC_BASE_URL` from the environment, else the SDK's default. */
-  baseURL?: string;
+  /**
+   * Default: `ANTHROPIC_BASE_URL` from the environment, else the SDK's default. A function is
+   * read when each task starts (the extension's setting, which may change without a restart).
+   */
+  baseURL?: string | (() => string | undefined);
   /** For `model: inherit` or no model. Default `DEFAULT_AGENT_MODEL`. */
   defaultModel?: string;
   /** The SDK's own retries of one request (429, 5xx, 529, connection errors), honouring `retry-after`. Default 4. */
@@ -43,6 +46,11 @@ export interface AgentRunnerOptions {
   agentDirs?: string[];
   /** Environment to read defaults from (tests). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Hears each SDK warning (a deprecated model) once per model per runner, like the logger:
+   * a front end can show it (the extension raises a warning toast).
+   */
+  onWarning?: (warning: string, model: string) => void;
 }
 
 const KEY_HELP =
@@ -77,7 +85,7 @@ export class AgentRunner implements TaskRunner {
 
     const client = new Anthropic({
       apiKey,
-      baseURL: this.options.baseURL ?? env.ANTHROPIC_BASE_URL ?? null,
+      baseURL: (typeof this.options.baseURL === 'function' ? this.options.baseURL() : this.options.baseURL) || env.ANTHROPIC_BASE_URL || null,
       maxRetries: this.options.maxRetries ?? 4,
       timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
       // Its own logger would print to the console of a background process; failures surface as TaskErrors instead.
@@ -198,6 +206,7 @@ export class AgentRunner implements TaskRunner {
     if (!this.warnedModels.has(model)) {
       this.warnedModels.add(model);
       ctx.logger.warn(warning);
+      this.options.onWarning?.(warning, model);
     }
   }
 
@@ -206,7 +215,11 @@ export class AgentRunner implements TaskRunner {
       const reason = abortReason(ctx.signal) ?? 'cancelled';
       return new TaskError(`agent ${reason}`, reason === 'timeout');
     }
-    if (error instanceof APIConnectionError) return new TaskError(`Anthropic API unreachable: ${error.message}`, true);
+    if (error instanceof APIConnectionError) {
+      // The SDK's message is only "Connection error."; the cause says which (refused, DNS, TLS, reset).
+      const cause = error.cause instanceof Error ? errorMessage(error.cause.cause instanceof Error ? error.cause.cause : error.cause) : undefined;
+      return new TaskError(`Anthropic API unreachable: ${error.message}${cause && cause !== error.message ? ` (${cause})` : ''}`, true);
+    }
     if (error instanceof APIError && error.status !== undefined) {
       const status = error.status;
       // The SDK already retried these with retry-after; the engine's task retries come on top.

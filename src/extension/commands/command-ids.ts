@@ -8,6 +8,7 @@ export const COMMAND_IDS = {
   showLog: 'orchestr8.showLog',
   openPullRequest: 'orchestr8.openPullRequest',
   setApiKey: 'orchestr8.setApiKey',
+  setWebhookSecret: 'orchestr8.setWebhookSecret',
   clearFinished: 'orchestr8.clearFinished',
   openWorkflowFile: 'orchestr8.openWorkflowFile',
   refresh: 'orchestr8.refresh',

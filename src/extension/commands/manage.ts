@@ -4,9 +4,7 @@ import { findWorkflowFiles } from '../workflow-files.ts';
 import { COMMAND_IDS } from './command-ids.ts';
 import { registerCommand, workspaceFolder, type CommandContext } from './command-context.ts';
 import { asTarget } from './targets.ts';
-
-/** Key of the Anthropic API key in SecretStorage (never in settings, the store or logs). */
-export const API_KEY_SECRET = 'orchestr8.anthropicApiKey';
+import { API_KEY_SECRET, WEBHOOK_SECRET } from '../secret-keys.ts';
 
 /** "Set Anthropic API Key": stored in VS Code's SecretStorage; an empty entry removes it. */
 export function registerSetApiKey(ctx: CommandContext): vscode.Disposable {
@@ -27,6 +25,29 @@ export function registerSetApiKey(ctx: CommandContext): vscode.Disposable {
       await ctx.extension.secrets.delete(API_KEY_SECRET);
       void vscode.window.showInformationMessage('Orchestr8: Anthropic API key removed.');
     }
+  });
+}
+
+/**
+ * "Set Webhook Signing Secret": kept in SecretStorage; deliveries to `orchestr8.webhooks.urls` carry an
+ * HMAC of their body with it. Applies when the engine next opens (reload the window).
+ */
+export function registerSetWebhookSecret(ctx: CommandContext): vscode.Disposable {
+  return registerCommand(ctx, COMMAND_IDS.setWebhookSecret, async () => {
+    const secret = await vscode.window.showInputBox({
+      title: 'Webhook Signing Secret',
+      prompt: 'Signs webhook deliveries (HMAC-SHA256). Kept in VS Code’s secret storage; leave empty to remove it.',
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (secret === undefined) return;
+    if (secret.trim()) await ctx.extension.secrets.store(WEBHOOK_SECRET, secret.trim());
+    else await ctx.extension.secrets.delete(WEBHOOK_SECRET);
+    const pick = await vscode.window.showInformationMessage(
+      `Orchestr8: webhook secret ${secret.trim() ? 'saved' : 'removed'}; it applies after a window reload.`,
+      'Reload Window',
+    );
+    if (pick) await vscode.commands.executeCommand('workbench.action.reloadWindow');
   });
 }
 

@@ -1,0 +1,247 @@
+// The extension's engine runtime in plain Node (no `vscode`): what a window owns when it opens the
+// workspace's store. Real parts throughout: a sql.js store in a temp folder, the real agent runner
+// talking to the local Messages server through the base URL setting, the real local HTTP API, a real
+// webhook receiver on loopback, and a real redis-server for BullMQ mode.
+import { strict as assert } from 'node:assert';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Queue } from 'bullmq';
+import type { EngineEvent } from '../../src/core/model/events.ts';
+import { DEFAULT_QUEUE } from '../../src/core/queue/task-job.ts';
+import { verifyWebhookSignature } from '../../src/core/notifications/webhook-signature.ts';
+import { readLock } from '../../src/core/store/state-lock.ts';
+import type { Logger } from '../../src/core/util/logger.ts';
+import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
+import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
+import { extensionResultsOptions, openWorkspaceEngine, tryOpenOwner, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
+import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
+import { redisMissingReason, RedisServer } from '../support/redis-server.ts';
+
+let server: FakeAnthropicServer;
+let project: AgentProject;
+
+before(async () => {
+  server = await FakeAnthropicServer.start();
+  project = await makeAgentProject({ writer: { frontmatter: 'tools: Read, Write\n', prompt: 'You write files.' } });
+});
+after(async () => {
+  await server.close();
+  await project.dispose();
+});
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const add = (level: string) => (message: string, error?: unknown) => void lines.push(`${level}: ${message}${error ? ` ${String(error)}` : ''}`);
+  return { lines, debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
+}
+
+let stateCount = 0;
+function options(extra: Partial<OpenEngineOptions> = {}): OpenEngineOptions {
+  return {
+    stateDir: join(project.root, '.state', `s${++stateCount}`),
+    cwd: project.root,
+    concurrency: 2,
+    defaultModel: 'claude-sonnet-5-5',
+    apiKey: async () => server.apiKey,
+    anthropicBaseUrl: server.url,
+    logger: recordingLogger(),
+    ownerWaitMs: 0,
+    ...extra,
+  };
+}
+
+function finished(opened: OpenedEngine, runId: string): Promise<EngineEvent> {
+  return new Promise((resolve) => {
+    const sub = opened.engine.onEvent((e) => {
+      if ((e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled') && e.run.id === runId) {
+        sub.dispose();
+        resolve(e);
+      }
+    });
+  });
+}
+
+/** Every file under `dir`, as text (sql.js pages included: a secret must not appear in any byte). */
+function allBytes(dir: string): string {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => readFileSync(f).toString('latin1'))
+    .join('\n');
+}
+
+test('agent tasks run on the Messages server named by the base URL setting, with the stored key; the key never reaches the state folder', async () => {
+  const opts = options();
+  const opened = await openWorkspaceEngine(opts);
+  try {
+    assert.equal(opened.readOnly, false);
+    server.enqueue(toolReply([{ name: 'write_file', input: { path: 'notes.md', content: 'written by the agent\n' } }]), textReply('Wrote notes.md.'));
+    const { runId, taskIds } = await opened.engine.launch({ task: { name: 'write notes', action: { kind: 'agent', agent: 'writer', prompt: 'write notes' } }, cwd: project.root });
+    const done = await finished(opened, runId);
+    assert.equal(done.type, 'workflow.completed', JSON.stringify(await opened.engine.status(runId)));
+    assert.equal((await opened.engine.result(taskIds[0]!))?.output, 'Wrote notes.md.');
+    assert.equal(readFileSync(join(project.root, 'notes.md'), 'utf8'), 'written by the agent\n');
+    assert.equal(server.requests.length, 2);
+    const { headers } = server.requests[0]!;
+    assert.ok(headers['x-api-key'] === server.apiKey || headers.authorization === `Bearer ${server.apiKey}`, 'the stored key is sent');
+    assert.equal(server.requests[0]!.body.model, 'claude-sonnet-5-5', 'the default model setting applies when neither task nor agent names one');
+  } finally {
+    await opened.close();
+  }
+  assert.ok(!allBytes(opts.stateDir).includes(server.apiKey), 'the API key is not in the state folder');
+  assert.ok(!(opts.logger as ReturnType<typeof recordingLogger>).lines.some((l) => l.includes(server.apiKey)), 'the API key is not logged');
+});
+
+test('without a stored key the runner falls back to ANTHROPIC_API_KEY', async () => {
+  const saved = process.env['ANTHROPIC_API_KEY'];
+  process.env['ANTHROPIC_API_KEY'] = server.apiKey;
+  // The base URL as the window passes it: read when each task starts.
+  const opened = await openWorkspaceEngine(options({ apiKey: async () => undefined, anthropicBaseUrl: () => server.url }));
+  try {
+    server.enqueue(textReply('fine'));
+    const { runId } = await opened.engine.launch({ task: { action: { kind: 'agent', agent: 'writer', prompt: 'hi' } }, cwd: project.root });
+    assert.equal((await finished(opened, runId)).type, 'workflow.completed');
+  } finally {
+    await opened.close();
+    if (saved === undefined) delete process.env['ANTHROPIC_API_KEY'];
+    else process.env['ANTHROPIC_API_KEY'] = saved;
+  }
+});
+
+test('the SDK deprecation warning reaches the window once per model, however many tasks use it', async () => {
+  const warnings: string[] = [];
+  const opened = await openWorkspaceEngine(options({ defaultModel: 'claude-sonnet-4-5', onAgentWarning: (w) => warnings.push(w) }));
+  try {
+    for (let i = 0; i < 2; i++) {
+      server.enqueue(textReply(`answer ${i}`));
+      const { runId } = await opened.engine.launch({ task: { action: { kind: 'agent', agent: 'writer', prompt: `task ${i}` } }, cwd: project.root });
+      assert.equal((await finished(opened, runId)).type, 'workflow.completed');
+    }
+  } finally {
+    await opened.close();
+  }
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /The model 'claude-sonnet-4-5' is deprecated/);
+});
+
+test('the owner serves the local HTTP API (token in api.json, mode 0600) and takes it down before the engine closes', async () => {
+  const opts = options();
+  const opened = await openWorkspaceEngine(opts);
+  const discovery = join(opts.stateDir, 'api.json');
+  let url: string;
+  try {
+    assert.ok(opened.apiUrl, 'the owner reports its API address');
+    const info = JSON.parse(readFileSync(discovery, 'utf8')) as { url: string; token: string; pid: number };
+    url = info.url;
+    assert.equal(info.url, opened.apiUrl);
+    assert.equal(info.pid, process.pid);
+    assert.equal(statSync(discovery).mode & 0o777, 0o600);
+    assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+
+    assert.equal((await fetch(`${info.url}/v1/runs`)).status, 401, 'no token, no answer');
+    // Another process (the CLI, the MCP server) launches through it; the window's engine runs the task.
+    const launched = await fetch(`${info.url}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ run: 'echo from the api', name: 'via api' }),
+    });
+    assert.equal(launched.status, 202, await launched.clone().text());
+    const { runId } = (await launched.json()) as { runId: string };
+    assert.equal((await finished(opened, runId)).type, 'workflow.completed');
+    const { tasks } = await opened.engine.status(runId);
+    assert.match((await opened.engine.result(tasks[0]!.id))?.output ?? '', /from the api/);
+
+    // A second window reads the store and serves nothing.
+    const viewer = await openWorkspaceEngine(opts);
+    assert.equal(viewer.readOnly, true);
+    assert.equal(viewer.apiUrl, undefined);
+    assert.equal(JSON.parse(readFileSync(discovery, 'utf8')).token, info.token, 'the owner’s api.json stays');
+    assert.equal(await tryOpenOwner(opts), undefined, 'no take-over while the owner lives');
+    await viewer.close();
+  } finally {
+    await opened.close();
+  }
+  assert.ok(!existsSync(discovery), 'api.json removed on close');
+  await assert.rejects(fetch(`${url}/v1/health`), 'the port is closed');
+  assert.equal(readLock(opts.stateDir), undefined, 'lock released');
+
+  // Once the owner is gone, a polling window takes over, API and all.
+  const taken = await tryOpenOwner(opts);
+  assert.ok(taken && !taken.readOnly && taken.apiUrl);
+  await taken.close();
+});
+
+test('runs finish through the results hooks: signed webhooks go to the configured URLs with the stored secret', async () => {
+  const received: Array<{ body: string; headers: IncomingMessage['headers'] }> = [];
+  const receiver: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ body, headers: req.headers });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
+  const port = (receiver.address() as { port: number }).port;
+  const secret = 'whsec-test-secret';
+  const opts = options({ results: async () => ({ webhookUrls: [`http://127.0.0.1:${port}/hook`], webhookSecret: secret }) });
+  const opened = await openWorkspaceEngine(opts);
+  try {
+    const { runId } = await opened.engine.launch({ task: { name: 'hooked', action: { kind: 'run', run: 'echo hooked' } }, cwd: project.root });
+    assert.equal((await finished(opened, runId)).type, 'workflow.completed');
+    for (let i = 0; !received.some((r) => r.body.includes(runId) && r.headers['x-orchestr8-event'] === 'workflow.completed'); i++) {
+      assert.ok(i < 100, `no workflow.completed webhook: ${JSON.stringify(received.map((r) => r.headers['x-orchestr8-event']))}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const delivery = received.find((r) => r.headers['x-orchestr8-event'] === 'workflow.completed')!;
+    assert.ok(verifyWebhookSignature(delivery.body, delivery.headers['x-orchestr8-signature'] as string, secret), 'signed with the secret');
+    // The project is no git repository: the run worked in place, and says why.
+    const { run } = await opened.engine.status(runId);
+    assert.match(JSON.stringify(run.options?.['gitNotes'] ?? ''), /not in a git repository/);
+  } finally {
+    await opened.close();
+    await new Promise((ok) => receiver.close(ok));
+  }
+  assert.ok(!allBytes(opts.stateDir).includes(secret), 'the webhook secret is not in the state folder');
+});
+
+test('orchestr8.redisUrl: an unreachable Redis fails the open with a clear message and leaves the store free', async () => {
+  const opts = options({ redisUrl: 'redis://127.0.0.1:1/0' });
+  await assert.rejects(openWorkspaceEngine(opts), /BullMQ mode \(orchestr8\.redisUrl\): .*127\.0\.0\.1:1/);
+  assert.equal(readLock(opts.stateDir), undefined, 'no lock left behind');
+  const plain = await openWorkspaceEngine({ ...opts, redisUrl: undefined });
+  assert.equal(plain.readOnly, false);
+  await plain.close();
+});
+
+test('orchestr8.redisUrl: the engine hands tasks to BullMQ instead of running them in the window', { skip: redisMissingReason() }, async () => {
+  const redis = await RedisServer.start({ appendonly: false });
+  const opened = await openWorkspaceEngine(options({ redisUrl: redis.url }));
+  const queue = new Queue(DEFAULT_QUEUE, { connection: { url: redis.url } });
+  try {
+    const marker = join(project.root, 'ran-in-window.txt');
+    await opened.engine.launch({ task: { name: 'queued', action: { kind: 'run', run: `touch ${marker}` } }, cwd: project.root });
+    for (let i = 0; (await queue.getJobCounts('waiting', 'active')).waiting === 0; i++) {
+      assert.ok(i < 100, 'the task never reached the queue');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(!existsSync(marker), 'no worker yet, so nothing ran here');
+  } finally {
+    await queue.close();
+    await opened.close();
+    await redis.stop();
+  }
+});
+
+test('results options: the GitHub session token and webhook secret pass through in memory; URLs without a secret are called out', () => {
+  const logger = recordingLogger();
+  const withAll = extensionResultsOptions('/s', { githubToken: 'gho_x', webhookUrls: ['https://example.com/h'], webhookSecret: 'sec' }, logger);
+  assert.deepEqual(withAll.github, { token: 'gho_x' });
+  assert.deepEqual(withAll.webhooks, { endpoints: ['https://example.com/h'], secret: 'sec' });
+  assert.equal(logger.lines.length, 0);
+  const bare = extensionResultsOptions('/s', { webhookUrls: ['https://example.com/h'] }, logger);
+  assert.equal(bare.github, undefined, 'no session: branches only');
+  assert.match(logger.lines.join('\n'), /no signing secret.*Set Webhook Signing Secret/);
+});
