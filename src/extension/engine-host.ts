@@ -97,8 +97,20 @@ export class EngineHost implements vscode.Disposable {
       this.setState('failed');
       return Promise.resolve();
     }
+    this.shareStateWithTerminals(storage.fsPath);
     this.opening ??= this.open(storage.fsPath, folder.uri.fsPath);
     return this.opening;
+  }
+
+  /**
+   * The CLI and `orchestr8 mcp` default to `<project>/.orchestr8/state`, the window to its workspace
+   * storage: point terminals opened in this window at the window's store, so `orchestr8 status` there
+   * sees (and commands, through the local API) what the tree shows.
+   */
+  private shareStateWithTerminals(stateDir: string): void {
+    const terminals = this.context.environmentVariableCollection;
+    terminals.description = 'Orchestr8: the CLI in this terminal uses this window\'s task store';
+    terminals.replace('ORCHESTR8_STATE', stateDir);
   }
 
   private async open(stateDir: string, cwd: string): Promise<void> {

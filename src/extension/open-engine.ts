@@ -3,10 +3,10 @@ import { Engine } from '../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
 import type { RunHooks } from '../core/engine/run-hooks.ts';
 import { openBullmqMode, type BullmqMode } from '../core/queue/bullmq-mode.ts';
-import { setupResults, type ResultsOptions } from '../core/results/results-setup.ts';
+import type { ResultsOptions } from '../core/results/results-setup.ts';
 import { isLockLive, readLock, StateOwnedError, type LockInfo } from '../core/store/state-lock.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
-import { ApiServer } from '../servers/http/api-server.ts';
+import { ownerServices } from '../servers/owner-services.ts';
 import { extensionRunners } from './extension-runners.ts';
 
 /** What the results hooks get from the window: VS Code's GitHub session and the webhook settings. */
@@ -116,7 +116,13 @@ export function extensionResultsOptions(stateDir: string, settings: ExtensionRes
  */
 async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
   const { logger } = options;
-  const results = setupResults(extensionResultsOptions(options.stateDir, (await options.results?.()) ?? { webhookUrls: [] }, logger));
+  const services = ownerServices({
+    stateDir: options.stateDir,
+    cwd: options.cwd,
+    api: options.localApi ?? true,
+    results: extensionResultsOptions(options.stateDir, (await options.results?.()) ?? { webhookUrls: [] }, logger),
+    logger,
+  });
   let scaleOut: BullmqMode | undefined;
   if (options.redisUrl) {
     try {
@@ -125,7 +131,7 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
       throw new Error(`BullMQ mode (orchestr8.redisUrl): ${errorMessage(error)}`);
     }
   }
-  const hooks: RunHooks[] = [results.hooks, ...(scaleOut ? [scaleOut.hook] : [])];
+  const hooks: RunHooks[] = [...services.hooks, ...(scaleOut ? [scaleOut.hook] : [])];
   let engine: Engine;
   try {
     engine = await Engine.open({
@@ -149,23 +155,13 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
     throw error;
   }
   if (scaleOut) logger.info('BullMQ mode: tasks go to workers through Redis (orchestr8.redisUrl)');
-  const attached = results.attach(engine);
-  let api: ApiServer | undefined;
-  if (options.localApi ?? true) {
-    try {
-      api = await ApiServer.start({ engine, stateDir: options.stateDir, cwd: options.cwd, logger });
-    } catch (error) {
-      // The window still runs everything; only other processes can't reach it.
-      logger.warn(`local API not started: ${errorMessage(error)}`);
-    }
-  }
+  const running = await services.start(engine);
   return {
     engine,
     readOnly: false,
-    ...(api ? { apiUrl: api.url } : {}),
+    ...(running.api ? { apiUrl: running.api.url } : {}),
     close: async () => {
-      await api?.close();
-      await attached.close();
+      await running.close();
       await engine.close();
     },
   };

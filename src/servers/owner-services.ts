@@ -1,6 +1,6 @@
 import type { Engine } from '../core/engine/engine.ts';
 import type { RunHooks } from '../core/engine/run-hooks.ts';
-import { resultsOptionsFromEnv, setupResults } from '../core/results/results-setup.ts';
+import { resultsOptionsFromEnv, setupResults, type ResultsOptions } from '../core/results/results-setup.ts';
 import { errorMessage, silentLogger, type Logger } from '../core/util/logger.ts';
 import { ApiServer } from './http/api-server.ts';
 
@@ -31,14 +31,16 @@ export interface OwnerServicesOptions {
   cwd: string;
   /** Serve the local API (127.0.0.1, random port, bearer token, `api.json` mode 0600). */
   api: boolean;
-  /** GITHUB_TOKEN, webhook URLs and secret, … (see `resultsOptionsFromEnv`). */
+  /** Where GitHub and webhook settings come from: GITHUB_TOKEN, webhook URLs and secret, … (see `resultsOptionsFromEnv`). */
   env?: Record<string, string | undefined>;
+  /** Results settings given directly (the extension's, from its settings and SecretStorage); overrides `env`. */
+  results?: ResultsOptions;
   logger?: Logger;
 }
 
 export function ownerServices(options: OwnerServicesOptions): OwnerServices {
   const logger = options.logger ?? silentLogger;
-  const results = setupResults(resultsOptionsFromEnv(options.stateDir, options.env ?? process.env, logger));
+  const results = setupResults(options.results ?? resultsOptionsFromEnv(options.stateDir, options.env ?? process.env, logger));
   return {
     hooks: [results.hooks],
     async start(engine) {
