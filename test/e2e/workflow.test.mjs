@@ -139,6 +139,29 @@ test('all tasks complete; the status bar hides; the completion toast opens the r
   await clearToasts();
 });
 
+test("the CLI in the window's terminal sees the window's runs and launches through its engine", async () => {
+  await session.runCommand('Terminal: Create New Terminal');
+  await session.page.locator('.terminal-wrapper.active .xterm').waitFor({ timeout: 20_000 });
+  const out = path.join(session.dirs.base, 'terminal');
+  const cli = `"${process.execPath}" "${path.join(ROOT, 'dist', 'cli.cjs')}"`;
+  // No --state: ORCHESTR8_STATE from the window's terminal environment must point at its store.
+  await session.page.keyboard.type(
+    `${cli} --json status > ${out}-status.json 2>&1; ${cli} --json launch --run 'echo from the terminal' > ${out}-launch.json 2>&1; echo done > ${out}-done\n`,
+  );
+  for (let i = 0; !fs.existsSync(`${out}-done`) && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(fs.existsSync(`${out}-done`), 'the terminal ran the commands');
+  const status = JSON.parse(fs.readFileSync(`${out}-status.json`, 'utf8'));
+  assert.ok(status.runs.some((r) => r.name === 'e2e-build' && r.state === 'completed'), `the CLI lists the window's run: ${JSON.stringify(status)}`);
+  const { runId } = JSON.parse(fs.readFileSync(`${out}-launch.json`, 'utf8'));
+  assert.ok(!fs.existsSync(path.join(session.dirs.ws, '.orchestr8', 'state')), 'no second store in the project');
+  // The window owns the store, so the launch went through its local API: the tree shows the task finish.
+  await rowWithIcon('echo from the terminal', 'pass-filled').waitFor({ timeout: 20_000 });
+  assert.match(runId, /^[0-9a-f]{12}$/);
+  await session.screenshot('04b-terminal-cli');
+  await session.runCommand('Terminal: Kill All Terminals');
+  await clearToasts();
+});
+
 test('reload the window mid-run: the run resumes in the new window and completes', async () => {
   await session.runCommand('View: Close All Editors');
   await session.runCommand('Orchestr8: Launch Workflow…');

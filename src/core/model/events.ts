@@ -32,3 +32,10 @@ export type EngineEvent =
 
 export type EngineEventType = EngineEvent['type'];
 export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
+
+/** The events that carry one task's new state. */
+export type TaskTransitionEvent = Extract<EngineEvent, { task: TaskRecord }>;
+
+export function isTaskTransition(event: EngineEvent): event is TaskTransitionEvent {
+  return 'task' in event;
+}

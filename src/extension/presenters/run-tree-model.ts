@@ -1,5 +1,5 @@
 import type { EngineApi, UsageTotals } from '../../core/engine/engine-api.ts';
-import type { EngineEvent } from '../../core/model/events.ts';
+import { isTaskTransition, type EngineEvent } from '../../core/model/events.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import { presentRun, presentTask, runProgress, dagOrder, type TreeItemView } from './tree-items.ts';
 
@@ -184,6 +184,10 @@ export class RunTreeModel {
 
   /** Folds an engine event into the cached rows and says which rows changed. */
   apply(event: EngineEvent, change: TreeChange = { root: false, nodes: new Set() }): TreeChange {
+    if (isTaskTransition(event)) {
+      this.applyTask(event.task, change);
+      return change;
+    }
     switch (event.type) {
       case 'workflow.launched': {
         const entry: RunEntry = {
@@ -220,30 +224,22 @@ export class RunTreeModel {
         change.root = true;
         break;
       }
-      case 'task.queued':
-      case 'task.started':
-      case 'task.waiting':
-      case 'task.retrying':
-      case 'task.completed':
-      case 'task.failed':
-      case 'task.cancelled':
-      case 'task.skipped':
-      case 'task.reset': {
-        const entry = this.entries.get(event.task.runId);
-        if (!entry) break;
-        // Tasks not loaded yet stay unloaded (lazy); the run row still changes (progress, duration).
-        if (entry.tasks) {
-          entry.tasks.set(event.task.id, event.task);
-          const node = entry.taskNodes.get(event.task.id);
-          if (node) change.nodes.add(node);
-        }
-        change.nodes.add(entry.node);
-        break;
-      }
       case 'task.progress':
         break;
     }
     return change;
+  }
+
+  private applyTask(task: TaskRecord, change: TreeChange): void {
+    const entry = this.entries.get(task.runId);
+    if (!entry) return;
+    // Tasks not loaded yet stay unloaded (lazy); the run row still changes (progress, duration).
+    if (entry.tasks) {
+      entry.tasks.set(task.id, task);
+      const node = entry.taskNodes.get(task.id);
+      if (node) change.nodes.add(node);
+    }
+    change.nodes.add(entry.node);
   }
 
   private taskNode(entry: RunEntry, taskId: string): TaskNode {

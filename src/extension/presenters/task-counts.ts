@@ -1,4 +1,4 @@
-import type { EngineEvent } from '../../core/model/events.ts';
+import { isTaskTransition, type EngineEvent } from '../../core/model/events.ts';
 import type { TaskRecord } from '../../core/model/records.ts';
 import { isTerminal, type TaskState } from '../../core/model/task-state.ts';
 
@@ -31,20 +31,11 @@ export class ActiveTaskTracker {
 
   /** True when the counts may have changed. */
   apply(event: EngineEvent): boolean {
+    if (isTaskTransition(event)) return this.set(event.task);
     switch (event.type) {
       case 'workflow.launched':
         for (const task of event.tasks) this.set(task);
         return true;
-      case 'task.queued':
-      case 'task.started':
-      case 'task.waiting':
-      case 'task.retrying':
-      case 'task.completed':
-      case 'task.failed':
-      case 'task.cancelled':
-      case 'task.skipped':
-      case 'task.reset':
-        return this.set(event.task);
       case 'workflow.removed': {
         let changed = false;
         const removed = new Set(event.runIds);
