@@ -174,6 +174,22 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.ok(existsSync(join(cwd, 'a.txt')));
   });
 
+  test('a project folder the repository ignores (or never committed) runs in place and says why', async () => {
+    const { mkdirSync } = await import('node:fs');
+    writeFileSync(join(fx.repo, '.gitignore'), 'scratch/\n');
+    sh(fx.repo, 'add', '.gitignore');
+    sh(fx.repo, 'commit', '-q', '-m', 'ignore scratch');
+    for (const folder of ['scratch/proj', 'fresh']) {
+      mkdirSync(join(fx.repo, folder), { recursive: true });
+      writeFileSync(join(fx.repo, folder, 'a.txt'), 'a\n');
+      const run = runRecord(join(fx.repo, folder));
+      assert.equal(await prepare(hooksFor(fx, github, [run]), run), join(fx.repo, folder), `${folder} runs where it is`);
+      assert.equal(run.options!['workspace'], 'in-place');
+      assert.match((run.options!['gitNotes'] as string[])[0]!, /is not committed in the repository/);
+    }
+    assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1, 'no worktree was made');
+  });
+
   test('an existing branch of the same name is left alone: the run takes the next free name', async () => {
     const run = runRecord(fx.repo);
     sh(fx.repo, 'branch', runBranchName(run));

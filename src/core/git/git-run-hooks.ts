@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { RunHooks } from '../engine/run-hooks.ts';
 import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
@@ -12,7 +12,7 @@ import {
   type PullRequestPublisher,
 } from '../github/pull-requests.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
-import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, pushBranch, remoteUrl } from './git-workspace.ts';
+import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, isFolderInCommit, pushBranch, remoteUrl } from './git-workspace.ts';
 import { readGitOptions, readGitState, type GitRunState } from './run-options.ts';
 
 /** The parts of the engine the hooks read after the engine is open. */
@@ -128,6 +128,14 @@ export class GitRunHooks implements RunHooks {
         gitNotes: [`${run.cwd} is not in a git repository: the run works in place, with no branch or pull request`],
       });
     }
+    const projectFolder = relative(repoRoot, resolve(run.cwd));
+    const inRepository = !projectFolder.startsWith('..') && !isAbsolute(projectFolder); // not so when a symlink was resolved
+    if (!prior.branch && inRepository && !(await isFolderInCommit(repoRoot, opts.base ?? 'HEAD', projectFolder))) {
+      return this.remember(run, {
+        workspace: 'in-place',
+        gitNotes: [`${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`],
+      });
+    }
     await excludeFromRepository(repoRoot, this.options.worktreeRoot);
     const created = await createRunWorktree({
       repoRoot,
@@ -137,7 +145,7 @@ export class GitRunHooks implements RunHooks {
       ...(prior.branch && prior.baseSha ? { resume: { branch: prior.branch, baseSha: prior.baseSha } } : {}),
     });
     // Keep the run in the same sub-folder of the project, now inside the worktree.
-    const rel = prior.worktree && prior.worktreeCwd ? relative(prior.worktree, prior.worktreeCwd) : relative(repoRoot, resolve(run.cwd));
+    const rel = prior.worktree && prior.worktreeCwd ? relative(prior.worktree, prior.worktreeCwd) : projectFolder;
     const worktreeCwd = rel && !rel.startsWith('..') && !rel.startsWith(sep) ? join(created.worktree, rel) : created.worktree;
     const state: GitRunState = {
       workspace: 'worktree',

@@ -73,6 +73,19 @@ export async function findRepository(cwd: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * Whether `folder` (relative to the repository's top) is a folder of commit `base`. A project
+ * that git ignores or never committed would be missing from a worktree made from `base`.
+ */
+export async function isFolderInCommit(repoRoot: string, base: string, folder: string): Promise<boolean> {
+  if (!folder) return true;
+  try {
+    return (await git(repoRoot).raw(['cat-file', '-t', `${base}:${folder.split(sep).join('/')}`])).trim() === 'tree';
+  } catch {
+    return false;
+  }
+}
+
 // simple-git resolves (not rejects) when git exits non-zero with nothing on stderr, so
 // every check here reads output rather than relying on exit codes.
 async function branchExists(g: SimpleGit, branch: string): Promise<boolean> {
