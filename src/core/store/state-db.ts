@@ -28,10 +28,12 @@ const DEFER_MAX_RECORDS = 500;
 
 /**
  * The tables live in sql.js's in-memory file system and durability comes from the
- * journal, so SQLite's own rollback-journal file and syncs are pure cost here.
+ * journal, so SQLite's own rollback-journal file and syncs are pure cost here. Only
+ * this connection ever opens the file: an exclusive lock spares every transaction the
+ * look for a hot journal (a failing path lookup in the emulated file system).
  */
 function tune(db: Database): void {
-  db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
+  db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA locking_mode = EXCLUSIVE');
 }
 
 /**
