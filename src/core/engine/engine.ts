@@ -53,6 +53,8 @@ export interface EngineOptions {
   /** Names this process in the lock file, for errors other processes show. */
   command?: string;
   snapshotThreshold?: number;
+  /** See `StoreOptions.snapshotWorker`. */
+  snapshotWorker?: string;
   /** How long `close()` waits for interrupted tasks to stop (default 5 s). */
   shutdownGraceMs?: number;
   /**
@@ -138,6 +140,7 @@ export class Engine extends StateQueries {
       ...(options.logger ? { logger: options.logger } : {}),
       command: options.command ?? 'orchestr8',
       ...(options.snapshotThreshold ? { snapshotThreshold: options.snapshotThreshold } : {}),
+      ...(options.snapshotWorker ? { snapshotWorker: options.snapshotWorker } : {}),
     });
     const engine = new Engine(store, options);
     try {

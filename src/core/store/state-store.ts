@@ -20,6 +20,11 @@ export interface StoreOptions {
   command?: string;
   /** Journal bytes after which a snapshot is taken (default 4 MiB). */
   snapshotThreshold?: number;
+  /**
+   * The built snapshot worker (`dist/snapshot-worker.cjs`). Default: the one beside this module
+   * when bundled, else the TypeScript source through tsx, which is much slower to start.
+   */
+  snapshotWorker?: string;
 }
 
 /**
@@ -29,6 +34,7 @@ export interface StoreOptions {
  */
 export class StateStore {
   private journal: JournalWriter | undefined;
+  private workerScript: string | undefined;
   private worker: Worker | undefined;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
@@ -51,6 +57,7 @@ export class StateStore {
       const db = await loadState(stateDir, true, logger);
       const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, lock);
       store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.defer(entries));
+      store.workerScript = options.snapshotWorker;
       return store;
     } catch (error) {
       lock.release();
@@ -118,7 +125,7 @@ export class StateStore {
   }
 
   private askWorker(request: SnapshotRequest): Promise<SnapshotReply> {
-    const worker = (this.worker ??= startWorker());
+    const worker = (this.worker ??= startWorker(this.workerScript));
     return new Promise((resolve) => {
       const onMessage = (reply: SnapshotReply) => {
         worker.off('error', onError);
@@ -166,9 +173,9 @@ function removeStaleTemps(stateDir: string): void {
   for (const name of fs.readdirSync(stateDir)) if (name.includes('.tmp-')) fs.rmSync(path.join(stateDir, name), { force: true });
 }
 
-function startWorker(): Worker {
+function startWorker(script?: string): Worker {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const bundled = path.join(here, 'snapshot-worker.cjs');
+  const bundled = script ?? path.join(here, 'snapshot-worker.cjs');
   const worker = fs.existsSync(bundled)
     ? new Worker(bundled)
     : // from source (tests, benchmarks): register tsx inside the worker, then load the TypeScript module
