@@ -35,8 +35,11 @@ fi
 
 if [ ! -x "$E2E/cs/node_modules/.bin/code-server" ]; then
   echo "setup-e2e: installing code-server@$CS_VER (takes a minute or two)"
-  # Run npm under Node 24 and build native modules against Node 24's headers.
-  (cd "$E2E/cs" && PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" \
+  # Run npm under Node 24 and build native modules against Node 24's headers. Under `npm run`
+  # the outer npm's npm_* variables are inherited and read as config: its user agent names
+  # Node 20, and code-server's postinstall checks the Node version from it. Start clean.
+  (cd "$E2E/cs" && for v in $(compgen -e | grep -i '^npm_'); do unset "$v"; done &&
+    PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" \
     npm install --no-audit --no-fund --loglevel=error "code-server@$CS_VER")
 fi
 
