@@ -187,8 +187,8 @@ test('the HTTP client is the engine API of the owner: status, launch, signal and
   assert.ok(client, 'found through api.json');
   after(() => client.dispose());
   const events: EngineEvent[] = [];
-  const sub = client.onEvent((e) => events.push(e));
-  await new Promise((r) => setTimeout(r, 100)); // let the stream connect
+  const sub = client.followEvents((e) => events.push(e));
+  await sub.connected; // subscribed at the owner from here on
   const { runId } = await client.launchYaml('name: remote\ntasks:\n  w: { wait: true }\n  after: { run: echo after, needs: w }\n');
   await client.signal(`${runId}.w`, 'go');
   await runFinished(engine, runId);

@@ -158,12 +158,24 @@ export class ApiClient implements EngineApi, Disposable {
 
   /** Follows the server-sent event stream until disposed. Events missed while disconnected are not replayed. */
   onEvent(listener: (event: EngineEvent) => void): Disposable {
+    return this.followEvents(listener);
+  }
+
+  /**
+   * Like `onEvent`, and `connected` settles once the owner is streaming to us (it subscribes
+   * before it answers), or once the stream failed: a command sent after it resolves has its
+   * events heard.
+   */
+  followEvents(listener: (event: EngineEvent) => void): Disposable & { connected: Promise<void> } {
     const emitter = new Emitter<EngineEvent>();
     const sub = emitter.event(listener);
     const controller = new AbortController();
     this.streams.add(controller);
-    void this.follow(controller.signal, emitter).catch(() => {});
+    let opened!: () => void;
+    const connected = new Promise<void>((resolve) => (opened = resolve));
+    void this.follow(controller.signal, emitter, opened).catch(() => {}).finally(opened);
     return {
+      connected,
       dispose: () => {
         sub.dispose();
         controller.abort();
@@ -172,9 +184,10 @@ export class ApiClient implements EngineApi, Disposable {
     };
   }
 
-  private async follow(signal: AbortSignal, emitter: Emitter<EngineEvent>): Promise<void> {
+  private async follow(signal: AbortSignal, emitter: Emitter<EngineEvent>, opened: () => void): Promise<void> {
     const response = await fetch(`${this.endpoint.url}/v1/events?progress=1`, { headers: { authorization: `Bearer ${this.endpoint.token}` }, signal });
     if (!response.ok || !response.body) throw new ApiError(response.status, 'http_error', `event stream refused: HTTP ${response.status}`);
+    opened();
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of response.body) {

@@ -11,6 +11,9 @@ import { silentLogger } from '../../core/util/logger.ts';
 import { ApiClient } from '../http/api-client.ts';
 import type { OwnerServices, RunningOwnerServices } from '../owner-services.ts';
 
+/** Longest wait for the live owner's event stream before a command is sent anyway. */
+const STREAM_CONNECT_TIMEOUT_MS = 2000;
+
 /**
  * How a front end that may or may not own the state folder reaches the engine.
  * `owner`: this process runs tasks. `read-only`: it does not (another process such
@@ -109,7 +112,10 @@ export class StateFolderAccess implements EngineAccess {
       return this.remote.client;
     }
     this.dropRemote();
-    this.remote = { client, subscription: client.onEvent((e) => this.events.fire(e)) };
+    const subscription = client.followEvents((e) => this.events.fire(e));
+    this.remote = { client, subscription };
+    // Only then send the command: a task that ends at once must still be announced.
+    await Promise.race([subscription.connected, new Promise((resolve) => setTimeout(resolve, STREAM_CONNECT_TIMEOUT_MS).unref())]);
     return client;
   }
 
