@@ -162,6 +162,17 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.match((run.options!['gitNotes'] as string[])[0]!, /not in a git repository/);
   });
 
+  test('a repository git cannot use runs in place and the note says what git said', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const broken = join(fx.root, 'broken');
+    mkdirSync(broken);
+    writeFileSync(join(broken, '.git'), 'garbage\n'); // a damaged worktree link
+    const run = runRecord(broken);
+    assert.equal(await prepare(hooksFor(fx, github, [run]), run), broken);
+    assert.equal(run.options!['workspace'], 'in-place');
+    assert.match((run.options!['gitNotes'] as string[])[0]!, /git failed in .*invalid gitfile format/);
+  });
+
   test('a sub-folder of the project keeps its place inside the worktree', async () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(fx.repo, 'pkg'));

@@ -121,7 +121,16 @@ export class GitRunHooks implements RunHooks {
       return this.remember(run, { workspace: 'in-place', gitNotes: ['workspace: in-place — the run works on the project folder itself; nothing is committed'] });
     }
     // A retried run's cwd may be its removed worktree: the repository it came from is recorded.
-    const repoRoot = prior.repoRoot && existsSync(prior.repoRoot) ? prior.repoRoot : await findRepository(run.cwd);
+    let repoRoot: string | undefined;
+    try {
+      repoRoot = prior.repoRoot && existsSync(prior.repoRoot) ? prior.repoRoot : await findRepository(run.cwd);
+    } catch (error) {
+      this.logger.warn(`run ${run.id}: git failed in ${run.cwd}: ${errorMessage(error)}`);
+      return this.remember(run, {
+        workspace: 'in-place',
+        gitNotes: [`git failed in ${run.cwd} (${errorMessage(error)}): the run works in place, with no branch or pull request`],
+      });
+    }
     if (!repoRoot) {
       return this.remember(run, {
         workspace: 'in-place',

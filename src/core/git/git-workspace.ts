@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { errorMessage } from '../util/logger.ts';
 
 /** Where a run's worktree lives and what it started from. */
 export interface RunWorktree {
@@ -62,14 +63,19 @@ function git(dir: string): SimpleGit {
   return simpleGit({ baseDir: dir, allowEnvironment, unsafe }).env({ ...env, GIT_TERMINAL_PROMPT: '0' });
 }
 
-/** The top folder of the git repository holding `cwd`, or undefined when it is not in one. */
+/**
+ * The top folder of the git repository holding `cwd`, or undefined when git says it is not in
+ * one. Any other failure (no git installed, a repository git refuses to use) is thrown, so it
+ * is reported as itself rather than as "not a repository".
+ */
 export async function findRepository(cwd: string): Promise<string | undefined> {
   if (!existsSync(cwd)) return undefined;
   try {
     const top = (await git(cwd).revparse(['--show-toplevel'])).trim();
     return top || undefined;
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (/not a git repository/i.test(errorMessage(error))) return undefined;
+    throw error;
   }
 }
 
