@@ -88,8 +88,10 @@ test(`SIGKILL at ${KILLS} random moments loses no acknowledged transition and le
     assert.equal(engine.activeRunCount, 0, 'every run finished after recovery');
     const page = await engine.list({ limit: 100_000 });
     for (const run of page.runs) {
-      assert.notEqual(run.state, 'running');
-      for (const task of (await engine.status(run.id)).tasks) assert.ok(isTerminal(task.state), `${task.id} left ${task.state}`);
+      const { tasks } = await engine.status(run.id);
+      const story = () => `${JSON.stringify(run)}\n${tasks.map((t) => JSON.stringify(t)).join('\n')}`;
+      assert.notEqual(run.state, 'running', `run ${run.id} left running:\n${story()}`);
+      for (const task of tasks) assert.ok(isTerminal(task.state), `${task.id} left ${task.state}:\n${story()}`);
     }
   } finally {
     await engine.close();
