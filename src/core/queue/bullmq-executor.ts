@@ -165,28 +165,29 @@ export class BullmqExecutor implements TaskExecutor {
 
   /** If the job is already finished, settles the entry from it and returns true. */
   private async collectFinished(entry: Awaited): Promise<boolean> {
+    // State first, then the job: read the other way round, a job that completes in between
+    // looks completed with no return value yet.
+    const state = await this.queue.getJobState(entry.jobId);
+    if (state !== 'completed' && state !== 'failed') return false;
     const job = await Job.fromId<TaskJobData, TaskJobResult>(this.queue, entry.jobId);
     if (!job) return false;
-    const state = await job.getState();
     if (state === 'completed') {
       this.logger.info(`task ${entry.ctx.task.id}: collected the result its job left while no coordinator was running`);
       void this.onCompleted(entry.jobId, job.returnvalue);
       return true;
     }
-    if (state === 'failed') {
-      void this.onFailed(entry.jobId, job.failedReason);
-      return true;
-    }
-    return false;
+    void this.onFailed(entry.jobId, job.failedReason);
+    return true;
   }
 
   // ---- outcomes ------------------------------------------------------------
 
-  private async onCompleted(jobId: string, result: TaskJobResult): Promise<void> {
+  private async onCompleted(jobId: string, result: TaskJobResult | null | undefined): Promise<void> {
     const entry = this.awaited.get(jobId);
     if (!entry || entry.settling) return;
     entry.settling = true;
     try {
+      if (!result) throw new Error('its job holds no result');
       if (result.records > 0) await this.applyRecords(entry);
       entry.resolve({
         output: result.output,
@@ -194,7 +195,7 @@ export class BullmqExecutor implements TaskExecutor {
         ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
       });
     } catch (error) {
-      entry.reject(new TaskError(`the task finished on ${result.worker} but its records could not be read: ${errorMessage(error)}`));
+      entry.reject(new TaskError(`the task finished on ${result?.worker ?? 'a worker'} but its records could not be read: ${errorMessage(error)}`));
     }
   }
 
