@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Engine } from '../src/core/engine/engine.ts';
+import { Engine, type EngineOptions } from '../src/core/engine/engine.ts';
 import type { WorkflowDef } from '../src/core/model/workflow.ts';
 import { DEFAULT_RETRY } from '../src/core/model/workflow.ts';
 import { encodeRecord } from '../src/core/store/journal-format.ts';
@@ -18,6 +18,7 @@ const HISTORY = Number(process.env.BENCH_HISTORY ?? 100_000);
 
 /** The snapshot worker as shipped (`npm run bench` builds it first), not the TypeScript source through tsx. */
 const SHIPPED_WORKER = fileURLToPath(new URL('../dist/snapshot-worker.cjs', import.meta.url));
+const openEngine = (options: Omit<EngineOptions, 'snapshotWorker'>) => Engine.open({ ...options, snapshotWorker: SHIPPED_WORKER });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
@@ -42,7 +43,7 @@ function fsyncPerRecord(n: number): number {
 /** Single no-op tasks through launch → run → complete, keeping `inflight` outstanding. */
 async function throughput(inflight: number, total: number): Promise<{ perSecond: number; launchP50: number; launchP99: number }> {
   const stateDir = tmp();
-  const engine = await Engine.open({ stateDir, cwd: stateDir, concurrency: inflight, snapshotWorker: SHIPPED_WORKER });
+  const engine = await openEngine({ stateDir, cwd: stateDir, concurrency: inflight });
   const launchMs: number[] = [];
   let launched = 0;
   let completed = 0;
@@ -78,7 +79,7 @@ function wideWorkflow(n: number, width: number): WorkflowDef {
 
 /** Fills a state folder with `tasks` finished tasks (runs of 100), through the real engine. */
 async function buildHistory(stateDir: string, tasks: number): Promise<void> {
-  const engine = await Engine.open({ stateDir, cwd: stateDir, concurrency: 100, snapshotWorker: SHIPPED_WORKER });
+  const engine = await openEngine({ stateDir, cwd: stateDir, concurrency: 100 });
   const runs = Math.ceil(tasks / 100);
   let finished = 0;
   const done = new Promise<void>((resolve) => engine.onEvent((e) => e.type === 'workflow.completed' && ++finished === runs && resolve()));
@@ -95,11 +96,11 @@ async function restartAndStall(stateDir: string): Promise<{ restartMs: number[];
   const restartMs: number[] = [];
   for (let i = 0; i < 3; i++) {
     const start = performance.now();
-    const engine = await Engine.open({ stateDir, cwd: stateDir, snapshotWorker: SHIPPED_WORKER });
+    const engine = await openEngine({ stateDir, cwd: stateDir });
     restartMs.push(performance.now() - start);
     await engine.close();
   }
-  const engine = await Engine.open({ stateDir, cwd: stateDir, concurrency: 100, snapshotThreshold: 1024 * 1024, snapshotWorker: SHIPPED_WORKER });
+  const engine = await openEngine({ stateDir, cwd: stateDir, concurrency: 100, snapshotThreshold: 1024 * 1024 });
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
   let finished = 0;
@@ -131,7 +132,7 @@ for (const inflight of [1, 10, 100]) {
 /** The same no-op tasks inside workflows of 100 (the DAG case): one run record and notification per 100 tasks. */
 async function workflowThroughput(total: number): Promise<number> {
   const stateDir = tmp();
-  const engine = await Engine.open({ stateDir, cwd: stateDir, concurrency: 100, snapshotWorker: SHIPPED_WORKER });
+  const engine = await openEngine({ stateDir, cwd: stateDir, concurrency: 100 });
   const runs = Math.ceil(total / 100);
   let finished = 0;
   const start = performance.now();

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { RunHooks } from '../engine/run-hooks.ts';
 import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
@@ -137,9 +137,9 @@ export class GitRunHooks implements RunHooks {
         gitNotes: [`${run.cwd} is not in a git repository: the run works in place, with no branch or pull request`],
       });
     }
-    const projectFolder = relative(repoRoot, resolve(run.cwd));
-    const inRepository = !projectFolder.startsWith('..') && !isAbsolute(projectFolder); // not so when a symlink was resolved
-    if (!prior.branch && inRepository && !(await isFolderInCommit(repoRoot, opts.base ?? 'HEAD', projectFolder))) {
+    // Undefined when the path leads out of the repository (a symlink that git resolved).
+    const projectFolder = subPath(relative(repoRoot, resolve(run.cwd)));
+    if (!prior.branch && projectFolder !== undefined && !(await isFolderInCommit(repoRoot, opts.base ?? 'HEAD', projectFolder))) {
       return this.remember(run, {
         workspace: 'in-place',
         gitNotes: [`${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`],
@@ -154,8 +154,8 @@ export class GitRunHooks implements RunHooks {
       ...(prior.branch && prior.baseSha ? { resume: { branch: prior.branch, baseSha: prior.baseSha } } : {}),
     });
     // Keep the run in the same sub-folder of the project, now inside the worktree.
-    const rel = prior.worktree && prior.worktreeCwd ? relative(prior.worktree, prior.worktreeCwd) : projectFolder;
-    const worktreeCwd = rel && !rel.startsWith('..') && !rel.startsWith(sep) ? join(created.worktree, rel) : created.worktree;
+    const rel = prior.worktree && prior.worktreeCwd ? subPath(relative(prior.worktree, prior.worktreeCwd)) : projectFolder;
+    const worktreeCwd = rel ? join(created.worktree, rel) : created.worktree;
     const state: GitRunState = {
       workspace: 'worktree',
       repoRoot,
@@ -280,4 +280,9 @@ export class GitRunHooks implements RunHooks {
 
 function zeroUsage() {
   return { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costUsd: 0 };
+}
+
+/** `rel` when it names a folder inside the one it is relative to ('' for that folder itself), else undefined. */
+function subPath(rel: string): string | undefined {
+  return rel.startsWith('..') || isAbsolute(rel) ? undefined : rel;
 }

@@ -47,7 +47,7 @@ const USER_SETTINGS: Record<string, string> = {
   git_template_dir: 'allowUnsafeTemplateDir',
 };
 
-function git(dir: string): SimpleGit {
+function git(dir: string, extraEnv: Record<string, string> = {}): SimpleGit {
   // Credential prompts must not stall a background run; user hooks are skipped per
   // command (--no-verify) for the same reason.
   // simple-git refuses GIT_* variables we pass unless listed; the user's own are trusted.
@@ -60,7 +60,7 @@ function git(dir: string): SimpleGit {
     if (USER_SETTINGS[k]) unsafe[USER_SETTINGS[k]] = true;
     env[key] = value;
   }
-  return simpleGit({ baseDir: dir, allowEnvironment, unsafe }).env({ ...env, GIT_TERMINAL_PROMPT: '0' });
+  return simpleGit({ baseDir: dir, allowEnvironment, unsafe }).env({ ...env, ...extraEnv, GIT_TERMINAL_PROMPT: '0' });
 }
 
 /**
@@ -71,7 +71,8 @@ function git(dir: string): SimpleGit {
 export async function findRepository(cwd: string): Promise<string | undefined> {
   if (!existsSync(cwd)) return undefined;
   try {
-    const top = (await git(cwd).revparse(['--show-toplevel'])).trim();
+    // Untranslated messages: "not a git repository" is told apart from other failures by its text.
+    const top = (await git(cwd, { LC_ALL: 'C' }).revparse(['--show-toplevel'])).trim();
     return top || undefined;
   } catch (error) {
     if (/not a git repository/i.test(errorMessage(error))) return undefined;

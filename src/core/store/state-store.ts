@@ -34,7 +34,6 @@ export interface StoreOptions {
  */
 export class StateStore {
   private journal: JournalWriter | undefined;
-  private workerScript: string | undefined;
   private worker: Worker | undefined;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
@@ -44,6 +43,7 @@ export class StateStore {
     readonly db: StateDb,
     private readonly logger: Logger,
     private readonly snapshotThreshold: number,
+    private readonly workerScript: string | undefined,
     /** Set in owner mode: the lock we hold and the dead owner we took over from, if any. */
     readonly lock?: { info: LockInfo; previous?: LockInfo; release(): void },
   ) {}
@@ -55,9 +55,8 @@ export class StateStore {
     try {
       removeStaleTemps(stateDir);
       const db = await loadState(stateDir, true, logger);
-      const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, lock);
+      const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, options.snapshotWorker, lock);
       store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.defer(entries));
-      store.workerScript = options.snapshotWorker;
       return store;
     } catch (error) {
       lock.release();
@@ -71,7 +70,7 @@ export class StateStore {
     // The owner may fold segments into a new snapshot while we read; a gap means "read again".
     for (let attempt = 0; ; attempt++) {
       try {
-        return new StateStore(stateDir, await loadState(stateDir, false, logger), logger, 0);
+        return new StateStore(stateDir, await loadState(stateDir, false, logger), logger, 0, undefined);
       } catch (error) {
         if (attempt >= 4 || !/missing/.test(errorMessage(error))) throw error;
       }
