@@ -1,0 +1,33 @@
+/**
+ * Fault injection for the crash tests: `ORCHESTR8_CRASH_AT=name` (or `name:N`, the Nth
+ * time that point is reached) makes the process SIGKILL itself at that point, so a test
+ * can kill the owner at the exact moment a durability promise could break. Unset (as in
+ * every normal run), a crash point is one comparison.
+ */
+const armed = parse(process.env.ORCHESTR8_CRASH_AT);
+let reached = 0;
+
+/** Named moments the crash tests aim at; the name says where the process dies. */
+export type CrashPointName =
+  /** The new snapshot has been renamed into place; none of the segments it folds has been removed. */
+  | 'snapshot.renamed'
+  /** One folded segment has been removed, others are still there. */
+  | 'segments.dropping'
+  /** The journal started a new segment; the snapshot that will fold the old ones has not been written. */
+  | 'journal.rotated'
+  /** The owner is applying deferred (already durable) records to its tables. */
+  | 'deferred.apply'
+  /** A run has finished in the engine's memory; the batch saying so is not yet durable. */
+  | 'run.finishing';
+
+export function crashPoint(name: CrashPointName): void {
+  if (armed === undefined || armed.name !== name) return;
+  if (++reached < armed.nth) return;
+  process.kill(process.pid, 'SIGKILL');
+}
+
+function parse(value: string | undefined): { name: string; nth: number } | undefined {
+  if (!value) return undefined;
+  const [name, nth] = value.split(':');
+  return { name: name!, nth: nth ? Number(nth) : 1 };
+}
