@@ -1,0 +1,87 @@
+// The crash harness in a loop: `npm run crash:loop [-- --kills 200 --runs 10 --seed N]`.
+// Each run kills an engine child --kills times on a fresh state folder, at random moments and at
+// the crash points (test/support/crash-harness.ts), checking every acknowledged transition after
+// each kill and that a new owner finishes every run. Stops at the first failure, with its story
+// and a copy of the state folder; exits non-zero then.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CRASH_MOMENTS, CrashHarnessFailure, runCrashHarness } from '../test/support/crash-harness.ts';
+import type { CrashFigures, CrashMoment } from '../test/support/crash-harness.ts';
+
+const { values } = parseArgs({
+  options: {
+    kills: { type: 'string', default: '200' },
+    runs: { type: 'string', default: '10' },
+    /** Seed of the first run's schedule (the next runs use seed+1, …), to replay one. */
+    seed: { type: 'string' },
+  },
+});
+const kills = Number(values.kills);
+const runs = Number(values.runs);
+const firstSeed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
+
+const total = {
+  kills: 0,
+  acknowledged: 0,
+  inSnapshot: 0,
+  inSegmentRemoval: 0,
+  moments: Object.fromEntries(CRASH_MOMENTS.map((m) => [m, { aimed: 0, landed: 0 }])) as Record<CrashMoment, { aimed: number; landed: number }>,
+  ms: 0,
+};
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const momentFigures = (moments: CrashFigures['moments']) => CRASH_MOMENTS.map((m) => `${m} ${moments[m].landed}/${moments[m].aimed}`).join(', ');
+
+console.log(`crash loop: ${runs} runs of ${kills} kills, first seed ${firstSeed} (kills landed/aimed per moment below)`);
+let failed = 0;
+for (let run = 1; run <= runs && failed === 0; run++) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'o8-crash-loop-'));
+  const stateDir = path.join(root, 'state');
+  const cwd = path.join(root, 'cwd');
+  fs.mkdirSync(cwd, { recursive: true });
+  const seed = firstSeed + run - 1;
+  const startedAt = Date.now();
+  try {
+    const figures = await runCrashHarness({
+      kills,
+      stateDir,
+      cwd,
+      seed,
+      onKill: (k) => {
+        if ((k.index + 1) % 25 === 0) process.stdout.write(`  run ${run}: ${k.index + 1}/${kills} kills, ${seconds(Date.now() - startedAt)}\n`);
+      },
+    });
+    total.kills += figures.kills;
+    total.acknowledged += figures.acknowledged;
+    total.inSnapshot += figures.inSnapshot;
+    total.inSegmentRemoval += figures.inSegmentRemoval;
+    total.ms += figures.ms;
+    for (const m of CRASH_MOMENTS) {
+      total.moments[m].aimed += figures.moments[m].aimed;
+      total.moments[m].landed += figures.moments[m].landed;
+    }
+    console.log(
+      `run ${run}/${runs} green (seed ${seed}): ${figures.kills} kills, ${figures.acknowledged} acknowledged transitions checked, ` +
+        `${figures.inSnapshot} in a snapshot, ${figures.inSegmentRemoval} in segment removal; ${momentFigures(figures.moments)}; ` +
+        `${figures.runs} runs (${figures.tasks} tasks) completed after recovery in ${seconds(figures.recoveryMs)}; ${seconds(figures.ms)}`,
+    );
+  } catch (error) {
+    failed++;
+    if (error instanceof CrashHarnessFailure) {
+      console.log(`run ${run}/${runs} FAILED (seed ${seed}) after ${error.figures.kills} kills:\n${error.message}`);
+    } else {
+      console.log(`run ${run}/${runs} FAILED (seed ${seed}): the harness itself broke:\n${(error as Error).stack ?? String(error)}`);
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const green = runs - failed;
+console.log(
+  `\nsummary: ${failed ? `FAILED at run ${green + 1} of ${runs}` : `${runs} runs green in a row`}; ` +
+    `${total.kills} kills, ${total.acknowledged} acknowledged transitions checked, ${total.inSnapshot} kills in a snapshot, ` +
+    `${total.inSegmentRemoval} in segment removal; ${momentFigures(total.moments)}; green runs took ${seconds(total.ms)}`,
+);
+process.exit(failed ? 1 : 0);
