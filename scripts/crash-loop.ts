@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRASH_MOMENTS, CrashHarnessFailure, runCrashHarness } from '../test/support/crash-harness.ts';
-import type { CrashFigures, CrashMoment } from '../test/support/crash-harness.ts';
+import type { CrashFigures, CrashMoment, KillReport } from '../test/support/crash-harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +42,7 @@ for (let run = 1; run <= runs && failed === 0; run++) {
   fs.mkdirSync(cwd, { recursive: true });
   const seed = firstSeed + run - 1;
   const startedAt = Date.now();
+  const recent: KillReport[] = [];
   try {
     const figures = await runCrashHarness({
       kills,
@@ -49,7 +50,14 @@ for (let run = 1; run <= runs && failed === 0; run++) {
       cwd,
       seed,
       onKill: (k) => {
-        if ((k.index + 1) % 25 === 0) process.stdout.write(`  run ${run}: ${k.index + 1}/${kills} kills, ${seconds(Date.now() - startedAt)}\n`);
+        recent.push(k);
+        if ((k.index + 1) % 25 !== 0 && k.index + 1 !== kills) return;
+        const mean = (f: (k: KillReport) => number) => Math.round(recent.reduce((n, r) => n + f(r), 0) / recent.length);
+        process.stdout.write(
+          `  run ${run}: ${k.index + 1}/${kills} kills, ${seconds(Date.now() - startedAt)}; last ${recent.length}: a child opened the state in ${mean((r) => r.startMs)} ms, ` +
+            `acknowledged ${mean((r) => r.acknowledged)} transitions, the check took ${mean((r) => r.checkMs)} ms, the kill cycle ${mean((r) => r.ms)} ms\n`,
+        );
+        recent.length = 0;
       },
     });
     total.kills += figures.kills;

@@ -41,8 +41,8 @@ const POINT_MAX_HIT: Record<CrashPointName, number> = {
   'snapshot.renamed': 3,
   'segments.dropping': 3,
   'journal.rotated': 3,
-  'deferred.apply': 100,
-  'run.finishing': 40,
+  'deferred.apply': 30,
+  'run.finishing': 20,
 };
 
 /** A child still alive this long after it started working missed its moment; the harness kills it (counted as a miss). */
@@ -76,6 +76,10 @@ export interface KillReport {
   landed: boolean;
   /** Transitions the child acknowledged before it died. */
   acknowledged: number;
+  /** From spawning the child to its engine being open (recovery of the state included). */
+  startMs: number;
+  /** Reading the state back and checking every acknowledged transition. */
+  checkMs: number;
   ms: number;
 }
 
@@ -120,6 +124,7 @@ interface Acked {
 
 interface ChildOutcome {
   acked: Acked[];
+  startMs: number;
   landed: boolean;
   armed?: string;
   /** The last lines the child printed, and its stderr, for a story. */
@@ -206,6 +211,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
         if (e.type === 'workflow.completed') completedRuns.add(e.id);
       }
       figures.acknowledged += outcome.acked.length;
+      const checkStarted = Date.now();
       const lost = await findLost(options.stateDir, acknowledged, completedTasks, completedRuns);
       if (lost) throw await failure(`${where}: ${lost.message}`, `${lost.story}\n${childStory(outcome)}`);
       options.onKill?.({
@@ -214,6 +220,8 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
         ...(outcome.armed ? { armed: outcome.armed } : {}),
         landed: outcome.landed,
         acknowledged: outcome.acked.length,
+        startMs: outcome.startMs,
+        checkMs: Date.now() - checkStarted,
         ms: Date.now() - killStarted,
       });
     }
@@ -245,8 +253,9 @@ function runAndKill(script: string, stateDir: string, cwd: string, moment: Crash
     const env = { ...process.env };
     delete env.ORCHESTR8_CRASH_AT;
     if (armed) env.ORCHESTR8_CRASH_AT = armed;
+    const spawned = Date.now();
     const child = spawn(process.execPath, [script, stateDir, cwd], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    const outcome: ChildOutcome = { acked: [], landed: false, tail: [], stderr: '', ...(armed ? { armed } : {}) };
+    const outcome: ChildOutcome = { acked: [], startMs: 0, landed: false, tail: [], stderr: '', ...(armed ? { armed } : {}) };
     let buffer = '';
     let killedByUs = false;
     let folding = false;
@@ -280,6 +289,7 @@ function runAndKill(script: string, stateDir: string, cwd: string, moment: Crash
         if (line.error) kill(0, `the child reported an error: ${String(line.error)}`);
         if (line.type) outcome.acked.push(line as unknown as Acked);
         if (line.ready) {
+          outcome.startMs = Date.now() - spawned;
           clearTimeout(timers[0]);
           // Timing starts once the child is doing work; a moment not reached by then is a miss.
           timers.push(setTimeout(() => kill(0), MOMENT_WAIT_MS));
@@ -375,8 +385,13 @@ async function recoverAll(
   const engine = await Engine.open({ stateDir, cwd, concurrency: 8, snapshotWorker, logger: collectingLogger(errors) });
   try {
     const deadline = Date.now() + RECOVERY_WAIT_MS;
-    while (Date.now() < deadline && (engine.activeRunCount > 0 || (await engine.list({ limit: 1, states: ['running'] })).total > 0)) {
-      await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && engine.activeRunCount > 0) await new Promise((r) => setTimeout(r, 5));
+    // Nothing the engine says may run ahead of what is durable: when it counts no active run, the state shows none running.
+    const ahead = await engine.list({ limit: 1, states: ['running'] });
+    if (engine.activeRunCount === 0 && ahead.total > 0) {
+      const status = await engine.status(ahead.runs[0]!.id);
+      const story = [`run: ${JSON.stringify(status.run)}`, ...status.tasks.map((t) => `task: ${JSON.stringify(t)}`)].join('\n');
+      return { runs: 0, tasks: 0, problem: { message: `the engine counts no active run while the state shows ${ahead.total} running, ${status.run.id} among them`, story } };
     }
     const { runs } = await engine.list({ limit: Number.MAX_SAFE_INTEGER });
     let tasks = 0;
