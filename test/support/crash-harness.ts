@@ -11,10 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { Engine } from '../../src/core/engine/engine.ts';
 import { isTerminal } from '../../src/core/model/task-state.ts';
-import { decodeRecords } from '../../src/core/store/journal-format.ts';
-import { SNAPSHOT_FILE } from '../../src/core/store/snapshot-protocol.ts';
-import { StateDb } from '../../src/core/store/state-db.ts';
-import { journalDir, StateStore } from '../../src/core/store/state-store.ts';
+import { StateStore } from '../../src/core/store/state-store.ts';
 import type { CrashPointName } from '../../src/core/util/crash-points.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 
@@ -180,10 +177,10 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     ms: 0,
   };
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'o8-crash-bundle-'));
-  const failure = async (message: string, story: string): Promise<CrashHarnessFailure> => {
+  const failure = (message: string, story: string): CrashHarnessFailure => {
     figures.ms = Date.now() - started;
     const saved = saveStateDir(options.stateDir, options.keepFailedStateIn);
-    return new CrashHarnessFailure(message, `${story}\n${await describeStateDir(options.stateDir)}`, saved, figures);
+    return new CrashHarnessFailure(message, `${story}\n${describeStateDir(options.stateDir)}`, saved, figures);
   };
   try {
     const child = await bundleCrashChild(bundleDir);
@@ -196,7 +193,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       const killStarted = Date.now();
       const outcome = await runAndKill(child, options.stateDir, options.cwd, moment, random);
       const where = `kill ${i} (${moment}${outcome.armed ? `, armed ${outcome.armed}` : ''})`;
-      if (outcome.unexpected) throw await failure(`${where}: ${outcome.unexpected}`, childStory(outcome));
+      if (outcome.unexpected) throw failure(`${where}: ${outcome.unexpected}`, childStory(outcome));
       figures.kills++;
       figures.moments[moment].aimed++;
       if (outcome.landed) {
@@ -213,7 +210,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       figures.acknowledged += outcome.acked.length;
       const checkStarted = Date.now();
       const lost = await findLost(options.stateDir, acknowledged, completedTasks, completedRuns);
-      if (lost) throw await failure(`${where}: ${lost.message}`, `${lost.story}\n${childStory(outcome)}`);
+      if (lost) throw failure(`${where}: ${lost.message}`, `${lost.story}\n${childStory(outcome)}`);
       options.onKill?.({
         index: i,
         moment,
@@ -231,9 +228,9 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     figures.recoveryMs = Date.now() - recoveryStarted;
     figures.runs = recovery.runs;
     figures.tasks = recovery.tasks;
-    if (recovery.problem) throw await failure(`after recovery: ${recovery.problem.message}`, recovery.problem.story);
+    if (recovery.problem) throw failure(`after recovery: ${recovery.problem.message}`, recovery.problem.story);
     const lost = await findLost(options.stateDir, acknowledged, completedTasks, completedRuns);
-    if (lost) throw await failure(`after recovery: ${lost.message}`, lost.story);
+    if (lost) throw failure(`after recovery: ${lost.message}`, lost.story);
     figures.ms = Date.now() - started;
     return figures;
   } finally {
@@ -430,31 +427,25 @@ function childStory(outcome: ChildOutcome): string {
   return lines.join('\n');
 }
 
-/** The files that matter to durability, with their sizes and the records they hold, as the failure left them. */
-async function describeStateDir(stateDir: string): Promise<string> {
+/**
+ * The files as the failure left them, with their sizes (task logs aside): snapshot and journal
+ * segment names carry the sequence numbers they start or end at, and the store's own layout
+ * (docs/architecture.md) says what each one is.
+ */
+function describeStateDir(stateDir: string): string {
   const lines = ['state folder:'];
-  const snapshot = path.join(stateDir, SNAPSHOT_FILE);
-  if (fs.existsSync(snapshot)) {
-    let upTo: string;
-    try {
-      const db = await StateDb.open(fs.readFileSync(snapshot));
-      upTo = `up to seq ${db.lastSeq}`;
-      db.close();
-    } catch (error) {
-      upTo = `unreadable: ${(error as Error).message}`;
+  const walk = (dir: string, prefix: string) => {
+    for (const name of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
+      const file = path.join(dir, name);
+      const stat = fs.statSync(file);
+      if (stat.isDirectory()) {
+        if (name !== 'logs') walk(file, `${prefix}${name}/`);
+      } else {
+        lines.push(`  ${prefix}${name} ${stat.size} bytes`);
+      }
     }
-    lines.push(`  ${SNAPSHOT_FILE} ${fs.statSync(snapshot).size} bytes, ${upTo}`);
-  }
-  for (const name of fs.existsSync(stateDir) ? fs.readdirSync(stateDir) : []) {
-    if (name !== SNAPSHOT_FILE && name !== 'journal' && name !== 'logs') lines.push(`  ${name}`);
-  }
-  const dir = journalDir(stateDir);
-  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
-    const buf = fs.readFileSync(path.join(dir, name));
-    const { entries, problem } = decodeRecords(buf);
-    const seqs = entries.length ? `seq ${entries[0]!.seq}–${entries[entries.length - 1]!.seq}` : 'no record';
-    lines.push(`  journal/${name} ${buf.length} bytes, ${seqs}${problem ? `, then ${problem}` : ''}`);
-  }
+  };
+  walk(stateDir, '');
   return lines.join('\n');
 }
 
