@@ -30,6 +30,17 @@ const total = {
   moments: Object.fromEntries(CRASH_MOMENTS.map((m) => [m, { aimed: 0, landed: 0 }])) as Record<CrashMoment, { aimed: number; landed: number }>,
   ms: 0,
 };
+const add = (figures: CrashFigures) => {
+  total.kills += figures.kills;
+  total.acknowledged += figures.acknowledged;
+  total.inSnapshot += figures.inSnapshot;
+  total.inSegmentRemoval += figures.inSegmentRemoval;
+  total.ms += figures.ms;
+  for (const m of CRASH_MOMENTS) {
+    total.moments[m].aimed += figures.moments[m].aimed;
+    total.moments[m].landed += figures.moments[m].landed;
+  }
+};
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const momentFigures = (moments: CrashFigures['moments']) => CRASH_MOMENTS.map((m) => `${m} ${moments[m].landed}/${moments[m].aimed}`).join(', ');
 
@@ -60,15 +71,7 @@ for (let run = 1; run <= runs && failed === 0; run++) {
         recent.length = 0;
       },
     });
-    total.kills += figures.kills;
-    total.acknowledged += figures.acknowledged;
-    total.inSnapshot += figures.inSnapshot;
-    total.inSegmentRemoval += figures.inSegmentRemoval;
-    total.ms += figures.ms;
-    for (const m of CRASH_MOMENTS) {
-      total.moments[m].aimed += figures.moments[m].aimed;
-      total.moments[m].landed += figures.moments[m].landed;
-    }
+    add(figures);
     console.log(
       `run ${run}/${runs} green (seed ${seed}): ${figures.kills} kills, ${figures.acknowledged} acknowledged transitions checked, ` +
         `${figures.inSnapshot} in a snapshot, ${figures.inSegmentRemoval} in segment removal; ${momentFigures(figures.moments)}; ` +
@@ -77,6 +80,7 @@ for (let run = 1; run <= runs && failed === 0; run++) {
   } catch (error) {
     failed++;
     if (error instanceof CrashHarnessFailure) {
+      add(error.figures);
       console.log(`run ${run}/${runs} FAILED (seed ${seed}) after ${error.figures.kills} kills:\n${error.message}`);
     } else {
       console.log(`run ${run}/${runs} FAILED (seed ${seed}): the harness itself broke:\n${(error as Error).stack ?? String(error)}`);
@@ -90,6 +94,6 @@ const green = runs - failed;
 console.log(
   `\nsummary: ${failed ? `FAILED at run ${green + 1} of ${runs}` : `${runs} runs green in a row`}; ` +
     `${total.kills} kills, ${total.acknowledged} acknowledged transitions checked, ${total.inSnapshot} kills in a snapshot, ` +
-    `${total.inSegmentRemoval} in segment removal; ${momentFigures(total.moments)}; green runs took ${seconds(total.ms)}`,
+    `${total.inSegmentRemoval} in segment removal; ${momentFigures(total.moments)}; ${seconds(total.ms)} in all`,
 );
 process.exit(failed ? 1 : 0);
