@@ -359,6 +359,9 @@ async function findLost(
       const state = reader.db.getRun(id)?.state;
       if (state !== 'completed') lost.push({ message: `run ${id} was acknowledged completed, now ${state ?? 'missing'}`, id });
     }
+    // Every task of the load succeeds when left alone: a failed one (the owner that recovered it hears of it first, no child does) is the work of a kill.
+    const failed = reader.db.eventsAfter(0, Number.MAX_SAFE_INTEGER).find((e) => e.type === 'task.failed');
+    if (failed) lost.push({ message: `the kills made ${failed.taskId} fail: ${reader.db.getTask(failed.taskId!)?.error ?? '(no error recorded)'}`, id: failed.taskId! });
     const logged = errors.length ? [`reading the state logged:`, ...errors.map((e) => `  ${e}`)] : [];
     if (lost.length) {
       const more = lost.length > 1 ? ` (and ${lost.length - 1} more lost)` : '';
