@@ -81,7 +81,7 @@ for (let run = 1; run <= runs && failed === 0; run++) {
     failed++;
     if (error instanceof CrashHarnessFailure) {
       add(error.figures);
-      console.log(`run ${run}/${runs} FAILED (seed ${seed}) after ${error.figures.kills} kills:\n${error.message}`);
+      console.log(`run ${run}/${runs} FAILED (seed ${seed}) after ${error.figures.kills} kills (${momentFigures(error.figures.moments)}):\n${error.message}`);
     } else {
       console.log(`run ${run}/${runs} FAILED (seed ${seed}): the harness itself broke:\n${(error as Error).stack ?? String(error)}`);
     }
