@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { decodeRecords } from './journal-format.ts';
+import { scanFrames } from './journal-format.ts';
 import { writeFileAtomic } from './fs-durable.ts';
 import type { SnapshotReply, SnapshotRequest } from './snapshot-protocol.ts';
 import { StateDb } from './state-db.ts';
@@ -21,9 +21,10 @@ async function handle(request: SnapshotRequest): Promise<SnapshotReply> {
   try {
     if (!db) db = await StateDb.open(fs.existsSync(request.snapshotPath) ? fs.readFileSync(request.snapshotPath) : undefined);
     for (const segment of request.segments) {
-      const decoded = decodeRecords(fs.readFileSync(segment));
-      if (decoded.problem) throw new Error(`closed segment ${segment} is damaged: ${decoded.problem}`);
-      db.apply(decoded.entries);
+      const scan = scanFrames(fs.readFileSync(segment), 0);
+      const bad = scan.damaged[0] ?? scan.tail;
+      if (bad) throw new Error(`closed segment ${segment} is damaged at offset ${bad.offset}: ${bad.problem}`);
+      db.apply(scan.entries);
     }
     const bytes = db.export();
     await writeFileAtomic(request.snapshotPath, bytes);

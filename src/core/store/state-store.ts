@@ -54,9 +54,9 @@ export class StateStore {
     const lock = acquireLock(stateDir, options.command ?? 'orchestr8');
     try {
       removeStaleTemps(stateDir);
-      const db = await loadState(stateDir, true, logger);
+      const { db, lastSeq } = await loadState(stateDir, true, logger);
       const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, options.snapshotWorker, lock);
-      store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.defer(entries));
+      store.journal = new JournalWriter(journalDir(stateDir), lastSeq, (entries) => db.defer(entries));
       return store;
     } catch (error) {
       lock.release();
@@ -70,7 +70,7 @@ export class StateStore {
     // The owner may fold segments into a new snapshot while we read; a gap means "read again".
     for (let attempt = 0; ; attempt++) {
       try {
-        return new StateStore(stateDir, await loadState(stateDir, false, logger), logger, 0, undefined);
+        return new StateStore(stateDir, (await loadState(stateDir, false, logger)).db, logger, 0, undefined);
       } catch (error) {
         if (attempt >= 4 || !/missing/.test(errorMessage(error))) throw error;
       }
@@ -148,14 +148,15 @@ export function journalDir(stateDir: string): string {
   return path.join(stateDir, 'journal');
 }
 
-async function loadState(stateDir: string, repair: boolean, logger: Logger): Promise<StateDb> {
+/** The state as of now, and the highest seq in use (new records go above it). */
+async function loadState(stateDir: string, repair: boolean, logger: Logger): Promise<{ db: StateDb; lastSeq: number }> {
   const snapshotPath = path.join(stateDir, SNAPSHOT_FILE);
   const snapshot = fs.existsSync(snapshotPath) ? fs.readFileSync(snapshotPath) : undefined;
   const db = await StateDb.open(snapshot);
   try {
-    const { entries } = replayJournal(journalDir(stateDir), { afterSeq: db.lastSeq, repair, logger });
+    const { entries, lastSeq } = replayJournal(journalDir(stateDir), { afterSeq: db.lastSeq, repair, logger });
     if (entries.length) db.apply(entries);
-    return db;
+    return { db, lastSeq: Math.max(lastSeq, db.lastSeq) };
   } catch (error) {
     db.close();
     throw error;
