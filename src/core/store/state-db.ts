@@ -171,10 +171,9 @@ export class StateDb {
 
   export(): Uint8Array {
     this.catchUp();
-    const bytes = this.db.export();
-    this.statements.clear(); // export() closes and reopens the database, freeing every prepared statement and setting
-    tune(this.db);
-    return bytes;
+    // sql.js (1.16) exports through SQLite's backup API: the connection stays open, and so do
+    // the prepared statements and the pragmas set on it.
+    return this.db.export();
   }
 
   close(): void {
