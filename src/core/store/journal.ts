@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage } from '../util/logger.ts';
+import { crashPoint } from '../util/crash-points.ts';
 import { fsyncDir, fsyncDirAsync } from './fs-durable.ts';
 import { encodeRecord, scanFrames } from './journal-format.ts';
 import type { ScanResult } from './journal-format.ts';
@@ -332,6 +333,7 @@ export class JournalWriter {
       const firstSeq = this.pending.entries[0]?.seq ?? this.nextSeq;
       const fd = await openAppend(segmentPath(this.dir, firstSeq));
       await fsyncDirAsync(this.dir);
+      crashPoint('journal.rotated');
       fs.closeSync(this.fd);
       this.fd = fd;
       this.segmentFirstSeq = firstSeq;

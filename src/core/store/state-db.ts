@@ -10,6 +10,7 @@ import type {
   WebhookDeliveryRecord,
 } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
+import { crashPoint } from '../util/crash-points.ts';
 import { loadSqlJs } from './sqljs-loader.ts';
 import { rowJson } from './journal-format.ts';
 import { migrate } from './migrations.ts';
@@ -137,6 +138,7 @@ export class StateDb {
     if (this.backlog.length === 0) return;
     const entries = this.backlog;
     this.backlog = [];
+    crashPoint('deferred.apply');
     this.applyNow(entries);
   }
 
