@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { listSegments } from '../../src/core/store/journal.ts';
+import { listSnapshots } from '../../src/core/store/snapshot-files.ts';
 import { acquireLock, lockPath, StateOwnedError } from '../../src/core/store/state-lock.ts';
 import { journalDir, StateStore } from '../../src/core/store/state-store.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
@@ -50,8 +51,8 @@ test('state survives close and reopen, through snapshots folded by the worker th
   await store.snapshot();
   await store.commit([{ t: 'run', run: run('last', 'completed') }]);
   await store.close();
-  assert.ok(fs.existsSync(path.join(dir, 'snapshot.sqlite')), 'snapshot written');
-  assert.ok(listSegments(journalDir(dir)).length <= 2, 'folded segments removed');
+  assert.ok(listSnapshots(dir).length >= 1, 'snapshot written');
+  assert.ok(listSegments(journalDir(dir)).length <= 3, 'segments folded before the previous snapshot removed');
   const reopened = await StateStore.openOwner(dir);
   assert.equal(reopened.db.listRuns(1000, 0).total, 201);
   assert.equal(reopened.db.getRun('last')?.state, 'completed');
