@@ -1,11 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../util/logger.ts';
 import { errorMessage } from '../util/logger.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import { fsyncDir, fsyncDirAsync } from './fs-durable.ts';
-import { encodeRecord, scanFrames } from './journal-format.ts';
-import type { ScanResult } from './journal-format.ts';
+import { encodeRecord } from './journal-format.ts';
 import type { SequencedRecord, StoreRecord } from './store-records.ts';
 
 /** A journal file; its name is the sequence number of its first record. */
@@ -28,149 +26,6 @@ export function listSegments(dir: string): JournalSegment[] {
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ path: path.join(dir, m[0]), firstSeq: Number(m[1]) }))
     .sort((a, b) => a.firstSeq - b.firstSeq);
-}
-
-export interface ReplayOptions {
-  /** Records up to and including this seq are already in the snapshot. */
-  afterSeq: number;
-  /** Owner mode: cut a torn tail off, set damaged bytes aside. Readers never write. */
-  repair: boolean;
-  logger: Logger;
-}
-
-export interface ReplayResult {
-  /** Records after `afterSeq`, in order. */
-  entries: SequencedRecord[];
-  /** The highest seq anywhere in the journal folder, set-aside copies included: the next record goes above it. */
-  lastSeq: number;
-}
-
-/** A damaged segment's original bytes, kept for forensics: `<segment>.corrupt` (then `.corrupt.1`, …). */
-const SET_ASIDE_RE = /^\d{16}\.journal\.corrupt(\.\d+)?$/;
-
-/**
- * Reads every segment. Each segment is trusted to start where its name says: one left
- * behind by a snapshot that folded it (the owner died before removing it) is read and
- * its records, already in the snapshot, skipped. Records are missing only when a
- * segment starts after a seq above the snapshot that nothing holds.
- *
- * A bad frame costs only its own bytes: the scan resynchronises on the next valid
- * record. Bad bytes at the end of the newest segment are a torn write and are cut off;
- * anywhere else they are corruption: reported with file and offset, and in owner mode
- * the segment's original bytes are kept aside and the segment rewritten without them.
- */
-export function replayJournal(dir: string, options: ReplayOptions): ReplayResult {
-  const { logger } = options;
-  const segments = listSegments(dir);
-  const setAsideHighest = highestSetAsideSeq(dir);
-  const entries: SequencedRecord[] = [];
-  let lastSeq = options.afterSeq;
-  /** A damaged segment whose unreadable end explains a gap before the next one. */
-  let lostIn: string | undefined;
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
-    const next = segments[i + 1];
-    const name = path.basename(segment.path);
-    if (segment.firstSeq > lastSeq + 1) {
-      const missing = `${lastSeq + 1}–${segment.firstSeq - 1}`;
-      if (lostIn) logger.error(`journal: records ${missing} were in the unreadable end of ${lostIn} and are lost`);
-      else if (segment.firstSeq - 1 <= setAsideHighest) logger.warn(`journal: records ${missing} are only in set-aside copies (*.corrupt) of damaged segments`);
-      else throw new Error(`journal: segment ${name} starts at ${segment.firstSeq} but records after ${lastSeq} are missing`);
-    }
-    lostIn = undefined;
-    const buf = readIfPresent(segment.path);
-    // Removed since it was listed: the owner folded it into a snapshot. A gap it leaves is caught above.
-    if (!buf) continue;
-    const scan = scanFrames(buf, segment.firstSeq, next?.firstSeq);
-    let previous = segment.firstSeq - 1;
-    for (const entry of scan.entries) {
-      if (entry.seq > previous + 1 && entry.seq - 1 > options.afterSeq && scan.damaged.length === 0) {
-        logger.warn(`journal: records ${Math.max(previous, options.afterSeq) + 1}–${entry.seq - 1} are missing from ${name} (lost to earlier damage)`);
-      }
-      previous = entry.seq;
-      if (entry.seq > lastSeq) {
-        entries.push(entry);
-        lastSeq = entry.seq;
-      }
-    }
-    if (scan.damaged.length > 0 || (scan.tail && next)) {
-      reportDamage(segment.path, buf, scan, options);
-      if (scan.tail && next) lostIn = name;
-    } else if (scan.tail) {
-      const dropped = buf.length - scan.tail.offset;
-      logger.warn(
-        `journal: ${options.repair ? 'truncated' : 'ignoring'} a torn tail of ${dropped} bytes at offset ${scan.tail.offset} of ${name} (${scan.tail.problem})`,
-      );
-      if (options.repair) fs.truncateSync(segment.path, scan.tail.offset);
-    }
-  }
-  if (setAsideHighest > lastSeq) {
-    // Never reuse a seq that a set-aside copy holds: new records start in a segment of their own above it.
-    if (options.repair) {
-      fs.closeSync(fs.openSync(segmentPath(dir, setAsideHighest + 1), 'a', 0o600));
-      fsyncDir(dir);
-    }
-    lastSeq = setAsideHighest;
-  }
-  return { entries, lastSeq };
-}
-
-function reportDamage(file: string, buf: Buffer, scan: ScanResult, options: ReplayOptions): void {
-  const first = scan.damaged[0] ?? scan.tail!;
-  const bad = scan.damaged.reduce((n, d) => n + d.length, 0) + (scan.tail ? buf.length - scan.tail.offset : 0);
-  const where = scan.damaged.length + (scan.tail ? 1 : 0);
-  let action = '';
-  if (options.repair) {
-    const copy = setAside(file, buf);
-    const good: Buffer[] = [];
-    let from = 0;
-    for (const d of scan.damaged) {
-      good.push(buf.subarray(from, d.offset));
-      from = d.offset + d.length;
-    }
-    good.push(buf.subarray(from, scan.tail?.offset ?? buf.length));
-    rewriteFile(file, Buffer.concat(good));
-    action = `; its original bytes are kept as ${path.basename(copy)} and the segment rewritten without the bad ones`;
-  }
-  options.logger.error(
-    `journal: ${path.basename(file)} is corrupt at offset ${first.offset} (${first.problem}): ${bad} unreadable bytes in ${where} place(s), the ${scan.entries.length} records around them kept${action}`,
-  );
-}
-
-function setAside(file: string, data: Buffer): string {
-  let copy = `${file}.corrupt`;
-  for (let n = 1; fs.existsSync(copy); n++) copy = `${file}.corrupt.${n}`;
-  fs.writeFileSync(copy, data, { mode: 0o600, flush: true });
-  return copy;
-}
-
-function rewriteFile(file: string, data: Buffer): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data, { mode: 0o600, flush: true });
-  fs.renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
-}
-
-function readIfPresent(file: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/** The highest seq in the set-aside copies of damaged segments (0 if none). */
-function highestSetAsideSeq(dir: string): number {
-  if (!fs.existsSync(dir)) return 0;
-  let highest = 0;
-  for (const name of fs.readdirSync(dir)) {
-    if (!SET_ASIDE_RE.test(name)) continue;
-    const buf = readIfPresent(path.join(dir, name));
-    const entries = buf ? scanFrames(buf, 0).entries : [];
-    if (entries.length) highest = Math.max(highest, entries[entries.length - 1]!.seq);
-  }
-  return highest;
 }
 
 interface Pending {

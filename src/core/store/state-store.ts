@@ -6,7 +6,8 @@ import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { fsyncDirAsync } from './fs-durable.ts';
 import { crashPoint } from '../util/crash-points.ts';
-import { JournalWriter, listSegments, replayJournal } from './journal.ts';
+import { JournalWriter, listSegments } from './journal.ts';
+import { replayJournal } from './journal-replay.ts';
 import type { JournalSegment } from './journal.ts';
 import { listSnapshots, readSnapshot, removeIncompleteSnapshots, removeSnapshot, setSnapshotAside, SnapshotDamagedError } from './snapshot-files.ts';
 import type { SnapshotFile } from './snapshot-files.ts';
@@ -227,9 +228,12 @@ async function dropSegments(stateDir: string, segments: JournalSegment[]): Promi
   await fsyncDirAsync(journalDir(stateDir));
 }
 
+/** Temp files of writes a dead owner never finished: snapshots, checksums, rewritten segments. */
 function removeStaleTemps(stateDir: string): void {
-  if (!fs.existsSync(stateDir)) return;
-  for (const name of fs.readdirSync(stateDir)) if (name.includes('.tmp-')) fs.rmSync(path.join(stateDir, name), { force: true });
+  for (const dir of [stateDir, journalDir(stateDir)]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir)) if (name.includes('.tmp-')) fs.rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 function startWorker(script?: string): Worker {
