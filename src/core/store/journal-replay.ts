@@ -55,6 +55,8 @@ export function replayJournal(dir: string, options: ReplayOptions): ReplayResult
       else throw new Error(`journal: segment ${name} starts at ${segment.firstSeq} but records after ${lastSeq} are missing`);
     }
     lostIn = undefined;
+    // Wholly in the snapshot (kept for a fallback to the previous one): nothing to read.
+    if (next && next.firstSeq - 1 <= options.afterSeq) continue;
     const buf = readIfPresent(segment.path);
     // Removed since it was listed: the owner folded it into a snapshot. A gap it leaves is caught above.
     if (!buf) continue;
