@@ -231,3 +231,24 @@ test('records in a set-aside segment (*.corrupt) are never given again: new reco
   assert.deepEqual(seqsOf(replayJournal(dir, { afterSeq: 0, repair: true, logger: reopened }).entries), [...range(1, 20), 31]);
   assert.match(reopened.lines.join('\n'), /warn journal: records 21–30 are only in set-aside copies/);
 });
+
+test('garbage over the end of a non-last segment: the records after it survive, the loss is reported, and the journal still opens after the repair', async () => {
+  const dir = tempDir();
+  await writeJournal(dir, 60, [31]);
+  const [first] = listSegments(dir);
+  const frames = framesOf(first!.path);
+  const at = frames[27]![0]; // seqs 28..30 overwritten, nothing valid after them in this segment
+  const damaged = fs.readFileSync(first!.path);
+  damaged.fill(0x5a, at);
+  fs.writeFileSync(first!.path, damaged);
+  const owner = recordingLogger();
+  const replay = replayJournal(dir, { afterSeq: 0, repair: true, logger: owner });
+  assert.deepEqual(seqsOf(replay.entries), [...range(1, 27), ...range(31, 60)]);
+  assert.match(owner.lines.join('\n'), new RegExp(`error journal: 0000000000000001\\.journal is corrupt at offset ${at}\\b`));
+  assert.match(owner.lines.join('\n'), /error journal: records 28–30 were in the unreadable end of 0000000000000001\.journal and are lost/);
+  const again = recordingLogger();
+  const reopened = replayJournal(dir, { afterSeq: 0, repair: true, logger: again });
+  assert.deepEqual(seqsOf(reopened.entries), [...range(1, 27), ...range(31, 60)]);
+  assert.match(again.lines.join('\n'), /warn journal: records 28–30 were lost to damage at the end of 0000000000000001\.journal/);
+  assert.equal(reopened.lastSeq, 60);
+});

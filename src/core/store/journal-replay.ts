@@ -26,10 +26,10 @@ export interface ReplayResult {
 const SET_ASIDE_RE = /^\d{16}\.journal\.corrupt(\.\d+)?$/;
 
 /**
- * Reads every segment. Each segment is trusted to start where its name says: one left
- * behind by a snapshot that folded it (the owner died before removing it) is read and
- * its records, already in the snapshot, skipped. Records are missing only when a
- * segment starts after a seq above the snapshot that nothing holds.
+ * Reads every segment. Each segment is trusted to start where its name says: one wholly
+ * inside the snapshot (kept for a fallback, or left behind by an owner that died before
+ * removing it) is skipped. Records are missing only when a segment starts after a seq
+ * above the snapshot that nothing holds.
  *
  * A bad frame costs only its own bytes: the scan resynchronises on the next valid
  * record. Bad bytes at the end of the newest segment are a torn write and are cut off;
@@ -39,11 +39,13 @@ const SET_ASIDE_RE = /^\d{16}\.journal\.corrupt(\.\d+)?$/;
 export function replayJournal(dir: string, options: ReplayOptions): ReplayResult {
   const { logger } = options;
   const segments = listSegments(dir);
-  const setAsideHighest = highestSetAsideSeq(dir);
+  const setAside = setAsideCopies(dir);
+  const setAsideHighest = Math.max(0, ...setAside.values());
   const entries: SequencedRecord[] = [];
   let lastSeq = options.afterSeq;
   /** A damaged segment whose unreadable end explains a gap before the next one. */
   let lostIn: string | undefined;
+  let previousName: string | undefined;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
     const next = segments[i + 1];
@@ -51,10 +53,12 @@ export function replayJournal(dir: string, options: ReplayOptions): ReplayResult
     if (segment.firstSeq > lastSeq + 1) {
       const missing = `${lastSeq + 1}–${segment.firstSeq - 1}`;
       if (lostIn) logger.error(`journal: records ${missing} were in the unreadable end of ${lostIn} and are lost`);
+      else if (previousName && setAside.has(previousName)) logger.warn(`journal: records ${missing} were lost to damage at the end of ${previousName} (its original is kept as *.corrupt)`);
       else if (segment.firstSeq - 1 <= setAsideHighest) logger.warn(`journal: records ${missing} are only in set-aside copies (*.corrupt) of damaged segments`);
       else throw new Error(`journal: segment ${name} starts at ${segment.firstSeq} but records after ${lastSeq} are missing`);
     }
     lostIn = undefined;
+    previousName = name;
     // Wholly in the snapshot (kept for a fallback to the previous one): nothing to read.
     if (next && next.firstSeq - 1 <= options.afterSeq) continue;
     const buf = readIfPresent(segment.path);
@@ -139,15 +143,15 @@ function readIfPresent(file: string): Buffer | undefined {
   }
 }
 
-/** The highest seq in the set-aside copies of damaged segments (0 if none). */
-function highestSetAsideSeq(dir: string): number {
-  if (!fs.existsSync(dir)) return 0;
-  let highest = 0;
+/** Segments with set-aside copies of damaged bytes (by segment name), with the highest seq in those copies. */
+function setAsideCopies(dir: string): Map<string, number> {
+  const copies = new Map<string, number>();
+  if (!fs.existsSync(dir)) return copies;
   for (const name of fs.readdirSync(dir)) {
     if (!SET_ASIDE_RE.test(name)) continue;
-    const buf = readIfPresent(path.join(dir, name));
-    const entries = buf ? scanFrames(buf, 0).entries : [];
-    if (entries.length) highest = Math.max(highest, entries[entries.length - 1]!.seq);
+    const segment = name.slice(0, name.indexOf('.corrupt'));
+    const entries = scanFrames(readIfPresent(path.join(dir, name)) ?? Buffer.alloc(0), 0).entries;
+    copies.set(segment, Math.max(copies.get(segment) ?? 0, entries[entries.length - 1]?.seq ?? 0));
   }
-  return highest;
+  return copies;
 }
