@@ -174,7 +174,7 @@ export function journalDir(stateDir: string): string {
   return path.join(stateDir, 'journal');
 }
 
-/** The state as of now, and the highest seq in use (new records go above it). */
+/** The state as of now, as loadState found it. */
 interface LoadedState {
   db: StateDb;
   /** The highest seq in use: new records go above it. */
