@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RunRecord } from '../../src/core/model/records.ts';
-import { JournalWriter, listSegments } from '../../src/core/store/journal.ts';
+import { listSegments } from '../../src/core/store/journal.ts';
 import { listSnapshots } from '../../src/core/store/snapshot-files.ts';
-import { StateDb } from '../../src/core/store/state-db.ts';
 import { journalDir, StateStore } from '../../src/core/store/state-store.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -90,16 +90,12 @@ test('a truncated newest snapshot falls back the same way', async () => {
   await fallsBackFromDamagedNewestSnapshot((file) => fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2)));
 });
 
-test('a legacy snapshot.sqlite (no checksum) opens, and is replaced by checksummed generations', async () => {
+test('a legacy snapshot.sqlite (no checksum), as the previous version wrote it, opens and is replaced by checksummed generations', async () => {
   const dir = tempDir();
-  // The layout the previous version wrote: snapshot.sqlite holding 1..100, the journal after it.
-  const legacy = await StateDb.open();
-  legacy.apply(ids(1, 100).map((id, i) => ({ seq: i + 1, record: { t: 'run' as const, run: run(id) } })));
-  fs.writeFileSync(path.join(dir, 'snapshot.sqlite'), legacy.export());
-  legacy.close();
-  const journal = new JournalWriter(journalDir(dir), 100, () => {});
-  await journal.append(ids(101, 120).map((id) => ({ t: 'run' as const, run: run(id) })));
-  await journal.close();
+  // fixtures/legacy-state: written by the code before checksums (see its README): r1–r100 in snapshot.sqlite, r101–r120 in the journal.
+  const fixture = fileURLToPath(new URL('./fixtures/legacy-state/', import.meta.url));
+  fs.writeFileSync(path.join(dir, 'snapshot.sqlite'), gunzipSync(fs.readFileSync(path.join(fixture, 'snapshot.sqlite.gz'))));
+  fs.cpSync(path.join(fixture, 'journal'), journalDir(dir), { recursive: true });
 
   const logger = recordingLogger();
   const owner = await StateStore.openOwner(dir, { logger, snapshotThreshold: Number.MAX_SAFE_INTEGER });
