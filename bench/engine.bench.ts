@@ -11,6 +11,7 @@ import { Engine, type EngineOptions } from '../src/core/engine/engine.ts';
 import type { WorkflowDef } from '../src/core/model/workflow.ts';
 import { DEFAULT_RETRY } from '../src/core/model/workflow.ts';
 import { encodeRecord } from '../src/core/store/journal-format.ts';
+import { listSnapshots } from '../src/core/store/snapshot-files.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const TASKS = Number(process.env.BENCH_TASKS ?? 5000);
@@ -110,7 +111,7 @@ async function restartAndStall(stateDir: string): Promise<{ restartMs: number[];
   await done;
   histogram.disable();
   await engine.close();
-  const snapshotMb = fs.statSync(path.join(stateDir, 'snapshot.sqlite')).size / 1e6;
+  const snapshotMb = fs.statSync(listSnapshots(stateDir)[0]!.path).size / 1e6;
   return { restartMs, maxStallMs: histogram.max / 1e6, snapshotMb };
 }
 

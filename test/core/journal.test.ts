@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { decodeRecords, encodeRecord } from '../../src/core/store/journal-format.ts';
-import { JournalWriter, listSegments, replayJournal } from '../../src/core/store/journal.ts';
+import { encodeRecord, scanFrames } from '../../src/core/store/journal-format.ts';
+import { JournalWriter, listSegments } from '../../src/core/store/journal.ts';
+import { replayJournal } from '../../src/core/store/journal-replay.ts';
 import type { SequencedRecord } from '../../src/core/store/store-records.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -18,22 +19,21 @@ function recordingLogger(): Logger & { lines: string[] } {
 test('records round-trip with sequence numbers and checksums', () => {
   const entries: SequencedRecord[] = [1, 2, 3].map((seq) => ({ seq, record: event(seq) }));
   const buf = Buffer.concat(entries.map(encodeRecord));
-  const decoded = decodeRecords(buf, 1);
-  assert.deepEqual(decoded.entries, entries);
-  assert.equal(decoded.validLength, buf.length);
-  assert.equal(decoded.problem, undefined);
+  assert.deepEqual(scanFrames(buf, 1), { entries, damaged: [] });
 });
 
-test('a flipped byte, a gap in sequence and a cut record each stop decoding at the last good record', () => {
-  const good = encodeRecord({ seq: 1, record: event(1) });
-  const second = encodeRecord({ seq: 2, record: event(2) });
-  const flipped = Buffer.from(second);
+test('a flipped byte or a record out of sequence is skipped as damage; a cut record at the end is a tail', () => {
+  const [one, two, three] = [1, 2, 3].map((seq) => encodeRecord({ seq, record: event(seq) }));
+  const flipped = Buffer.from(two!);
   flipped[flipped.length - 3]! ^= 0xff;
-  assert.equal(decodeRecords(Buffer.concat([good, flipped]), 1).problem, 'checksum mismatch');
-  assert.equal(decodeRecords(Buffer.concat([good, flipped]), 1).validLength, good.length);
-  const gap = encodeRecord({ seq: 5, record: event(5) });
-  assert.match(decodeRecords(Buffer.concat([good, gap]), 1).problem!, /sequence gap: expected 2, found 5/);
-  assert.equal(decodeRecords(Buffer.concat([good, second.subarray(0, 10)]), 1).problem, 'incomplete record');
+  const scan = scanFrames(Buffer.concat([one!, flipped, three!]), 1);
+  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 3]);
+  assert.deepEqual(scan.damaged, [{ offset: one!.length, length: flipped.length, problem: 'checksum mismatch' }]);
+  const backwards = scanFrames(Buffer.concat([one!, three!, two!]), 1);
+  assert.deepEqual(backwards.entries.map((e) => e.seq), [1, 3]);
+  assert.equal(backwards.tail?.problem, 'out-of-order sequence number 2');
+  assert.equal(scanFrames(Buffer.concat([one!, three!]), 1, 3).tail?.problem, 'out-of-order sequence number 3', 'beyond the next segment');
+  assert.deepEqual(scanFrames(Buffer.concat([one!, two!.subarray(0, 10)]), 1).tail, { offset: one!.length, problem: 'incomplete record' });
 });
 
 test('appends made in the same tick share one batch (group commit) and resolve only after onDurable', async () => {
@@ -114,4 +114,141 @@ test('a failed write rejects its callers and every later append; nothing half-wr
   await assert.rejects(journal.append([event(2)]), /journal write failed: EBADF/);
   await assert.rejects(journal.append([event(3)]), /journal write failed/);
   assert.equal(fs.statSync(segment!.path).size, size);
+});
+
+/** Writes `count` one-record appends, rotating before each seq in `rotateAt`; returns the segments. */
+async function writeJournal(dir: string, count: number, rotateAt: number[]): Promise<void> {
+  const journal = new JournalWriter(dir, 0, () => {});
+  for (let seq = 1; seq <= count; seq++) {
+    if (rotateAt.includes(seq)) await journal.rotate();
+    await journal.append([event(seq)]);
+  }
+  await journal.close();
+}
+
+const seqsOf = (entries: SequencedRecord[]) => entries.map((e) => e.seq);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+test('crash between snapshot rename and segment removal: segments already in the snapshot are skipped, not taken for a gap', async () => {
+  const dir = tempDir();
+  await writeJournal(dir, 9, [4, 7]);
+  assert.deepEqual(listSegments(dir).map((s) => s.firstSeq), [1, 4, 7]);
+  const sizes = listSegments(dir).map((s) => fs.statSync(s.path).size);
+  // The snapshot holds 1..6 (two folded segments); the owner died before removing either.
+  const owner = recordingLogger();
+  const replay = replayJournal(dir, { afterSeq: 6, repair: true, logger: owner });
+  assert.deepEqual(seqsOf(replay.entries), [7, 8, 9]);
+  assert.equal(replay.lastSeq, 9);
+  assert.deepEqual(owner.lines, [], 'nothing reported: nothing is wrong');
+  assert.deepEqual(listSegments(dir).map((s) => fs.statSync(s.path).size), sizes, 'no segment cut');
+  assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('corrupt')), []);
+  // Only the first of the two removed: the same for a reader.
+  fs.rmSync(listSegments(dir)[0]!.path);
+  const reader = recordingLogger();
+  assert.deepEqual(seqsOf(replayJournal(dir, { afterSeq: 6, repair: false, logger: reader }).entries), [7, 8, 9]);
+  assert.deepEqual(reader.lines, []);
+  const again = new JournalWriter(dir, replay.lastSeq, () => {});
+  await again.append([event(10)]);
+  await again.close();
+  assert.deepEqual(seqsOf(replayJournal(dir, { afterSeq: 6, repair: true, logger: owner }).entries), [7, 8, 9, 10]);
+});
+
+/** Frame boundaries of a segment: [offset, end, seq] of each record. */
+function framesOf(file: string): [number, number, number][] {
+  const buf = fs.readFileSync(file);
+  const frames: [number, number, number][] = [];
+  for (let offset = 0; offset < buf.length; ) {
+    const end = offset + 8 + buf.readUInt32LE(offset);
+    frames.push([offset, end, JSON.parse(buf.subarray(offset + 8, end).toString()).s]);
+    offset = end;
+  }
+  return frames;
+}
+
+test('garbage in the middle of a non-last segment costs only the records it overwrote; the rest survive and seqs go on after the highest', async () => {
+  const dir = tempDir();
+  await writeJournal(dir, 1000, [334, 667]);
+  const [first] = listSegments(dir);
+  const frames = framesOf(first!.path);
+  const damaged = fs.readFileSync(first!.path);
+  const at = Math.floor(damaged.length / 2);
+  const garbage = Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 151 + 7) % 256));
+  garbage.copy(damaged, at);
+  fs.writeFileSync(first!.path, damaged);
+  const hit = frames.filter(([start, end]) => end > at && start < at + garbage.length);
+  assert.ok(hit.length >= 1 && hit.length <= 3);
+  const survivors = range(1, 1000).filter((seq) => !hit.some(([, , s]) => s === seq));
+
+  const owner = recordingLogger();
+  const replay = replayJournal(dir, { afterSeq: 0, repair: true, logger: owner });
+  assert.deepEqual(seqsOf(replay.entries), survivors, 'every intact record survives');
+  assert.equal(replay.lastSeq, 1000);
+  assert.match(owner.lines.join('\n'), new RegExp(`error journal: 0000000000000001\\.journal is corrupt at offset ${hit[0]![0]}\\b`));
+  assert.ok(fs.readFileSync(`${first!.path}.corrupt`).equals(damaged), 'the damaged bytes are kept aside as they were');
+
+  const journal = new JournalWriter(dir, replay.lastSeq, () => {});
+  await journal.append([event(1001)]);
+  await journal.close();
+  const after = replayJournal(dir, { afterSeq: 0, repair: true, logger: recordingLogger() });
+  assert.deepEqual(seqsOf(after.entries), [...survivors, 1001], 'a fresh seq, none reused');
+});
+
+test('garbage inside the newest segment with whole records after it is corruption, not a torn tail: nothing after it is cut', async () => {
+  const dir = tempDir();
+  await writeJournal(dir, 40, [21]);
+  const newest = listSegments(dir)[1]!;
+  const frames = framesOf(newest.path);
+  const original = fs.readFileSync(newest.path);
+  const cut = frames[5]![1]; // after seq 26
+  const garbage = Buffer.alloc(4096, 0xab);
+  fs.writeFileSync(newest.path, Buffer.concat([original.subarray(0, cut), garbage, original.subarray(cut)]));
+  const owner = recordingLogger();
+  const replay = replayJournal(dir, { afterSeq: 0, repair: true, logger: owner });
+  assert.deepEqual(seqsOf(replay.entries), range(1, 40));
+  assert.match(owner.lines.join('\n'), new RegExp(`error journal: 0000000000000021\\.journal is corrupt at offset ${cut}\\b`));
+  assert.ok(fs.existsSync(`${newest.path}.corrupt`));
+  const journal = new JournalWriter(dir, replay.lastSeq, () => {});
+  await journal.append([event(41)]);
+  await journal.close();
+  const quiet = recordingLogger();
+  assert.deepEqual(seqsOf(replayJournal(dir, { afterSeq: 0, repair: true, logger: quiet }).entries), range(1, 41));
+  assert.deepEqual(quiet.lines, [], 'repaired once: the next open finds a clean journal');
+});
+
+test('records in a set-aside segment (*.corrupt) are never given again: new records start above them', async () => {
+  const dir = tempDir();
+  await writeJournal(dir, 30, [21]);
+  const later = listSegments(dir)[1]!;
+  fs.renameSync(later.path, `${later.path}.corrupt`); // what an earlier version did to the segments after a bad one
+  const owner = recordingLogger();
+  const replay = replayJournal(dir, { afterSeq: 0, repair: true, logger: owner });
+  assert.deepEqual(seqsOf(replay.entries), range(1, 20));
+  assert.equal(replay.lastSeq, 30);
+  const journal = new JournalWriter(dir, replay.lastSeq, () => {});
+  await journal.append([event(31)]);
+  await journal.close();
+  const reopened = recordingLogger();
+  assert.deepEqual(seqsOf(replayJournal(dir, { afterSeq: 0, repair: true, logger: reopened }).entries), [...range(1, 20), 31]);
+  assert.match(reopened.lines.join('\n'), /warn journal: records 21–30 are only in set-aside copies/);
+});
+
+test('garbage over the end of a non-last segment: the records after it survive, the loss is reported, and the journal still opens after the repair', async () => {
+  const dir = tempDir();
+  await writeJournal(dir, 60, [31]);
+  const [first] = listSegments(dir);
+  const frames = framesOf(first!.path);
+  const at = frames[27]![0]; // seqs 28..30 overwritten, nothing valid after them in this segment
+  const damaged = fs.readFileSync(first!.path);
+  damaged.fill(0x5a, at);
+  fs.writeFileSync(first!.path, damaged);
+  const owner = recordingLogger();
+  const replay = replayJournal(dir, { afterSeq: 0, repair: true, logger: owner });
+  assert.deepEqual(seqsOf(replay.entries), [...range(1, 27), ...range(31, 60)]);
+  assert.match(owner.lines.join('\n'), new RegExp(`error journal: 0000000000000001\\.journal is corrupt at offset ${at}\\b`));
+  assert.match(owner.lines.join('\n'), /error journal: records 28–30 were in the unreadable end of 0000000000000001\.journal and are lost/);
+  const again = recordingLogger();
+  const reopened = replayJournal(dir, { afterSeq: 0, repair: true, logger: again });
+  assert.deepEqual(seqsOf(reopened.entries), [...range(1, 27), ...range(31, 60)]);
+  assert.match(again.lines.join('\n'), /warn journal: records 28–30 were lost to damage at the end of 0000000000000001\.journal/);
+  assert.equal(reopened.lastSeq, 60);
 });

@@ -40,39 +40,74 @@ function recordJson(record: StoreRecord): string {
   return JSON.stringify(record);
 }
 
-export interface DecodeResult {
+/** A frame longer than this is taken for damage: records are rows of JSON, far smaller. */
+const MAX_FRAME = 64 * 1024 * 1024;
+const PAYLOAD_START = Buffer.from('{"s":');
+
+/** What a scan of one segment found. */
+export interface ScanResult {
+  /** Valid records, in file order, each with a higher seq than the one before. */
   entries: SequencedRecord[];
-  /** Bytes of whole, valid records from the start of the buffer. */
-  validLength: number;
-  /** Why decoding stopped before the end, if it did. */
-  problem?: string;
+  /** Bad bytes with valid records after them: corruption, not a torn write. */
+  damaged: { offset: number; length: number; problem: string }[];
+  /** Bad bytes running to the end of the buffer (a torn tail, in the newest segment). */
+  tail?: { offset: number; problem: string };
 }
 
-/** Decodes records until the end or the first bad one; `expectSeq` is the seq the first record must carry (if known). */
-export function decodeRecords(buf: Buffer, expectSeq?: number): DecodeResult {
-  const entries: SequencedRecord[] = [];
+/**
+ * Decodes every valid record of a segment. A bad frame does not end the scan: it
+ * resynchronises on the next valid one (length plausible, checksum right, JSON that
+ * parses, seq from `firstSeq` on, above the last one read and below `beforeSeq`, the
+ * next segment's first), so one damaged record never costs the intact records after it.
+ */
+export function scanFrames(buf: Buffer, firstSeq: number, beforeSeq = Number.MAX_SAFE_INTEGER): ScanResult {
+  const result: ScanResult = { entries: [], damaged: [] };
+  let last = firstSeq - 1;
   let offset = 0;
-  let next = expectSeq;
   while (offset < buf.length) {
-    if (buf.length - offset < HEADER) return { entries, validLength: offset, problem: 'incomplete record header' };
-    const length = buf.readUInt32LE(offset);
-    const crc = buf.readInt32LE(offset + 4);
-    const end = offset + HEADER + length;
-    if (end > buf.length) return { entries, validLength: offset, problem: 'incomplete record' };
-    const payload = buf.subarray(offset + HEADER, end);
-    if (CRC32.buf(payload) !== crc) return { entries, validLength: offset, problem: 'checksum mismatch' };
-    let parsed: { s: number; r: SequencedRecord['record'] };
-    try {
-      parsed = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return { entries, validLength: offset, problem: 'unreadable record' };
+    const frame = readFrame(buf, offset, last, beforeSeq);
+    if ('entry' in frame) {
+      result.entries.push(frame.entry);
+      last = frame.entry.seq;
+      offset = frame.end;
+      continue;
     }
-    if (next !== undefined && parsed.s !== next) {
-      return { entries, validLength: offset, problem: `sequence gap: expected ${next}, found ${parsed.s}` };
+    let next = offset + 1;
+    let found: { entry: SequencedRecord; end: number } | undefined;
+    for (; next < buf.length; next++) {
+      const candidate = readFrame(buf, next, last, beforeSeq);
+      if ('entry' in candidate) {
+        found = candidate;
+        break;
+      }
     }
-    entries.push({ seq: parsed.s, record: parsed.r });
-    next = parsed.s + 1;
-    offset = end;
+    if (!found) {
+      result.tail = { offset, problem: frame.problem };
+      break;
+    }
+    result.damaged.push({ offset, length: next - offset, problem: frame.problem });
+    offset = next;
   }
-  return { entries, validLength: offset };
+  return result;
+}
+
+function readFrame(buf: Buffer, offset: number, afterSeq: number, beforeSeq: number): { entry: SequencedRecord; end: number } | { problem: string } {
+  if (buf.length - offset < HEADER) return { problem: 'incomplete record header' };
+  const length = buf.readUInt32LE(offset);
+  const end = offset + HEADER + length;
+  if (length > MAX_FRAME) return { problem: 'implausible record length' };
+  if (end > buf.length) return { problem: 'incomplete record' };
+  const payload = buf.subarray(offset + HEADER, end);
+  // Cheap test first: resynchronising tries every offset of the damaged stretch.
+  if (length < PAYLOAD_START.length || !payload.subarray(0, PAYLOAD_START.length).equals(PAYLOAD_START)) return { problem: 'not a record' };
+  if (CRC32.buf(payload) !== buf.readInt32LE(offset + 4)) return { problem: 'checksum mismatch' };
+  let parsed: { s: unknown; r: SequencedRecord['record'] };
+  try {
+    parsed = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { problem: 'unreadable record' };
+  }
+  if (typeof parsed.s !== 'number' || !Number.isSafeInteger(parsed.s)) return { problem: 'record without a sequence number' };
+  if (parsed.s <= afterSeq || parsed.s >= beforeSeq) return { problem: `out-of-order sequence number ${parsed.s}` };
+  return { entry: { seq: parsed.s, record: parsed.r }, end };
 }

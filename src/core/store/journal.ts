@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../util/logger.ts';
 import { errorMessage } from '../util/logger.ts';
+import { crashPoint } from '../util/crash-points.ts';
 import { fsyncDir, fsyncDirAsync } from './fs-durable.ts';
-import { decodeRecords, encodeRecord } from './journal-format.ts';
+import { encodeRecord } from './journal-format.ts';
 import type { SequencedRecord, StoreRecord } from './store-records.ts';
 
 /** A journal file; its name is the sequence number of its first record. */
@@ -26,65 +26,6 @@ export function listSegments(dir: string): JournalSegment[] {
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ path: path.join(dir, m[0]), firstSeq: Number(m[1]) }))
     .sort((a, b) => a.firstSeq - b.firstSeq);
-}
-
-export interface ReplayOptions {
-  /** Records up to and including this seq are already in the snapshot. */
-  afterSeq: number;
-  /** Owner mode: cut a torn tail off the file. Readers never write. */
-  repair: boolean;
-  logger: Logger;
-}
-
-export interface ReplayResult {
-  entries: SequencedRecord[];
-  lastSeq: number;
-}
-
-/**
- * Reads every segment in sequence. A bad record ends the replay: in the last
- * segment that is a torn tail from a crash mid-write (cut off and reported); in an
- * earlier one it is corruption, and the later segments are set aside, not deleted.
- */
-export function replayJournal(dir: string, options: ReplayOptions): ReplayResult {
-  const segments = listSegments(dir);
-  const entries: SequencedRecord[] = [];
-  let lastSeq = options.afterSeq;
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
-    const buf = fs.readFileSync(segment.path);
-    const expect = i === 0 ? segment.firstSeq : lastSeq + 1;
-    if (segment.firstSeq > lastSeq + 1) {
-      throw new Error(`journal: segment ${path.basename(segment.path)} starts at ${segment.firstSeq} but records after ${lastSeq} are missing`);
-    }
-    const decoded = decodeRecords(buf, expect);
-    for (const entry of decoded.entries) {
-      if (entry.seq > lastSeq) {
-        entries.push(entry);
-        lastSeq = entry.seq;
-      }
-    }
-    if (decoded.problem) {
-      const isLast = i === segments.length - 1;
-      const dropped = buf.length - decoded.validLength;
-      if (isLast) {
-        options.logger.warn(
-          `journal: ${options.repair ? 'truncated' : 'ignoring'} a torn tail of ${dropped} bytes at offset ${decoded.validLength} of ${path.basename(segment.path)} (${decoded.problem})`,
-        );
-        if (options.repair) fs.truncateSync(segment.path, decoded.validLength);
-      } else {
-        options.logger.error(
-          `journal: ${path.basename(segment.path)} is corrupt at offset ${decoded.validLength} (${decoded.problem}); later segments set aside as *.corrupt`,
-        );
-        if (options.repair) {
-          fs.truncateSync(segment.path, decoded.validLength);
-          for (const later of segments.slice(i + 1)) fs.renameSync(later.path, `${later.path}.corrupt`);
-        }
-        break;
-      }
-    }
-  }
-  return { entries, lastSeq };
 }
 
 interface Pending {
@@ -247,6 +188,7 @@ export class JournalWriter {
       const firstSeq = this.pending.entries[0]?.seq ?? this.nextSeq;
       const fd = await openAppend(segmentPath(this.dir, firstSeq));
       await fsyncDirAsync(this.dir);
+      crashPoint('journal.rotated');
       fs.closeSync(this.fd);
       this.fd = fd;
       this.segmentFirstSeq = firstSeq;

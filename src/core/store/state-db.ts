@@ -10,6 +10,7 @@ import type {
   WebhookDeliveryRecord,
 } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
+import { crashPoint } from '../util/crash-points.ts';
 import { loadSqlJs } from './sqljs-loader.ts';
 import { rowJson } from './journal-format.ts';
 import { migrate } from './migrations.ts';
@@ -137,6 +138,7 @@ export class StateDb {
     if (this.backlog.length === 0) return;
     const entries = this.backlog;
     this.backlog = [];
+    crashPoint('deferred.apply');
     this.applyNow(entries);
   }
 
@@ -171,10 +173,9 @@ export class StateDb {
 
   export(): Uint8Array {
     this.catchUp();
-    const bytes = this.db.export();
-    this.statements.clear(); // export() closes and reopens the database, freeing every prepared statement and setting
-    tune(this.db);
-    return bytes;
+    // sql.js (1.16) exports through SQLite's backup API: the connection stays open, and so do
+    // the prepared statements and the pragmas set on it.
+    return this.db.export();
   }
 
   close(): void {

@@ -5,9 +5,12 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { fsyncDirAsync } from './fs-durable.ts';
-import { JournalWriter, replayJournal } from './journal.ts';
+import { crashPoint } from '../util/crash-points.ts';
+import { JournalWriter, listSegments } from './journal.ts';
+import { replayJournal } from './journal-replay.ts';
 import type { JournalSegment } from './journal.ts';
-import { SNAPSHOT_FILE } from './snapshot-protocol.ts';
+import { listSnapshots, readSnapshot, removeIncompleteSnapshots, removeSnapshot, setSnapshotAside, SnapshotDamagedError } from './snapshot-files.ts';
+import type { SnapshotFile } from './snapshot-files.ts';
 import type { SnapshotReply, SnapshotRequest } from './snapshot-protocol.ts';
 import { StateDb } from './state-db.ts';
 import { acquireLock } from './state-lock.ts';
@@ -28,15 +31,17 @@ export interface StoreOptions {
 }
 
 /**
- * Durable state of one folder: `snapshot.sqlite` (a sql.js export, written by a
- * worker thread) plus `journal/*.journal` (records since the snapshot). One process
- * owns a folder and writes; any number may read it.
+ * Durable state of one folder: checksummed snapshots (sql.js exports written by a worker
+ * thread; see snapshot-files.ts) plus `journal/*.journal` (the records, kept back to the
+ * previous snapshot). One process owns a folder and writes; any number may read it.
  */
 export class StateStore {
   private journal: JournalWriter | undefined;
   private worker: Worker | undefined;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
+  /** Snapshots on disk that the owner keeps, newest first: the newest two, once it has written one. */
+  private generations: SnapshotFile[] = [];
 
   private constructor(
     readonly stateDir: string,
@@ -54,9 +59,11 @@ export class StateStore {
     const lock = acquireLock(stateDir, options.command ?? 'orchestr8');
     try {
       removeStaleTemps(stateDir);
-      const db = await loadState(stateDir, true, logger);
+      removeIncompleteSnapshots(stateDir);
+      const { db, lastSeq, snapshots } = await loadState(stateDir, true, logger);
       const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, options.snapshotWorker, lock);
-      store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.defer(entries));
+      store.generations = snapshots;
+      store.journal = new JournalWriter(journalDir(stateDir), lastSeq, (entries) => db.defer(entries));
       return store;
     } catch (error) {
       lock.release();
@@ -70,7 +77,7 @@ export class StateStore {
     // The owner may fold segments into a new snapshot while we read; a gap means "read again".
     for (let attempt = 0; ; attempt++) {
       try {
-        return new StateStore(stateDir, await loadState(stateDir, false, logger), logger, 0, undefined);
+        return new StateStore(stateDir, (await loadState(stateDir, false, logger)).db, logger, 0, undefined);
       } catch (error) {
         if (attempt >= 4 || !/missing/.test(errorMessage(error))) throw error;
       }
@@ -88,7 +95,7 @@ export class StateStore {
     if (this.journal.size >= this.snapshotThreshold && !this.snapshotting) void this.snapshot();
   }
 
-  /** Folds the journal so far into a new snapshot (off the main thread) and drops the folded segments. One at a time. */
+  /** Folds the journal so far into a new snapshot (off the main thread), then drops what two generations no longer need. One at a time. */
   snapshot(): Promise<void> {
     const previous = this.snapshotting ?? Promise.resolve();
     const next = previous.then(() => this.snapshotNow());
@@ -101,16 +108,35 @@ export class StateStore {
 
   private async snapshotNow(): Promise<void> {
     if (!this.journal || this.closed) return;
-    const segments = await this.journal.rotate();
-    if (segments.length === 0) return;
-    this.logger.debug(`snapshot: folding ${segments.length} journal segments`);
-    const reply = await this.askWorker({ type: 'snapshot', snapshotPath: path.join(this.stateDir, SNAPSHOT_FILE), segments: segments.map((s) => s.path) });
+    const closed = await this.journal.rotate();
+    const segments = listSegments(journalDir(this.stateDir));
+    const closedUpTo = segments[segments.length - 1]!.firstSeq - 1;
+    const newest = this.generations[0];
+    if (closed.length === 0 || (newest && closedUpTo <= newest.lastSeq)) return; // the newest snapshot holds them all
+    this.logger.debug(`snapshot: folding ${closed.length} journal segments`);
+    const reply = await this.askWorker({ type: 'snapshot', stateDir: this.stateDir, base: newest, segments: closed });
     if (reply.type === 'error') {
       this.logger.error(`snapshot failed (the journal is kept, nothing is lost): ${reply.message}`);
       return;
     }
-    this.logger.debug(`snapshot: ${reply.bytes} bytes up to seq ${reply.lastSeq} in ${reply.ms} ms`);
-    await dropSegments(this.stateDir, segments);
+    this.logger.debug(`snapshot: ${reply.bytes} bytes up to seq ${reply.snapshot.lastSeq} in ${reply.ms} ms`);
+    this.generations = [reply.snapshot, ...this.generations.filter((s) => s.path !== reply.snapshot.path)];
+    crashPoint('snapshot.renamed');
+    await this.dropOldGenerations();
+  }
+
+  /**
+   * Keeps the newest two snapshots and every segment with a record above the older of
+   * them, so a newest snapshot found damaged later falls back to the previous one plus
+   * the journal. Removes the rest.
+   */
+  private async dropOldGenerations(): Promise<void> {
+    const [, previous, ...older] = this.generations;
+    this.generations = this.generations.slice(0, 2);
+    for (const snapshot of older) await removeSnapshot(snapshot);
+    if (!previous) return;
+    const segments = listSegments(journalDir(this.stateDir));
+    await dropSegments(this.stateDir, segments.filter((_, i) => i < segments.length - 1 && segments[i + 1]!.firstSeq - 1 <= previous.lastSeq));
   }
 
   async close(): Promise<void> {
@@ -148,28 +174,66 @@ export function journalDir(stateDir: string): string {
   return path.join(stateDir, 'journal');
 }
 
-async function loadState(stateDir: string, repair: boolean, logger: Logger): Promise<StateDb> {
-  const snapshotPath = path.join(stateDir, SNAPSHOT_FILE);
-  const snapshot = fs.existsSync(snapshotPath) ? fs.readFileSync(snapshotPath) : undefined;
-  const db = await StateDb.open(snapshot);
+/** The state as of now, as loadState found it. */
+interface LoadedState {
+  db: StateDb;
+  /** The highest seq in use: new records go above it. */
+  lastSeq: number;
+  /** The snapshot loaded (with the seq it holds) and the older ones still on disk, newest first. */
+  snapshots: SnapshotFile[];
+}
+
+/** The newest snapshot that verifies (falling back one generation at a time) plus the journal after it. */
+async function loadState(stateDir: string, repair: boolean, logger: Logger): Promise<LoadedState> {
+  const candidates = listSnapshots(stateDir);
+  let db: StateDb | undefined;
+  let loaded = candidates.length;
+  for (let i = 0; i < candidates.length && !db; i++) {
+    db = await openSnapshot(candidates[i]!, candidates[i + 1], repair, logger);
+    if (db) loaded = i;
+  }
+  db ??= await StateDb.open();
   try {
-    const { entries } = replayJournal(journalDir(stateDir), { afterSeq: db.lastSeq, repair, logger });
+    const snapshots = candidates.slice(loaded).map((s, i) => (i === 0 ? { ...s, lastSeq: db.lastSeq } : s));
+    const { entries, lastSeq } = replayJournal(journalDir(stateDir), { afterSeq: db.lastSeq, repair, logger });
     if (entries.length) db.apply(entries);
-    return db;
+    return { db, lastSeq: Math.max(lastSeq, db.lastSeq), snapshots };
   } catch (error) {
     db.close();
     throw error;
   }
 }
 
+/** Opens a snapshot; one that fails to verify is reported (and, by the owner, taken out of use for good). */
+async function openSnapshot(snapshot: SnapshotFile, fallback: SnapshotFile | undefined, repair: boolean, logger: Logger): Promise<StateDb | undefined> {
+  const name = path.basename(snapshot.path);
+  try {
+    return await StateDb.open(readSnapshot(snapshot));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined; // removed by the owner since listed: an old generation
+    if (code !== undefined) throw error; // the disk failed, not the snapshot
+    const why = error instanceof SnapshotDamagedError ? error.message : `snapshot ${name} cannot be opened (${errorMessage(error)})`;
+    const aside = repair ? `; it is kept as ${setSnapshotAside(snapshot)} and never used again` : '';
+    logger.error(`${why}: falling back to ${fallback ? path.basename(fallback.path) : 'an empty state'} and the journal${aside}`);
+    return undefined;
+  }
+}
+
 async function dropSegments(stateDir: string, segments: JournalSegment[]): Promise<void> {
-  for (const segment of segments) await fs.promises.rm(segment.path, { force: true });
+  for (const [i, segment] of segments.entries()) {
+    await fs.promises.rm(segment.path, { force: true });
+    if (i === 0) crashPoint('segments.dropping');
+  }
   await fsyncDirAsync(journalDir(stateDir));
 }
 
+/** Temp files of writes a dead owner never finished: snapshots, checksums, rewritten segments. */
 function removeStaleTemps(stateDir: string): void {
-  if (!fs.existsSync(stateDir)) return;
-  for (const name of fs.readdirSync(stateDir)) if (name.includes('.tmp-')) fs.rmSync(path.join(stateDir, name), { force: true });
+  for (const dir of [stateDir, journalDir(stateDir)]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir)) if (name.includes('.tmp-')) fs.rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 function startWorker(script?: string): Worker {

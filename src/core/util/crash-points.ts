@@ -9,9 +9,9 @@ let reached = 0;
 
 /** Named moments the crash tests aim at; the name says where the process dies. */
 export type CrashPointName =
-  /** The new snapshot has been renamed into place; none of the segments it folds has been removed. */
+  /** The new snapshot is in place and committed (checksum written); no older snapshot or folded segment has been removed. */
   | 'snapshot.renamed'
-  /** One folded segment has been removed, others are still there. */
+  /** The first segment folded into the previous snapshot has been removed, any others are still there. */
   | 'segments.dropping'
   /** The journal started a new segment; the snapshot that will fold the old ones has not been written. */
   | 'journal.rotated'
