@@ -27,6 +27,8 @@ const total = {
   acknowledged: 0,
   inSnapshot: 0,
   inSegmentRemoval: 0,
+  interruptions: 0,
+  mostInterruptions: 0,
   moments: Object.fromEntries(CRASH_MOMENTS.map((m) => [m, { aimed: 0, landed: 0 }])) as Record<CrashMoment, { aimed: number; landed: number }>,
   ms: 0,
 };
@@ -35,6 +37,8 @@ const add = (figures: CrashFigures) => {
   total.acknowledged += figures.acknowledged;
   total.inSnapshot += figures.inSnapshot;
   total.inSegmentRemoval += figures.inSegmentRemoval;
+  total.interruptions += figures.interruptions;
+  total.mostInterruptions = Math.max(total.mostInterruptions, figures.mostInterruptions);
   total.ms += figures.ms;
   for (const m of CRASH_MOMENTS) {
     total.moments[m].aimed += figures.moments[m].aimed;
@@ -75,7 +79,7 @@ for (let run = 1; run <= runs && failed === 0; run++) {
     console.log(
       `run ${run}/${runs} green (seed ${seed}): ${figures.kills} kills, ${figures.acknowledged} acknowledged transitions checked, ` +
         `${figures.inSnapshot} in a snapshot, ${figures.inSegmentRemoval} in segment removal; ${momentFigures(figures.moments)}; ` +
-        `${figures.runs} runs (${figures.tasks} tasks) completed after recovery in ${seconds(figures.recoveryMs)}; ${seconds(figures.ms)}`,
+        `${figures.interruptions} task interruptions resumed (at most ${figures.mostInterruptions} for one task); ${figures.runs} runs (${figures.tasks} tasks) completed after recovery in ${seconds(figures.recoveryMs)}; ${seconds(figures.ms)}`,
     );
   } catch (error) {
     failed++;
@@ -94,6 +98,6 @@ const green = runs - failed;
 console.log(
   `\nsummary: ${failed ? `FAILED at run ${green + 1} of ${runs}` : `${runs} runs green in a row`}; ` +
     `${total.kills} kills, ${total.acknowledged} acknowledged transitions checked, ${total.inSnapshot} kills in a snapshot, ` +
-    `${total.inSegmentRemoval} in segment removal; ${momentFigures(total.moments)}; ${seconds(total.ms)} in all`,
+    `${total.inSegmentRemoval} in segment removal; ${momentFigures(total.moments)}; ${total.interruptions} task interruptions resumed (at most ${total.mostInterruptions} for one task); ${seconds(total.ms)} in all`,
 );
 process.exit(failed ? 1 : 0);

@@ -92,6 +92,9 @@ export interface CrashFigures {
   inSnapshot: number;
   /** Kills that landed while folded segments were being removed. */
   inSegmentRemoval: number;
+  /** Tasks interrupted by the kills and resumed (task.interrupted in the state), and the most times one task was. */
+  interruptions: number;
+  mostInterruptions: number;
   /** Runs and tasks the final owner found, all completed. */
   runs: number;
   tasks: number;
@@ -171,6 +174,8 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     moments: Object.fromEntries(CRASH_MOMENTS.map((m) => [m, { aimed: 0, landed: 0 }])) as CrashFigures['moments'],
     inSnapshot: 0,
     inSegmentRemoval: 0,
+    interruptions: 0,
+    mostInterruptions: 0,
     runs: 0,
     tasks: 0,
     recoveryMs: 0,
@@ -209,8 +214,8 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       }
       figures.acknowledged += outcome.acked.length;
       const checkStarted = Date.now();
-      const lost = await findLost(options.stateDir, acknowledged, completedTasks, completedRuns);
-      if (lost) throw failure(`${where}: ${lost.message}`, `${lost.story}\n${childStory(outcome)}`);
+      const check = await checkState(options.stateDir, acknowledged, completedTasks, completedRuns);
+      if (check.problem) throw failure(`${where}: ${check.problem.message}`, `${check.problem.story}\n${childStory(outcome)}`);
       options.onKill?.({
         index: i,
         moment,
@@ -229,8 +234,10 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     figures.runs = recovery.runs;
     figures.tasks = recovery.tasks;
     if (recovery.problem) throw failure(`after recovery: ${recovery.problem.message}`, recovery.problem.story);
-    const lost = await findLost(options.stateDir, acknowledged, completedTasks, completedRuns);
-    if (lost) throw failure(`after recovery: ${lost.message}`, lost.story);
+    const check = await checkState(options.stateDir, acknowledged, completedTasks, completedRuns);
+    if (check.problem) throw failure(`after recovery: ${check.problem.message}`, check.problem.story);
+    figures.interruptions = check.interruptions;
+    figures.mostInterruptions = check.mostInterruptions;
     figures.ms = Date.now() - started;
     return figures;
   } finally {
@@ -316,26 +323,37 @@ function runAndKill(script: string, stateDir: string, cwd: string, moment: Crash
   });
 }
 
+interface StateCheck {
+  /** The first acknowledged transition the state lacks, a failed task, or damage the reader stepped over. */
+  problem?: { message: string; story: string };
+  /** Interruptions recorded in the state (task.interrupted), and the most of them one task had. */
+  interruptions: number;
+  mostInterruptions: number;
+}
+
 /** Reads the state as a new process would and names the first acknowledged transition it lacks. */
-async function findLost(
+async function checkState(
   stateDir: string,
   acknowledged: Map<string, number>,
   completedTasks: Set<string>,
   completedRuns: Set<string>,
-): Promise<{ message: string; story: string } | undefined> {
+): Promise<StateCheck> {
   const errors: string[] = [];
   let reader: StateStore;
   try {
     reader = await StateStore.openReader(stateDir, { logger: collectingLogger(errors) });
   } catch (error) {
-    return { message: `the state cannot be read: ${(error as Error).message}`, story: '' };
+    return { problem: { message: `the state cannot be read: ${(error as Error).message}`, story: '' }, interruptions: 0, mostInterruptions: 0 };
   }
   try {
     const stored = new Map<string, number>();
+    const interrupted = new Map<string, number>();
     for (const e of reader.db.eventsAfter(0, Number.MAX_SAFE_INTEGER)) {
       const key = `${e.type} ${e.taskId ?? e.runId}`;
       stored.set(key, (stored.get(key) ?? 0) + 1);
+      if (e.type === 'task.interrupted') interrupted.set(e.taskId!, (interrupted.get(e.taskId!) ?? 0) + 1);
     }
+    const counts = { interruptions: [...interrupted.values()].reduce((a, b) => a + b, 0), mostInterruptions: Math.max(0, ...interrupted.values()) };
     const storyOf = (id: string) => {
       const runId = id.split('.')[0]!;
       const events = reader.db.eventsAfter(0, Number.MAX_SAFE_INTEGER).filter((e) => (e.runId ?? e.taskId?.split('.')[0]) === runId);
@@ -365,11 +383,11 @@ async function findLost(
     const logged = errors.length ? [`reading the state logged:`, ...errors.map((e) => `  ${e}`)] : [];
     if (lost.length) {
       const more = lost.length > 1 ? ` (and ${lost.length - 1} more lost)` : '';
-      return { message: `${lost[0]!.message}${more}`, story: [...logged, storyOf(lost[0]!.id)].join('\n') };
+      return { problem: { message: `${lost[0]!.message}${more}`, story: [...logged, storyOf(lost[0]!.id)].join('\n') }, ...counts };
     }
     // Nothing lost to this reader, but it had to step over something it took for damage.
-    if (errors.length) return { message: 'reading the state logged errors', story: logged.join('\n') };
-    return undefined;
+    if (errors.length) return { problem: { message: 'reading the state logged errors', story: logged.join('\n') }, ...counts };
+    return counts;
   } finally {
     await reader.close();
   }
