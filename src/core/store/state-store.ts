@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.ts';
+import { Emitter } from '../util/emitter.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { fsyncDirAsync } from './fs-durable.ts';
 import { JournalWriter, replayJournal } from './journal.ts';
@@ -12,6 +13,7 @@ import type { SnapshotReply, SnapshotRequest } from './snapshot-protocol.ts';
 import { StateDb } from './state-db.ts';
 import { acquireLock } from './state-lock.ts';
 import type { LockInfo } from './state-lock.ts';
+import type { StorageState } from './storage-full.ts';
 import type { StoreRecord } from './store-records.ts';
 
 export interface StoreOptions {
@@ -37,6 +39,9 @@ export class StateStore {
   private worker: Worker | undefined;
   private snapshotting: Promise<void> | undefined;
   private closed = false;
+  private readonly storageChanged = new Emitter<StorageState>((error) => this.logger.error('storage listener failed', error));
+  /** The journal paused on a full disk, or wrote again: commits wait (they are not rejected) while paused. */
+  readonly onStorage = this.storageChanged.event;
 
   private constructor(
     readonly stateDir: string,
@@ -56,7 +61,9 @@ export class StateStore {
       removeStaleTemps(stateDir);
       const db = await loadState(stateDir, true, logger);
       const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, options.snapshotWorker, lock);
-      store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.defer(entries));
+      store.journal = new JournalWriter(journalDir(stateDir), db.lastSeq, (entries) => db.defer(entries), {
+        onStorage: (state) => store.storageChanged.fire(state),
+      });
       return store;
     } catch (error) {
       lock.release();
@@ -77,11 +84,15 @@ export class StateStore {
     }
   }
 
+  get storage(): StorageState {
+    return this.journal?.storage ?? { state: 'ok' };
+  }
+
   get readOnly(): boolean {
     return this.journal === undefined;
   }
 
-  /** Makes records durable, applies them, then resolves: nobody learns of a change before it is on disk. */
+  /** Makes records durable, applies them, then resolves: nobody learns of a change before it is on disk (a full disk makes it wait). */
   async commit(records: StoreRecord[]): Promise<void> {
     if (!this.journal) throw new Error('state store is read-only');
     await this.journal.append(records);
