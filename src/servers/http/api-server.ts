@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
+import { StorageFullError } from '../../core/store/storage-full.ts';
 import type { WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../../core/util/logger.ts';
@@ -256,9 +257,10 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   return r.data;
 }
 
-/** Engine errors to statuses: unknown ids 404, bad workflows 400, refused commands (nothing to cancel, …) 409. */
+/** Engine errors to statuses: unknown ids 404, bad workflows 400, refused commands (nothing to cancel, …) 409, a full disk 507. */
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof StorageFullError) return new HttpError(507, 'storage_full', error.message);
   if (error instanceof NotFoundError) return new HttpError(404, 'not_found', error.message);
   if (error instanceof WorkflowError) return new HttpError(400, 'invalid_workflow', error.message, error.issues);
   const message = errorMessage(error);
