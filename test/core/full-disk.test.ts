@@ -42,7 +42,8 @@ test('a disk that fills up mid-run pauses the owner, which says why, refuses new
   const cwd = tempDir('o8-full-cwd-');
   const filler = path.join(mount, 'filler');
   const logger = recordingLogger();
-  const engine = await Engine.open({ stateDir, cwd, logger, concurrency: 4, shutdownGraceMs: 1000 });
+  // Small snapshots: one is folded (and fails to be written) while the disk is full too.
+  const engine = await Engine.open({ stateDir, cwd, logger, concurrency: 4, shutdownGraceMs: 1000, snapshotThreshold: 4096 });
   const api = await ApiServer.start({ engine, stateDir, cwd, logger });
   t.after(async () => {
     fs.rmSync(filler, { force: true });
@@ -91,6 +92,7 @@ test('a disk that fills up mid-run pauses the owner, which says why, refuses new
   assert.equal(acked.filter((e) => e.type === 'task.started').length, startedBefore, 'no attempt started while paused');
   assert.equal(readLock(stateDir)?.pid, process.pid);
   assert.ok(fs.existsSync(discoveryPath(stateDir)));
+  assert.deepEqual(fs.readdirSync(stateDir).filter((name) => name.includes('.tmp-')), [], 'a snapshot that failed left no temp file');
 
   // Space returns: the owner notices by itself and the run completes, each task on its first attempt.
   fs.rmSync(filler);
