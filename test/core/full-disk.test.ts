@@ -124,3 +124,32 @@ test('a disk that fills up mid-run pauses the owner, which says why, refuses new
     await reader.close();
   }
 });
+
+test('closing an owner whose disk is still full does not wait for space: it saves what it can and lets go of the folder', { timeout: 60_000 }, async (t) => {
+  const mount = mountSmallFs(t, '4m');
+  if (!mount) return;
+  const stateDir = path.join(mount, 'state');
+  const cwd = tempDir('o8-full-cwd-');
+  const logger = recordingLogger();
+  const engine = await Engine.open({ stateDir, cwd, logger, concurrency: 2, shutdownGraceMs: 500 });
+  t.after(() => engine.close());
+  // Retries: a task whose end could not be saved before the close is run again by the next owner.
+  const { runId } = await engine.launch({ workflow: workflow(`name: cut-short\ntasks:\n  slow:\n    run: '${printing(4)}'\n    retries: 1\n  quick:\n    run: echo hi\n    retries: 1\n`) });
+  await nextEvent(engine, 'task.started', (e) => e.task.key === 'slow');
+  fillDisk(path.join(mount, 'filler'));
+  await nextEvent(engine, 'engine.storage', (e) => e.state === 'paused', 20_000);
+
+  const closing = Date.now();
+  await engine.close();
+  assert.ok(Date.now() - closing < 10_000, `close took ${Date.now() - closing} ms`);
+  assert.equal(readLock(stateDir), undefined, 'the lock is released: the next owner takes over from what is durable');
+
+  fs.rmSync(path.join(mount, 'filler'));
+  const next = await Engine.open({ stateDir, cwd, concurrency: 2 });
+  try {
+    const run = await runFinished(next, runId, 60_000);
+    assert.equal(run.state, 'completed', 'the next owner finishes the run');
+  } finally {
+    await next.close();
+  }
+});
