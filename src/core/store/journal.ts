@@ -370,7 +370,7 @@ export class JournalWriter {
     this.options.onStorage?.({ state: 'ok' });
   }
 
-  /** Any other write error: cut back to the last durable record and refuse further appends (fsync errors are not retryable here). */
+  /** Any other write error (or a close on a disk still full): cut back to the last durable record, reject what is pending, refuse further appends. */
   private fail(error: Error): void {
     try {
       fs.ftruncateSync(this.fd, this.offset);

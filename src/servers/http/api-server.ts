@@ -128,7 +128,8 @@ export class ApiServer implements Disposable {
       if (reply) this.send(res, reply.status, reply.body);
     } catch (error) {
       const e = toHttpError(error);
-      if (e.status >= 500) this.logger.error(`API ${req.method} ${req.url} failed`, error);
+      // A full disk (507) is logged once by the engine, not once per refused request.
+      if (e.status >= 500 && e.status !== 507) this.logger.error(`API ${req.method} ${req.url} failed`, error);
       this.send(res, e.status, { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } }, e.status === 413);
     }
   }
