@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fsyncDirAsync } from '../core/store/fs-durable.ts';
+import { SNAPSHOT_FILE } from '../core/store/snapshot-protocol.ts';
+import { acquireLock, isLockLive, isProcessAlive, readLock, StateOwnedError } from '../core/store/state-lock.ts';
+import { journalDir } from '../core/store/state-store.ts';
+import { errorMessage, type Logger } from '../core/util/logger.ts';
+
+/**
+ * What became of the store a window kept in its own workspace storage before stores were keyed to the
+ * folder (`context.storageUri`, a different folder for each window of the same workspace).
+ * - `none`: there was none (or it was moved before).
+ * - `moved`: it now is the folder's store; its run worktrees stay where they were (see `LEFT_BEHIND`).
+ * - `kept`: the folder already had a store; the old one stays where it is, not merged.
+ * - `deferred`: it could not be moved now (another process owns it, or the copy failed); the window
+ *   opens it where it is this time, so no run goes missing, and the move is tried on the next start.
+ */
+export type StoreMove =
+  | { kind: 'none' }
+  | { kind: 'moved'; from: string; worktreesLeftIn?: string }
+  | { kind: 'kept'; from: string }
+  | { kind: 'deferred'; from: string; reason: string };
+
+/** The store the window opens, and what happened to its old one. */
+export interface PreparedStore {
+  stateDir: string;
+  move: StoreMove;
+}
+
+/**
+ * Left in the old folder: the lock and the API address belong to the process that wrote them, and a
+ * run's worktree is named by absolute path both in its run's record and in git's own worktree list,
+ * so moving it would break both (a run still going resumes in it; cleanup finds it).
+ */
+const LEFT_BEHIND = new Set(['owner.lock', 'api.json', 'worktrees']);
+/** A folder holding only these has no runs in it (a CLI that stopped before its first record, a new window's `.gitignore`). */
+const NO_RUNS = new Set(['.gitignore', 'owner.lock', 'api.json']);
+/** Written into the old folder after the move, for a human looking there. */
+export const MOVED_NOTE = 'moved-to.json';
+
+const GITIGNORE = "# Orchestr8's task store (runs, logs, run worktrees): local to this machine, never committed.\n*\n";
+
+/** Whether `dir` holds a store (a snapshot or journal segments), i.e. runs that must not be lost. */
+export function holdsStore(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, SNAPSHOT_FILE))) return true;
+  try {
+    return fs.readdirSync(journalDir(dir)).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Readies the folder's store before the engine opens it: adopts the window's old workspace-storage store
+ * when the folder has none yet (says in the log what happened), and keeps the store out of git (it lives
+ * inside the project, next to the committed `.orchestr8/workflows`).
+ */
+export async function prepareWorkspaceStore(options: { stateDir: string; previousDir?: string; logger: Logger }): Promise<PreparedStore> {
+  const { stateDir, previousDir, logger } = options;
+  const move = previousDir && path.resolve(previousDir) !== path.resolve(stateDir) ? await adoptPreviousStore(previousDir, stateDir) : ({ kind: 'none' } as const);
+  switch (move.kind) {
+    case 'moved':
+      logger.info(
+        `moved this workspace's runs from ${move.from} (this window's own storage) to ${stateDir}, where every window and the CLI find them` +
+          (move.worktreesLeftIn ? `; run worktrees stay in ${move.worktreesLeftIn}, where their runs and git name them` : ''),
+      );
+      break;
+    case 'kept':
+      logger.warn(`${stateDir} already holds this workspace's runs: older runs of this window stay in ${move.from}, not merged (open that folder with the CLI's --state to see them)`);
+      break;
+    case 'deferred':
+      logger.warn(`this workspace's runs stay in ${move.from} for now (${move.reason}); they move to ${stateDir} on a later start`);
+      return { stateDir: move.from, move };
+  }
+  try {
+    await writeGitIgnore(stateDir);
+  } catch (error) {
+    // The engine's open says what is wrong with the folder; this is only the .gitignore.
+    logger.warn(`could not write ${path.join(stateDir, '.gitignore')}: ${errorMessage(error)}`);
+  }
+  return { stateDir, move };
+}
+
+async function writeGitIgnore(dir: string): Promise<void> {
+  await fs.promises.mkdir(dir, { recursive: true });
+  await fs.promises.writeFile(path.join(dir, '.gitignore'), GITIGNORE, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+}
+
+/**
+ * Copies the old store beside the new location, makes it durable, renames it into place (atomic: a
+ * crash leaves either no new store, so the old one is adopted again next time, or the whole copy), and
+ * only then removes the old one. The old folder's lock is held throughout, so no process writes to it
+ * meanwhile; a window racing with its own old store loses the rename and keeps its store where it is.
+ */
+async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> {
+  if (!holdsStore(from)) return { kind: 'none' };
+  if (holdsStore(to)) return { kind: 'kept', from };
+  const inTo = fs.existsSync(to) ? fs.readdirSync(to) : [];
+  const toOwner = readLock(to);
+  if (toOwner && isLockLive(toOwner)) return { kind: 'deferred', from, reason: `${to} is being opened by pid ${toOwner.pid} (${toOwner.command})` };
+  const stray = inTo.filter((name) => !NO_RUNS.has(name));
+  if (stray.length) return { kind: 'deferred', from, reason: `${to} holds other files (${stray.join(', ')})` };
+
+  let lock: ReturnType<typeof acquireLock>;
+  try {
+    lock = acquireLock(from, 'vscode');
+  } catch (error) {
+    if (error instanceof StateOwnedError) return { kind: 'deferred', from, reason: `pid ${error.owner.pid} (${error.owner.command}) still owns it` };
+    return { kind: 'deferred', from, reason: errorMessage(error) };
+  }
+  const staging = `${to}.moving-${process.pid}`;
+  let renamed = false;
+  try {
+    await removeDeadStaging(to);
+    await fs.promises.rm(staging, { recursive: true, force: true });
+    // First, so that even a copy left by a crash is never offered to `git add`.
+    await writeGitIgnore(staging);
+    const entries = fs.readdirSync(from).filter((name) => !LEFT_BEHIND.has(name) && !name.includes('.tmp-') && name !== MOVED_NOTE);
+    for (const name of entries) await fs.promises.cp(path.join(from, name), path.join(staging, name), { recursive: true, preserveTimestamps: true });
+    await fsyncTree(staging);
+    if (fs.existsSync(to)) await fs.promises.rm(to, { recursive: true, force: true });
+    await fs.promises.rename(staging, to);
+    renamed = true;
+    await fsyncDirAsync(path.dirname(to));
+    for (const name of entries) await fs.promises.rm(path.join(from, name), { recursive: true, force: true });
+    const worktrees = path.join(from, 'worktrees');
+    const worktreesLeftIn = fs.existsSync(worktrees) && fs.readdirSync(worktrees).length ? worktrees : undefined;
+    await fs.promises.writeFile(path.join(from, MOVED_NOTE), `${JSON.stringify({ movedTo: to, at: new Date().toISOString(), ...(worktreesLeftIn ? { worktreesLeftHere: true } : {}) }, null, 2)}\n`);
+    return { kind: 'moved', from, ...(worktreesLeftIn ? { worktreesLeftIn } : {}) };
+  } catch (error) {
+    // Once renamed, the folder's store is whole: what failed is removing the old copy, which only costs space.
+    if (renamed) return { kind: 'moved', from };
+    await fs.promises.rm(staging, { recursive: true, force: true }).catch(() => {});
+    // The old store is removed only after the rename, so it is whole: it stays in use.
+    return { kind: 'deferred', from, reason: `the move failed: ${errorMessage(error)}` };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Copies left by a window that died while moving its store (its pid is gone). */
+async function removeDeadStaging(to: string): Promise<void> {
+  const prefix = `${path.basename(to)}.moving-`;
+  const parent = path.dirname(to);
+  for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
+    const pid = Number(name.slice(prefix.length));
+    if (name.startsWith(prefix) && Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) {
+      await fs.promises.rm(path.join(parent, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** fsyncs every file and folder under `dir`: the copy must be on disk before the original goes. */
+async function fsyncTree(dir: string): Promise<void> {
+  for (const entry of await fs.promises.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await fsyncTree(full);
+    else if (entry.isFile()) {
+      const handle = await fs.promises.open(full, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+  await fsyncDirAsync(dir);
+}
