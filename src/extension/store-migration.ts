@@ -124,7 +124,8 @@ async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> 
     await fs.promises.rename(staging, to);
     renamed = true;
     await fsyncDirAsync(path.dirname(to));
-    for (const name of entries) await fs.promises.rm(path.join(from, name), { recursive: true, force: true });
+    // With the lock held, an api.json there is a dead owner's.
+    for (const name of [...entries, 'api.json']) await fs.promises.rm(path.join(from, name), { recursive: true, force: true });
     const worktrees = path.join(from, 'worktrees');
     const worktreesLeftIn = fs.existsSync(worktrees) && fs.readdirSync(worktrees).length ? worktrees : undefined;
     await fs.promises.writeFile(path.join(from, MOVED_NOTE), `${JSON.stringify({ movedTo: to, at: new Date().toISOString(), ...(worktreesLeftIn ? { worktreesLeftHere: true } : {}) }, null, 2)}\n`);

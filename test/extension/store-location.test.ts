@@ -106,6 +106,8 @@ test('first open: the window’s old workspace-storage store moves to the folder
   const { runId, taskId } = await storeWithOneRun(storageA, folder);
   mkdirSync(join(storageA, 'worktrees', runId), { recursive: true });
   writeFileSync(join(storageA, 'worktrees', runId, 'file.txt'), 'a run’s worktree\n');
+  // Left by the old window's engine if its host was killed: names a dead process's port.
+  writeFileSync(join(storageA, 'api.json'), JSON.stringify({ url: 'http://127.0.0.1:1', pid: 4194305 }));
   const logger = recordingLogger();
   const stateDir = workspaceStateDir(folder);
 
@@ -117,6 +119,7 @@ test('first open: the window’s old workspace-storage store moves to the folder
   assert.equal(JSON.parse(readFileSync(join(storageA, MOVED_NOTE), 'utf8')).movedTo, stateDir);
   assert.ok(existsSync(join(storageA, 'worktrees', runId, 'file.txt')), 'worktrees stay where their runs and git name them');
   assert.ok(!existsSync(join(stateDir, 'owner.lock')), 'no lock came along');
+  assert.ok(!existsSync(join(stateDir, 'api.json')) && !existsSync(join(storageA, 'api.json')), 'a dead owner’s API address neither came along nor stayed');
 
   const reopened = await open(stateDir, folder);
   assert.equal(reopened.readOnly, false);
