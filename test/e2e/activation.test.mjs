@@ -20,7 +20,7 @@ test('activates on workspaceContains, opens its engine and shows the welcome vie
   await session.showRunsView();
   await session.page.locator('.part.sidebar', { hasText: 'No runs yet' }).first().waitFor({ timeout: 15_000 });
   await session.screenshot('00-activation-welcome');
-  assert.ok(fs.existsSync(path.join(session.storageDir(), 'owner.lock')), 'engine owns its store in context.storageUri');
+  assert.ok(fs.existsSync(path.join(session.stateDir(), 'owner.lock')), 'engine owns the folder’s store, <folder>/.orchestr8/state');
 
   // VS Code's own measurement, as "Developer: Show Running Extensions" shows it.
   const row = session.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Orchestr8 Async' }).first();
@@ -67,8 +67,7 @@ test('in an untrusted workspace nothing runs and the view says why; trusting sta
     await untrusted.runCommand('Orchestr8: Launch Workflow…');
     await untrusted.toast('stays off until you trust this workspace').waitFor({ timeout: 15_000 });
     await untrusted.screenshot('09-untrusted-workspace');
-    const storage = untrusted.storageDir();
-    assert.ok(!storage || !fs.existsSync(path.join(storage, 'owner.lock')), 'no engine was opened');
+    assert.ok(!fs.existsSync(untrusted.stateDir()), 'no engine was opened, no store made');
     assert.ok(!fs.existsSync(path.join(untrusted.dirs.ws, 'greeted.txt')), 'nothing ran');
     assert.doesNotMatch(untrusted.outputLog(), /engine ready/);
 

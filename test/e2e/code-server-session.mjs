@@ -164,9 +164,10 @@ export class CodeServerSession {
     await page.keyboard.press('Enter');
   }
 
-  /** Picks a row of the open quick pick. */
-  async pick(text) {
-    const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first();
+  /** Picks a row of the open quick pick: the first whose text has `text`, or whose label is exactly `label`. */
+  async pick(text, { label } = {}) {
+    const rows = this.page.locator('.quick-input-widget .monaco-list-row');
+    const row = (label === undefined ? rows.filter({ hasText: text }) : rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })).first();
     await row.waitFor({ timeout: 15_000 });
     await row.click();
   }
@@ -183,26 +184,27 @@ export class CodeServerSession {
     return this.page.locator('.notification-toast', { hasText: text }).first();
   }
 
-  treeRow(text) {
-    return this.page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
+  /** A row of the sidebar's tree; `page`: another window's. */
+  treeRow(text, page = this.page) {
+    return page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
   }
 
   statusItem(text) {
     return this.page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
   }
 
-  async showRunsView() {
+  async showRunsView(page = this.page) {
     // A container with one view hides the view's own header; its title bar names the container.
-    const title = this.page.locator('.part.sidebar .composite.title', { hasText: /orchestr8/i }).first();
+    const title = page.locator('.part.sidebar .composite.title', { hasText: /orchestr8/i }).first();
     // The activity-bar icon toggles: click only when the container isn't showing already (it may be, after a reload).
-    if (!(await title.isVisible())) await this.page.locator('.activitybar [aria-label^="Orchestr8"]').first().click();
+    if (!(await title.isVisible())) await page.locator('.activitybar [aria-label^="Orchestr8"]').first().click();
     await title.waitFor();
   }
 
-  async screenshot(name) {
+  async screenshot(name, page = this.page) {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const file = path.join(ARTIFACTS, `${name}.png`);
-    await this.page.screenshot({ path: file });
+    await page.screenshot({ path: file });
     return file;
   }
 
@@ -233,8 +235,13 @@ export class CodeServerSession {
     }
   }
 
-  /** The extension's workspace storage (its engine's state folder). */
-  storageDir() {
+  /** The workspace folder's store, where every window and the CLI keep its runs (the CLI's default). */
+  stateDir() {
+    return path.join(this.dirs.ws, '.orchestr8', 'state');
+  }
+
+  /** The extension's workspace storage: where a window kept its store before stores were keyed to the folder. */
+  workspaceStorageDir() {
     const root = path.join(this.dirs.ud, 'User', 'workspaceStorage');
     if (!fs.existsSync(root)) return undefined;
     return fs.readdirSync(root).map((h) => path.join(root, h, 'orchestr8.orchestr8')).find((d) => fs.existsSync(d));
