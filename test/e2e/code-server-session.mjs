@@ -46,7 +46,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export class CodeServerSession {
   /** `trust: false` leaves workspace trust on, so VS Code asks whether to trust the folder. */
-  static async start({ name, files = {}, settings = {}, trust = true }) {
+  /**
+   * `beforeLaunch(session)`: runs once the folders and the port are chosen, before code-server starts
+   * (e.g. to leave a store where an older version of the extension kept it).
+   */
+  static async start({ name, files = {}, settings = {}, trust = true, beforeLaunch }) {
     assertInstalled();
     fs.mkdirSync(path.join(E2E_HOME, 'runs'), { recursive: true });
     const base = fs.mkdtempSync(path.join(E2E_HOME, 'runs', `${name}-`));
@@ -85,6 +89,8 @@ export class CodeServerSession {
     };
     execFileSync(CODE_SERVER, ['--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', VSIX], { env, stdio: 'ignore' });
     const session = new CodeServerSession(dirs, env, trust);
+    session.port = await freePort();
+    await beforeLaunch?.(session);
     await session.launch();
     return session;
   }
@@ -240,11 +246,17 @@ export class CodeServerSession {
     return path.join(this.dirs.ws, '.orchestr8', 'state');
   }
 
-  /** The extension's workspace storage: where a window kept its store before stores were keyed to the folder. */
+  /**
+   * The extension's workspace storage (`context.storageUri`): where a window kept its store before stores
+   * were keyed to the folder. Its name is VS Code's id of the workspace, computed as VS Code does for a
+   * folder opened through a server: `hash(folderUri.toString()).toString(16)` (src/vs/base/common/hash.ts),
+   * the URI naming this server's host:port. A window whose id was taken by a live window gets `<id>-1`.
+   */
   workspaceStorageDir() {
-    const root = path.join(this.dirs.ud, 'User', 'workspaceStorage');
-    if (!fs.existsSync(root)) return undefined;
-    return fs.readdirSync(root).map((h) => path.join(root, h, 'orchestr8.orchestr8')).find((d) => fs.existsSync(d));
+    const uri = `vscode-remote://127.0.0.1:${this.port}${this.dirs.ws}`;
+    let hash = 149417; // stringHash's seed, folded into 0
+    for (let i = 0; i < uri.length; i++) hash = ((hash << 5) - hash + uri.charCodeAt(i)) | 0;
+    return path.join(this.dirs.ud, 'User', 'workspaceStorage', hash.toString(16), 'orchestr8.orchestr8');
   }
 
   /**
