@@ -11,7 +11,7 @@ import { errorMessage, type Logger } from '../core/util/logger.ts';
  * folder (`context.storageUri`, a different folder for each window of the same workspace).
  * - `none`: there was none (or it was moved before).
  * - `moved`: it now is the folder's store; its run worktrees stay where they were (see `LEFT_BEHIND`).
- * - `kept`: the folder already had a store; the old one stays where it is, not merged.
+ * - `kept`: the folder already had a store; the old one stays where it is, not merged (said once).
  * - `deferred`: it could not be moved now (another process owns it, or the copy failed); the window
  *   opens it where it is this time, so no run goes missing, and the move is tried on the next start.
  */
@@ -37,6 +37,8 @@ const LEFT_BEHIND = new Set(['owner.lock', 'api.json', 'worktrees']);
 const NO_RUNS = new Set(['.gitignore', 'owner.lock', 'api.json']);
 /** Written into the old folder after the move, for a human looking there. */
 export const MOVED_NOTE = 'moved-to.json';
+/** Written into an old store left apart (the folder had its own): it is named in the log once, not at every start. */
+export const KEPT_NOTE = 'kept-apart.json';
 
 const GITIGNORE = "# Orchestr8's task store (runs, logs, run worktrees): local to this machine, never committed.\n*\n";
 
@@ -95,8 +97,11 @@ async function writeGitIgnore(dir: string): Promise<void> {
  * meanwhile; a window racing with its own old store loses the rename and keeps its store where it is.
  */
 async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> {
-  if (!holdsStore(from)) return { kind: 'none' };
-  if (holdsStore(to)) return { kind: 'kept', from };
+  if (!holdsStore(from) || fs.existsSync(path.join(from, KEPT_NOTE))) return { kind: 'none' };
+  if (holdsStore(to)) {
+    await fs.promises.writeFile(path.join(from, KEPT_NOTE), `${JSON.stringify({ folderStore: to, at: new Date().toISOString() }, null, 2)}\n`).catch(() => {});
+    return { kind: 'kept', from };
+  }
   const inTo = fs.existsSync(to) ? fs.readdirSync(to) : [];
   const toOwner = readLock(to);
   if (toOwner && isLockLive(toOwner)) return { kind: 'deferred', from, reason: `${to} is being opened by pid ${toOwner.pid} (${toOwner.command})` };
@@ -117,7 +122,7 @@ async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> 
     await fs.promises.rm(staging, { recursive: true, force: true });
     // First, so that even a copy left by a crash is never offered to `git add`.
     await writeGitIgnore(staging);
-    const entries = fs.readdirSync(from).filter((name) => !LEFT_BEHIND.has(name) && !name.includes('.tmp-') && name !== MOVED_NOTE);
+    const entries = fs.readdirSync(from).filter((name) => !LEFT_BEHIND.has(name) && !name.includes('.tmp-') && name !== MOVED_NOTE && name !== KEPT_NOTE);
     for (const name of entries) await fs.promises.cp(path.join(from, name), path.join(staging, name), { recursive: true, preserveTimestamps: true });
     await fsyncTree(staging);
     if (fs.existsSync(to)) await fs.promises.rm(to, { recursive: true, force: true });

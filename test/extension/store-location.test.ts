@@ -149,10 +149,12 @@ test('the folder already has a store: the window’s old one stays where it is, 
   await folderStore.close();
   const oldStore = await open(storageB, folder);
   assert.deepEqual((await oldStore.engine.list()).runs.map((r) => r.id), [kept.runId]);
-  // A window with no old store has nothing to say.
+  // Said once, not at every start; and a window with no old store has nothing to say.
   const quiet = recordingLogger();
+  assert.deepEqual((await prepareWorkspaceStore({ stateDir, previousDir: storageB, logger: quiet })).move, { kind: 'none' });
   assert.deepEqual((await prepareWorkspaceStore({ stateDir, previousDir: storageA, logger: quiet })).move, { kind: 'none' });
   assert.deepEqual(quiet.lines, []);
+  assert.ok(holdsStore(storageB), 'still there, untouched');
 });
 
 test('an old store still owned by a live process is not moved: the window opens it where it is, and moves it on a later start', async () => {
