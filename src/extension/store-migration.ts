@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDirAsync } from '../core/store/fs-durable.ts';
@@ -94,7 +95,8 @@ async function writeGitIgnore(dir: string): Promise<void> {
  * Copies the old store beside the new location, makes it durable, renames it into place (atomic: a
  * crash leaves either no new store, so the old one is adopted again next time, or the whole copy), and
  * only then removes the old one. The old folder's lock is held throughout, so no process writes to it
- * meanwhile; a window racing with its own old store loses the rename and keeps its store where it is.
+ * meanwhile; a window racing with its own old store loses the rename (or the rmdir before it) and keeps
+ * its store where it is.
  */
 async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> {
   if (!holdsStore(from) || fs.existsSync(path.join(from, KEPT_NOTE))) return { kind: 'none' };
@@ -115,17 +117,17 @@ async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> 
     if (error instanceof StateOwnedError) return { kind: 'deferred', from, reason: `pid ${error.owner.pid} (${error.owner.command}) still owns it` };
     return { kind: 'deferred', from, reason: errorMessage(error) };
   }
-  const staging = `${to}.moving-${process.pid}`;
+  // The pid tells a dead window's leftover from a live one's copy; the suffix keeps two moves in one process apart.
+  const staging = `${to}.moving-${process.pid}.${randomBytes(4).toString('hex')}`;
   let renamed = false;
   try {
     await removeDeadStaging(to);
-    await fs.promises.rm(staging, { recursive: true, force: true });
     // First, so that even a copy left by a crash is never offered to `git add`.
     await writeGitIgnore(staging);
     const entries = fs.readdirSync(from).filter((name) => !LEFT_BEHIND.has(name) && !name.includes('.tmp-') && name !== MOVED_NOTE && name !== KEPT_NOTE);
     for (const name of entries) await fs.promises.cp(path.join(from, name), path.join(staging, name), { recursive: true, preserveTimestamps: true });
     await fsyncTree(staging);
-    if (fs.existsSync(to)) await fs.promises.rm(to, { recursive: true, force: true });
+    await clearRunlessFolder(to);
     await fs.promises.rename(staging, to);
     renamed = true;
     await fsyncDirAsync(path.dirname(to));
@@ -146,13 +148,26 @@ async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> 
   }
 }
 
+/**
+ * Empties the folder's store location when it holds no runs, so the copy can be renamed onto it. Never
+ * recursive: another window that has just moved its own store there makes the final rmdir (or the
+ * rename after it) fail, and this window keeps its old store where it is.
+ */
+async function clearRunlessFolder(to: string): Promise<void> {
+  if (!fs.existsSync(to)) return;
+  const owner = readLock(to);
+  if (holdsStore(to) || (owner && isLockLive(owner))) throw new Error(`${to} was opened meanwhile`);
+  for (const name of NO_RUNS) await fs.promises.rm(path.join(to, name), { force: true });
+  await fs.promises.rmdir(to);
+}
+
 /** Copies left by a window that died while moving its store (its pid is gone). */
 async function removeDeadStaging(to: string): Promise<void> {
   const prefix = `${path.basename(to)}.moving-`;
   const parent = path.dirname(to);
   for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
-    const pid = Number(name.slice(prefix.length));
-    if (name.startsWith(prefix) && Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) {
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (name.startsWith(prefix) && Number.isInteger(pid) && pid > 0 && !isProcessAlive(pid)) {
       await fs.promises.rm(path.join(parent, name), { recursive: true, force: true });
     }
   }

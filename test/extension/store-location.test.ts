@@ -177,6 +177,24 @@ test('an old store still owned by a live process is not moved: the window opens 
   assert.equal((await reopened.engine.status(runId)).run.state, 'completed');
 });
 
+test('two windows moving their old stores at once: one moves, the other keeps its own whole, and no run is lost', async () => {
+  const { folder, storageA, storageB } = workspace();
+  const a = await storeWithOneRun(storageA, folder);
+  const b = await storeWithOneRun(storageB, folder);
+  const stateDir = workspaceStateDir(folder);
+
+  const [pa, pb] = await Promise.all([
+    prepareWorkspaceStore({ stateDir, previousDir: storageA, logger: recordingLogger() }),
+    prepareWorkspaceStore({ stateDir, previousDir: storageB, logger: recordingLogger() }),
+  ]);
+  assert.deepEqual([pa.move.kind, pb.move.kind].filter((k) => k === 'moved'), ['moved'], `one move: ${pa.move.kind}, ${pb.move.kind}`);
+  for (const [prepared, { runId }] of [[pa, a], [pb, b]] as const) {
+    const opened = await open(prepared.stateDir, folder);
+    assert.equal((await opened.engine.status(runId)).run.state, 'completed', `run ${runId} is in the store its window opens (${prepared.move.kind})`);
+    await opened.close();
+  }
+});
+
 test('a copy left by a window that died mid-move is cleared, and the move is done again from the whole old store', async () => {
   const { folder, storageA } = workspace();
   const { runId } = await storeWithOneRun(storageA, folder);
