@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDirAsync } from '../core/store/fs-durable.ts';
-import { SNAPSHOT_FILE } from '../core/store/snapshot-protocol.ts';
 import { acquireLock, isLockLive, isProcessAlive, readLock, StateOwnedError } from '../core/store/state-lock.ts';
 import { journalDir } from '../core/store/state-store.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
@@ -43,10 +42,13 @@ export const KEPT_NOTE = 'kept-apart.json';
 
 const GITIGNORE = "# Orchestr8's task store (runs, logs, run worktrees): local to this machine, never committed.\n*\n";
 
+/** A snapshot of any generation: `snapshot.sqlite`, or one named after its last record. */
+const SNAPSHOT_NAME = /^snapshot.*\.sqlite$/;
+
 /** Whether `dir` holds a store (a snapshot or journal segments), i.e. runs that must not be lost. */
 export function holdsStore(dir: string): boolean {
-  if (fs.existsSync(path.join(dir, SNAPSHOT_FILE))) return true;
   try {
+    if (fs.readdirSync(dir).some((name) => SNAPSHOT_NAME.test(name))) return true;
     return fs.readdirSync(journalDir(dir)).length > 0;
   } catch {
     return false;

@@ -80,6 +80,21 @@ test('the store is the folder’s own: the CLI’s default for the project, the 
   assert.equal(workspaceStateDir(folder), join(folder, '.orchestr8', 'state'));
 });
 
+test('a store is a journal or a snapshot of any generation; a folder of notes and worktrees is none', () => {
+  const dir = tempDir();
+  assert.equal(holdsStore(join(dir, 'missing')), false);
+  mkdirSync(join(dir, 'worktrees', 'r1'), { recursive: true });
+  writeFileSync(join(dir, MOVED_NOTE), '{}');
+  assert.equal(holdsStore(dir), false);
+  writeFileSync(join(dir, 'snapshot-0000000000000042.sqlite'), 'x');
+  assert.equal(holdsStore(dir), true);
+  rmSync(join(dir, 'snapshot-0000000000000042.sqlite'));
+  mkdirSync(join(dir, 'journal'));
+  assert.equal(holdsStore(dir), false, 'an empty journal folder holds nothing');
+  writeFileSync(join(dir, 'journal', '0000000000000001.journal'), 'x');
+  assert.equal(holdsStore(dir), true);
+});
+
 test('two windows of one folder, each with its own workspace storage, open one store: one owns it, the other follows it and takes over', async () => {
   const { folder, storageA, storageB } = workspace();
   const a = await prepareWorkspaceStore({ stateDir: workspaceStateDir(folder), previousDir: storageA, logger: recordingLogger() });
