@@ -16,6 +16,8 @@ export class ProgressView {
   private drawnLines = 0;
   private frame = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Why the owner's storage is paused (a full disk), while it is. */
+  private paused: string | undefined;
 
   constructor(
     private run: RunRecord,
@@ -33,7 +35,10 @@ export class ProgressView {
 
   /** Feed every engine event; those of other runs are ignored. */
   update(event: EngineEvent): void {
-    if ('task' in event && event.task.runId === this.run.id) {
+    if (event.type === 'engine.storage') {
+      this.paused = event.state === 'paused' ? event.reason : undefined;
+      if (!this.live) this.stream.write(`${storageLine(event.state, event.reason)}\n`);
+    } else if ('task' in event && event.task.runId === this.run.id) {
       this.tasks.set(event.task.key, event.task);
       if (!this.live && event.type !== 'task.queued') this.stream.write(`${taskLine(event.task, Date.now())}\n`);
     } else if ('run' in event && event.run.id === this.run.id) {
@@ -63,8 +68,17 @@ export class ProgressView {
       .map((t) => taskLine(t, now, t.state === 'running' ? SPINNER[this.frame]! : stateIcon(t.state)));
     const running = [...this.tasks.values()].filter((t) => t.state === 'running').length;
     lines.push(dim(`  ${running} running · ${formatDuration(now - this.run.createdAt)}`));
+    if (this.paused !== undefined) lines.push(storageLine('paused', this.paused));
     const up = this.drawnLines ? `\x1b[${this.drawnLines}F` : '';
-    this.stream.write(`${up}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n`);
+    // Clear below too: the block shrinks when a storage pause ends.
+    this.stream.write(`${up}${lines.map((l) => `\x1b[2K${l}`).join('\n')}\n\x1b[J`);
     this.drawnLines = lines.length;
   }
+}
+
+/** The owner's storage paused on a full disk, or resumed. */
+export function storageLine(state: 'paused' | 'resumed', reason: string): string {
+  return state === 'paused'
+    ? `⚠ disk full: new work is paused until space is freed; running tasks go on (${reason})`
+    : `  storage: ${reason}`;
 }

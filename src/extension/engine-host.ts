@@ -7,6 +7,7 @@ import type { ExtensionResultsSettings, OpenEngineOptions, OpenedEngine } from '
 import { loadRuntime } from './runtime-loader.ts';
 import { WEBHOOK_SECRET } from './secret-keys.ts';
 import type { Settings } from './settings.ts';
+import { workspaceStateDir } from './store-location.ts';
 
 /**
  * Why the engine is or isn't there. Documented states, like a worker's lifecycle:
@@ -35,9 +36,10 @@ export function setContext(key: string, value: unknown): void {
 export class UserError extends Error {}
 
 /**
- * Owns the engine for this window: opens it in `context.storageUri` once the workspace is trusted,
- * re-emits its events (so views can subscribe before it exists) and closes it on deactivate, which
- * flushes the journal.
+ * Owns the engine for this window: opens the workspace folder's store (`<folder>/.orchestr8/state`,
+ * shared with every other window and process on the folder) once the workspace is trusted, re-emits
+ * its events (so views can subscribe before it exists) and closes it on deactivate, which flushes the
+ * journal.
  */
 export class EngineHost implements vscode.Disposable {
   private _state: EngineHostState = 'starting';
@@ -87,40 +89,45 @@ export class EngineHost implements vscode.Disposable {
       return Promise.resolve();
     }
     const folder = vscode.workspace.workspaceFolders?.[0];
-    const storage = this.context.storageUri;
-    if (!folder || !storage) {
+    if (!folder) {
       this.setState('no-folder');
       return Promise.resolve();
     }
-    if (folder.uri.scheme !== 'file' || storage.scheme !== 'file') {
+    if (folder.uri.scheme !== 'file') {
       this.logger.error(`Orchestr8 needs a folder on disk; this workspace is ${folder.uri.toString()}`);
       this.setState('failed');
       return Promise.resolve();
     }
-    this.shareStateWithTerminals(storage.fsPath);
-    this.opening ??= this.open(storage.fsPath, folder.uri.fsPath);
+    // Where this window kept its runs before stores were keyed to the folder: adopted on first open.
+    const previous = this.context.storageUri?.scheme === 'file' ? this.context.storageUri.fsPath : undefined;
+    const stateDir = workspaceStateDir(folder.uri.fsPath);
+    // Now, not once the store is open: a terminal restored with the window starts right after activation.
+    this.shareStateWithTerminals(stateDir);
+    this.opening ??= this.open(stateDir, folder.uri.fsPath, previous);
     return this.opening;
   }
 
   /**
-   * The CLI and `orchestr8 mcp` default to `<project>/.orchestr8/state`, the window to its workspace
-   * storage: point terminals opened in this window at the window's store, so `orchestr8 status` there
-   * sees (and commands, through the local API) what the tree shows.
+   * Terminals opened in this window get the store it opened, so `orchestr8 status`, `launch` and
+   * `orchestr8 mcp` there see (and command, through the local API) what the tree shows, even when the
+   * terminal's folder is not the project's root, or the store is still the window's old one.
    */
   private shareStateWithTerminals(stateDir: string): void {
     const terminals = this.context.environmentVariableCollection;
-    terminals.description = 'Orchestr8: the CLI in this terminal uses this window\'s task store';
+    terminals.description = 'Orchestr8: the CLI in this terminal uses this workspace\'s task store';
     terminals.replace('ORCHESTR8_STATE', stateDir);
   }
 
-  private async open(stateDir: string, cwd: string): Promise<void> {
+  private async open(folderStateDir: string, cwd: string, previousDir: string | undefined): Promise<void> {
     this.setState('starting');
     // Let activation finish first: loading the engine's bundle is the slow part of starting.
     await new Promise((resolve) => setImmediate(resolve));
     const started = performance.now();
     try {
-      const { openWorkspaceEngine } = loadRuntime();
+      const { openWorkspaceEngine, prepareWorkspaceStore } = loadRuntime();
       this.logger.info(`engine runtime loaded in ${(performance.now() - started).toFixed(1)} ms`);
+      const { stateDir } = await prepareWorkspaceStore({ stateDir: folderStateDir, ...(previousDir ? { previousDir } : {}), logger: this.logger });
+      if (stateDir !== folderStateDir) this.shareStateWithTerminals(stateDir);
       const settings = this.settings();
       this.openOptions = {
         stateDir,

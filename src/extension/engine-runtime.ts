@@ -4,6 +4,7 @@
  * three times the activation budget. `runtime-loader.ts` loads it; nothing else imports it at run time.
  */
 export { openReadOnly, openWorkspaceEngine, tryOpenOwner } from './open-engine.ts';
+export { prepareWorkspaceStore } from './store-migration.ts';
 export { parseWorkflow } from '../core/workflow/parse-workflow.ts';
 export { parse as parseYaml } from 'yaml';
 export * as agentTools from '../servers/agent-tools/task-operations.ts';

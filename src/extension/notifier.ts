@@ -3,7 +3,7 @@ import type { EngineEvent } from '../core/model/events.ts';
 import type { Logger } from '../core/util/logger.ts';
 import type { EngineHost } from './engine-host.ts';
 import { Debouncer } from './presenters/debouncer.ts';
-import { awaySummary, taskFailedToast, workflowToast, type ToastView } from './presenters/notification-policy.ts';
+import { awaySummary, storageToast, taskFailedToast, workflowToast, type ToastView } from './presenters/notification-policy.ts';
 import type { Settings } from './settings.ts';
 
 /**
@@ -43,6 +43,8 @@ export class Notifier implements vscode.Disposable {
         const tasks = engine && event.type === 'workflow.failed' ? (await engine.status(event.run.id)).tasks : [];
         this.show(workflowToast(event.run, tasks, level));
         this.deliver.push(true);
+      } else if (event.type === 'engine.storage') {
+        this.show(storageToast(event.state, event.reason));
       } else if (event.type === 'task.failed') {
         const run = await this.host.engine?.status(event.task.runId).then((s) => s.run).catch(() => undefined);
         this.show(taskFailedToast(run, event.task, event.error, level));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, CodeServerSession, VSIX } from './code-server-session.mjs';
+import { spawnSync } from 'node:child_process';
+import { ARTIFACTS, CodeServerSession, ROOT, VSIX } from './code-server-session.mjs';
 
 let session;
 before(async () => {
@@ -20,7 +21,7 @@ test('activates on workspaceContains, opens its engine and shows the welcome vie
   await session.showRunsView();
   await session.page.locator('.part.sidebar', { hasText: 'No runs yet' }).first().waitFor({ timeout: 15_000 });
   await session.screenshot('00-activation-welcome');
-  assert.ok(fs.existsSync(path.join(session.storageDir(), 'owner.lock')), 'engine owns its store in context.storageUri');
+  assert.ok(fs.existsSync(path.join(session.stateDir(), 'owner.lock')), 'engine owns the folder’s store, <folder>/.orchestr8/state');
 
   // VS Code's own measurement, as "Developer: Show Running Extensions" shows it.
   const row = session.page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Orchestr8 Async' }).first();
@@ -67,8 +68,7 @@ test('in an untrusted workspace nothing runs and the view says why; trusting sta
     await untrusted.runCommand('Orchestr8: Launch Workflow…');
     await untrusted.toast('stays off until you trust this workspace').waitFor({ timeout: 15_000 });
     await untrusted.screenshot('09-untrusted-workspace');
-    const storage = untrusted.storageDir();
-    assert.ok(!storage || !fs.existsSync(path.join(storage, 'owner.lock')), 'no engine was opened');
+    assert.ok(!fs.existsSync(untrusted.stateDir()), 'no engine was opened, no store made');
     assert.ok(!fs.existsSync(path.join(untrusted.dirs.ws, 'greeted.txt')), 'nothing ran');
     assert.doesNotMatch(untrusted.outputLog(), /engine ready/);
 
@@ -80,5 +80,38 @@ test('in an untrusted workspace nothing runs and the view says why; trusting sta
     await page.locator('.part.sidebar', { hasText: 'No runs yet' }).first().waitFor({ timeout: 15_000 });
   } finally {
     await untrusted.close();
+  }
+});
+
+test('first start after the update: the runs an older version kept in the window’s workspace storage move to the folder’s store', async () => {
+  let oldStore;
+  const moved = await CodeServerSession.start({
+    name: 'moved',
+    files: { '.orchestr8/workflows/old.yaml': 'name: e2e-old\ntasks:\n  earlier:\n    run: echo "ran before the update"\n' },
+    // Where an older version kept this window's runs: a store with one finished run, made by the CLI.
+    beforeLaunch: (session) => {
+      oldStore = session.workspaceStorageDir();
+      const env = { ...session.env };
+      delete env.ORCHESTR8_STATE;
+      const run = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--state', oldStore, '--json', 'run', '.orchestr8/workflows/old.yaml'], { cwd: session.dirs.ws, env, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    },
+  });
+  try {
+    const [, from, to] = await moved.waitForLog(/moved this workspace's runs from (\S+) \(this window's own storage\) to (\S+), where every window and the CLI find them/, 60_000);
+    assert.equal(from, oldStore);
+    assert.equal(to, moved.stateDir());
+    await moved.waitForLog(/engine ready in/);
+    await moved.showRunsView();
+    await moved.treeRow('e2e-old').locator('.codicon-pass-filled').waitFor({ timeout: 15_000 });
+    await moved.runCommand('Orchestr8: Show Task Log');
+    await moved.pick('e2e-old', { label: 'e2e-old' }); // its only task's log opens at once
+    const preview = moved.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await preview.locator('body', { hasText: 'ran before the update' }).waitFor({ timeout: 20_000 });
+    await moved.screenshot('00-moved-from-workspace-storage');
+    assert.ok(!fs.existsSync(path.join(oldStore, 'journal')), 'the old store is gone from the workspace storage');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(oldStore, 'moved-to.json'), 'utf8')).movedTo, moved.stateDir());
+  } finally {
+    await moved.close();
   }
 });

@@ -90,7 +90,7 @@ test('Launch Agent Task… runs the agent on the configured Messages server with
   await session.screenshot('22-agent-result');
 
   // The key never reaches the state folder or the log.
-  const stateDir = session.storageDir();
+  const stateDir = session.stateDir();
   for (const file of fs.readdirSync(stateDir, { recursive: true })) {
     const full = path.join(stateDir, file);
     if (fs.statSync(full).isFile()) assert.ok(!fs.readFileSync(full).toString('latin1').includes(server.apiKey), `key found in ${file}`);

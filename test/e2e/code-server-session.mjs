@@ -46,7 +46,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export class CodeServerSession {
   /** `trust: false` leaves workspace trust on, so VS Code asks whether to trust the folder. */
-  static async start({ name, files = {}, settings = {}, trust = true }) {
+  /**
+   * `beforeLaunch(session)`: runs once the folders and the port are chosen, before code-server starts
+   * (e.g. to leave a store where an older version of the extension kept it).
+   */
+  static async start({ name, files = {}, settings = {}, trust = true, beforeLaunch }) {
     assertInstalled();
     fs.mkdirSync(path.join(E2E_HOME, 'runs'), { recursive: true });
     const base = fs.mkdtempSync(path.join(E2E_HOME, 'runs', `${name}-`));
@@ -85,6 +89,8 @@ export class CodeServerSession {
     };
     execFileSync(CODE_SERVER, ['--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', VSIX], { env, stdio: 'ignore' });
     const session = new CodeServerSession(dirs, env, trust);
+    session.port = await freePort();
+    await beforeLaunch?.(session);
     await session.launch();
     return session;
   }
@@ -164,9 +170,10 @@ export class CodeServerSession {
     await page.keyboard.press('Enter');
   }
 
-  /** Picks a row of the open quick pick. */
-  async pick(text) {
-    const row = this.page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first();
+  /** Picks a row of the open quick pick: the first whose text has `text`, or whose label is exactly `label`. */
+  async pick(text, { label } = {}) {
+    const rows = this.page.locator('.quick-input-widget .monaco-list-row');
+    const row = (label === undefined ? rows.filter({ hasText: text }) : rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })).first();
     await row.waitFor({ timeout: 15_000 });
     await row.click();
   }
@@ -183,26 +190,27 @@ export class CodeServerSession {
     return this.page.locator('.notification-toast', { hasText: text }).first();
   }
 
-  treeRow(text) {
-    return this.page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
+  /** A row of the sidebar's tree; `page`: another window's. */
+  treeRow(text, page = this.page) {
+    return page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
   }
 
   statusItem(text) {
     return this.page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
   }
 
-  async showRunsView() {
+  async showRunsView(page = this.page) {
     // A container with one view hides the view's own header; its title bar names the container.
-    const title = this.page.locator('.part.sidebar .composite.title', { hasText: /orchestr8/i }).first();
+    const title = page.locator('.part.sidebar .composite.title', { hasText: /orchestr8/i }).first();
     // The activity-bar icon toggles: click only when the container isn't showing already (it may be, after a reload).
-    if (!(await title.isVisible())) await this.page.locator('.activitybar [aria-label^="Orchestr8"]').first().click();
+    if (!(await title.isVisible())) await page.locator('.activitybar [aria-label^="Orchestr8"]').first().click();
     await title.waitFor();
   }
 
-  async screenshot(name) {
+  async screenshot(name, page = this.page) {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const file = path.join(ARTIFACTS, `${name}.png`);
-    await this.page.screenshot({ path: file });
+    await page.screenshot({ path: file });
     return file;
   }
 
@@ -233,11 +241,22 @@ export class CodeServerSession {
     }
   }
 
-  /** The extension's workspace storage (its engine's state folder). */
-  storageDir() {
-    const root = path.join(this.dirs.ud, 'User', 'workspaceStorage');
-    if (!fs.existsSync(root)) return undefined;
-    return fs.readdirSync(root).map((h) => path.join(root, h, 'orchestr8.orchestr8')).find((d) => fs.existsSync(d));
+  /** The workspace folder's store, where every window and the CLI keep its runs (the CLI's default). */
+  stateDir() {
+    return path.join(this.dirs.ws, '.orchestr8', 'state');
+  }
+
+  /**
+   * The extension's workspace storage (`context.storageUri`): where a window kept its store before stores
+   * were keyed to the folder. Its name is VS Code's id of the workspace, computed as VS Code does for a
+   * folder opened through a server: `hash(folderUri.toString()).toString(16)` (src/vs/base/common/hash.ts),
+   * the URI naming this server's host:port. A window whose id was taken by a live window gets `<id>-1`.
+   */
+  workspaceStorageDir() {
+    const uri = `vscode-remote://127.0.0.1:${this.port}${this.dirs.ws}`;
+    let hash = 149417; // stringHash's seed, folded into 0
+    for (let i = 0; i < uri.length; i++) hash = ((hash << 5) - hash + uri.charCodeAt(i)) | 0;
+    return path.join(this.dirs.ud, 'User', 'workspaceStorage', hash.toString(16), 'orchestr8.orchestr8');
   }
 
   /**

@@ -54,6 +54,13 @@ tasks:
     run: echo "cli done"
 `;
 
+// Launched in the first window while a second window of the folder watches.
+const SECOND = `name: e2e-second
+tasks:
+  seen:
+    run: echo "seen in both windows"
+`;
+
 // Runs from the command line while no VS Code window is open.
 const AWAY = `name: e2e-away
 tasks:
@@ -75,6 +82,7 @@ before(async () => {
       '.orchestr8/workflows/e2e-fail.yaml': FAILING,
       '.orchestr8/workflows/e2e-away.yaml': AWAY,
       '.orchestr8/workflows/e2e-cli.yaml': CLI_OWNED,
+      '.orchestr8/workflows/e2e-second.yaml': SECOND,
     },
   });
   await session.waitForLog(/engine ready in/, 60_000);
@@ -153,7 +161,7 @@ test("the CLI in the window's terminal sees the window's runs and launches throu
   const status = JSON.parse(fs.readFileSync(`${out}-status.json`, 'utf8'));
   assert.ok(status.runs.some((r) => r.name === 'e2e-build' && r.state === 'completed'), `the CLI lists the window's run: ${JSON.stringify(status)}`);
   const { runId } = JSON.parse(fs.readFileSync(`${out}-launch.json`, 'utf8'));
-  assert.ok(!fs.existsSync(path.join(session.dirs.ws, '.orchestr8', 'state')), 'no second store in the project');
+  assert.ok(!fs.existsSync(path.join(session.workspaceStorageDir(), 'journal')), 'no second store in the window’s own storage');
   // The window owns the store, so the launch went through its local API: the tree shows the task finish.
   await rowWithIcon('echo from the terminal', 'pass-filled').waitFor({ timeout: 20_000 });
   assert.match(runId, /^[0-9a-f]{12}$/);
@@ -187,6 +195,21 @@ test('reload the window mid-run: the run resumes in the new window and completes
   await session.toast('e2e-slow (run').waitFor({ timeout: 10_000 });
   assert.ok(!/opened read-only/.test(session.outputLog()), 'the new window became the owner, not a read-only viewer');
   await session.screenshot('05-resumed-after-reload');
+
+  // The task's log tells the story: the attempt the reload interrupted, then the one that finished.
+  await clearToasts();
+  await session.runCommand('Orchestr8: Show Task Log');
+  await session.pick('e2e-slow', { label: 'e2e-slow' });
+  await session.pick('long', { label: 'long' });
+  const preview = session.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const body = preview.locator('body', { hasText: 'long done' });
+  await body.waitFor({ timeout: 20_000 });
+  await session.screenshot('05b-log-interrupted-then-resumed');
+  const log = await body.innerText();
+  assert.ok((log.match(/--- attempt/g) ?? []).length >= 2, `the log shows both attempts:\n${log}`);
+  assert.match(log, /interrupted/i, `the log says the first attempt was interrupted:\n${log}`);
+  assert.match(log, /--- attempt[\s\S]*interrupted[\s\S]*long done/i, `the interrupted attempt comes first, the one that finished after it:\n${log}`);
+  await session.runCommand('View: Close All Editors');
 });
 
 test('a failing task raises an error toast whose Show Log opens the task log', async () => {
@@ -211,12 +234,19 @@ test('a failing task raises an error toast whose Show Log opens the task log', a
   await clearToasts();
 });
 
+/** The CLI run in the workspace folder, with neither --state nor ORCHESTR8_STATE: its default store is the window's. */
+function cliInFolder(...args) {
+  const env = { ...process.env };
+  delete env.ORCHESTR8_STATE;
+  return spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--json', ...args], { cwd: session.dirs.ws, env, encoding: 'utf8', timeout: 60_000 });
+}
+
 test('runs that finished while VS Code was closed are summed up on the next start, once', async () => {
-  const stateDir = session.storageDir();
-  assert.ok(stateDir, 'the extension keeps its state in its workspace storage');
+  const stateDir = session.stateDir();
+  assert.ok(fs.existsSync(path.join(stateDir, 'journal')), 'the window keeps its runs in the folder’s store');
   await session.stop();
   // The CLI fires a workflow into the same store while no window is open; its background owner runs it.
-  const cli = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--state', stateDir, '--json', ...args], { cwd: session.dirs.ws, encoding: 'utf8', timeout: 60_000 });
+  const cli = cliInFolder;
   const launched = cli('run', '--detach', '.orchestr8/workflows/e2e-away.yaml');
   assert.equal(launched.status, 0, `cli run --detach failed: ${launched.stdout}\n${launched.stderr}`);
   const { runId } = JSON.parse(launched.stdout);
@@ -253,9 +283,9 @@ test('activation time over several window loads (median within 100 ms)', async (
 });
 
 test('while the CLI owns the store the window is read-only and says so, then takes over when the CLI is done', async () => {
-  const stateDir = session.storageDir();
+  const stateDir = session.stateDir();
   await session.stop();
-  const cli = (...args) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--state', stateDir, '--json', ...args], { cwd: session.dirs.ws, encoding: 'utf8', timeout: 60_000 });
+  const cli = cliInFolder;
   const launched = cli('run', '--detach', '.orchestr8/workflows/e2e-cli.yaml');
   assert.equal(launched.status, 0, `cli run --detach failed: ${launched.stdout}\n${launched.stderr}`);
 
@@ -284,4 +314,26 @@ test('while the CLI owns the store the window is read-only and says so, then tak
   assert.equal(runs.status, 200);
   assert.ok(JSON.stringify(await runs.json()).includes('e2e-cli'), 'the API lists the runs of the window’s store');
   assert.equal((await fetch(`${api.url}/v1/runs`)).status, 401, 'not without the token');
+});
+
+test('a second window of the same folder shows the same runs, follows the first one read-only, and sees its new runs', async () => {
+  const second = await session.secondWindow();
+  try {
+    await session.showRunsView(second);
+    await second.locator('.part.sidebar', { hasText: /Read-only: pid \d+ \(vscode\) runs this workspace’s tasks/ }).first().waitFor({ timeout: 30_000 });
+    for (const name of ['e2e-build', 'e2e-slow', 'e2e-fail', 'e2e-away', 'e2e-cli']) await session.treeRow(name, second).waitFor({ timeout: 10_000 });
+    assert.doesNotMatch(await second.locator('.part.sidebar').first().innerText(), /No runs yet/);
+
+    // A run launched in the first window appears in the second, finished, within its refresh.
+    await session.runCommand('Orchestr8: Launch Workflow…');
+    await session.pick('e2e-second');
+    await session.toast('Started e2e-second').waitFor({ timeout: 10_000 });
+    await session.treeRow('e2e-second', second).locator('.codicon-pass-filled').waitFor({ timeout: 20_000 });
+    await session.screenshot('12-second-window-same-runs', second);
+    const first = (await session.page.locator('.part.sidebar .monaco-list-row .label-name').allInnerTexts()).filter((l) => l.startsWith('e2e-'));
+    const other = (await second.locator('.part.sidebar .monaco-list-row .label-name').allInnerTexts()).filter((l) => l.startsWith('e2e-'));
+    assert.deepEqual(other, first, 'both windows list the same runs, in the same order');
+  } finally {
+    await second.close();
+  }
 });

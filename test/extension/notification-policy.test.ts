@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { NotificationRecord } from '../../src/core/model/records.ts';
-import { awaySummary, startedMessage, taskFailedToast, toNotificationLevel, wanted, workflowToast } from '../../src/extension/presenters/notification-policy.ts';
+import { awaySummary, startedMessage, storageToast, taskFailedToast, toNotificationLevel, wanted, workflowToast } from '../../src/extension/presenters/notification-policy.ts';
 import { openEngine, workflow, type EngineFixture } from './real-engine.ts';
 
 let fx: EngineFixture;
@@ -90,4 +90,13 @@ test('an unknown setting value falls back to "all"', () => {
   assert.equal(toNotificationLevel('failures'), 'failures');
   assert.equal(toNotificationLevel('loud'), 'all');
   assert.equal(toNotificationLevel(undefined), 'all');
+});
+
+test('a paused storage warns that work waits for space and why; resuming says so', () => {
+  const paused = storageToast('paused', 'ENOSPC: no space left on device, write (journal in /s/journal)');
+  assert.equal(paused.severity, 'warning');
+  assert.match(paused.message, /disk full, work is paused until space is freed.*\(ENOSPC: no space left on device/);
+  const resumed = storageToast('resumed', 'writes succeed again after 3 s; work resumes');
+  assert.equal(resumed.severity, 'info');
+  assert.equal(resumed.message, 'Orchestr8: storage writes succeed again after 3 s; work resumes.');
 });

@@ -52,3 +52,14 @@ test('seeding from the store counts what was unfinished before the window opened
   assert.equal(tracker.counts().waiting, 0);
   assert.equal(tracker.has(`${runId}.hold`), true, 'remembers tasks it saw finish, so a stale seed cannot revive them');
 });
+
+test('while storage is paused the status bar shows it as a warning with the reason, even with nothing running', () => {
+  const none = { running: 0, queued: 0, waiting: 0, pending: 0 };
+  const idle = statusBarView(none, false, 'ENOSPC: no space left on device, write (journal in /s/journal)');
+  assert.equal(idle.visible, true);
+  assert.equal(idle.warning, true);
+  assert.equal(idle.text, '$(warning) disk full, paused');
+  assert.match(idle.tooltip, /new work is paused until space is freed[^]*ENOSPC: no space left on device/);
+  assert.equal(statusBarView({ ...none, running: 2 }, false, 'ENOSPC').text, '$(warning) disk full, paused · 2 running');
+  assert.equal(statusBarView({ ...none, running: 2 }).warning, false);
+});

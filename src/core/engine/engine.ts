@@ -18,6 +18,8 @@ import { TaskMachine } from '../scheduler/task-machine.ts';
 import type { StateDb } from '../store/state-db.ts';
 import { isProcessAlive } from '../store/state-lock.ts';
 import { StateStore } from '../store/state-store.ts';
+import { StorageFullError } from '../store/storage-full.ts';
+import type { StorageState } from '../store/storage-full.ts';
 import type { StoreRecord } from '../store/store-records.ts';
 import type { Clock } from '../util/clock.ts';
 import { systemClock } from '../util/clock.ts';
@@ -118,6 +120,7 @@ export class Engine extends StateQueries {
   private queueSeq = 0;
   private state: EngineLifecycle = 'running';
   private failure: Error | undefined;
+  private storagePausedAt = 0;
 
   private constructor(
     private readonly store: StateStore,
@@ -125,13 +128,16 @@ export class Engine extends StateQueries {
   ) {
     super();
     this.db = store.db;
-    this.logs = new TaskLogs(path.join(options.stateDir, 'logs'));
+    this.logs = new TaskLogs(path.join(options.stateDir, 'logs'), (file, error) =>
+      this.logger.warn(`task output is being dropped: ${file} cannot be written (${errorMessage(error)}); the log notes how much once it can`),
+    );
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.hooks = options.hooks ?? [];
     this.events = new Emitter((error) => this.logger.error('event listener failed', error));
     const runners = [new ShellRunner(), new NoopRunner(), ...(options.runners ?? [])];
     this.executor = options.executor ?? new LocalExecutor(runners, options.concurrency ?? Math.max(2, os.availableParallelism()));
+    store.onStorage((state) => this.storageChanged(state));
   }
 
   /** Opens the state folder as its owner (throws StateOwnedError if another live process owns it) and resumes unfinished runs. */
@@ -161,6 +167,11 @@ export class Engine extends StateQueries {
     return this.active.size;
   }
 
+  /** `paused` while the disk is full: new work is refused and no attempt starts until writes succeed again. */
+  get storage(): StorageState {
+    return this.store.storage;
+  }
+
   onEvent(listener: (event: EngineEvent) => void): Disposable {
     return this.events.event(listener);
   }
@@ -168,7 +179,7 @@ export class Engine extends StateQueries {
   // ---- launching -----------------------------------------------------------
 
   launch = async (request: LaunchRequest): Promise<LaunchResult> => {
-    this.assertRunning();
+    this.assertWritable();
     const now = this.clock.now();
     // Generated ids are random; only a caller's own id can collide.
     if (request.id && (this.active.has(request.id) || this.db.getRun(request.id))) throw new Error(`run ${request.id} exists already`);
@@ -208,7 +219,7 @@ export class Engine extends StateQueries {
   // ---- commands ------------------------------------------------------------
 
   cancel = async (id: string): Promise<void> => {
-    this.assertRunning();
+    this.assertWritable();
     const { active, key } = this.activeTarget(id, 'cancel');
     const now = this.clock.now();
     const batch = new Batch();
@@ -226,7 +237,7 @@ export class Engine extends StateQueries {
   };
 
   retry = async (id: string): Promise<void> => {
-    this.assertRunning();
+    this.assertWritable();
     const runId = this.resolveRunId(id);
     const key = id.includes('.') ? id.slice(id.indexOf('.') + 1) : undefined;
     const now = this.clock.now();
@@ -256,7 +267,7 @@ export class Engine extends StateQueries {
   };
 
   signal = async (id: string, payload?: string): Promise<void> => {
-    this.assertRunning();
+    this.assertWritable();
     const { active, key } = this.activeTarget(id, 'signal');
     const task = key ? active.tasks.get(key) : undefined;
     if (!task || task.state !== 'waiting') throw new Error(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
@@ -284,7 +295,7 @@ export class Engine extends StateQueries {
   };
 
   clearFinished = async (before?: number): Promise<number> => {
-    this.assertRunning();
+    this.assertWritable();
     const runIds = this.db.finishedRunIds(before ?? this.clock.now() + 1).filter((id) => !this.active.has(id));
     if (runIds.length === 0) return 0;
     const batch = new Batch();
@@ -396,7 +407,7 @@ export class Engine extends StateQueries {
 
   /** Starts queued tasks while the executor has slots, highest priority first, within each run's own limit. */
   private pump(): void {
-    if (this.state !== 'running' || this.failure) return;
+    if (this.state !== 'running' || this.failure || this.store.storage.state === 'paused') return;
     let slots = this.executor.freeSlots();
     while (slots > 0) {
       const entry = this.queue.pop();
@@ -706,6 +717,30 @@ export class Engine extends StateQueries {
     if (this.state !== 'running') throw new Error(`the engine is ${this.state}`);
   }
 
+  /**
+   * For commands people give: refused at once while storage is paused, rather than left
+   * waiting for space. The engine's own bookkeeping (a task finishing) waits instead.
+   */
+  private assertWritable(): void {
+    this.assertRunning();
+    const storage = this.store.storage;
+    if (storage.state === 'paused') throw new StorageFullError(storage.reason);
+  }
+
+  /** The journal paused on a full disk, or wrote again: say so; queued attempts start once it has. */
+  private storageChanged(state: StorageState): void {
+    if (state.state === 'paused') {
+      this.storagePausedAt = state.since;
+      this.logger.error(`${new StorageFullError(state.reason).message} (running tasks go on; their results are saved when space returns)`);
+      this.events.fire({ type: 'engine.storage', state: 'paused', reason: state.reason });
+      return;
+    }
+    const reason = `writes succeed again after ${Math.round((Date.now() - this.storagePausedAt) / 1000)} s; work resumes`;
+    this.logger.info(`storage: ${reason}`);
+    this.events.fire({ type: 'engine.storage', state: 'resumed', reason });
+    this.pump();
+  }
+
   /** The journal cannot take writes: stop dispatching; what is on disk stays correct. */
   private fatal(error: unknown): void {
     if (this.failure || this.state === 'closed') return;
@@ -759,6 +794,8 @@ function storedEvent(event: EngineEvent, at: number): { type: string; at: number
       return { type: event.type, at, runId: event.run.id };
     case 'workflow.removed':
       return { type: event.type, at, detail: event.runIds.join(',') };
+    case 'engine.storage':
+      return { type: event.type, at, detail: event.reason };
     case 'task.progress':
       return { type: event.type, at, runId: event.runId, taskId: event.taskId };
     case 'task.retrying':

@@ -28,7 +28,12 @@ export type EngineEvent =
   /** A finished run was put back into play by `retry`. */
   | { type: 'workflow.resumed'; run: RunRecord }
   /** Runs were removed from history. */
-  | { type: 'workflow.removed'; runIds: string[] };
+  | { type: 'workflow.removed'; runIds: string[] }
+  /**
+   * The owner's storage paused (a full disk: new work is refused, running tasks go on, their
+   * results wait to be saved) or resumed by itself once writes succeeded again. Not persisted.
+   */
+  | { type: 'engine.storage'; state: 'paused' | 'resumed'; reason: string };
 
 export type EngineEventType = EngineEvent['type'];
 export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;

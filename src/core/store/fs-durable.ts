@@ -21,17 +21,25 @@ export async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
-/** Writes a file atomically: temp file, fsync, rename over the target, fsync the folder. */
+/**
+ * Writes a file atomically: temp file, fsync, rename over the target, fsync the folder.
+ * A failed write (a full disk) removes the temp file, so it does not keep the space it took.
+ */
 export async function writeFileAtomic(target: string, data: Uint8Array): Promise<void> {
   const dir = path.dirname(target);
   const tmp = `${target}.tmp-${process.pid}`;
-  const handle = await fs.promises.open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await fs.promises.open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(tmp, target);
+  } catch (error) {
+    await fs.promises.rm(tmp, { force: true }).catch(() => {});
+    throw error;
   }
-  await fs.promises.rename(tmp, target);
   await fsyncDirAsync(dir);
 }

@@ -5,6 +5,8 @@ import { crashPoint } from '../util/crash-points.ts';
 import { fsyncDir, fsyncDirAsync } from './fs-durable.ts';
 import { encodeRecord } from './journal-format.ts';
 import type { SequencedRecord, StoreRecord } from './store-records.ts';
+import { isStorageFull, storageErrorText } from './storage-full.ts';
+import type { StorageState } from './storage-full.ts';
 
 /** A journal file; its name is the sequence number of its first record. */
 export interface JournalSegment {
@@ -42,14 +44,35 @@ interface Pending {
  */
 const MAX_APPENDS_PER_WRITE = 64;
 
+/** The writes the journal makes to its open segment; tests pass one that fails like a full disk. */
+export interface JournalIo {
+  write(fd: number, data: Buffer): Promise<void>;
+  fdatasync(fd: number): Promise<void>;
+  ftruncate(fd: number, length: number): Promise<void>;
+}
+
+export interface JournalOptions {
+  /** Told when the journal pauses on a full disk and when it writes again. */
+  onStorage?: (state: StorageState) => void;
+  io?: JournalIo;
+  /** Wait before the first retry while paused, doubled up to `max` (default 250 ms → 5 s). */
+  retryMs?: { first: number; max: number };
+}
+
 /**
  * Append-only journal with group commit: records appended while a write+fsync is
  * in flight are written together by the next one, so throughput grows with load
  * while each caller still waits for its own records to be durable.
+ *
+ * A full disk (ENOSPC, EDQUOT, EIO) pauses it: the segment is cut back to its last
+ * durable record, the batch stays pending with its callers waiting, and the whole batch
+ * is written and fsynced again after a backoff until it succeeds. Any other write
+ * error breaks the journal for good.
  */
 export class JournalWriter {
   private fd: number;
   private segmentFirstSeq: number;
+  /** End of the last durable record in the open segment. */
   private offset: number;
   private nextSeq: number;
   private pending: Pending = { frames: [], entries: [], waiters: [] };
@@ -59,6 +82,13 @@ export class JournalWriter {
   private broken: Error | undefined;
   private idleWaiters: (() => void)[] = [];
   private bytesSinceRotate = 0;
+  private readonly io: JournalIo;
+  /** A write or fsync failed: bytes past `offset` are not to be trusted and are cut off before the next write. */
+  private torn = false;
+  private paused: Extract<StorageState, { state: 'paused' }> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = 0;
+  private closed = false;
 
   /**
    * @param onDurable called with each batch once it is on disk, before any of its
@@ -68,7 +98,9 @@ export class JournalWriter {
     private readonly dir: string,
     lastSeq: number,
     private readonly onDurable: (entries: SequencedRecord[]) => void,
+    private readonly options: JournalOptions = {},
   ) {
+    this.io = options.io ?? fileIo;
     fs.mkdirSync(dir, { recursive: true });
     this.nextSeq = lastSeq + 1;
     const segments = listSegments(dir);
@@ -95,7 +127,11 @@ export class JournalWriter {
     return this.bytesSinceRotate;
   }
 
-  /** Appends records; resolves once they (and everything before them) are durable. */
+  get storage(): StorageState {
+    return this.paused ?? { state: 'ok' };
+  }
+
+  /** Appends records; resolves once they (and everything before them) are durable, which waits out a full disk. */
   append(records: StoreRecord[]): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
@@ -109,28 +145,52 @@ export class JournalWriter {
     });
   }
 
-  /** Starts a new segment before the next batch; resolves with the segments closed by it. */
+  /**
+   * Starts a new segment before the next batch; resolves with the segments closed by it.
+   * None once broken or while paused: a snapshot would not fit on a full disk either.
+   */
   rotate(): Promise<JournalSegment[]> {
+    if (this.broken || this.paused) return Promise.resolve([]);
     return new Promise((resolve) => {
       this.rotateWaiters.push(resolve);
       this.schedule();
     });
   }
 
-  /** Resolves when nothing is pending or in flight. */
+  /** Resolves when nothing is pending or in flight, or when what is pending waits for disk space. */
   idle(): Promise<void> {
-    if (!this.flushing && !this.scheduled && this.pending.waiters.length === 0) return Promise.resolve();
+    if (this.settled) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Writes what is pending and closes. Paused on a full disk, it tries once more; what
+   * still cannot be written was never acknowledged, so its callers are told and it is dropped.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer) this.retryNow();
     await this.idle();
+    if (this.hasWork && !this.broken) {
+      clearTimeout(this.retryTimer);
+      const count = this.pending.entries.length;
+      this.fail(new Error(`journal closed while storage is full (${this.paused?.reason}): ${count} unacknowledged records were not saved`));
+    }
     fs.closeSync(this.fd);
     this.broken ??= new Error('journal is closed');
   }
 
+  private get hasWork(): boolean {
+    return this.pending.waiters.length > 0 || this.rotateWaiters.length > 0;
+  }
+
+  private get settled(): boolean {
+    return !this.flushing && !this.scheduled && (!this.hasWork || this.retryTimer !== undefined);
+  }
+
   private schedule(): void {
-    if (this.flushing || this.scheduled) return;
+    if (this.flushing || this.scheduled || this.retryTimer) return;
     this.scheduled = true;
     // setImmediate rather than a microtask: everything appended in this turn of the event loop joins the batch.
     setImmediate(() => {
@@ -143,30 +203,20 @@ export class JournalWriter {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      while (!this.broken && (this.pending.waiters.length > 0 || this.rotateWaiters.length > 0)) {
-        if (this.rotateWaiters.length > 0) await this.rotateNow();
-        if (this.pending.waiters.length === 0) continue;
-        const batch = this.takeBatch();
-        const data = batch.frames.length === 1 ? batch.frames[0]! : Buffer.concat(batch.frames);
+      while (!this.broken && !this.retryTimer && this.hasWork) {
         try {
-          await write(this.fd, data);
-          await fdatasync(this.fd);
+          if (this.torn) await this.cutBack();
+          if (this.rotateWaiters.length > 0) await this.rotateNow();
+          if (this.pending.waiters.length > 0) await this.writeBatch();
         } catch (error) {
-          this.fail(batch, error);
-          break;
+          if (isStorageFull(error)) this.pause(error);
+          else this.fail(new Error(`journal write failed: ${errorMessage(error)}; restart to recover`));
         }
-        this.offset += data.length;
-        this.bytesSinceRotate += data.length;
-        this.onDurable(batch.entries);
-        for (const waiter of batch.waiters) waiter.resolve();
       }
     } finally {
       this.flushing = false;
-      if (this.pending.waiters.length === 0 && this.rotateWaiters.length === 0) {
-        for (const resolve of this.idleWaiters.splice(0)) resolve();
-      } else {
-        this.schedule();
-      }
+      if (this.hasWork && !this.broken) this.schedule();
+      if (this.settled) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
 
@@ -182,12 +232,51 @@ export class JournalWriter {
     return { frames: all.frames.splice(0, count), entries: all.entries.splice(0, count), waiters };
   }
 
+  private async writeBatch(): Promise<void> {
+    const batch = this.takeBatch();
+    const data = batch.frames.length === 1 ? batch.frames[0]! : Buffer.concat(batch.frames);
+    try {
+      await this.io.write(this.fd, data);
+      await this.io.fdatasync(this.fd);
+    } catch (error) {
+      // Back at the head of the queue, its callers still waiting: a retry writes all of it again.
+      this.pending = {
+        frames: batch.frames.concat(this.pending.frames),
+        entries: batch.entries.concat(this.pending.entries),
+        waiters: batch.waiters.concat(this.pending.waiters),
+      };
+      this.torn = true;
+      // At once, so a fragment does not hold on to space a full disk needs; if that fails too, before the next write.
+      await this.cutBack().catch(() => {});
+      throw error;
+    }
+    this.offset += data.length;
+    this.bytesSinceRotate += data.length;
+    this.onDurable(batch.entries);
+    this.resumed();
+    for (const waiter of batch.waiters) waiter.resolve();
+  }
+
+  /**
+   * After a failed write or fsync, the bytes past the last durable record are cut off
+   * rather than trusted: after a failed fsync the page cache may hold data the disk never got.
+   */
+  private async cutBack(): Promise<void> {
+    await this.io.ftruncate(this.fd, this.offset);
+    this.torn = false;
+  }
+
   private async rotateNow(): Promise<void> {
     if (this.offset > 0) {
       // Records waiting in `pending` already carry their seqs: the new segment is named after the first of them.
       const firstSeq = this.pending.entries[0]?.seq ?? this.nextSeq;
       const fd = await openAppend(segmentPath(this.dir, firstSeq));
-      await fsyncDirAsync(this.dir);
+      try {
+        await fsyncDirAsync(this.dir);
+      } catch (error) {
+        fs.closeSync(fd); // opened again (same name) by the retry
+        throw error;
+      }
       crashPoint('journal.rotated');
       fs.closeSync(this.fd);
       this.fd = fd;
@@ -195,20 +284,45 @@ export class JournalWriter {
       this.offset = 0;
     }
     this.bytesSinceRotate = 0;
+    this.resumed();
     const closed = listSegments(this.dir).filter((s) => s.firstSeq < this.segmentFirstSeq);
     for (const resolve of this.rotateWaiters.splice(0)) resolve(closed);
   }
 
-  /** A failed write or fsync: cut back to the last durable record and refuse further appends (fsync errors are not retryable). */
-  private fail(batch: Pending, error: unknown): void {
+  /** The disk is full: keep everything pending and try again after a backoff. */
+  private pause(error: unknown): void {
+    const { first, max } = this.options.retryMs ?? { first: 250, max: 5000 };
+    this.retryDelay = this.paused ? Math.min(this.retryDelay * 2, max) : first;
+    this.retryTimer = setTimeout(() => this.retryNow(), this.retryDelay);
+    for (const resolve of this.rotateWaiters.splice(0)) resolve([]);
+    if (this.paused) return;
+    this.paused = { state: 'paused', reason: `${storageErrorText(error)} (journal in ${this.dir})`, since: Date.now() };
+    this.options.onStorage?.(this.paused);
+  }
+
+  private retryNow(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.schedule();
+  }
+
+  private resumed(): void {
+    if (!this.paused) return;
+    this.paused = undefined;
+    this.options.onStorage?.({ state: 'ok' });
+  }
+
+  /** Any other write error (or a close on a disk still full): cut back to the last durable record, reject what is pending, refuse further appends. */
+  private fail(error: Error): void {
     try {
       fs.ftruncateSync(this.fd, this.offset);
     } catch {
       // the journal is marked broken below either way; startup replay drops a torn tail
     }
-    this.broken = new Error(`journal write failed: ${errorMessage(error)}; restart to recover`);
-    for (const waiter of batch.waiters) waiter.reject(this.broken);
-    for (const waiter of this.pending.waiters.splice(0)) waiter.reject(this.broken);
+    this.broken = error;
+    for (const waiter of this.pending.waiters.splice(0)) waiter.reject(error);
+    this.pending = { frames: [], entries: [], waiters: [] };
+    for (const resolve of this.rotateWaiters.splice(0)) resolve([]);
   }
 }
 
@@ -217,20 +331,19 @@ function openAppend(file: string): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, 'a', 0o600, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
-function write(fd: number, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let written = 0;
-    const next = () =>
-      fs.write(fd, data, written, data.length - written, null, (error, n) => {
-        if (error) return reject(error);
-        written += n;
-        if (written < data.length) next();
-        else resolve();
-      });
-    next();
-  });
-}
-
-function fdatasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-}
+const fileIo: JournalIo = {
+  write: (fd, data) =>
+    new Promise((resolve, reject) => {
+      let written = 0;
+      const next = () =>
+        fs.write(fd, data, written, data.length - written, null, (error, n) => {
+          if (error) return reject(error);
+          written += n;
+          if (written < data.length) next();
+          else resolve();
+        });
+      next();
+    }),
+  fdatasync: (fd) => new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()))),
+  ftruncate: (fd, length) => new Promise((resolve, reject) => fs.ftruncate(fd, length, (error) => (error ? reject(error) : resolve()))),
+};

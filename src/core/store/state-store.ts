@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.ts';
+import { Emitter } from '../util/emitter.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { fsyncDirAsync } from './fs-durable.ts';
 import { crashPoint } from '../util/crash-points.ts';
@@ -15,6 +16,7 @@ import type { SnapshotReply, SnapshotRequest } from './snapshot-protocol.ts';
 import { StateDb } from './state-db.ts';
 import { acquireLock } from './state-lock.ts';
 import type { LockInfo } from './state-lock.ts';
+import type { StorageState } from './storage-full.ts';
 import type { StoreRecord } from './store-records.ts';
 
 export interface StoreOptions {
@@ -42,6 +44,9 @@ export class StateStore {
   private closed = false;
   /** Snapshots on disk that the owner keeps, newest first: the newest two, once it has written one. */
   private generations: SnapshotFile[] = [];
+  private readonly storageChanged = new Emitter<StorageState>((error) => this.logger.error('storage listener failed', error));
+  /** The journal paused on a full disk, or wrote again: commits wait (they are not rejected) while paused. */
+  readonly onStorage = this.storageChanged.event;
 
   private constructor(
     readonly stateDir: string,
@@ -63,7 +68,9 @@ export class StateStore {
       const { db, lastSeq, snapshots } = await loadState(stateDir, true, logger);
       const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, options.snapshotWorker, lock);
       store.generations = snapshots;
-      store.journal = new JournalWriter(journalDir(stateDir), lastSeq, (entries) => db.defer(entries));
+      store.journal = new JournalWriter(journalDir(stateDir), lastSeq, (entries) => db.defer(entries), {
+        onStorage: (state) => store.storageChanged.fire(state),
+      });
       return store;
     } catch (error) {
       lock.release();
@@ -84,22 +91,29 @@ export class StateStore {
     }
   }
 
+  get storage(): StorageState {
+    return this.journal?.storage ?? { state: 'ok' };
+  }
+
   get readOnly(): boolean {
     return this.journal === undefined;
   }
 
-  /** Makes records durable, applies them, then resolves: nobody learns of a change before it is on disk. */
+  /** Makes records durable, applies them, then resolves: nobody learns of a change before it is on disk (a full disk makes it wait). */
   async commit(records: StoreRecord[]): Promise<void> {
     if (!this.journal) throw new Error('state store is read-only');
     await this.journal.append(records);
-    if (this.journal.size >= this.snapshotThreshold && !this.snapshotting) void this.snapshot();
+    if (this.journal.size >= this.snapshotThreshold && !this.snapshotting) {
+      // A failed fold or clean-up loses nothing (the journal and the older generation stay); the next one tries again.
+      this.snapshot().catch((error) => this.logger.error(`snapshot failed (the journal is kept, nothing is lost): ${errorMessage(error)}`));
+    }
   }
 
   /** Folds the journal so far into a new snapshot (off the main thread), then drops what two generations no longer need. One at a time. */
   snapshot(): Promise<void> {
     const previous = this.snapshotting ?? Promise.resolve();
     const next = previous.then(() => this.snapshotNow());
-    this.snapshotting = next.finally(() => {
+    this.snapshotting = next.catch(() => {}).finally(() => {
       if (this.snapshotting === guarded) this.snapshotting = undefined;
     });
     const guarded = this.snapshotting;

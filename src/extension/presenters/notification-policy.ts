@@ -85,6 +85,17 @@ export function taskFailedToast(run: RunRecord | undefined, task: TaskRecord, er
 }
 
 /** Does the level let this stored notification through? */
+/** The owner's storage paused (a full disk) or resumed: shown whatever the level, as it stops all work. */
+export function storageToast(state: 'paused' | 'resumed', reason: string): ToastView {
+  return state === 'paused'
+    ? {
+        severity: 'warning',
+        message: `Orchestr8: disk full, work is paused until space is freed. Running tasks go on; their results are saved once it is. (${reason})`,
+        actions: [],
+      }
+    : { severity: 'info', message: `Orchestr8: storage ${reason}.`, actions: [] };
+}
+
 export function wanted(record: NotificationRecord, level: NotificationLevel): boolean {
   if (level === 'none') return false;
   if (level === 'failures') return record.kind === 'workflow.failed' || record.kind === 'task.failed';

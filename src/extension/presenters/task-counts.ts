@@ -70,20 +70,28 @@ export interface StatusBarView {
   visible: boolean;
   text: string;
   tooltip: string;
+  /** Drawn as a warning (the storage is paused). */
+  warning: boolean;
 }
 
-/** The status bar item: hidden when nothing is running, queued or waiting for a signal. */
-export function statusBarView(counts: TaskCounts, readOnly = false): StatusBarView {
+/**
+ * The status bar item: hidden when nothing is running, queued or waiting for a signal, and
+ * always shown, as a warning, while storage is paused (`pausedReason`: a full disk).
+ */
+export function statusBarView(counts: TaskCounts, readOnly = false, pausedReason?: string): StatusBarView {
   const parts: string[] = [];
   if (counts.running) parts.push(`${counts.running} running`);
   if (counts.queued) parts.push(`${counts.queued} queued`);
   if (counts.waiting) parts.push(`${counts.waiting} waiting`);
-  if (!parts.length) return { visible: false, text: '', tooltip: '' };
-  const icon = counts.running ? '$(sync~spin)' : counts.queued ? '$(clock)' : '$(bell)';
+  const paused = pausedReason !== undefined;
+  if (!parts.length && !paused) return { visible: false, text: '', tooltip: '', warning: false };
+  const icon = paused ? '$(warning)' : counts.running ? '$(sync~spin)' : counts.queued ? '$(clock)' : '$(bell)';
   const tooltip = [
-    `Orchestr8: ${parts.join(', ')}${counts.pending ? `, ${counts.pending} waiting for other tasks` : ''}`,
+    paused ? `Disk full: new work is paused until space is freed; running tasks go on and their results are saved once it is.\n${pausedReason}` : '',
+    parts.length ? `Orchestr8: ${parts.join(', ')}${counts.pending ? `, ${counts.pending} waiting for other tasks` : ''}` : '',
     readOnly ? 'Read-only: another VS Code window runs this workspace’s tasks.' : '',
     'Click to show the runs.',
   ].filter(Boolean);
-  return { visible: true, text: `${icon} ${parts.join(' · ')}`, tooltip: tooltip.join('\n') };
+  const text = [paused ? 'disk full, paused' : '', ...parts].filter(Boolean).join(' · ');
+  return { visible: true, text: `${icon} ${text}`, tooltip: tooltip.join('\n'), warning: paused };
 }

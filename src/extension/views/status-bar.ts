@@ -9,6 +9,8 @@ import { RUNS_VIEW_ID } from './runs-tree.ts';
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('orchestr8.status', vscode.StatusBarAlignment.Left, 50);
   private tracker = new ActiveTaskTracker();
+  /** Why the engine's storage is paused (a full disk), while it is. */
+  private pausedReason: string | undefined;
   private readonly render = new Debouncer<true>(100, () => this.update());
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -22,7 +24,10 @@ export class StatusBar implements vscode.Disposable {
       this.item,
       this.render,
       host.onEvent((e) => {
-        if (this.tracker.apply(e)) this.render.push(true);
+        if (e.type === 'engine.storage') {
+          this.pausedReason = e.state === 'paused' ? e.reason : undefined;
+          this.update();
+        } else if (this.tracker.apply(e)) this.render.push(true);
       }),
       host.onDidChangeState(() => void this.seed()),
       host.onDidReload(() => void this.seed()),
@@ -35,6 +40,7 @@ export class StatusBar implements vscode.Disposable {
     const engine = this.host.engine;
     const tracker = new ActiveTaskTracker();
     this.tracker = tracker;
+    this.pausedReason = undefined; // a newly opened engine starts unpaused and says when it pauses
     if (engine) {
       try {
         const { runs } = await engine.list({ states: ['running'], limit: 1000 });
@@ -49,9 +55,10 @@ export class StatusBar implements vscode.Disposable {
   }
 
   private update(): void {
-    const view = statusBarView(this.tracker.counts(), this.host.readOnly);
+    const view = statusBarView(this.tracker.counts(), this.host.readOnly, this.pausedReason);
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
+    this.item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     if (view.visible) this.item.show();
     else this.item.hide();
   }

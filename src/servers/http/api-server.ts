@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
+import { StorageFullError } from '../../core/store/storage-full.ts';
 import type { WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../../core/util/logger.ts';
@@ -127,7 +128,8 @@ export class ApiServer implements Disposable {
       if (reply) this.send(res, reply.status, reply.body);
     } catch (error) {
       const e = toHttpError(error);
-      if (e.status >= 500) this.logger.error(`API ${req.method} ${req.url} failed`, error);
+      // A full disk (507) is logged once by the engine, not once per refused request.
+      if (e.status >= 500 && e.status !== 507) this.logger.error(`API ${req.method} ${req.url} failed`, error);
       this.send(res, e.status, { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } }, e.status === 413);
     }
   }
@@ -256,9 +258,10 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   return r.data;
 }
 
-/** Engine errors to statuses: unknown ids 404, bad workflows 400, refused commands (nothing to cancel, …) 409. */
+/** Engine errors to statuses: unknown ids 404, bad workflows 400, refused commands (nothing to cancel, …) 409, a full disk 507. */
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof StorageFullError) return new HttpError(507, 'storage_full', error.message);
   if (error instanceof NotFoundError) return new HttpError(404, 'not_found', error.message);
   if (error instanceof WorkflowError) return new HttpError(400, 'invalid_workflow', error.message, error.issues);
   const message = errorMessage(error);

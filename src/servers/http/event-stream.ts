@@ -36,7 +36,8 @@ export function openEventStream(
   let seq = 0;
   const sub = subscribe((event) => {
     if (event.type === 'task.progress' && !filter.progress) return;
-    if (filter.runId && runIdOf(event) !== filter.runId && event.type !== 'workflow.removed') return;
+    // Removals and storage pauses concern every run.
+    if (filter.runId && runIdOf(event) !== filter.runId && event.type !== 'workflow.removed' && event.type !== 'engine.storage') return;
     res.write(`id: ${++seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
   });
   const beat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
