@@ -14,7 +14,7 @@ import type { TaskContext, TaskOutput, TaskRunner } from '../runners/task-runner
 import { TaskError, abortReason } from '../runners/task-runner.ts';
 import { backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
 import { deriveRunState, dependentsOf, readiness } from '../scheduler/run-progress.ts';
-import { TaskMachine } from '../scheduler/task-machine.ts';
+import { TaskMachine, MAX_INTERRUPTIONS, hasResumesLeft } from '../scheduler/task-machine.ts';
 import type { StateDb } from '../store/state-db.ts';
 import { isProcessAlive } from '../store/state-lock.ts';
 import { StateStore } from '../store/state-store.ts';
@@ -419,7 +419,8 @@ export class Engine extends StateQueries {
     active.tasks.set(task.key, task);
     const batch = new Batch();
     batch.record({ t: 'task', task }, { type: 'task.started', task });
-    this.execute(active, task, `--- attempt ${task.attempt} · ${new Date(now).toISOString()} ---\n`, this.commit(batch));
+    const resumed = queued.interrupted === undefined ? '' : ` (resumed after interruption ${task.interruptions})`;
+    this.execute(active, task, `--- attempt ${task.attempt}${resumed} · ${new Date(now).toISOString()} ---\n`, this.commit(batch));
   }
 
   /** A task left running by a previous owner whose executor runs tasks elsewhere: wait for the same attempt again. */
@@ -519,7 +520,7 @@ export class Engine extends StateQueries {
       if (reason === 'shutdown' && this.executor.outlivesEngine) {
         return; // still running elsewhere: the next owner re-attaches to it (see recover)
       } else if (reason === 'shutdown') {
-        this.update(active, batch, TaskMachine.interrupt(current, now));
+        this.interruptTask(active, batch, current, 'the engine running it shut down', now);
       } else {
         const error = outcomeOrError.error;
         const message = reason === 'timeout' ? `timed out after ${current.timeoutMs} ms` : errorMessage(error);
@@ -631,7 +632,7 @@ export class Engine extends StateQueries {
 
   // ---- recovery ------------------------------------------------------------
 
-  /** After open: re-queue (or fail) what a dead owner left running, resume unfinished runs, finish interrupted finalizations. */
+  /** After open: re-queue (or, past the interruption bound, fail) what a dead owner left running, resume unfinished runs, finish interrupted finalizations. */
   private async recover(): Promise<void> {
     const now = this.clock.now();
     const batch = new Batch();
@@ -646,15 +647,7 @@ export class Engine extends StateQueries {
           reattach.push([active, task]);
         } else if (task.state === 'running') {
           reapProcessGroup(task);
-          const why = `interrupted: the engine running it (pid ${task.owner ?? previous?.pid ?? '?'}) stopped`;
-          if (hasAttemptsLeft(task.retry, task.attempt)) {
-            const queued = TaskMachine.retryLater(task, now, why, now);
-            active.tasks.set(queued.key, queued);
-            batch.record({ t: 'task', task: queued }, { type: 'task.retrying', task: queued, error: why, delayMs: 0 });
-            this.enqueue(active, queued, batch, now);
-          } else {
-            this.failTask(active, batch, task, `${why}, and no attempts are left`, now);
-          }
+          this.interruptTask(active, batch, task, `the engine running it (pid ${task.owner ?? previous?.pid ?? '?'}) stopped`, now);
         } else if (task.state === 'queued') {
           this.enqueue(active, task, batch, now);
         } else if (task.state === 'waiting') {
@@ -684,6 +677,23 @@ export class Engine extends StateQueries {
     await this.store.commit(batch.records);
     for (const event of batch.events) this.events.fire(event);
     batch.runAfterCommit();
+  }
+
+  /** Interrupted (the engine running it stopped): re-queued to resume the same attempt, or failed past the bound; the log says which. */
+  private interruptTask(active: ActiveRun, batch: Batch, task: TaskRecord, why: string, now: number): void {
+    const line = `--- attempt ${task.attempt} interrupted: ${why} · ${new Date(now).toISOString()} ---\n`;
+    // Written once the interruption is durable: a crash before that is not logged twice.
+    batch.afterCommit(() => this.logs.note(active.run.id, task.key, line, this.logger));
+    if (!hasResumesLeft(task)) {
+      const times = (task.interruptions ?? 0) + 1;
+      const message = `interrupted ${times} times; at most ${MAX_INTERRUPTIONS} interruptions are resumed (the last: ${why})`;
+      this.failTask(active, batch, { ...task, interruptions: times }, message, now);
+      return;
+    }
+    const queued = TaskMachine.interrupt(task, now, why);
+    active.tasks.set(queued.key, queued);
+    batch.record({ t: 'task', task: queued }, { type: 'task.interrupted', task: queued, reason: why });
+    this.enqueue(active, queued, batch, now);
   }
 
   private execution(taskId: string): Execution | undefined {
@@ -761,6 +771,8 @@ function storedEvent(event: EngineEvent, at: number): { type: string; at: number
       return { type: event.type, at, detail: event.runIds.join(',') };
     case 'task.progress':
       return { type: event.type, at, runId: event.runId, taskId: event.taskId };
+    case 'task.interrupted':
+      return { type: event.type, at, runId: event.task.runId, taskId: event.task.id, detail: event.reason };
     case 'task.retrying':
       return { type: event.type, at, runId: event.task.runId, taskId: event.task.id, detail: event.error };
     case 'task.failed':

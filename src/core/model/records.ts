@@ -36,8 +36,16 @@ export interface TaskRecord {
   priority: number;
   /** Position in the workflow file; keeps listings in a stable DAG-compatible order. */
   order: number;
-  /** Attempts started so far. */
+  /** Attempts started so far. An attempt cut short by its engine stopping is resumed under the same number. */
   attempt: number;
+  /**
+   * Times an attempt of this task was cut short because the engine running it stopped (a crash,
+   * a reload, a shutdown), since the last user retry. Bounded apart from `attempt`: an interruption
+   * is not the task's failure, but a task that keeps taking its engine down must not loop forever.
+   */
+  interruptions?: number;
+  /** Set while queued after an interruption: why attempt `attempt` stopped; the next start resumes it. */
+  interrupted?: string;
   retry: RetryPolicy;
   timeoutMs?: number;
   continueOnError: boolean;
