@@ -21,6 +21,7 @@ import { StateStore } from '../store/state-store.ts';
 import type { StoreRecord } from '../store/store-records.ts';
 import type { Clock } from '../util/clock.ts';
 import { systemClock } from '../util/clock.ts';
+import { crashPoint } from '../util/crash-points.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import { Heap } from '../util/heap.ts';
@@ -76,6 +77,11 @@ interface ActiveRun {
   prepared: boolean;
   /** Ready tasks held back by the run's concurrency limit or preparation. */
   held: QueueEntry[];
+  /**
+   * Set once the run has finished in memory: the commit of the batch saying so. The run stays
+   * in the active set until then, so nothing the engine says gets ahead of the disk.
+   */
+  finished?: Promise<void>;
 }
 
 interface QueueEntry {
@@ -109,6 +115,8 @@ export class Engine extends StateQueries {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly active = new Map<string, ActiveRun>();
+  /** Runs being launched or resumed: their batch is not durable yet, so they are not active yet. */
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly queue = new Heap<QueueEntry>((a, b) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq));
   private readonly executions = new Map<string, Execution>();
   /** runFinished hooks in flight: a CLI owner closes right after its last run ends, and should not cut a push short. */
@@ -156,9 +164,13 @@ export class Engine extends StateQueries {
     return this.state;
   }
 
-  /** Runs not yet finished (the CLI's background owner exits when this reaches zero). */
+  /**
+   * Runs not finished on disk, plus those whose launch or resume is being written (the CLI's
+   * background owner exits when this reaches zero, and must leave nothing behind). A run's
+   * finish lowers it only once that finish is durable: it never gets ahead of the disk.
+   */
   get activeRunCount(): number {
-    return this.active.size;
+    return this.active.size + this.starting.size;
   }
 
   onEvent(listener: (event: EngineEvent) => void): Disposable {
@@ -171,7 +183,7 @@ export class Engine extends StateQueries {
     this.assertRunning();
     const now = this.clock.now();
     // Generated ids are random; only a caller's own id can collide.
-    if (request.id && (this.active.has(request.id) || this.db.getRun(request.id))) throw new Error(`run ${request.id} exists already`);
+    if (request.id && (this.active.has(request.id) || this.starting.has(request.id) || this.db.getRun(request.id))) throw new Error(`run ${request.id} exists already`);
     const runId = request.id ?? newRunId();
     const def = 'workflow' in request ? request.workflow : singleTaskWorkflow(request.task);
     const inputs = 'workflow' in request ? resolveInputs(def, request.inputs ?? {}) : {};
@@ -190,17 +202,13 @@ export class Engine extends StateQueries {
     };
     const tasks = def.tasks.map((t, order) => taskRecord(run.id, t, order, now));
     const active: ActiveRun = { run, tasks: new Map(tasks.map((t) => [t.key, t])), running: 0, prepared: false, held: [] };
-    this.active.set(run.id, active);
     const batch = new Batch();
     batch.record({ t: 'run', run }, { type: 'workflow.launched', run, tasks });
     for (const t of tasks) batch.record({ t: 'task', task: t });
     this.progress(active, batch, now);
-    try {
-      await this.commit(batch);
-    } catch (error) {
-      this.active.delete(run.id);
-      throw error;
-    }
+    // Active (counted, dispatched) only once durable; its ready tasks wait in `held` meanwhile.
+    batch.starts(active);
+    await this.commit(batch);
     void this.prepare(active);
     return { runId: run.id, taskIds: tasks.map((t) => t.id) };
   };
@@ -209,7 +217,7 @@ export class Engine extends StateQueries {
 
   cancel = async (id: string): Promise<void> => {
     this.assertRunning();
-    const { active, key } = this.activeTarget(id, 'cancel');
+    const { active, key } = await this.activeTarget(id, 'cancel');
     const now = this.clock.now();
     const batch = new Batch();
     const targets = key ? [active.tasks.get(key)!] : [...active.tasks.values()];
@@ -231,7 +239,7 @@ export class Engine extends StateQueries {
     const key = id.includes('.') ? id.slice(id.indexOf('.') + 1) : undefined;
     const now = this.clock.now();
     const batch = new Batch();
-    let active = this.active.get(runId);
+    let active = await this.settledActive(runId);
     if (!active) {
       const run = this.db.getRun(runId)!;
       const tasks = this.db.getTasks(runId);
@@ -245,8 +253,8 @@ export class Engine extends StateQueries {
     if (!wasActive) {
       const { finishedAt: _finished, error: _error, finalized: _finalized, ...rest } = active.run;
       active.run = { ...rest, state: 'running' };
-      this.active.set(runId, active);
       batch.record({ t: 'run', run: active.run }, { type: 'workflow.resumed', run: active.run });
+      batch.starts(active);
     }
     for (const task of resettable) this.update(active, batch, TaskMachine.reset(task, now), 'task.reset');
     this.progress(active, batch, now);
@@ -257,7 +265,7 @@ export class Engine extends StateQueries {
 
   signal = async (id: string, payload?: string): Promise<void> => {
     this.assertRunning();
-    const { active, key } = this.activeTarget(id, 'signal');
+    const { active, key } = await this.activeTarget(id, 'signal');
     const task = key ? active.tasks.get(key) : undefined;
     if (!task || task.state !== 'waiting') throw new Error(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
     const now = this.clock.now();
@@ -285,7 +293,7 @@ export class Engine extends StateQueries {
 
   clearFinished = async (before?: number): Promise<number> => {
     this.assertRunning();
-    const runIds = this.db.finishedRunIds(before ?? this.clock.now() + 1).filter((id) => !this.active.has(id));
+    const runIds = this.db.finishedRunIds(before ?? this.clock.now() + 1).filter((id) => !this.active.has(id) && !this.starting.has(id));
     if (runIds.length === 0) return 0;
     const batch = new Batch();
     batch.record({ t: 'delete-runs', runIds }, { type: 'workflow.removed', runIds });
@@ -351,6 +359,7 @@ export class Engine extends StateQueries {
 
   /** Moves pending tasks whose needs are decided, and finishes the run when nothing is left. */
   private progress(active: ActiveRun, batch: Batch, now: number): void {
+    if (active.run.state !== 'running') return; // finished already; its batch is on the way to disk
     for (let changed = true; changed; ) {
       changed = false;
       for (const task of active.tasks.values()) {
@@ -369,7 +378,8 @@ export class Engine extends StateQueries {
     const tasks = [...active.tasks.values()];
     batch.record({ t: 'run', run: active.run }, { type: `workflow.${state}`, run: active.run } as EngineEvent);
     batch.record({ t: 'notification', notification: runFinishedNotification(active.run, tasks, now) });
-    this.active.delete(active.run.id);
+    batch.finishes(active);
+    crashPoint('run.finishing');
     if (finishing) batch.afterCommit(() => this.startFinalize(active.run, tasks));
   }
 
@@ -383,7 +393,9 @@ export class Engine extends StateQueries {
     const entry: QueueEntry = { runId: active.run.id, key: task.key, priority: task.priority, seq: this.queueSeq++ };
     const delay = (task.notBefore ?? 0) - now;
     if (delay <= 0) {
-      this.queue.push(entry);
+      // Until prepared (and so until durable: see launch) no task of the run may start.
+      if (active.prepared) this.queue.push(entry);
+      else active.held.push(entry);
       return;
     }
     const timer = this.clock.setTimeout(() => {
@@ -641,6 +653,7 @@ export class Engine extends StateQueries {
     for (const run of this.db.runsInState('running')) {
       const tasks = this.db.getTasks(run.id);
       const active: ActiveRun = { run, tasks: new Map(tasks.map((t) => [t.key, t])), running: 0, prepared: false, held: [] };
+      // Already durable as running; nothing else runs before open returns.
       this.active.set(run.id, active);
       for (const task of tasks) {
         if (task.state === 'running' && this.executor.outlivesEngine) {
@@ -672,9 +685,23 @@ export class Engine extends StateQueries {
     return task;
   }
 
+  /**
+   * Makes the batch durable, then lets the engine's own view follow (runs join and leave the
+   * active set), then tells listeners: in that order, so neither the engine's answers nor its
+   * events ever get ahead of the disk.
+   */
   private async commit(batch: Batch): Promise<void> {
     if (batch.empty) return;
-    await this.store.commit(batch.records);
+    const durable = this.store.commit(batch.records);
+    for (const active of batch.finishing) active.finished = durable;
+    for (const active of batch.starting) this.starting.set(active.run.id, durable);
+    try {
+      await durable;
+    } finally {
+      for (const active of batch.starting) this.starting.delete(active.run.id);
+    }
+    for (const active of batch.starting) this.active.set(active.run.id, active);
+    for (const active of batch.finishing) if (this.active.get(active.run.id) === active) this.active.delete(active.run.id);
     for (const event of batch.events) this.events.fire(event);
     batch.runAfterCommit();
   }
@@ -696,13 +723,25 @@ export class Engine extends StateQueries {
     this.enqueue(active, queued, batch, now);
   }
 
+  /**
+   * The run's in-memory state once whatever is on its way to disk for it (its launch or resume,
+   * its finish) is durable: commands neither act on nor answer from a change that could be lost.
+   */
+  private async settledActive(runId: string): Promise<ActiveRun | undefined> {
+    await this.starting.get(runId)?.catch(() => undefined);
+    const finished = this.active.get(runId)?.finished;
+    if (finished) await finished.catch(() => undefined);
+    this.assertRunning();
+    return this.active.get(runId);
+  }
+
   private execution(taskId: string): Execution | undefined {
     return this.executions.get(taskId);
   }
 
-  private activeTarget(id: string, verb: string): { active: ActiveRun; key?: string } {
+  private async activeTarget(id: string, verb: string): Promise<{ active: ActiveRun; key?: string }> {
     const runId = this.resolveRunId(id);
-    const active = this.active.get(runId);
+    const active = await this.settledActive(runId);
     if (!active) throw new Error(`run ${runId} is ${this.db.getRun(runId)?.state}; nothing to ${verb}`);
     const dot = id.indexOf('.');
     if (dot < 0) return { active };
@@ -729,6 +768,10 @@ export class Engine extends StateQueries {
 class Batch {
   readonly records: StoreRecord[] = [];
   readonly events: EngineEvent[] = [];
+  /** Runs this batch launches or resumes: active once it is durable. */
+  readonly starting: ActiveRun[] = [];
+  /** Runs this batch finishes: no longer active once it is durable. */
+  readonly finishing: ActiveRun[] = [];
   private readonly after: (() => void)[] = [];
   private readonly rows = new Map<string, number>();
 
@@ -748,6 +791,14 @@ class Batch {
     if (!event) return;
     this.events.push(event);
     this.records.push({ t: 'event', event: storedEvent(event, Date.now()) });
+  }
+
+  starts(active: ActiveRun): void {
+    this.starting.push(active);
+  }
+
+  finishes(active: ActiveRun): void {
+    this.finishing.push(active);
   }
 
   afterCommit(fn: () => void): void {
