@@ -84,6 +84,7 @@ test(`SIGKILL at ${KILLS} random moments loses no acknowledged transition and le
   // Recovery: the next owner re-queues what the dead ones left running and finishes every run.
   const engine = await Engine.open({ stateDir, cwd, concurrency: 8 });
   try {
+    // activeRunCount follows the disk: a run leaves it only once the batch finishing it is durable.
     for (let i = 0; i < 600 && engine.activeRunCount > 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(engine.activeRunCount, 0, 'every run finished after recovery');
     const page = await engine.list({ limit: 100_000 });
