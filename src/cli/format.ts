@@ -36,13 +36,15 @@ export function taskDuration(task: TaskRecord, now: number): string {
   return formatDuration((task.finishedAt ?? now) - task.startedAt);
 }
 
-/** One status line of a task: state, attempt, duration, error. */
+/** One status line of a task: state, attempt, interruptions, duration, error. */
 export function taskLine(task: TaskRecord, now: number, icon = stateIcon(task.state)): string {
   const attempts = task.retry.max > 0 && task.attempt > 0 ? ` attempt ${task.attempt}/${task.retry.max + 1}` : '';
   const retryIn = task.state === 'queued' && task.notBefore && task.notBefore > now ? ` retry in ${formatDuration(task.notBefore - now)}` : '';
   const duration = taskDuration(task, now);
+  const interrupted = task.interruptions ? ` interrupted ${task.interruptions}×` : '';
   const error = task.error && task.state !== 'completed' && task.state !== 'running' ? `  ${dim(oneLine(task.error, 80))}` : '';
-  return `  ${icon} ${task.key.padEnd(18)} ${task.state.padEnd(9)}${duration ? ` ${duration}` : ''}${attempts}${retryIn}${error}`;
+  const resumes = task.state === 'queued' && task.interrupted ? `  ${dim(oneLine(`resumes: ${task.interrupted}`, 80))}` : '';
+  return `  ${icon} ${task.key.padEnd(18)} ${task.state.padEnd(9)}${duration ? ` ${duration}` : ''}${attempts}${interrupted}${retryIn}${error}${resumes}`;
 }
 
 export function runLine(run: RunRecord, now: number): string {

@@ -70,7 +70,8 @@ test('SIGKILL of the engine process mid-task: a new owner resumes from the last 
   after(() => engine.close());
   const task = await engine.task(taskIds[0]!);
   assert.equal(task.state, 'completed');
-  assert.equal(task.attempt, 2);
+  assert.equal(task.attempt, 1, 'the crash cost no attempt');
+  assert.equal(task.interruptions, 1);
   assert.equal((await engine.result(task.id))?.output, 'wrote two notes');
   assert.equal((await engine.status(runId)).run.state, 'completed');
   // Usage: one row per paid turn, none for the stalled request; totals equal the server's figures.

@@ -77,6 +77,20 @@ test('token use of agent tasks shows in the description and tooltip', () => {
   assert.match(view.tooltip, /Cost: \$0\.0642/);
 });
 
+test('an interrupted task says it resumes, and that the interruption used no attempt', () => {
+  const task: TaskRecord = {
+    id: 'r1.build', runId: 'r1', key: 'build', name: 'build', action: { kind: 'run', run: 'make' },
+    needs: [], state: 'queued', priority: 0, order: 0, attempt: 1, retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
+    continueOnError: false, updatedAt: 1000, interruptions: 1, interrupted: 'the engine running it (pid 123) stopped',
+  };
+  const queued = presentTask(task, 2000);
+  assert.equal(queued.description, 'resumes after an interruption');
+  assert.match(queued.tooltip, /- Interrupted: once \(resumed without using an attempt; last: the engine running it \\?\(pid 123\\?\) stopped\)/);
+  assert.doesNotMatch(queued.tooltip, /Error/);
+  const { interrupted: _why, ...resumed } = task;
+  assert.match(presentTask({ ...resumed, state: 'completed', interruptions: 2 }, 2000).tooltip, /- Interrupted: 2 times \(resumed without using an attempt\)/);
+});
+
 test('only http(s) pull request links are offered', async () => {
   const { runId } = await fx.engine.launch({ workflow: workflow('name: t4\ntasks:\n  a:\n    run: "true"\n') });
   await fx.next('workflow.completed', (e) => e.run.id === runId);

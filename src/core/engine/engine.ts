@@ -14,7 +14,7 @@ import type { TaskContext, TaskOutput, TaskRunner } from '../runners/task-runner
 import { TaskError, abortReason } from '../runners/task-runner.ts';
 import { backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
 import { deriveRunState, dependentsOf, readiness } from '../scheduler/run-progress.ts';
-import { TaskMachine } from '../scheduler/task-machine.ts';
+import { TaskMachine, MAX_STALLS, hasResumesLeft } from '../scheduler/task-machine.ts';
 import type { StateDb } from '../store/state-db.ts';
 import { isProcessAlive } from '../store/state-lock.ts';
 import { StateStore } from '../store/state-store.ts';
@@ -23,6 +23,7 @@ import type { StorageState } from '../store/storage-full.ts';
 import type { StoreRecord } from '../store/store-records.ts';
 import type { Clock } from '../util/clock.ts';
 import { systemClock } from '../util/clock.ts';
+import { crashPoint } from '../util/crash-points.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import { Heap } from '../util/heap.ts';
@@ -78,6 +79,11 @@ interface ActiveRun {
   prepared: boolean;
   /** Ready tasks held back by the run's concurrency limit or preparation. */
   held: QueueEntry[];
+  /**
+   * Set once the run has finished in memory: the commit of the batch saying so. The run stays
+   * in the active set until then, so nothing the engine says gets ahead of the disk.
+   */
+  finished?: Promise<void>;
 }
 
 interface QueueEntry {
@@ -111,6 +117,8 @@ export class Engine extends StateQueries {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly active = new Map<string, ActiveRun>();
+  /** Runs being launched or resumed: their batch is not durable yet, so they are not active yet. */
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly queue = new Heap<QueueEntry>((a, b) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq));
   private readonly executions = new Map<string, Execution>();
   /** runFinished hooks in flight: a CLI owner closes right after its last run ends, and should not cut a push short. */
@@ -162,9 +170,13 @@ export class Engine extends StateQueries {
     return this.state;
   }
 
-  /** Runs not yet finished (the CLI's background owner exits when this reaches zero). */
+  /**
+   * Runs not finished on disk, plus those whose launch or resume is being written (the CLI's
+   * background owner exits when this reaches zero, and must leave nothing behind). A run's
+   * finish lowers it only once that finish is durable: it never gets ahead of the disk.
+   */
   get activeRunCount(): number {
-    return this.active.size;
+    return this.active.size + this.starting.size;
   }
 
   /** `paused` while the disk is full: new work is refused and no attempt starts until writes succeed again. */
@@ -182,7 +194,7 @@ export class Engine extends StateQueries {
     this.assertWritable();
     const now = this.clock.now();
     // Generated ids are random; only a caller's own id can collide.
-    if (request.id && (this.active.has(request.id) || this.db.getRun(request.id))) throw new Error(`run ${request.id} exists already`);
+    if (request.id && (this.active.has(request.id) || this.starting.has(request.id) || this.db.getRun(request.id))) throw new Error(`run ${request.id} exists already`);
     const runId = request.id ?? newRunId();
     const def = 'workflow' in request ? request.workflow : singleTaskWorkflow(request.task);
     const inputs = 'workflow' in request ? resolveInputs(def, request.inputs ?? {}) : {};
@@ -201,17 +213,13 @@ export class Engine extends StateQueries {
     };
     const tasks = def.tasks.map((t, order) => taskRecord(run.id, t, order, now));
     const active: ActiveRun = { run, tasks: new Map(tasks.map((t) => [t.key, t])), running: 0, prepared: false, held: [] };
-    this.active.set(run.id, active);
     const batch = new Batch();
     batch.record({ t: 'run', run }, { type: 'workflow.launched', run, tasks });
     for (const t of tasks) batch.record({ t: 'task', task: t });
     this.progress(active, batch, now);
-    try {
-      await this.commit(batch);
-    } catch (error) {
-      this.active.delete(run.id);
-      throw error;
-    }
+    // Active (counted, dispatched) only once durable; its ready tasks wait in `held` meanwhile.
+    batch.starts(active);
+    await this.commit(batch);
     void this.prepare(active);
     return { runId: run.id, taskIds: tasks.map((t) => t.id) };
   };
@@ -220,7 +228,7 @@ export class Engine extends StateQueries {
 
   cancel = async (id: string): Promise<void> => {
     this.assertWritable();
-    const { active, key } = this.activeTarget(id, 'cancel');
+    const { active, key } = await this.activeTarget(id, 'cancel');
     const now = this.clock.now();
     const batch = new Batch();
     const targets = key ? [active.tasks.get(key)!] : [...active.tasks.values()];
@@ -242,7 +250,7 @@ export class Engine extends StateQueries {
     const key = id.includes('.') ? id.slice(id.indexOf('.') + 1) : undefined;
     const now = this.clock.now();
     const batch = new Batch();
-    let active = this.active.get(runId);
+    let active = await this.settledActive(runId);
     if (!active) {
       const run = this.db.getRun(runId)!;
       const tasks = this.db.getTasks(runId);
@@ -256,8 +264,8 @@ export class Engine extends StateQueries {
     if (!wasActive) {
       const { finishedAt: _finished, error: _error, finalized: _finalized, ...rest } = active.run;
       active.run = { ...rest, state: 'running' };
-      this.active.set(runId, active);
       batch.record({ t: 'run', run: active.run }, { type: 'workflow.resumed', run: active.run });
+      batch.starts(active);
     }
     for (const task of resettable) this.update(active, batch, TaskMachine.reset(task, now), 'task.reset');
     this.progress(active, batch, now);
@@ -268,7 +276,7 @@ export class Engine extends StateQueries {
 
   signal = async (id: string, payload?: string): Promise<void> => {
     this.assertWritable();
-    const { active, key } = this.activeTarget(id, 'signal');
+    const { active, key } = await this.activeTarget(id, 'signal');
     const task = key ? active.tasks.get(key) : undefined;
     if (!task || task.state !== 'waiting') throw new Error(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
     const now = this.clock.now();
@@ -296,7 +304,7 @@ export class Engine extends StateQueries {
 
   clearFinished = async (before?: number): Promise<number> => {
     this.assertWritable();
-    const runIds = this.db.finishedRunIds(before ?? this.clock.now() + 1).filter((id) => !this.active.has(id));
+    const runIds = this.db.finishedRunIds(before ?? this.clock.now() + 1).filter((id) => !this.active.has(id) && !this.starting.has(id));
     if (runIds.length === 0) return 0;
     const batch = new Batch();
     batch.record({ t: 'delete-runs', runIds }, { type: 'workflow.removed', runIds });
@@ -362,6 +370,7 @@ export class Engine extends StateQueries {
 
   /** Moves pending tasks whose needs are decided, and finishes the run when nothing is left. */
   private progress(active: ActiveRun, batch: Batch, now: number): void {
+    if (active.run.state !== 'running') return; // finished already; its batch is on the way to disk
     for (let changed = true; changed; ) {
       changed = false;
       for (const task of active.tasks.values()) {
@@ -380,7 +389,8 @@ export class Engine extends StateQueries {
     const tasks = [...active.tasks.values()];
     batch.record({ t: 'run', run: active.run }, { type: `workflow.${state}`, run: active.run } as EngineEvent);
     batch.record({ t: 'notification', notification: runFinishedNotification(active.run, tasks, now) });
-    this.active.delete(active.run.id);
+    batch.finishes(active);
+    crashPoint('run.finishing');
     if (finishing) batch.afterCommit(() => this.startFinalize(active.run, tasks));
   }
 
@@ -394,7 +404,9 @@ export class Engine extends StateQueries {
     const entry: QueueEntry = { runId: active.run.id, key: task.key, priority: task.priority, seq: this.queueSeq++ };
     const delay = (task.notBefore ?? 0) - now;
     if (delay <= 0) {
-      this.queue.push(entry);
+      // Until prepared (and so until durable: see launch) no task of the run may start.
+      if (active.prepared) this.queue.push(entry);
+      else active.held.push(entry);
       return;
     }
     const timer = this.clock.setTimeout(() => {
@@ -430,7 +442,8 @@ export class Engine extends StateQueries {
     active.tasks.set(task.key, task);
     const batch = new Batch();
     batch.record({ t: 'task', task }, { type: 'task.started', task });
-    this.execute(active, task, `--- attempt ${task.attempt} · ${new Date(now).toISOString()} ---\n`, this.commit(batch));
+    const resumed = queued.interrupted === undefined ? '' : ` (resumed after interruption ${task.interruptions})`;
+    this.execute(active, task, `--- attempt ${task.attempt}${resumed} · ${new Date(now).toISOString()} ---\n`, this.commit(batch));
   }
 
   /** A task left running by a previous owner whose executor runs tasks elsewhere: wait for the same attempt again. */
@@ -530,7 +543,7 @@ export class Engine extends StateQueries {
       if (reason === 'shutdown' && this.executor.outlivesEngine) {
         return; // still running elsewhere: the next owner re-attaches to it (see recover)
       } else if (reason === 'shutdown') {
-        this.update(active, batch, TaskMachine.interrupt(current, now));
+        this.interruptTask(active, batch, current, 'the engine running it shut down', now, false);
       } else {
         const error = outcomeOrError.error;
         const message = reason === 'timeout' ? `timed out after ${current.timeoutMs} ms` : errorMessage(error);
@@ -642,7 +655,7 @@ export class Engine extends StateQueries {
 
   // ---- recovery ------------------------------------------------------------
 
-  /** After open: re-queue (or fail) what a dead owner left running, resume unfinished runs, finish interrupted finalizations. */
+  /** After open: re-queue (or, past the interruption bound, fail) what a dead owner left running, resume unfinished runs, finish interrupted finalizations. */
   private async recover(): Promise<void> {
     const now = this.clock.now();
     const batch = new Batch();
@@ -651,21 +664,14 @@ export class Engine extends StateQueries {
     for (const run of this.db.runsInState('running')) {
       const tasks = this.db.getTasks(run.id);
       const active: ActiveRun = { run, tasks: new Map(tasks.map((t) => [t.key, t])), running: 0, prepared: false, held: [] };
+      // Already durable as running; nothing else runs before open returns.
       this.active.set(run.id, active);
       for (const task of tasks) {
         if (task.state === 'running' && this.executor.outlivesEngine) {
           reattach.push([active, task]);
         } else if (task.state === 'running') {
           reapProcessGroup(task);
-          const why = `interrupted: the engine running it (pid ${task.owner ?? previous?.pid ?? '?'}) stopped`;
-          if (hasAttemptsLeft(task.retry, task.attempt)) {
-            const queued = TaskMachine.retryLater(task, now, why, now);
-            active.tasks.set(queued.key, queued);
-            batch.record({ t: 'task', task: queued }, { type: 'task.retrying', task: queued, error: why, delayMs: 0 });
-            this.enqueue(active, queued, batch, now);
-          } else {
-            this.failTask(active, batch, task, `${why}, and no attempts are left`, now);
-          }
+          this.interruptTask(active, batch, task, `the engine running it (pid ${task.owner ?? previous?.pid ?? '?'}) stopped`, now, true);
         } else if (task.state === 'queued') {
           this.enqueue(active, task, batch, now);
         } else if (task.state === 'waiting') {
@@ -690,20 +696,66 @@ export class Engine extends StateQueries {
     return task;
   }
 
+  /**
+   * Makes the batch durable, then lets the engine's own view follow (runs join and leave the
+   * active set), then tells listeners: in that order, so neither the engine's answers nor its
+   * events ever get ahead of the disk.
+   */
   private async commit(batch: Batch): Promise<void> {
     if (batch.empty) return;
-    await this.store.commit(batch.records);
+    const durable = this.store.commit(batch.records);
+    for (const active of batch.finishing) active.finished = durable;
+    for (const active of batch.starting) this.starting.set(active.run.id, durable);
+    try {
+      await durable;
+    } finally {
+      for (const active of batch.starting) this.starting.delete(active.run.id);
+    }
+    for (const active of batch.starting) this.active.set(active.run.id, active);
+    for (const active of batch.finishing) if (this.active.get(active.run.id) === active) this.active.delete(active.run.id);
     for (const event of batch.events) this.events.fire(event);
     batch.runAfterCommit();
+  }
+
+  /**
+   * Interrupted (the engine running it stopped cleanly, or died: `stalled`): re-queued to resume
+   * the same attempt, or, stalled past the bound, failed; the log says which.
+   */
+  private interruptTask(active: ActiveRun, batch: Batch, task: TaskRecord, why: string, now: number, stalled: boolean): void {
+    const line = `--- attempt ${task.attempt} interrupted: ${why} · ${new Date(now).toISOString()} ---\n`;
+    // Written once the interruption is durable: a crash before that is not logged twice.
+    batch.afterCommit(() => this.logs.note(active.run.id, task.key, line, this.logger));
+    if (stalled && !hasResumesLeft(task)) {
+      const times = (task.stalls ?? 0) + 1;
+      const message = `its engine died under it ${times} times; at most ${MAX_STALLS} are resumed (the last: ${why})`;
+      this.failTask(active, batch, { ...task, interruptions: (task.interruptions ?? 0) + 1, stalls: times }, message, now);
+      return;
+    }
+    const queued = TaskMachine.interrupt(task, now, why, stalled);
+    active.tasks.set(queued.key, queued);
+    batch.record({ t: 'task', task: queued }, { type: 'task.interrupted', task: queued, reason: why });
+    this.enqueue(active, queued, batch, now);
+  }
+
+  /**
+   * The run's in-memory state once whatever is on its way to disk for it (its launch or resume,
+   * its finish) is durable: commands neither act on nor answer from a change that could be lost.
+   */
+  private async settledActive(runId: string): Promise<ActiveRun | undefined> {
+    await this.starting.get(runId)?.catch(() => undefined);
+    const finished = this.active.get(runId)?.finished;
+    if (finished) await finished.catch(() => undefined);
+    this.assertRunning();
+    return this.active.get(runId);
   }
 
   private execution(taskId: string): Execution | undefined {
     return this.executions.get(taskId);
   }
 
-  private activeTarget(id: string, verb: string): { active: ActiveRun; key?: string } {
+  private async activeTarget(id: string, verb: string): Promise<{ active: ActiveRun; key?: string }> {
     const runId = this.resolveRunId(id);
-    const active = this.active.get(runId);
+    const active = await this.settledActive(runId);
     if (!active) throw new Error(`run ${runId} is ${this.db.getRun(runId)?.state}; nothing to ${verb}`);
     const dot = id.indexOf('.');
     if (dot < 0) return { active };
@@ -754,6 +806,10 @@ export class Engine extends StateQueries {
 class Batch {
   readonly records: StoreRecord[] = [];
   readonly events: EngineEvent[] = [];
+  /** Runs this batch launches or resumes: active once it is durable. */
+  readonly starting: ActiveRun[] = [];
+  /** Runs this batch finishes: no longer active once it is durable. */
+  readonly finishing: ActiveRun[] = [];
   private readonly after: (() => void)[] = [];
   private readonly rows = new Map<string, number>();
 
@@ -773,6 +829,14 @@ class Batch {
     if (!event) return;
     this.events.push(event);
     this.records.push({ t: 'event', event: storedEvent(event, Date.now()) });
+  }
+
+  starts(active: ActiveRun): void {
+    this.starting.push(active);
+  }
+
+  finishes(active: ActiveRun): void {
+    this.finishing.push(active);
   }
 
   afterCommit(fn: () => void): void {
@@ -798,6 +862,8 @@ function storedEvent(event: EngineEvent, at: number): { type: string; at: number
       return { type: event.type, at, detail: event.reason };
     case 'task.progress':
       return { type: event.type, at, runId: event.runId, taskId: event.taskId };
+    case 'task.interrupted':
+      return { type: event.type, at, runId: event.task.runId, taskId: event.task.id, detail: event.reason };
     case 'task.retrying':
       return { type: event.type, at, runId: event.task.runId, taskId: event.task.id, detail: event.error };
     case 'task.failed':

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isStorageFull, storageErrorText } from '../store/storage-full.ts';
+import type { Logger } from '../util/logger.ts';
+import { errorMessage } from '../util/logger.ts';
 
 /**
  * Task output lives in plain files beside the store (`logs/<run>/<task>.log`), not
@@ -34,6 +36,16 @@ export class TaskLogs {
 
   remove(runId: string): void {
     fs.rmSync(path.join(this.root, runId), { recursive: true, force: true });
+  }
+
+  /** Appends a line the engine writes itself (an interruption); a log line lost (a full disk) loses no state. */
+  note(runId: string, key: string, text: string, logger: Logger): void {
+    try {
+      fs.mkdirSync(path.join(this.root, runId), { recursive: true });
+      fs.appendFileSync(this.file(runId, key), text, { mode: 0o600 });
+    } catch (error) {
+      logger.warn(`could not write to the log of ${runId}.${key}: ${errorMessage(error)}`);
+    }
   }
 }
 

@@ -14,6 +14,11 @@ export type EngineEvent =
   | { type: 'task.progress'; taskId: string; runId: string; text: string }
   /** A `wait` task is waiting for its signal. */
   | { type: 'task.waiting'; task: TaskRecord }
+  /**
+   * The engine running an attempt stopped (a crash, a reload, a shutdown); the task is queued
+   * to resume that attempt without spending one. Not a failure: `reason` says why it stopped.
+   */
+  | { type: 'task.interrupted'; task: TaskRecord; reason: string }
   /** An attempt failed and another one is scheduled after `delayMs`. */
   | { type: 'task.retrying'; task: TaskRecord; error: string; delayMs: number }
   | { type: 'task.completed'; task: TaskRecord; result: TaskResult }

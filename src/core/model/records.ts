@@ -36,8 +36,22 @@ export interface TaskRecord {
   priority: number;
   /** Position in the workflow file; keeps listings in a stable DAG-compatible order. */
   order: number;
-  /** Attempts started so far. */
+  /** Attempts started so far. An attempt cut short by its engine stopping is resumed under the same number. */
   attempt: number;
+  /**
+   * Times an attempt of this task was cut short because the engine running it stopped (a crash,
+   * a reload, a shutdown), since the last user retry. Not counted in `attempt`: an interruption
+   * is not the task's failure.
+   */
+  interruptions?: number;
+  /**
+   * Of those, the times the engine died under the attempt (a crash, a killed window) instead of
+   * stopping it cleanly. Only these are bounded, like BullMQ's stalled count: a task that keeps
+   * taking its engine down must not loop forever, while reloading a window is never the task's fault.
+   */
+  stalls?: number;
+  /** Set while queued after an interruption: why attempt `attempt` stopped; the next start resumes it. */
+  interrupted?: string;
   retry: RetryPolicy;
   timeoutMs?: number;
   continueOnError: boolean;

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
 import type { TaskExecutor } from './task-executor.ts';
 import type { TaskContext, TaskOutput, TaskRunner } from './task-runner.ts';
-import { TaskError } from './task-runner.ts';
+import { TaskError, abortReason } from './task-runner.ts';
 
 /** Runs tasks in this process with the runner for their kind, at most `concurrency` at once. */
 export class LocalExecutor implements TaskExecutor {
@@ -29,7 +29,12 @@ export class LocalExecutor implements TaskExecutor {
       const hint = ctx.action.kind === 'agent' ? ' (agent tasks need the agent runner; see README "Agents")' : '';
       return Promise.reject(new TaskError(`no runner for ${ctx.action.kind} tasks in this process${hint}`, false));
     }
-    return this.limit(() => runner.execute(ctx));
+    // Aborted while it waited for a slot, or before it was handed over (its engine shut down
+    // while its start was being written): start nothing that no one will wait for.
+    return this.limit(() => {
+      const reason = abortReason(ctx.signal);
+      return reason ? Promise.reject(new TaskError(reason)) : runner.execute(ctx);
+    });
   }
 
   async close(): Promise<void> {

@@ -38,6 +38,7 @@ export class ShellRunner implements TaskRunner {
       };
       if (child.pid) ctx.setPid(child.pid);
       ctx.signal.addEventListener('abort', onAbort, { once: true });
+      if (ctx.signal.aborted) onAbort(); // aborted before the listener existed: it would never fire
       child.stdout.on('data', (chunk: Buffer) => {
         stdout.push(chunk);
         ctx.log(chunk.toString('utf8'));

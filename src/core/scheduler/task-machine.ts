@@ -28,9 +28,13 @@ export const TaskMachine = {
   /** pending → queued: all needs are met. */
   ready: (t: TaskRecord, now: number) => move(t, 'ready', ['pending'], 'queued', now, { queuedAt: now }),
 
-  /** queued → running: an attempt starts. */
+  /** queued → running: an attempt starts, or an interrupted one is resumed under its own number. */
   start: (t: TaskRecord, now: number, owner: number) =>
-    move(without(t, 'error', 'notBefore', 'pid', 'finishedAt'), 'start', ['queued'], 'running', now, { attempt: t.attempt + 1, startedAt: now, owner }),
+    move(without(t, 'error', 'notBefore', 'pid', 'finishedAt', 'interrupted'), 'start', ['queued'], 'running', now, {
+      attempt: t.interrupted === undefined ? t.attempt + 1 : t.attempt,
+      startedAt: now,
+      owner,
+    }),
 
   /** queued → waiting: a `wait` task starts waiting for its signal. */
   awaitSignal: (t: TaskRecord, now: number) =>
@@ -46,21 +50,43 @@ export const TaskMachine = {
   retryLater: (t: TaskRecord, now: number, error: string, notBefore: number) =>
     move(without(t, 'pid'), 'retry', ['running'], 'queued', now, { error, notBefore, queuedAt: now }),
 
-  /** running → queued without using up an attempt: the engine shut down under it. */
-  interrupt: (t: TaskRecord, now: number) =>
-    move(without(t, 'pid', 'owner'), 'interrupt', ['running'], 'queued', now, { attempt: Math.max(0, t.attempt - 1), queuedAt: now }),
+  /**
+   * running → queued without using up an attempt: the engine running it stopped (`why`), cleanly
+   * or by dying (`stalled`). Both are counted; the caller fails a stalled task instead once
+   * `hasResumesLeft` says no.
+   */
+  interrupt: (t: TaskRecord, now: number, why: string, stalled: boolean) =>
+    move(without(t, 'pid', 'owner'), 'interrupt', ['running'], 'queued', now, {
+      interruptions: (t.interruptions ?? 0) + 1,
+      ...(stalled ? { stalls: (t.stalls ?? 0) + 1 } : {}),
+      interrupted: why,
+      queuedAt: now,
+    }),
 
-  /** running | waiting | queued → failed: attempts exhausted, a timeout on a wait, or nothing can run it. */
-  fail: (t: TaskRecord, now: number, error: string) => move(without(t, 'pid'), 'fail', ['running', 'waiting', 'queued'], 'failed', now, { error, finishedAt: now }),
+  /** running | waiting | queued → failed: attempts exhausted, a timeout on a wait, too many interruptions, or nothing can run it. */
+  fail: (t: TaskRecord, now: number, error: string) =>
+    move(without(t, 'pid', 'interrupted'), 'fail', ['running', 'waiting', 'queued'], 'failed', now, { error, finishedAt: now }),
 
   /** Any unfinished state → cancelled. */
   cancel: (t: TaskRecord, now: number) =>
-    move(without(t, 'pid', 'notBefore'), 'cancel', ['pending', 'queued', 'running', 'waiting'], 'cancelled', now, { finishedAt: now }),
+    move(without(t, 'pid', 'notBefore', 'interrupted'), 'cancel', ['pending', 'queued', 'running', 'waiting'], 'cancelled', now, { finishedAt: now }),
 
   /** pending → skipped: a need failed or was cancelled. */
   skip: (t: TaskRecord, now: number, reason: string) => move(t, 'skip', ['pending'], 'skipped', now, { error: reason, finishedAt: now }),
 
-  /** failed | cancelled | skipped → pending: the user retries; attempts start over. */
+  /** failed | cancelled | skipped → pending: the user retries; attempts and interruptions start over. */
   reset: (t: TaskRecord, now: number) =>
-    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, { attempt: 0 }),
+    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, { attempt: 0 }),
 } as const;
+
+/**
+ * Stalls (its engine died under it) a task survives: the next one fails it. Like BullMQ's
+ * stalled count, this stops a task that takes its engine down every time (out of memory, say)
+ * from looping forever. Clean shutdowns (a reload, closing the editor) are not counted.
+ */
+export const MAX_STALLS = 3;
+
+/** True when a task whose engine just died under it may be resumed once more. */
+export function hasResumesLeft(task: TaskRecord): boolean {
+  return (task.stalls ?? 0) < MAX_STALLS;
+}

@@ -106,7 +106,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
   const retryDelay = task.state === 'queued' && task.notBefore !== undefined && task.notBefore > now ? task.notBefore - now : undefined;
   if (retryDelay !== undefined) parts.push(`retry in ${formatDuration(retryDelay)}`);
   else if (task.state === 'pending') parts.push(task.needs.length ? `needs ${task.needs.join(', ')}` : 'pending');
-  else if (task.state === 'queued') parts.push('queued');
+  else if (task.state === 'queued') parts.push(task.interrupted ? 'resumes after an interruption' : 'queued');
   else if (task.state === 'waiting') parts.push('waiting for signal');
   else if (task.state === 'skipped') parts.push('skipped');
   else if (task.startedAt !== undefined) parts.push(formatDuration((task.finishedAt ?? now) - task.startedAt));
@@ -128,6 +128,11 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
   if (task.finishedAt !== undefined && task.startedAt !== undefined) lines.push(`- Took: ${formatDuration(task.finishedAt - task.startedAt)}`);
   if (task.attempt > 0) lines.push(`- Attempt: ${task.attempt} of ${maxAttempts}`);
   if (retryDelay !== undefined) lines.push(`- Next attempt in ${formatDuration(retryDelay)}`);
+  // An interruption (its engine stopped) is not a failed attempt: shown apart, with why.
+  if (task.interruptions) {
+    const last = task.interrupted ? `; last: ${escapeMarkdown(task.interrupted)}` : '';
+    lines.push(`- Interrupted: ${task.interruptions === 1 ? 'once' : `${task.interruptions} times`} (resumed without using an attempt${last})`);
+  }
   if (usage && tokens > 0) {
     lines.push(
       `- Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out, ${formatTokens(usage.cacheReadTokens)} cache read, ${formatTokens(usage.cacheWriteTokens)} cache write`,

@@ -9,9 +9,8 @@ const DEFAULT_WAIT_MS = 10 * 60_000;
 const MAX_WAIT_MS = 24 * 60 * 60_000;
 const MAX_RESULT_CHARS = 20_000;
 /**
- * Extra attempts of a sub-task. An engine crash costs the running attempt; with none left the
- * sub-task would fail although its parent resumes, so sub-tasks get the retries a workflow
- * author would give an agent task (and resume from their own checkpoints).
+ * Extra attempts of a sub-task: the retries a workflow author would give an agent task (an
+ * engine crash costs no attempt; the sub-task resumes from its own checkpoints).
  */
 const SUB_TASK_RETRIES = 2;
 
