@@ -29,6 +29,7 @@ const total = {
   inSegmentRemoval: 0,
   interruptions: 0,
   mostInterruptions: 0,
+  failedByBound: 0,
   moments: Object.fromEntries(CRASH_MOMENTS.map((m) => [m, { aimed: 0, landed: 0 }])) as Record<CrashMoment, { aimed: number; landed: number }>,
   ms: 0,
 };
@@ -39,6 +40,7 @@ const add = (figures: CrashFigures) => {
   total.inSegmentRemoval += figures.inSegmentRemoval;
   total.interruptions += figures.interruptions;
   total.mostInterruptions = Math.max(total.mostInterruptions, figures.mostInterruptions);
+  total.failedByBound += figures.failedByBound;
   total.ms += figures.ms;
   for (const m of CRASH_MOMENTS) {
     total.moments[m].aimed += figures.moments[m].aimed;
@@ -79,7 +81,7 @@ for (let run = 1; run <= runs && failed === 0; run++) {
     console.log(
       `run ${run}/${runs} green (seed ${seed}): ${figures.kills} kills, ${figures.acknowledged} acknowledged transitions checked, ` +
         `${figures.inSnapshot} in a snapshot, ${figures.inSegmentRemoval} in segment removal; ${momentFigures(figures.moments)}; ` +
-        `${figures.interruptions} task interruptions resumed (at most ${figures.mostInterruptions} for one task); ${figures.runs} runs (${figures.tasks} tasks) completed after recovery in ${seconds(figures.recoveryMs)}; ${seconds(figures.ms)}`,
+        `${figures.interruptions} task interruptions resumed (at most ${figures.mostInterruptions} for one task), ${figures.failedByBound} tasks failed by the stall bound; ${figures.runs} runs (${figures.tasks} tasks) completed after recovery in ${seconds(figures.recoveryMs)}; ${seconds(figures.ms)}`,
     );
   } catch (error) {
     failed++;
@@ -98,6 +100,6 @@ const green = runs - failed;
 console.log(
   `\nsummary: ${failed ? `FAILED at run ${green + 1} of ${runs}` : `${runs} runs green in a row`}; ` +
     `${total.kills} kills, ${total.acknowledged} acknowledged transitions checked, ${total.inSnapshot} kills in a snapshot, ` +
-    `${total.inSegmentRemoval} in segment removal; ${momentFigures(total.moments)}; ${total.interruptions} task interruptions resumed (at most ${total.mostInterruptions} for one task); ${seconds(total.ms)} in all`,
+    `${total.inSegmentRemoval} in segment removal; ${momentFigures(total.moments)}; ${total.interruptions} task interruptions resumed (at most ${total.mostInterruptions} for one task), ${total.failedByBound} tasks failed by the stall bound; ${seconds(total.ms)} in all`,
 );
 process.exit(failed ? 1 : 0);
