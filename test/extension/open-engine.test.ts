@@ -199,7 +199,7 @@ test('runs finish through the results hooks: signed webhooks go to the configure
     assert.ok(verifyWebhookSignature(delivery.body, delivery.headers['x-orchestr8-signature'] as string, secret), 'signed with the secret');
     // The project is no git repository: the run worked in place, and says why.
     const { run } = await opened.engine.status(runId);
-    assert.match(JSON.stringify(run.options?.['gitNotes'] ?? ''), /not in a git repository/);
+    assert.match(JSON.stringify(run.delivery?.notes ?? ''), /not in a git repository/);
   } finally {
     await opened.close();
     await new Promise((ok) => receiver.close(ok));

@@ -64,7 +64,7 @@ export function setupResults(options: ResultsOptions): Results {
       const sub = d.listen(engine);
       d.start();
       // Last: this releases finalizations held since the engine opened, which may open pull requests.
-      hooks.attach(engine, async (runId, patch) => void (await engine.updateRunOptions(runId, patch)));
+      hooks.attach(engine, async (runId, patch) => void (await engine.recordDelivery(runId, patch)));
       return {
         webhooks: d,
         close: async () => {
