@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Engine } from '../../src/core/engine/engine.ts';
+import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
 import { cleanupWorktrees } from '../../src/core/git/worktree-cleanup.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
@@ -96,6 +97,36 @@ test('a workflow run in a repository: own worktree, a commit per task that chang
   assert.deepEqual(types, ['pr.opened', 'task.completed', 'task.completed', 'task.completed', 'workflow.completed']);
   const pr = receiver.received.find((r) => r.type === 'pr.opened')!;
   assert.deepEqual(pr.body['pullRequest'], { url: 'https://github.example/acme/widgets/pull/1', number: 1, draft: true });
+});
+
+test('run.delivered is heard once the pull request is on disk, and carries its URL', async () => {
+  const { fx, github, receiver, stateDir } = await setup();
+  const o8 = await open(stateDir, fx.repo, github, receiver);
+  after(() => o8.close());
+  const heard: { event: RunRecord; onDisk: RunRecord | undefined }[] = [];
+  const reads: Promise<void>[] = [];
+  o8.engine.onEvent((e) => {
+    if (e.type !== 'run.delivered' || !e.run.delivery?.pullRequest) return;
+    // What another process (a second window, the CLI) reads from the state folder at this moment.
+    reads.push(
+      ReadOnlyEngine.open(stateDir).then(async (reader) => {
+        try {
+          heard.push({ event: e.run, onDisk: (await reader.status(e.run.id)).run });
+        } finally {
+          await reader.close();
+        }
+      }),
+    );
+  });
+  const { runId } = await o8.engine.launch({ workflow: workflow(FLOW) });
+  await runFinished(o8.engine, runId);
+  await o8.engine.whenFinalized(runId);
+  await Promise.all(reads);
+  assert.equal(heard.length, 1, 'announced once');
+  assert.deepEqual(heard[0]!.event.delivery?.pullRequest, { url: 'https://github.example/acme/widgets/pull/1', number: 1 });
+  assert.equal(heard[0]!.event.finalized, true);
+  assert.deepEqual(heard[0]!.onDisk?.delivery?.pullRequest, heard[0]!.event.delivery?.pullRequest, 'durable before it was announced');
+  assert.equal(github.pulls.length, 1);
 });
 
 for (const failure of ['down', 'drop'] as const) {
