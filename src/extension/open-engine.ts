@@ -97,7 +97,7 @@ export async function openReadOnly(options: OpenEngineOptions, owner?: LockInfo)
 
 /**
  * Results options from the window's settings; the token and secret only travel in memory. GitHub
- * is also configured by the environment VS Code was started in, as for the CLI (GITHUB_TOKEN when
+ * is also configured by the environment VS Code was started in, as for the CLI (ORCHESTR8_GITHUB_TOKEN or GITHUB_TOKEN when
  * VS Code has no GitHub session, GITHUB_API_URL, ORCHESTR8_GITHUB_REPO, ORCHESTR8_GIT_REMOTE): the
  * user's own, never the workspace's, since the token goes to that address.
  */
