@@ -129,10 +129,10 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
   return { server, dispose: () => store.dispose() };
 }
 
-type Note = { level: LoggingLevel; data: Record<string, unknown>; uris: string[] };
+export type Note = { level: LoggingLevel; data: Record<string, unknown>; uris: string[] };
 
 /** What an MCP client hears of an engine event: task and run ends, a run's pull request, storage pauses, and changes of the resource list. */
-function notificationOf(event: EngineEvent): Note | 'list-changed' | undefined {
+export function notificationOf(event: EngineEvent): Note | 'list-changed' | undefined {
   switch (event.type) {
     case 'workflow.launched':
     case 'workflow.removed':
