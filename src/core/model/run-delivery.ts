@@ -48,6 +48,8 @@ export interface RunDelivery {
 
 /** Keys of `RunDelivery` that records written before it existed kept in `run.options`, under the same name. */
 const LEGACY_SAME_NAME = ['repoRoot', 'worktree', 'worktreeCwd', 'branch', 'baseSha', 'baseBranch', 'changed', 'pushedTo', 'pushError', 'pullRequestError', 'source'] as const;
+/** Every delivery key such records kept in `options`; `workspace` is not one, as it is also a workflow option. */
+const LEGACY_KEYS: readonly string[] = [...LEGACY_SAME_NAME, 'pullRequestUrl', 'pullRequestNumber', 'gitNotes'];
 
 /**
  * A run record as this version reads it. Records written before delivery had its own field kept
@@ -73,8 +75,6 @@ export function upgradeRunRecord(run: RunRecord): RunRecord {
   const { options: _old, ...rest } = run;
   return { ...rest, ...(Object.keys(options).length ? { options: options as RunRecord['options'] } : {}), delivery };
 }
-
-const LEGACY_KEYS: readonly string[] = [...LEGACY_SAME_NAME, 'pullRequestUrl', 'pullRequestNumber', 'gitNotes'];
 
 /** A delivery with `patch` applied; keys set to undefined in the patch are cleared (a push that succeeded on a retry). */
 export function mergeDelivery(current: RunDelivery | undefined, patch: RunDelivery): RunDelivery {
