@@ -169,7 +169,8 @@ export class EngineHost implements vscode.Disposable {
         vscode.authentication.getSession('github', ['repo'], { silent: true }),
         new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), GITHUB_SESSION_TIMEOUT_MS))),
       ]);
-      if (!session) this.logger.info('no GitHub session in VS Code: runs push branches but open no pull requests (sign in to GitHub in the Accounts menu, then reload)');
+      if (!session && (process.env['ORCHESTR8_GITHUB_TOKEN'] || process.env['GITHUB_TOKEN'])) this.logger.info('no GitHub session in VS Code: pull requests use the token in the environment');
+      else if (!session) this.logger.info('no GitHub session in VS Code: runs push branches but open no pull requests (sign in to GitHub in the Accounts menu, then reload)');
       return session?.accessToken;
     } catch (error) {
       this.logger.info(`no GitHub session (${errorMessage(error)}): runs push branches but open no pull requests`);

@@ -3,7 +3,7 @@ import { Engine } from '../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
 import type { RunHooks } from '../core/engine/run-hooks.ts';
 import { openBullmqMode, type BullmqMode } from '../core/queue/bullmq-mode.ts';
-import type { ResultsOptions } from '../core/results/results-setup.ts';
+import { resultsOptionsFromEnv, type ResultsOptions } from '../core/results/results-setup.ts';
 import { isLockLive, readLock, StateOwnedError, type LockInfo } from '../core/store/state-lock.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
 import { ownerServices } from '../servers/owner-services.ts';
@@ -95,14 +95,28 @@ export async function openReadOnly(options: OpenEngineOptions, owner?: LockInfo)
   return { engine: reader, readOnly: true, ...(owner ? { owner } : {}), close: () => reader.close() };
 }
 
-/** Results options from the window's settings; the token and secret only travel in memory. */
-export function extensionResultsOptions(stateDir: string, settings: ExtensionResultsSettings, logger: Logger): ResultsOptions {
+/**
+ * Results options from the window's settings; the token and secret only travel in memory. GitHub
+ * is also configured by the environment VS Code was started in, as for the CLI (ORCHESTR8_GITHUB_TOKEN or GITHUB_TOKEN when
+ * VS Code has no GitHub session, GITHUB_API_URL, ORCHESTR8_GITHUB_REPO, ORCHESTR8_GIT_REMOTE): the
+ * user's own, never the workspace's, since the token goes to that address.
+ */
+export function extensionResultsOptions(
+  stateDir: string,
+  settings: ExtensionResultsSettings,
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+): ResultsOptions {
+  const fromEnv = resultsOptionsFromEnv(stateDir, env);
+  const token = settings.githubToken ?? fromEnv.github?.token;
+  const github = { ...fromEnv.github, ...(token ? { token } : {}) };
   if (settings.webhookUrls.length && !settings.webhookSecret) {
     logger.warn('orchestr8.webhooks.urls is set but there is no signing secret: deliveries are kept as dead letters, never sent unsigned. Run "Orchestr8: Set Webhook Signing Secret".');
   }
   return {
     stateDir,
-    ...(settings.githubToken ? { github: { token: settings.githubToken } } : {}),
+    ...(Object.keys(github).length ? { github } : {}),
+    ...(fromEnv.remote ? { remote: fromEnv.remote } : {}),
     webhooks: { endpoints: settings.webhookUrls, ...(settings.webhookSecret ? { secret: settings.webhookSecret } : {}) },
     logger,
   };

@@ -199,7 +199,7 @@ test('runs finish through the results hooks: signed webhooks go to the configure
     assert.ok(verifyWebhookSignature(delivery.body, delivery.headers['x-orchestr8-signature'] as string, secret), 'signed with the secret');
     // The project is no git repository: the run worked in place, and says why.
     const { run } = await opened.engine.status(runId);
-    assert.match(JSON.stringify(run.options?.['gitNotes'] ?? ''), /not in a git repository/);
+    assert.match(JSON.stringify(run.delivery?.notes ?? ''), /not in a git repository/);
   } finally {
     await opened.close();
     await new Promise((ok) => receiver.close(ok));
@@ -237,11 +237,19 @@ test('orchestr8.redisUrl: the engine hands tasks to BullMQ instead of running th
 
 test('results options: the GitHub session token and webhook secret pass through in memory; URLs without a secret are called out', () => {
   const logger = recordingLogger();
-  const withAll = extensionResultsOptions('/s', { githubToken: 'gho_x', webhookUrls: ['https://example.com/h'], webhookSecret: 'sec' }, logger);
+  const withAll = extensionResultsOptions('/s', { githubToken: 'gho_x', webhookUrls: ['https://example.com/h'], webhookSecret: 'sec' }, logger, {});
   assert.deepEqual(withAll.github, { token: 'gho_x' });
   assert.deepEqual(withAll.webhooks, { endpoints: ['https://example.com/h'], secret: 'sec' });
   assert.equal(logger.lines.length, 0);
-  const bare = extensionResultsOptions('/s', { webhookUrls: ['https://example.com/h'] }, logger);
+  const bare = extensionResultsOptions('/s', { webhookUrls: ['https://example.com/h'] }, logger, {});
   assert.equal(bare.github, undefined, 'no session: branches only');
   assert.match(logger.lines.join('\n'), /no signing secret.*Set Webhook Signing Secret/);
+});
+
+test('results options: GitHub from the environment VS Code started in, as for the CLI; a VS Code session wins over GITHUB_TOKEN', () => {
+  const env = { GITHUB_TOKEN: 'ghp_env', GITHUB_API_URL: 'http://127.0.0.1:9999', ORCHESTR8_GITHUB_REPO: 'acme/widgets', ORCHESTR8_GIT_REMOTE: 'upstream' };
+  const fromEnv = extensionResultsOptions('/s', { webhookUrls: [] }, recordingLogger(), env);
+  assert.deepEqual(fromEnv.github, { token: 'ghp_env', baseUrl: 'http://127.0.0.1:9999', host: '127.0.0.1', repo: 'acme/widgets' });
+  assert.equal(fromEnv.remote, 'upstream');
+  assert.equal(extensionResultsOptions('/s', { githubToken: 'gho_session', webhookUrls: [] }, recordingLogger(), env).github?.token, 'gho_session');
 });

@@ -32,6 +32,12 @@ export type EngineEvent =
   | { type: 'workflow.cancelled'; run: RunRecord }
   /** A finished run was put back into play by `retry`. */
   | { type: 'workflow.resumed'; run: RunRecord }
+  /**
+   * What the run delivered changed and is durable: its worktree and branch once prepared, its push
+   * and pull request (`run.delivery.pullRequest`) once finalized. Also fired when finalization ends
+   * (`run.finalized`), so listeners waiting for a pull request know that none is coming.
+   */
+  | { type: 'run.delivered'; run: RunRecord }
   /** Runs were removed from history. */
   | { type: 'workflow.removed'; runIds: string[] }
   /**

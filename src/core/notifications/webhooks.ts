@@ -99,7 +99,7 @@ export function workflowEndpoints(run: RunRecord | undefined): WebhookEndpoint[]
 }
 
 function runPayload(run: RunRecord) {
-  const o = run.options ?? {};
+  const d = run.delivery ?? {};
   return {
     id: run.id,
     name: run.name,
@@ -107,8 +107,8 @@ function runPayload(run: RunRecord) {
     createdAt: new Date(run.createdAt).toISOString(),
     ...(run.finishedAt ? { finishedAt: new Date(run.finishedAt).toISOString() } : {}),
     ...(run.error ? { error: run.error } : {}),
-    ...(typeof o['branch'] === 'string' ? { branch: o['branch'] } : {}),
-    ...(typeof o['pullRequestUrl'] === 'string' ? { pullRequestUrl: o['pullRequestUrl'] } : {}),
+    ...(d.branch ? { branch: d.branch } : {}),
+    ...(d.pullRequest ? { pullRequestUrl: d.pullRequest.url } : {}),
   };
 }
 

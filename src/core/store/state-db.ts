@@ -10,6 +10,7 @@ import type {
   WebhookDeliveryRecord,
 } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
+import { upgradeRunRecord } from '../model/run-delivery.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import { loadSqlJs } from './sqljs-loader.ts';
 import { rowJson } from './journal-format.ts';
@@ -189,7 +190,8 @@ export class StateDb {
   // ---- queries -------------------------------------------------------------
 
   getRun(id: string): RunRecord | undefined {
-    return this.doc<RunRecord>('SELECT doc FROM workflow_executions WHERE id = ?', [id]);
+    const run = this.doc<RunRecord>('SELECT doc FROM workflow_executions WHERE id = ?', [id]);
+    return run && upgradeRunRecord(run);
   }
 
   /** Run ids starting with `prefix` (at most `limit`), for short-id lookups. */
@@ -200,13 +202,13 @@ export class StateDb {
   listRuns(limit: number, offset: number, states?: RunState[]): { runs: RunRecord[]; total: number } {
     const where = states?.length ? `WHERE state IN (${states.map(() => '?').join(',')})` : '';
     const params: SqlValue[] = states ?? [];
-    const runs = this.docs<RunRecord>(`SELECT doc FROM workflow_executions ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, limit, offset]);
+    const runs = this.docs<RunRecord>(`SELECT doc FROM workflow_executions ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, limit, offset]).map(upgradeRunRecord);
     const total = Number(this.scalar(`SELECT COUNT(*) FROM workflow_executions ${where}`, params) ?? 0);
     return { runs, total };
   }
 
   runsInState(state: RunState): RunRecord[] {
-    return this.docs<RunRecord>('SELECT doc FROM workflow_executions WHERE state = ? ORDER BY created_at', [state]);
+    return this.docs<RunRecord>('SELECT doc FROM workflow_executions WHERE state = ? ORDER BY created_at', [state]).map(upgradeRunRecord);
   }
 
   finishedRunIds(before: number): string[] {
