@@ -72,6 +72,12 @@ export class ReadOnlyEngine extends StateQueries {
     return new ReadOnlyEngine(store, stateDir, opts);
   }
 
+  /** Takes in what the journal holds now (a read right after a write elsewhere must see it); waits for a reload in progress. */
+  async refresh(): Promise<void> {
+    this.follower?.catchUp();
+    await this.reloading;
+  }
+
   /** The last journal record this view holds. */
   get lastSeq(): number {
     return this.follower?.lastSeq ?? this.store.db.lastSeq;
