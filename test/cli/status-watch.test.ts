@@ -8,7 +8,8 @@ import { cliMissingReason, orchestr8, startOrchestr8, until } from './cli-proces
 const skip = cliMissingReason();
 if (skip) console.warn(`\n*** test/cli/status-watch.test.ts ${skip} ***\n`);
 
-const SLOW = 'name: slow\ntasks:\n  first:\n    run: sleep 1 && echo first\n  second:\n    run: echo second\n    needs: first\n';
+// The first task goes on once the test creates `go`: only after the watch is up.
+const SLOW = 'name: slow\ntasks:\n  first:\n    run: while [ ! -f go ]; do sleep 0.05; done; echo first\n  second:\n    run: echo second\n    needs: first\n';
 
 describe('orchestr8 status --watch', { skip }, () => {
   it('follows a run another process owns, live, and exits with its outcome when it ends', { timeout: 60_000 }, async () => {
@@ -22,6 +23,8 @@ describe('orchestr8 status --watch', { skip }, () => {
         return listed.code === 0 ? (JSON.parse(listed.stdout) as { runs: { id: string }[] }).runs[0]?.id : undefined;
       }, 20_000, () => owner.output().stderr);
       const watch = startOrchestr8(root, ['--state', state, 'status', '--watch', runId]);
+      await until('the watch to show the run', () => watch.output().stdout.includes(runId), 20_000, () => watch.output().stderr);
+      fs.writeFileSync(path.join(root, 'go'), '');
       const ownerDone = await owner.exited;
       assert.equal(ownerDone.code, 0, ownerDone.stderr);
       const endedAt = Date.now();
@@ -30,6 +33,7 @@ describe('orchestr8 status --watch', { skip }, () => {
       assert.ok(Date.now() - endedAt < 5000, 'it ends with the run, not on a timer');
       assert.match(watched.stdout, /second/, 'it showed the transitions that happened while it watched');
       assert.match(watched.stdout, /slow completed/);
+      assert.doesNotMatch(watched.stdout, /nobody runs/);
     } finally {
       owner.child.kill();
     }

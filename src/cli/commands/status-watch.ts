@@ -23,6 +23,10 @@ export async function watchStatus(ctx: CliContext, id: string | undefined): Prom
   // The follower never holds the process open by itself: this does, until the watch ends.
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
+    // Whether anyone runs them, asked before taking in the journal: an owner that finishes meanwhile has written so by then.
+    const owner = readLock(ctx.stateDir);
+    const ownerLive = owner !== undefined && isLockLive(owner);
+    await reader.refresh();
     const watched = id ? [(await reader.status(id)).run.id] : (await reader.list({ states: ['running'], limit: 1000 })).runs.map((r) => r.id);
     const view = id && !ctx.json ? await progressOf(reader, watched[0]!) : undefined;
     if (!id && !ctx.json) for (const run of (await reader.list({ limit: 20 })).runs) ctx.out(runLine(run, Date.now()));
@@ -48,7 +52,7 @@ export async function watchStatus(ctx: CliContext, id: string | undefined): Prom
       reader.onDidReload(() => void check());
       void check();
     });
-    if (!ctx.json && watched.length > ended.size) noteWhenNobodyRuns(ctx);
+    if (!ctx.json && !ownerLive && watched.length > ended.size) ctx.out(dim('  nobody runs these now: they resume when an owner opens the state (VS Code, orchestr8 run, orchestr8 mcp)'));
     await finished;
     view?.finish();
     return [...ended.values()].every((run) => run.state === 'completed') ? ExitCode.ok : ExitCode.failed;
@@ -61,10 +65,4 @@ export async function watchStatus(ctx: CliContext, id: string | undefined): Prom
 async function progressOf(reader: ReadOnlyEngine, runId: string): Promise<ProgressView> {
   const { run, tasks } = await reader.status(runId);
   return new ProgressView(run, tasks);
-}
-
-/** Runs left unfinished by a dead owner go on only when the next owner opens the state: say so rather than wait silently. */
-function noteWhenNobodyRuns(ctx: CliContext): void {
-  const owner = readLock(ctx.stateDir);
-  if (!owner || !isLockLive(owner)) ctx.out(dim('  nobody runs these now: they resume when an owner opens the state (VS Code, orchestr8 run, orchestr8 mcp)'));
 }
