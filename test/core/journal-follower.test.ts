@@ -143,3 +143,29 @@ test('a torn tail is left until the rest of the record arrives', async () => {
   assert.equal(reader.lastSeq, 4);
   await reader.close();
 });
+
+test('a reader follows across an owner change: the old owner left a torn tail, the new one cuts it and appends', async () => {
+  const stateDir = tempDir('o8-follow-');
+  ownerChild(stateDir, 'a', 0, 5);
+  const reader = await ReadOnlyEngine.open(stateDir, { follow: true, pollMs: 100 });
+  const events: EngineEvent[] = [];
+  let reloads = 0;
+  reader.onEvent((e) => events.push(e));
+  reader.onDidReload(() => reloads++);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // A write the old owner never finished: half a frame at the end of its segment.
+  const { encodeRecord } = await import('../../src/core/store/journal-format.ts');
+  const fs = await import('node:fs');
+  const segment = listSegments(journalDir(stateDir)).at(-1)!.path;
+  const torn = encodeRecord({ seq: 11, record: { t: 'run', run: run('torn', 99) } });
+  fs.appendFileSync(segment, torn.subarray(0, torn.length - 5));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(completedIds(events), []);
+  ownerChild(stateDir, 'b', 0, 10);
+  await until(() => completedIds(events).length === 10, 10_000, 'the new owner’s transitions');
+  assert.deepEqual(completedIds(events), Array.from({ length: 10 }, (_, i) => `b-${i}`));
+  assert.equal(reloads, 0, 'followed across the owner change, no reload');
+  assert.equal((await reader.status('torn').catch(() => undefined)), undefined, 'the torn record never shows');
+  assert.equal((await reader.list({ limit: 1 })).total, 15);
+  await reader.close();
+});
