@@ -40,6 +40,8 @@ export class Notifier implements vscode.Disposable {
   }
 
   private async onEvent(event: EngineEvent): Promise<void> {
+    // A read-only window follows the owner's events for its views; the owner's window does the telling.
+    if (this.host.readOnly) return;
     const level = this.settings().notifications;
     try {
       if (event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') {

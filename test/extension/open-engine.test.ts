@@ -173,6 +173,38 @@ test('the owner serves the local HTTP API (token in api.json, mode 0600) and tak
   await taken.close();
 });
 
+test('a second window follows the owner’s runs live, with no reload, and hears the owner leave', async () => {
+  const opts = options();
+  const opened = await openWorkspaceEngine(opts);
+  let viewer: OpenedEngine | undefined;
+  try {
+    viewer = await openWorkspaceEngine(opts);
+    assert.equal(viewer.readOnly, true);
+    let reloads = 0;
+    viewer.onDidReload?.(() => reloads++);
+    const seen: string[] = [];
+    viewer.engine.onEvent((e) => seen.push(e.type));
+    const { runId } = await opened.engine.launch({ task: { name: 'followed', action: { kind: 'run', run: 'echo followed' } }, cwd: project.root });
+    const done = await Promise.race([finished(viewer, runId), new Promise<undefined>((r) => setTimeout(r, 10_000, undefined))]);
+    assert.equal(done?.type, 'workflow.completed', `the viewer heard: ${seen.join(', ')}`);
+    assert.deepEqual(seen.slice(0, 1), ['workflow.launched']);
+    assert.ok(seen.includes('task.started') && seen.includes('task.completed'), seen.join(', '));
+    const { run, tasks } = await viewer.engine.status(runId);
+    assert.equal(run.state, 'completed');
+    assert.match((await viewer.engine.result(tasks[0]!.id))?.output ?? '', /followed/);
+    assert.equal(reloads, 0, 'followed, not reloaded');
+    const ownerLeft = new Promise<void>((resolve) => viewer!.onOwnerChanged?.(resolve));
+    await opened.close();
+    await Promise.race([ownerLeft, new Promise((_, reject) => setTimeout(() => reject(new Error('the viewer never heard the owner leave')), 5000))]);
+    const taken = await tryOpenOwner(opts);
+    assert.ok(taken && !taken.readOnly, 'and can take over');
+    await taken.close();
+  } finally {
+    await viewer?.close();
+    await opened.close();
+  }
+});
+
 test('runs finish through the results hooks: signed webhooks go to the configured URLs with the stored secret', async () => {
   const received: Array<{ body: string; headers: IncomingMessage['headers'] }> = [];
   const receiver: Server = createServer((req, res) => {
