@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Engine } from '../../src/core/engine/engine.ts';
 import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
 import type { EngineEvent } from '../../src/core/model/events.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
@@ -168,4 +169,23 @@ test('a reader follows across an owner change: the old owner left a torn tail, t
   assert.equal((await reader.status('torn').catch(() => undefined)), undefined, 'the torn record never shows');
   assert.equal((await reader.list({ limit: 1 })).total, 15);
   await reader.close();
+});
+
+test('a reader hears what a run delivered (a pull request) as run.delivered, with the typed delivery', async () => {
+  const stateDir = tempDir('o8-follow-');
+  const owner = await Engine.open({ stateDir, cwd: tempDir('o8-cwd-') });
+  const reader = await ReadOnlyEngine.open(stateDir, { follow: true, pollMs: 200 });
+  const heard: EngineEvent[] = [];
+  reader.onEvent((e) => heard.push(e));
+  try {
+    const { runId } = await owner.launch({ task: { action: { kind: 'noop', output: 'x' } } });
+    await owner.recordDelivery(runId, { pullRequest: { url: 'https://github.example/o/r/pull/7', number: 7 } });
+    await until(() => heard.some((e) => e.type === 'run.delivered'), 5000, 'run.delivered at the reader');
+    const delivered = heard.find((e) => e.type === 'run.delivered');
+    assert.ok(delivered?.type === 'run.delivered');
+    assert.equal(delivered.run.delivery?.pullRequest?.url, 'https://github.example/o/r/pull/7');
+  } finally {
+    await reader.close();
+    await owner.close();
+  }
 });

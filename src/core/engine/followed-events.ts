@@ -30,7 +30,8 @@ function engineEvent(db: StateDb, stored: StoredEvent): EngineEvent | undefined 
     case 'workflow.completed':
     case 'workflow.failed':
     case 'workflow.cancelled':
-    case 'workflow.resumed': {
+    case 'workflow.resumed':
+    case 'run.delivered': {
       const run = stored.runId ? db.getRun(stored.runId) : undefined;
       return run && { type, run };
     }
