@@ -703,7 +703,8 @@ export class Engine extends StateQueries {
    */
   private async commit(batch: Batch): Promise<void> {
     if (batch.empty) return;
-    const durable = this.store.commit(batch.records);
+    let firstSeq = 0;
+    const durable = this.store.commitSequenced(batch.records).then((seq) => void (firstSeq = seq));
     for (const active of batch.finishing) active.finished = durable;
     for (const active of batch.starting) this.starting.set(active.run.id, durable);
     try {
@@ -713,7 +714,7 @@ export class Engine extends StateQueries {
     }
     for (const active of batch.starting) this.active.set(active.run.id, active);
     for (const active of batch.finishing) if (this.active.get(active.run.id) === active) this.active.delete(active.run.id);
-    for (const event of batch.events) this.events.fire(event);
+    for (const [i, event] of batch.events.entries()) this.events.fire({ ...event, seq: firstSeq + batch.eventRecords[i]! });
     batch.runAfterCommit();
   }
 
@@ -806,6 +807,8 @@ export class Engine extends StateQueries {
 class Batch {
   readonly records: StoreRecord[] = [];
   readonly events: EngineEvent[] = [];
+  /** Per event, the index of its `event` record: its seq is the batch's first seq plus that. */
+  readonly eventRecords: number[] = [];
   /** Runs this batch launches or resumes: active once it is durable. */
   readonly starting: ActiveRun[] = [];
   /** Runs this batch finishes: no longer active once it is durable. */
@@ -828,6 +831,7 @@ class Batch {
     }
     if (!event) return;
     this.events.push(event);
+    this.eventRecords.push(this.records.length);
     this.records.push({ t: 'event', event: storedEvent(event, Date.now()) });
   }
 
