@@ -340,10 +340,13 @@ export class Engine extends StateQueries {
       get: (id) => this.db.getWebhookDelivery(id),
       due: (now, limit) => this.db.dueWebhookDeliveries(now, limit),
       nextAttemptAt: () => this.db.nextWebhookAttempt(),
-      latestCreatedAt: () => this.db.latestWebhookCreatedAt(),
-      save: async (deliveries) => {
+      cursor: () => this.db.cursor('webhooks'),
+      lastEventSeq: () => this.db.lastEventSeq(),
+      save: async (deliveries, cursor) => {
         this.assertRunning();
-        if (deliveries.length) await this.store.commit(deliveries.map((delivery) => ({ t: 'webhook', delivery })));
+        const records: StoreRecord[] = deliveries.map((delivery) => ({ t: 'webhook', delivery }));
+        if (cursor !== undefined) records.push({ t: 'cursor', name: 'webhooks', seq: cursor });
+        if (records.length) await this.store.commit(records);
       },
     };
   }
