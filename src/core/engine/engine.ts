@@ -504,9 +504,9 @@ export class Engine extends StateQueries {
         this.store.commit([{ t: 'task', task: updated }]).catch((error) => this.fatal(error));
       },
       loadCheckpoint: async () => this.db.checkpoint(task.id)?.state,
-      saveCheckpoint: (state) => this.store.commit([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: this.clock.now() } }]),
-      recordUsage: (usage) => this.store.commit([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }]),
-      recordGate: (gate) => this.store.commit([{ t: 'gate', gate: { ...gate, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }]),
+      saveCheckpoint: (state) => this.store.commit([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: this.clock.now() } }]).then(() => {}),
+      recordUsage: (usage) => this.store.commit([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }]).then(() => {}),
+      recordGate: (gate) => this.store.commit([{ t: 'gate', gate: { ...gate, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }]).then(() => {}),
     };
   }
 
@@ -707,7 +707,7 @@ export class Engine extends StateQueries {
   private async commit(batch: Batch): Promise<void> {
     if (batch.empty) return;
     let firstSeq = 0;
-    const durable = this.store.commitSequenced(batch.records).then((seq) => void (firstSeq = seq));
+    const durable = this.store.commit(batch.records).then((seq) => void (firstSeq = seq));
     for (const active of batch.finishing) active.finished = durable;
     for (const active of batch.starting) this.starting.set(active.run.id, durable);
     try {

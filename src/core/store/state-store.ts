@@ -99,13 +99,12 @@ export class StateStore {
     return this.journal === undefined;
   }
 
-  /** Makes records durable, applies them, then resolves: nobody learns of a change before it is on disk (a full disk makes it wait). */
-  async commit(records: StoreRecord[]): Promise<void> {
-    await this.commitSequenced(records);
-  }
-
-  /** `commit`, resolving with the seq of the first record (the others follow it one by one): events carry theirs. */
-  async commitSequenced(records: StoreRecord[]): Promise<number> {
+  /**
+   * Makes records durable, applies them, then resolves with the seq of the first record (the
+   * others follow it one by one; events carry theirs): nobody learns of a change before it is
+   * on disk (a full disk makes it wait).
+   */
+  async commit(records: StoreRecord[]): Promise<number> {
     if (!this.journal) throw new Error('state store is read-only');
     const firstSeq = await this.journal.append(records);
     if (this.journal.size >= this.snapshotThreshold && !this.snapshotting) {
