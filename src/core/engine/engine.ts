@@ -717,7 +717,10 @@ export class Engine extends StateQueries {
     }
     for (const active of batch.starting) this.active.set(active.run.id, active);
     for (const active of batch.finishing) if (this.active.get(active.run.id) === active) this.active.delete(active.run.id);
-    for (const [i, event] of batch.events.entries()) this.events.fire({ ...event, seq: firstSeq + batch.eventRecords[i]! });
+    for (const [i, event] of batch.events.entries()) {
+      event.seq = firstSeq + batch.eventRecords[i]!; // the batch's own objects: nobody has seen them yet
+      this.events.fire(event);
+    }
     batch.runAfterCommit();
   }
 
