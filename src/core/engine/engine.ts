@@ -344,10 +344,13 @@ export class Engine extends StateQueries {
       get: (id) => this.db.getWebhookDelivery(id),
       due: (now, limit) => this.db.dueWebhookDeliveries(now, limit),
       nextAttemptAt: () => this.db.nextWebhookAttempt(),
-      latestCreatedAt: () => this.db.latestWebhookCreatedAt(),
-      save: async (deliveries) => {
+      cursor: () => this.db.cursor('webhooks'),
+      lastEventSeq: () => this.db.lastEventSeq(),
+      save: async (deliveries, cursor) => {
         this.assertRunning();
-        await this.commit(Batch.of(deliveries.map((delivery) => ({ t: 'webhook', delivery }))));
+        const records: StoreRecord[] = deliveries.map((delivery) => ({ t: 'webhook', delivery }));
+        if (cursor !== undefined) records.push({ t: 'cursor', name: 'webhooks', seq: cursor });
+        await this.commit(Batch.of(records));
       },
     };
   }
@@ -719,7 +722,8 @@ export class Engine extends StateQueries {
    */
   private async commit(batch: Batch): Promise<void> {
     if (batch.empty) return;
-    const durable = this.store.commit(batch.records);
+    let firstSeq = 0;
+    const durable = this.store.commit(batch.records).then((seq) => void (firstSeq = seq));
     for (const active of batch.finishing) active.finished = durable;
     for (const active of batch.starting) this.starting.set(active.run.id, durable);
     try {
@@ -729,7 +733,10 @@ export class Engine extends StateQueries {
     }
     for (const active of batch.starting) this.active.set(active.run.id, active);
     for (const active of batch.finishing) if (this.active.get(active.run.id) === active) this.active.delete(active.run.id);
-    for (const event of batch.events) this.events.fire(event);
+    for (const [i, event] of batch.events.entries()) {
+      event.seq = firstSeq + batch.eventRecords[i]!; // the batch's own objects: nobody has seen them yet
+      this.events.fire(event);
+    }
     batch.runAfterCommit();
   }
 
@@ -822,6 +829,8 @@ export class Engine extends StateQueries {
 class Batch {
   readonly records: StoreRecord[] = [];
   readonly events: EngineEvent[] = [];
+  /** Per event, the index of its `event` record: its seq is the batch's first seq plus that. */
+  readonly eventRecords: number[] = [];
   /** Runs this batch launches or resumes: active once it is durable. */
   readonly starting: ActiveRun[] = [];
   /** Runs this batch finishes: no longer active once it is durable. */
@@ -851,6 +860,7 @@ class Batch {
     }
     if (!event) return;
     this.events.push(event);
+    this.eventRecords.push(this.records.length);
     this.records.push({ t: 'event', event: storedEvent(event, Date.now()) });
   }
 

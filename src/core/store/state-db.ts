@@ -312,9 +312,15 @@ export class StateDb {
   }
 
   /** When the newest delivery was queued, if any. */
-  latestWebhookCreatedAt(): number | undefined {
-    const v = this.scalar('SELECT MAX(created_at) FROM webhook_deliveries');
+  /** Where a consumer of the events table resumes (see the `cursor` record); undefined before it first saved one. */
+  cursor(name: string): number | undefined {
+    const v = this.scalar('SELECT value FROM meta WHERE key = ?', [`cursor.${name}`]);
     return v === null || v === undefined ? undefined : Number(v);
+  }
+
+  /** The seq of the newest event kept (0 when none). */
+  lastEventSeq(): number {
+    return Number(this.scalar('SELECT MAX(seq) FROM events') ?? 0);
   }
 
   /** Deliveries in a state (dead letters for the user to see), newest first. */
@@ -385,6 +391,9 @@ export class StateDb {
         ).run([d.id, d.eventId, d.event, d.runId ?? null, d.url, d.state, d.attempts, d.nextAttemptAt, d.createdAt, d.deliveredAt ?? null, JSON.stringify(d)]);
         return;
       }
+      case 'cursor':
+        this.stmt('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run([`cursor.${record.name}`, String(record.seq)]);
+        return;
       case 'delete-runs': {
         for (const table of ['task_executions', 'task_results', 'notifications', 'events', 'token_usage', 'quality_gates', 'checkpoints']) {
           for (const id of record.runIds) this.stmt(`DELETE FROM ${table} WHERE run_id = ?`).run([id]);
