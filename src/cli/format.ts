@@ -57,12 +57,12 @@ export function oneLine(text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** Where a run's work went (recorded by the git hooks in its options): branch, pull request, and why not. */
+/** Where a run's work went (its delivery, recorded by the git hooks): branch, pull request, and why not. */
 export function resultsLines(run: RunRecord): string[] {
-  const o = (run.options ?? {}) as { branch?: string; worktree?: string; pushedTo?: string; pullRequestUrl?: string; gitNotes?: string[] };
+  const d = run.delivery ?? {};
   const lines: string[] = [];
-  if (o.pullRequestUrl) lines.push(`pull request: ${o.pullRequestUrl}`);
-  if (o.branch) lines.push(`branch: ${o.branch}${o.pushedTo ? ` (pushed to ${o.pushedTo})` : ''}${o.worktree ? ` · worktree ${o.worktree}` : ''}`);
-  for (const note of o.gitNotes ?? []) lines.push(note);
+  if (d.pullRequest) lines.push(`pull request: ${d.pullRequest.url}`);
+  if (d.branch) lines.push(`branch: ${d.branch}${d.pushedTo ? ` (pushed to ${d.pushedTo})` : ''}${d.worktree ? ` · worktree ${d.worktree}` : ''}`);
+  for (const note of d.notes ?? []) lines.push(note);
   return lines;
 }

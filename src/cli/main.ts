@@ -56,6 +56,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('status [id]')
     .description('recent runs, or one run with its tasks')
     .option('-n, --limit <n>', 'runs to list', '20')
+    .option('-w, --watch', 'live: follow the run (or every running run) until it ends')
     .action(act(async (id: string | undefined, _o: unknown, cmd: Command) => statusCommand(id, opts(cmd) as never)));
   program
     .command('result <id>')

@@ -21,8 +21,12 @@ import { workspaceStateDir } from './store-location.ts';
  */
 export type EngineHostState = 'untrusted' | 'no-folder' | 'starting' | 'ready' | 'read-only' | 'failed' | 'stopped';
 
-/** How often a read-only window looks for a newer state and tries to take over. */
-const READ_ONLY_POLL_MS = 3000;
+/**
+ * How often a read-only window checks whether the owner is still alive (a lock read and a signal-0
+ * probe; no store is reloaded: the view follows the owner's journal). An owner that exits cleanly
+ * removes its lock, which the view hears of at once; one that was killed leaves it, hence the check.
+ */
+const TAKEOVER_CHECK_MS = 3000;
 
 /** Longest wait for VS Code's GitHub session before opening without it (branches, no pull requests). */
 const GITHUB_SESSION_TIMEOUT_MS = 3000;
@@ -56,9 +60,10 @@ export class EngineHost implements vscode.Disposable {
   readonly onEvent = this.events.event;
   /** The engine was opened, replaced or closed: views reload everything. */
   readonly onDidChangeState = this.stateChanged.event;
-  /** Read-only: a fresh view of the other owner's store was loaded (views reload, no events come). */
+  /** Read-only: the view could not follow the owner's journal and was loaded afresh (views reload; no events cover the gap). */
   readonly onDidReload = this.reloaded.event;
   private poll: ReturnType<typeof setInterval> | undefined;
+  private readOnlySubscriptions: { dispose(): void }[] = [];
   private openOptions: OpenEngineOptions | undefined;
   private readyWaiters: Array<() => void> = [];
 
@@ -169,7 +174,8 @@ export class EngineHost implements vscode.Disposable {
         vscode.authentication.getSession('github', ['repo'], { silent: true }),
         new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), GITHUB_SESSION_TIMEOUT_MS))),
       ]);
-      if (!session) this.logger.info('no GitHub session in VS Code: runs push branches but open no pull requests (sign in to GitHub in the Accounts menu, then reload)');
+      if (!session && (process.env['ORCHESTR8_GITHUB_TOKEN'] || process.env['GITHUB_TOKEN'])) this.logger.info('no GitHub session in VS Code: pull requests use the token in the environment');
+      else if (!session) this.logger.info('no GitHub session in VS Code: runs push branches but open no pull requests (sign in to GitHub in the Accounts menu, then reload)');
       return session?.accessToken;
     } catch (error) {
       this.logger.info(`no GitHub session (${errorMessage(error)}): runs push branches but open no pull requests`);
@@ -186,10 +192,13 @@ export class EngineHost implements vscode.Disposable {
       return;
     }
     this.subscription?.dispose();
+    for (const subscription of this.readOnlySubscriptions.splice(0)) subscription.dispose();
     this.opened = opened;
     this.subscription = opened.engine.onEvent((e) => this.events.fire(e));
     if (opened.readOnly) {
       this.owner = opened.owner ? `pid ${opened.owner.pid} (${opened.owner.command})` : 'another process';
+      if (opened.onDidReload) this.readOnlySubscriptions.push(opened.onDidReload(() => this.reloaded.fire()));
+      if (opened.onOwnerChanged) this.readOnlySubscriptions.push(opened.onOwnerChanged(() => void this.pollOwner()));
       this.startPolling();
     } else this.stopPolling();
     this.setState(opened.readOnly ? 'read-only' : 'ready', true);
@@ -199,12 +208,12 @@ export class EngineHost implements vscode.Disposable {
   owner: string | undefined;
 
   /**
-   * While read-only: every few seconds, try to become the owner (the other window may have closed);
-   * failing that, load a fresh view of its store so the tree keeps up.
+   * While read-only: take over as soon as the owner goes away (the other window closed, the CLI run
+   * ended). The view itself needs no refresh: it follows the owner's journal.
    */
   private startPolling(): void {
     if (this.poll) return;
-    this.poll = setInterval(() => void this.pollOwner(), READ_ONLY_POLL_MS);
+    this.poll = setInterval(() => void this.pollOwner(), TAKEOVER_CHECK_MS);
   }
 
   private stopPolling(): void {
@@ -220,22 +229,16 @@ export class EngineHost implements vscode.Disposable {
     this.polling = true;
     try {
       const owned = await loadRuntime().tryOpenOwner(options);
-      if (owned) {
-        this.logger.info('the other owner went away: this window now runs the workspace’s tasks');
-        await current.close();
-        await this.adopt(owned);
-        return;
-      }
-      const fresh = await loadRuntime().openReadOnly(options, current.owner);
+      if (!owned) return;
       if (this._state !== 'read-only' || this.opened !== current) {
-        await fresh.close();
+        await owned.close();
         return;
       }
-      this.opened = fresh;
+      this.logger.info('the other owner went away: this window now runs the workspace’s tasks');
       await current.close();
-      this.reloaded.fire();
+      await this.adopt(owned);
     } catch (error) {
-      this.logger.warn(`read-only refresh failed: ${String(error)}`);
+      this.logger.warn(`could not take over the workspace’s store: ${String(error)}`);
     } finally {
       this.polling = false;
     }
@@ -321,6 +324,7 @@ export class EngineHost implements vscode.Disposable {
     const opened = this.opened;
     this.opened = undefined;
     this.subscription?.dispose();
+    for (const subscription of this.readOnlySubscriptions.splice(0)) subscription.dispose();
     if (opened) {
       const started = performance.now();
       try {

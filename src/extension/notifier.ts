@@ -3,7 +3,8 @@ import type { EngineEvent } from '../core/model/events.ts';
 import type { Logger } from '../core/util/logger.ts';
 import type { EngineHost } from './engine-host.ts';
 import { Debouncer } from './presenters/debouncer.ts';
-import { awaySummary, storageToast, taskFailedToast, workflowToast, type ToastView } from './presenters/notification-policy.ts';
+import { CompletionToasts } from './presenters/completion-toasts.ts';
+import { awaySummary, storageToast, taskFailedToast, type ToastView } from './presenters/notification-policy.ts';
 import type { Settings } from './settings.ts';
 
 /**
@@ -17,6 +18,8 @@ export class Notifier implements vscode.Disposable {
   /** Notifications created from this moment on were handled live by this window. */
   private liveSince = Number.POSITIVE_INFINITY;
   private readonly deliver = new Debouncer<true>(500, () => void this.markLiveDelivered());
+  /** Completion toasts wait briefly for the run's pull request; see `CompletionToasts`. */
+  private readonly completions = new CompletionToasts((view) => this.show(view), () => this.settings().notifications);
 
   constructor(
     private readonly host: EngineHost,
@@ -25,6 +28,7 @@ export class Notifier implements vscode.Disposable {
   ) {
     this.disposables.push(
       this.deliver,
+      this.completions,
       // Before the engine closes (window closing or reloading): save which notifications this window handled.
       host.onWillStop(() => this.flush()),
       host.onEvent((e) => void this.onEvent(e)),
@@ -36,13 +40,17 @@ export class Notifier implements vscode.Disposable {
   }
 
   private async onEvent(event: EngineEvent): Promise<void> {
+    // A read-only window follows the owner's events for its views; the owner's window does the telling.
+    if (this.host.readOnly) return;
     const level = this.settings().notifications;
     try {
       if (event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') {
         const engine = this.host.engine;
         const tasks = engine && event.type === 'workflow.failed' ? (await engine.status(event.run.id)).tasks : [];
-        this.show(workflowToast(event.run, tasks, level));
+        this.completions.finished(event.run, tasks);
         this.deliver.push(true);
+      } else if (event.type === 'run.delivered') {
+        this.completions.delivered(event.run);
       } else if (event.type === 'engine.storage') {
         this.show(storageToast(event.state, event.reason));
       } else if (event.type === 'task.failed') {

@@ -3,8 +3,9 @@ import { Engine } from '../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
 import type { RunHooks } from '../core/engine/run-hooks.ts';
 import { openBullmqMode, type BullmqMode } from '../core/queue/bullmq-mode.ts';
-import type { ResultsOptions } from '../core/results/results-setup.ts';
+import { resultsOptionsFromEnv, type ResultsOptions } from '../core/results/results-setup.ts';
 import { isLockLive, readLock, StateOwnedError, type LockInfo } from '../core/store/state-lock.ts';
+import type { Disposable } from '../core/util/disposable.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
 import { ownerServices } from '../servers/owner-services.ts';
 import { extensionRunners } from './extension-runners.ts';
@@ -49,6 +50,10 @@ export interface OpenedEngine {
   owner?: LockInfo;
   /** The local HTTP API's address while this window owns the store (its token is in `api.json` beside the store). */
   apiUrl?: string;
+  /** Read-only: the view could not follow the owner's journal and was loaded afresh (once, not on a timer). */
+  onDidReload?: (listener: () => void) => Disposable;
+  /** Read-only: the owner's lock changed (it exited or another took over): time to try taking over. */
+  onOwnerChanged?: (listener: () => void) => Disposable;
   close(): Promise<void>;
 }
 
@@ -79,7 +84,7 @@ export async function openWorkspaceEngine(options: OpenEngineOptions): Promise<O
 
 /** Tries once to take ownership (used while read-only, to take over when the other owner goes away). */
 export async function tryOpenOwner(options: OpenEngineOptions): Promise<OpenedEngine | undefined> {
-  // Polled every few seconds: while the owner lives, don't set up Redis clients and hooks only to be refused.
+  // Checked every few seconds: while the owner lives, don't set up Redis clients and hooks only to be refused.
   const lock = readLock(options.stateDir);
   if (lock && lock.pid !== process.pid && isLockLive(lock)) return undefined;
   try {
@@ -90,19 +95,41 @@ export async function tryOpenOwner(options: OpenEngineOptions): Promise<OpenedEn
   }
 }
 
+/** A view of a store another process owns, kept up to date by following its journal (its events fire as the owner's do). */
 export async function openReadOnly(options: OpenEngineOptions, owner?: LockInfo): Promise<OpenedEngine> {
-  const reader = await ReadOnlyEngine.open(options.stateDir, options.logger);
-  return { engine: reader, readOnly: true, ...(owner ? { owner } : {}), close: () => reader.close() };
+  const reader = await ReadOnlyEngine.open(options.stateDir, { logger: options.logger, follow: true });
+  return {
+    engine: reader,
+    readOnly: true,
+    ...(owner ? { owner } : {}),
+    onDidReload: reader.onDidReload,
+    onOwnerChanged: reader.onOwnerChanged,
+    close: () => reader.close(),
+  };
 }
 
-/** Results options from the window's settings; the token and secret only travel in memory. */
-export function extensionResultsOptions(stateDir: string, settings: ExtensionResultsSettings, logger: Logger): ResultsOptions {
+/**
+ * Results options from the window's settings; the token and secret only travel in memory. GitHub
+ * is also configured by the environment VS Code was started in, as for the CLI (ORCHESTR8_GITHUB_TOKEN or GITHUB_TOKEN when
+ * VS Code has no GitHub session, GITHUB_API_URL, ORCHESTR8_GITHUB_REPO, ORCHESTR8_GIT_REMOTE): the
+ * user's own, never the workspace's, since the token goes to that address.
+ */
+export function extensionResultsOptions(
+  stateDir: string,
+  settings: ExtensionResultsSettings,
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+): ResultsOptions {
+  const fromEnv = resultsOptionsFromEnv(stateDir, env);
+  const token = settings.githubToken ?? fromEnv.github?.token;
+  const github = { ...fromEnv.github, ...(token ? { token } : {}) };
   if (settings.webhookUrls.length && !settings.webhookSecret) {
     logger.warn('orchestr8.webhooks.urls is set but there is no signing secret: deliveries are kept as dead letters, never sent unsigned. Run "Orchestr8: Set Webhook Signing Secret".');
   }
   return {
     stateDir,
-    ...(settings.githubToken ? { github: { token: settings.githubToken } } : {}),
+    ...(Object.keys(github).length ? { github } : {}),
+    ...(fromEnv.remote ? { remote: fromEnv.remote } : {}),
     webhooks: { endpoints: settings.webhookUrls, ...(settings.webhookSecret ? { secret: settings.webhookSecret } : {}) },
     logger,
   };

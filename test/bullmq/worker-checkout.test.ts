@@ -53,7 +53,7 @@ test('a worker on "another machine" checks out the run source, works in a worktr
     );
     assert.equal(status.run.state, 'completed', status.tasks.map((t) => `${t.key}: ${t.error}`).join('; '));
     assert.deepEqual(status.tasks.map((t) => t.state), ['completed', 'completed']);
-    const source = status.run.options?.['source'] as { remote: string; baseCommit: string; branch: string };
+    const source = status.run.delivery!.source!;
     assert.deepEqual(source, { remote, baseCommit: base, branch: `orchestr8/${status.run.id}` });
     const pushed = git(remote, 'show', `${source.branch}:made-by-worker.txt`);
     assert.match(pushed, new RegExp(`from ${workdir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/runs/${status.run.id}/write-1`));

@@ -87,12 +87,12 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
       assert.equal(done.code, 0, done.stderr);
       const final = json(done.stdout);
       assert.equal(final.run.state, 'completed');
-      const options = final.run.options;
-      gateWorktree = options.worktree;
-      gateBranch = options.branch;
+      const delivery = final.run.delivery;
+      gateWorktree = delivery.worktree;
+      gateBranch = delivery.branch;
       assert.match(gateBranch, /^orchestr8\/gate-/);
-      assert.equal(options.pushedTo, 'origin');
-      assert.ok(options.gitNotes.includes('no GitHub token: branch pushed, no pull request opened'), JSON.stringify(options));
+      assert.equal(delivery.pushedTo, 'origin');
+      assert.ok(delivery.notes.includes('no GitHub token: branch pushed, no pull request opened'), JSON.stringify(delivery));
       assert.equal(sh(fixture.remote, 'show', `${gateBranch}:out.txt`), 'changed');
       assert.equal(fs.existsSync(path.join(repo, 'out.txt')), false, "the user's working tree is untouched");
       assert.equal(fs.existsSync(discovery), false, 'api.json is removed when the owner exits');
@@ -149,8 +149,8 @@ describe('the background owner of `launch` and `run --detach` serves the local A
     });
     assert.equal(result.trim(), 'two');
     const { run } = json((await o8('--json', 'status', two.runId)).stdout);
-    assert.equal(run.options.workspace, 'in-place');
-    assert.match(run.options.gitNotes[0], /is not in a git repository: the run works in place/);
+    assert.equal(run.delivery.workspace, 'in-place');
+    assert.match(run.delivery.notes[0], /is not in a git repository: the run works in place/);
 
     const signalled = await o8('signal', `${holdRun}.approve`);
     assert.equal(signalled.code, 0, signalled.stderr);

@@ -19,14 +19,14 @@ async function finalized(engine: Engine, runId: string, timeoutMs = 10_000): Pro
   }
 }
 
-test('finalize merges what runFinished returns into the options stored now, keeping those written while it ran', async () => {
+test('finalize merges the delivery runFinished returns into the one stored now, keeping what was recorded while it ran', async () => {
   let engine: Engine | undefined;
   const hooks: RunHooks = {
-    prepareRun: async () => ({ options: { prepared: 1 } }),
+    prepareRun: async () => ({ delivery: { branch: 'prepared' } }),
     runFinished: async (run) => {
       // What GitRunHooks does when a step fails: record progress directly, then finish.
-      await engine!.updateRunOptions(run.id, { written: 'while finishing', prepared: 'overwritten by the hook' });
-      return { options: { returned: 2 } };
+      await engine!.recordDelivery(run.id, { pushedTo: 'origin', branch: 'renamed by the hook' });
+      return { delivery: { changed: true } };
     },
   };
   engine = await Engine.open({ stateDir: tempDir('o8-state-'), cwd: tempDir('o8-cwd-'), hooks: [hooks] });
@@ -34,7 +34,7 @@ test('finalize merges what runFinished returns into the options stored now, keep
     const { runId } = await engine.launch({ workflow: workflow(ONE_TASK) });
     assert.equal((await runFinished(engine, runId)).state, 'completed');
     const run = await finalized(engine, runId);
-    assert.deepEqual(run.options, { prepared: 'overwritten by the hook', written: 'while finishing', returned: 2 });
+    assert.deepEqual(run.delivery, { branch: 'renamed by the hook', pushedTo: 'origin', changed: true });
   } finally {
     await engine.close();
   }
@@ -45,7 +45,7 @@ test('close waits for a run being finalized (a push, a pull request) instead of 
   const slowPublish: RunHooks = {
     runFinished: async () => {
       await new Promise((r) => setTimeout(r, 400));
-      return { options: { pullRequestUrl: 'https://example.test/pr/1' } };
+      return { delivery: { pullRequest: { url: 'https://example.test/pr/1', number: 1 } } };
     },
   };
   const engine = await Engine.open({ stateDir, cwd: tempDir('o8-cwd-'), hooks: [slowPublish] });
@@ -56,7 +56,7 @@ test('close waits for a run being finalized (a push, a pull request) instead of 
   try {
     const { run } = await reader.status(runId);
     assert.equal(run.finalized, true);
-    assert.equal(run.options?.['pullRequestUrl'], 'https://example.test/pr/1');
+    assert.equal(run.delivery?.pullRequest?.url, 'https://example.test/pr/1');
   } finally {
     await reader.close();
   }

@@ -55,10 +55,11 @@ tasks:
 `;
 
 // Launched in the first window while a second window of the folder watches.
+// Its task holds until the test writes second-go.txt, so the second window must show it running, then done.
 const SECOND = `name: e2e-second
 tasks:
   seen:
-    run: echo "seen in both windows"
+    run: while [ ! -f second-go.txt ]; do sleep 0.05; done; echo "seen in both windows"
 `;
 
 // Runs from the command line while no VS Code window is open.
@@ -324,11 +325,20 @@ test('a second window of the same folder shows the same runs, follows the first 
     for (const name of ['e2e-build', 'e2e-slow', 'e2e-fail', 'e2e-away', 'e2e-cli']) await session.treeRow(name, second).waitFor({ timeout: 10_000 });
     assert.doesNotMatch(await second.locator('.part.sidebar').first().innerText(), /No runs yet/);
 
-    // A run launched in the first window appears in the second, finished, within its refresh.
+    // A run launched in the first window appears in the second live (it follows the owner's journal,
+    // no reload): running while it runs, finished within 2 s of finishing.
     await session.runCommand('Orchestr8: Launch Workflow…');
     await session.pick('e2e-second');
     await session.toast('Started e2e-second').waitFor({ timeout: 10_000 });
+    await session.treeRow('e2e-second', second).locator('.codicon-sync').waitFor({ timeout: 20_000 });
+    fs.writeFileSync(path.join(session.dirs.ws, 'second-go.txt'), 'go\n');
+    await session.treeRow('e2e-second').locator('.codicon-pass-filled').waitFor({ timeout: 20_000 });
+    const finishedAt = Date.now();
     await session.treeRow('e2e-second', second).locator('.codicon-pass-filled').waitFor({ timeout: 20_000 });
+    const lag = Date.now() - finishedAt;
+    console.log(`second window saw e2e-second finish ${lag} ms after the first`);
+    assert.ok(lag <= 2000, `the second window lagged ${lag} ms behind the first`);
+    assert.doesNotMatch(session.outputLog(), /reloading the store once/, 'followed, never reloaded');
     await session.screenshot('12-second-window-same-runs', second);
     const first = (await session.page.locator('.part.sidebar .monaco-list-row .label-name').allInnerTexts()).filter((l) => l.startsWith('e2e-'));
     const other = (await second.locator('.part.sidebar .monaco-list-row .label-name').allInnerTexts()).filter((l) => l.startsWith('e2e-'));

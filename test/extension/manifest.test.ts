@@ -69,7 +69,7 @@ test('tree rows offer the actions their state allows (contextValue from presente
   const offered = (cv: string) => itemCommands(cv);
   assert.deepEqual(offered(presentRun(run('running'), undefined, 0).contextValue), ['cancel', 'openResult']);
   assert.deepEqual(offered(presentRun(run('failed', { file: '/w.yaml' }), undefined, 0).contextValue), ['openResult', 'openWorkflowFile', 'retry']);
-  assert.deepEqual(offered(presentRun(run('completed', { options: { pullRequestUrl: 'https://x.example/p/1' } }), undefined, 0).contextValue), ['openPullRequest', 'openResult']);
+  assert.deepEqual(offered(presentRun(run('completed', { delivery: { pullRequest: { url: 'https://x.example/p/1', number: 1 } } }), undefined, 0).contextValue), ['openPullRequest', 'openResult']);
   assert.deepEqual(offered(presentTask(task('running'), 0).contextValue), ['cancel', 'showLog']);
   assert.deepEqual(offered(presentTask(task('completed'), 0).contextValue), ['openResult', 'showLog']);
   assert.deepEqual(offered(presentTask(task('failed'), 0).contextValue), ['retry', 'showLog']);

@@ -29,7 +29,7 @@ test('a completed workflow toasts at "all" with Open Result, and stays quiet at 
   assert.equal(workflowToast(run, [], 'failures'), undefined);
   assert.equal(workflowToast(run, [], 'none'), undefined);
 
-  const withPr = await fx.engine.updateRunOptions(runId, { pullRequestUrl: 'https://git.example/o/r/pull/3' });
+  const withPr = await fx.engine.recordDelivery(runId, { pullRequest: { url: 'https://git.example/o/r/pull/3', number: 3 } });
   assert.deepEqual(workflowToast(withPr, [], 'all')!.actions.map((a) => a.title), ['Open Result', 'Open Pull Request']);
 });
 

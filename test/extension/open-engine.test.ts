@@ -173,6 +173,38 @@ test('the owner serves the local HTTP API (token in api.json, mode 0600) and tak
   await taken.close();
 });
 
+test('a second window follows the owner’s runs live, with no reload, and hears the owner leave', async () => {
+  const opts = options();
+  const opened = await openWorkspaceEngine(opts);
+  let viewer: OpenedEngine | undefined;
+  try {
+    viewer = await openWorkspaceEngine(opts);
+    assert.equal(viewer.readOnly, true);
+    let reloads = 0;
+    viewer.onDidReload?.(() => reloads++);
+    const seen: string[] = [];
+    viewer.engine.onEvent((e) => seen.push(e.type));
+    const { runId } = await opened.engine.launch({ task: { name: 'followed', action: { kind: 'run', run: 'echo followed' } }, cwd: project.root });
+    const done = await Promise.race([finished(viewer, runId), new Promise<undefined>((r) => setTimeout(r, 10_000, undefined))]);
+    assert.equal(done?.type, 'workflow.completed', `the viewer heard: ${seen.join(', ')}`);
+    assert.deepEqual(seen.slice(0, 1), ['workflow.launched']);
+    assert.ok(seen.includes('task.started') && seen.includes('task.completed'), seen.join(', '));
+    const { run, tasks } = await viewer.engine.status(runId);
+    assert.equal(run.state, 'completed');
+    assert.match((await viewer.engine.result(tasks[0]!.id))?.output ?? '', /followed/);
+    assert.equal(reloads, 0, 'followed, not reloaded');
+    const ownerLeft = new Promise<void>((resolve) => viewer!.onOwnerChanged?.(resolve));
+    await opened.close();
+    await Promise.race([ownerLeft, new Promise((_, reject) => setTimeout(() => reject(new Error('the viewer never heard the owner leave')), 5000))]);
+    const taken = await tryOpenOwner(opts);
+    assert.ok(taken && !taken.readOnly, 'and can take over');
+    await taken.close();
+  } finally {
+    await viewer?.close();
+    await opened.close();
+  }
+});
+
 test('runs finish through the results hooks: signed webhooks go to the configured URLs with the stored secret', async () => {
   const received: Array<{ body: string; headers: IncomingMessage['headers'] }> = [];
   const receiver: Server = createServer((req, res) => {
@@ -199,7 +231,7 @@ test('runs finish through the results hooks: signed webhooks go to the configure
     assert.ok(verifyWebhookSignature(delivery.body, delivery.headers['x-orchestr8-signature'] as string, secret), 'signed with the secret');
     // The project is no git repository: the run worked in place, and says why.
     const { run } = await opened.engine.status(runId);
-    assert.match(JSON.stringify(run.options?.['gitNotes'] ?? ''), /not in a git repository/);
+    assert.match(JSON.stringify(run.delivery?.notes ?? ''), /not in a git repository/);
   } finally {
     await opened.close();
     await new Promise((ok) => receiver.close(ok));
@@ -237,11 +269,19 @@ test('orchestr8.redisUrl: the engine hands tasks to BullMQ instead of running th
 
 test('results options: the GitHub session token and webhook secret pass through in memory; URLs without a secret are called out', () => {
   const logger = recordingLogger();
-  const withAll = extensionResultsOptions('/s', { githubToken: 'gho_x', webhookUrls: ['https://example.com/h'], webhookSecret: 'sec' }, logger);
+  const withAll = extensionResultsOptions('/s', { githubToken: 'gho_x', webhookUrls: ['https://example.com/h'], webhookSecret: 'sec' }, logger, {});
   assert.deepEqual(withAll.github, { token: 'gho_x' });
   assert.deepEqual(withAll.webhooks, { endpoints: ['https://example.com/h'], secret: 'sec' });
   assert.equal(logger.lines.length, 0);
-  const bare = extensionResultsOptions('/s', { webhookUrls: ['https://example.com/h'] }, logger);
+  const bare = extensionResultsOptions('/s', { webhookUrls: ['https://example.com/h'] }, logger, {});
   assert.equal(bare.github, undefined, 'no session: branches only');
   assert.match(logger.lines.join('\n'), /no signing secret.*Set Webhook Signing Secret/);
+});
+
+test('results options: GitHub from the environment VS Code started in, as for the CLI; a VS Code session wins over GITHUB_TOKEN', () => {
+  const env = { GITHUB_TOKEN: 'ghp_env', GITHUB_API_URL: 'http://127.0.0.1:9999', ORCHESTR8_GITHUB_REPO: 'acme/widgets', ORCHESTR8_GIT_REMOTE: 'upstream' };
+  const fromEnv = extensionResultsOptions('/s', { webhookUrls: [] }, recordingLogger(), env);
+  assert.deepEqual(fromEnv.github, { token: 'ghp_env', baseUrl: 'http://127.0.0.1:9999', host: '127.0.0.1', repo: 'acme/widgets' });
+  assert.equal(fromEnv.remote, 'upstream');
+  assert.equal(extensionResultsOptions('/s', { githubToken: 'gho_session', webhookUrls: [] }, recordingLogger(), env).github?.token, 'gho_session');
 });

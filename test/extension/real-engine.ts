@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../../src/core/engine/engine.ts';
+import type { RunHooks } from '../../src/core/engine/run-hooks.ts';
 import type { EngineEvent, EngineEventType } from '../../src/core/model/events.ts';
 import { parseWorkflow } from '../../src/core/workflow/parse-workflow.ts';
 import type { WorkflowDef } from '../../src/core/model/workflow.ts';
@@ -16,9 +17,9 @@ export interface EngineFixture {
   close(): Promise<void>;
 }
 
-export async function openEngine(options: { concurrency?: number } = {}): Promise<EngineFixture> {
+export async function openEngine(options: { concurrency?: number; hooks?: RunHooks[] } = {}): Promise<EngineFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'o8-ext-'));
-  const engine = await Engine.open({ stateDir: path.join(dir, 'state'), cwd: dir, concurrency: options.concurrency ?? 4 });
+  const engine = await Engine.open({ stateDir: path.join(dir, 'state'), cwd: dir, concurrency: options.concurrency ?? 4, ...(options.hooks ? { hooks: options.hooks } : {}) });
   const events: EngineEvent[] = [];
   const waiters = new Set<(e: EngineEvent) => void>();
   engine.onEvent((e) => {

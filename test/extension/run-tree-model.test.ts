@@ -106,3 +106,26 @@ test("responsive with 10,000 tasks in history: the root pages runs, a big run pa
   assert.ok(rootMs < 250, `root page took ${rootMs} ms`);
   assert.ok(childMs < 250, `children took ${childMs} ms`);
 });
+
+test('a run’s pull request shows on its row when run.delivered arrives, without reloading the tree', async () => {
+  const publishing = await openEngine({
+    hooks: [{ runFinished: async () => (await new Promise((r) => setTimeout(r, 100)), { delivery: { pullRequest: { url: 'https://github.example/acme/widgets/pull/4', number: 4 } } }) }],
+  });
+  try {
+    const model = new RunTreeModel(publishing.engine);
+    await model.roots();
+    const changes: TreeChange[] = [];
+    const sub = publishing.engine.onEvent((e) => changes.push(model.apply(e)));
+    const { runId } = await publishing.engine.launch({ workflow: workflow('name: publish\ntasks:\n  a:\n    run: "true"\n') });
+    const runNode = model.nodeOf({ runId })!;
+    await publishing.next('workflow.completed', (e) => e.run.id === runId);
+    assert.doesNotMatch((await model.item(runNode, Date.now()))!.contextValue!, /:pr$/, 'no pull request yet');
+    const before = changes.length;
+    await publishing.next('run.delivered', (e) => e.run.id === runId && e.run.finalized === true);
+    sub.dispose();
+    assert.ok(changes.slice(before).some((c) => c.nodes.has(runNode)), 'the run row is refreshed');
+    assert.match((await model.item(runNode, Date.now()))!.contextValue!, /:pr$/, '"Open Pull Request" is offered');
+  } finally {
+    await publishing.close();
+  }
+});

@@ -94,11 +94,11 @@ test('an interrupted task says it resumes, and that the interruption used no att
 test('only http(s) pull request links are offered', async () => {
   const { runId } = await fx.engine.launch({ workflow: workflow('name: t4\ntasks:\n  a:\n    run: "true"\n') });
   await fx.next('workflow.completed', (e) => e.run.id === runId);
-  const done = (await fx.engine.updateRunOptions(runId, { pullRequestUrl: 'https://github.example/o/r/pull/7' }));
+  const done = (await fx.engine.recordDelivery(runId, { pullRequest: { url: 'https://github.example/o/r/pull/7', number: 7 } }));
   assert.equal(pullRequestUrl(done), 'https://github.example/o/r/pull/7');
   assert.equal(presentRun(done, undefined, Date.now()).contextValue, 'run:completed:file:pr');
   for (const bad of ['command:orchestr8.clearFinished', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url', 42]) {
-    assert.equal(pullRequestUrl({ ...done, options: { pullRequestUrl: bad } }), undefined, String(bad));
+    assert.equal(pullRequestUrl({ ...done, delivery: { pullRequest: { url: bad as string, number: 1 } } }), undefined, String(bad));
   }
 });
 

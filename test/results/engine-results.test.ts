@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Engine } from '../../src/core/engine/engine.ts';
+import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
 import { cleanupWorktrees } from '../../src/core/git/worktree-cleanup.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
@@ -47,7 +48,7 @@ async function finalized(engine: Engine, runId: string, timeoutMs = 15_000): Pro
   for (;;) {
     const { run } = await engine.status(runId);
     if (run.finalized) return run;
-    if (Date.now() > end) throw new Error(`run ${runId} not finalized: ${JSON.stringify(run.options)}`);
+    if (Date.now() > end) throw new Error(`run ${runId} not finalized: ${JSON.stringify(run.delivery)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -73,29 +74,59 @@ test('a workflow run in a repository: own worktree, a commit per task that chang
   const { runId } = await o8.engine.launch({ workflow: workflow(FLOW) });
   assert.equal((await runFinished(o8.engine, runId)).state, 'completed');
   const run = await finalized(o8.engine, runId);
-  const o = run.options!;
+  const o = run.delivery!;
 
-  assert.match(String(o['branch']), new RegExp(`^orchestr8/fix-flaky-test-${runId.slice(0, 7)}$`));
-  assert.equal(o['worktree'], join(stateDir, 'worktrees', runId));
-  assert.equal(run.cwd, o['worktree']);
+  assert.match(String(o.branch), new RegExp(`^orchestr8/fix-flaky-test-${runId.slice(0, 7)}$`));
+  assert.equal(o.worktree, join(stateDir, 'worktrees', runId));
+  assert.equal(run.cwd, o.worktree);
   assert.ok(!existsSync(join(fx.repo, 'fix.txt')), "the user's tree got nothing");
   assert.equal(readFileSync(join(fx.repo, 'README.md'), 'utf8'), 'work in progress by the user\n');
   const status = sh(fx.repo, 'status', '--porcelain', '--untracked-files=all').split('\n');
   assert.ok(status.some((l) => /^ ?M README.md$/.test(l)), status.join('|'));
   assert.deepEqual(status.filter((l) => l.includes('worktrees/')), [], 'run worktrees stay out of the user\'s git status');
-  const log = sh(fx.remote, 'log', '--format=%s', `main..refs/heads/${String(o['branch'])}`);
+  const log = sh(fx.remote, 'log', '--format=%s', `main..refs/heads/${String(o.branch)}`);
   assert.deepEqual(log.split('\n'), ['docs (shell command)', 'edit (shell command)'], 'check changed nothing: no commit');
   assert.equal(github.pulls.length, 1);
   assert.equal(github.pulls[0]!.draft, true);
   assert.equal(github.pulls[0]!.title, 'Fix the flaky test');
   assert.match(github.pulls[0]!.body, /\| check \| shell \| completed \|/);
-  assert.equal(o['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
+  assert.equal(o.pullRequest?.url, 'https://github.example/acme/widgets/pull/1');
 
   await o8.webhooks.flush();
   const types = receiver.received.map((r) => r.type).sort();
   assert.deepEqual(types, ['pr.opened', 'task.completed', 'task.completed', 'task.completed', 'workflow.completed']);
   const pr = receiver.received.find((r) => r.type === 'pr.opened')!;
   assert.deepEqual(pr.body['pullRequest'], { url: 'https://github.example/acme/widgets/pull/1', number: 1, draft: true });
+});
+
+test('run.delivered is heard once the pull request is on disk, and carries its URL', async () => {
+  const { fx, github, receiver, stateDir } = await setup();
+  const o8 = await open(stateDir, fx.repo, github, receiver);
+  after(() => o8.close());
+  const heard: { event: RunRecord; onDisk: RunRecord | undefined }[] = [];
+  const reads: Promise<void>[] = [];
+  o8.engine.onEvent((e) => {
+    if (e.type !== 'run.delivered' || !e.run.delivery?.pullRequest) return;
+    // What another process (a second window, the CLI) reads from the state folder at this moment.
+    reads.push(
+      ReadOnlyEngine.open(stateDir).then(async (reader) => {
+        try {
+          heard.push({ event: e.run, onDisk: (await reader.status(e.run.id)).run });
+        } finally {
+          await reader.close();
+        }
+      }),
+    );
+  });
+  const { runId } = await o8.engine.launch({ workflow: workflow(FLOW) });
+  await runFinished(o8.engine, runId);
+  await o8.engine.whenFinalized(runId);
+  await Promise.all(reads);
+  assert.equal(heard.length, 1, 'announced once');
+  assert.deepEqual(heard[0]!.event.delivery?.pullRequest, { url: 'https://github.example/acme/widgets/pull/1', number: 1 });
+  assert.equal(heard[0]!.event.finalized, true);
+  assert.deepEqual(heard[0]!.onDisk?.delivery?.pullRequest, heard[0]!.event.delivery?.pullRequest, 'durable before it was announced');
+  assert.equal(github.pulls.length, 1);
 });
 
 for (const failure of ['down', 'drop'] as const) {
@@ -108,13 +139,13 @@ for (const failure of ['down', 'drop'] as const) {
     // The publish step failed after the push: the run stays unfinalized, the push is recorded.
     const end = Date.now() + 10_000;
     let run = (await first.engine.status(runId)).run;
-    while (!run.options?.['pullRequestError'] && Date.now() < end) {
+    while (!run.delivery?.pullRequestError && Date.now() < end) {
       await new Promise((r) => setTimeout(r, 25));
       run = (await first.engine.status(runId)).run;
     }
     assert.equal(run.finalized, false);
-    assert.equal(run.options!['pushedTo'], 'origin');
-    assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(run.options!['branch'])));
+    assert.equal(run.delivery!.pushedTo, 'origin');
+    assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(run.delivery!.branch)));
     assert.equal(github.pulls.length, failure === 'drop' ? 1 : 0);
     await first.close();
 
@@ -122,7 +153,7 @@ for (const failure of ['down', 'drop'] as const) {
     after(() => second.close());
     const done = await finalized(second.engine, runId);
     assert.equal(github.pulls.length, 1, 'exactly one pull request');
-    assert.equal(done.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
+    assert.equal(done.delivery?.pullRequest?.url, 'https://github.example/acme/widgets/pull/1');
     assert.ok(github.requests.filter((r) => r.startsWith('POST')).length <= 2);
     await second.webhooks.flush();
     assert.deepEqual([...receiver.counts().values()].filter((n) => n !== 1), [], 'each event once');
@@ -142,30 +173,30 @@ test('no token: the branch is pushed and the run says why there is no PR; in-pla
   const a = await engine.launch({ workflow: workflow(FLOW) });
   await runFinished(engine, a.runId);
   const ra = await finalized(engine, a.runId);
-  assert.ok((ra.options!['gitNotes'] as string[]).some((n) => /no GitHub token/.test(n)));
-  assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(ra.options!['branch'])));
+  assert.ok(ra.delivery!.notes!.some((n) => /no GitHub token/.test(n)));
+  assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(ra.delivery!.branch)));
 
   const b = await engine.launch({ workflow: workflow('name: gate\nworkspace: in-place\ntasks:\n  t: { run: "echo ok > gate.txt" }\n') });
   await runFinished(engine, b.runId);
   const rb = await finalized(engine, b.runId);
-  assert.equal(rb.options!['workspace'], 'in-place');
+  assert.equal(rb.delivery!.workspace, 'in-place');
   assert.equal(rb.cwd, fx.repo);
   assert.ok(existsSync(join(fx.repo, 'gate.txt')));
 
   const c = await engine.launch({ workflow: workflow('name: look\ntasks:\n  t: { run: "ls" }\n') });
   await runFinished(engine, c.runId);
   const rc = await finalized(engine, c.runId);
-  assert.equal(rc.options!['changed'], false);
-  assert.equal(sh(fx.remote, 'branch', '--list', String(rc.options!['branch'])), '');
+  assert.equal(rc.delivery!.changed, false);
+  assert.equal(sh(fx.remote, 'branch', '--list', String(rc.delivery!.branch)), '');
 
   // Cleanup: the no-change run's worktree goes; the unmerged one stays until asked or merged.
   const first = await cleanupWorktrees(engine);
   assert.deepEqual(first.removed.map((r) => r.runId), [c.runId]);
   assert.deepEqual(first.kept.map((r) => r.runId), [a.runId]);
-  sh(fx.repo, 'merge', '-q', '--ff-only', String(ra.options!['branch']));
+  sh(fx.repo, 'merge', '-q', '--ff-only', String(ra.delivery!.branch));
   const second = await cleanupWorktrees(engine);
   assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[a.runId, 'merged']]);
-  assert.ok(!existsSync(String(ra.options!['worktree'])));
+  assert.ok(!existsSync(String(ra.delivery!.worktree)));
 });
 
 for (const when of ['before', 'after'] as const) {
@@ -197,8 +228,8 @@ for (const when of ['before', 'after'] as const) {
     const run = await finalized(o8.engine, runId);
     assert.equal(run.state, 'completed');
     assert.equal(github.pulls.length, 1, 'exactly one pull request');
-    assert.equal(run.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
-    assert.equal(sh(fx.remote, 'rev-parse', `refs/heads/${String(run.options!['branch'])}`), sh(String(run.options!['worktree']), 'rev-parse', 'HEAD'));
+    assert.equal(run.delivery?.pullRequest?.url, 'https://github.example/acme/widgets/pull/1');
+    assert.equal(sh(fx.remote, 'rev-parse', `refs/heads/${String(run.delivery!.branch)}`), sh(String(run.delivery!.worktree), 'rev-parse', 'HEAD'));
     await o8.webhooks.flush();
     // Every event arrives. (Delivery is at least once: a kill between a 2xx and recording it
     // may resend an event, with the same id, for the receiver to drop.)

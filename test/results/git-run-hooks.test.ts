@@ -8,11 +8,11 @@ import { PullRequestPublisher } from '../../src/core/github/pull-requests.ts';
 import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';
 import { FakeGitHub } from './fake-github-server.ts';
 import { makeRepo, sh, type RepoFixture } from './git-fixtures.ts';
-import { applyOptions, resultOf, runRecord, taskRecord } from './run-fixtures.ts';
+import { applyDelivery, resultOf, runRecord, taskRecord } from './run-fixtures.ts';
 
 const TOKEN = 'ghp_test_token';
 
-/** Hooks wired the way the engine wires them: returned options merged, recorded options applied. */
+/** Hooks wired the way the engine wires them: returned and recorded deliveries merged into the run. */
 function hooksFor(fx: RepoFixture, github?: FakeGitHub, runs: RunRecord[] = [], tasks: TaskRecord[] = []) {
   const hooks = new GitRunHooks({
     worktreeRoot: join(fx.root, 'state', 'worktrees'),
@@ -25,20 +25,20 @@ function hooksFor(fx: RepoFixture, github?: FakeGitHub, runs: RunRecord[] = [], 
       gates: async () => [],
       usage: async () => ({ inputTokens: 1200, outputTokens: 340, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0123 }),
     },
-    async (runId, patch) => applyOptions(runs.find((r) => r.id === runId)!, patch),
+    async (runId, patch) => applyDelivery(runs.find((r) => r.id === runId)!, patch),
   );
   return hooks;
 }
 
-/** Like the engine's finalize: returned options are merged into the run. */
+/** Like the engine's finalize: the returned delivery is merged into the run's. */
 async function finish(hooks: GitRunHooks, run: RunRecord): Promise<void> {
   const out = await hooks.runFinished(run, []);
-  if (out?.options) applyOptions(run, out.options);
+  if (out?.delivery) applyDelivery(run, out.delivery);
 }
 
 async function prepare(hooks: GitRunHooks, run: RunRecord): Promise<string> {
   const prepared = await hooks.prepareRun(run);
-  if (prepared?.options) applyOptions(run, prepared.options);
+  if (prepared?.delivery) applyDelivery(run, prepared.delivery);
   if (prepared?.cwd) run.cwd = prepared.cwd; // as the engine does
   return prepared?.cwd ?? run.cwd;
 }
@@ -66,9 +66,9 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const cwd = await prepare(hooks, run);
 
     assert.notEqual(cwd, fx.repo);
-    assert.equal(run.options!['branch'], runBranchName(run));
+    assert.equal(run.delivery!.branch, runBranchName(run));
     assert.match(runBranchName(run), /^orchestr8\/fix-bug-[0-9a-f]{7}$/);
-    assert.equal(sh(cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), run.options!['branch']);
+    assert.equal(sh(cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), run.delivery!.branch);
     assert.equal(readFileSync(join(cwd, 'README.md'), 'utf8'), '# project\n', 'worktree starts from HEAD, not the dirty tree');
     // Preparing again (a restart) reuses the same worktree.
     assert.equal(await prepare(hooks, run), cwd);
@@ -91,7 +91,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     run.state = 'completed';
     run.finishedAt = Date.now();
     await finish(hooks, run);
-    const branch = run.options!['branch'] as string;
+    const branch = run.delivery!.branch!;
     assert.equal(sh(fx.remote, 'rev-parse', `refs/heads/${branch}`), sh(cwd, 'rev-parse', 'HEAD'), 'branch pushed to the bare remote');
     assert.equal(github.pulls.length, 1);
     const pr = github.pulls[0]!;
@@ -101,7 +101,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.match(pr.body, /\| edit \| agent `coder` \| completed \|/);
     assert.match(pr.body, /Tokens: 1200 in, 340 out/);
     assert.match(pr.body, /Cost: \$0\.0123/);
-    assert.equal(run.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
+    assert.equal(run.delivery?.pullRequest?.url, 'https://github.example/acme/widgets/pull/1');
 
     // Finishing again (a restart) opens no second pull request.
     await finish(hooksFor(fx, github, runs), run);
@@ -119,8 +119,8 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.equal(sh(cwd, 'rev-list', '--count', 'main..HEAD'), '0');
     assert.equal(sh(fx.remote, 'branch', '--list', 'orchestr8/*'), '');
     assert.equal(github.pulls.length, 0);
-    assert.equal(run.options!['changed'], false);
-    assert.ok((run.options!['gitNotes'] as string[]).some((n) => n.includes('no pull request')));
+    assert.equal(run.delivery!.changed, false);
+    assert.ok(run.delivery!.notes!.some((n) => n.includes('no pull request')));
   });
 
   test('a failed run keeps its branch locally and pushes nothing', async () => {
@@ -134,7 +134,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     await finish(hooks, run);
     assert.equal(sh(fx.remote, 'branch', '--list', 'orchestr8/*'), '');
     assert.equal(github.pulls.length, 0);
-    assert.ok((run.options!['gitNotes'] as string[]).some((n) => n.includes('not pushed')));
+    assert.ok(run.delivery!.notes!.some((n) => n.includes('not pushed')));
   });
 
   test('workspace: in-place runs on the project folder and commits nothing', async () => {
@@ -147,7 +147,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     run.state = 'completed';
     await finish(hooks, run);
     assert.equal(sh(fx.repo, 'rev-list', '--count', 'HEAD'), '1');
-    assert.equal(run.options!['workspace'], 'in-place');
+    assert.equal(run.delivery!.workspace, 'in-place');
     assert.equal(github.pulls.length, 0);
   });
 
@@ -158,8 +158,8 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const run = runRecord(outside);
     const hooks = hooksFor(fx, github, [run]);
     assert.equal(await prepare(hooks, run), outside);
-    assert.equal(run.options!['workspace'], 'in-place');
-    assert.match((run.options!['gitNotes'] as string[])[0]!, /not in a git repository/);
+    assert.equal(run.delivery!.workspace, 'in-place');
+    assert.match(run.delivery!.notes![0]!, /not in a git repository/);
   });
 
   test('a repository git cannot use runs in place and the note says what git said', async () => {
@@ -169,8 +169,8 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     writeFileSync(join(broken, '.git'), 'garbage\n'); // a damaged worktree link
     const run = runRecord(broken);
     assert.equal(await prepare(hooksFor(fx, github, [run]), run), broken);
-    assert.equal(run.options!['workspace'], 'in-place');
-    assert.match((run.options!['gitNotes'] as string[])[0]!, /git failed in .*invalid gitfile format/);
+    assert.equal(run.delivery!.workspace, 'in-place');
+    assert.match(run.delivery!.notes![0]!, /git failed in .*invalid gitfile format/);
   });
 
   test('a sub-folder of the project keeps its place inside the worktree', async () => {
@@ -181,7 +181,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     sh(fx.repo, 'commit', '-q', '-m', 'pkg');
     const run = runRecord(join(fx.repo, 'pkg'));
     const cwd = await prepare(hooksFor(fx, github, [run]), run);
-    assert.equal(cwd, join(run.options!['worktree'] as string, 'pkg'));
+    assert.equal(cwd, join(run.delivery!.worktree!, 'pkg'));
     assert.ok(existsSync(join(cwd, 'a.txt')));
   });
 
@@ -195,8 +195,8 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
       writeFileSync(join(fx.repo, folder, 'a.txt'), 'a\n');
       const run = runRecord(join(fx.repo, folder));
       assert.equal(await prepare(hooksFor(fx, github, [run]), run), join(fx.repo, folder), `${folder} runs where it is`);
-      assert.equal(run.options!['workspace'], 'in-place');
-      assert.match((run.options!['gitNotes'] as string[])[0]!, /is not committed in the repository/);
+      assert.equal(run.delivery!.workspace, 'in-place');
+      assert.match(run.delivery!.notes![0]!, /is not committed in the repository/);
     }
     assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1, 'no worktree was made');
   });
@@ -205,9 +205,9 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const run = runRecord(fx.repo);
     sh(fx.repo, 'branch', runBranchName(run));
     const cwd = await prepare(hooksFor(fx, github, [run]), run);
-    assert.equal(run.options!['branch'], `${runBranchName(run)}-2`);
+    assert.equal(run.delivery!.branch, `${runBranchName(run)}-2`);
     assert.equal(sh(cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), `${runBranchName(run)}-2`);
-    assert.ok((run.options!['gitNotes'] as string[])[0]!.includes('already existed'));
+    assert.ok(run.delivery!.notes![0]!.includes('already existed'));
   });
 
   test('no remote: the branch stays local and the run says so', async () => {
@@ -220,9 +220,9 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
     await finish(hooks, run);
-    assert.match(run.options!['pushError'] as string, /no git remote named "origin"/);
+    assert.match(run.delivery!.pushError!, /no git remote named "origin"/);
     assert.equal(github.pulls.length, 0);
-    assert.equal(sh(fx.repo, 'rev-list', '--count', `main..${run.options!['branch'] as string}`), '1');
+    assert.equal(sh(fx.repo, 'rev-list', '--count', `main..${run.delivery!.branch!}`), '1');
   });
 
   test('a rejected push is recorded and opens no pull request', async () => {
@@ -233,7 +233,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     const other = join(fx.root, 'other');
     sh(fx.root, 'clone', '-q', fx.remote, other);
     writeFileSync(join(other, 'theirs.txt'), 'theirs\n');
-    sh(other, 'checkout', '-q', '-b', run.options!['branch'] as string);
+    sh(other, 'checkout', '-q', '-b', run.delivery!.branch!);
     sh(other, 'add', '-A');
     sh(other, 'commit', '-q', '-m', 'theirs');
     sh(other, 'push', '-q', 'origin', 'HEAD');
@@ -242,9 +242,9 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
     await finish(hooks, run);
-    assert.match(run.options!['pushError'] as string, /push of .* failed/);
+    assert.match(run.delivery!.pushError!, /push of .* failed/);
     assert.equal(github.pulls.length, 0);
-    assert.equal(sh(fx.remote, 'log', '-1', '--format=%s', `refs/heads/${run.options!['branch'] as string}`), 'theirs');
+    assert.equal(sh(fx.remote, 'log', '-1', '--format=%s', `refs/heads/${run.delivery!.branch!}`), 'theirs');
   });
 
   for (const failure of ['down', 'drop'] as const) {
@@ -259,15 +259,15 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
       run.state = 'completed';
       github.failNextCreate = failure;
       await assert.rejects(finish(hooks, run), /opening the pull request failed/);
-      assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(run.options!['branch'] as string), 'pushed before the crash');
+      assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(run.delivery!.branch!), 'pushed before the crash');
       assert.equal(github.pulls.length, failure === 'drop' ? 1 : 0);
-      assert.equal(run.options!['pullRequestUrl'], undefined);
+      assert.equal(run.delivery?.pullRequest?.url, undefined);
 
-      // A new process picks the run up from its recorded options and finishes the step.
+      // A new process picks the run up from its recorded delivery and finishes the step.
       await finish(hooksFor(fx, github, runs), run);
       assert.equal(github.pulls.length, 1);
-      assert.equal(run.options!['pullRequestUrl'], 'https://github.example/acme/widgets/pull/1');
-      assert.equal(run.options!['pullRequestError'], undefined);
+      assert.equal(run.delivery?.pullRequest?.url, 'https://github.example/acme/widgets/pull/1');
+      assert.equal(run.delivery!.pullRequestError, undefined);
     });
   }
 
@@ -284,21 +284,21 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
       run.state = 'completed';
       await finish(hooks, run);
     }
-    sh(fx.repo, 'merge', '-q', '--ff-only', merged.options!['branch'] as string);
+    sh(fx.repo, 'merge', '-q', '--ff-only', merged.delivery!.branch!);
     const first = await cleanupRunWorktrees(runs);
     assert.deepEqual(first.removed.map((r) => r.runId), [merged.id]);
     assert.deepEqual(first.kept.map((r) => r.runId), [open.id]);
-    assert.ok(!existsSync(merged.options!['worktree'] as string));
-    assert.ok(existsSync(open.options!['worktree'] as string));
+    assert.ok(!existsSync(merged.delivery!.worktree!));
+    assert.ok(existsSync(open.delivery!.worktree!));
     const second = await cleanupRunWorktrees(runs, { all: true });
     assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[open.id, 'requested']]);
-    assert.ok(!existsSync(open.options!['worktree'] as string));
-    assert.ok(sh(fx.repo, 'branch', '--list', open.options!['branch'] as string), 'branch kept');
+    assert.ok(!existsSync(open.delivery!.worktree!));
+    assert.ok(sh(fx.repo, 'branch', '--list', open.delivery!.branch!), 'branch kept');
     assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1);
 
     // Retried after its worktree was removed: the same branch comes back, commits and all.
     const again = await prepare(hooks, open);
-    assert.equal(sh(again, 'rev-parse', '--abbrev-ref', 'HEAD'), open.options!['branch']);
+    assert.equal(sh(again, 'rev-parse', '--abbrev-ref', 'HEAD'), open.delivery!.branch);
     assert.ok(existsSync(join(again, 'open.txt')));
   });
 });

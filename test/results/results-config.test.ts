@@ -25,4 +25,5 @@ test('the CLI reads tokens, GitHub Enterprise and webhooks from its environment'
   assert.deepEqual(o.github, { token: 't', baseUrl: 'https://ghe.corp.example/api/v3', host: 'ghe.corp.example' });
   assert.deepEqual(o.webhooks, { endpoints: ['http://127.0.0.1:9/a', 'http://127.0.0.1:9/b'], secret: 's' });
   assert.deepEqual(resultsOptionsFromEnv('/s', {}).github, {});
+  assert.equal(resultsOptionsFromEnv('/s', { GITHUB_TOKEN: 'general', ORCHESTR8_GITHUB_TOKEN: 'ours' }).github?.token, 'ours', 'a token meant for Orchestr8 wins');
 });

@@ -1,10 +1,12 @@
 import type { RunRecord, TaskRecord, TaskResult } from '../../src/core/model/records.ts';
+import { mergeDelivery, type RunDelivery } from '../../src/core/model/run-delivery.ts';
+import type { WorkflowOptions } from '../../src/core/workflow/workflow-schema.ts';
 import type { TaskAction } from '../../src/core/model/workflow.ts';
 import { DEFAULT_RETRY } from '../../src/core/model/workflow.ts';
 import { newRunId } from '../../src/core/util/ids.ts';
 
 /** A run record as the engine hands it to hooks (used where the hooks are tested on their own). */
-export function runRecord(cwd: string, options: Record<string, unknown> = {}, name = 'Fix Bug'): RunRecord {
+export function runRecord(cwd: string, options: WorkflowOptions = {}, name = 'Fix Bug'): RunRecord {
   return { id: newRunId(), name, inputs: {}, state: 'running', single: false, cwd, options, createdAt: Date.now() - 5000 };
 }
 
@@ -32,9 +34,7 @@ export function resultOf(task: TaskRecord): TaskResult {
   return { taskId: task.id, runId: task.runId, output: 'ok', createdAt: Date.now() };
 }
 
-/** The engine's side of `updateRunOptions`, for hooks tested without an engine: merges, and drops undefined keys. */
-export function applyOptions(run: RunRecord, patch: Record<string, unknown>): void {
-  const next = { ...(run.options ?? {}), ...patch };
-  for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
-  run.options = next;
+/** The engine's side of `recordDelivery`, for hooks tested without an engine. */
+export function applyDelivery(run: RunRecord, patch: RunDelivery): void {
+  run.delivery = mergeDelivery(run.delivery, patch);
 }

@@ -22,7 +22,11 @@ export class WebhookReceiver {
   private server?: Server;
   private port = 0;
 
-  constructor(private readonly secret: string) {}
+  /** `delayMs`: how long it takes to answer, like a receiver doing real work. */
+  constructor(
+    private readonly secret: string,
+    private readonly delayMs = 0,
+  ) {}
 
   async start(): Promise<string> {
     const server = createServer(async (req, res) => {
@@ -35,6 +39,7 @@ export class WebhookReceiver {
         return;
       }
       const body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
       this.received.push({ id: String(body['id']), type: String(body['type']), body, headers: req.headers });
       res.writeHead(204).end();
     });

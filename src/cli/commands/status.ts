@@ -1,16 +1,20 @@
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { withEngine } from '../engine-access.ts';
+import { watchStatus } from './status-watch.ts';
 import { dim, runLine, runStateText, taskLine } from '../format.ts';
 import { formatDuration } from '../../core/notifications/notification-builder.ts';
 
 export interface StatusOptions extends GlobalOptions {
   limit?: string;
+  /** Live status until the run(s) end (see status-watch.ts). */
+  watch?: boolean;
 }
 
 /** `orchestr8 status [ID]`: recent runs, or one run's tasks with state, attempt and duration. */
 export async function statusCommand(id: string | undefined, options: StatusOptions): Promise<number> {
   const ctx = cliContext(options);
+  if (options.watch) return watchStatus(ctx, id);
   return withEngine(
     ctx,
     async (api) => {

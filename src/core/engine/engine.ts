@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvent } from '../model/events.ts';
 import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
+import { mergeDelivery, type RunDelivery } from '../model/run-delivery.ts';
 import { isTerminal } from '../model/task-state.ts';
 import type { TaskDef, WorkflowDef } from '../model/workflow.ts';
 import { DEFAULT_RETRY } from '../model/workflow.ts';
@@ -299,7 +300,7 @@ export class Engine extends StateQueries {
       const n = this.db.getNotification(id);
       if (n && n.deliveredAt === undefined) records.push({ t: 'notification', notification: { ...n, deliveredAt: now } });
     }
-    if (records.length) await this.store.commit(records);
+    await this.commit(Batch.of(records));
   };
 
   clearFinished = async (before?: number): Promise<number> => {
@@ -322,15 +323,18 @@ export class Engine extends StateQueries {
     await this.finalizing.get(this.resolveRunId(runId));
   }
 
-  /** Merges options into a run durably (adapters record a branch, a worktree, a pull request URL). */
-  async updateRunOptions(runId: string, options: Record<string, unknown>): Promise<RunRecord> {
+  /**
+   * Records what a run delivered (adapters: a branch, a worktree, a push, a pull request) durably,
+   * then announces it with `run.delivered`.
+   */
+  async recordDelivery(runId: string, patch: RunDelivery): Promise<RunRecord> {
     this.assertRunning();
     const active = this.active.get(runId);
     const current = active?.run ?? this.db.getRun(runId);
     if (!current) throw new NotFoundError(`no run ${runId}`);
-    const run = { ...current, options: { ...current.options, ...options } };
-    if (active) active.run = run;
-    await this.store.commit([{ t: 'run', run }]);
+    const batch = new Batch();
+    const run = this.deliver(batch, current, patch, active);
+    await this.commit(batch);
     return run;
   }
 
@@ -340,10 +344,13 @@ export class Engine extends StateQueries {
       get: (id) => this.db.getWebhookDelivery(id),
       due: (now, limit) => this.db.dueWebhookDeliveries(now, limit),
       nextAttemptAt: () => this.db.nextWebhookAttempt(),
-      latestCreatedAt: () => this.db.latestWebhookCreatedAt(),
-      save: async (deliveries) => {
+      cursor: () => this.db.cursor('webhooks'),
+      lastEventSeq: () => this.db.lastEventSeq(),
+      save: async (deliveries, cursor) => {
         this.assertRunning();
-        if (deliveries.length) await this.store.commit(deliveries.map((delivery) => ({ t: 'webhook', delivery })));
+        const records: StoreRecord[] = deliveries.map((delivery) => ({ t: 'webhook', delivery }));
+        if (cursor !== undefined) records.push({ t: 'cursor', name: 'webhooks', seq: cursor });
+        await this.commit(Batch.of(records));
       },
     };
   }
@@ -498,12 +505,12 @@ export class Engine extends StateQueries {
         if (current?.state !== 'running' || current.attempt !== task.attempt) return;
         const updated = TaskMachine.attachProcess(current, this.clock.now(), pid);
         active.tasks.set(task.key, updated);
-        this.store.commit([{ t: 'task', task: updated }]).catch((error) => this.fatal(error));
+        this.commit(Batch.of([{ t: 'task', task: updated }])).catch((error) => this.fatal(error));
       },
       loadCheckpoint: async () => this.db.checkpoint(task.id)?.state,
-      saveCheckpoint: (state) => this.store.commit([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: this.clock.now() } }]),
-      recordUsage: (usage) => this.store.commit([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }]),
-      recordGate: (gate) => this.store.commit([{ t: 'gate', gate: { ...gate, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }]),
+      saveCheckpoint: (state) => this.commit(Batch.of([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: this.clock.now() } }])),
+      recordUsage: (usage) => this.commit(Batch.of([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }])),
+      recordGate: (gate) => this.commit(Batch.of([{ t: 'gate', gate: { ...gate, taskId: task.id, runId: run.id, createdAt: this.clock.now() } }])),
     };
   }
 
@@ -606,9 +613,10 @@ export class Engine extends StateQueries {
     try {
       for (const hook of this.hooks) {
         const prepared = await hook.prepareRun?.(active.run);
-        if (prepared && (prepared.cwd || prepared.options)) {
-          active.run = { ...active.run, ...(prepared.cwd ? { cwd: prepared.cwd } : {}), options: { ...active.run.options, ...prepared.options } };
-          await this.store.commit([{ t: 'run', run: active.run }]);
+        if (prepared && (prepared.cwd || prepared.delivery)) {
+          const batch = new Batch();
+          this.deliver(batch, { ...active.run, ...(prepared.cwd ? { cwd: prepared.cwd } : {}) }, prepared.delivery ?? {}, active);
+          await this.commit(batch);
         }
       }
     } catch (error) {
@@ -634,11 +642,11 @@ export class Engine extends StateQueries {
   }
 
   private async finalize(run: RunRecord, tasks: TaskRecord[]): Promise<void> {
-    let returned: Record<string, unknown> | undefined;
+    let returned: RunDelivery = {};
     try {
       for (const hook of this.hooks) {
         const out = await hook.runFinished?.(run, tasks);
-        if (out?.options) returned = { ...returned, ...out.options };
+        if (out?.delivery) returned = { ...returned, ...out.delivery };
       }
     } catch (error) {
       this.logger.error(`finishing run ${run.id} failed; it will be tried again on the next start`, error);
@@ -647,10 +655,11 @@ export class Engine extends StateQueries {
     if (this.state === 'closed') return;
     const latest = this.db.getRun(run.id);
     if (!latest || latest.state === 'running') return; // retried meanwhile
-    // Merged into what is stored now, not into the record the hooks started from: options
-    // written meanwhile (updateRunOptions from a hook or an adapter) must survive.
-    const options = returned ? { ...latest.options, ...returned } : latest.options;
-    await this.store.commit([{ t: 'run', run: { ...latest, ...(options ? { options } : {}), finalized: true } }]).catch((e) => this.fatal(e));
+    // Merged into what is stored now, not into the record the hooks started from: a delivery
+    // recorded meanwhile (recordDelivery from a hook or an adapter) must survive.
+    const batch = new Batch();
+    this.deliver(batch, { ...latest, finalized: true }, returned);
+    await this.commit(batch).catch((e) => this.fatal(e));
   }
 
   // ---- recovery ------------------------------------------------------------
@@ -690,6 +699,16 @@ export class Engine extends StateQueries {
 
   // ---- plumbing ------------------------------------------------------------
 
+  /** The move that changes what a run delivered: the run's new record and its `run.delivered` event, in one batch. */
+  private deliver(batch: Batch, run: RunRecord, patch: RunDelivery, active?: ActiveRun): RunRecord {
+    const delivery = mergeDelivery(run.delivery, patch);
+    const { delivery: _old, ...rest } = run;
+    const updated: RunRecord = Object.keys(delivery).length ? { ...rest, delivery } : rest;
+    if (active) active.run = updated;
+    batch.record({ t: 'run', run: updated }, { type: 'run.delivered', run: updated });
+    return updated;
+  }
+
   private update(active: ActiveRun, batch: Batch, task: TaskRecord, event?: 'task.queued' | 'task.skipped' | 'task.cancelled' | 'task.waiting' | 'task.reset'): TaskRecord {
     active.tasks.set(task.key, task);
     batch.record({ t: 'task', task }, event ? { type: event, task } : undefined);
@@ -703,7 +722,8 @@ export class Engine extends StateQueries {
    */
   private async commit(batch: Batch): Promise<void> {
     if (batch.empty) return;
-    const durable = this.store.commit(batch.records);
+    let firstSeq = 0;
+    const durable = this.store.commit(batch.records).then((seq) => void (firstSeq = seq));
     for (const active of batch.finishing) active.finished = durable;
     for (const active of batch.starting) this.starting.set(active.run.id, durable);
     try {
@@ -713,7 +733,10 @@ export class Engine extends StateQueries {
     }
     for (const active of batch.starting) this.active.set(active.run.id, active);
     for (const active of batch.finishing) if (this.active.get(active.run.id) === active) this.active.delete(active.run.id);
-    for (const event of batch.events) this.events.fire(event);
+    for (const [i, event] of batch.events.entries()) {
+      event.seq = firstSeq + batch.eventRecords[i]!; // the batch's own objects: nobody has seen them yet
+      this.events.fire(event);
+    }
     batch.runAfterCommit();
   }
 
@@ -806,12 +829,21 @@ export class Engine extends StateQueries {
 class Batch {
   readonly records: StoreRecord[] = [];
   readonly events: EngineEvent[] = [];
+  /** Per event, the index of its `event` record: its seq is the batch's first seq plus that. */
+  readonly eventRecords: number[] = [];
   /** Runs this batch launches or resumes: active once it is durable. */
   readonly starting: ActiveRun[] = [];
   /** Runs this batch finishes: no longer active once it is durable. */
   readonly finishing: ActiveRun[] = [];
   private readonly after: (() => void)[] = [];
   private readonly rows = new Map<string, number>();
+
+  /** A batch of records that change no run's or task's state machine and announce nothing (usage, checkpoints, the outbox). */
+  static of(records: StoreRecord[]): Batch {
+    const batch = new Batch();
+    for (const record of records) batch.record(record);
+    return batch;
+  }
 
   get empty(): boolean {
     return this.records.length === 0;
@@ -828,6 +860,7 @@ class Batch {
     }
     if (!event) return;
     this.events.push(event);
+    this.eventRecords.push(this.records.length);
     this.records.push({ t: 'event', event: storedEvent(event, Date.now()) });
   }
 
@@ -855,6 +888,7 @@ function storedEvent(event: EngineEvent, at: number): { type: string; at: number
     case 'workflow.failed':
     case 'workflow.cancelled':
     case 'workflow.resumed':
+    case 'run.delivered':
       return { type: event.type, at, runId: event.run.id };
     case 'workflow.removed':
       return { type: event.type, at, detail: event.runIds.join(',') };

@@ -4,6 +4,7 @@ import type { StateDb } from '../store/state-db.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { splitTaskId } from '../util/ids.ts';
 import type { EngineApi, ListOptions, RunPage, RunStatus, UsageTotals } from './engine-api.ts';
+import { replayEvents } from './event-replay.ts';
 import type { TaskLogs } from './task-logs.ts';
 
 /** An id that names nothing, or more than one run. */
@@ -84,6 +85,11 @@ export abstract class StateQueries implements EngineApi {
 
   async undeliveredNotifications(): Promise<NotificationRecord[]> {
     return this.db.undeliveredNotifications();
+  }
+
+  /** Durable events after `seq`, oldest first, rebuilt from the rows (see `replayEvents`); `next` is where the following page starts. */
+  async eventsAfter(seq: number, limit?: number): Promise<{ events: EngineEvent[]; next: number }> {
+    return replayEvents(this.db, seq, limit);
   }
 
   /** Webhook outbox rows in a state; `dead` ones are the dead letters the user should see. */

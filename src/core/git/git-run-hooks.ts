@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { RunHooks } from '../engine/run-hooks.ts';
 import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
+import type { RunDelivery } from '../model/run-delivery.ts';
 import { pullRequestBody, pullRequestTitle } from '../github/pull-request-body.ts';
 import {
   parseGitHubRemote,
@@ -13,18 +14,18 @@ import {
 } from '../github/pull-requests.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
 import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, isFolderInCommit, pushBranch, remoteUrl } from './git-workspace.ts';
-import { readGitOptions, readGitState, type GitRunState } from './run-options.ts';
+import { readGitOptions, readGitState } from './run-options.ts';
 
 /** The parts of the engine the hooks read after the engine is open. */
 export type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'>;
 
-/** Durably merges keys into a run's `options` (an engine method; see the report to the lead). */
-export type RunOptionsWriter = (runId: string, patch: Record<string, unknown>) => Promise<void>;
+/** Durably records part of what a run delivered (the engine's `recordDelivery`). */
+export type DeliveryWriter = (runId: string, patch: RunDelivery) => Promise<void>;
 
 export interface GitRunHooksOptions {
   /** Folder under which each run's worktree is created (`<stateDir>/worktrees`). */
   worktreeRoot: string;
-  /** Default remote; a workflow's `remote:` option wins. */
+  /** Remote to push to (default `origin`). */
   remote?: string;
   /** Opens pull requests; without it runs stop at the pushed branch (and say so). */
   publisher?: PullRequestPublisher;
@@ -62,14 +63,14 @@ function describeTask(task: TaskRecord): string {
 /**
  * Git and GitHub around a run: a worktree and branch per run, a commit per task that
  * changed files, and on success a push and a pull request. Everything it decides is
- * recorded in the run's options (`branch`, `worktree`, `pullRequestUrl`, `gitNotes`),
+ * recorded in the run's delivery (`branch`, `worktree`, `pullRequest`, `notes`),
  * and every step may run again after a crash without doing anything twice.
  */
 export class GitRunHooks implements RunHooks {
   private source?: RunSummarySource;
-  private writeOptions?: RunOptionsWriter;
+  private writeDelivery?: DeliveryWriter;
   /** What prepareRun decided, for engines that hand later hooks a run record read before it. */
-  private readonly known = new Map<string, GitRunState>();
+  private readonly known = new Map<string, RunDelivery>();
   /** One git operation at a time per worktree (git's index lock), and one publish per run. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly logger: Logger;
@@ -83,18 +84,18 @@ export class GitRunHooks implements RunHooks {
   }
 
   /** Connects the engine once it is open (the hooks are created before it). */
-  attach(source: RunSummarySource, writeOptions: RunOptionsWriter): void {
+  attach(source: RunSummarySource, writeDelivery: DeliveryWriter): void {
     this.source = source;
-    this.writeOptions = writeOptions;
+    this.writeDelivery = writeDelivery;
     this.markAttached();
   }
 
-  private state(run: RunRecord): GitRunState {
+  private state(run: RunRecord): RunDelivery {
     return { ...this.known.get(run.id), ...readGitState(run) };
   }
 
   /** Adds to what this publish step will hand back to the engine (merged into the run when it finalizes). */
-  private note(run: RunRecord, patch: GitRunState, add: GitRunState): void {
+  private note(run: RunRecord, patch: RunDelivery, add: RunDelivery): void {
     Object.assign(patch, add);
     this.known.set(run.id, { ...this.known.get(run.id), ...add });
   }
@@ -110,7 +111,7 @@ export class GitRunHooks implements RunHooks {
     return next;
   }
 
-  async prepareRun(run: RunRecord): Promise<{ cwd?: string; options?: Record<string, unknown> } | void> {
+  async prepareRun(run: RunRecord): Promise<{ cwd?: string; delivery?: RunDelivery } | void> {
     const prior = this.state(run);
     if (prior.workspace === 'in-place') return;
     if (prior.worktree && existsSync(prior.worktree)) {
@@ -118,7 +119,7 @@ export class GitRunHooks implements RunHooks {
     }
     const opts = readGitOptions(run);
     if (opts.workspace === 'in-place') {
-      return this.remember(run, { workspace: 'in-place', gitNotes: ['workspace: in-place — the run works on the project folder itself; nothing is committed'] });
+      return this.remember(run, { workspace: 'in-place', notes: ['workspace: in-place — the run works on the project folder itself; nothing is committed'] });
     }
     // A retried run's cwd may be its removed worktree: the repository it came from is recorded.
     let repoRoot: string | undefined;
@@ -128,21 +129,21 @@ export class GitRunHooks implements RunHooks {
       this.logger.warn(`run ${run.id}: git failed in ${run.cwd}: ${errorMessage(error)}`);
       return this.remember(run, {
         workspace: 'in-place',
-        gitNotes: [`git failed in ${run.cwd} (${errorMessage(error)}): the run works in place, with no branch or pull request`],
+        notes: [`git failed in ${run.cwd} (${errorMessage(error)}): the run works in place, with no branch or pull request`],
       });
     }
     if (!repoRoot) {
       return this.remember(run, {
         workspace: 'in-place',
-        gitNotes: [`${run.cwd} is not in a git repository: the run works in place, with no branch or pull request`],
+        notes: [`${run.cwd} is not in a git repository: the run works in place, with no branch or pull request`],
       });
     }
     // Undefined when the path leads out of the repository (a symlink that git resolved).
     const projectFolder = subPath(relative(repoRoot, resolve(run.cwd)));
-    if (!prior.branch && projectFolder !== undefined && !(await isFolderInCommit(repoRoot, opts.base ?? 'HEAD', projectFolder))) {
+    if (!prior.branch && projectFolder !== undefined && !(await isFolderInCommit(repoRoot, 'HEAD', projectFolder))) {
       return this.remember(run, {
         workspace: 'in-place',
-        gitNotes: [`${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`],
+        notes: [`${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`],
       });
     }
     await excludeFromRepository(repoRoot, this.options.worktreeRoot);
@@ -150,13 +151,12 @@ export class GitRunHooks implements RunHooks {
       repoRoot,
       dir: join(this.options.worktreeRoot, run.id),
       branch: runBranchName(run),
-      base: opts.base,
       ...(prior.branch && prior.baseSha ? { resume: { branch: prior.branch, baseSha: prior.baseSha } } : {}),
     });
     // Keep the run in the same sub-folder of the project, now inside the worktree.
     const rel = prior.worktree && prior.worktreeCwd ? subPath(relative(prior.worktree, prior.worktreeCwd)) : projectFolder;
     const worktreeCwd = rel ? join(created.worktree, rel) : created.worktree;
-    const state: GitRunState = {
+    const state: RunDelivery = {
       workspace: 'worktree',
       repoRoot,
       worktree: created.worktree,
@@ -166,16 +166,16 @@ export class GitRunHooks implements RunHooks {
       ...(created.baseBranch ? { baseBranch: created.baseBranch } : {}),
     };
     if (created.branch !== runBranchName(run)) {
-      state.gitNotes = [`branch ${runBranchName(run)} already existed; the run uses ${created.branch}`];
+      state.notes = [`branch ${runBranchName(run)} already existed; the run uses ${created.branch}`];
     }
     this.logger.info(`run ${run.id}: worktree ${created.worktree} on branch ${created.branch}`);
     const result = this.remember(run, state);
     return { ...result, cwd: worktreeCwd };
   }
 
-  private remember(run: RunRecord, state: GitRunState): { options: Record<string, unknown> } {
+  private remember(run: RunRecord, state: RunDelivery): { delivery: RunDelivery } {
     this.known.set(run.id, { ...this.known.get(run.id), ...state });
-    return { options: state as Record<string, unknown> };
+    return { delivery: state };
   }
 
   async taskCompleted(run: RunRecord, task: TaskRecord, _result: TaskResult): Promise<void> {
@@ -186,19 +186,19 @@ export class GitRunHooks implements RunHooks {
     if (sha) this.logger.info(`run ${run.id}: committed ${task.key} as ${sha.slice(0, 10)}`);
   }
 
-  async runFinished(run: RunRecord, _tasks: TaskRecord[]): Promise<{ options?: Record<string, unknown> } | void> {
+  async runFinished(run: RunRecord, _tasks: TaskRecord[]): Promise<{ delivery?: RunDelivery } | void> {
     await this.attached;
     return this.serial(`publish:${run.id}`, async () => {
-      const patch: GitRunState = {};
+      const patch: RunDelivery = {};
       try {
         await this.publish(run, patch);
       } catch (error) {
         // The engine keeps the run unfinalized and calls again on its next start; what got
         // done (the push) and why it stopped are recorded now so the user can see them.
-        if (this.writeOptions && Object.keys(patch).length) await this.writeOptions(run.id, patch as Record<string, unknown>).catch(() => {});
+        if (this.writeDelivery && Object.keys(patch).length) await this.writeDelivery(run.id, patch).catch(() => {});
         throw error;
       }
-      return Object.keys(patch).length ? { options: patch as Record<string, unknown> } : undefined;
+      return Object.keys(patch).length ? { delivery: patch } : undefined;
     });
   }
 
@@ -206,19 +206,19 @@ export class GitRunHooks implements RunHooks {
    * Pushes the branch and opens the pull request of a completed run. Each step checks what
    * is already done, so it can run again after a crash.
    */
-  private async publish(run: RunRecord, patch: GitRunState): Promise<void> {
+  private async publish(run: RunRecord, patch: RunDelivery): Promise<void> {
     const state = this.state(run);
     if (!state.worktree || !state.branch || !state.repoRoot || !state.baseSha) return;
-    const notes = [...(state.gitNotes ?? [])];
+    const notes = [...(state.notes ?? [])];
     const addNote = (text: string) => {
       if (!notes.includes(text)) notes.push(text);
-      this.note(run, patch, { gitNotes: [...notes] });
+      this.note(run, patch, { notes: [...notes] });
     };
     if (run.state !== 'completed') {
       addNote(`run ${run.state}: branch ${state.branch} kept locally, not pushed`);
       return;
     }
-    if (state.pullRequestUrl) return;
+    if (state.pullRequest) return;
     const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);
     if (ahead === 0) {
       this.note(run, patch, { changed: false });
@@ -226,7 +226,7 @@ export class GitRunHooks implements RunHooks {
       return;
     }
     const opts = readGitOptions(run);
-    const remote = opts.remote ?? this.options.remote ?? 'origin';
+    const remote = this.options.remote ?? 'origin';
     const pushed = await pushBranch(state.repoRoot, remote, state.branch);
     if (!pushed.pushed) {
       this.logger.warn(`run ${run.id}: ${pushed.message}`);
@@ -235,10 +235,9 @@ export class GitRunHooks implements RunHooks {
       return;
     }
     this.note(run, patch, { changed: true, pushedTo: remote, pushError: undefined });
-    if (opts.pullRequest === false) return;
     const publisher = this.options.publisher;
     if (!publisher) return addNote('no GitHub token: branch pushed, no pull request opened');
-    const target = await this.target(state.repoRoot, remote, opts.pullRequest.repo);
+    const target = await this.target(state.repoRoot, remote);
     if (!target) return addNote(`remote ${remote} is not a GitHub repository and no pull_request.repo is set: no pull request opened`);
     const base = opts.pullRequest.base ?? state.baseBranch;
     if (!base) return addNote('the run started from a detached commit and no pull_request.base is set: no pull request opened');
@@ -251,7 +250,7 @@ export class GitRunHooks implements RunHooks {
         body: await this.body(run),
         draft: opts.pullRequest.draft,
       });
-      this.note(run, patch, { pullRequestUrl: pr.url, pullRequestNumber: pr.number, pullRequestError: undefined });
+      this.note(run, patch, { pullRequest: { url: pr.url, number: pr.number }, pullRequestError: undefined });
       this.logger.info(`run ${run.id}: pull request ${pr.created ? 'opened' : 'found'}: ${pr.url}`);
       this.options.onPullRequest?.(run, pr);
     } catch (error) {
@@ -261,8 +260,8 @@ export class GitRunHooks implements RunHooks {
     }
   }
 
-  private async target(repoRoot: string, remote: string, slug?: string): Promise<GitHubRepo | undefined> {
-    const configured = slug ?? this.options.repo;
+  private async target(repoRoot: string, remote: string): Promise<GitHubRepo | undefined> {
+    const configured = this.options.repo;
     if (configured) return parseRepoSlug(configured);
     const url = await remoteUrl(repoRoot, remote);
     return url ? parseGitHubRemote(url, this.options.githubHost) : undefined;

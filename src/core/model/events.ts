@@ -1,10 +1,10 @@
 import type { RunRecord, TaskRecord, TaskResult } from './records.ts';
 
 /**
- * Engine events. Every event but `task.progress` describes a transition that is
- * already durable when listeners hear of it.
+ * Engine events. Every event but `task.progress` and `engine.storage` describes a transition
+ * that is already durable when listeners hear of it, and carries the journal `seq` of its record.
  */
-export type EngineEvent =
+export type EngineEvent = EventCursor & (
   /** A run was launched; its tasks follow as task.queued / pending. */
   | { type: 'workflow.launched'; run: RunRecord; tasks: TaskRecord[] }
   /** The task is ready and waits for a slot (or for its retry delay). */
@@ -32,13 +32,32 @@ export type EngineEvent =
   | { type: 'workflow.cancelled'; run: RunRecord }
   /** A finished run was put back into play by `retry`. */
   | { type: 'workflow.resumed'; run: RunRecord }
+  /**
+   * What the run delivered changed and is durable: its worktree and branch once prepared, its push
+   * and pull request (`run.delivery.pullRequest`) once finalized. Also fired when finalization ends
+   * (`run.finalized`), so listeners waiting for a pull request know that none is coming.
+   */
+  | { type: 'run.delivered'; run: RunRecord }
   /** Runs were removed from history. */
   | { type: 'workflow.removed'; runIds: string[] }
   /**
    * The owner's storage paused (a full disk: new work is refused, running tasks go on, their
    * results wait to be saved) or resumed by itself once writes succeeded again. Not persisted.
    */
-  | { type: 'engine.storage'; state: 'paused' | 'resumed'; reason: string };
+  | { type: 'engine.storage'; state: 'paused' | 'resumed'; reason: string }
+);
+
+/** Where an event stands in the journal: the cursor a listener remembers to resume after it. */
+export interface EventCursor {
+  /**
+   * The journal sequence number of the record that made the event durable: increasing, and
+   * what `GET /v1/events` takes as `Last-Event-ID`. Absent on events that are not persisted
+   * (`task.progress`, `engine.storage`) and on events rebuilt from rows.
+   */
+  seq?: number;
+  /** Rebuilt from the durable event table for a listener that missed it (see `replayEvents`): its records are as they are now. */
+  replayed?: true;
+}
 
 export type EngineEventType = EngineEvent['type'];
 export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;

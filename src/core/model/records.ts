@@ -1,5 +1,7 @@
 import type { RunState, TaskState } from './task-state.ts';
+import type { RunDelivery } from './run-delivery.ts';
 import type { RetryPolicy, TaskAction } from './workflow.ts';
+import type { WorkflowOptions } from '../workflow/workflow-schema.ts';
 
 /** The durable row of one run (one execution of a workflow, or of a single launched task). */
 export interface RunRecord {
@@ -14,7 +16,10 @@ export interface RunRecord {
   single: boolean;
   /** Working folder the run's tasks execute in. */
   cwd: string;
-  options?: Record<string, unknown>;
+  /** What the workflow asked of the adapters (workspace, pull request, webhooks). */
+  options?: WorkflowOptions;
+  /** What the run delivered (worktree, branch, pull request); see `RunDelivery`. */
+  delivery?: RunDelivery;
   createdAt: number;
   finishedAt?: number;
   error?: string;

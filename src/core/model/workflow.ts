@@ -1,3 +1,4 @@
+import type { WorkflowOptions } from '../workflow/workflow-schema.ts';
 /** A parsed, validated workflow definition. Produced by workflow/parse-workflow.ts. */
 
 /** 1-based line and column in a workflow file. */
@@ -57,8 +58,8 @@ export interface WorkflowDef {
   tasks: TaskDef[];
   /** Most tasks of one run that may run at once. */
   concurrency?: number;
-  /** Extra keys owned by adapters (workspace, webhooks, pull_request …), kept verbatim. */
-  options?: Record<string, unknown>;
+  /** Keys owned by adapters (workspace, webhooks, pull_request), as the parser checked them. */
+  options?: WorkflowOptions;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true };

@@ -10,8 +10,14 @@ export interface WebhookOutboxStore {
   due(now: number, limit: number): WebhookDeliveryRecord[];
   /** Earliest next attempt of any pending delivery. */
   nextAttemptAt(): number | undefined;
-  /** When the newest delivery was queued: where a restarted dispatcher looks back from. */
-  latestCreatedAt(): number | undefined;
-  /** Durably writes new or updated deliveries (full rows). */
-  save(deliveries: WebhookDeliveryRecord[]): Promise<void>;
+  /**
+   * The seq of the last engine event turned into deliveries (or found to need none): a
+   * restarted dispatcher queues the events after it. Undefined before the first `save`
+   * of one (webhooks just configured: history is not sent).
+   */
+  cursor(): number | undefined;
+  /** The seq of the newest durable event: where a dispatcher without a cursor starts. */
+  lastEventSeq(): number;
+  /** Durably writes new or updated deliveries (full rows), and the cursor with them when given (one commit). */
+  save(deliveries: WebhookDeliveryRecord[], cursor?: number): Promise<void>;
 }

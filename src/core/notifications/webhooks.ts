@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { EngineApi } from '../engine/engine-api.ts';
 import type { EngineEvent } from '../model/events.ts';
 import type { RunRecord, TaskRecord, TaskResult, WebhookDeliveryRecord } from '../model/records.ts';
 import { backoffDelay } from '../scheduler/backoff.ts';
 import type { Clock } from '../util/clock.ts';
+import { crashPoint } from '../util/crash-points.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
 import type { WebhookOutboxStore } from './webhook-outbox.ts';
@@ -32,11 +32,11 @@ export interface OpenedPullRequest {
 export interface WebhookDispatcherOptions {
   outbox: WebhookOutboxStore;
   /**
-   * The engine's history, for `start()` to queue events that a previous process made
-   * durable but died before queueing (or that fired while the engine opened, before
-   * anyone listened). Without it, only what is in the outbox is sent.
+   * The engine's durable events, for `start()` to queue those after the outbox's cursor: made
+   * durable by a previous process that died before queueing them, or fired while the engine
+   * opened, before anyone listened. Without it, only what is in the outbox is sent.
    */
-  history?: Pick<EngineApi, 'list' | 'status' | 'result'>;
+  history?: { eventsAfter(seq: number): Promise<{ events: EngineEvent[]; next: number }> };
   /** Reads a run (for per-workflow endpoints of task events, which carry only the task). */
   runOf: (runId: string) => Promise<RunRecord | undefined>;
   endpoints?: WebhookEndpoint[];
@@ -51,11 +51,14 @@ export interface WebhookDispatcherOptions {
   maxDelayMs?: number;
   /** Per request (default 10 s). */
   timeoutMs?: number;
+  /** How long `close()` keeps sending what is due before it leaves the rest pending for the next owner (default 5 s). */
+  closeGraceMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
 
 const BATCH = 20;
+const CLOSE_GRACE_MS = 5000;
 
 /**
  * Retry timers must not keep a finished CLI process alive for minutes: what is still
@@ -99,7 +102,7 @@ export function workflowEndpoints(run: RunRecord | undefined): WebhookEndpoint[]
 }
 
 function runPayload(run: RunRecord) {
-  const o = run.options ?? {};
+  const d = run.delivery ?? {};
   return {
     id: run.id,
     name: run.name,
@@ -107,8 +110,8 @@ function runPayload(run: RunRecord) {
     createdAt: new Date(run.createdAt).toISOString(),
     ...(run.finishedAt ? { finishedAt: new Date(run.finishedAt).toISOString() } : {}),
     ...(run.error ? { error: run.error } : {}),
-    ...(typeof o['branch'] === 'string' ? { branch: o['branch'] } : {}),
-    ...(typeof o['pullRequestUrl'] === 'string' ? { pullRequestUrl: o['pullRequestUrl'] } : {}),
+    ...(d.branch ? { branch: d.branch } : {}),
+    ...(d.pullRequest ? { pullRequestUrl: d.pullRequest.url } : {}),
   };
 }
 
@@ -137,6 +140,15 @@ export class WebhookDispatcher implements Disposable {
   private running: Promise<void> | undefined;
   private rerun = false;
   private closed = false;
+  /** The durable cursor as last saved (or read at start). */
+  private savedCursor: number | undefined;
+  /** The seq of the last engine event turned into deliveries (in order: every event below it is done). */
+  private cursor = 0;
+  /** The newest seq of events heard that no webhook is made of: the cursor may move there once those before are done. */
+  private heard = 0;
+  /** Events heard before `start()`: turned after the catch-up, which may cover them. */
+  private early: EngineEvent[] | undefined = [];
+  private lastPassFailed = false;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.clock = options.clock ?? unrefClock;
@@ -144,61 +156,81 @@ export class WebhookDispatcher implements Disposable {
     this.env = options.env ?? process.env;
   }
 
-  /** Listens to an engine; call `start()` to send what an earlier process left in the outbox. */
+  /** Listens to an engine; events heard wait for `start()`, which first queues what was missed and sends what an earlier process left in the outbox. */
   listen(source: { onEvent(listener: (event: EngineEvent) => void): Disposable }): Disposable {
     return source.onEvent((event) => this.handle(event));
   }
 
-  /** Queues events missed since the newest outbox row, then sends whatever is due (left over, or retried). */
+  /** Queues the events after the outbox's cursor, then sends whatever is due (left over, or retried). */
   start(): void {
+    const early = this.early ?? [];
+    this.early = undefined;
     this.chain(() => this.catchUp());
+    for (const event of early) this.handle(event);
   }
 
   /**
-   * Replays, from durable state, the webhook events of runs that finished since the newest
-   * outbox row (less a margin). Event ids are derived from the records, so events already
-   * queued are recognised and skipped; with an empty outbox (webhooks just configured)
-   * nothing old is sent.
+   * Turns the durable events after the cursor into deliveries: those a previous owner made
+   * durable but did not queue (it died in between), and those fired while this engine opened.
+   * Event ids derive from the event's seq, so an event queued before is recognised and skipped.
+   * Without a cursor (webhooks just configured) it starts at the newest event: nothing old is sent.
    */
   private async catchUp(): Promise<void> {
-    const history = this.options.history;
-    const latest = this.options.outbox.latestCreatedAt();
-    if (!history || latest === undefined) return;
-    const from = latest - 60_000;
-    const events: EngineEvent[] = [];
-    for (let offset = 0; offset < 1000; offset += 100) {
-      const page = await history.list({ limit: 100, offset, states: ['completed', 'failed'] });
-      for (const run of page.runs) {
-        if ((run.finishedAt ?? 0) < from) continue;
-        const { tasks } = await history.status(run.id);
-        for (const task of tasks.filter((t) => (t.finishedAt ?? 0) >= from).sort((a, b) => a.finishedAt! - b.finishedAt!)) {
-          if (task.state === 'failed') events.push({ type: 'task.failed', task, error: task.error ?? 'failed' });
-          if (task.state !== 'completed') continue;
-          const result = await history.result(task.id);
-          if (result) events.push({ type: 'task.completed', task, result });
-        }
-        events.push({ type: run.state === 'completed' ? 'workflow.completed' : 'workflow.failed', run });
-      }
-      // Runs are listed newest first: an older page cannot hold runs finished in the window
-      // unless they ran for longer than a day.
-      if (page.runs.length < 100 || page.runs.every((r) => r.createdAt < from - 86_400_000)) break;
+    const outbox = this.options.outbox;
+    this.savedCursor = outbox.cursor();
+    if (this.savedCursor === undefined) {
+      this.cursor = outbox.lastEventSeq();
+      await this.saveCursor();
+      return;
     }
-    for (const event of events) this.handle(event);
+    this.cursor = Math.max(this.cursor, this.savedCursor);
+    const history = this.options.history;
+    if (!history) return;
+    for (let from = this.savedCursor; ; ) {
+      const page = await history.eventsAfter(from);
+      for (const event of page.events) await this.turn(event);
+      if (page.next <= from) break;
+      from = page.next;
+      this.cursor = Math.max(this.cursor, from);
+    }
+    await this.saveCursor();
   }
 
-  /** Hears one engine event; those that are webhook events go to the outbox. */
+  /** Hears one engine event; those that are webhook events go to the outbox, after anything heard before. */
   handle(event: EngineEvent): void {
+    if (this.early) {
+      this.early.push(event);
+      return;
+    }
+    if (WEBHOOK_EVENTS.includes(event.type as WebhookEventType)) this.chain(() => this.turn(event));
+    else if (event.seq !== undefined) this.heard = Math.max(this.heard, event.seq);
+  }
+
+  /** One event into its deliveries, with the cursor moved past it in the same commit; an event at or below the cursor is done already. */
+  private async turn(event: EngineEvent): Promise<void> {
+    const seq = event.seq;
+    if (seq !== undefined && seq <= this.cursor) return;
+    const id = (...parts: Array<string | number | undefined>) => webhookEventId(event.type, ...(seq !== undefined ? [seq] : []), ...parts);
     switch (event.type) {
       case 'task.completed':
-        return this.enqueueTask(event.type, event.task, { result: resultPayload(event.result) });
+        await this.writeTask(event.type, event.task, id(event.task.id, event.task.attempt, event.task.finishedAt), { result: resultPayload(event.result) }, seq);
+        break;
       case 'task.failed':
-        return this.enqueueTask(event.type, event.task, { error: event.error });
+        await this.writeTask(event.type, event.task, id(event.task.id, event.task.attempt, event.task.finishedAt), { error: event.error }, seq);
+        break;
       case 'workflow.completed':
       case 'workflow.failed':
-        return this.enqueue(event.type, event.run, webhookEventId(event.type, event.run.id, event.run.finishedAt), { run: runPayload(event.run) });
-      default:
-        return;
+        await this.write(event.type, event.run, event.run.id, id(event.run.id, event.run.finishedAt), { run: runPayload(event.run) }, seq);
+        break;
     }
+    if (seq !== undefined) this.cursor = Math.max(this.cursor, seq);
+  }
+
+  /** Saves the cursor when it moved past the durable one without deliveries (events no endpoint wants). */
+  private async saveCursor(): Promise<void> {
+    if (this.cursor === this.savedCursor) return;
+    await this.options.outbox.save([], this.cursor);
+    this.savedCursor = this.cursor;
   }
 
   /** `pr.opened`; called by the git hooks (idempotent: the same pull request is one event). */
@@ -209,15 +241,9 @@ export class WebhookDispatcher implements Disposable {
     });
   }
 
-  private enqueueTask(type: WebhookEventType, task: TaskRecord, extra: Record<string, unknown>): void {
-    this.chain(async () => {
-      const run = await this.options.runOf(task.runId).catch(() => undefined);
-      await this.write(type, run, task.runId, webhookEventId(type, task.id, task.attempt, task.finishedAt), {
-        ...(run ? { run: runPayload(run) } : { run: { id: task.runId } }),
-        task: taskPayload(task),
-        ...extra,
-      });
-    });
+  private async writeTask(type: WebhookEventType, task: TaskRecord, eventId: string, extra: Record<string, unknown>, seq: number | undefined): Promise<void> {
+    const run = await this.options.runOf(task.runId).catch(() => undefined);
+    await this.write(type, run, task.runId, eventId, { ...(run ? { run: runPayload(run) } : { run: { id: task.runId } }), task: taskPayload(task), ...extra }, seq);
   }
 
   private enqueue(type: WebhookEventType, run: RunRecord, eventId: string, payload: Record<string, unknown>): void {
@@ -231,10 +257,12 @@ export class WebhookDispatcher implements Disposable {
       .then(() => this.kick());
   }
 
-  private async write(type: WebhookEventType, run: RunRecord | undefined, runId: string, eventId: string, payload: Record<string, unknown>): Promise<void> {
+  /** Writes an event's new deliveries; `seq` (its engine event) becomes the durable cursor in the same commit. */
+  private async write(type: WebhookEventType, run: RunRecord | undefined, runId: string, eventId: string, payload: Record<string, unknown>, seq?: number): Promise<void> {
     if (this.closed) return;
     const endpoints = [...(this.options.endpoints ?? []), ...workflowEndpoints(run)].filter((e) => !e.events || e.events.includes(type));
     if (endpoints.length === 0) return;
+    crashPoint('webhook.queueing');
     const now = this.clock.now();
     const body = JSON.stringify({ id: eventId, type, timestamp: new Date(now).toISOString(), ...payload });
     const fresh: WebhookDeliveryRecord[] = [];
@@ -245,7 +273,8 @@ export class WebhookDispatcher implements Disposable {
       seen.add(id);
       fresh.push({ id, eventId, event: type, runId, url: endpoint.url, secretRef: endpoint.secretRef ?? 'global', body, state: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now });
     }
-    await this.options.outbox.save(fresh);
+    await this.options.outbox.save(fresh, seq);
+    if (seq !== undefined) this.savedCursor = Math.max(this.savedCursor ?? 0, seq);
   }
 
   /** Resolves once every event heard so far is in the outbox and everything due has been tried. */
@@ -262,10 +291,12 @@ export class WebhookDispatcher implements Disposable {
       return;
     }
     let failed = false;
+    this.lastPassFailed = false;
     this.running = this.deliverDue()
       .catch((error) => {
         // The store refused (closing, or broken): try again later rather than spin.
         failed = true;
+        this.lastPassFailed = true;
         this.logger.error('webhook delivery loop failed', error);
       })
       .finally(() => {
@@ -369,12 +400,34 @@ export class WebhookDispatcher implements Disposable {
     this.kick();
   }
 
-  /** Stops sending; pending deliveries stay in the outbox for the next process. Waits for attempts in flight. */
+  /**
+   * Stops, but first sends what is due, for up to `closeGraceMs`: the last word of a run (its
+   * `workflow.completed`) is heard just before a CLI owner exits, and nobody else may open the
+   * store after it. What is still pending then (a receiver down, a slow one) stays durably in
+   * the outbox for the next owner, and the cursor is saved. Waits for attempts in flight.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     await this.enqueued;
+    let grace: { cancel(): void } | undefined;
+    const expired = new Promise<void>((resolve) => (grace = unrefClock.setTimeout(resolve, this.options.closeGraceMs ?? CLOSE_GRACE_MS)));
+    await Promise.race([this.drain().catch((error) => this.logger.error('webhooks not sent before closing (they stay pending)', error)), expired]);
+    grace?.cancel();
     this.closed = true;
     this.timer?.cancel();
     while (this.running) await this.running;
+    // Everything heard is queued now: events no webhook is made of need no second look.
+    this.cursor = Math.max(this.cursor, this.heard);
+    await this.saveCursor().catch((error) => this.logger.warn(`webhook cursor not saved (the next owner looks at these events again): ${errorMessage(error)}`));
+  }
+
+  /** Attempts everything due now, until nothing is (a failed attempt is due again only later). */
+  private async drain(): Promise<void> {
+    for (;;) {
+      this.kick();
+      while (this.running) await this.running;
+      if (this.closed || this.lastPassFailed || this.options.outbox.due(this.clock.now(), 1).length === 0) return;
+    }
   }
 
   dispose(): void {

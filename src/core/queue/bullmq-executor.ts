@@ -8,7 +8,8 @@ import { systemClock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { bullConnection, redactRedisUrl } from './redis-url.ts';
-import type { CancelMessage, RunSource, TaskJobData, TaskJobProgress, TaskJobRecord, TaskJobResult } from './task-job.ts';
+import type { RunSource } from '../model/run-delivery.ts';
+import type { CancelMessage, TaskJobData, TaskJobProgress, TaskJobRecord, TaskJobResult } from './task-job.ts';
 import { DEFAULT_QUEUE, TASK_JOB_NAME, TASK_JOB_VERSION, queueKeys, taskJobId } from './task-job.ts';
 
 export interface BullmqExecutorOptions {
@@ -305,6 +306,6 @@ export function connectionWarnings(logger: Logger, redisUrl: string): (what: str
 
 /** The run's git source, recorded by `runSourceHook` when the run was prepared. */
 function sourceOf(ctx: TaskContext): { source?: RunSource } {
-  const source = ctx.run.options?.['source'] as RunSource | undefined;
+  const source: RunSource | undefined = ctx.run.delivery?.source;
   return source && typeof source.remote === 'string' && typeof source.baseCommit === 'string' ? { source } : {};
 }

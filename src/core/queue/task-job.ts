@@ -1,4 +1,5 @@
 import type { QualityGateRecord, RunRecord, TaskRecord, TokenUsageRecord } from '../model/records.ts';
+import type { RunSource } from '../model/run-delivery.ts';
 import type { TaskAction } from '../model/workflow.ts';
 
 /**
@@ -14,15 +15,6 @@ export const DEFAULT_QUEUE = 'orchestr8';
 /** Job name of every task job (BullMQ needs one; the action kind is in the data). */
 export const TASK_JOB_NAME = 'task';
 
-/** Where the run's files come from when the worker cannot see `cwd` (another machine). */
-export interface RunSource {
-  /** A URL or path `git clone` accepts. */
-  remote: string;
-  /** Commit the run started from; the worker checks it out in a worktree of its own. */
-  baseCommit: string;
-  /** Branch the worker pushes its changes to. */
-  branch: string;
-}
 
 /** `job.data` of a task job. */
 export interface TaskJobData {

@@ -6,7 +6,8 @@ import { simpleGit } from 'simple-git';
 import type { TaskOutput } from '../runners/task-runner.ts';
 import { TaskError } from '../runners/task-runner.ts';
 import { errorMessage } from '../util/logger.ts';
-import type { RunSource, TaskJobData } from './task-job.ts';
+import type { RunSource } from '../model/run-delivery.ts';
+import type { TaskJobData } from './task-job.ts';
 
 /** Where one job's task runs on this worker, and what to do with its changes after. */
 export interface Workspace {

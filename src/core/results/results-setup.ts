@@ -64,7 +64,7 @@ export function setupResults(options: ResultsOptions): Results {
       const sub = d.listen(engine);
       d.start();
       // Last: this releases finalizations held since the engine opened, which may open pull requests.
-      hooks.attach(engine, async (runId, patch) => void (await engine.updateRunOptions(runId, patch)));
+      hooks.attach(engine, async (runId, patch) => void (await engine.recordDelivery(runId, patch)));
       return {
         webhooks: d,
         close: async () => {
@@ -81,7 +81,9 @@ export function setupResults(options: ResultsOptions): Results {
 }
 
 /**
- * Options for the CLI from its environment: GITHUB_TOKEN, GITHUB_API_URL (GitHub
+ * Options for the CLI from its environment: ORCHESTR8_GITHUB_TOKEN or else GITHUB_TOKEN (the
+ * former for a token meant for Orchestr8 alone, or where GITHUB_TOKEN is taken: code-server
+ * consumes it for its own GitHub sign-in and removes it from its environment), GITHUB_API_URL (GitHub
  * Enterprise), ORCHESTR8_GITHUB_REPO (`owner/name` when the remote is not a GitHub URL),
  * ORCHESTR8_GIT_REMOTE, ORCHESTR8_WEBHOOK_URLS (comma-separated) and ORCHESTR8_WEBHOOK_SECRET.
  */
@@ -91,10 +93,11 @@ export function resultsOptionsFromEnv(stateDir: string, env: Record<string, stri
     .map((u) => u.trim())
     .filter(Boolean);
   const apiUrl = env['GITHUB_API_URL'];
+  const token = env['ORCHESTR8_GITHUB_TOKEN'] || env['GITHUB_TOKEN'];
   return {
     stateDir,
     github: {
-      ...(env['GITHUB_TOKEN'] ? { token: env['GITHUB_TOKEN'] } : {}),
+      ...(token ? { token } : {}),
       ...(apiUrl ? { baseUrl: apiUrl, host: new URL(apiUrl).hostname.replace(/^api\./, '') } : {}),
       ...(env['ORCHESTR8_GITHUB_REPO'] ? { repo: env['ORCHESTR8_GITHUB_REPO'] } : {}),
     },

@@ -131,10 +131,14 @@ export class JournalWriter {
     return this.paused ?? { state: 'ok' };
   }
 
-  /** Appends records; resolves once they (and everything before them) are durable, which waits out a full disk. */
-  append(records: StoreRecord[]): Promise<void> {
+  /**
+   * Appends records; resolves once they (and everything before them) are durable, which waits
+   * out a full disk, with the seq of the first of them (the others follow it one by one).
+   */
+  append(records: StoreRecord[]): Promise<number> {
     if (this.broken) return Promise.reject(this.broken);
-    return new Promise((resolve, reject) => {
+    const firstSeq = this.nextSeq;
+    return new Promise<void>((resolve, reject) => {
       for (const record of records) {
         const entry = { seq: this.nextSeq++, record };
         this.pending.entries.push(entry);
@@ -142,7 +146,7 @@ export class JournalWriter {
       }
       this.pending.waiters.push({ resolve, reject, count: records.length });
       this.schedule();
-    });
+    }).then(() => firstSeq);
   }
 
   /**

@@ -10,6 +10,7 @@ import type {
   WebhookDeliveryRecord,
 } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
+import { upgradeRunRecord } from '../model/run-delivery.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import { loadSqlJs } from './sqljs-loader.ts';
 import { rowJson } from './journal-format.ts';
@@ -189,7 +190,8 @@ export class StateDb {
   // ---- queries -------------------------------------------------------------
 
   getRun(id: string): RunRecord | undefined {
-    return this.doc<RunRecord>('SELECT doc FROM workflow_executions WHERE id = ?', [id]);
+    const run = this.doc<RunRecord>('SELECT doc FROM workflow_executions WHERE id = ?', [id]);
+    return run && upgradeRunRecord(run);
   }
 
   /** Run ids starting with `prefix` (at most `limit`), for short-id lookups. */
@@ -200,13 +202,13 @@ export class StateDb {
   listRuns(limit: number, offset: number, states?: RunState[]): { runs: RunRecord[]; total: number } {
     const where = states?.length ? `WHERE state IN (${states.map(() => '?').join(',')})` : '';
     const params: SqlValue[] = states ?? [];
-    const runs = this.docs<RunRecord>(`SELECT doc FROM workflow_executions ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, limit, offset]);
+    const runs = this.docs<RunRecord>(`SELECT doc FROM workflow_executions ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, limit, offset]).map(upgradeRunRecord);
     const total = Number(this.scalar(`SELECT COUNT(*) FROM workflow_executions ${where}`, params) ?? 0);
     return { runs, total };
   }
 
   runsInState(state: RunState): RunRecord[] {
-    return this.docs<RunRecord>('SELECT doc FROM workflow_executions WHERE state = ? ORDER BY created_at', [state]);
+    return this.docs<RunRecord>('SELECT doc FROM workflow_executions WHERE state = ? ORDER BY created_at', [state]).map(upgradeRunRecord);
   }
 
   finishedRunIds(before: number): string[] {
@@ -310,9 +312,15 @@ export class StateDb {
   }
 
   /** When the newest delivery was queued, if any. */
-  latestWebhookCreatedAt(): number | undefined {
-    const v = this.scalar('SELECT MAX(created_at) FROM webhook_deliveries');
+  /** Where a consumer of the events table resumes (see the `cursor` record); undefined before it first saved one. */
+  cursor(name: string): number | undefined {
+    const v = this.scalar('SELECT value FROM meta WHERE key = ?', [`cursor.${name}`]);
     return v === null || v === undefined ? undefined : Number(v);
+  }
+
+  /** The seq of the newest event kept (0 when none). */
+  lastEventSeq(): number {
+    return Number(this.scalar('SELECT MAX(seq) FROM events') ?? 0);
   }
 
   /** Deliveries in a state (dead letters for the user to see), newest first. */
@@ -383,6 +391,9 @@ export class StateDb {
         ).run([d.id, d.eventId, d.event, d.runId ?? null, d.url, d.state, d.attempts, d.nextAttemptAt, d.createdAt, d.deliveredAt ?? null, JSON.stringify(d)]);
         return;
       }
+      case 'cursor':
+        this.stmt('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run([`cursor.${record.name}`, String(record.seq)]);
+        return;
       case 'delete-runs': {
         for (const table of ['task_executions', 'task_results', 'notifications', 'events', 'token_usage', 'quality_gates', 'checkpoints']) {
           for (const id of record.runIds) this.stmt(`DELETE FROM ${table} WHERE run_id = ?`).run([id]);

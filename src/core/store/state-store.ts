@@ -99,14 +99,19 @@ export class StateStore {
     return this.journal === undefined;
   }
 
-  /** Makes records durable, applies them, then resolves: nobody learns of a change before it is on disk (a full disk makes it wait). */
-  async commit(records: StoreRecord[]): Promise<void> {
+  /**
+   * Makes records durable, applies them, then resolves with the seq of the first record (the
+   * others follow it one by one; events carry theirs): nobody learns of a change before it is
+   * on disk (a full disk makes it wait).
+   */
+  async commit(records: StoreRecord[]): Promise<number> {
     if (!this.journal) throw new Error('state store is read-only');
-    await this.journal.append(records);
+    const firstSeq = await this.journal.append(records);
     if (this.journal.size >= this.snapshotThreshold && !this.snapshotting) {
       // A failed fold or clean-up loses nothing (the journal and the older generation stay); the next one tries again.
       this.snapshot().catch((error) => this.logger.error(`snapshot failed (the journal is kept, nothing is lost): ${errorMessage(error)}`));
     }
+    return firstSeq;
   }
 
   /** Folds the journal so far into a new snapshot (off the main thread), then drops what two generations no longer need. One at a time. */

@@ -33,6 +33,11 @@ export type StoreRecord =
   | { t: 'checkpoint'; checkpoint: CheckpointRecord }
   /** Webhook outbox row (new, retried, delivered or dead-lettered). */
   | { t: 'webhook'; delivery: WebhookDeliveryRecord }
+  /**
+   * How far a consumer of the events table (`webhooks`: the outbox) has turned events into
+   * rows of its own: on start it resumes after `seq`, so nothing is missed and nothing redone.
+   */
+  | { t: 'cursor'; name: string; seq: number }
   | { t: 'delete-runs'; runIds: string[] };
 
 /** A record as the journal holds it: with its sequence number. */

@@ -18,7 +18,9 @@ export type CrashPointName =
   /** The owner is applying deferred (already durable) records to its tables. */
   | 'deferred.apply'
   /** A run has finished in the engine's memory; the batch saying so is not yet durable. */
-  | 'run.finishing';
+  | 'run.finishing'
+  /** A webhook event (durable, announced) has endpoints; its deliveries are not in the outbox yet. */
+  | 'webhook.queueing';
 
 export function crashPoint(name: CrashPointName): void {
   if (armed === undefined || armed.name !== name) return;

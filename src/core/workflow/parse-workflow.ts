@@ -7,7 +7,7 @@ import { describe, didYouMean, dotted, pathIssues, type PathIssue } from './sche
 import { dependsOn, findCycle } from './task-graph.ts';
 import { WorkflowError, type WorkflowIssue } from './workflow-error.ts';
 import { taskFromYaml } from './task-from-yaml.ts';
-import { NAME_PATTERN, OPTION_KEYS, inputSchema, taskSchema, workflowSchema } from './workflow-schema.ts';
+import { NAME_PATTERN, OPTION_KEYS, inputSchema, taskSchema, workflowSchema, type WorkflowOptions } from './workflow-schema.ts';
 import { YamlLocator, type PathSegment, type SourceRange } from './yaml-locator.ts';
 
 /** Names and places of what a file declares, for completions and go-to-definition; filled even when the file has errors. */
@@ -156,8 +156,8 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   const workflow: WorkflowDef = { name: w.name, inputs, tasks };
   if (w.description !== undefined) workflow.description = w.description;
   if (w.concurrency !== undefined) workflow.concurrency = w.concurrency;
-  const options: Record<string, unknown> = {};
-  for (const key of OPTION_KEYS) if (w[key] !== undefined) options[key] = w[key];
+  const options: WorkflowOptions = {};
+  for (const key of OPTION_KEYS) if (w[key] !== undefined) Object.assign(options, { [key]: w[key] });
   if (Object.keys(options).length > 0) workflow.options = options;
   return { workflow, issues, outline };
 }

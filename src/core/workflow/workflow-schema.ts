@@ -84,6 +84,10 @@ export const workflowSchema = z.strictObject({
 /** Top-level keys that belong to adapters; kept verbatim in `WorkflowDef.options`. */
 export const OPTION_KEYS = ['workspace', 'webhooks', 'pull_request'] as const;
 
+/** A workflow's options as the parser checked them: what the user asked of the adapters, never what they delivered. */
+export const workflowOptionsSchema = workflowSchema.pick({ workspace: true, webhooks: true, pull_request: true });
+export type WorkflowOptions = z.infer<typeof workflowOptionsSchema>;
+
 /** Allowed keys of the object at a data path, for "unknown key" messages. */
 export function allowedKeys(path: readonly (string | number)[]): string[] {
   const [a, , c] = path;

@@ -39,7 +39,7 @@ export function registerShowLog(ctx: CommandContext): vscode.Disposable {
   });
 }
 
-/** "Open Pull Request": the PR a run opened (`run.options.pullRequestUrl`), in the browser. */
+/** "Open Pull Request": the PR a run opened (`run.delivery.pullRequest`), in the browser. */
 export function registerOpenPullRequest(ctx: CommandContext): vscode.Disposable {
   return registerCommand(ctx, COMMAND_IDS.openPullRequest, async (arg) => {
     const engine = await ctx.host.readable();

@@ -72,6 +72,15 @@ export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], leve
   }
 }
 
+/**
+ * The toast for a pull request that a run opened after its completion toast was shown (a slow
+ * push), or undefined when it has none or the level says to stay quiet.
+ */
+export function pullRequestToast(run: RunRecord, level: NotificationLevel): ToastView | undefined {
+  if (level !== 'all' || !pullRequestUrl(run)) return undefined;
+  return { severity: 'info', message: `${runLabel(run)} opened a pull request.`, actions: openPr(run) };
+}
+
 /** The toast for a task that failed for good (no retries left). */
 export function taskFailedToast(run: RunRecord | undefined, task: TaskRecord, error: string, level: NotificationLevel): ToastView | undefined {
   if (level === 'none') return undefined;

@@ -208,7 +208,9 @@ export class RunTreeModel {
       case 'workflow.completed':
       case 'workflow.failed':
       case 'workflow.cancelled':
-      case 'workflow.resumed': {
+      case 'workflow.resumed':
+      // Its branch or pull request: the row's "Open Pull Request" action appears without a reload.
+      case 'run.delivered': {
         const entry = this.entries.get(event.run.id);
         if (entry) {
           entry.run = event.run;

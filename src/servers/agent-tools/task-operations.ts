@@ -15,7 +15,7 @@ export interface ToolHost {
    * marks a launch or cancel, which a host that only reads the state refuses up front.
    */
   use<T>(fn: (api: EngineApi) => Promise<T>, mode?: 'read' | 'write'): Promise<T>;
-  /** Engine events, to wake a waiting `task_result` early; polling covers hosts that hear none. */
+  /** Engine events (every transition, whoever owns the state): they wake a waiting `task_result`. */
   onEvent(listener: (event: EngineEvent) => void): Disposable;
   /** Project root: where runs execute and workflow files are looked for. */
   root: string;
@@ -23,7 +23,8 @@ export interface ToolHost {
 
 /** Longest result text handed to a model; the rest stays readable with `orchestr8 result`. */
 export const MAX_OUTPUT_CHARS = 50_000;
-const POLL_MS = 500;
+/** A waiting `task_result` looks again this often even without an event (a safety net, not the way it learns). */
+const RECHECK_MS = 5000;
 
 export interface TaskSummary {
   id: string;
@@ -142,19 +143,29 @@ async function resultReport(api: EngineApi, id: string): Promise<ResultReport> {
   };
 }
 
-/** Resolves when every task is finished or `timeoutMs` passed; events wake it early, polling covers hosts that hear none. */
+/**
+ * Resolves when every task is finished or `timeoutMs` passed. Woken by the events of a finishing
+ * task (every host hears them: the owner's engine, or a view following its journal); the slow
+ * re-check only bounds what a missed event could cost, and each one is an in-memory read.
+ */
 async function waitForTasks(host: ToolHost, ids: string[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let woken = false;
   let wake: () => void = () => {};
   const subscription = host.onEvent((e) => {
-    if ('task' in e && ids.includes(e.task.id) && isTerminal(e.task.state)) wake();
+    if (!('task' in e) || !ids.includes(e.task.id) || !isTerminal(e.task.state)) return;
+    woken = true;
+    wake();
   });
   try {
     while (Date.now() < deadline) {
+      woken = false;
       const states = await host.use((api) => Promise.all(ids.map(async (id) => (await api.task(id)).state)));
       if (states.every(isTerminal)) return;
+      // An event during the read above counts: look again at once.
+      if (woken) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+        const timer = setTimeout(resolve, Math.min(RECHECK_MS, Math.max(0, deadline - Date.now())));
         wake = () => {
           clearTimeout(timer);
           resolve();

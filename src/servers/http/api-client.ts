@@ -6,6 +6,10 @@ import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { readDiscovery, type ApiDiscovery } from './api-discovery.ts';
 
+/** Reconnecting to the event stream: first after this, doubling up to the max while the owner does not answer. */
+const RECONNECT_MIN_MS = 200;
+const RECONNECT_MAX_MS = 5000;
+
 /** An error answer of the local API. */
 export class ApiError extends Error {
   constructor(
@@ -156,26 +160,32 @@ export class ApiClient implements EngineApi, Disposable {
     return this.call('GET', `/v1/webhooks?state=${state}`);
   }
 
-  /** Follows the server-sent event stream until disposed. Events missed while disconnected are not replayed. */
+  /** Follows the server-sent event stream until disposed, resuming after a disconnect (see `followEvents`). */
   onEvent(listener: (event: EngineEvent) => void): Disposable {
     return this.followEvents(listener);
   }
 
   /**
    * Like `onEvent`, and `connected` settles once the owner is streaming to us (it subscribes
-   * before it answers), or once the stream failed: a command sent after it resolves has its
-   * events heard.
+   * before it answers), or once the first connection failed: a command sent after it resolves
+   * has its events heard. When the stream drops, it reconnects with the seq of the last event
+   * heard as Last-Event-ID, and the owner replays what was missed meanwhile (rebuilt from its
+   * rows, flagged `replayed`) before going on live. `after` starts from a cursor kept earlier.
    */
-  followEvents(listener: (event: EngineEvent) => void): Disposable & { connected: Promise<void> } {
+  followEvents(listener: (event: EngineEvent) => void, options: { after?: number } = {}): Disposable & { connected: Promise<void>; readonly lastSeq: number | undefined } {
     const emitter = new Emitter<EngineEvent>();
     const sub = emitter.event(listener);
     const controller = new AbortController();
     this.streams.add(controller);
     let opened!: () => void;
     const connected = new Promise<void>((resolve) => (opened = resolve));
-    void this.follow(controller.signal, emitter, opened).catch(() => {}).finally(opened);
+    const cursor = { seq: options.after };
+    void this.followAlways(controller.signal, emitter, cursor, opened).finally(opened);
     return {
       connected,
+      get lastSeq() {
+        return cursor.seq;
+      },
       dispose: () => {
         sub.dispose();
         controller.abort();
@@ -184,8 +194,25 @@ export class ApiClient implements EngineApi, Disposable {
     };
   }
 
-  private async follow(signal: AbortSignal, emitter: Emitter<EngineEvent>, opened: () => void): Promise<void> {
-    const response = await fetch(`${this.endpoint.url}/v1/events?progress=1`, { headers: { authorization: `Bearer ${this.endpoint.token}` }, signal });
+  /** Reconnects (backing off up to 5 s while the owner does not answer) until disposed, or until the owner refuses us. */
+  private async followAlways(signal: AbortSignal, emitter: Emitter<EngineEvent>, cursor: { seq: number | undefined }, opened: () => void): Promise<void> {
+    for (let delay = RECONNECT_MIN_MS; !signal.aborted; delay = Math.min(delay * 2, RECONNECT_MAX_MS)) {
+      try {
+        if (await this.follow(signal, emitter, cursor, opened)) delay = RECONNECT_MIN_MS / 2; // it streamed: come back quickly
+      } catch (error) {
+        if (error instanceof ApiError) return; // refused (a wrong token, no such route): asking again will not help
+      }
+      opened(); // the first attempt is over either way
+      if (signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+    }
+  }
+
+  /** One connection; resolves true once it streamed and ended. */
+  private async follow(signal: AbortSignal, emitter: Emitter<EngineEvent>, cursor: { seq: number | undefined }, opened: () => void): Promise<boolean> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.endpoint.token}` };
+    if (cursor.seq !== undefined) headers['last-event-id'] = String(cursor.seq);
+    const response = await fetch(`${this.endpoint.url}/v1/events?progress=1`, { headers, signal });
     if (!response.ok || !response.body) throw new ApiError(response.status, 'http_error', `event stream refused: HTTP ${response.status}`);
     opened();
     const decoder = new TextDecoder();
@@ -201,9 +228,13 @@ export class ApiClient implements EngineApi, Disposable {
           .filter((l) => l.startsWith('data: '))
           .map((l) => l.slice(6))
           .join('\n');
-        if (data) emitter.fire(JSON.parse(data) as EngineEvent);
+        if (!data) continue;
+        const event = JSON.parse(data) as EngineEvent;
+        if (event.seq !== undefined) cursor.seq = event.seq;
+        emitter.fire(event);
       }
     }
+    return true;
   }
 
   dispose(): void {

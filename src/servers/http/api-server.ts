@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
+import type { EngineEvent } from '../../core/model/events.ts';
 import { StorageFullError } from '../../core/store/storage-full.ts';
 import type { WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
@@ -26,6 +27,8 @@ import { HttpError, checkBearer, checkHostAndOrigin, readJsonBody } from './requ
 /** The engine as the API serves it; `webhookDeliveries` when the engine has an outbox (Engine, ReadOnlyEngine). */
 export type ServedEngine = EngineApi & {
   webhookDeliveries?(state?: WebhookDeliveryRecord['state'], limit?: number): Promise<WebhookDeliveryRecord[]>;
+  /** The durable events after a seq, for `/v1/events` clients that resume (Engine, ReadOnlyEngine). */
+  eventsAfter?(seq: number): Promise<{ events: EngineEvent[]; next: number }>;
 };
 
 export interface ApiServerOptions {
@@ -226,9 +229,13 @@ export class ApiServer implements Disposable {
         if (!engine.webhookDeliveries) throw new HttpError(404, 'not_found', 'this engine has no webhook outbox');
         return ok(await engine.webhookDeliveries(q.state ?? 'dead'));
       }),
-      route('GET', '/v1/events', async (_q, _p, query, res) => {
+      route('GET', '/v1/events', async (req, _p, query, res) => {
         const runId = query.get('runId') ?? undefined;
-        const stream = openEventStream(res, (l) => engine.onEvent(l), { ...(runId ? { runId } : {}), progress: query.get('progress') === '1' });
+        // The header wins: a browser's EventSource reconnects to the same URL (and its old ?after=) with a newer Last-Event-ID.
+        const after = resumeSeq(req.headers['last-event-id']) ?? resumeSeq(query.get('after'));
+        const read = engine.eventsAfter?.bind(engine);
+        const replay = after !== undefined && read ? { after, read } : undefined;
+        const stream = openEventStream(res, (l) => engine.onEvent(l), { ...(runId ? { runId } : {}), progress: query.get('progress') === '1' }, undefined, replay);
         this.streams.add(stream);
         res.on('close', () => this.streams.delete(stream));
         return undefined;
@@ -250,6 +257,14 @@ export class ApiServer implements Disposable {
     for (const socket of this.sockets) socket.destroy();
     await closing;
   }
+}
+
+/** A Last-Event-ID or `after`: the journal seq of the last event a client saw. */
+function resumeSeq(value: string | string[] | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = Array.isArray(value) ? value[0]! : value;
+  if (!/^\d{1,15}$/.test(text.trim())) throw new HttpError(400, 'invalid_request', `Last-Event-ID / after must be an event seq (a whole number), not ${JSON.stringify(text)}`);
+  return Number(text);
 }
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {

@@ -129,10 +129,10 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
   return { server, dispose: () => store.dispose() };
 }
 
-type Note = { level: LoggingLevel; data: Record<string, unknown>; uris: string[] };
+export type Note = { level: LoggingLevel; data: Record<string, unknown>; uris: string[] };
 
-/** What an MCP client hears of an engine event: task and run ends, storage pauses, and changes of the resource list. */
-function notificationOf(event: EngineEvent): Note | 'list-changed' | undefined {
+/** What an MCP client hears of an engine event: task and run ends, a run's pull request, storage pauses, and changes of the resource list. */
+export function notificationOf(event: EngineEvent): Note | 'list-changed' | undefined {
   switch (event.type) {
     case 'workflow.launched':
     case 'workflow.removed':
@@ -153,6 +153,13 @@ function notificationOf(event: EngineEvent): Note | 'list-changed' | undefined {
       const r = event.run;
       const data = { event: event.type, runId: r.id, name: r.name, state: r.state, ...(r.error ? { error: r.error } : {}) };
       return { level: event.type === 'workflow.failed' ? 'error' : event.type === 'workflow.completed' ? 'info' : 'warning', data, uris: [runUri(r.id)] };
+    }
+    case 'run.delivered': {
+      const r = event.run;
+      const pr = r.delivery?.pullRequest;
+      if (!pr) return undefined;
+      const data = { event: event.type, runId: r.id, name: r.name, pullRequestUrl: pr.url, ...(r.delivery?.branch ? { branch: r.delivery.branch } : {}) };
+      return { level: 'info', data, uris: [runUri(r.id)] };
     }
     case 'engine.storage':
       return { level: event.state === 'paused' ? 'warning' : 'info', data: { event: event.type, state: event.state, reason: event.reason }, uris: [] };

@@ -4,7 +4,7 @@ import { Engine, type EngineOptions } from '../../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
-import { StateOwnedError } from '../../core/store/state-lock.ts';
+import { isLockLive, readLock, StateOwnedError } from '../../core/store/state-lock.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { silentLogger } from '../../core/util/logger.ts';
@@ -39,19 +39,26 @@ export interface StateFolderAccessOptions extends EngineOptions {
   services?: () => OwnerServices;
 }
 
+/** Events only the owner's live stream carries: the journal has no record of them. */
+const LIVE_ONLY: ReadonlySet<EngineEvent['type']> = new Set(['task.progress', 'engine.storage']);
+
 /**
  * `EngineAccess` over a state folder that a long-lived agent session shares with
  * VS Code and the CLI. It owns the folder only while it has work: the first write
  * opens the engine (and resumes runs a dead owner left), and once its runs are done
- * it lets go, so an editor opened meanwhile can take over. Reads open a fresh view
- * each time, so status is never stale. When another live process holds the folder,
- * commands go through its local API; without one they fail naming that process.
+ * it lets go, so an editor opened meanwhile can take over. Otherwise it keeps one
+ * read-only view that follows the owner's journal (its events are this access's
+ * events) and catches up before each read, so status is never stale and nothing is
+ * reopened. When another live process holds the folder, commands go through its local
+ * API; without one they fail naming that process.
  */
 export class StateFolderAccess implements EngineAccess {
   private engine: Engine | undefined;
   private subscription: Disposable | undefined;
   private services: RunningOwnerServices | undefined;
   private remote: { client: ApiClient; subscription: Disposable } | undefined;
+  /** The following view while another process (or nobody) owns the state. */
+  private reader: Promise<ReadOnlyEngine> | undefined;
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
   /** Opening and closing the engine, one at a time. */
   private transition: Promise<void> = Promise.resolve();
@@ -91,13 +98,31 @@ export class StateFolderAccess implements EngineAccess {
         this.releaseWhenIdle();
       }
     }
-    if (!fs.existsSync(this.options.stateDir)) throw new NotFoundError(`no runs yet (no state in ${this.options.stateDir})`);
-    const reader = await ReadOnlyEngine.open(this.options.stateDir, this.options.logger ?? silentLogger);
-    try {
-      return await fn(reader);
-    } finally {
-      await reader.close();
+    const reader = await this.follow();
+    if (!reader) throw new NotFoundError(`no runs yet (no state in ${this.options.stateDir})`);
+    // Read-your-writes: a launch through the owner's API is durable before it answers; take it in now.
+    await reader.refresh();
+    return await fn(reader);
+  }
+
+  /** The following view (opened once, while this process does not own the state); none before the state folder exists. */
+  private async follow(): Promise<ReadOnlyEngine | undefined> {
+    if (!this.reader) {
+      if (!fs.existsSync(this.options.stateDir)) return undefined;
+      const opening = ReadOnlyEngine.open(this.options.stateDir, { logger: this.options.logger ?? silentLogger, follow: true });
+      this.reader = opening.then((reader) => {
+        reader.onEvent((e) => this.events.fire(e));
+        return reader;
+      });
+      this.reader.catch(() => (this.reader === opening ? (this.reader = undefined) : undefined));
     }
+    return this.reader;
+  }
+
+  private async stopFollowing(): Promise<void> {
+    const reader = this.reader;
+    this.reader = undefined;
+    await (await reader?.catch(() => undefined))?.close();
   }
 
   /**
@@ -112,7 +137,9 @@ export class StateFolderAccess implements EngineAccess {
       return this.remote.client;
     }
     this.dropRemote();
-    const subscription = client.followEvents((e) => this.events.fire(e));
+    // The journal brings every transition (whoever launched it); the owner's stream adds what it never records.
+    await this.follow();
+    const subscription = client.followEvents((e) => LIVE_ONLY.has(e.type) && this.events.fire(e));
     this.remote = { client, subscription };
     // Only then send the command: a task that ends at once must still be announced.
     await Promise.race([subscription.connected, new Promise((resolve) => setTimeout(resolve, STREAM_CONNECT_TIMEOUT_MS).unref())]);
@@ -135,6 +162,11 @@ export class StateFolderAccess implements EngineAccess {
   private async own(): Promise<void> {
     if (this.engine) return;
     const services = this.options.services?.();
+    // A live owner refuses us anyway: keep following it rather than reopen the view after the refusal.
+    const lock = readLock(this.options.stateDir);
+    if (lock && lock.pid !== process.pid && isLockLive(lock)) throw new StateOwnedError(this.options.stateDir, lock);
+    // Our own engine fires our events; a view following our own journal would repeat them.
+    await this.stopFollowing();
     const engine = await Engine.open({ ...this.options, hooks: [...(this.options.hooks ?? []), ...(services?.hooks ?? [])] });
     try {
       this.services = await services?.start(engine);
@@ -160,6 +192,8 @@ export class StateFolderAccess implements EngineAccess {
         if (!this.engine || this.engine.activeRunCount > 0) return;
         await this.release();
         this.options.logger?.info(`released the state in ${this.options.stateDir} (no runs left)`);
+        // Hear whoever owns it next.
+        await this.follow().catch(() => undefined);
       });
     }, this.options.releaseAfterMs ?? 1000);
   }
@@ -181,6 +215,7 @@ export class StateFolderAccess implements EngineAccess {
     this.dropRemote();
     await this.transition;
     await this.release();
+    await this.stopFollowing();
     this.events.dispose();
   }
 }
