@@ -22,7 +22,10 @@ import type { Logger } from '../../src/core/util/logger.ts';
  * `snapshot.folding`: the harness kills it while the snapshot worker folds segments. The others
  * arm the crash point of that name, and the child kills itself there.
  */
-export type CrashMoment = 'random' | 'snapshot.folding' | CrashPointName;
+export type CrashMoment = 'random' | 'snapshot.folding' | AimedPoint;
+
+/** The crash points the harness aims at: those of the journal, the snapshot and a run's finish. */
+type AimedPoint = Extract<CrashPointName, 'snapshot.renamed' | 'segments.dropping' | 'journal.rotated' | 'deferred.apply' | 'run.finishing'>;
 
 /** Every moment, in the order kills cycle through them. */
 export const CRASH_MOMENTS: readonly CrashMoment[] = [
@@ -36,7 +39,7 @@ export const CRASH_MOMENTS: readonly CrashMoment[] = [
 ];
 
 /** Crash points are armed for their Nth hit, N drawn up to this, so kills land at different depths of the work. */
-const POINT_MAX_HIT: Record<CrashPointName, number> = {
+const POINT_MAX_HIT: Record<AimedPoint, number> = {
   'snapshot.renamed': 3,
   'segments.dropping': 3,
   'journal.rotated': 3,
