@@ -15,13 +15,18 @@ export function replayEvents(db: StateDb, seq: number, limit = 500): { events: E
   const stored = db.eventsAfter(seq, limit);
   const events: EngineEvent[] = [];
   for (const e of stored) {
-    const event = rebuild(db, e);
+    const event = rebuildEvent(db, e);
     if (event) events.push({ ...event, seq: e.seq, replayed: true });
   }
   return { events, next: stored.length ? stored[stored.length - 1]!.seq : seq };
 }
 
-function rebuild(db: StateDb, e: StoredEvent): EngineEvent | undefined {
+/**
+ * The full engine event a stored (compact) one stands for, built from the rows as they are
+ * now; undefined when its rows are gone or its kind is unknown. Replays and journal followers
+ * both use it, so a listener hears the same event whichever way it learns of it.
+ */
+export function rebuildEvent(db: StateDb, e: StoredEvent): EngineEvent | undefined {
   switch (e.type) {
     case 'workflow.removed':
       return { type: e.type, runIds: e.detail ? e.detail.split(',') : [] };
@@ -32,7 +37,8 @@ function rebuild(db: StateDb, e: StoredEvent): EngineEvent | undefined {
     case 'workflow.completed':
     case 'workflow.failed':
     case 'workflow.cancelled':
-    case 'workflow.resumed': {
+    case 'workflow.resumed':
+    case 'run.delivered': {
       const run = e.runId ? db.getRun(e.runId) : undefined;
       return run && { type: e.type, run };
     }
@@ -50,7 +56,7 @@ function rebuild(db: StateDb, e: StoredEvent): EngineEvent | undefined {
     case 'task.interrupted':
       return { type: e.type, task, reason: e.detail ?? '' };
     case 'task.retrying':
-      return { type: e.type, task, error: e.detail ?? '', delayMs: Math.max(0, (task.notBefore ?? 0) - e.at) };
+      return { type: e.type, task, error: e.detail ?? '', delayMs: Math.max(0, (task.notBefore ?? e.at) - e.at) };
     case 'task.failed':
       return { type: e.type, task, error: e.detail ?? task.error ?? 'failed' };
     case 'task.completed': {
