@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDirAsync } from '../core/store/fs-durable.ts';
 import { acquireLock, isLockLive, isProcessAlive, readLock, StateOwnedError } from '../core/store/state-lock.ts';
+import { writeStateGitIgnore } from '../core/store/state-gitignore.ts';
 import { journalDir } from '../core/store/state-store.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
 
@@ -40,7 +41,6 @@ export const MOVED_NOTE = 'moved-to.json';
 /** Written into an old store left apart (the folder had its own): it is named in the log once, not at every start. */
 export const KEPT_NOTE = 'kept-apart.json';
 
-const GITIGNORE = "# Orchestr8's task store (runs, logs, run worktrees): local to this machine, never committed.\n*\n";
 
 /** A snapshot of any generation: `snapshot.sqlite`, or one named after its last record. */
 const SNAPSHOT_NAME = /^snapshot.*\.sqlite$/;
@@ -78,19 +78,12 @@ export async function prepareWorkspaceStore(options: { stateDir: string; previou
       return { stateDir: move.from, move };
   }
   try {
-    await writeGitIgnore(stateDir);
+    await writeStateGitIgnore(stateDir);
   } catch (error) {
     // The engine's open says what is wrong with the folder; this is only the .gitignore.
     logger.warn(`could not write ${path.join(stateDir, '.gitignore')}: ${errorMessage(error)}`);
   }
   return { stateDir, move };
-}
-
-async function writeGitIgnore(dir: string): Promise<void> {
-  await fs.promises.mkdir(dir, { recursive: true });
-  await fs.promises.writeFile(path.join(dir, '.gitignore'), GITIGNORE, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
 }
 
 /**
@@ -125,7 +118,7 @@ async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> 
   try {
     await removeDeadStaging(to);
     // First, so that even a copy left by a crash is never offered to `git add`.
-    await writeGitIgnore(staging);
+    await writeStateGitIgnore(staging);
     const entries = fs.readdirSync(from).filter((name) => !LEFT_BEHIND.has(name) && !name.includes('.tmp-') && name !== MOVED_NOTE && name !== KEPT_NOTE);
     for (const name of entries) await fs.promises.cp(path.join(from, name), path.join(staging, name), { recursive: true, preserveTimestamps: true });
     await fsyncTree(staging);

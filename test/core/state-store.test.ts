@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,4 +94,18 @@ test('a store whose journal has garbage in the middle of its first segment of th
   await owner.commit([{ t: 'run', run: run('new') }]);
   assert.equal(owner.db.lastSeq, 1001);
   await owner.close();
+});
+
+test('a store opened by any owner (the CLI too) inside a git repository is never offered to git', async () => {
+  const project = tempDir('o8-project-');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: project, encoding: 'utf8' });
+  git('init', '-q');
+  const stateDir = path.join(project, '.orchestr8', 'state');
+  const store = await StateStore.openOwner(stateDir);
+  try {
+    await store.commit([{ t: 'event', event: { type: 'test', at: 1 } }]);
+    assert.equal(git('status', '--porcelain', '--untracked-files=all'), '', 'nothing of the store shows in git status');
+  } finally {
+    await store.close();
+  }
 });

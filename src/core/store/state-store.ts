@@ -14,6 +14,7 @@ import { listSnapshots, readSnapshot, removeIncompleteSnapshots, removeSnapshot,
 import type { SnapshotFile } from './snapshot-files.ts';
 import type { SnapshotReply, SnapshotRequest } from './snapshot-protocol.ts';
 import { StateDb } from './state-db.ts';
+import { writeStateGitIgnore } from './state-gitignore.ts';
 import { acquireLock } from './state-lock.ts';
 import type { LockInfo } from './state-lock.ts';
 import type { StorageState } from './storage-full.ts';
@@ -65,6 +66,7 @@ export class StateStore {
     try {
       removeStaleTemps(stateDir);
       removeIncompleteSnapshots(stateDir);
+      await writeStateGitIgnore(stateDir).catch((error) => logger.warn(`could not write ${stateDir}/.gitignore: ${errorMessage(error)}`));
       const { db, lastSeq, snapshots } = await loadState(stateDir, true, logger);
       const store = new StateStore(stateDir, db, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, options.snapshotWorker, lock);
       store.generations = snapshots;
