@@ -61,6 +61,10 @@ describe('task_run as an MCP task, over an in-memory transport to the real serve
     assert.deepEqual(taskRun.inputSchema, taskAsync.inputSchema, 'the same arguments as task_async');
   });
 
+  it('lists no tasks before the first launch (there is no state yet)', async () => {
+    assert.deepEqual((await client.experimental.tasks.listTasks()).tasks, []);
+  });
+
   it('returns the handle at once, then follows it with tasks/get, notifications/tasks/status and tasks/result', async () => {
     const task = await callAsTask(client, { run: 'sleep 0.5; echo "hello as a task"', name: 'greeting' });
     assert.match(task.taskId, /^[0-9a-f]{12}$/, 'the handle is the run id');

@@ -74,13 +74,18 @@ export class EngineTaskStore implements TaskStore {
   async listTasks(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
     const offset = cursor === undefined ? 0 : Number(cursor);
     if (!Number.isInteger(offset) || offset < 0) throw new Error(`invalid cursor ${cursor}`);
-    const page = await this.host.use((api) => api.list({ limit: PAGE_SIZE, offset })).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return { runs: [], total: 0 };
-      throw error;
-    });
-    const statuses = await this.host.use((api) => Promise.all(page.runs.map((run) => api.status(run.id))));
-    const next = offset + page.runs.length;
-    return { tasks: statuses.map(mcpTaskOf), ...(next < page.total ? { nextCursor: String(next) } : {}) };
+    // Before the first launch there is no state folder: no tasks yet, rather than an error.
+    const page = await this.host
+      .use(async (api) => {
+        const { runs, total } = await api.list({ limit: PAGE_SIZE, offset });
+        return { statuses: await Promise.all(runs.map((run) => api.status(run.id))), total };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof NotFoundError) return { statuses: [], total: 0 };
+        throw error;
+      });
+    const next = offset + page.statuses.length;
+    return { tasks: page.statuses.map(mcpTaskOf), ...(next < page.total ? { nextCursor: String(next) } : {}) };
   }
 
   /** The run named exactly by `taskId` (the engine also takes prefixes; a task handle is never one), or undefined. */
