@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -115,6 +116,16 @@ describe('task_run as an MCP task, over an in-memory transport to the real serve
     assert.deepEqual([run.run.state, run.tasks[0]!.state], ['cancelled', 'cancelled'], 'the engine run itself is cancelled');
     await until('the cancelled notification', () => statuses.some((s) => s.taskId === task.taskId && s.status === 'cancelled'));
     await assert.rejects(client.experimental.tasks.cancelTask(task.taskId), /Cannot cancel task in terminal status: cancelled/);
+  });
+
+  it('a run whose wait task waits for its signal is working, and says what to signal', async () => {
+    fs.mkdirSync(path.join(root, '.orchestr8', 'workflows'), { recursive: true });
+    fs.writeFileSync(path.join(root, '.orchestr8', 'workflows', 'hold.yaml'), 'name: hold\ntasks:\n  approve:\n    wait: approval\n');
+    const task = await callAsTask(client, { workflow: 'hold' });
+    await until('the wait', async () => (await client.experimental.tasks.getTask(task.taskId)).statusMessage !== undefined);
+    const waiting = await client.experimental.tasks.getTask(task.taskId);
+    assert.deepEqual([waiting.status, waiting.statusMessage], ['working', `waiting for a signal: orchestr8 signal ${task.taskId}.approve`]);
+    await client.experimental.tasks.cancelTask(task.taskId);
   });
 
   it('tasks/list pages through every run; an unknown handle is an error', async () => {
