@@ -170,7 +170,7 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
 }
 
 /** `task_run`: task_async's arguments, for clients that call it as an MCP task (or plainly, to wait for the result). */
-export const TASK_RUN = {
+const TASK_RUN = {
   name: 'task_run',
   title: 'Run a task (MCP task)',
   description:
