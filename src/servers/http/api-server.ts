@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
@@ -126,7 +127,7 @@ export class ApiServer implements Disposable {
       if (!route) throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
       const params = route.pattern.exec(url.pathname)!.groups ?? {};
       const decoded: Params = {};
-      for (const [k, v] of Object.entries(params)) decoded[k] = decodeURIComponent(v);
+      for (const [k, v] of Object.entries(params)) decoded[k] = decodeSegment(v);
       const reply = await route.handle(req, decoded, url.searchParams, res);
       if (reply) this.send(res, reply.status, reply.body);
     } catch (error) {
@@ -157,6 +158,20 @@ export class ApiServer implements Disposable {
 
   private resolvePath(p: string): string {
     return isAbsolute(p) ? p : resolve(this.options.cwd, p);
+  }
+
+  /**
+   * A workflow file the API may read: inside the project, after symlinks. Anything else is refused
+   * before it is opened, so no error can quote a line of a file outside it (`/etc/passwd`).
+   */
+  private projectFile(p: string): string {
+    const file = this.resolvePath(p);
+    const root = realOrSelf(this.options.cwd);
+    const inside = relative(root, realOrSelf(file));
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      throw new HttpError(400, 'invalid_workflow', `workflow files must lie inside the project (${root}); ${p} does not`);
+    }
+    return file;
   }
 
   private buildRoutes(): Route[] {
@@ -201,7 +216,7 @@ export class ApiServer implements Disposable {
       }),
       route('POST', '/v1/workflows', async (req) => {
         const b = parse(launchWorkflowSchema, await this.body(req));
-        const workflow = b.file ? await loadWorkflowFile(this.resolvePath(b.file)) : parseWorkflow(b.yaml!, '<inline>');
+        const workflow = b.file ? await loadWorkflowFile(this.projectFile(b.file)) : parseWorkflow(b.yaml!, '<inline>');
         const result = await engine.launch({ workflow, inputs: b.inputs ?? {}, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}) });
         return ok(result, 202);
       }),
@@ -256,6 +271,24 @@ export class ApiServer implements Disposable {
     const closing = new Promise<void>((ok) => this.server.close(() => ok()));
     for (const socket of this.sockets) socket.destroy();
     await closing;
+  }
+}
+
+/** A path segment's percent-encoding; a malformed one (`%E0%A4%A`) is the client's mistake, not a crash. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'invalid_request', `malformed percent-encoding in the path: ${segment}`);
+  }
+}
+
+/** The real path of a file or, when it does not exist, the path itself (the read then fails with "no such file"). */
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
   }
 }
 
