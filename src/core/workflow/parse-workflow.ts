@@ -32,15 +32,18 @@ export function parseWorkflow(text: string, file: string): WorkflowDef {
 
 /** Reads and parses a workflow file; `WorkflowDef.file` is its absolute path. */
 export async function loadWorkflowFile(path: string): Promise<WorkflowDef> {
-  let text: string;
+  return { ...parseWorkflow(await readWorkflowText(path), path), file: resolve(path) };
+}
+
+/** A workflow file's text; a file that cannot be read is a `WorkflowError` naming it, like any other problem of the file. */
+export async function readWorkflowText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (e as Error).message;
-    throw new Error(`cannot read workflow file ${path}: ${why}`);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new WorkflowError([{ message: `cannot read workflow file: ${why}`, file: path, line: 0, col: 0, endLine: 0, endCol: 0 }]);
   }
-  return { ...parseWorkflow(text, path), file: resolve(path) };
 }
 
 /** The non-throwing form: for diagnostics with ranges (language server) as well as for `parseWorkflow`. */

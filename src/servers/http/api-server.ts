@@ -313,7 +313,6 @@ function toHttpError(error: unknown): HttpError {
   if (error instanceof NotFoundError) return new HttpError(404, 'not_found', error.message);
   if (error instanceof WorkflowError) return new HttpError(400, 'invalid_workflow', error.message, error.issues);
   const message = errorMessage(error);
-  if (/^cannot read workflow file/.test(message)) return new HttpError(400, 'invalid_workflow', message);
   if (/nothing to|is not waiting|exists already|is (completed|failed|cancelled|skipped)|required input|unknown input|owned by/i.test(message)) {
     return new HttpError(409, 'conflict', message);
   }
