@@ -49,12 +49,26 @@ describe('the CLI answers truthfully: version, exit codes, JSON errors', { skip 
     assert.match(JSON.parse(badFlag.stdout).error.message, /no-such-flag/);
   });
 
-  it("the README's example workflow exists as examples/quality-gates.yaml and is valid", async () => {
+  it("the README's example is examples/quality-gates.yaml; validate checks its agent names against the project's agent files", async () => {
     const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const example = fs.readFileSync(path.join(REPO, 'examples/quality-gates.yaml'), 'utf8');
     assert.ok(readme.includes(example.trimEnd()), 'the README shows examples/quality-gates.yaml as it is');
     assert.match(readme, /orchestr8 run examples\/quality-gates\.yaml/);
-    const r = await orchestr8(REPO, ['validate', 'examples/quality-gates.yaml']);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
+
+    const app = tempDir('o8-cli-validate-');
+    fs.mkdirSync(path.join(app, '.git'));
+    fs.writeFileSync(path.join(app, 'gates.yaml'), example);
+    const without = await orchestr8(app, ['validate', 'gates.yaml']);
+    assert.equal(without.code, 2, without.stdout);
+    assert.match(without.stdout, /gates\.yaml:8:3: task 'review': unknown agent 'code-reviewer' \(no agent files in .orchestr8\/agents, .claude\/agents/);
+
+    fs.cpSync(path.join(REPO, 'examples/agents'), path.join(app, '.claude/agents'), { recursive: true });
+    const withAgents = await orchestr8(app, ['validate', 'gates.yaml']);
+    assert.equal(withAgents.code, 0, withAgents.stdout + withAgents.stderr);
+
+    fs.writeFileSync(path.join(app, 'typo.yaml'), example.replace('agent: code-reviewer', 'agent: code-reviewr'));
+    const typo = await orchestr8(app, ['validate', 'typo.yaml']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stdout, /unknown agent 'code-reviewr'; did you mean 'code-reviewer'\?/);
   });
 });
