@@ -51,3 +51,32 @@ describe('after kill -9 of a foreground run, the next command that looks resumes
     assert.doesNotMatch(again.stderr, /resumed/, 'only the first look after the death resumes');
   });
 });
+
+describe('a second foreground run while another process owns the state', { skip }, () => {
+  it('goes through the owner’s local API with live progress and its own exit code', { timeout: 120_000 }, async () => {
+    const project = tempDir('o8-second-run-');
+    const state = path.join(project, 'state');
+    fs.writeFileSync(path.join(project, 'gate.yaml'), 'name: gate\ntasks:\n  hold:\n    wait: release?\n');
+    fs.writeFileSync(path.join(project, 'side.yaml'), 'name: side\ntasks:\n  a:\n    run: echo side-a\n  b:\n    run: exit 3\n    needs: a\n');
+    const owner = startOrchestr8(project, ['--state', state, 'run', 'gate.yaml']);
+    try {
+      await until('api.json', () => fs.existsSync(path.join(state, 'api.json')), 30_000, () => owner.output().stderr);
+      const second = await orchestr8(project, ['--state', state, 'run', 'side.yaml']);
+      assert.equal(second.code, 1, `the run failed (task b), so exit 1: ${second.stderr}`);
+      assert.doesNotMatch(second.stderr, /serves no local API|owned by/);
+      assert.match(second.stdout, /side · run \S+ · 2 tasks/);
+      assert.match(second.stdout, /a\b.*completed|✓.*a/);
+      assert.match(second.stdout, /b\b.*failed|✗.*b/);
+
+      const json = await orchestr8(project, ['--state', state, '--json', 'run', 'side.yaml']);
+      assert.equal(json.code, 1);
+      const final = JSON.parse(json.stdout) as { run: { state: string; id: string } };
+      assert.equal(final.run.state, 'failed');
+      const lock = JSON.parse(fs.readFileSync(path.join(state, 'owner.lock'), 'utf8')) as { pid: number };
+      assert.equal(lock.pid, owner.child.pid, 'the first run stayed the owner');
+    } finally {
+      owner.child.kill('SIGTERM');
+      await owner.exited;
+    }
+  });
+});

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { RUN_STATES } from '../../core/model/task-state.ts';
 
+/**
+ * A run id the caller chose (a foreground `orchestr8 run` follows its run through another owner by it):
+ * ids are short hex, like the ones the engine makes, so they stay safe in URLs and prefixes.
+ */
+const runId = z.string().regex(/^[0-9a-f]{8,32}$/, 'a run id is 8 to 32 lowercase hex digits').optional();
+
 const common = {
+  id: runId,
   name: z.string().min(1).max(200).optional(),
   timeoutMs: z.int().positive().optional(),
   retries: z.int().min(0).max(100).optional(),
@@ -21,6 +28,7 @@ export const launchWorkflowSchema = z
     yaml: z.string().min(1).optional(),
     inputs: z.record(z.string(), z.string()).optional(),
     cwd: z.string().min(1).optional(),
+    id: runId,
   })
   .refine((b) => (b.file === undefined) !== (b.yaml === undefined), { message: 'give exactly one of "file" or "yaml"' });
 

@@ -192,7 +192,7 @@ export class ApiServer implements Disposable {
           ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
           ...(b.retries !== undefined ? { retries: b.retries } : {}),
         };
-        const result = await engine.launch({ task: spec, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}) });
+        const result = await engine.launch({ task: spec, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}), ...(b.id ? { id: b.id } : {}) });
         return ok({ id: result.taskIds[0], runId: result.runId }, 202);
       }),
       route('GET', '/v1/tasks/:id', async (_q, p) => ok(await engine.task(p['id']!))),
@@ -217,7 +217,7 @@ export class ApiServer implements Disposable {
       route('POST', '/v1/workflows', async (req) => {
         const b = parse(launchWorkflowSchema, await this.body(req));
         const workflow = b.file ? await loadWorkflowFile(this.projectFile(b.file)) : parseWorkflow(b.yaml!, '<inline>');
-        const result = await engine.launch({ workflow, inputs: b.inputs ?? {}, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}) });
+        const result = await engine.launch({ workflow, inputs: b.inputs ?? {}, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}), ...(b.id ? { id: b.id } : {}) });
         return ok(result, 202);
       }),
       route('GET', '/v1/runs', async (_q, _p, query) => {
