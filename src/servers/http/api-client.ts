@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
@@ -82,7 +83,9 @@ export class ApiClient implements EngineApi, Disposable {
       return { runId: r.runId, taskIds: [r.id] };
     }
     if (!request.workflow.file) throw new Error('the local API launches workflows from a file or YAML text; this one has neither');
-    return this.call('POST', '/v1/workflows', { file: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
+    // The text travels, not the path: the owner reads files only inside its project, and this one may lie anywhere we can read.
+    const yaml = await readFile(request.workflow.file, 'utf8');
+    return this.call('POST', '/v1/workflows', { yaml, source: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
   }
 
   /** Launches inline YAML (the server parses and validates it). */

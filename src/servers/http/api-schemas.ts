@@ -26,11 +26,14 @@ export const launchWorkflowSchema = z
   .strictObject({
     file: z.string().min(1).optional(),
     yaml: z.string().min(1).optional(),
+    /** With `yaml`: the file the caller read it from, kept with the run and named in its issues (never read here). */
+    source: z.string().min(1).max(4096).optional(),
     inputs: z.record(z.string(), z.string()).optional(),
     cwd: z.string().min(1).optional(),
     id: runId,
   })
-  .refine((b) => (b.file === undefined) !== (b.yaml === undefined), { message: 'give exactly one of "file" or "yaml"' });
+  .refine((b) => (b.file === undefined) !== (b.yaml === undefined), { message: 'give exactly one of "file" or "yaml"' })
+  .refine((b) => b.source === undefined || b.yaml !== undefined, { message: '"source" names where "yaml" came from; it goes with "yaml" only' });
 
 /** POST /v1/tasks/:id/signal: the payload becomes the wait task's result. */
 export const signalSchema = z.strictObject({ payload: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional() });

@@ -216,7 +216,7 @@ export class ApiServer implements Disposable {
       }),
       route('POST', '/v1/workflows', async (req) => {
         const b = parse(launchWorkflowSchema, await this.body(req));
-        const workflow = b.file ? await loadWorkflowFile(this.projectFile(b.file)) : parseWorkflow(b.yaml!, '<inline>');
+        const workflow = b.file ? await loadWorkflowFile(this.projectFile(b.file)) : { ...parseWorkflow(b.yaml!, b.source ?? '<inline>'), ...(b.source ? { file: b.source } : {}) };
         const result = await engine.launch({ workflow, inputs: b.inputs ?? {}, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}), ...(b.id ? { id: b.id } : {}) });
         return ok(result, 202);
       }),
