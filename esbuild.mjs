@@ -19,7 +19,7 @@ const common = {
   logLevel: 'warning',
   external: ['vscode'],
   // ESM sources use import.meta.url; in a CJS bundle it comes from the bundle's own file.
-  define: { 'import.meta.url': 'importMetaUrl' },
+  define: { 'import.meta.url': 'importMetaUrl', __ORCHESTR8_VERSION__: JSON.stringify(JSON.parse(fs.readFileSync('package.json', 'utf8')).version) },
   // The extension logs its own load time (banner to footer; see src/extension/extension.ts). `??=` keeps
   // the first bundle's marks: the extension loads before its engine runtime.
   banner: { js: "globalThis.__orchestr8LoadStart ??= performance.now(); const importMetaUrl = require('url').pathToFileURL(__filename).href;" },

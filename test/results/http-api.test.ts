@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -180,6 +180,26 @@ test('a workflow from a file and inline YAML; a wait task completes through /sig
   assert.equal((await raw(server.port, 'POST', `/v1/tasks/${heldRun}.gate/cancel`, { headers: auth })).status, 200);
   assert.equal((await runFinished(engine, heldRun)).state, 'cancelled');
   assert.equal((await raw(server.port, 'POST', `/v1/tasks/${heldRun}.gate/cancel`, { headers: auth })).status, 409);
+});
+
+test('workflow files outside the project are refused without a word of their content; a malformed %-escape is a 400', async () => {
+  const outside = join(cwd, '..', `outside-${process.pid}.yaml`);
+  writeFileSync(outside, 'SECRET-LINE: {{{\n');
+  symlinkSync(outside, join(cwd, 'link.yaml'));
+  try {
+    for (const file of ['/etc/passwd', outside, '../' + outside.split('/').pop(), 'link.yaml']) {
+      const r = await raw(server.port, 'POST', '/v1/workflows', { headers: auth, body: JSON.stringify({ file }) });
+      assert.equal(r.status, 400, file);
+      const message = (r.json as { error: { message: string } }).error.message;
+      assert.match(message, /must lie inside the project/, file);
+      assert.doesNotMatch(message, /root:|SECRET-LINE/, file);
+    }
+  } finally {
+    rmSync(outside, { force: true });
+  }
+  const bad = await raw(server.port, 'GET', '/v1/runs/%E0%A4%A', { headers: auth });
+  assert.equal(bad.status, 400);
+  assert.match((bad.json as { error: { message: string } }).error.message, /malformed percent-encoding/);
 });
 
 test('the HTTP client is the engine API of the owner: status, launch, signal and events from another "process"', async () => {

@@ -287,7 +287,7 @@ test('loadWorkflowFile reads a file, records its absolute path, and names a miss
     assert.equal(def.file, file);
     assert.equal(def.tasks[0]!.pos?.file, file);
     const missing = join(dir, 'nope.yaml');
-    await assert.rejects(loadWorkflowFile(missing), { message: `cannot read workflow file ${missing}: no such file` });
+    await assert.rejects(loadWorkflowFile(missing), { name: 'WorkflowError', message: `${missing}: cannot read workflow file: no such file` });
     await writeFile(file, 'name: x\ntasks:\n  a: { run: echo hi, needs: b }\n');
     await assert.rejects(loadWorkflowFile(file), { message: `${file}:3:29: unknown need 'b' (tasks: a)` });
   } finally {

@@ -9,6 +9,9 @@ import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { ExitCode } from '../cli-error.ts';
 import { openOwner, type OwnedState } from '../engine-access.ts';
+import type { CliContext } from '../cli-context.ts';
+import type { EngineApi, LaunchRequest } from '../../core/engine/engine-api.ts';
+import { ApiClient } from '../../servers/http/api-client.ts';
 import { untilIdle } from './serve.ts';
 import { dim, resultsLines } from '../format.ts';
 import { ProgressView } from '../progress-view.ts';
@@ -34,36 +37,67 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
     return ExitCode.ok;
   }
 
+  // Another process owns the state and serves the local API (VS Code, a background owner, another
+  // foreground run): the run goes through it, with the same live progress here.
+  const owner = await ApiClient.connect(ctx.stateDir);
+  if (owner) {
+    try {
+      return await followToEnd(ctx, owner, request, (runId) => untilDelivered(owner, runId));
+    } finally {
+      owner.dispose();
+    }
+  }
   const owned = await openOwner(ctx, options.concurrency ? { concurrency: Number(options.concurrency) } : {});
-  const { engine } = owned;
+  try {
+    const code = await followToEnd(ctx, owned.engine, request, (runId) => owned.engine.whenFinalized(runId));
+    await finishOthers(owned);
+    return code;
+  } finally {
+    await owned.close();
+  }
+}
+
+/** Launches the run, shows its progress until it ends (Ctrl-C cancels it), then what it delivered. */
+async function followToEnd(ctx: CliContext, engine: EngineApi, request: LaunchRequest & { id: string }, whenFinalized: (runId: string) => Promise<void>): Promise<number> {
   let view: ProgressView | undefined;
-  const finished = new Promise<RunRecord>((resolve) => {
-    engine.onEvent((event: EngineEvent) => {
-      view?.update(event);
-      if ((event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') && event.run.id === request.id) resolve(event.run);
-    });
-  });
+  let ended!: (run: RunRecord) => void;
+  const finished = new Promise<RunRecord>((resolve) => (ended = resolve));
+  const isEnd = (event: EngineEvent) => (event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') && event.run.id === request.id;
+  const listener = (event: EngineEvent) => {
+    view?.update(event);
+    if (isEnd(event)) ended((event as { run: RunRecord }).run);
+  };
+  // Subscribed (and, remotely, streaming) before the launch: no event of the run can be missed.
+  const sub = engine instanceof ApiClient ? engine.followEvents(listener) : engine.onEvent(listener);
+  if ('connected' in sub) await sub.connected;
   const interrupt = () => void engine.cancel(request.id).catch(() => {});
   process.once('SIGINT', interrupt);
   try {
     await engine.launch(request);
     const status = await engine.status(request.id);
     if (!ctx.json) view = new ProgressView(status.run, status.tasks);
+    if (status.run.state !== 'running') ended(status.run);
     const run = await finished;
     view?.finish();
     // The branch, push and pull request of the run are part of what it did.
-    await engine.whenFinalized(run.id);
+    await whenFinalized(run.id);
     const final = await engine.status(run.id);
     // Seen here in the terminal: no "while you were away" for it later.
     const mine = (await engine.undeliveredNotifications()).filter((n) => n.runId === run.id);
     await engine.markDelivered(mine.map((n) => n.id));
     if (ctx.json) ctx.out(JSON.stringify(final, null, 2));
     else for (const line of resultsLines(final.run)) ctx.out(dim(`  ${line}`));
-    await finishOthers(owned);
     return run.state === 'completed' ? ExitCode.ok : ExitCode.failed;
   } finally {
     process.off('SIGINT', interrupt);
-    await owned.close();
+    sub.dispose();
+  }
+}
+
+/** A remote owner finalizes (branch, push, pull request) after the run's end: wait for it, within the owner's own grace. */
+async function untilDelivered(owner: ApiClient, runId: string, timeoutMs = 60_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+    if ((await owner.status(runId)).run.finalized !== false) return;
   }
 }
 

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
 import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
@@ -78,11 +79,13 @@ export class ApiClient implements EngineApi, Disposable {
       const { action, ...rest } = request.task;
       if (action.kind !== 'agent' && action.kind !== 'run') throw new Error(`the local API launches agent and run tasks, not ${action.kind}`);
       const spec = action.kind === 'agent' ? { agent: action.agent, prompt: action.prompt, ...(action.model ? { model: action.model } : {}) } : { run: action.run, ...(action.env ? { env: action.env } : {}) };
-      const r = await this.call<{ id: string; runId: string }>('POST', '/v1/tasks', { ...spec, ...rest, ...(request.cwd ? { cwd: request.cwd } : {}) });
+      const r = await this.call<{ id: string; runId: string }>('POST', '/v1/tasks', { ...spec, ...rest, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
       return { runId: r.runId, taskIds: [r.id] };
     }
     if (!request.workflow.file) throw new Error('the local API launches workflows from a file or YAML text; this one has neither');
-    return this.call('POST', '/v1/workflows', { file: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}) });
+    // The text travels, not the path: the owner reads files only inside its project, and this one may lie anywhere we can read.
+    const yaml = await readFile(request.workflow.file, 'utf8');
+    return this.call('POST', '/v1/workflows', { yaml, source: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
   }
 
   /** Launches inline YAML (the server parses and validates it). */
