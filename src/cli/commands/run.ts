@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { EngineEvent } from '../../core/model/events.ts';
-import type { RunRecord } from '../../core/model/records.ts';
+import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import { newRunId } from '../../core/util/ids.ts';
 import { resolveInputs } from '../../core/workflow/inputs.ts';
 import { loadWorkflowFile } from '../../core/workflow/parse-workflow.ts';
@@ -13,7 +13,8 @@ import type { CliContext } from '../cli-context.ts';
 import type { EngineApi, LaunchRequest } from '../../core/engine/engine-api.ts';
 import { ApiClient } from '../../servers/http/api-client.ts';
 import { untilIdle } from './serve.ts';
-import { dim, resultsLines } from '../format.ts';
+import { dim, resultsLines, spendText } from '../format.ts';
+import { signalCommand, waitQuestion } from '../wait-question.ts';
 import { ProgressView } from '../progress-view.ts';
 import { parseInputs } from './inputs-option.ts';
 
@@ -63,10 +64,27 @@ async function followToEnd(ctx: CliContext, engine: EngineApi, request: LaunchRe
   let ended!: (run: RunRecord) => void;
   const finished = new Promise<RunRecord>((resolve) => (ended = resolve));
   const isEnd = (event: EngineEvent) => (event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') && event.run.id === request.id;
+  const agents = new Map<string, TaskRecord>();
   const listener = (event: EngineEvent) => {
     view?.update(event);
+    if (event.type === 'task.waiting') void askFor(event.task);
+    if ('task' in event && event.task.runId === request.id && event.task.action.kind === 'agent') {
+      if (event.task.state === 'running') agents.set(event.task.id, event.task);
+      else agents.delete(event.task.id);
+    }
     if (isEnd(event)) ended((event as { run: RunRecord }).run);
   };
+  const askFor = async (task: TaskRecord) => {
+    if (task.runId !== request.id) return;
+    const { run } = await engine.status(request.id);
+    view?.ask(task, await waitQuestion(engine, run, task), signalCommand(task));
+  };
+  // Agent turns and tokens as they are spent (usage rows carry no event of their own).
+  const spendTimer = setInterval(() => {
+    for (const task of agents.values()) {
+      void engine.tokenUsage(task.id).then((turns) => view?.spent(task, spendText(turns.length, turns.reduce((n, t) => n + t.inputTokens + t.outputTokens, 0))), () => {});
+    }
+  }, 1000);
   // Subscribed (and, remotely, streaming) before the launch: no event of the run can be missed.
   const sub = engine instanceof ApiClient ? engine.followEvents(listener) : engine.onEvent(listener);
   if ('connected' in sub) await sub.connected;
@@ -76,6 +94,8 @@ async function followToEnd(ctx: CliContext, engine: EngineApi, request: LaunchRe
     await engine.launch(request);
     const status = await engine.status(request.id);
     if (!ctx.json) view = new ProgressView(status.run, status.tasks);
+    // A wait task without needs waits from the launch on, before this view existed to hear it.
+    for (const task of status.tasks) if (task.state === 'waiting') void askFor(task);
     if (status.run.state !== 'running') ended(status.run);
     const run = await finished;
     view?.finish();
@@ -90,6 +110,7 @@ async function followToEnd(ctx: CliContext, engine: EngineApi, request: LaunchRe
     return run.state === 'completed' ? ExitCode.ok : ExitCode.failed;
   } finally {
     process.off('SIGINT', interrupt);
+    clearInterval(spendTimer);
     sub.dispose();
   }
 }
