@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { NotFoundError } from '../../src/core/engine/state-queries.ts';
+import { NotFoundError } from '../../src/core/engine/errors.ts';
 import type { EngineEvent } from '../../src/core/model/events.ts';
 import { ApiClient, ApiError } from '../../src/servers/http/api-client.ts';
 import { discoveryPath, readDiscovery } from '../../src/servers/http/api-discovery.ts';

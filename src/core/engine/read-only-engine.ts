@@ -1,13 +1,14 @@
 import path from 'node:path';
 import type { EngineEvent } from '../model/events.ts';
+import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../model/records.ts';
 import { JournalFollower } from '../store/journal-follower.ts';
-import type { StateDb } from '../store/state-db.ts';
 import { readLock, isLockLive, StateOwnedError } from '../store/state-lock.ts';
 import { StateStore } from '../store/state-store.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
+import type { EngineApi, ListOptions, RunPage, RunStatus, UsageTotals } from './engine-api.ts';
 import { eventsFromRecords } from './followed-events.ts';
 import { StateQueries } from './state-queries.ts';
 import { TaskLogs } from './task-logs.ts';
@@ -29,8 +30,8 @@ export interface ReadOnlyOptions {
  * journal and fires the events its records stand for. Commands that change state fail
  * with an error naming the owner, who is the one to ask.
  */
-export class ReadOnlyEngine extends StateQueries {
-  protected readonly logs: TaskLogs;
+export class ReadOnlyEngine implements EngineApi {
+  private readonly queries: StateQueries;
   private follower: JournalFollower | undefined;
   private readonly events: Emitter<EngineEvent>;
   private readonly reloaded: Emitter<void>;
@@ -47,8 +48,7 @@ export class ReadOnlyEngine extends StateQueries {
     readonly stateDir: string,
     private readonly options: ReadOnlyOptions,
   ) {
-    super();
-    this.logs = new TaskLogs(path.join(stateDir, 'logs'));
+    this.queries = new StateQueries(() => this.store.db, new TaskLogs(path.join(stateDir, 'logs')));
     const logger = this.logger;
     this.events = new Emitter((error) => logger.error('event listener failed', error));
     this.reloaded = new Emitter((error) => logger.error('reload listener failed', error));
@@ -60,10 +60,6 @@ export class ReadOnlyEngine extends StateQueries {
 
   private get logger(): Logger {
     return this.options.logger ?? silentLogger;
-  }
-
-  protected get db(): StateDb {
-    return this.store.db;
   }
 
   static async open(stateDir: string, options: Logger | ReadOnlyOptions = {}): Promise<ReadOnlyEngine> {
@@ -134,6 +130,60 @@ export class ReadOnlyEngine extends StateQueries {
   /** The owner's transitions as its journal records them (when following; a snapshot view hears of nothing). */
   onEvent(listener: (event: EngineEvent) => void): Disposable {
     return this.events.event(listener);
+  }
+
+  // ---- queries (the StateQueries this view holds) -------------------------
+
+  resolveRunId(id: string): string {
+    return this.queries.resolveRunId(id);
+  }
+
+  resolveTaskId(id: string): string {
+    return this.queries.resolveTaskId(id);
+  }
+
+  status(runId: string): Promise<RunStatus> {
+    return this.queries.status(runId);
+  }
+
+  task(taskId: string): Promise<TaskRecord> {
+    return this.queries.task(taskId);
+  }
+
+  result(taskId: string): Promise<TaskResult | undefined> {
+    return this.queries.result(taskId);
+  }
+
+  list(options?: ListOptions): Promise<RunPage> {
+    return this.queries.list(options);
+  }
+
+  usage(id: string): Promise<UsageTotals> {
+    return this.queries.usage(id);
+  }
+
+  gates(runId: string): Promise<QualityGateRecord[]> {
+    return this.queries.gates(runId);
+  }
+
+  tokenUsage(taskId: string): Promise<TokenUsageRecord[]> {
+    return this.queries.tokenUsage(taskId);
+  }
+
+  log(taskId: string): Promise<string> {
+    return this.queries.log(taskId);
+  }
+
+  undeliveredNotifications(): Promise<NotificationRecord[]> {
+    return this.queries.undeliveredNotifications();
+  }
+
+  eventsAfter(seq: number, limit?: number): Promise<{ events: EngineEvent[]; next: number }> {
+    return this.queries.eventsAfter(seq, limit);
+  }
+
+  webhookDeliveries(state?: WebhookDeliveryRecord['state'], limit?: number): Promise<WebhookDeliveryRecord[]> {
+    return this.queries.webhookDeliveries(state, limit);
   }
 
   async close(): Promise<void> {
