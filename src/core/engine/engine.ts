@@ -1,66 +1,32 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvent } from '../model/events.ts';
-import type { NotificationRecord, QualityGateRecord, RunRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../model/records.ts';
+import type { RunRecord, TaskResult } from '../model/records.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
 import { isTerminal } from '../model/task-state.ts';
 import type { WebhookOutboxStore } from '../notifications/webhook-outbox.ts';
 import { LocalExecutor } from '../runners/local-executor.ts';
 import { NoopRunner } from '../runners/noop-runner.ts';
 import { ShellRunner } from '../runners/shell-runner.ts';
-import type { TaskExecutor } from '../runners/task-executor.ts';
-import type { TaskRunner } from '../runners/task-runner.ts';
 import { dependentsOf } from '../scheduler/run-progress.ts';
 import { StateStore } from '../store/state-store.ts';
 import type { StorageState } from '../store/storage-full.ts';
 import type { StoreRecord } from '../store/store-records.ts';
-import type { Clock } from '../util/clock.ts';
 import { systemClock } from '../util/clock.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { newRunId } from '../util/ids.ts';
-import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { activeRun, type ActiveRun } from './active-run.ts';
-import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from './engine-api.ts';
+import type { EngineApi, LaunchRequest, LaunchResult } from './engine-api.ts';
 import { EngineCore, type EngineLifecycle } from './engine-core.ts';
-import { NotFoundError } from './errors.ts';
+import type { EngineOptions } from './engine-options.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
 import * as moves from './moves.ts';
 import { Batch } from './moves.ts';
 import { newRun } from './new-run.ts';
 import { recover } from './recovery.ts';
-import type { RunHooks } from './run-hooks.ts';
 import { StateQueries, type EngineReads } from './state-queries.ts';
 import { TaskLogs } from './task-logs.ts';
-
-export type { EngineLifecycle } from './engine-core.ts';
-
-export interface EngineOptions {
-  /** Folder of the durable state (the extension passes its workspace storage). */
-  stateDir: string;
-  /** Default working folder of runs (the project). */
-  cwd: string;
-  /** Runners beyond the built-in `run` (shell) and `noop` ones, e.g. the agent runner. */
-  runners?: TaskRunner[];
-  /** Where tasks execute; defaults to this process with `concurrency` slots. */
-  executor?: TaskExecutor;
-  /** Tasks of all runs at once in the default executor (default: number of CPUs, at least 2). */
-  concurrency?: number;
-  hooks?: RunHooks[];
-  logger?: Logger;
-  clock?: Clock;
-  /** Names this process in the lock file, for errors other processes show. */
-  command?: string;
-  snapshotThreshold?: number;
-  /** See `StoreOptions.snapshotWorker`. */
-  snapshotWorker?: string;
-  /** How long `close()` waits for interrupted tasks to stop (default 5 s). */
-  shutdownGraceMs?: number;
-  /**
-   * How long `close()` waits for runs being finalized (a push, a pull request) before it
-   * leaves them to the next owner, which finalizes them again (default 60 s).
-   */
-  finalizeGraceMs?: number;
-}
 
 const SHUTDOWN_GRACE_MS = 5000;
 const FINALIZE_GRACE_MS = 60_000;
@@ -154,7 +120,7 @@ export class Engine implements EngineApi {
     if (request.id) {
       const stored = await this.reads.getRun(request.id);
       core.assertWritable();
-      if (stored || core.active.has(request.id) || core.starting.has(request.id)) throw new Error(`run ${request.id} exists already`);
+      if (stored || core.active.has(request.id) || core.starting.has(request.id)) throw new ConflictError(`run ${request.id} exists already`);
     }
     const now = this.core.deps.clock.now();
     const { run, tasks } = newRun(request, request.id ?? newRunId(), this.options.cwd, now);
@@ -175,7 +141,7 @@ export class Engine implements EngineApi {
     const now = core.deps.clock.now();
     const batch = new Batch();
     const targets = key ? [active.tasks.get(key)!] : [...active.tasks.values()];
-    if (key && isTerminal(targets[0]!.state)) throw new Error(`task ${targets[0]!.id} is ${targets[0]!.state}; nothing to cancel`);
+    if (key && isTerminal(targets[0]!.state)) throw new ConflictError(`task ${targets[0]!.id} is ${targets[0]!.state}; nothing to cancel`);
     for (const task of targets) {
       if (isTerminal(task.state)) continue;
       core.attempts.cancel(task);
@@ -203,7 +169,7 @@ export class Engine implements EngineApi {
     if (key && !active.tasks.has(key)) throw new NotFoundError(`no task ${id}`);
     const scope = key ? new Set([key, ...dependentsOf(key, active.tasks.values())]) : new Set(active.tasks.keys());
     const resettable = [...scope].map((k) => active.tasks.get(k)!).filter((t) => t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped');
-    if (resettable.length === 0) throw new Error(`nothing to retry in ${key ? `task ${id}` : `run ${runId}`}: no failed, cancelled or skipped tasks`);
+    if (resettable.length === 0) throw new ConflictError(`nothing to retry in ${key ? `task ${id}` : `run ${runId}`}: no failed, cancelled or skipped tasks`);
     const wasActive = core.active.has(runId);
     if (!wasActive) moves.resumeRun(batch, active);
     for (const task of resettable) moves.reset(batch, active, task, now);
@@ -218,7 +184,7 @@ export class Engine implements EngineApi {
     core.assertWritable();
     const { active, key } = await this.activeTarget(id, 'signal');
     const task = key ? active.tasks.get(key) : undefined;
-    if (!task || task.state !== 'waiting') throw new Error(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
+    if (!task || task.state !== 'waiting') throw new ConflictError(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
     const now = core.deps.clock.now();
     core.attempts.signalled(task);
     const result: TaskResult = { taskId: task.id, runId: active.run.id, output: payload ?? 'signalled', createdAt: now };
@@ -307,7 +273,7 @@ export class Engine implements EngineApi {
   private async activeTarget(id: string, verb: string): Promise<{ active: ActiveRun; key?: string }> {
     const runId = await this.queries.resolveRunId(id);
     const active = await this.core.settledActive(runId);
-    if (!active) throw new Error(`run ${runId} is ${(await this.reads.getRun(runId))?.state}; nothing to ${verb}`);
+    if (!active) throw new ConflictError(`run ${runId} is ${(await this.reads.getRun(runId))?.state}; nothing to ${verb}`);
     const dot = id.indexOf('.');
     if (dot < 0) return { active };
     const key = id.slice(dot + 1);
@@ -315,57 +281,20 @@ export class Engine implements EngineApi {
     return { active, key };
   }
 
-  // ---- queries (the StateQueries this engine holds) ------------------------
+  // ---- queries: the StateQueries this engine holds answers them ---------
 
-  resolveRunId(id: string): string {
-    return this.queries.resolveRunId(id);
-  }
+  readonly resolveRunId = (id: string): string => this.queries.resolveRunId(id);
+  readonly resolveTaskId = (id: string): string => this.queries.resolveTaskId(id);
+  readonly status: EngineApi['status'] = (runId) => this.queries.status(runId);
+  readonly task: EngineApi['task'] = (taskId) => this.queries.task(taskId);
+  readonly result: EngineApi['result'] = (taskId) => this.queries.result(taskId);
+  readonly list: EngineApi['list'] = (options) => this.queries.list(options);
+  readonly usage: EngineApi['usage'] = (id) => this.queries.usage(id);
+  readonly gates: EngineApi['gates'] = (runId) => this.queries.gates(runId);
+  readonly tokenUsage: EngineApi['tokenUsage'] = (taskId) => this.queries.tokenUsage(taskId);
+  readonly log: EngineApi['log'] = (taskId) => this.queries.log(taskId);
+  readonly undeliveredNotifications: EngineApi['undeliveredNotifications'] = () => this.queries.undeliveredNotifications();
+  readonly eventsAfter: StateQueries['eventsAfter'] = (seq, limit) => this.queries.eventsAfter(seq, limit);
+  readonly webhookDeliveries: StateQueries['webhookDeliveries'] = (state, limit) => this.queries.webhookDeliveries(state, limit);
 
-  resolveTaskId(id: string): string {
-    return this.queries.resolveTaskId(id);
-  }
-
-  status(runId: string): Promise<RunStatus> {
-    return this.queries.status(runId);
-  }
-
-  task(taskId: string): Promise<TaskRecord> {
-    return this.queries.task(taskId);
-  }
-
-  result(taskId: string): Promise<TaskResult | undefined> {
-    return this.queries.result(taskId);
-  }
-
-  list(options?: ListOptions): Promise<RunPage> {
-    return this.queries.list(options);
-  }
-
-  usage(id: string): Promise<UsageTotals> {
-    return this.queries.usage(id);
-  }
-
-  gates(runId: string): Promise<QualityGateRecord[]> {
-    return this.queries.gates(runId);
-  }
-
-  tokenUsage(taskId: string): Promise<TokenUsageRecord[]> {
-    return this.queries.tokenUsage(taskId);
-  }
-
-  log(taskId: string): Promise<string> {
-    return this.queries.log(taskId);
-  }
-
-  undeliveredNotifications(): Promise<NotificationRecord[]> {
-    return this.queries.undeliveredNotifications();
-  }
-
-  eventsAfter(seq: number, limit?: number): Promise<{ events: EngineEvent[]; next: number }> {
-    return this.queries.eventsAfter(seq, limit);
-  }
-
-  webhookDeliveries(state?: WebhookDeliveryRecord['state'], limit?: number): Promise<WebhookDeliveryRecord[]> {
-    return this.queries.webhookDeliveries(state, limit);
-  }
 }

@@ -10,3 +10,14 @@ export class NotFoundError extends Error {
     this.name = 'NotFoundError';
   }
 }
+
+/**
+ * A command refused in the state things are in: nothing to cancel or retry, a task that is
+ * not waiting for a signal, a run id that exists already, a run already finished.
+ */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}

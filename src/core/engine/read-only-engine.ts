@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { EngineEvent } from '../model/events.ts';
-import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../model/records.ts';
 import { JournalFollower } from '../store/journal-follower.ts';
 import { readLock, isLockLive, StateOwnedError } from '../store/state-lock.ts';
 import { StateStore } from '../store/state-store.ts';
@@ -8,7 +7,7 @@ import type { Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
-import type { EngineApi, ListOptions, RunPage, RunStatus, UsageTotals } from './engine-api.ts';
+import type { EngineApi } from './engine-api.ts';
 import { eventsFromRecords } from './followed-events.ts';
 import { StateQueries } from './state-queries.ts';
 import { TaskLogs } from './task-logs.ts';
@@ -132,59 +131,21 @@ export class ReadOnlyEngine implements EngineApi {
     return this.events.event(listener);
   }
 
-  // ---- queries (the StateQueries this view holds) -------------------------
+  // ---- queries: the StateQueries this view holds answers them ---------
 
-  resolveRunId(id: string): string {
-    return this.queries.resolveRunId(id);
-  }
-
-  resolveTaskId(id: string): string {
-    return this.queries.resolveTaskId(id);
-  }
-
-  status(runId: string): Promise<RunStatus> {
-    return this.queries.status(runId);
-  }
-
-  task(taskId: string): Promise<TaskRecord> {
-    return this.queries.task(taskId);
-  }
-
-  result(taskId: string): Promise<TaskResult | undefined> {
-    return this.queries.result(taskId);
-  }
-
-  list(options?: ListOptions): Promise<RunPage> {
-    return this.queries.list(options);
-  }
-
-  usage(id: string): Promise<UsageTotals> {
-    return this.queries.usage(id);
-  }
-
-  gates(runId: string): Promise<QualityGateRecord[]> {
-    return this.queries.gates(runId);
-  }
-
-  tokenUsage(taskId: string): Promise<TokenUsageRecord[]> {
-    return this.queries.tokenUsage(taskId);
-  }
-
-  log(taskId: string): Promise<string> {
-    return this.queries.log(taskId);
-  }
-
-  undeliveredNotifications(): Promise<NotificationRecord[]> {
-    return this.queries.undeliveredNotifications();
-  }
-
-  eventsAfter(seq: number, limit?: number): Promise<{ events: EngineEvent[]; next: number }> {
-    return this.queries.eventsAfter(seq, limit);
-  }
-
-  webhookDeliveries(state?: WebhookDeliveryRecord['state'], limit?: number): Promise<WebhookDeliveryRecord[]> {
-    return this.queries.webhookDeliveries(state, limit);
-  }
+  readonly resolveRunId = (id: string): string => this.queries.resolveRunId(id);
+  readonly resolveTaskId = (id: string): string => this.queries.resolveTaskId(id);
+  readonly status: EngineApi['status'] = (runId) => this.queries.status(runId);
+  readonly task: EngineApi['task'] = (taskId) => this.queries.task(taskId);
+  readonly result: EngineApi['result'] = (taskId) => this.queries.result(taskId);
+  readonly list: EngineApi['list'] = (options) => this.queries.list(options);
+  readonly usage: EngineApi['usage'] = (id) => this.queries.usage(id);
+  readonly gates: EngineApi['gates'] = (runId) => this.queries.gates(runId);
+  readonly tokenUsage: EngineApi['tokenUsage'] = (taskId) => this.queries.tokenUsage(taskId);
+  readonly log: EngineApi['log'] = (taskId) => this.queries.log(taskId);
+  readonly undeliveredNotifications: EngineApi['undeliveredNotifications'] = () => this.queries.undeliveredNotifications();
+  readonly eventsAfter: StateQueries['eventsAfter'] = (seq, limit) => this.queries.eventsAfter(seq, limit);
+  readonly webhookDeliveries: StateQueries['webhookDeliveries'] = (state, limit) => this.queries.webhookDeliveries(state, limit);
 
   async close(): Promise<void> {
     if (this.closed) return;

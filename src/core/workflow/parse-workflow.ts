@@ -5,7 +5,7 @@ import type { InputDef, TaskDef, WorkflowDef } from '../model/workflow.ts';
 import { checkReferences, templateFields, type TemplateField } from './check-references.ts';
 import { describe, didYouMean, dotted, pathIssues, type PathIssue } from './schema-issues.ts';
 import { dependsOn, findCycle } from './task-graph.ts';
-import { WorkflowError, type WorkflowIssue } from './workflow-error.ts';
+import { WorkflowError, WorkflowFileError, type WorkflowIssue } from './workflow-error.ts';
 import { taskFromYaml } from './task-from-yaml.ts';
 import { NAME_PATTERN, OPTION_KEYS, inputSchema, taskSchema, workflowSchema, type WorkflowOptions } from './workflow-schema.ts';
 import { YamlLocator, type PathSegment, type SourceRange } from './yaml-locator.ts';
@@ -38,7 +38,7 @@ export async function loadWorkflowFile(path: string): Promise<WorkflowDef> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (e as Error).message;
-    throw new Error(`cannot read workflow file ${path}: ${why}`);
+    throw new WorkflowFileError(`cannot read workflow file ${path}: ${why}`);
   }
   return { ...parseWorkflow(text, path), file: resolve(path) };
 }

@@ -27,3 +27,11 @@ export class WorkflowError extends Error {
     this.issues = issues;
   }
 }
+
+/** A workflow file that cannot be read at all (missing, a folder, no permission). */
+export class WorkflowFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkflowFileError';
+  }
+}
