@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { EngineApi } from '../core/engine/engine-api.ts';
 import { Engine } from '../core/engine/engine.ts';
-import type { EngineOptions } from '../core/engine/engine.ts';
+import type { EngineOptions } from '../core/engine/engine-options.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
 import { isLockLive, readLock, StateOwnedError } from '../core/store/state-lock.ts';
 import { ApiClient } from '../servers/http/api-client.ts';

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { StateOwnedError } from '../core/store/state-lock.ts';
-import { NotFoundError } from '../core/engine/state-queries.ts';
+import { NotFoundError } from '../core/engine/errors.ts';
 import { WorkflowError } from '../core/workflow/workflow-error.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cleanupCommand } from './commands/cleanup.ts';

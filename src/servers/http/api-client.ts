@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
-import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { readDiscovery, type ApiDiscovery } from './api-discovery.ts';
+import { errorFromResponse } from './error-status.ts';
 
 /** Reconnecting to the event stream: first after this, doubling up to the max while the owner does not answer. */
 const RECONNECT_MIN_MS = 200;
@@ -65,10 +65,9 @@ export class ApiClient implements EngineApi, Disposable {
     const text = await response.text();
     const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
-      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
       const message = err?.message ?? `HTTP ${response.status}`;
-      if (response.status === 404 && err?.code === 'not_found') throw new NotFoundError(message);
-      throw new ApiError(response.status, err?.code ?? 'http_error', message);
+      throw errorFromResponse(response.status, err?.code, message, err?.details) ?? new ApiError(response.status, err?.code ?? 'http_error', message);
     }
     return json as T;
   }

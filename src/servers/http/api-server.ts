@@ -4,14 +4,11 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts';
-import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
-import { StorageFullError } from '../../core/store/storage-full.ts';
 import type { WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../../core/util/logger.ts';
 import { loadWorkflowFile, parseWorkflow } from '../../core/workflow/parse-workflow.ts';
-import { WorkflowError } from '../../core/workflow/workflow-error.ts';
 import { newApiToken, removeDiscovery, writeDiscovery } from './api-discovery.ts';
 import {
   clearQuerySchema,
@@ -22,6 +19,7 @@ import {
   signalSchema,
   webhookQuerySchema,
 } from './api-schemas.ts';
+import { toHttpError } from './error-status.ts';
 import { openEventStream } from './event-stream.ts';
 import { HttpError, checkBearer, checkHostAndOrigin, readJsonBody } from './request-guard.ts';
 
@@ -304,17 +302,4 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const r = schema.safeParse(value);
   if (!r.success) throw new HttpError(400, 'invalid_request', z.prettifyError(r.error), r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
   return r.data;
-}
-
-/** Engine errors to statuses: unknown ids 404, bad workflows 400, refused commands (nothing to cancel, …) 409, a full disk 507. */
-function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof StorageFullError) return new HttpError(507, 'storage_full', error.message);
-  if (error instanceof NotFoundError) return new HttpError(404, 'not_found', error.message);
-  if (error instanceof WorkflowError) return new HttpError(400, 'invalid_workflow', error.message, error.issues);
-  const message = errorMessage(error);
-  if (/nothing to|is not waiting|exists already|is (completed|failed|cancelled|skipped)|required input|unknown input|owned by/i.test(message)) {
-    return new HttpError(409, 'conflict', message);
-  }
-  return new HttpError(500, 'internal', message);
 }

@@ -1,7 +1,7 @@
 import type { CreateTaskOptions, TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { CallToolResult, Result, Task } from '@modelcontextprotocol/sdk/types.js';
 import type { RunStatus } from '../../core/engine/engine-api.ts';
-import { NotFoundError } from '../../core/engine/state-queries.ts';
+import { NotFoundError } from '../../core/engine/errors.ts';
 import { taskResult, type ToolHost } from '../agent-tools/task-operations.ts';
 
 /** How often a client (and the SDK, for a plain `task_run` call or a waiting `tasks/result`) is advised to look again. */
