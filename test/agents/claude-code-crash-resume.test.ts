@@ -89,8 +89,13 @@ test('SIGKILL of the engine mid-run: the next owner resumes the same Claude Code
   // Claude Code's transcript of that one session, in its (isolated) config folder.
   const transcripts = readdirSync(join(project.configDir, 'projects'), { recursive: true }).map(String).filter((f) => f.endsWith('.jsonl'));
   assert.deepEqual(transcripts.map((f) => f.split('/').at(-1)), [`${sessionId}.jsonl`]);
-  // Usage and cost recorded from the resumed run's result.
+  // Usage: the resumed run's result, and the killed run's first turn, which no result reported
+  // (counted from its stream and checkpointed); the stalled request never finished, so it has none.
+  const rows = await engine.tokenUsage(task.id);
+  assert.deepEqual(rows.map((r) => [r.turn, r.model, r.inputTokens, r.outputTokens]).sort(), [[1, 'claude-sonnet-5-5', 900, 10], [1000, 'claude-sonnet-5-5', 500, 30]].sort());
   const totals = await engine.usage(task.id);
-  assert.ok(totals.inputTokens >= 900, JSON.stringify(totals));
+  assert.equal(totals.inputTokens, 1400);
+  assert.equal(totals.outputTokens, 40);
   assert.ok(totals.costUsd > 0);
+  assert.match(log, /usage of the interrupted run recorded from its stream: claude-sonnet-5-5 500 in, 30 out/);
 });

@@ -1,3 +1,5 @@
+import type { TurnTokens } from '../model-prices.ts';
+
 /**
  * What a claude-code task saves: Claude Code keeps the conversation itself (its session
  * transcript under ~/.claude/projects), so the checkpoint only names the session to
@@ -14,6 +16,15 @@ export interface ClaudeCodeCheckpoint {
   turn: number;
   /** The task result, saved with its usage. */
   result?: string;
+  /**
+   * Tokens of the model requests of the current run of the session that no result message
+   * has reported yet, per model (from the stream's message_start / message_delta). Claude
+   * Code reports usage only at the end of a run and a resumed session's totals leave out a
+   * run that never ended, so after a crash these are recorded by us instead of lost.
+   */
+  unreported?: Record<string, TurnTokens>;
+  /** How many such crashed runs were recorded (each gets usage rows of its own). */
+  crashedRuns?: number;
 }
 
 /** The checkpoint if it is a claude-code one of this agent; our own runtime's (or another agent's) is ignored. */

@@ -3,6 +3,7 @@ import type { Options, Query, SDKMessage, SDKResultMessage, SDKUserMessage, Spaw
 import { abortReason, TaskError, type TaskContext, type TaskOutput } from '../../runners/task-runner.ts';
 import { errorMessage } from '../../util/logger.ts';
 import type { AgentDefinition } from '../agent-definition.ts';
+import { costUsd, type TurnTokens } from '../model-prices.ts';
 import { WorkspaceGuard } from '../tools/workspace-guard.ts';
 import { readClaudeCodeCheckpoint, type ClaudeCodeCheckpoint } from './claude-code-checkpoint.ts';
 import { CLAUDE_CODE_INSTALL_HELP, findClaudeCode } from './claude-code-executable.ts';
@@ -48,6 +49,7 @@ export class ClaudeCodeRuntime {
     const guard = await WorkspaceGuard.open(ctx.cwd);
     const grant = ClaudeCodeGrant.fromAgentTools(def.tools, guard);
     const state: ClaudeCodeCheckpoint = saved ?? { version: 1, runtime: 'claude-code', agent: def.name, sessionId: '', turn: 0 };
+    if (state.unreported) await this.recordCrashedRun(ctx, state);
 
     if (state.sessionId) ctx.log(`[agent ${def.name} on Claude Code: resuming session ${state.sessionId} after turn ${state.turn}]\n`);
     else ctx.log(`[agent ${def.name} on Claude Code (${executable.path}, from ${executable.source})${model ? ` with ${model}` : ''}]\n`);
@@ -138,6 +140,7 @@ export class ClaudeCodeRuntime {
 
     const toolNames = new Map<string, string>();
     const seenMessages = new Set<string>();
+    const request: { model: string; tokens: TurnTokens } = { model: '', tokens: noTokens() };
     let result: SDKResultMessage | undefined;
     let assistantMessages = 0;
     try {
@@ -148,6 +151,7 @@ export class ClaudeCodeRuntime {
           continue;
         }
         if (message.type === 'assistant') assistantMessages += 1;
+        if (message.type === 'stream_event' && message.parent_tool_use_id === null) await this.countTokens(ctx, message.event, state, request);
         await this.onMessage(ctx, message, state, toolNames, seenMessages);
       }
     } catch (error) {
@@ -196,13 +200,44 @@ export class ClaudeCodeRuntime {
     return child;
   }
 
+  /**
+   * Follows the tokens of each main-thread model request as it streams, and checkpoints them
+   * with the session when the request ends: the turn is paid for even if no result follows.
+   */
+  private async countTokens(ctx: TaskContext, event: StreamEvent, state: ClaudeCodeCheckpoint, request: { model: string; tokens: TurnTokens }): Promise<void> {
+    if (event.type === 'message_start') {
+      const u = event.message.usage;
+      request.model = event.message.model;
+      request.tokens = { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0, cacheReadTokens: u.cache_read_input_tokens ?? 0 };
+    } else if (event.type === 'message_delta') {
+      request.tokens.outputTokens = event.usage.output_tokens ?? request.tokens.outputTokens;
+    } else if (event.type === 'message_stop' && request.model) {
+      const sum = ((state.unreported ??= {})[request.model] ??= noTokens());
+      for (const key of Object.keys(sum) as Array<keyof TurnTokens>) sum[key] += request.tokens[key];
+      request.model = '';
+      await ctx.saveCheckpoint(structuredClone(state));
+    }
+  }
+
+  /** Usage of a run that crashed before its result: our count of its requests, priced with our table. */
+  private async recordCrashedRun(ctx: TaskContext, state: ClaudeCodeCheckpoint): Promise<void> {
+    const run = (state.crashedRuns ?? 0) + 1;
+    const models = Object.entries(state.unreported ?? {});
+    // Rows 1000+ never collide with the result's rows (1, 2, … per model), which a later result replaces.
+    await Promise.all(models.map(([model, tokens], i) => ctx.recordUsage({ turn: 1000 * run + i, model, ...tokens, costUsd: costUsd(model, tokens) ?? 0 })));
+    delete state.unreported;
+    state.crashedRuns = run;
+    await ctx.saveCheckpoint(structuredClone(state));
+    if (models.length) ctx.log(`[usage of the interrupted run recorded from its stream: ${models.map(([m, t]) => `${m} ${t.inputTokens} in, ${t.outputTokens} out`).join('; ')}]\n`);
+  }
+
   private async onMessage(ctx: TaskContext, message: SDKMessage, state: ClaudeCodeCheckpoint, toolNames: Map<string, string>, seen: Set<string>): Promise<void> {
     switch (message.type) {
       case 'system':
         if (message.subtype === 'init' && message.session_id && message.session_id !== state.sessionId) {
           state.sessionId = message.session_id;
           // Durable before the first request: a crash from here on resumes this session.
-          await ctx.saveCheckpoint({ ...state });
+          await ctx.saveCheckpoint(structuredClone(state));
         }
         return;
       case 'stream_event': {
@@ -220,11 +255,11 @@ export class ClaudeCodeRuntime {
             ctx.log(`  ${abbreviate(block.text)}\n`);
           }
         }
-        // Claude Code sends one message per content block; a new message id is a new model turn.
+        // Claude Code sends one message per content block; a new message id is a new model turn
+        // (checkpointed with its tokens when its stream ends, see countTokens).
         if (!sub && !seen.has(message.message.id)) {
           seen.add(message.message.id);
           state.turn += 1;
-          await ctx.saveCheckpoint({ ...state });
         }
         return;
       }
@@ -245,12 +280,15 @@ export class ClaudeCodeRuntime {
   }
 
   private async finish(ctx: TaskContext, def: AgentDefinition, state: ClaudeCodeCheckpoint, result: SDKResultMessage): Promise<TaskOutput> {
-    // Usage first, whatever the outcome: the turns were paid for. The totals are the session's
-    // (a resumed session's result carries the turns before it), one row per model, so that
-    // recording them again after a retry replaces rather than adds.
+    // Usage whatever the outcome: the turns were paid for. The totals are the session's (a
+    // resumed session's result carries the runs before it that ended), one row per model, so
+    // that recording them again after a retry replaces rather than adds. The checkpoint, which
+    // no longer counts this run's requests as unreported, goes out with them (one group commit).
     const models = Object.entries(result.modelUsage ?? {});
-    await Promise.all(
-      models.map(([model, u], i) =>
+    delete state.unreported;
+    const ok = result.subtype === 'success' && !result.is_error;
+    await Promise.all([
+      ...models.map(([model, u], i) =>
         ctx.recordUsage({
           turn: i + 1,
           model,
@@ -261,13 +299,11 @@ export class ClaudeCodeRuntime {
           costUsd: u.costUSD,
         }),
       ),
-    );
+      ctx.saveCheckpoint(ok ? { ...state, result: result.result } : { ...state }),
+    ]);
     ctx.log(`\n[Claude Code: ${result.num_turns} turns, $${result.total_cost_usd.toFixed(4)}${models.length ? ` (${models.map(([m]) => m).join(', ')})` : ''}]\n`);
 
-    if (result.subtype === 'success' && !result.is_error) {
-      await ctx.saveCheckpoint({ ...state, result: result.result });
-      return { output: result.result, data: { runtime: 'claude-code', sessionId: state.sessionId, turns: state.turn } };
-    }
+    if (ok) return { output: result.result, data: { runtime: 'claude-code', sessionId: state.sessionId, turns: state.turn } };
     const denials = result.permission_denials.length ? ` (${result.permission_denials.length} tool calls denied)` : '';
     if (result.subtype === 'success') throw new TaskError(`Claude Code: ${result.result || 'the turn ended on an API error'}`, true);
     if (result.subtype === 'error_max_turns') throw new TaskError(`agent ${def.name} reached its limit of turns without a final answer${denials}`, false);
@@ -301,6 +337,12 @@ class TailBuffer {
   get text(): string {
     return this.buffer.trim().split('\n').slice(-5).join(' | ');
   }
+}
+
+type StreamEvent = Extract<SDKMessage, { type: 'stream_event' }>['event'];
+
+function noTokens(): TurnTokens {
+  return { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
 }
 
 function abbreviate(text: string, max = 200): string {
