@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AgentRunner } from '../../src/core/agents/agent-runner.ts';
@@ -125,6 +126,17 @@ test('cancelling interrupts Claude Code and stops its process group', async () =
   assert.ok(Date.now() - started < 8_000);
   const pid = store.pids.at(-1)!;
   await waitUntil(() => !alive(pid));
+});
+
+test('a checkpointed session that Claude Code no longer has: the task starts over in a new session', async () => {
+  const store = new InMemoryTaskStore(project.root, { kind: 'agent', agent: 'writer', prompt: 'write the notes' });
+  const gone = randomUUID();
+  store.checkpoint = { version: 1, runtime: 'claude-code', agent: 'writer', sessionId: gone, turn: 3 };
+  const out = await runner().execute(store.attempt());
+  assert.equal(out.output, 'Wrote notes/hello.txt. Second write: refused.');
+  assert.match(store.log, new RegExp(`session ${gone} could not be resumed; starting over`));
+  const cp = store.checkpoint as { sessionId: string };
+  assert.notEqual(cp.sessionId, gone);
 });
 
 test('without Claude Code the task fails at once, saying what to install', async () => {

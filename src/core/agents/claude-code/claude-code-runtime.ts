@@ -25,6 +25,8 @@ export interface ClaudeCodeRuntimeOptions {
 
 /** What a resumed session is told: the task prompt is already in its transcript. */
 const RESUME_PROMPT = 'Your previous run of this task was interrupted. Continue the task from where you stopped, then give your final answer.';
+/** What Claude Code says when asked to resume a session it has no transcript of. */
+const SESSION_LOST = /no conversation found/i;
 /** Time Claude Code gets to stop after an interrupt before its process group is killed. */
 const INTERRUPT_GRACE_MS = 3_000;
 
@@ -155,17 +157,20 @@ export class ClaudeCodeRuntime {
         await this.onMessage(ctx, message, state, toolNames, seenMessages);
       }
     } catch (error) {
+      if (resuming && assistantMessages === 0 && !ctx.signal.aborted && SESSION_LOST.test(errorMessage(error))) return 'session-lost';
       throw this.toTaskError(ctx, error, stderr);
     } finally {
       finish();
       ctx.signal.removeEventListener('abort', onAbort);
     }
     if (ctx.signal.aborted) {
+      // The interrupted run's result still says what it cost.
+      if (result) await this.recordResult(ctx, state, result);
       const reason = abortReason(ctx.signal) ?? 'cancelled';
       throw new TaskError(`agent ${reason}`, reason === 'timeout');
     }
     if (!result) throw new TaskError(`Claude Code ended without a result${stderr.text ? `: ${stderr.text}` : ''}`, true);
-    if (resuming && result.subtype !== 'success' && assistantMessages === 0 && /no conversation found|session/i.test(result.errors.join(' '))) return 'session-lost';
+    if (resuming && result.subtype !== 'success' && assistantMessages === 0 && SESSION_LOST.test(result.errors.join(' '))) return 'session-lost';
     return this.finish(ctx, def, state, result);
   }
 
@@ -185,10 +190,12 @@ export class ClaudeCodeRuntime {
    * resumes, so two processes never write the same session. Also killed when it exits.
    */
   private spawnInOwnGroup(ctx: TaskContext, o: SpawnOptions, stderr: TailBuffer): SpawnedProcess {
-    const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // Windows has no process groups to kill (and `detached` would open a console there).
+    const groups = process.platform !== 'win32';
+    const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, stdio: ['pipe', 'pipe', 'pipe'], detached: groups, windowsHide: true });
     const killGroup = () => {
       try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        if (child.pid) process.kill(groups ? -child.pid : child.pid, 'SIGKILL');
       } catch {
         // already gone
       }
@@ -196,7 +203,7 @@ export class ClaudeCodeRuntime {
     child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
     o.signal?.addEventListener('abort', killGroup, { once: true });
     child.once('exit', killGroup);
-    if (child.pid) ctx.setPid(child.pid);
+    if (child.pid && groups) ctx.setPid(child.pid);
     return child;
   }
 
@@ -280,13 +287,26 @@ export class ClaudeCodeRuntime {
   }
 
   private async finish(ctx: TaskContext, def: AgentDefinition, state: ClaudeCodeCheckpoint, result: SDKResultMessage): Promise<TaskOutput> {
-    // Usage whatever the outcome: the turns were paid for. The totals are the session's (a
-    // resumed session's result carries the runs before it that ended), one row per model, so
-    // that recording them again after a retry replaces rather than adds. The checkpoint, which
-    // no longer counts this run's requests as unreported, goes out with them (one group commit).
+    await this.recordResult(ctx, state, result);
+    if (result.subtype === 'success' && !result.is_error) return { output: result.result, data: { runtime: 'claude-code', sessionId: state.sessionId, turns: state.turn } };
+    const denials = result.permission_denials.length ? ` (${result.permission_denials.length} tool calls denied)` : '';
+    if (result.subtype === 'success') throw new TaskError(`Claude Code: ${result.result || 'the turn ended on an API error'}`, true);
+    if (result.subtype === 'error_max_turns') throw new TaskError(`agent ${def.name} reached its limit of turns without a final answer${denials}`, false);
+    if (result.subtype === 'error_max_budget_usd') throw new TaskError(`agent ${def.name} reached its budget${denials}`, false);
+    throw new TaskError(`Claude Code failed (${result.subtype})${result.errors.length ? `: ${result.errors.join('; ')}` : ''}${denials}`, true);
+  }
+
+  /**
+   * Usage whatever the outcome: the turns were paid for. The totals are the session's (a
+   * resumed session's result carries the runs before it that ended), one row per model, so
+   * that recording them again after a retry replaces rather than adds. The checkpoint, which
+   * no longer counts this run's requests as unreported, goes out with them (one group commit),
+   * with the answer when there is one.
+   */
+  private async recordResult(ctx: TaskContext, state: ClaudeCodeCheckpoint, result: SDKResultMessage): Promise<void> {
     const models = Object.entries(result.modelUsage ?? {});
     delete state.unreported;
-    const ok = result.subtype === 'success' && !result.is_error;
+    const answer = result.subtype === 'success' && !result.is_error ? result.result : undefined;
     await Promise.all([
       ...models.map(([model, u], i) =>
         ctx.recordUsage({
@@ -299,16 +319,9 @@ export class ClaudeCodeRuntime {
           costUsd: u.costUSD,
         }),
       ),
-      ctx.saveCheckpoint(ok ? { ...state, result: result.result } : { ...state }),
+      ctx.saveCheckpoint(answer !== undefined ? { ...state, result: answer } : { ...state }),
     ]);
     ctx.log(`\n[Claude Code: ${result.num_turns} turns, $${result.total_cost_usd.toFixed(4)}${models.length ? ` (${models.map(([m]) => m).join(', ')})` : ''}]\n`);
-
-    if (ok) return { output: result.result, data: { runtime: 'claude-code', sessionId: state.sessionId, turns: state.turn } };
-    const denials = result.permission_denials.length ? ` (${result.permission_denials.length} tool calls denied)` : '';
-    if (result.subtype === 'success') throw new TaskError(`Claude Code: ${result.result || 'the turn ended on an API error'}`, true);
-    if (result.subtype === 'error_max_turns') throw new TaskError(`agent ${def.name} reached its limit of turns without a final answer${denials}`, false);
-    if (result.subtype === 'error_max_budget_usd') throw new TaskError(`agent ${def.name} reached its budget${denials}`, false);
-    throw new TaskError(`Claude Code failed (${result.subtype})${result.errors.length ? `: ${result.errors.join('; ')}` : ''}${denials}`, true);
   }
 
   private toTaskError(ctx: TaskContext, error: unknown, stderr: TailBuffer): TaskError {
