@@ -127,7 +127,6 @@ export class ClaudeCodeRuntime {
         ctx.log(`[${denied}]\n`);
         return { behavior: 'deny', message: denied };
       },
-      stderr: (data) => stderr.push(data),
       spawnClaudeCodeProcess: (spawnOptions) => this.spawnInOwnGroup(ctx, spawnOptions, stderr),
     };
 
