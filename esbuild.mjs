@@ -26,6 +26,23 @@ const common = {
   footer: { js: 'globalThis.__orchestr8LoadEnd ??= performance.now();' },
 };
 
+// The agent SDK (1.4 MB of JavaScript) is a file of its own next to the bundles, required only when a
+// claude-code task runs (src/core/agents/claude-code/load-claude-agent-sdk.ts): start-up and activation never
+// load it. Its native `claude` executable (~380 MB) is never bundled; see claude-code-executable.ts.
+const agentSdkAsSibling = {
+  name: 'agent-sdk-as-sibling',
+  setup(build) {
+    build.onResolve({ filter: /^@anthropic-ai\/claude-agent-sdk$/ }, () => ({ path: './claude-agent-sdk.cjs', external: true }));
+  },
+};
+const agentSdk = {
+  ...common,
+  entryPoints: { 'claude-agent-sdk': 'node_modules/@anthropic-ai/claude-agent-sdk/sdk.mjs' },
+  banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  footer: {},
+  sourcemap: false,
+};
+
 const entryPoints = {
   cli: 'src/cli/cli.ts',
   'snapshot-worker': 'src/core/store/snapshot-worker.ts',
@@ -42,7 +59,9 @@ entryPoints['workflow-client'] = 'src/extension/workflow-client-runtime.ts';
 
 fs.mkdirSync('dist', { recursive: true });
 fs.copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
-const options = { ...common, entryPoints };
-if (watch) await (await esbuild.context(options)).watch();
-else await esbuild.build(options);
+const options = { ...common, entryPoints, plugins: [agentSdkAsSibling] };
+if (watch) {
+  await (await esbuild.context(options)).watch();
+  await esbuild.build(agentSdk);
+} else await Promise.all([esbuild.build(options), esbuild.build(agentSdk)]);
 fs.chmodSync('dist/cli.cjs', 0o755);
