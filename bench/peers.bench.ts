@@ -3,7 +3,8 @@
  * (a) the embedded engine, (b) this project in BullMQ mode, (c) plain BullMQ Queue +
  * Worker with no project code, with Redis at `appendfsync always` and `everysec`.
  * Prints a Markdown table (tasks/s, enqueue-to-start p50/p99, CPU per task, ratios)
- * for docs/benchmarks.md. Env: O8_PEERS_TASKS, O8_PEERS_IN_FLIGHT to scale it.
+ * for docs/benchmarks.md and writes the figures to artifacts/bench/peers.json.
+ * Env: O8_PEERS_TASKS, O8_PEERS_IN_FLIGHT to scale it.
  */
 import os from 'node:os';
 import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts';
@@ -12,6 +13,8 @@ import { runBullmqMode, runEmbedded } from './peers/engine-peer.ts';
 import { runPlainBullmq } from './peers/plain-peer.ts';
 import { processCpuSeconds } from './peers/cpu.ts';
 import type { PeerResult } from './peers/stats.ts';
+import { writeBenchArtifact } from './artifacts.ts';
+import { target, targetsTable } from './targets.ts';
 
 const TASKS = Number(process.env.O8_PEERS_TASKS ?? 10_000);
 const IN_FLIGHT = Number(process.env.O8_PEERS_IN_FLIGHT ?? 100);
@@ -61,17 +64,47 @@ for (const fsync of ['always', 'everysec'] as const) {
 const embedded = rows[0]!;
 const plain = (f: AppendFsync) => rows.find((r) => r.peer === 'plain BullMQ' && r.fsync === f)!;
 const mode = (f: AppendFsync) => rows.find((r) => r.peer === 'orchestr8 BullMQ mode' && r.fsync === f)!;
-const ratio = (a: Row, b: Row) => (a.tasksPerSecond / b.tasksPerSecond).toFixed(2);
+const ratio = (a: Row, b: Row) => a.tasksPerSecond / b.tasksPerSecond;
+const ratios = {
+  embeddedVsPlainAlways: ratio(embedded, plain('always')),
+  embeddedVsPlainEverysec: ratio(embedded, plain('everysec')),
+  bullmqModeVsPlainAlways: ratio(mode('always'), plain('always')),
+  bullmqModeVsPlainEverysec: ratio(mode('everysec'), plain('everysec')),
+};
+const targets = [
+  target('embedded durable no-op completions/s, 100 in flight, vs plain BullMQ at appendfsync always', ratios.embeddedVsPlainAlways, '≥', 1.5, '×'),
+  target('BullMQ mode vs plain BullMQ at appendfsync always, same run (no less than 0.6×)', ratios.bullmqModeVsPlainAlways, '≥', 0.75, '×'),
+];
+/** The engine's own process by thread (embedded engine, BullMQ-mode coordinator). */
+const engineThreads = (r: Row) =>
+  r.engineThreads ? `${r.engineThreads.main.toFixed(2)} / ${r.engineThreads.workers.toFixed(2)} / ${r.engineThreads.other.toFixed(2)}` : '';
 const lines = [
   `Measured ${new Date().toISOString()} on ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${TASKS} no-op tasks, ${IN_FLIGHT} in flight.`,
   '',
-  '| peer | Redis appendfsync | tasks/s | enqueue→start p50 (ms) | p99 (ms) | CPU ms per task | load avg before → after |',
-  '| --- | --- | ---: | ---: | ---: | --- | --- |',
-  ...rows.map((r) => `| ${r.peer} | ${r.fsync} | ${r.tasksPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpuPerTask(r)} | ${r.load} |`),
+  '| peer | Redis appendfsync | tasks/s | enqueue→start p50 (ms) | p99 (ms) | CPU ms per task | engine process by thread: main / workers / other | load avg before → after |',
+  '| --- | --- | ---: | ---: | ---: | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.peer} | ${r.fsync} | ${r.tasksPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpuPerTask(r)} | ${engineThreads(r)} | ${r.load} |`),
   '',
-  `- embedded / plain BullMQ at always: **${ratio(embedded, plain('always'))}×** (target ≥ 1.5×); at everysec: ${ratio(embedded, plain('everysec'))}×`,
-  `- BullMQ mode / plain BullMQ at always: **${ratio(mode('always'), plain('always'))}×**; at everysec: **${ratio(mode('everysec'), plain('everysec'))}×** (target ≥ 0.75×)`,
+  `- embedded / plain BullMQ at always: **${ratios.embeddedVsPlainAlways.toFixed(2)}×** (target ≥ 1.5×); at everysec: ${ratios.embeddedVsPlainEverysec.toFixed(2)}×`,
+  `- BullMQ mode / plain BullMQ at always: **${ratios.bullmqModeVsPlainAlways.toFixed(2)}×**; at everysec: **${ratios.bullmqModeVsPlainEverysec.toFixed(2)}×** (target ≥ 0.75×)`,
+  '',
+  targetsTable(targets),
 ];
-const text = lines.join('\n');
-process.stdout.write(`${text}\n`);
+process.stdout.write(`${lines.join('\n')}\n`);
+const file = writeBenchArtifact('peers', {
+  settings: { tasks: TASKS, inFlight: IN_FLIGHT },
+  peers: rows.map((r) => ({
+    peer: r.peer,
+    appendfsync: r.fsync,
+    tasksPerSec: r.tasksPerSecond,
+    seconds: r.seconds,
+    enqueueToStartMs: { p50: r.p50, p99: r.p99 },
+    cpuMsPerTask: Object.fromEntries(Object.entries(r.cpu).map(([name, seconds]) => [name, (seconds * 1000) / r.tasks])),
+    engineProcessCpuMsPerTaskByThread: r.engineThreads ?? null,
+    loadAvg: r.load,
+  })),
+  ratios,
+  targets,
+});
+process.stderr.write(`figures: ${file}\n`);
 process.exit(0);
