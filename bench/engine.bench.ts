@@ -18,7 +18,7 @@ import { listSnapshots } from '../src/core/store/snapshot-files.ts';
 import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts';
 import { writeBenchArtifact } from './artifacts.ts';
 import { runPlainBullmq } from './peers/plain-peer.ts';
-import { type Target, target, targetsTable } from './targets.ts';
+import { type Target, loadWarning, target, targetsTable } from './targets.ts';
 import { type ThreadCpu, perUnit, sampleThreadCpu, threadCpuSince } from './thread-cpu.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -261,6 +261,8 @@ const targets: Target[] = [
   target(`restart with ${fmt(HISTORY)} tasks of history until the first launch is accepted (median of 3)`, median(history.restartToFirstLaunchMs), '≤', 100, 'ms'),
 ];
 console.log(`\n${targetsTable(targets)}`);
+const busy = loadWarning();
+if (busy) console.log(busy);
 
 const file = writeBenchArtifact('engine', {
   settings: { rounds: ROUNDS, tasksPerRound: TASKS, historyTasks: HISTORY, plainRounds: PLAIN_ROUNDS },
@@ -277,5 +279,6 @@ const file = writeBenchArtifact('engine', {
     snapshotMb: history.snapshotMb,
   },
   targets,
+  ...(busy ? { warning: busy } : {}),
 });
 console.log(`\nfigures: ${path.relative(process.cwd(), file)}`);

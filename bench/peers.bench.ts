@@ -14,7 +14,7 @@ import { runPlainBullmq } from './peers/plain-peer.ts';
 import { processCpuSeconds } from './peers/cpu.ts';
 import type { PeerResult } from './peers/stats.ts';
 import { writeBenchArtifact } from './artifacts.ts';
-import { target, targetsTable } from './targets.ts';
+import { loadWarning, target, targetsTable } from './targets.ts';
 
 const TASKS = Number(process.env.O8_PEERS_TASKS ?? 10_000);
 const IN_FLIGHT = Number(process.env.O8_PEERS_IN_FLIGHT ?? 100);
@@ -111,6 +111,7 @@ const lines = [
     : []),
   '',
   targetsTable(targets),
+  ...(loadWarning() ? ['', loadWarning()!] : []),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 const asJson = (r: Row) => ({

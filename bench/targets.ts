@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /** One line of the issue's targets table, as a bench measured it. */
 export interface Target {
   measure: string;
@@ -12,6 +14,18 @@ export interface Target {
 export function target(measure: string, value: number | null, comparison: Target['comparison'], goal: number, unit: string): Target {
   const met = value !== null && (comparison === '≥' ? value >= goal : value <= goal);
   return { measure, comparison, target: goal, unit, value, verdict: value === null || Number.isNaN(value) ? 'not measured' : met ? 'met' : 'not met' };
+}
+
+/**
+ * A caveat for the verdicts when the machine is busier than it has cores: wall-clock figures
+ * (stalls, restart, latency) then include time the bench spent descheduled, and a slow disk
+ * shifts throughput ratios. CPU per task holds up best.
+ */
+export function loadWarning(): string | undefined {
+  const load = os.loadavg()[0]!;
+  const cpus = os.availableParallelism();
+  if (load <= cpus) return undefined;
+  return `note: load average ${load.toFixed(1)} on ${cpus} CPUs while measuring: wall-clock figures (stalls, restart, latency, tasks/s) are inflated and the verdicts only indicative; CPU per task holds up best`;
 }
 
 /** The targets as a Markdown table, for the console and docs/benchmarks.md. */
