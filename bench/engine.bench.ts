@@ -51,7 +51,7 @@ function fsyncPerRecord(n: number): number {
   return perSecond;
 }
 
-/** One round of single no-op tasks through launch → run → complete, keeping `inflight` outstanding. */
+/** What one throughput round measured. */
 interface Round {
   perSecond: number;
   launchP50: number;
@@ -60,6 +60,7 @@ interface Round {
   cpuPerTask: ThreadCpu | false;
 }
 
+/** One round of single no-op tasks through launch → run → complete, keeping `inflight` outstanding. */
 async function throughput(inflight: number, total: number): Promise<Round> {
   const stateDir = tmp();
   const engine = await openEngine({ stateDir, cwd: stateDir, concurrency: inflight });
@@ -111,6 +112,7 @@ async function buildHistory(stateDir: string, tasks: number): Promise<void> {
   await done;
   await engine.close();
 }
+
 interface HistoryFigures {
   /** Open → the first launch resolved (durable), the moment a restarted owner takes work again. */
   restartToFirstLaunchMs: number[];
