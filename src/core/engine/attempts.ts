@@ -27,6 +27,12 @@ interface Execution {
 export class Attempts {
   private readonly executions = new Map<string, Execution>();
   private readonly waitTimers = new Map<string, { cancel(): void }>();
+  /**
+   * Attempts started whose start is still being written: the executor has not seen them yet,
+   * so its free slots do not count them, and the scheduler must (else every pass before the
+   * write lands would fill the whole window again).
+   */
+  handingOver = 0;
 
   constructor(private readonly core: EngineCore) {}
 
@@ -78,8 +84,18 @@ export class Attempts {
       const left = Math.max(0, (task.startedAt ?? clock.now()) + task.timeoutMs - clock.now());
       execution.timer = clock.setTimeout(() => controller.abort('timeout'), left);
     }
+    this.handingOver++;
     execution.done = started
-      .then(() => executor.execute(this.context(active, task, controller.signal, log)))
+      .then(
+        () => {
+          this.handingOver--; // in the same turn as the executor takes it: no pass sees the slot twice
+          return executor.execute(this.context(active, task, controller.signal, log));
+        },
+        (error: unknown) => {
+          this.handingOver--;
+          throw error;
+        },
+      )
       .then(
         (output) => this.settle(active, task, { output }),
         (error: unknown) => this.settle(active, task, { error }),
