@@ -1,7 +1,8 @@
 import type { TaskRecord, TaskResult } from '../model/records.ts';
 import type { TaskContext, TaskOutput } from '../runners/task-runner.ts';
 import { TaskError, abortReason } from '../runners/task-runner.ts';
-import { backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
+import { attemptsSpent, backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
+import { formatDuration } from '../notifications/notification-builder.ts';
 import { taskId } from '../util/ids.ts';
 import { errorMessage } from '../util/logger.ts';
 import { InterpolationError, interpolateAction } from '../workflow/interpolate.ts';
@@ -180,12 +181,13 @@ export class Attempts {
         const error = outcomeOrError.error;
         const message = reason === 'timeout' ? `timed out after ${current.timeoutMs} ms` : errorMessage(error);
         const retryable = reason === 'timeout' || !(error instanceof TaskError) || error.retryable;
-        if (retryable && hasAttemptsLeft(current.retry, current.attempt)) {
-          const queued = moves.retryLater(batch, active, current, now, message, backoffDelay(current.retry, current.attempt));
-          core.scheduler.enqueue(active, queued, batch, now);
-        } else {
-          moves.fail(batch, active, current, now, message);
-        }
+        const again = retryable && hasAttemptsLeft(current.retry, attemptsSpent(current));
+        const delay = again ? backoffDelay(current.retry, attemptsSpent(current)) : 0;
+        // Said in the log too: a task that failed or timed out before printing anything would leave it empty.
+        const line = `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ${new Date(now).toISOString()} ---\n`;
+        batch.afterCommit(() => core.deps.logs.note(active.run.id, current.key, line, core.deps.logger));
+        if (again) core.scheduler.enqueue(active, moves.retryLater(batch, active, current, now, message, delay), batch, now);
+        else moves.fail(batch, active, current, now, message);
       }
     }
     if (core.state === 'running') core.scheduler.progress(active, batch, now);
