@@ -15,7 +15,7 @@ import { readLock } from '../../src/core/store/state-lock.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
-import { extensionResultsOptions, openWorkspaceEngine, tryOpenOwner, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
+import { extensionResultsOptions, openWorkspaceEngine, tryOpenOwner, WINDOW_SNAPSHOT_THRESHOLD, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { redisMissingReason, RedisServer } from '../support/redis-server.ts';
 
@@ -201,6 +201,32 @@ test('a second window follows the owner’s runs live, with no reload, and hears
     await taken.close();
   } finally {
     await viewer?.close();
+    await opened.close();
+  }
+});
+
+test('a window folds its journal into a snapshot every 512 KiB, so a reload loads a snapshot instead of replaying a long journal', async () => {
+  const opts = options();
+  const opened = await openWorkspaceEngine(opts);
+  try {
+    const journal = join(opts.stateDir, 'journal');
+    const journalBytes = () => readdirSync(journal).reduce((sum, f) => sum + statSync(join(journal, f)).size, 0);
+    // Finished one-task runs until the journal has passed the window's threshold (~3 KiB each), well under the store's own 4 MiB.
+    let completed = 0;
+    opened.engine.onEvent((e) => e.type === 'workflow.completed' && completed++);
+    for (let launched = 0; journalBytes() < WINDOW_SNAPSHOT_THRESHOLD + 64 * 1024; ) {
+      await Promise.all(Array.from({ length: 20 }, () => opened.engine.launch({ task: { action: { kind: 'noop', output: 'x'.repeat(200) } }, cwd: project.root })));
+      launched += 20;
+      for (let i = 0; completed < launched; i++) {
+        assert.ok(i < 200, `${launched - completed} runs never finished`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    for (let i = 0; !readdirSync(opts.stateDir).some((f) => /^snapshot-\d+\.sqlite$/.test(f)); i++) {
+      assert.ok(i < 100, `no snapshot after ${journalBytes()} bytes of journal: ${readdirSync(opts.stateDir).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
     await opened.close();
   }
 });
