@@ -108,6 +108,7 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
   private resetModel(): void {
     const engine = this.host.engine;
     this.model = engine ? new RunTreeModel(engine) : undefined;
+    this.model?.prefetch();
     this.view.message = this.host.readOnly ? `Read-only: ${this.host.owner ?? 'another process'} runs this workspace’s tasks.` : undefined;
     if (!engine) setContext('orchestr8.empty', false);
     this.changed.fire(undefined);
