@@ -18,6 +18,9 @@ import { NotFoundError } from './errors.ts';
 import { replayEvents } from './event-replay.ts';
 import type { TaskLogs } from './task-logs.ts';
 
+/** How many runs an ambiguous id prefix lists (all of them, up to this). */
+const AMBIGUOUS_LISTED = 20;
+
 /** A value now, or later once reads leave this thread: callers on async paths `await` it either way. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -79,9 +82,11 @@ export class StateQueries {
   resolveRunId(id: string): string {
     const runPart = splitTaskId(id)?.runId ?? id;
     if (this.db.getRun(runPart)) return runPart;
-    const matches = this.db.runIdsByPrefix(runPart);
+    const matches = this.db.runIdsByPrefix(runPart, AMBIGUOUS_LISTED + 1);
     if (matches.length === 1) return matches[0]!;
-    throw new NotFoundError(matches.length ? `run id ${runPart} is ambiguous: ${matches.join(', ')}…` : `no run ${runPart}`);
+    if (matches.length === 0) throw new NotFoundError(`no run ${runPart}`);
+    const more = matches.length > AMBIGUOUS_LISTED ? ' and more' : '';
+    throw new NotFoundError(`run id ${runPart} is ambiguous: it begins ${matches.slice(0, AMBIGUOUS_LISTED).join(', ')}${more}; give more of it`);
   }
 
   /** Resolves a task id whose run part may be a prefix. */
