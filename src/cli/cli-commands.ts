@@ -10,7 +10,6 @@ export { controlCommand } from './commands/control.ts';
 export { mcpCommand } from './commands/mcp.ts';
 export { runCommand } from './commands/run.ts';
 export { serveCommand } from './commands/serve.ts';
-export { validateCommand } from './commands/validate.ts';
 export { runWorker } from './commands/worker-run.ts';
 export { cliRunners } from './cli-runners.ts';
 export { exitCodeOf } from './exit-code.ts';

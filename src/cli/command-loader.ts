@@ -6,7 +6,7 @@ import type * as ReadCommands from './cli-read-commands.ts';
 
 /** The commands that own the state, run workflows and start agents. */
 export type CliCommands = typeof Commands;
-/** The commands that only read the state. */
+/** The commands that only read the state or workflow files. */
 export type CliReadCommands = typeof ReadCommands;
 
 declare const __ORCHESTR8_VERSION__: string | undefined;
@@ -28,7 +28,7 @@ export function loadCommands(): Promise<CliCommands> {
   return full;
 }
 
-/** The read-only commands (`status`, `result`, `log`): from `cli-read.cjs`, a bundle without the engine. */
+/** The commands that only read (`status`, `result`, `log`, `validate`): from `cli-read.cjs`, a bundle without the engine. */
 export function loadReadCommands(): Promise<CliReadCommands> {
   reader ??= bundled() ? Promise.resolve(requireBeside('cli-read') as CliReadCommands) : importSource<CliReadCommands>('cli-read-commands');
   return reader;

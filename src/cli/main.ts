@@ -72,7 +72,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('validate <files...>')
     .description('check workflow files')
-    .action(act(async (files: string[], _o: unknown, cmd: Command) => (await loadCommands()).validateCommand(files, opts(cmd))));
+    .action(act(async (files: string[], _o: unknown, cmd: Command) => (await loadReadCommands()).validateCommand(files, opts(cmd))));
   program
     .command('clear')
     .description('remove finished runs from history')
