@@ -3,16 +3,20 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Commands from './cli-commands.ts';
 import type * as ReadCommands from './cli-read-commands.ts';
+import type * as ValidateCommand from './cli-validate-command.ts';
 
 /** The commands that own the state, run workflows and start agents. */
 export type CliCommands = typeof Commands;
-/** The commands that only read the state or workflow files. */
+/** The commands that only read the state. */
 export type CliReadCommands = typeof ReadCommands;
+/** `validate`, with the workflow parser. */
+export type CliValidateCommand = typeof ValidateCommand;
 
 declare const __ORCHESTR8_VERSION__: string | undefined;
 
 let full: Promise<CliCommands> | undefined;
 let reader: Promise<CliReadCommands> | undefined;
+let validator: Promise<CliValidateCommand> | undefined;
 
 /**
  * Loads the command implementations, once. `cli.cjs` holds only the command line and `launch`:
@@ -28,15 +32,21 @@ export function loadCommands(): Promise<CliCommands> {
   return full;
 }
 
-/** The commands that only read (`status`, `result`, `log`, `validate`): from `cli-read.cjs`, a bundle without the engine. */
+/** The commands that only read the state (`status`, `result`, `log`): from `cli-read.cjs`, a bundle without the engine. */
 export function loadReadCommands(): Promise<CliReadCommands> {
   reader ??= bundled() ? Promise.resolve(requireBeside('cli-read') as CliReadCommands) : importSource<CliReadCommands>('cli-read-commands');
   return reader;
 }
 
+/** `validate`: from `cli-validate.cjs`, the workflow parser without the engine. */
+export function loadValidateCommand(): Promise<CliValidateCommand> {
+  validator ??= bundled() ? Promise.resolve(requireBeside('cli-validate') as CliValidateCommand) : importSource<CliValidateCommand>('cli-validate-command');
+  return validator;
+}
+
 /** The bundles loaded so far, without loading any: errors they throw are instances of their own classes. */
 export function loadedCommands(): Promise<Pick<CliReadCommands, 'exitCodeOf'>>[] {
-  return [full, reader].filter((p): p is Promise<CliCommands> | Promise<CliReadCommands> => p !== undefined);
+  return [full, reader, validator].filter((p) => p !== undefined);
 }
 
 function bundled(): boolean {

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './cli-error.ts';
 import { exitCodeOf } from './exit-code.ts';
-import { loadCommands, loadedCommands, loadReadCommands } from './command-loader.ts';
+import { loadCommands, loadedCommands, loadReadCommands, loadValidateCommand } from './command-loader.ts';
 import { collect } from './commands/inputs-option.ts';
 import { launchCommand } from './commands/launch.ts';
 import { workerCommand } from './commands/worker.ts';
@@ -72,7 +72,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('validate <files...>')
     .description('check workflow files')
-    .action(act(async (files: string[], _o: unknown, cmd: Command) => (await loadReadCommands()).validateCommand(files, opts(cmd))));
+    .action(act(async (files: string[], _o: unknown, cmd: Command) => (await loadValidateCommand()).validateCommand(files, opts(cmd))));
   program
     .command('clear')
     .description('remove finished runs from history')

@@ -44,7 +44,7 @@ describe('the CLI starts fast: it loads only what a command needs', { skip }, ()
     fs.writeFileSync(workflow, 'name: w\ntasks:\n  a:\n    run: echo a\n');
     const validate = await bundlesLoaded(dir, ['validate', workflow]);
     assert.equal(validate.code, 0);
-    assert.deepEqual(validate.bundles, ['cli-read.cjs', 'cli.cjs']);
+    assert.deepEqual(validate.bundles, ['cli-validate.cjs', 'cli.cjs']);
     const status = await bundlesLoaded(dir, ['status']);
     assert.equal(status.code, 0);
     assert.deepEqual(status.bundles, ['cli-read.cjs', 'cli.cjs']);
