@@ -79,8 +79,8 @@ async function launchThroughApi(stateDir: string, request: LaunchRequest): Promi
 }
 
 function connectionRefused(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
-  return cause?.code === 'ECONNREFUSED';
+  const e = error as { code?: string; cause?: { code?: string } } | undefined;
+  return (e?.code ?? e?.cause?.code) === 'ECONNREFUSED';
 }
 
 /**
