@@ -124,7 +124,12 @@ export async function main(argv: string[]): Promise<number> {
  */
 async function exitCodeFor(error: unknown): Promise<number> {
   let code = exitCodeOf(error);
-  for (const loaded of loadedCommands()) if (code === ExitCode.failed) code = (await loaded).exitCodeOf(error);
+  for (const loaded of loadedCommands()) {
+    if (code !== ExitCode.failed) break;
+    // A bundle that failed to load threw that failure itself: nothing else to classify it by.
+    const commands = await loaded.catch(() => undefined);
+    if (commands) code = commands.exitCodeOf(error);
+  }
   return code;
 }
 
