@@ -93,10 +93,15 @@ function mtime(file: string): number {
  * The returned function stops it (and waits for an intake under way).
  */
 export async function watchInbox(stateDir: string, engine: EngineApi, logger: Logger, intervalMs = 500): Promise<() => Promise<void>> {
-  let current: Promise<unknown> = takeInbox(stateDir, engine, logger);
+  // A failed intake is logged and tried again at the next tick; it never stops the owner from opening.
+  const take = () => takeInbox(stateDir, engine, logger).catch((error: unknown) => logger.error(`inbox: ${(error as Error).message}`));
+  let current: Promise<unknown> = take();
   await current;
+  let busy = false;
   const timer = setInterval(() => {
-    current = current.then(() => takeInbox(stateDir, engine, logger)).catch((error: unknown) => logger.error(`inbox: ${(error as Error).message}`));
+    if (busy) return; // a slow intake is not queued behind itself
+    busy = true;
+    current = take().finally(() => (busy = false));
   }, intervalMs);
   timer.unref();
   return async () => {
