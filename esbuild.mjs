@@ -44,7 +44,11 @@ const agentSdk = {
 };
 
 const entryPoints = {
+  // The command line alone; its commands load from cli-read.cjs (status, result, log),
+  // cli-validate.cjs or engine-runtime.cjs (the rest) when they run (see src/cli/command-loader.ts).
   cli: 'src/cli/cli.ts',
+  'cli-read': 'src/cli/cli-read-commands.ts',
+  'cli-validate': 'src/cli/cli-validate-command.ts',
   'snapshot-worker': 'src/core/store/snapshot-worker.ts',
   // The workflow language server, started by the extension's language client as its own process.
   'workflow-server': 'src/servers/lsp/workflow-server-main.ts',

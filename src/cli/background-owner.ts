@@ -1,10 +1,19 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LaunchRequest, LaunchResult } from '../core/engine/engine-api.ts';
+import type { LaunchRequest, LaunchResult, SingleTaskSpec } from '../core/engine/engine-api.ts';
+import { newRunId, taskId } from '../core/util/ids.ts';
+import { isLockLive, readLock } from '../core/store/state-lock.ts';
 import { ApiClient } from '../servers/http/api-client.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
+import { postToInbox } from './launch-inbox.ts';
+
+/** A single-task launch, as `launch` makes it. */
+export type SingleTaskLaunch = { task: SingleTaskSpec; cwd?: string };
+
+/** The key of the one task in a single-task run (the engine names it so): its task id is `<runId>.task`. */
+const SINGLE_TASK_KEY = 'task';
 
 /** What the background owner is asked on its stdin: a launch, or only to run the unfinished runs there are. */
 export type OwnerRequest = LaunchRequest | { resume: true };
@@ -34,6 +43,25 @@ export async function launchInBackground(ctx: CliContext, request: LaunchRequest
   }
 }
 
+/**
+ * `launch` without waiting for an owner to open the store: through the live owner's API when
+ * there is one (or through `launchInBackground` while an owner holds the lock); else the request goes durably into the inbox under a fresh run id, a
+ * background owner is started to take it in (nothing waits for it), and the ids are known at
+ * once. If that owner cannot start (another took over meanwhile), whichever owner opens the
+ * state next launches it, with the same id.
+ */
+export async function postLaunch(ctx: CliContext, request: SingleTaskLaunch): Promise<LaunchResult> {
+  const live = await launchThroughApi(ctx.stateDir, request);
+  if (live) return live;
+  // A live owner that did not answer (starting, or one with no API): the launch waits for it or says who it is.
+  const lock = readLock(ctx.stateDir);
+  if (lock && isLockLive(lock)) return launchInBackground(ctx, request);
+  const runId = newRunId();
+  await postToInbox(ctx.stateDir, { ...request, id: runId });
+  startOwnerDetached(ctx);
+  return { runId, taskIds: [taskId(runId, SINGLE_TASK_KEY)] };
+}
+
 /** Launches through the live owner's API; undefined when there is none, or it stopped before our request reached it. */
 async function launchThroughApi(stateDir: string, request: LaunchRequest): Promise<LaunchResult | undefined> {
   const client = await ApiClient.connect(stateDir);
@@ -51,8 +79,8 @@ async function launchThroughApi(stateDir: string, request: LaunchRequest): Promi
 }
 
 function connectionRefused(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
-  return cause?.code === 'ECONNREFUSED';
+  const e = error as { code?: string; cause?: { code?: string } } | undefined;
+  return (e?.code ?? e?.cause?.code) === 'ECONNREFUSED';
 }
 
 /**
@@ -61,6 +89,19 @@ function connectionRefused(error: unknown): boolean {
  */
 export async function resumeInBackground(ctx: CliContext): Promise<number> {
   return (await spawnOwner(ctx, { resume: true })).resumed ?? 0;
+}
+
+/** Starts `orchestr8 __serve` with nothing on its stdin (it takes in the inbox and runs what is unfinished); waits for nothing. */
+function startOwnerDetached(ctx: CliContext): void {
+  const logFd = fs.openSync(path.join(ctx.stateDir, 'serve.log'), 'a', 0o600);
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '__serve', '--state', ctx.stateDir], {
+    cwd: ctx.projectRoot,
+    env: ctx.redisUrl ? { ...process.env, ORCHESTR8_REDIS_URL: ctx.redisUrl } : process.env,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+  });
+  fs.closeSync(logFd);
+  child.unref();
 }
 
 async function spawnOwner(ctx: CliContext, request: LaunchRequest): Promise<LaunchResult>;

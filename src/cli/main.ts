@@ -1,26 +1,17 @@
 import { Command, CommanderError } from 'commander';
-import { StateOwnedError } from '../core/store/state-lock.ts';
-import { ConflictError, NotFoundError } from '../core/engine/errors.ts';
-import { WorkflowError } from '../core/workflow/workflow-error.ts';
-import { CliError, ExitCode } from './cli-error.ts';
-import { cleanupCommand } from './commands/cleanup.ts';
-import { clearCommand } from './commands/clear.ts';
-import { controlCommand } from './commands/control.ts';
+import { ExitCode } from './cli-error.ts';
+import { outcomeOf } from './exit-code.ts';
+import { loadCommands, loadedCommands, loadReadCommands, loadValidateCommand } from './command-loader.ts';
 import { collect } from './commands/inputs-option.ts';
 import { launchCommand } from './commands/launch.ts';
-import { logCommand } from './commands/log.ts';
-import { mcpCommand } from './commands/mcp.ts';
-import { resultCommand } from './commands/result.ts';
-import { runCommand } from './commands/run.ts';
-import { serveCommand } from './commands/serve.ts';
-import { statusCommand } from './commands/status.ts';
-import { validateCommand } from './commands/validate.ts';
 import { workerCommand } from './commands/worker.ts';
-import { cliRunners } from './cli-runners.ts';
 import { cliContext } from './cli-context.ts';
 import { cliVersion } from './version.ts';
 
-/** Builds the `orchestr8` command line; each action resolves to an exit code. */
+/**
+ * Builds the `orchestr8` command line; each action resolves to an exit code. Only `launch` is
+ * here in full: the other commands load their implementations when they run (command-loader.ts).
+ */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('orchestr8')
     .description('Fire-and-forget AI-agent workflows: durable DAGs of agent, shell and wait tasks.')
@@ -43,7 +34,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-i, --input <key=value>', 'workflow input (repeatable)', collect, [])
     .option('-d, --detach', 'return at once with the run id; the run goes on in the background')
     .option('-c, --concurrency <n>', 'tasks at once across runs')
-    .action(act(async (file: string, _o: unknown, cmd: Command) => runCommand(file, opts(cmd) as never)));
+    .action(act(async (file: string, _o: unknown, cmd: Command) => (await loadCommands()).runCommand(file, opts(cmd) as never)));
   program
     .command('launch')
     .description('fire and forget one task; prints its id at once')
@@ -59,45 +50,50 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('recent runs, or one run with its tasks')
     .option('-n, --limit <n>', 'runs to list', '20')
     .option('-w, --watch', 'live: follow the run (or every running run) until it ends')
-    .action(act(async (id: string | undefined, _o: unknown, cmd: Command) => statusCommand(id, opts(cmd) as never)));
+    .action(act(async (id: string | undefined, _o: unknown, cmd: Command) => (await loadReadCommands()).statusCommand(id, opts(cmd) as never)));
   program
     .command('result <id>')
     .description("a task's stored result")
-    .action(act(async (id: string, _o: unknown, cmd: Command) => resultCommand(id, opts(cmd))));
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadReadCommands()).resultCommand(id, opts(cmd))));
   program
     .command('log <taskId>')
     .description("a task's output, all attempts")
-    .action(act(async (id: string, _o: unknown, cmd: Command) => logCommand(id, opts(cmd))));
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadReadCommands()).logCommand(id, opts(cmd))));
   for (const verb of ['cancel', 'retry'] as const) {
     program
       .command(`${verb} <id>`)
       .description(verb === 'cancel' ? 'cancel a run or a task (its dependents are skipped)' : 'retry the failed, cancelled and skipped tasks of a run, or one task')
-      .action(act(async (id: string, _o: unknown, cmd: Command) => controlCommand(verb, id, undefined, opts(cmd))));
+      .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).controlCommand(verb, id, undefined, opts(cmd))));
   }
   program
     .command('signal <taskId> [payload]')
     .description('complete a waiting task (an approval, a CI callback)')
-    .action(act(async (id: string, payload: string | undefined, _o: unknown, cmd: Command) => controlCommand('signal', id, payload, opts(cmd))));
+    .action(act(async (id: string, payload: string | undefined, _o: unknown, cmd: Command) => (await loadCommands()).controlCommand('signal', id, payload, opts(cmd))));
   program
     .command('validate <files...>')
     .description('check workflow files')
-    .action(act(async (files: string[], _o: unknown, cmd: Command) => validateCommand(files, opts(cmd))));
+    .action(act(async (files: string[], _o: unknown, cmd: Command) => (await loadValidateCommand()).validateCommand(files, opts(cmd))));
   program
     .command('clear')
     .description('remove finished runs from history')
     .option('--older-than <duration>', 'only runs finished longer ago than this (e.g. 24h)')
-    .action(act(async (_o: unknown, cmd: Command) => clearCommand(opts(cmd) as never)));
+    .action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).clearCommand(opts(cmd) as never)));
   program
     .command('cleanup')
     .description('remove the git worktrees of finished runs whose branch is merged (branches are kept)')
     .option('--all', "every finished run's worktree, merged or not (uncommitted changes in them are lost)")
-    .action(act(async (_o: unknown, cmd: Command) => cleanupCommand(opts(cmd) as never)));
-  program.addCommand(workerCommand((flags) => cliRunners(cliContext(flags))));
+    .action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).cleanupCommand(opts(cmd) as never)));
+  program.addCommand(
+    workerCommand(async (flags) => {
+      const commands = await loadCommands();
+      await commands.runWorker(flags, (f) => commands.cliRunners(cliContext(f)));
+    }),
+  );
   program
     .command('mcp')
     .description('MCP server on stdio for Claude Code and other agents (claude mcp add orchestr8 -- orchestr8 mcp)')
-    .action(act(async (_o: unknown, cmd: Command) => mcpCommand(opts(cmd))));
-  program.command('__serve', { hidden: true }).action(act(async (_o: unknown, cmd: Command) => serveCommand(opts(cmd))));
+    .action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).mcpCommand(opts(cmd))));
+  program.command('__serve', { hidden: true }).action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).serveCommand(opts(cmd))));
   return program;
 }
 
@@ -113,8 +109,8 @@ export async function main(argv: string[]): Promise<number> {
       if (argv.includes('--json')) reportJson('usage', error.message.replace(/^error: /, ''));
       return ExitCode.usage;
     }
-    const [exit, code] = outcomeOf(error);
-    if (argv.includes('--json')) reportJson(code, (error as Error).message);
+    const [exit, jsonCode] = await outcomeFor(error);
+    if (argv.includes('--json')) reportJson(jsonCode, (error as Error).message);
     else process.stderr.write(`orchestr8: ${(error as Error).message}\n`);
     if (exit === ExitCode.failed && process.env.ORCHESTR8_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return exit;
@@ -122,18 +118,20 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-/** An error's exit code and its `--json` code: by type, never by message. */
-function outcomeOf(error: unknown): [number, string] {
-  if (error instanceof CliError) return [error.code, CLI_CODES[error.code] ?? 'failed'];
-  if (error instanceof WorkflowError) return [ExitCode.usage, 'invalid_workflow'];
-  // A command that does not apply to what it names (signal a task that is not waiting, cancel a finished run).
-  if (error instanceof ConflictError) return [ExitCode.usage, 'conflict'];
-  if (error instanceof StateOwnedError) return [ExitCode.owned, 'owned'];
-  if (error instanceof NotFoundError) return [ExitCode.notFound, 'not_found'];
-  return [ExitCode.failed, 'failed'];
+/**
+ * An error's exit code and `--json` code. Errors thrown by the commands loaded apart are instances
+ * of that bundle's classes, so they are classified there too.
+ */
+async function outcomeFor(error: unknown): Promise<[number, string]> {
+  let outcome = outcomeOf(error);
+  for (const loaded of loadedCommands()) {
+    if (outcome[0] !== ExitCode.failed) break;
+    // A bundle that failed to load threw that failure itself: nothing else to classify it by.
+    const commands = await loaded.catch(() => undefined);
+    if (commands) outcome = commands.outcomeOf(error);
+  }
+  return outcome;
 }
-
-const CLI_CODES: Record<number, string> = { [ExitCode.usage]: 'usage', [ExitCode.owned]: 'owned', [ExitCode.notFound]: 'not_found' };
 
 /** `--json` errors go to stdout, where the script reads the command's answer: `{ "error": { "code", "message" } }`. */
 function reportJson(code: string, message: string): void {

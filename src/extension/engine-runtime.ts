@@ -8,3 +8,5 @@ export { prepareWorkspaceStore } from './store-migration.ts';
 export { parseWorkflow } from '../core/workflow/parse-workflow.ts';
 export { parse as parseYaml } from 'yaml';
 export * as agentTools from '../servers/agent-tools/task-operations.ts';
+/** The CLI's commands (see src/cli/command-loader.ts): evaluated only when `orchestr8` asks, never in the extension. */
+export const loadCliCommands = () => import('../cli/cli-commands.ts');

@@ -5,6 +5,7 @@ import { registerClearFinished, registerOpenWorkflowFile, registerSetApiKey, reg
 import { API_KEY_SECRET } from './secret-keys.ts';
 import { registerOpenPullRequest, registerOpenResult, registerShowLog } from './commands/open-documents.ts';
 import { registerCancel, registerRetry } from './commands/run-control.ts';
+import { registerInstallCommandLine, shareCommandLineWithTerminals } from './commands/install-command-line.ts';
 import type { CommandContext } from './commands/command-context.ts';
 import { OrchestrDocuments } from './documents.ts';
 import { EngineHost } from './engine-host.ts';
@@ -60,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerSetWebhookSecret(ctx),
     registerClearFinished(ctx),
     registerOpenWorkflowFile(ctx),
+    registerInstallCommandLine(ctx),
     registerWorkflowLanguageClient(context, output),
     registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),
@@ -84,6 +86,9 @@ export function activate(context: vscode.ExtensionContext): void {
       });
     }),
   );
+
+  // `orchestr8` in this window's terminals (a small file write, not awaited by activation).
+  void shareCommandLineWithTerminals(ctx);
 
   // The engine opens in the background: activation must not wait for the store and resumed runs.
   const engineStart = performance.now();

@@ -28,6 +28,12 @@ test('every command in code is contributed, in category Orchestr8, and vice vers
   const titles = Object.fromEntries(pkg.contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
   assert.equal(titles['orchestr8.launchWorkflow'], 'Launch Workflow…');
   assert.equal(titles['orchestr8.setApiKey'], 'Set Anthropic API Key');
+  assert.equal(titles['orchestr8.installCommandLine'], 'Install Command Line');
+});
+
+test('the .vsix ships the command line: cli.cjs and the bundles it loads', () => {
+  const shipped = fs.readFileSync(new URL('../../.vscodeignore', import.meta.url), 'utf8').split('\n');
+  for (const bundle of ['dist/cli.cjs', 'dist/cli-read.cjs', 'dist/cli-validate.cjs', 'dist/engine-runtime.cjs', 'dist/snapshot-worker.cjs', 'dist/sql-wasm.wasm']) assert.ok(shipped.includes(`!${bundle}`), bundle);
 });
 
 test('settings: concurrency, default model, notification level, history retention, API base URL, agent runtime, Claude Code path, Redis, webhooks', () => {

@@ -1,6 +1,6 @@
 import type { SingleTaskSpec } from '../../core/engine/engine-api.ts';
 import { parseDuration } from '../../core/workflow/duration.ts';
-import { launchInBackground } from '../background-owner.ts';
+import { postLaunch } from '../background-owner.ts';
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { CliError, ExitCode } from '../cli-error.ts';
@@ -14,7 +14,7 @@ export interface LaunchOptions extends GlobalOptions {
   retries?: string;
 }
 
-/** `orchestr8 launch`: one task, fire and forget; prints its ids once the launch is durable. */
+/** `orchestr8 launch`: one task, fire and forget; prints its ids once the launch is durable (in the owner, or in the inbox until an owner takes it in). */
 export async function launchCommand(options: LaunchOptions): Promise<number> {
   const ctx = cliContext(options);
   if (Boolean(options.run) === Boolean(options.agent)) throw new CliError('give exactly one of --run COMMAND or --agent NAME --prompt TEXT', ExitCode.usage);
@@ -25,7 +25,7 @@ export async function launchCommand(options: LaunchOptions): Promise<number> {
     ...(options.timeout ? { timeoutMs: parseDuration(options.timeout) } : {}),
     ...(options.retries ? { retries: Number(options.retries) } : {}),
   };
-  const result = await launchInBackground(ctx, { task, cwd: ctx.projectRoot });
+  const result = await postLaunch(ctx, { task, cwd: ctx.projectRoot });
   ctx.out(ctx.json ? JSON.stringify(result) : `${result.taskIds[0]}\n${'  '}status: orchestr8 status ${result.runId} · result: orchestr8 result ${result.taskIds[0]}`);
   return ExitCode.ok;
 }

@@ -1,9 +1,9 @@
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
-import { withEngine } from '../engine-access.ts';
+import { withReader } from '../state-reader.ts';
 
 /** `orchestr8 log TASK_ID`: everything the task printed, every attempt. */
 export async function logCommand(id: string, options: GlobalOptions): Promise<number> {
   const ctx = cliContext(options);
-  return withEngine(ctx, async (api) => (process.stdout.write(await api.log(id)), 0), 'read');
+  return withReader(ctx, async (api) => (process.stdout.write(await api.log(id)), 0));
 }

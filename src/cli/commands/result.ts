@@ -1,12 +1,12 @@
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { CliError, ExitCode } from '../cli-error.ts';
-import { withEngine } from '../engine-access.ts';
+import { withReader } from '../state-reader.ts';
 
 /** `orchestr8 result ID`: a task's stored result (a run id works for a single-task run). */
 export async function resultCommand(id: string, options: GlobalOptions): Promise<number> {
   const ctx = cliContext(options);
-  return withEngine(
+  return withReader(
     ctx,
     async (api) => {
       let taskId = id;
@@ -21,7 +21,5 @@ export async function resultCommand(id: string, options: GlobalOptions): Promise
       if (!result) throw new CliError(`task ${task.id} has no result: it is ${task.state}${task.error ? ` (${task.error})` : ''}`, task.state === 'failed' ? ExitCode.failed : ExitCode.notFound);
       ctx.out(result.output);
       return 0;
-    },
-    'read',
-  );
+    });
 }

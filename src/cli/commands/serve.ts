@@ -20,7 +20,9 @@ export async function serveCommand(options: GlobalOptions): Promise<number> {
   const reply = (r: LaunchReply) => process.stdout.write(`${JSON.stringify(r)}\n`);
   let request: OwnerRequest;
   try {
-    request = JSON.parse(await readStdin()) as OwnerRequest;
+    // Nothing on stdin (started by a `launch` that posted to the inbox): take in the inbox and run what is unfinished.
+    const text = await readStdin();
+    request = text.trim() ? (JSON.parse(text) as OwnerRequest) : { resume: true };
   } catch (error) {
     reply({ ok: false, error: `bad launch request: ${(error as Error).message}`, code: ExitCode.usage });
     return ExitCode.usage;

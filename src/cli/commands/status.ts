@@ -1,6 +1,6 @@
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
-import { withEngine } from '../engine-access.ts';
+import { withReader } from '../state-reader.ts';
 import { watchStatus } from './status-watch.ts';
 import { dim, resultsLines, runLine, runStateText, taskLine, waitLines } from '../format.ts';
 import { signalCommand, waitQuestion } from '../wait-question.ts';
@@ -16,7 +16,7 @@ export interface StatusOptions extends GlobalOptions {
 export async function statusCommand(id: string | undefined, options: StatusOptions): Promise<number> {
   const ctx = cliContext(options);
   if (options.watch) return watchStatus(ctx, id);
-  return withEngine(
+  return withReader(
     ctx,
     async (api) => {
       const now = Date.now();
@@ -47,7 +47,5 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
       if (usage.inputTokens + usage.outputTokens > 0) ctx.out(dim(`  tokens: ${usage.inputTokens} in · ${usage.outputTokens} out · $${usage.costUsd.toFixed(4)}`));
       for (const line of resultsLines(run)) ctx.out(dim(`  ${line}`));
       return 0;
-    },
-    'read',
-  );
+    });
 }

@@ -1,15 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { CheckoutWorkspaces } from '../../core/queue/worker-workspace.ts';
-import { TaskWorker } from '../../core/queue/task-worker.ts';
 import { DEFAULT_QUEUE } from '../../core/queue/task-job.ts';
-import { REDIS_URL_ENV, probeRedis, redactRedisUrl, redisUrlFrom } from '../../core/queue/redis-url.ts';
-import { NoopRunner } from '../../core/runners/noop-runner.ts';
-import { ShellRunner } from '../../core/runners/shell-runner.ts';
-import type { TaskRunner } from '../../core/runners/task-runner.ts';
+import { REDIS_URL_ENV } from '../../core/queue/redis-url.ts';
 import type { GlobalOptions } from '../cli-context.ts';
-import { consoleLogger } from '../../core/util/logger.ts';
 
-interface WorkerFlags {
+export interface WorkerFlags {
   redis?: string;
   concurrency: number;
   queue: string;
@@ -23,9 +17,9 @@ interface WorkerFlags {
  * `orchestr8 worker --redis URL [--concurrency N]`: runs tasks from the BullMQ
  * queue until SIGTERM/SIGINT, then drains (finishes running tasks, takes no new
  * ones); a second signal stops at once and leaves running tasks to other workers.
- * `extraRunners` are the runners beyond shell and noop (the agent runner).
+ * `start` runs the worker (see worker-run.ts), loaded only when the command is used.
  */
-export function workerCommand(extraRunners: (flags: GlobalOptions) => TaskRunner[] = () => []): Command {
+export function workerCommand(start: (flags: WorkerFlags & GlobalOptions) => Promise<void>): Command {
   return new Command('worker')
     .description('run tasks from a shared Redis queue (BullMQ mode); any number of workers on any machines')
     .option('--redis <url>', `Redis URL (default: $${REDIS_URL_ENV})`)
@@ -37,36 +31,7 @@ export function workerCommand(extraRunners: (flags: GlobalOptions) => TaskRunner
     .option('-v, --verbose', 'log each task')
     .action(async (_flags: WorkerFlags, cmd: Command) => {
       // Under `orchestr8`, --redis and -v may also be given before `worker`.
-      const flags = cmd.optsWithGlobals<WorkerFlags & GlobalOptions>();
-      const logger = consoleLogger('orchestr8 worker', flags.verbose ?? false);
-      const redisUrl = redisUrlFrom(flags.redis);
-      if (!redisUrl) throw new Error(`no Redis URL: pass --redis redis://host:port or set ${REDIS_URL_ENV}`);
-      await probeRedis(redisUrl);
-      const worker = new TaskWorker({
-        redisUrl,
-        queue: flags.queue,
-        concurrency: flags.concurrency,
-        lockDurationMs: flags.lockDuration,
-        runners: [new ShellRunner(), new NoopRunner(), ...extraRunners(flags)],
-        workspace: new CheckoutWorkspaces({ checkout: flags.checkout, ...(flags.workdir ? { workdir: flags.workdir } : {}) }),
-        logger,
-      });
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        signals++;
-        if (signals === 1) {
-          process.stderr.write(`orchestr8 worker: ${signal}: draining (finishing running tasks; again to stop now)\n`);
-          void worker.stop(false).then(() => process.exit(0));
-        } else {
-          // Running jobs keep their lock until it expires; then other workers take them over.
-          process.exit(1);
-        }
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-      await worker.start();
-      // Tests and supervisors wait for this line.
-      process.stdout.write(`orchestr8 worker ${worker.id} ready on ${redactRedisUrl(redisUrl)} queue ${flags.queue}, concurrency ${flags.concurrency}\n`);
+      await start(cmd.optsWithGlobals<WorkerFlags & GlobalOptions>());
     });
 }
 

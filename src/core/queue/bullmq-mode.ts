@@ -1,7 +1,7 @@
 import type { RunHooks } from '../engine/run-hooks.ts';
 import type { Logger } from '../util/logger.ts';
 import { BullmqExecutor } from './bullmq-executor.ts';
-import { probeRedis } from './redis-url.ts';
+import { probeRedis } from './redis-probe.ts';
 import { runSourceHook } from './run-source-hook.ts';
 
 export interface BullmqModeOptions {

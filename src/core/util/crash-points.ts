@@ -20,7 +20,9 @@ export type CrashPointName =
   /** A run has finished in the engine's memory; the batch saying so is not yet durable. */
   | 'run.finishing'
   /** A webhook event (durable, announced) has endpoints; its deliveries are not in the outbox yet. */
-  | 'webhook.queueing';
+  | 'webhook.queueing'
+  /** The owner launched a run from a launch-inbox request (durable); the request file is not removed yet. */
+  | 'inbox.launched';
 
 export function crashPoint(name: CrashPointName): void {
   if (armed === undefined || armed.name !== name) return;

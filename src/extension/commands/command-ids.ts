@@ -14,6 +14,7 @@ export const COMMAND_IDS = {
   refresh: 'orchestr8.refresh',
   loadMore: 'orchestr8.loadMore',
   showOutput: 'orchestr8.showOutput',
+  installCommandLine: 'orchestr8.installCommandLine',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../../core/model/records.ts';
@@ -53,18 +54,18 @@ export class ApiClient implements EngineApi, Disposable {
   }
 
   private async call<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
-    const response = await fetch(`${this.endpoint.url}${path}`, {
+    const response = await exchange(`${this.endpoint.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.endpoint.token}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     });
-    const text = await response.text();
+    const text = response.text;
     const json = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
       const message = err?.message ?? `HTTP ${response.status}`;
       throw errorFromResponse(response.status, err?.code, message, err?.details) ?? new ApiError(response.status, err?.code ?? 'http_error', message);
@@ -243,4 +244,31 @@ export class ApiClient implements EngineApi, Disposable {
     for (const c of this.streams) c.abort();
     this.streams.clear();
   }
+}
+
+/**
+ * One request and its whole answer over node:http. Not `fetch`: its first use loads undici,
+ * tens of milliseconds of every CLI command that talks to the owner (`launch` must answer in a
+ * few times a bare `node` start). Connection errors reject with their own code (ECONNREFUSED).
+ */
+function exchange(url: string, init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number }): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: init.method, headers: init.headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, text });
+      });
+      response.on('error', fail);
+    });
+    const timer = setTimeout(() => request.destroy(new Error(`${init.method} ${url} timed out after ${init.timeoutMs} ms`)), init.timeoutMs);
+    function fail(error: Error): void {
+      clearTimeout(timer);
+      reject(error);
+    }
+    request.on('error', fail);
+    request.end(init.body);
+  });
 }
