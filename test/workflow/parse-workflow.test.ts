@@ -363,3 +363,29 @@ test('contradictions: a required input with a default, max_delay shorter than ba
     '7:49 max_delay must not be shorter than backoff',
   ]);
 });
+
+test('sandbox: a workflow default for its run tasks, a task overrides it, only run tasks take it', () => {
+  const wf = parseWorkflow(
+    `name: s
+sandbox: true
+tasks:
+  a: { run: echo a }
+  b: { run: echo b, sandbox: false }
+  c: { agent: x, prompt: y }
+`,
+    'w.yml',
+  );
+  assert.deepEqual(
+    wf.tasks.map((t) => t.action),
+    [
+      { kind: 'run', run: 'echo a', sandbox: true },
+      { kind: 'run', run: 'echo b', sandbox: false },
+      { kind: 'agent', agent: 'x', prompt: 'y' },
+    ],
+  );
+  assert.deepEqual(parseWorkflow('name: s\ntasks:\n  a: { run: echo a }\n', 'w.yml').tasks[0]!.action, { kind: 'run', run: 'echo a' });
+  assert.throws(
+    () => parseWorkflow('name: s\ntasks:\n  c: { agent: x, prompt: y, sandbox: true }\n', 'w.yml'),
+    /'sandbox' only applies to run tasks, and task 'c' is a agent task/,
+  );
+});

@@ -28,7 +28,8 @@ export interface RetryPolicy {
 }
 
 export type TaskAction =
-  | { kind: 'run'; run: string; env?: Record<string, string> }
+  /** `sandbox`: run inside the OS sandbox (the task's or the workflow's `sandbox:`); unset: the runner's setting decides. */
+  | { kind: 'run'; run: string; env?: Record<string, string>; sandbox?: boolean }
   | { kind: 'agent'; agent: string; prompt: string; model?: string }
   | { kind: 'wait'; message?: string }
   /** In-process no-op used by benchmarks and tests; not accepted in workflow files. */
