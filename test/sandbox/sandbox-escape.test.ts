@@ -149,3 +149,17 @@ for (const [name, run] of [
     });
   });
 }
+
+describe('sandboxed commands and cancellation', { skip }, () => {
+  test('cancelling a sandboxed shell task kills what it started inside the sandbox', async () => {
+    const store = new InMemoryTaskStore(worktree, { kind: 'run', run: '(sleep 2; touch late.txt) & sleep 30', sandbox: true });
+    const controller = new AbortController();
+    const started = Date.now();
+    const result = new ShellRunner({ sandbox }).execute(store.attempt(controller.signal));
+    setTimeout(() => controller.abort('cancelled'), 1000);
+    await assert.rejects(result, /cancelled/);
+    assert.ok(Date.now() - started < 10_000, 'the command was not killed');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(existsSync(join(worktree, 'late.txt')), false, 'a child of the sandboxed command lived on');
+  });
+});

@@ -23,15 +23,21 @@ type Runtime = typeof SandboxRuntime;
  * secrets unreadable; network only to the allow-listed hosts through the runtime's proxy.
  *
  * The runtime is loaded on the first `probe` or `prepare`, never at import, so nothing of it
- * costs activation time. It is process-wide (one proxy, one network allow-list), which is why
- * the policy belongs to one `ShellSandbox` per process: `sharedShellSandbox`.
+ * costs activation time. Its proxies (and socat bridges) run only while a sandboxed command
+ * does: they would otherwise keep the process alive (a CLI run would never exit). The runtime
+ * is process-wide (one proxy, one network allow-list), hence one `ShellSandbox` per process:
+ * `sharedShellSandbox`.
  */
 export class ShellSandbox {
   private readonly policy: SandboxPolicy;
   private probing: Promise<SandboxProbe> | undefined;
   private runtime: Runtime | undefined;
-  /** Commands between `prepare` and `release`; the runtime's cleanup must wait until none runs. */
+  /** Commands between `prepare` and `release`. */
   private running = 0;
+  /** The runtime started for the commands running now; unset while none runs. */
+  private session: Promise<void> | undefined;
+  /** The last stop of the runtime; a new session starts after it. */
+  private stopping: Promise<void> = Promise.resolve();
 
   constructor(
     policy: Partial<SandboxPolicy> = {},
@@ -44,13 +50,13 @@ export class ShellSandbox {
     };
   }
 
-  /** Loads and starts the runtime once; later calls return the same answer. */
+  /** Loads the runtime and checks it can start here, once; later calls return the same answer. */
   probe(): Promise<SandboxProbe> {
-    this.probing ??= this.start();
+    this.probing ??= this.check();
     return this.probing;
   }
 
-  private async start(): Promise<SandboxProbe> {
+  private async check(): Promise<SandboxProbe> {
     if (process.platform === 'win32') {
       return { available: false, reason: 'Windows is not supported yet (the runtime needs an elevated one-time install there)' };
     }
@@ -68,17 +74,48 @@ export class ShellSandbox {
       const hint = process.platform === 'linux' ? ' (Debian/Ubuntu: apt-get install bubblewrap socat ripgrep)' : ' (brew install ripgrep)';
       return { available: false, reason: `${deps.errors.join(', ')}${hint}` };
     }
+    this.runtime = runtime;
+    // Started once here so that a runtime that cannot start (say, root without CAP_SETFCAP) is "unavailable", not a failing command.
     try {
-      await SandboxManager.initialize({
+      await this.acquire();
+    } catch (error) {
+      this.runtime = undefined;
+      return { available: false, reason: `the sandbox did not start: ${(error as Error).message}` };
+    }
+    await this.releaseOne();
+    return { available: true, mechanism: process.platform === 'darwin' ? 'seatbelt' : 'bubblewrap' };
+  }
+
+  private async acquire(): Promise<void> {
+    const { SandboxManager } = this.runtime!;
+    this.running++;
+    this.session ??= this.stopping.then(() =>
+      SandboxManager.initialize({
         network: { allowedDomains: [...this.policy.allowedDomains], deniedDomains: [] },
         // Per command (see `prepare`); this is the floor when a command passes none.
         filesystem: { denyRead: [], allowWrite: [], denyWrite: [] },
-      });
+      }),
+    );
+    try {
+      await this.session;
     } catch (error) {
-      return { available: false, reason: `the sandbox did not start: ${(error as Error).message}` };
+      await this.releaseOne();
+      throw error;
     }
-    this.runtime = runtime;
-    return { available: true, mechanism: process.platform === 'darwin' ? 'seatbelt' : 'bubblewrap' };
+  }
+
+  private async releaseOne(): Promise<void> {
+    if (--this.running > 0) return;
+    const { SandboxManager } = this.runtime!;
+    const session = this.session;
+    this.session = undefined;
+    this.stopping = (async () => {
+      await session?.catch(() => {});
+      // Removes the mount points bubblewrap left on the host; only safe while no sandbox runs.
+      SandboxManager.cleanupAfterCommand();
+      await SandboxManager.reset();
+    })();
+    await this.stopping;
   }
 
   /**
@@ -90,18 +127,17 @@ export class ShellSandbox {
     const probe = await this.probe();
     if (!probe.available || !this.runtime) throw new Error(`no sandbox: ${probe.available ? 'not started' : probe.reason}`);
     const { SandboxManager } = this.runtime;
+    await this.acquire();
     const tmp = await mkdtemp(join(tmpdir(), 'orchestr8-sandbox-'));
-    const rules = commandRules(this.policy, cwd, tmp);
-    this.running++;
     let released = false;
     const release = async () => {
       if (released) return;
       released = true;
-      // Removes the mount points bubblewrap left on the host; only safe while no sandbox runs.
-      if (--this.running === 0) SandboxManager.cleanupAfterCommand();
       await rm(tmp, { recursive: true, force: true });
+      await this.releaseOne();
     };
     try {
+      const rules = commandRules(this.policy, cwd, tmp);
       // The runtime points TMPDIR at its own shared folder inside the sandbox; set ours inside, after it.
       const quoted = `'${tmp.replace(/'/g, `'\\''`)}'`;
       const wrapped = await SandboxManager.wrapWithSandbox(
@@ -117,12 +153,10 @@ export class ShellSandbox {
     }
   }
 
-  /** Stops the runtime's proxies. Commands still running lose their network. */
+  /** Waits for the runtime to stop after the last command. */
   async dispose(): Promise<void> {
-    const probe = await this.probing;
-    this.probing = undefined;
-    if (probe?.available) await this.runtime?.SandboxManager.reset();
-    this.runtime = undefined;
+    await this.probing;
+    await this.stopping;
   }
 }
 
