@@ -1,12 +1,15 @@
 import { AgentRunner } from '../core/agents/agent-runner.ts';
 import type { TaskRunner } from '../core/runners/task-runner.ts';
+import { sandboxSettingsFromEnv, sandboxedShell } from '../core/sandbox/sandbox-settings.ts';
 import type { CliContext } from './cli-context.ts';
 
 /**
- * Runners the CLI adds to the built-in shell and no-op ones. The agent runner reads
- * ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL, if set) from the environment when an agent
- * task starts; without a key only agent tasks fail, with a message saying how to set it.
+ * Runners the CLI adds to the built-in no-op one. The agent runner reads ANTHROPIC_API_KEY
+ * (and ANTHROPIC_BASE_URL, if set) from the environment when an agent task starts; without a
+ * key only agent tasks fail, with a message saying how to set it. The shell runner replaces
+ * the built-in one to apply the `ORCHESTR8_SANDBOX_*` settings (see sandbox-settings.ts).
  */
 export function cliRunners(_ctx: CliContext): TaskRunner[] {
-  return [new AgentRunner()];
+  const { sandbox, shellRunner } = sandboxedShell(sandboxSettingsFromEnv());
+  return [new AgentRunner({ sandbox }), shellRunner];
 }

@@ -143,6 +143,7 @@ export class EngineHost implements vscode.Disposable {
         // Read as each agent task starts: a changed setting applies without a reload.
         anthropicBaseUrl: () => this.settings().anthropicBaseUrl || undefined,
         ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
+        sandbox: settings.sandbox,
         onAgentWarning: (warning) => this.agentWarnings.fire(warning),
         results: () => this.resultsSettings(settings.webhookUrls),
         logger: this.logger,
