@@ -26,8 +26,22 @@ const common = {
   footer: { js: 'globalThis.__orchestr8LoadEnd ??= performance.now();' },
 };
 
+/**
+ * `@anthropic-ai/sandbox-runtime` is a bundle of its own (dist/sandbox-runtime.cjs), required
+ * from beside the bundle that imports it, only when a sandboxed command runs: it stays out of
+ * activation and of the engine runtime's load. Its seccomp helper (the filter that blocks Unix
+ * sockets) goes to dist/vendor/seccomp/<arch>/, where the bundled runtime looks for it.
+ */
+const sandboxRuntimeAlone = {
+  name: 'sandbox-runtime-alone',
+  setup(build) {
+    build.onResolve({ filter: /^@anthropic-ai\/sandbox-runtime$/ }, () => ({ path: './sandbox-runtime.cjs', external: true }));
+  },
+};
+
 const entryPoints = {
   cli: 'src/cli/cli.ts',
+  'sandbox-runtime': 'node_modules/@anthropic-ai/sandbox-runtime/dist/index.js',
   'snapshot-worker': 'src/core/store/snapshot-worker.ts',
   // The workflow language server, started by the extension's language client as its own process.
   'workflow-server': 'src/servers/lsp/workflow-server-main.ts',
@@ -42,7 +56,11 @@ entryPoints['workflow-client'] = 'src/extension/workflow-client-runtime.ts';
 
 fs.mkdirSync('dist', { recursive: true });
 fs.copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
-const options = { ...common, entryPoints };
+for (const arch of ['x64', 'arm64']) {
+  fs.mkdirSync(`dist/vendor/seccomp/${arch}`, { recursive: true });
+  fs.copyFileSync(`node_modules/@anthropic-ai/sandbox-runtime/vendor/seccomp/${arch}/apply-seccomp`, `dist/vendor/seccomp/${arch}/apply-seccomp`);
+}
+const options = { ...common, entryPoints, plugins: [sandboxRuntimeAlone] };
 if (watch) await (await esbuild.context(options)).watch();
 else await esbuild.build(options);
 fs.chmodSync('dist/cli.cjs', 0o755);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -161,5 +161,38 @@ describe('sandboxed commands and cancellation', { skip }, () => {
     assert.ok(Date.now() - started < 10_000, 'the command was not killed');
     await new Promise((resolve) => setTimeout(resolve, 2500));
     assert.equal(existsSync(join(worktree, 'late.txt')), false, 'a child of the sandboxed command lived on');
+  });
+});
+
+describe('sandboxed commands and local sockets', { skip }, () => {
+  test('a Unix socket cannot be created (the seccomp helper is found)', async () => {
+    const out = await asShellTask(`python3 -c "import socket; socket.socket(socket.AF_UNIX); print('created')"`);
+    assert.doesNotMatch(out, /^created/m, out);
+    assert.match(out, /Operation not permitted/);
+    assert.doesNotMatch(out, /warning:/);
+  });
+});
+
+describe('the sandbox runtime and the process', { skip }, () => {
+  test('a process exits by itself after its sandboxed commands (the proxies of the runtime do not keep it alive)', async () => {
+    const script = join(base, 'one-command.mts');
+    await writeFile(
+      script,
+      `import { spawnSync } from 'node:child_process';
+      import { ShellSandbox } from ${JSON.stringify(new URL('../../src/core/sandbox/shell-sandbox.ts', import.meta.url).href)};
+      const sandbox = new ShellSandbox();
+      const command = await sandbox.prepare('echo inside', ${JSON.stringify(worktree)}, process.env);
+      process.stdout.write(spawnSync(command.file, command.args, { cwd: ${JSON.stringify(worktree)}, env: command.env, encoding: 'utf8' }).stdout);
+      await command.release();
+      `,
+    );
+    // Without the test runner's marker, which would make the child end itself like a test file does.
+    const { NODE_TEST_CONTEXT: _marker, ...env } = process.env;
+    const started = Date.now();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000, env });
+    // Timed, not judged by the exit: the runtime ends the process cleanly (status 0) on the SIGTERM of the timeout.
+    assert.ok(Date.now() - started < 15_000, `still running after ${Date.now() - started} ms: ${child.stderr}`);
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), 'inside');
   });
 });

@@ -35,7 +35,8 @@ export class ShellRunner implements TaskRunner {
       const probe = await sandbox.probe();
       if (!probe.available) throw new TaskError(`this task runs only in the sandbox (sandbox: true), and there is none here: ${probe.reason}`, false);
       command = await sandbox.prepare(action.run, ctx.cwd, env, ctx.signal);
-      ctx.log(`[sandbox: ${probe.mechanism}; writes only in the task folder, temp and tool caches; network: allow-listed hosts]\n`);
+      const warnings = probe.warnings.map((w) => `; warning: ${w}`).join('');
+      ctx.log(`[sandbox: ${probe.mechanism}; writes only in the task folder, temp and tool caches; network: allow-listed hosts${warnings}]\n`);
     } else {
       command = unconfined(action.run, env);
     }

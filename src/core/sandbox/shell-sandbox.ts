@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import type * as SandboxRuntime from '@anthropic-ai/sandbox-runtime';
 import { DEFAULT_ALLOWED_DOMAINS, commandRules, type SandboxPolicy } from './sandbox-policy.ts';
 
-/** Whether commands can be confined here, and by what; `reason` says what to install when not. */
-export type SandboxProbe = { available: true; mechanism: 'bubblewrap' | 'seatbelt' } | { available: false; reason: string };
+/**
+ * Whether commands can be confined here, and by what; `warnings`: what the runtime cannot
+ * enforce here (no seccomp helper: Unix sockets open); `reason` says what to install when not.
+ */
+export type SandboxProbe = { available: true; mechanism: 'bubblewrap' | 'seatbelt'; warnings: string[] } | { available: false; reason: string };
 
 /** A shell command ready to spawn: inside the sandbox, or as is. `release` after it exited. */
 export interface PreparedCommand {
@@ -83,7 +86,7 @@ export class ShellSandbox {
       return { available: false, reason: `the sandbox did not start: ${(error as Error).message}` };
     }
     await this.releaseOne();
-    return { available: true, mechanism: process.platform === 'darwin' ? 'seatbelt' : 'bubblewrap' };
+    return { available: true, mechanism: process.platform === 'darwin' ? 'seatbelt' : 'bubblewrap', warnings: deps.warnings };
   }
 
   private async acquire(): Promise<void> {

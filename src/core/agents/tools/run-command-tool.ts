@@ -84,6 +84,8 @@ async function prepare(command: string, cwd: string, env: NodeJS.ProcessEnv, ctx
       const warning = `run_command: commands run UNCONFINED (only the text checks apply): ${probe.reason}`;
       ctx.log(`[${warning}]\n`);
       ctx.logger.warn(warning);
+    } else if (probe.warnings.length > 0) {
+      ctx.log(`[run_command: sandbox (${probe.mechanism}) warning: ${probe.warnings.join('; ')}]\n`);
     }
   }
   return probe.available ? sandbox!.prepare(command, cwd, env, ctx.signal) : unconfined(command, env);
