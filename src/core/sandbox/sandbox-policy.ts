@@ -59,6 +59,29 @@ export const TOOL_CACHE_PATHS: readonly string[] = [
   '.gradle/caches',
 ];
 
+/**
+ * Paths in the task folder that run code later, outside the sandbox (git hooks, shell and
+ * editor settings): not writable where they exist. The runtime itself protects these only in
+ * the process's current folder, which is not the task folder.
+ */
+export const PROTECTED_IN_FOLDER: readonly string[] = [
+  '.git/hooks',
+  '.git/config',
+  '.gitmodules',
+  '.gitconfig',
+  '.bashrc',
+  '.bash_profile',
+  '.zshrc',
+  '.zprofile',
+  '.profile',
+  '.ripgreprc',
+  '.mcp.json',
+  '.vscode',
+  '.idea',
+  '.claude/commands',
+  '.claude/agents',
+];
+
 /** What a sandboxed command may do beyond its task folder. One per process: the network part is process-wide. */
 export interface SandboxPolicy {
   /** Hosts commands may reach (`example.com`, `*.example.com`, `host:port`). Empty: no network. */
@@ -72,6 +95,7 @@ export interface SandboxPolicy {
 /** Filesystem rules for one command, as absolute paths. */
 export interface CommandRules {
   allowWrite: string[];
+  denyWrite: string[];
   denyRead: string[];
 }
 
@@ -84,6 +108,10 @@ export function commandRules(policy: SandboxPolicy, cwd: string, tmp: string): C
   const caches = TOOL_CACHE_PATHS.map((p) => join(policy.home, p)).filter((p) => existsSync(p));
   return {
     allowWrite: [cwd, tmp, ...caches, ...policy.allowWrite],
+    // Only those that exist: for a missing one the runtime puts a placeholder file in the task folder while the
+    // command runs, which `git add -A` there would pick up. (A worktree's `.git` is a file; its hooks live in the
+    // main repository, outside the folder, not writable anyway.)
+    denyWrite: PROTECTED_IN_FOLDER.map((p) => join(cwd, p)).filter((p) => existsSync(p)),
     denyRead: SECRET_PATHS.map((p) => join(policy.home, p)),
   };
 }

@@ -146,7 +146,7 @@ export class ShellSandbox {
       const wrapped = await SandboxManager.wrapWithSandbox(
         `TMPDIR=${quoted} TMP=${quoted} TEMP=${quoted}; export TMPDIR TMP TEMP; ${command}`,
         '/bin/sh',
-        { filesystem: { allowWrite: rules.allowWrite, denyRead: rules.denyRead, denyWrite: [] } },
+        { filesystem: { allowWrite: rules.allowWrite, denyRead: rules.denyRead, denyWrite: rules.denyWrite } },
         signal,
       );
       return { file: '/bin/sh', args: ['-c', wrapped], env, release };
