@@ -62,7 +62,7 @@ test('a run task with sandbox: true fails, not retried, without running, where t
 test('the setting sandboxes run tasks that say nothing; a task with sandbox: false opts out', async () => {
   const { sandbox } = missingSandbox();
   const runner = new ShellRunner({ sandbox, sandboxRunTasks: true });
-  await assert.rejects(runTask({ kind: 'run', run: 'true' }, runner).result, /runs only in the sandbox/);
+  await assert.rejects(runTask({ kind: 'run', run: 'true' }, runner).result, /runs only in the sandbox \(the setting to sandbox run tasks\)/);
   assert.equal((await runTask({ kind: 'run', run: 'echo out', sandbox: false }, runner).result).output, 'out');
 });
 

@@ -33,7 +33,10 @@ export class ShellRunner implements TaskRunner {
     if (sandboxed) {
       const sandbox = this.options.sandbox ?? sharedShellSandbox();
       const probe = await sandbox.probe();
-      if (!probe.available) throw new TaskError(`this task runs only in the sandbox (sandbox: true), and there is none here: ${probe.reason}`, false);
+      if (!probe.available) {
+        const why = action.sandbox ? 'sandbox: true' : 'the setting to sandbox run tasks';
+        throw new TaskError(`this task runs only in the sandbox (${why}), and there is none here: ${probe.reason}`, false);
+      }
       command = await sandbox.prepare(action.run, ctx.cwd, env, ctx.signal);
       const warnings = probe.warnings.map((w) => `; warning: ${w}`).join('');
       ctx.log(`[sandbox: ${probe.mechanism}; writes only in the task folder, temp and tool caches; network: allow-listed hosts${warnings}]\n`);
