@@ -95,7 +95,7 @@ describe('workflow language server over JSON-RPC (stdio)', () => {
         rangeOf(BROKEN, 18, '${oops}'),
         'malformed reference "${oops}": use ${inputs.NAME} or ${tasks.ID.result} (write "$${oops}" for a literal "${oops}")',
       ),
-      error(rangeOf(BROKEN, 19, 'retry'), "unknown key 'retry' (allowed: name, run, env, agent, prompt, model, wait, needs, timeout, retries, continue_on_error, priority, sandbox)"),
+      error(rangeOf(BROKEN, 19, 'retry'), "unknown key 'retry' (allowed: name, run, env, agent, prompt, model, runtime, wait, needs, timeout, retries, continue_on_error, priority, sandbox)"),
     ]);
   });
 
@@ -155,7 +155,7 @@ describe('workflow language server over JSON-RPC (stdio)', () => {
 
     it('offers the task keys not yet written, replacing what is typed', async () => {
       const items = await client.completions(editingUri, 14, 6);
-      assert.deepEqual(labels(items), ['name', 'run', 'env', 'model', 'wait', 'timeout', 'retries', 'continue_on_error', 'priority', 'sandbox']);
+      assert.deepEqual(labels(items), ['name', 'run', 'env', 'model', 'runtime', 'wait', 'timeout', 'retries', 'continue_on_error', 'priority', 'sandbox']);
       assert.deepEqual(items[0]!.textEdit, { range: { start: { line: 14, character: 4 }, end: { line: 14, character: 6 } }, newText: 'name: ' });
     });
 

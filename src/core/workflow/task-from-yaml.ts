@@ -60,7 +60,7 @@ function actionOf(id: string, raw: RawTask, report: Report, defaults: { sandbox?
   }
   const kind = kinds[0]!;
   const runOnly = (k: string) => k === 'env' || k === 'sandbox';
-  const stray = (['prompt', 'model', 'env', 'sandbox'] as const).filter(
+  const stray = (['prompt', 'model', 'runtime', 'env', 'sandbox'] as const).filter(
     (k) => raw[k] !== undefined && !(kind === 'agent' && !runOnly(k)) && !(kind === 'run' && runOnly(k)),
   );
   if (stray.length > 0) {
@@ -78,7 +78,13 @@ function actionOf(id: string, raw: RawTask, report: Report, defaults: { sandbox?
       report(['agent'], `task '${id}' has an agent but no prompt: add 'prompt: ...'`, 'key');
       return undefined;
     }
-    return raw.model !== undefined ? { kind, agent: raw.agent!, prompt: raw.prompt, model: raw.model } : { kind, agent: raw.agent!, prompt: raw.prompt };
+    return {
+      kind,
+      agent: raw.agent!,
+      prompt: raw.prompt,
+      ...(raw.model !== undefined ? { model: raw.model } : {}),
+      ...(raw.runtime !== undefined ? { runtime: raw.runtime } : {}),
+    };
   }
   const message = raw.wait === true ? undefined : typeof raw.wait === 'string' ? raw.wait : raw.wait!.message;
   return message !== undefined ? { kind: 'wait', message } : { kind: 'wait' };
