@@ -26,6 +26,18 @@ const common = {
   footer: { js: 'globalThis.__orchestr8LoadEnd ??= performance.now();' },
 };
 
+/**
+ * `@anthropic-ai/sandbox-runtime` is a bundle of its own (dist/sandbox-runtime.cjs), required
+ * from beside the bundle that imports it, only when a sandboxed command runs: it stays out of
+ * activation and of the engine runtime's load. Its seccomp helper (the filter that blocks Unix
+ * sockets) goes to dist/vendor/seccomp/<arch>/, where the bundled runtime looks for it.
+ */
+const sandboxRuntimeAlone = {
+  name: 'sandbox-runtime-alone',
+  setup(build) {
+    build.onResolve({ filter: /^@anthropic-ai\/sandbox-runtime$/ }, () => ({ path: './sandbox-runtime.cjs', external: true }));
+  },
+};
 // The agent SDK (1.4 MB of JavaScript) is a file of its own next to the bundles, required only when a
 // claude-code task runs (src/core/agents/claude-code/load-claude-agent-sdk.ts): start-up and activation never
 // load it. Its native `claude` executable (~380 MB) is never bundled; see claude-code-executable.ts.
@@ -49,6 +61,7 @@ const entryPoints = {
   cli: 'src/cli/cli.ts',
   'cli-read': 'src/cli/cli-read-commands.ts',
   'cli-validate': 'src/cli/cli-validate-command.ts',
+  'sandbox-runtime': 'node_modules/@anthropic-ai/sandbox-runtime/dist/index.js',
   'snapshot-worker': 'src/core/store/snapshot-worker.ts',
   // The workflow language server, started by the extension's language client as its own process.
   'workflow-server': 'src/servers/lsp/workflow-server-main.ts',
@@ -63,7 +76,11 @@ entryPoints['workflow-client'] = 'src/extension/workflow-client-runtime.ts';
 
 fs.mkdirSync('dist', { recursive: true });
 fs.copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
-const options = { ...common, entryPoints, plugins: [agentSdkAsSibling] };
+for (const arch of ['x64', 'arm64']) {
+  fs.mkdirSync(`dist/vendor/seccomp/${arch}`, { recursive: true });
+  fs.copyFileSync(`node_modules/@anthropic-ai/sandbox-runtime/vendor/seccomp/${arch}/apply-seccomp`, `dist/vendor/seccomp/${arch}/apply-seccomp`);
+}
+const options = { ...common, entryPoints, plugins: [agentSdkAsSibling, sandboxRuntimeAlone] };
 if (watch) {
   await (await esbuild.context(options)).watch();
   await esbuild.build(agentSdk);

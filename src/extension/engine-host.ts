@@ -149,6 +149,7 @@ export class EngineHost implements vscode.Disposable {
         agentRuntime: () => this.settings().agentRuntime,
         claudeCodePath: () => this.settings().claudeCodePath || undefined,
         ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
+        sandbox: settings.sandbox,
         onAgentWarning: (warning) => this.agentWarnings.fire(warning),
         // Read again on a later take-over: the session may have changed since.
         results: () => {

@@ -1,5 +1,6 @@
 import { AgentRunner } from '../core/agents/agent-runner.ts';
 import type { TaskRunner } from '../core/runners/task-runner.ts';
+import { sandboxedShell, type SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
 import type { Logger } from '../core/util/logger.ts';
 
 /** What runners beyond the engine's built-in ones (shell, no-op) may need from the extension. */
@@ -19,14 +20,18 @@ export interface RunnerSettings {
   agentRuntime?: () => string | undefined;
   /** `orchestr8.claudeCodePath` (user settings only), read as each claude-code task starts. */
   claudeCodePath?: () => string | undefined;
+  /** `orchestr8.sandbox.*`, read when the engine starts (the sandbox's network allow-list is per process). */
+  sandbox?: SandboxSettings;
   logger: Logger;
 }
 
 /**
- * Runners the extension adds to the built-in shell and no-op ones (the CLI's twin is
- * src/cli/cli-runners.ts): the agent runner, with the key from the window's SecretStorage.
+ * Runners the extension adds to the built-in no-op one (the CLI's twin is
+ * src/cli/cli-runners.ts): the agent runner, with the key from the window's SecretStorage,
+ * and a shell runner with the sandbox settings in place of the built-in one.
  */
 export function extensionRunners(settings: RunnerSettings): TaskRunner[] {
+  const { sandbox, shellRunner } = sandboxedShell(settings.sandbox ?? { runTasks: false });
   return [
     new AgentRunner({
       apiKey: async () => (await settings.apiKey()) || process.env['ANTHROPIC_API_KEY'],
@@ -35,6 +40,8 @@ export function extensionRunners(settings: RunnerSettings): TaskRunner[] {
       ...(settings.onWarning ? { onWarning: settings.onWarning } : {}),
       ...(settings.agentRuntime ? { runtime: settings.agentRuntime } : {}),
       ...(settings.claudeCodePath ? { claudeCodePath: settings.claudeCodePath } : {}),
+      sandbox,
     }),
+    shellRunner,
   ];
 }

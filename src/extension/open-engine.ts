@@ -11,6 +11,7 @@ import type { Disposable } from '../core/util/disposable.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
 import { ownerServices } from '../servers/owner-services.ts';
 import { extensionRunners } from './extension-runners.ts';
+import type { SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
 
 /** What the results hooks get from the window: VS Code's GitHub session and the webhook settings. */
 export interface ExtensionResultsSettings {
@@ -38,6 +39,8 @@ export interface OpenEngineOptions {
   onAgentWarning?: (warning: string) => void;
   /** `orchestr8.redisUrl`: BullMQ mode, like the CLI's `--redis`. */
   redisUrl?: string;
+  /** `orchestr8.sandbox.*`: the OS sandbox for shell commands. */
+  sandbox?: SandboxSettings;
   /** Read each time this window is about to become the owner (results hooks are part of the engine). */
   results?: () => Promise<ExtensionResultsSettings>;
   /** Serve the local HTTP API while owner (default true). */
@@ -206,6 +209,7 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
         ...(options.onAgentWarning ? { onWarning: options.onAgentWarning } : {}),
         ...(options.agentRuntime ? { agentRuntime: options.agentRuntime } : {}),
         ...(options.claudeCodePath ? { claudeCodePath: options.claudeCodePath } : {}),
+        ...(options.sandbox ? { sandbox: options.sandbox } : {}),
         logger,
       }),
     });

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
 import { toNotificationLevel, type NotificationLevel } from './presenters/notification-policy.ts';
 
 /** Typed reads of `contributes.configuration`; read on use so changes apply without a reload where they can. */
@@ -17,6 +18,8 @@ export interface Settings {
   redisUrl: string;
   /** `orchestr8.webhooks.urls`: endpoints sent every run's events (signed with the secret from SecretStorage). */
   webhookUrls: string[];
+  /** `orchestr8.sandbox.*`; what widens the sandbox (hosts, writable folders) from user settings only. */
+  sandbox: SandboxSettings;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
@@ -34,5 +37,21 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     claudeCodePath: text(c.inspect('claudeCodePath')?.globalValue),
     redisUrl: text(c.get('redisUrl')),
     webhookUrls: (Array.isArray(c.get('webhooks.urls')) ? c.get<unknown[]>('webhooks.urls')! : []).map(text).filter(Boolean),
+    sandbox: sandboxSettings(c),
+  };
+}
+
+function sandboxSettings(c: vscode.WorkspaceConfiguration): SandboxSettings {
+  // A cloned project may ask for more confinement, never for less: hosts and folders come from user settings.
+  const userList = (key: string) => {
+    const value = c.inspect(key)?.globalValue;
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim()) : undefined;
+  };
+  const allowedDomains = userList('sandbox.allowedDomains');
+  const allowWrite = userList('sandbox.allowWrite');
+  return {
+    runTasks: c.get<boolean>('sandbox.runTasks') === true,
+    ...(allowedDomains ? { allowedDomains } : {}),
+    ...(allowWrite ? { allowWrite } : {}),
   };
 }

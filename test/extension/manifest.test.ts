@@ -5,6 +5,7 @@ import { COMMAND_IDS } from '../../src/extension/commands/command-ids.ts';
 import { presentRun, presentTask } from '../../src/extension/presenters/tree-items.ts';
 import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';
 import { RUN_STATES, TASK_STATES } from '../../src/core/model/task-state.ts';
+import { DEFAULT_ALLOWED_DOMAINS } from '../../src/core/sandbox/sandbox-policy.ts';
 
 interface MenuItem {
   command: string;
@@ -36,11 +37,19 @@ test('the .vsix ships the command line: cli.cjs and the bundles it loads', () =>
   for (const bundle of ['dist/cli.cjs', 'dist/cli-read.cjs', 'dist/cli-validate.cjs', 'dist/engine-runtime.cjs', 'dist/snapshot-worker.cjs', 'dist/sql-wasm.wasm']) assert.ok(shipped.includes(`!${bundle}`), bundle);
 });
 
-test('settings: concurrency, default model, notification level, history retention, API base URL, agent runtime, Claude Code path, Redis, webhooks', () => {
+test('settings: concurrency, default model, notification level, history retention, API base URL, agent runtime, Claude Code path, Redis, webhooks, sandbox', () => {
   const props = pkg.contributes.configuration.properties;
   assert.deepEqual(Object.keys(props).sort(), [
-    'orchestr8.agentRuntime', 'orchestr8.anthropicBaseUrl', 'orchestr8.claudeCodePath', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications', 'orchestr8.redisUrl', 'orchestr8.webhooks.urls',
+    'orchestr8.agentRuntime', 'orchestr8.anthropicBaseUrl', 'orchestr8.claudeCodePath', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications', 'orchestr8.redisUrl',
+    'orchestr8.sandbox.allowWrite', 'orchestr8.sandbox.allowedDomains', 'orchestr8.sandbox.runTasks', 'orchestr8.webhooks.urls',
   ]);
+  // The manifest shows the same default allow-list the core uses.
+  assert.deepEqual(props['orchestr8.sandbox.allowedDomains'].default, DEFAULT_ALLOWED_DOMAINS);
+  // What widens the sandbox is read from user settings only (settings.ts), like the API base URL.
+  for (const key of ['orchestr8.sandbox.allowedDomains', 'orchestr8.sandbox.allowWrite']) {
+    assert.match(props[key].markdownDescription, /user settings only/);
+    assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
+  }
   assert.deepEqual(props['orchestr8.notifications'].enum, ['all', 'failures', 'none']);
   // A workspace's own settings must not redirect the user's API key to another server.
   // (settings.ts reads only its user-level value; the manifest says so.)

@@ -108,3 +108,20 @@ test('DAG order puts every task after its needs, file order breaking ties', () =
   const tasks = def.tasks.map((t, order) => ({ id: `r.${t.id}`, key: t.id, needs: t.needs, order }) as TaskRecord);
   assert.deepEqual(dagOrder(tasks).map((t) => t.key), ['lint', 'build', 'deploy', 'docs']);
 });
+
+test('the tree says which tasks ran sandboxed: the task record keeps sandbox: true, and what the runner noted', async () => {
+  const { runId } = await fx.engine.launch({ workflow: workflow('name: t-sbx\nsandbox: true\ntasks:\n  boxed:\n    run: echo hi\n  open:\n    run: echo hi\n    sandbox: false\n') });
+  const { tasks } = await fx.engine.status(runId);
+  const [boxed, open] = tasks;
+  assert.match(presentTask(boxed!, Date.now()).tooltip, /- Sandbox: required \(`sandbox: true`\)/);
+  assert.match(presentTask(open!, Date.now()).tooltip, /- Sandbox: off \(`sandbox: false`\)/);
+  await fx.engine.cancel(runId).catch(() => {});
+
+  const ran = presentTask({ ...boxed!, state: 'completed', sandboxed: true }, Date.now());
+  assert.match(ran.description, /sandboxed/);
+  assert.match(ran.tooltip, /- Commands: ran in the OS sandbox/);
+  const unconfined = presentTask({ ...open!, action: { kind: 'agent', agent: 'a', prompt: 'p' }, sandboxed: false }, Date.now());
+  assert.match(unconfined.description, /unconfined/);
+  assert.match(unconfined.tooltip, /- Commands: ran unconfined/);
+  assert.doesNotMatch(unconfined.tooltip, /- Sandbox:/);
+});

@@ -36,6 +36,8 @@ export class InMemoryTaskStore {
   readonly usage: Usage[] = [];
   readonly gates: Gate[] = [];
   readonly pids: number[] = [];
+  /** What the runner reported through `noteSandboxed`, in order. */
+  readonly sandboxed: boolean[] = [];
   readonly logger = new MemoryLogger();
   attempts = 0;
 
@@ -75,6 +77,9 @@ export class InMemoryTaskStore {
       engine: this.engine,
       log(text) {
         store.log += text;
+      },
+      noteSandboxed(sandboxed) {
+        store.sandboxed.push(sandboxed);
       },
       setPid(pid) {
         store.pids.push(pid);

@@ -91,3 +91,8 @@ test('parseTemplate splits text and references and reports malformed ones with o
     ],
   );
 });
+
+test('a run task keeps its sandbox flag through interpolation', () => {
+  const s = scope({ target: 'src' }, {});
+  assert.deepEqual(interpolateAction({ kind: 'run', run: 'ls ${inputs.target}', sandbox: true }, s), { kind: 'run', run: 'ls "$O8_INPUT_TARGET"', env: { O8_INPUT_TARGET: 'src' }, sandbox: true });
+});

@@ -364,6 +364,32 @@ test('contradictions: a required input with a default, max_delay shorter than ba
   ]);
 });
 
+test('sandbox: a workflow default for its run tasks, a task overrides it, only run tasks take it', () => {
+  const wf = parseWorkflow(
+    `name: s
+sandbox: true
+tasks:
+  a: { run: echo a }
+  b: { run: echo b, sandbox: false }
+  c: { agent: x, prompt: y }
+`,
+    'w.yml',
+  );
+  assert.deepEqual(
+    wf.tasks.map((t) => t.action),
+    [
+      { kind: 'run', run: 'echo a', sandbox: true },
+      { kind: 'run', run: 'echo b', sandbox: false },
+      { kind: 'agent', agent: 'x', prompt: 'y' },
+    ],
+  );
+  assert.deepEqual(parseWorkflow('name: s\ntasks:\n  a: { run: echo a }\n', 'w.yml').tasks[0]!.action, { kind: 'run', run: 'echo a' });
+  assert.throws(
+    () => parseWorkflow('name: s\ntasks:\n  c: { agent: x, prompt: y, sandbox: true }\n', 'w.yml'),
+    /'sandbox' only applies to run tasks, and task 'c' is a agent task/,
+  );
+});
+
 test('runtime: picks the agent loop of an agent task; other values and other task kinds are reported', () => {
   const wf = parseWorkflow('name: x\ntasks:\n  review: { agent: reviewer, prompt: hi, runtime: claude-code }\n  plain: { agent: reviewer, prompt: hi }\n', 'x.yaml');
   assert.deepEqual(wf.tasks.find((t) => t.id === 'review')!.action, { kind: 'agent', agent: 'reviewer', prompt: 'hi', runtime: 'claude-code' });

@@ -20,6 +20,7 @@ import { captureConsoleWarnings } from './sdk-warnings.ts';
 import type { AgentTool } from './tools/agent-tool.ts';
 import { selectTools } from './tools/agent-tool-set.ts';
 import { WorkspaceGuard } from './tools/workspace-guard.ts';
+import { sharedShellSandbox, type ShellSandbox } from '../sandbox/shell-sandbox.ts';
 
 /** Where the API key comes from: a value, or a lookup (the extension reads SecretStorage). */
 export type ApiKeySource = string | (() => string | undefined | Promise<string | undefined>);
@@ -60,6 +61,11 @@ export interface AgentRunnerOptions {
   runtime?: string | (() => string | undefined);
   /** `orchestr8.claudeCodePath`: the `claude` executable for claude-code tasks; none: the SDK's platform package, else PATH. */
   claudeCodePath?: string | (() => string | undefined);
+  /**
+   * Where agents' `run_command` runs: default the process's shared OS sandbox (loaded when the
+   * first command runs); `false`: unconfined, behind the text checks only.
+   */
+  sandbox?: ShellSandbox | false;
 }
 
 const KEY_HELP =
@@ -277,7 +283,8 @@ export class AgentRunner implements TaskRunner {
     const tool = tools.get(call.name);
     if (!tool) return { type: 'tool_result', tool_use_id: call.id, content: `unknown tool ${call.name}`, is_error: true };
     try {
-      const content = await tool.run(call.input, { ctx, guard, toolUseId: call.id });
+      const sandbox = this.options.sandbox === false ? undefined : (this.options.sandbox ?? sharedShellSandbox());
+      const content = await tool.run(call.input, { ctx, guard, toolUseId: call.id, ...(sandbox ? { sandbox } : {}) });
       ctx.log(`← ${call.name}: ${abbreviate(content)}\n`);
       return { type: 'tool_result', tool_use_id: call.id, content };
     } catch (error) {

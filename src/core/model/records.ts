@@ -74,6 +74,11 @@ export interface TaskRecord {
   error?: string;
   /** Process group of a running shell task, so a new owner can reap it after a crash. */
   pid?: number;
+  /**
+   * Whether the latest attempt's shell commands ran in the OS sandbox (true) or unconfined
+   * (false); unset until a command ran. Reported by the runner through `TaskContext.noteSandboxed`.
+   */
+  sandboxed?: boolean;
   /** Owner process that started the current attempt. */
   owner?: number;
   updatedAt: number;

@@ -29,7 +29,8 @@ export interface RetryPolicy {
 }
 
 export type TaskAction =
-  | { kind: 'run'; run: string; env?: Record<string, string> }
+  /** `sandbox`: run inside the OS sandbox (the task's or the workflow's `sandbox:`); unset: the runner's setting decides. */
+  | { kind: 'run'; run: string; env?: Record<string, string>; sandbox?: boolean }
   /** `runtime` picks the agent loop for this task (see src/core/agents/agent-runtime.ts); none: the agent file's, else the setting's. */
   | { kind: 'agent'; agent: string; prompt: string; model?: string; runtime?: AgentRuntimeName }
   | { kind: 'wait'; message?: string }

@@ -1,24 +1,61 @@
 import { spawn } from 'node:child_process';
+import { sharedShellSandbox, unconfined, type PreparedCommand, type ShellSandbox } from '../sandbox/shell-sandbox.ts';
 import type { TaskContext, TaskOutput, TaskRunner } from './task-runner.ts';
 import { TaskError, abortReason } from './task-runner.ts';
 
 const MAX_OUTPUT = 1024 * 1024;
 const KILL_GRACE_MS = 2000;
 
+export interface ShellRunnerOptions {
+  /** Setting for `run:` tasks that say nothing (`sandbox:` unset): run them in the sandbox. Default false. */
+  sandboxRunTasks?: boolean;
+  /** Default: the process's shared sandbox, loaded only when a sandboxed task starts. */
+  sandbox?: ShellSandbox;
+}
+
 /**
  * Runs `run:` tasks with /bin/sh in their own process group, so cancellation and
- * timeouts reach every process the command started, not just the shell.
+ * timeouts reach every process the command started, not just the shell. A task with
+ * `sandbox: true` (or every task, by setting) runs inside the OS sandbox, and fails
+ * where there is none: the user asked for confinement, so running without is no fallback.
  */
 export class ShellRunner implements TaskRunner {
   readonly kind = 'run';
 
-  execute(ctx: TaskContext): Promise<TaskOutput> {
+  constructor(private readonly options: ShellRunnerOptions = {}) {}
+
+  async execute(ctx: TaskContext): Promise<TaskOutput> {
     const action = ctx.action;
-    if (action.kind !== 'run') return Promise.reject(new TaskError(`shell runner got a ${action.kind} task`, false));
+    if (action.kind !== 'run') throw new TaskError(`shell runner got a ${action.kind} task`, false);
+    const env = { ...process.env, ...action.env, ORCHESTR8_RUN_ID: ctx.run.id, ORCHESTR8_TASK_ID: ctx.task.id };
+    const sandboxed = action.sandbox ?? this.options.sandboxRunTasks ?? false;
+    let command: PreparedCommand;
+    if (sandboxed) {
+      const sandbox = this.options.sandbox ?? sharedShellSandbox();
+      const probe = await sandbox.probe();
+      if (!probe.available) {
+        const why = action.sandbox ? 'sandbox: true' : 'the setting to sandbox run tasks';
+        throw new TaskError(`this task runs only in the sandbox (${why}), and there is none here: ${probe.reason}`, false);
+      }
+      command = await sandbox.prepare(action.run, ctx.cwd, env, ctx.signal);
+      const warnings = probe.warnings.map((w) => `; warning: ${w}`).join('');
+      ctx.log(`[sandbox: ${probe.mechanism}; writes only in the task folder, temp and tool caches; network: allow-listed hosts${warnings}]\n`);
+    } else {
+      command = unconfined(action.run, env);
+    }
+    ctx.noteSandboxed?.(sandboxed);
+    try {
+      return await this.spawn(ctx, command);
+    } finally {
+      await command.release();
+    }
+  }
+
+  private spawn(ctx: TaskContext, command: PreparedCommand): Promise<TaskOutput> {
     return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', action.run], {
+      const child = spawn(command.file, command.args, {
         cwd: ctx.cwd,
-        env: { ...process.env, ...action.env, ORCHESTR8_RUN_ID: ctx.run.id, ORCHESTR8_TASK_ID: ctx.task.id },
+        env: command.env,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
       });

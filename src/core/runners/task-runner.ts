@@ -20,6 +20,11 @@ export interface TaskContext {
   log(text: string): void;
   /** Records the process group of a spawned child so a later owner can reap it after a crash. */
   setPid(pid: number): void;
+  /**
+   * Records on the task whether its commands run in the OS sandbox (`TaskRecord.sandboxed`), for
+   * the tree. Optional: a context that cannot record it (a remote worker) leaves it out.
+   */
+  noteSandboxed?(sandboxed: boolean): void;
   /** Last state saved by `saveCheckpoint` for this task (any attempt), if any. */
   loadCheckpoint(): Promise<unknown | undefined>;
   /** Durably saves resumable state (e.g. an agent conversation after each turn). */

@@ -160,5 +160,5 @@ function interpolateRun(action: Extract<TaskAction, { kind: 'run' }>, scope: Int
     if (context === 'literal') throw new InterpolationError(`${part.raw} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter`);
     run += context === 'double' ? `\${${name}}` : context === 'single' ? `'"$${name}"'` : `"$${name}"`;
   }
-  return { kind: 'run', run, env };
+  return action.sandbox !== undefined ? { kind: 'run', run, env, sandbox: action.sandbox } : { kind: 'run', run, env };
 }

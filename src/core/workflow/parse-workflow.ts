@@ -141,7 +141,8 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
       reportAll(pathIssues(parsed.error.issues, path));
       continue;
     }
-    const built = taskFromYaml(id, parsed.data, { file, line: range.line, col: range.col }, (p, m, t) => report([...path, ...p], m, t));
+    const defaults = typeof data.sandbox === 'boolean' ? { sandbox: data.sandbox } : {};
+    const built = taskFromYaml(id, parsed.data, { file, line: range.line, col: range.col }, (p, m, t) => report([...path, ...p], m, t), defaults);
     if (!built) continue;
     needPaths.set(id, new Map([...built.needPaths].map(([need, p]) => [need, [...path, ...p]])));
     const task = built.task;

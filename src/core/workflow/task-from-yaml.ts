@@ -10,8 +10,14 @@ export type Report = (path: PathSegment[], message: string, target?: 'key' | 'va
  * written (to point at it later). Undefined when the action keys do not fit
  * together; those problems go to `report`.
  */
-export function taskFromYaml(id: string, raw: RawTask, pos: SourcePosition, report: Report): { task: TaskDef; needPaths: Map<string, PathSegment[]> } | undefined {
-  const action = actionOf(id, raw, report);
+export function taskFromYaml(
+  id: string,
+  raw: RawTask,
+  pos: SourcePosition,
+  report: Report,
+  defaults: { sandbox?: boolean } = {},
+): { task: TaskDef; needPaths: Map<string, PathSegment[]> } | undefined {
+  const action = actionOf(id, raw, report, defaults);
   if (!action) return undefined;
   const needList = raw.needs === undefined ? [] : typeof raw.needs === 'string' ? [raw.needs] : raw.needs;
   // Duplicate needs collapse; the first mention is the one pointed at.
@@ -38,7 +44,7 @@ export function taskFromYaml(id: string, raw: RawTask, pos: SourcePosition, repo
 }
 
 /** Exactly one of run / agent + prompt / wait. */
-function actionOf(id: string, raw: RawTask, report: Report): TaskAction | undefined {
+function actionOf(id: string, raw: RawTask, report: Report, defaults: { sandbox?: boolean }): TaskAction | undefined {
   const kinds = (['run', 'agent', 'wait'] as const).filter((k) => raw[k] !== undefined);
   if (kinds.length === 0 && raw.prompt !== undefined) {
     report(['prompt'], `task '${id}' has a prompt but no agent: add 'agent: <name>'`, 'key');
@@ -53,15 +59,20 @@ function actionOf(id: string, raw: RawTask, report: Report): TaskAction | undefi
     return undefined;
   }
   const kind = kinds[0]!;
-  const stray = (['prompt', 'model', 'runtime', 'env'] as const).filter(
-    (k) => raw[k] !== undefined && !(kind === 'agent' && k !== 'env') && !(kind === 'run' && k === 'env'),
+  const runOnly = (k: string) => k === 'env' || k === 'sandbox';
+  const stray = (['prompt', 'model', 'runtime', 'env', 'sandbox'] as const).filter(
+    (k) => raw[k] !== undefined && !(kind === 'agent' && !runOnly(k)) && !(kind === 'run' && runOnly(k)),
   );
   if (stray.length > 0) {
     const k = stray[0]!;
-    report([k], `'${k}' only applies to ${k === 'env' ? 'run' : 'agent'} tasks, and task '${id}' is a ${kind} task`, 'key');
+    report([k], `'${k}' only applies to ${runOnly(k) ? 'run' : 'agent'} tasks, and task '${id}' is a ${kind} task`, 'key');
     return undefined;
   }
-  if (kind === 'run') return raw.env ? { kind, run: raw.run!, env: raw.env } : { kind, run: raw.run! };
+  if (kind === 'run') {
+    // The task's own `sandbox:` wins over the workflow's; the result is stored with the task.
+    const sandbox = raw.sandbox ?? defaults.sandbox;
+    return { kind, run: raw.run!, ...(raw.env ? { env: raw.env } : {}), ...(sandbox !== undefined ? { sandbox } : {}) };
+  }
   if (kind === 'agent') {
     if (raw.prompt === undefined) {
       report(['agent'], `task '${id}' has an agent but no prompt: add 'prompt: ...'`, 'key');

@@ -46,6 +46,7 @@ export const taskSchema = z.strictObject({
   retries: z.union([z.int().nonnegative(), retriesObjectSchema], { error: 'expected a number of retries or { max, backoff, max_delay, factor, jitter }' }).optional(),
   continue_on_error: z.boolean().optional(),
   priority: z.int().optional(),
+  sandbox: z.boolean().optional(),
 });
 export type RawTask = z.output<typeof taskSchema>;
 
@@ -78,6 +79,8 @@ export const workflowSchema = z.strictObject({
   inputs: z.union([z.null(), z.record(z.string(), z.unknown())], { error: 'expected a map of input names' }).optional(),
   concurrency: z.int().positive().optional(),
   workspace: z.enum(['worktree', 'in-place']).optional(),
+  /** Default of `sandbox:` for the workflow's `run:` tasks. */
+  sandbox: z.boolean().optional(),
   webhooks: z.array(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })).optional(),
   pull_request: pullRequestSchema.optional(),
   tasks: z.union([z.null(), z.record(z.string(), z.unknown())], { error: 'expected a map of task ids' }),

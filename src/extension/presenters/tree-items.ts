@@ -116,6 +116,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
   if (task.attempt > 1 || (maxAttempts > 1 && task.attempt > 0)) parts.push(`attempt ${task.attempt}/${maxAttempts}`);
   const tokens = usage ? usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens : 0;
   if (tokens > 0) parts.push(`${formatTokens(tokens)} tokens`);
+  if (task.sandboxed !== undefined) parts.push(task.sandboxed ? 'sandboxed' : 'unconfined');
 
   const lines = [
     `**${escapeMarkdown(task.name || task.key)}** — ${task.state}`,
@@ -124,6 +125,10 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
     `- Action: ${describeAction(task.action)}`,
   ];
   if (task.needs.length) lines.push(`- Needs: ${task.needs.map(escapeMarkdown).join(', ')}`);
+  if (task.action.kind === 'run' && task.action.sandbox !== undefined) lines.push(`- Sandbox: ${task.action.sandbox ? 'required (`sandbox: true`)' : 'off (`sandbox: false`)'}`);
+  if (task.sandboxed !== undefined) {
+    lines.push(`- Commands: ${task.sandboxed ? 'ran in the OS sandbox' : 'ran unconfined (no sandbox here; only the text checks applied)'}`);
+  }
   if (task.startedAt !== undefined) lines.push(`- Started: ${formatTime(task.startedAt)}`);
   if (task.finishedAt !== undefined && task.startedAt !== undefined) lines.push(`- Took: ${formatDuration(task.finishedAt - task.startedAt)}`);
   if (task.attempt > 0) lines.push(`- Attempt: ${task.attempt} of ${maxAttempts}`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TaskContext } from '../../runners/task-runner.ts';
+import type { ShellSandbox } from '../../sandbox/shell-sandbox.ts';
 import type { WorkspaceGuard } from './workspace-guard.ts';
 
 /** What a tool may use while it runs one call. */
@@ -8,6 +9,8 @@ export interface ToolEnv {
   readonly guard: WorkspaceGuard;
   /** The model's id for this call; makes side effects (sub-task launches) idempotent on resume. */
   readonly toolUseId: string;
+  /** Where `run_command` runs commands; absent or unavailable: unconfined, behind the text checks only. */
+  readonly sandbox?: ShellSandbox;
 }
 
 /** A tool offered to the model: its schema (from zod) and what it does. Returns text for the model. */

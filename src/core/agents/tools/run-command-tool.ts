@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import type { TaskContext } from '../../runners/task-runner.ts';
+import { unconfined, type PreparedCommand, type ShellSandbox } from '../../sandbox/shell-sandbox.ts';
 import { capText, defineTool } from './agent-tool.ts';
 import { ToolRefusal, type WorkspaceGuard } from './workspace-guard.ts';
 
@@ -51,62 +53,91 @@ export function checkCommand(command: string, guard: WorkspaceGuard): void {
 export const runCommandTool = defineTool({
   name: 'run_command',
   description:
-    'Run a shell command (/bin/sh -c) in the task folder and return its exit code and combined output (capped). Commands that leave the folder (cd .., absolute paths outside) are refused.',
+    'Run a shell command (/bin/sh -c) in the task folder and return its exit code and combined output (capped). Commands that leave the folder (cd .., absolute paths outside) are refused. Where a sandbox is available, writes outside the folder, its temp folder (TMPDIR) and tool caches fail (read-only file system), secrets in the home folder read as missing, and only allow-listed hosts (package registries) are reachable.',
   schema: z.object({
     command: z.string().min(1),
     timeout_ms: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional(),
   }),
-  async run({ command, timeout_ms }, { guard, ctx }) {
+  async run({ command, timeout_ms }, { guard, ctx, sandbox }) {
+    // The text check stays the first line, with or without a sandbox: it gives the model a clear reason early.
     checkCommand(command, guard);
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const key of SECRET_ENV) delete env[key];
-    // Its own process group (detached), so cancel and timeout kill the command and everything it started.
-    const child = spawn('/bin/sh', ['-c', command], { cwd: guard.root, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
-    if (child.pid) ctx.setPid(child.pid);
-    let output = '';
-    let dropped = 0;
-    const append = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      // Keep the head and the most recent tail; memory stays bounded for chatty commands.
-      if (output.length < MAX_OUTPUT_CHARS * 2) output += text;
-      else {
-        dropped += text.length;
-        output = output.slice(0, MAX_OUTPUT_CHARS) + output.slice(-MAX_OUTPUT_CHARS + text.length) + text;
-      }
-    };
-    child.stdout!.on('data', append);
-    child.stderr!.on('data', append);
-
-    let killedFor: string | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-    const killGroup = (why: string) => {
-      if (killedFor) return;
-      killedFor = why;
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-    };
-    const timer = setTimeout(() => killGroup(`timed out after ${timeout_ms ?? DEFAULT_TIMEOUT_MS} ms`), timeout_ms ?? DEFAULT_TIMEOUT_MS);
-    const onAbort = () => killGroup('cancelled');
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) onAbort();
+    const prepared = await prepare(command, guard.root, env, ctx, sandbox);
     try {
-      const code = await new Promise<number | null>((resolveExit, reject) => {
-        child.once('error', reject);
-        child.once('close', (c, sig) => resolveExit(c ?? (sig ? 128 : null)));
-      });
-      // The shell may exit while background children of its group live on; reap them.
-      signalGroup(child.pid, 'SIGKILL');
-      if (killedFor === 'cancelled') throw new Error('run_command cancelled');
-      const tail = dropped ? `\n… [${dropped} characters of output dropped]` : '';
-      const head = killedFor ? `command ${killedFor}; killed\n` : `exit code ${code}\n`;
-      return head + capText(output, MAX_OUTPUT_CHARS) + tail;
+      return await runPrepared(prepared, guard.root, timeout_ms ?? DEFAULT_TIMEOUT_MS, ctx);
     } finally {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      ctx.signal.removeEventListener('abort', onAbort);
+      await prepared.release();
     }
   },
 });
+
+/** Attempts whose confinement is already noted: an unconfined one is said once in the log, not per command. */
+const noted = new WeakSet<TaskContext>();
+
+async function prepare(command: string, cwd: string, env: NodeJS.ProcessEnv, ctx: TaskContext, sandbox: ShellSandbox | undefined): Promise<PreparedCommand> {
+  const probe = sandbox ? await sandbox.probe() : { available: false as const, reason: 'no sandbox configured for this runner' };
+  if (!noted.has(ctx)) {
+    noted.add(ctx);
+    ctx.noteSandboxed?.(probe.available);
+    if (!probe.available) {
+      const warning = `run_command: commands run UNCONFINED (only the text checks apply): ${probe.reason}`;
+      ctx.log(`[${warning}]\n`);
+      ctx.logger.warn(warning);
+    } else if (probe.warnings.length > 0) {
+      ctx.log(`[run_command: sandbox (${probe.mechanism}) warning: ${probe.warnings.join('; ')}]\n`);
+    }
+  }
+  return probe.available ? sandbox!.prepare(command, cwd, env, ctx.signal) : unconfined(command, env);
+}
+
+async function runPrepared(prepared: PreparedCommand, cwd: string, timeoutMs: number, ctx: TaskContext): Promise<string> {
+  // Its own process group (detached), so cancel and timeout kill the command and everything it started.
+  const child = spawn(prepared.file, prepared.args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: prepared.env });
+  if (child.pid) ctx.setPid(child.pid);
+  let output = '';
+  let dropped = 0;
+  const append = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    // Keep the head and the most recent tail; memory stays bounded for chatty commands.
+    if (output.length < MAX_OUTPUT_CHARS * 2) output += text;
+    else {
+      dropped += text.length;
+      output = output.slice(0, MAX_OUTPUT_CHARS) + output.slice(-MAX_OUTPUT_CHARS + text.length) + text;
+    }
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+
+  let killedFor: string | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const killGroup = (why: string) => {
+    if (killedFor) return;
+    killedFor = why;
+    signalGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+  };
+  const timer = setTimeout(() => killGroup(`timed out after ${timeoutMs} ms`), timeoutMs);
+  const onAbort = () => killGroup('cancelled');
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  if (ctx.signal.aborted) onAbort();
+  try {
+    const code = await new Promise<number | null>((resolveExit, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, sig) => resolveExit(c ?? (sig ? 128 : null)));
+    });
+    // The shell may exit while background children of its group live on; reap them.
+    signalGroup(child.pid, 'SIGKILL');
+    if (killedFor === 'cancelled') throw new Error('run_command cancelled');
+    const tail = dropped ? `\n… [${dropped} characters of output dropped]` : '';
+    const head = killedFor ? `command ${killedFor}; killed\n` : `exit code ${code}\n`;
+    return head + capText(output, MAX_OUTPUT_CHARS) + tail;
+  } finally {
+    clearTimeout(timer);
+    if (killTimer) clearTimeout(killTimer);
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
