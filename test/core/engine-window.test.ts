@@ -16,3 +16,10 @@ test('no more tasks are marked running than the executor has slots, even while t
   assert.equal(events.filter((e) => e.type === 'task.completed').length, 12);
   assert.equal(most, 2, `at most 2 running at once (the window), saw ${most}`);
 });
+
+test('whether a task’s commands ran in the OS sandbox is kept on its record (the tree shows it)', async () => {
+  const { engine } = await openEngine();
+  const { runId } = await engine.launch({ workflow: workflow('name: plain\ntasks:\n  hi: { run: "echo hi" }\n') });
+  await runFinished(engine, runId);
+  assert.equal((await engine.task(`${runId}.hi`)).sandboxed, false, 'a plain run task ran unconfined, and says so');
+});

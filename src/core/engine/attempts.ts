@@ -135,6 +135,13 @@ export class Attempts {
         moves.attachProcess(batch, active, current, clock.now(), pid);
         core.commit(batch).catch((error) => core.fatal(error));
       },
+      noteSandboxed: (sandboxed) => {
+        const current = active.tasks.get(task.key);
+        if (current?.state !== 'running' || current.attempt !== task.attempt || current.sandboxed === sandboxed) return;
+        const batch = new Batch();
+        moves.noteSandboxed(batch, active, current, clock.now(), sandboxed);
+        core.commit(batch).catch((error) => core.fatal(error));
+      },
       loadCheckpoint: async () => (await reads.checkpoint(task.id))?.state,
       saveCheckpoint: (state) => core.commit(Batch.of([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: clock.now() } }])),
       recordUsage: (usage) => core.commit(Batch.of([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: clock.now() } }])),

@@ -92,6 +92,14 @@ export function attachProcess(batch: Batch, active: ActiveRun, task: TaskRecord,
   return updated;
 }
 
+/** The running attempt's commands ran sandboxed, or unconfined (the tree says which). */
+export function noteSandboxed(batch: Batch, active: ActiveRun, task: TaskRecord, now: number, sandboxed: boolean): TaskRecord {
+  const updated = TaskMachine.noteSandboxed(task, now, sandboxed);
+  active.tasks.set(task.key, updated);
+  batch.record({ t: 'task', task: updated });
+  return updated;
+}
+
 /** A task completed (an attempt succeeded, or a wait task was signalled), with its result. */
 export function complete(batch: Batch, active: ActiveRun, task: TaskRecord, result: TaskResult, now: number): TaskRecord {
   const done = set(batch, active, TaskMachine.complete(task, now));

@@ -43,6 +43,9 @@ export const TaskMachine = {
   /** Records the process group of the running attempt; not a state change. */
   attachProcess: (t: TaskRecord, now: number, pid: number) => move(t, 'attach a process to', ['running'], 'running', now, { pid }),
 
+  /** Records whether the running attempt's commands ran in the OS sandbox; not a state change. */
+  noteSandboxed: (t: TaskRecord, now: number, sandboxed: boolean) => move(t, 'note the sandbox of', ['running'], 'running', now, { sandboxed }),
+
   /** running | waiting → completed. */
   complete: (t: TaskRecord, now: number) => move(without(t, 'pid', 'error'), 'complete', ['running', 'waiting'], 'completed', now, { finishedAt: now }),
 
