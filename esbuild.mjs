@@ -1,4 +1,4 @@
-// Bundles the CLI, the VS Code extension, the workflow language server and the snapshot worker into dist/ as CommonJS.
+// Bundles the CLI, the VS Code extension, the workflow language server and the index worker into dist/ as CommonJS.
 // Type-checking is separate: `npm run typecheck` (tsc --noEmit).
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -28,7 +28,8 @@ const common = {
 
 const entryPoints = {
   cli: 'src/cli/cli.ts',
-  'snapshot-worker': 'src/core/store/snapshot-worker.ts',
+  // The index worker: the thread that owns the sql.js database (see src/core/store/state-index.ts).
+  'index-worker': 'src/core/store/index-worker/worker.ts',
   // The workflow language server, started by the extension's language client as its own process.
   'workflow-server': 'src/servers/lsp/workflow-server-main.ts',
 };

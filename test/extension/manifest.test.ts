@@ -84,5 +84,5 @@ test('the activity-bar icon and the files the .vsix needs are in place', () => {
   const container = pkg.contributes.viewsContainers.activitybar[0];
   assert.ok(fs.existsSync(new URL(`../../${container.icon}`, import.meta.url)));
   const ignore = fs.readFileSync(new URL('../../.vscodeignore', import.meta.url), 'utf8');
-  for (const file of ['dist/extension.cjs', 'dist/engine-runtime.cjs', 'dist/snapshot-worker.cjs', 'dist/sql-wasm.wasm', 'media/**']) assert.ok(ignore.includes(`!${file}`), file);
+  for (const file of ['dist/extension.cjs', 'dist/engine-runtime.cjs', 'dist/index-worker.cjs', 'dist/sql-wasm.wasm', 'media/**']) assert.ok(ignore.includes(`!${file}`), file);
 });
