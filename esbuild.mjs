@@ -17,7 +17,8 @@ const common = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  external: ['vscode'],
+  // esbuild: only the sources' own dev path imports it (state-index.ts), never a bundle.
+  external: ['vscode', 'esbuild'],
   // ESM sources use import.meta.url; in a CJS bundle it comes from the bundle's own file.
   define: { 'import.meta.url': 'importMetaUrl', __ORCHESTR8_VERSION__: JSON.stringify(JSON.parse(fs.readFileSync('package.json', 'utf8')).version) },
   // The extension logs its own load time (banner to footer; see src/extension/extension.ts). `??=` keeps

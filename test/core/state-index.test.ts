@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
 import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';
 import type { StateBackend } from '../../src/core/store/backend.ts';
 import { MemoryBackend } from '../../src/core/store/backend.ts';
 import { StateStore } from '../../src/core/store/state-store.ts';
 import type { StoreRecord } from '../../src/core/store/store-records.ts';
+import { openEngine, runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const run = (id: string, state: RunRecord['state'] = 'running', createdAt = 1000): RunRecord => ({
@@ -104,4 +106,13 @@ test('the in-memory twin hands out copies: changing an answer or a committed rec
   } finally {
     await memory.close();
   }
+});
+
+test('an engine on the in-memory twin runs a workflow end to end and writes no state files', async () => {
+  const { engine, stateDir } = await openEngine({ backend: await MemoryBackend.open() });
+  const { runId, taskIds } = await engine.launch({ workflow: workflow('name: twin\ntasks:\n  a: { run: echo a }\n  b: { run: "echo got ${tasks.a.result}", needs: a }\n') });
+  assert.equal((await runFinished(engine, runId)).state, 'completed');
+  assert.equal((await engine.result(taskIds[1]!))?.output.trim(), 'got a');
+  assert.equal((await engine.list()).total, 1);
+  assert.deepEqual(fs.readdirSync(stateDir).filter((name) => name !== 'logs'), [], 'no journal, snapshot or lock');
 });

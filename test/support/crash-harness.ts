@@ -160,7 +160,7 @@ export async function bundleCrashChild(outDir: string): Promise<string> {
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
     logLevel: 'warning',
-    external: ['vscode'],
+    external: ['vscode', 'esbuild'],
     define: { 'import.meta.url': 'importMetaUrl' },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
   });
@@ -426,10 +426,10 @@ async function checkState(
 async function recoverAll(
   stateDir: string,
   cwd: string,
-  snapshotWorker: string,
+  indexWorker: string,
 ): Promise<{ runs: number; tasks: number; problem?: { message: string; story: string } }> {
   const errors: string[] = [];
-  const engine = await Engine.open({ stateDir, cwd, concurrency: 8, snapshotWorker, logger: collectingLogger(errors) });
+  const engine = await Engine.open({ stateDir, cwd, concurrency: 8, indexWorker, logger: collectingLogger(errors) });
   try {
     const deadline = Date.now() + RECOVERY_WAIT_MS;
     while (Date.now() < deadline && engine.activeRunCount > 0) await new Promise((r) => setTimeout(r, 5));

@@ -4,7 +4,7 @@ import { TaskError, abortReason } from '../runners/task-runner.ts';
 import { backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
 import { taskId } from '../util/ids.ts';
 import { errorMessage } from '../util/logger.ts';
-import { InterpolationError, interpolateAction } from '../workflow/interpolate.ts';
+import { InterpolationError, interpolateAction, resultReferences } from '../workflow/interpolate.ts';
 import type { ActiveRun } from './active-run.ts';
 import type { EngineCore } from './engine-core.ts';
 import * as moves from './moves.ts';
@@ -79,7 +79,7 @@ export class Attempts {
       execution.timer = clock.setTimeout(() => controller.abort('timeout'), left);
     }
     execution.done = started
-      .then(() => executor.execute(this.context(active, task, controller.signal, log)))
+      .then(async () => executor.execute(await this.context(active, task, controller.signal, log)))
       .then(
         (output) => this.settle(active, task, { output }),
         (error: unknown) => this.settle(active, task, { error }),
@@ -87,13 +87,16 @@ export class Attempts {
       .catch((error) => this.core.fatal(error));
   }
 
-  private context(active: ActiveRun, task: TaskRecord, signal: AbortSignal, log: TaskLogWriter): TaskContext {
+  private async context(active: ActiveRun, task: TaskRecord, signal: AbortSignal, log: TaskLogWriter): Promise<TaskContext> {
     const core = this.core;
     const { clock, reads } = core.deps;
     const run = active.run;
+    // Read first (from the index, asynchronously) only the results the action refers to.
+    const keys = resultReferences(task.action);
+    const outputs = new Map(await Promise.all(keys.map(async (key) => [key, (await reads.getResult(taskId(run.id, key)))?.output] as const)));
     let action;
     try {
-      action = interpolateAction(task.action, { inputs: run.inputs, result: (key) => reads.getResult(taskId(run.id, key))?.output });
+      action = interpolateAction(task.action, { inputs: run.inputs, result: (key) => outputs.get(key) });
     } catch (error) {
       // A reference that cannot be resolved will not resolve on a retry either.
       if (error instanceof InterpolationError) throw new TaskError(error.message, false);

@@ -33,6 +33,7 @@ export class StateIndex {
   /** The last seq handed to the worker: what every query must see. */
   private posted = 0;
   private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
   private readonly news = new Emitter<FollowNews>((error) => this.logger.error('index listener failed', error));
   /** Reader: the owner's records applied (with their events), a reload, or a changed owner. */
   readonly onNews = this.news.event;
@@ -95,11 +96,15 @@ export class StateIndex {
     return this.ask({ type: 'catch-up' }) as Promise<number>;
   }
 
-  async close(): Promise<void> {
-    if (!this.failure) await this.ask({ type: 'close' }).catch(() => {});
-    this.failure ??= new Error('index is closed');
-    this.news.dispose();
-    await this.worker.terminate();
+  /** Answers what was asked before, then stops the worker; anything asked meanwhile or later is refused. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.failure) await this.ask({ type: 'close' }).catch(() => {});
+      this.fail(new Error('index is closed'));
+      this.news.dispose();
+      await this.worker.terminate();
+    })();
+    return this.closing;
   }
 
   private ask(request: Request): Promise<unknown> {
@@ -133,11 +138,12 @@ export class StateIndex {
     }
   }
 
+  /** From now on every question is refused with the first failure; those still unanswered are refused now. */
   private fail(error: Error): void {
-    if (this.failure) return;
-    this.failure = error;
-    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.failure ??= error;
+    for (const waiter of this.pending.values()) waiter.reject(this.failure);
     this.pending.clear();
+    this.worker.unref();
   }
 }
 

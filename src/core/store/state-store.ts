@@ -74,7 +74,7 @@ export class StateStore implements StateBackend {
       await ignored;
       const store = new StateStore(stateDir, index, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, lock);
       store.generations = opened.snapshots;
-      store.journal = new JournalWriter(journalDir(stateDir), opened.lastSeq, (entries, frames) => index.post(entries[0]!.seq, entries[entries.length - 1]!.seq, frames), {
+      store.journal = new JournalWriter(journalDir(stateDir), opened.lastSeq, (entries, frames) => entries.length && index.post(entries[0]!.seq, entries.at(-1)!.seq, frames), {
         onStorage: (state) => store.storageChanged.fire(state),
       });
       return store;

@@ -22,7 +22,8 @@ export type FollowNews = Extract<FromIndex, { type: 'followed' | 'reloaded' | 'o
  */
 export class IndexCore {
   private follower: JournalFollower | undefined;
-  private reloading = false;
+  /** A reload in progress (see `follow`). */
+  private reloading: Promise<void> | undefined;
   private closed = false;
   /** Queries waiting for records not applied yet (read-your-writes), in arrival order. */
   private waiting: { atLeast: number; run: () => void }[] = [];
@@ -102,20 +103,22 @@ export class IndexCore {
       this.release();
     });
     follower.onOwnerChanged(() => news({ type: 'owner-changed' }));
-    follower.onLost((lost) => void this.reload(stateDir, news, pollMs, lost.afterSeq, lost.firstAvailable));
+    follower.onLost((lost) => {
+      this.reloading ??= this.reload(stateDir, news, pollMs, lost.afterSeq, lost.firstAvailable).finally(() => (this.reloading = undefined));
+    });
   }
 
-  /** Reader: takes in what the journal holds now. */
-  catchUp(): number {
+  /** Reader: takes in what the journal holds now (waiting out a reload in progress). */
+  async catchUp(): Promise<number> {
     this.follower?.catchUp();
+    await this.reloading;
     return this.db.lastSeq;
   }
 
   private async reload(stateDir: string, news: (message: FollowNews) => void, pollMs: number | undefined, afterSeq: number, firstAvailable: number | undefined): Promise<void> {
     this.follower?.dispose();
     this.follower = undefined;
-    if (this.closed || this.reloading) return;
-    this.reloading = true;
+    if (this.closed) return;
     this.logger.info(`read-only view: the journal after seq ${afterSeq} was folded into a snapshot; reloading the store once`);
     try {
       const fresh = await loadForReading(stateDir, this.logger);
@@ -130,8 +133,6 @@ export class IndexCore {
       this.release();
     } catch (error) {
       this.logger.error(`read-only view: reload failed (${errorMessage(error)}); it shows the state as of seq ${afterSeq}`);
-    } finally {
-      this.reloading = false;
     }
   }
 

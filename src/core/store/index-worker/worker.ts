@@ -68,15 +68,10 @@ function handle(message: ToIndex): void {
       return;
     }
     case 'snapshot':
-      ready()
-        .snapshot(message.stateDir)
-        .then(
-          (written) => send({ type: 'reply', id: message.id, value: written }),
-          (error) => send({ type: 'failed', id: message.id, message: errorMessage(error) }),
-        );
+      answerLater(message.id, () => ready().snapshot(message.stateDir));
       return;
     case 'catch-up':
-      answer(message.id, () => ready().catchUp());
+      answerLater(message.id, () => ready().catchUp());
       return;
     case 'close':
       core?.close();
@@ -98,4 +93,13 @@ function answer(id: number, compute: () => unknown): void {
   } catch (error) {
     send({ type: 'failed', id, message: errorMessage(error) });
   }
+}
+
+function answerLater(id: number, compute: () => Promise<unknown>): void {
+  Promise.resolve()
+    .then(compute)
+    .then(
+      (value) => send({ type: 'reply', id, value }),
+      (error) => send({ type: 'failed', id, message: errorMessage(error) }),
+    );
 }
