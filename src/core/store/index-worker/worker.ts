@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Logger } from '../../util/logger.ts';
 import { errorMessage } from '../../util/logger.ts';
+import { loadSqlJs } from '../sqljs-loader.ts';
 import { IndexCore } from './index-core.ts';
 import type { FromIndex, ToIndex } from './protocol.ts';
 
@@ -18,6 +19,9 @@ const logger: Logger = {
   warn: (message) => send({ type: 'log', level: 'warn', message }),
   error: (message, error) => send({ type: 'log', level: 'error', message: error ? `${message}: ${errorMessage(error)}` : message }),
 };
+
+// Compiles sql.js's wasm while the first message arrives and the snapshot is read and verified.
+void loadSqlJs();
 
 let core: IndexCore | undefined;
 /** Set when a durable batch could not be applied: the index is behind the journal, so every later query fails. */
