@@ -38,7 +38,9 @@ export function taskDuration(task: TaskRecord, now: number): string {
 
 /** One status line of a task: state, attempt, interruptions, duration, error; `extra` (an agent's spend) after the duration. */
 export function taskLine(task: TaskRecord, now: number, icon = stateIcon(task.state), extra = ''): string {
-  const attempts = task.retry.max > 0 && task.attempt > 0 ? ` attempt ${task.attempt}/${task.retry.max + 1}` : '';
+  // Attempt numbers go on across user retries; each retry grants the policy's attempts again.
+  const allowed = (task.attemptBase ?? 0) + task.retry.max + 1;
+  const attempts = (task.retry.max > 0 || task.attemptBase) && task.attempt > 0 ? ` attempt ${task.attempt}/${allowed}` : '';
   const retryIn = task.state === 'queued' && task.notBefore && task.notBefore > now ? ` retry in ${formatDuration(task.notBefore - now)}` : '';
   const duration = taskDuration(task, now);
   const interrupted = task.interruptions ? ` interrupted ${task.interruptions}×` : '';

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { StateOwnedError } from '../core/store/state-lock.ts';
-import { NotFoundError } from '../core/engine/errors.ts';
+import { ConflictError, NotFoundError } from '../core/engine/errors.ts';
 import { WorkflowError } from '../core/workflow/workflow-error.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
@@ -113,8 +113,8 @@ export async function main(argv: string[]): Promise<number> {
       if (argv.includes('--json')) reportJson('usage', error.message.replace(/^error: /, ''));
       return ExitCode.usage;
     }
-    const exit = exitCodeOf(error);
-    if (argv.includes('--json')) reportJson(ERROR_CODES[exit] ?? 'failed', (error as Error).message);
+    const [exit, code] = outcomeOf(error);
+    if (argv.includes('--json')) reportJson(code, (error as Error).message);
     else process.stderr.write(`orchestr8: ${(error as Error).message}\n`);
     if (exit === ExitCode.failed && process.env.ORCHESTR8_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return exit;
@@ -122,15 +122,18 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-function exitCodeOf(error: unknown): number {
-  if (error instanceof CliError) return error.code;
-  if (error instanceof WorkflowError) return ExitCode.usage;
-  if (error instanceof StateOwnedError) return ExitCode.owned;
-  if (error instanceof NotFoundError) return ExitCode.notFound;
-  return ExitCode.failed;
+/** An error's exit code and its `--json` code: by type, never by message. */
+function outcomeOf(error: unknown): [number, string] {
+  if (error instanceof CliError) return [error.code, CLI_CODES[error.code] ?? 'failed'];
+  if (error instanceof WorkflowError) return [ExitCode.usage, 'invalid_workflow'];
+  // A command that does not apply to what it names (signal a task that is not waiting, cancel a finished run).
+  if (error instanceof ConflictError) return [ExitCode.usage, 'conflict'];
+  if (error instanceof StateOwnedError) return [ExitCode.owned, 'owned'];
+  if (error instanceof NotFoundError) return [ExitCode.notFound, 'not_found'];
+  return [ExitCode.failed, 'failed'];
 }
 
-const ERROR_CODES: Record<number, string> = { [ExitCode.usage]: 'usage', [ExitCode.owned]: 'owned', [ExitCode.notFound]: 'not_found' };
+const CLI_CODES: Record<number, string> = { [ExitCode.usage]: 'usage', [ExitCode.owned]: 'owned', [ExitCode.notFound]: 'not_found' };
 
 /** `--json` errors go to stdout, where the script reads the command's answer: `{ "error": { "code", "message" } }`. */
 function reportJson(code: string, message: string): void {

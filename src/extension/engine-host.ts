@@ -128,12 +128,16 @@ export class EngineHost implements vscode.Disposable {
     // Let activation finish first: loading the engine's bundle is the slow part of starting.
     await new Promise((resolve) => setImmediate(resolve));
     const started = performance.now();
+    const settings = this.settings();
+    // Asked now, while the runtime loads and the store opens, not after: VS Code's GitHub session can
+    // take seconds to come (it activates the GitHub authentication extension), and the first open as
+    // owner waited for it before opening the store, so a reload showed no runs until it came.
+    let firstResults: Promise<ExtensionResultsSettings> | undefined = this.resultsSettings(settings.webhookUrls);
     try {
       const { openWorkspaceEngine, prepareWorkspaceStore } = loadRuntime();
       this.logger.info(`engine runtime loaded in ${(performance.now() - started).toFixed(1)} ms`);
       const { stateDir } = await prepareWorkspaceStore({ stateDir: folderStateDir, ...(previousDir ? { previousDir } : {}), logger: this.logger });
       if (stateDir !== folderStateDir) this.shareStateWithTerminals(stateDir);
-      const settings = this.settings();
       this.openOptions = {
         stateDir,
         cwd,
@@ -146,10 +150,16 @@ export class EngineHost implements vscode.Disposable {
         claudeCodePath: () => this.settings().claudeCodePath || undefined,
         ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
         onAgentWarning: (warning) => this.agentWarnings.fire(warning),
-        results: () => this.resultsSettings(settings.webhookUrls),
+        // Read again on a later take-over: the session may have changed since.
+        results: () => {
+          const results = firstResults ?? this.resultsSettings(settings.webhookUrls);
+          firstResults = undefined;
+          return results;
+        },
         logger: this.logger,
       };
       const opened = await openWorkspaceEngine(this.openOptions);
+      firstResults = undefined;
       this.logger.info(`engine ${opened.readOnly ? 'opened read-only' : 'ready'} in ${(performance.now() - started).toFixed(1)} ms (state in ${stateDir})`);
       await this.adopt(opened);
     } catch (error) {

@@ -38,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   host = new EngineHost(context, logger, settings, async () => context.secrets.get(API_KEY_SECRET));
   const documents = new OrchestrDocuments(host, logger);
-  const tree = new RunsTree(host, logger);
+  const tree = new RunsTree(host, logger, globalThis.__orchestr8LoadStart ?? activateStart);
   const notifier = new Notifier(host, settings, logger);
   const ctx: CommandContext = { extension: context, host, tree, documents, logger, output, settings };
 

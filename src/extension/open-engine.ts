@@ -1,9 +1,11 @@
+import fs from 'node:fs';
 import type { EngineApi } from '../core/engine/engine-api.ts';
 import { Engine } from '../core/engine/engine.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
 import type { RunHooks } from '../core/engine/run-hooks.ts';
-import { openBullmqMode, type BullmqMode } from '../core/queue/bullmq-mode.ts';
+import type { BullmqMode } from '../core/queue/bullmq-mode.ts';
 import { resultsOptionsFromEnv, type ResultsOptions } from '../core/results/results-setup.ts';
+import { listSnapshots } from '../core/store/snapshot-files.ts';
 import { isLockLive, readLock, StateOwnedError, type LockInfo } from '../core/store/state-lock.ts';
 import type { Disposable } from '../core/util/disposable.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
@@ -58,6 +60,28 @@ export interface OpenedEngine {
   /** Read-only: the owner's lock changed (it exited or another took over): time to try taking over. */
   onOwnerChanged?: (listener: () => void) => Disposable;
   close(): Promise<void>;
+}
+
+/**
+ * Journal bytes a window's engine writes before it folds them into a snapshot (in the snapshot
+ * worker, off the extension host's thread). Every open, and a reload is one, replays on the extension
+ * host's thread the journal written since the last snapshot, ~0.25 ms of CPU per KiB (1.9 MB, ~460 ms,
+ * for 300 finished runs), while loading the same state from a snapshot takes ~100 ms. The store's
+ * default, 4 MiB, let a window leave up to ~1 s of replay to the next reload.
+ */
+export const WINDOW_SNAPSHOT_THRESHOLD = 512 * 1024;
+/** The store's own threshold (`StoreOptions.snapshotThreshold`'s default). */
+const STORE_SNAPSHOT_THRESHOLD = 4 * 1024 * 1024;
+
+/**
+ * The window's threshold for this store: `WINDOW_SNAPSHOT_THRESHOLD`, or a quarter of the newest
+ * snapshot when that is more (up to the store's own), since a fold rewrites the whole snapshot: a
+ * long history (150 MB at 100k tasks) must not be rewritten for every 512 KiB of news.
+ */
+export function windowSnapshotThreshold(stateDir: string): number {
+  const newest = listSnapshots(stateDir)[0];
+  const bytes = newest ? (fs.statSync(newest.path, { throwIfNoEntry: false })?.size ?? 0) : 0;
+  return Math.min(STORE_SNAPSHOT_THRESHOLD, Math.max(WINDOW_SNAPSHOT_THRESHOLD, Math.round(bytes / 4)));
 }
 
 /** Lock label of a VS Code window's engine; names the window's extension host in other processes' errors. */
@@ -156,6 +180,8 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
   let scaleOut: BullmqMode | undefined;
   if (options.redisUrl) {
     try {
+      // Evaluated only in BullMQ mode: BullMQ and ioredis took a fifth of the runtime's load, paid at every window (re)load.
+      const { openBullmqMode } = await import('../core/queue/bullmq-mode.ts');
       scaleOut = await openBullmqMode({ redisUrl: options.redisUrl, logger, maxInFlight: options.concurrency });
     } catch (error) {
       throw new Error(`BullMQ mode (orchestr8.redisUrl): ${errorMessage(error)}`);
@@ -170,6 +196,7 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
       concurrency: options.concurrency,
       logger,
       command: LOCK_COMMAND,
+      snapshotThreshold: windowSnapshotThreshold(options.stateDir),
       hooks,
       ...(scaleOut ? { executor: scaleOut.executor } : {}),
       runners: extensionRunners({

@@ -41,7 +41,7 @@ describe('the CLI answers truthfully: version, exit codes, JSON errors', { skip 
 
     const missing = await o8('--json', 'run', path.join(project, 'nope.yaml'));
     assert.equal(missing.code, 2);
-    assert.equal(JSON.parse(missing.stdout).error.code, 'usage');
+    assert.equal(JSON.parse(missing.stdout).error.code, 'invalid_workflow');
 
     const badFlag = await o8('--json', 'status', '--no-such-flag');
     assert.equal(badFlag.code, 2);
@@ -70,5 +70,24 @@ describe('the CLI answers truthfully: version, exit codes, JSON errors', { skip 
     const typo = await orchestr8(app, ['validate', 'typo.yaml']);
     assert.equal(typo.code, 2);
     assert.match(typo.stdout, /unknown agent 'code-reviewr'; did you mean 'code-reviewer'\?/);
+  });
+});
+
+describe('refusals', { skip }, () => {
+  it('signal on a task that is not waiting is a usage error (2), `conflict` with --json', { timeout: 90_000 }, async () => {
+    const project = tempDir('o8-cli-refuse-');
+    const state = path.join(project, 'state');
+    const o8 = (...args: string[]) => orchestr8(project, ['--state', state, ...args]);
+    fs.writeFileSync(path.join(project, 'w.yaml'), 'name: w\ntasks:\n  a: { run: echo a }\n');
+    const r = await o8('--json', 'run', 'w.yaml');
+    assert.equal(r.code, 0, r.stderr);
+    const ids = [JSON.parse(r.stdout).run.id as string];
+    const done = await o8('signal', `${ids[0]}.a`);
+    assert.equal(done.code, 2, done.stderr);
+    assert.match(done.stderr, /not waiting|is completed/);
+    const json = await o8('--json', 'signal', `${ids[0]}.a`);
+    assert.equal(json.code, 2);
+    assert.equal(JSON.parse(json.stdout).error.code, 'conflict');
+
   });
 });

@@ -8,13 +8,14 @@ import { cliMissingReason, orchestr8, startOrchestr8, until } from './cli-proces
 const skip = cliMissingReason();
 if (skip) console.warn(`\n*** test/cli/dead-owner.test.ts ${skip} ***\n`);
 
-const SLOW = 'name: slow\ntasks:\n  first:\n    run: sleep 2 && echo first\n  second:\n    run: echo second\n    needs: first\n';
+// `first` runs until the test lets it go (the file `go`), so the owner is surely killed mid-run whatever the load.
+const slow = (go: string) => `name: slow\ntasks:\n  first:\n    run: while [ ! -f ${go} ]; do sleep 0.1; done; echo first\n  second:\n    run: echo second\n    needs: first\n`;
 
 describe('after kill -9 of a foreground run, the next command that looks resumes its runs', { skip }, () => {
   it('status resumes the run in a background owner, says so, and the run completes', { timeout: 120_000 }, async () => {
     const project = tempDir('o8-dead-owner-');
     const state = path.join(project, 'state');
-    fs.writeFileSync(path.join(project, 'slow.yaml'), SLOW);
+    fs.writeFileSync(path.join(project, 'slow.yaml'), slow(path.join(project, 'go')));
     const o8 = (...args: string[]) => orchestr8(project, ['--state', state, ...args]);
 
     const owner = startOrchestr8(project, ['--state', state, 'run', 'slow.yaml']);
@@ -33,6 +34,7 @@ describe('after kill -9 of a foreground run, the next command that looks resumes
     await owner.exited;
 
     const look = await o8('status');
+    fs.writeFileSync(path.join(project, 'go'), '');
     assert.equal(look.code, 0, look.stderr);
     assert.match(look.stderr, new RegExp(`resumed 1 unfinished run\\(s\\) in a background owner after the owner \\(pid ${owner.child.pid}, `));
     const done = await until(

@@ -73,8 +73,26 @@ test('a run that opens a pull request offers "Open Pull Request" in its completi
   await toast.waitFor({ timeout: 60_000 });
   assert.equal(github.pulls.length, 1, 'the pull request was opened on the fake GitHub');
   assert.equal(github.pulls[0].title, 'E2E pull request');
-  await toast.locator('.monaco-button', { hasText: 'Open Pull Request' }).waitFor({ timeout: 5_000 });
+  const openPr = toast.locator('.monaco-button', { hasText: 'Open Pull Request' });
+  await openPr.waitFor({ timeout: 5_000 });
   await session.screenshot('pr-01-completion-toast');
+  // The completion toast itself carries the button: not a second "opened a pull request" toast that
+  // comes when the completion went out without it.
+  assert.equal(await session.page.locator('.notification-toast', { hasText: 'opened a pull request' }).count(), 0, 'one toast, with the button');
+  // And the button opens this pull request: VS Code asks before opening an external site, naming it
+  // (or, with the site trusted, opens it in a new tab).
+  const { owner, repo, number } = github.pulls[0];
+  const htmlUrl = `https://github.example/${owner}/${repo}/pull/${number}`;
+  const newTab = session.browser.waitForEvent('page', { timeout: 15_000 }).then((p) => p.url(), () => undefined);
+  await openPr.click();
+  const dialog = session.page.locator('.monaco-dialog-box', { hasText: htmlUrl });
+  const opened = await Promise.race([dialog.waitFor({ timeout: 15_000 }).then(() => 'dialog', () => undefined), newTab]);
+  assert.ok(opened === 'dialog' || opened?.startsWith(htmlUrl), `Open Pull Request opened ${opened ?? 'nothing'}, not ${htmlUrl}`);
+  if (opened === 'dialog') {
+    await session.screenshot('pr-01b-open-pull-request');
+    await session.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
+  }
 
   // The row's inline action exists as soon as run.delivered arrived; hovering shows it.
   const row = session.treeRow('e2e-pr');
@@ -83,5 +101,6 @@ test('a run that opens a pull request offers "Open Pull Request" in its completi
   await row.locator('.action-label[aria-label="Open Pull Request"]').waitFor({ state: 'attached', timeout: 10_000 });
   await session.screenshot('pr-02-tree-action');
   assert.doesNotMatch(session.outputLog(), /engine ready in[\s\S]*engine ready in/, 'the window did not reload its engine');
+  assert.doesNotMatch(session.outputLog(), /reloading the store once/, 'nor its store');
   assert.ok(fs.existsSync(path.join(session.dirs.ws, 'README.md')));
 });

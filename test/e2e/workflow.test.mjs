@@ -318,6 +318,9 @@ test('while the CLI owns the store the window is read-only and says so, then tak
 });
 
 test('a second window of the same folder shows the same runs, follows the first one read-only, and sees its new runs', async () => {
+  const opensBefore = (session.outputLog().match(/engine opened read-only in/g) ?? []).length;
+  const readyBefore = (session.outputLog().match(/engine ready in/g) ?? []).length;
+  const takeoversBefore = (session.outputLog().match(/now runs the workspace’s tasks/g) ?? []).length;
   const second = await session.secondWindow();
   try {
     await session.showRunsView(second);
@@ -339,6 +342,10 @@ test('a second window of the same folder shows the same runs, follows the first 
     console.log(`second window saw e2e-second finish ${lag} ms after the first`);
     assert.ok(lag <= 2000, `the second window lagged ${lag} ms behind the first`);
     assert.doesNotMatch(session.outputLog(), /reloading the store once/, 'followed, never reloaded');
+    // The second window opened the store once, read-only, and never again: no reopen, no take-over.
+    assert.equal((session.outputLog().match(/engine opened read-only in/g) ?? []).length, opensBefore + 1, 'the second window opened the store once');
+    assert.equal((session.outputLog().match(/engine ready in/g) ?? []).length, readyBefore, 'no window reopened the store as owner');
+    assert.equal((session.outputLog().match(/now runs the workspace’s tasks/g) ?? []).length, takeoversBefore, 'the second window stayed a follower');
     await session.screenshot('12-second-window-same-runs', second);
     const first = (await session.page.locator('.part.sidebar .monaco-list-row .label-name').allInnerTexts()).filter((l) => l.startsWith('e2e-'));
     const other = (await second.locator('.part.sidebar .monaco-list-row .label-name').allInnerTexts()).filter((l) => l.startsWith('e2e-'));

@@ -4,7 +4,7 @@
 // webhook receiver on loopback, and a real redis-server for BullMQ mode.
 import { strict as assert } from 'node:assert';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
@@ -15,7 +15,7 @@ import { readLock } from '../../src/core/store/state-lock.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
-import { extensionResultsOptions, openWorkspaceEngine, tryOpenOwner, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
+import { extensionResultsOptions, openWorkspaceEngine, tryOpenOwner, WINDOW_SNAPSHOT_THRESHOLD, windowSnapshotThreshold, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { redisMissingReason, RedisServer } from '../support/redis-server.ts';
 
@@ -203,6 +203,49 @@ test('a second window follows the owner’s runs live, with no reload, and hears
     await viewer?.close();
     await opened.close();
   }
+});
+
+test('a window folds its journal into a snapshot every 512 KiB, so a reload loads a snapshot instead of replaying a long journal', async () => {
+  const opts = options();
+  const opened = await openWorkspaceEngine(opts);
+  try {
+    const journal = join(opts.stateDir, 'journal');
+    const journalBytes = () => readdirSync(journal).reduce((sum, f) => sum + statSync(join(journal, f)).size, 0);
+    // Finished one-task runs until the journal has passed the window's threshold (~3 KiB each), well under the store's own 4 MiB.
+    let completed = 0;
+    opened.engine.onEvent((e) => e.type === 'workflow.completed' && completed++);
+    for (let launched = 0; journalBytes() < WINDOW_SNAPSHOT_THRESHOLD + 64 * 1024; ) {
+      await Promise.all(Array.from({ length: 20 }, () => opened.engine.launch({ task: { action: { kind: 'noop', output: 'x'.repeat(200) } }, cwd: project.root })));
+      launched += 20;
+      for (let i = 0; completed < launched; i++) {
+        assert.ok(i < 200, `${launched - completed} runs never finished`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    for (let i = 0; !readdirSync(opts.stateDir).some((f) => /^snapshot-\d+\.sqlite$/.test(f)); i++) {
+      assert.ok(i < 100, `no snapshot after ${journalBytes()} bytes of journal: ${readdirSync(opts.stateDir).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await opened.close();
+  }
+});
+
+test('a store with a long history is folded less often: a quarter of its newest snapshot, up to the store’s 4 MiB', async () => {
+  const dir = join(project.root, '.state', `sizes${++stateCount}`);
+  mkdirSync(dir, { recursive: true });
+  assert.equal(windowSnapshotThreshold(dir), WINDOW_SNAPSHOT_THRESHOLD, 'no snapshot yet');
+  const snapshot = (seq: number, bytes: number) => {
+    const file = join(dir, `snapshot-${String(seq).padStart(16, '0')}.sqlite`);
+    writeFileSync(file, Buffer.alloc(bytes));
+    writeFileSync(`${file}.sha256`, '{}');
+  };
+  snapshot(1, 1024 * 1024);
+  assert.equal(windowSnapshotThreshold(dir), WINDOW_SNAPSHOT_THRESHOLD, 'a small history: 512 KiB');
+  snapshot(2, 8 * 1024 * 1024);
+  assert.equal(windowSnapshotThreshold(dir), 2 * 1024 * 1024, 'the newest snapshot counts');
+  snapshot(3, 40 * 1024 * 1024);
+  assert.equal(windowSnapshotThreshold(dir), 4 * 1024 * 1024, 'never above the store’s own');
 });
 
 test('runs finish through the results hooks: signed webhooks go to the configured URLs with the stored secret', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DEFAULT_RETRY, type WorkflowDef } from '../../src/core/model/workflow.ts';
-import { RunTreeModel, type TreeChange, type TreeNode } from '../../src/extension/presenters/run-tree-model.ts';
+import { RunTreeModel, type TreeChange, type TreeEngine, type TreeNode } from '../../src/extension/presenters/run-tree-model.ts';
 import { openEngine, workflow, type EngineFixture } from './real-engine.ts';
 
 let fx: EngineFixture;
@@ -128,4 +128,34 @@ test('a run’s pull request shows on its row when run.delivered arrives, withou
   } finally {
     await publishing.close();
   }
+});
+
+test('prefetch: the first page loads before the view asks, with one query, and a launch heard in between is in the rows', async () => {
+  const older = await fx.engine.launch({ workflow: workflow('name: prefetched\ntasks:\n  a:\n    run: "true"\n') });
+  await fx.next('workflow.completed', (e) => e.run.id === older.runId);
+  let lists = 0;
+  const counting: TreeEngine = {
+    list: (options) => (lists++, fx.engine.list(options)),
+    status: (id) => fx.engine.status(id),
+    usage: (id) => fx.engine.usage(id),
+  };
+  const model = new RunTreeModel(counting);
+  model.prefetch();
+  model.prefetch(); // a second call joins the first
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(lists, 1, 'loading started before anyone asked');
+  assert.equal(model.run(older.runId)?.name, 'prefetched');
+
+  const sub = fx.engine.onEvent((e) => model.apply(e));
+  const launched = fx.next('workflow.launched');
+  const newer = await fx.engine.launch({ workflow: workflow('name: after-prefetch\ntasks:\n  a:\n    run: "true"\n') });
+  await launched;
+  const roots = await model.roots();
+  sub.dispose();
+  assert.equal(lists, 1, 'roots() took the prefetched page');
+  assert.deepEqual((await labels(model, roots.slice(0, 2))), ['after-prefetch', 'prefetched'], 'rows as they are when asked, not as loaded');
+  assert.equal(roots[0], model.nodeOf({ runId: newer.runId }));
+  await fx.next('workflow.completed', (e) => e.run.id === newer.runId);
+  await model.roots();
+  assert.equal(lists, 2, 'later calls query again');
 });

@@ -1,7 +1,8 @@
 import type { TaskRecord, TaskResult } from '../model/records.ts';
 import type { TaskContext, TaskOutput } from '../runners/task-runner.ts';
 import { TaskError, abortReason } from '../runners/task-runner.ts';
-import { backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
+import { attemptsSpent, backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
+import { formatDuration } from '../notifications/notification-builder.ts';
 import { taskId } from '../util/ids.ts';
 import { errorMessage } from '../util/logger.ts';
 import { InterpolationError, interpolateAction, resultReferences } from '../workflow/interpolate.ts';
@@ -27,6 +28,12 @@ interface Execution {
 export class Attempts {
   private readonly executions = new Map<string, Execution>();
   private readonly waitTimers = new Map<string, { cancel(): void }>();
+  /**
+   * Attempts started whose start is still being written: the executor has not seen them yet,
+   * so its free slots do not count them, and the scheduler must (else every pass before the
+   * write lands would fill the whole window again).
+   */
+  handingOver = 0;
 
   constructor(private readonly core: EngineCore) {}
 
@@ -78,8 +85,23 @@ export class Attempts {
       const left = Math.max(0, (task.startedAt ?? clock.now()) + task.timeoutMs - clock.now());
       execution.timer = clock.setTimeout(() => controller.abort('timeout'), left);
     }
+    this.handingOver++;
     execution.done = started
-      .then(async () => executor.execute(await this.context(active, task, controller.signal, log)))
+      .then(
+        async () => {
+          let context: TaskContext;
+          try {
+            context = await this.context(active, task, controller.signal, log);
+          } finally {
+            this.handingOver--; // in the same turn as the executor takes it: no pass sees the slot twice
+          }
+          return executor.execute(context);
+        },
+        (error: unknown) => {
+          this.handingOver--;
+          throw error;
+        },
+      )
       .then(
         (output) => this.settle(active, task, { output }),
         (error: unknown) => this.settle(active, task, { error }),
@@ -167,12 +189,13 @@ export class Attempts {
         const error = outcomeOrError.error;
         const message = reason === 'timeout' ? `timed out after ${current.timeoutMs} ms` : errorMessage(error);
         const retryable = reason === 'timeout' || !(error instanceof TaskError) || error.retryable;
-        if (retryable && hasAttemptsLeft(current.retry, current.attempt)) {
-          const queued = moves.retryLater(batch, active, current, now, message, backoffDelay(current.retry, current.attempt));
-          core.scheduler.enqueue(active, queued, batch, now);
-        } else {
-          moves.fail(batch, active, current, now, message);
-        }
+        const again = retryable && hasAttemptsLeft(current.retry, attemptsSpent(current));
+        const delay = again ? backoffDelay(current.retry, attemptsSpent(current)) : 0;
+        // Said in the log too: a task that failed or timed out before printing anything would leave it empty.
+        const line = `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ${new Date(now).toISOString()} ---\n`;
+        batch.afterCommit(() => core.deps.logs.note(active.run.id, current.key, line, core.deps.logger));
+        if (again) core.scheduler.enqueue(active, moves.retryLater(batch, active, current, now, message, delay), batch, now);
+        else moves.fail(batch, active, current, now, message);
       }
     }
     if (core.state === 'running') core.scheduler.progress(active, batch, now);

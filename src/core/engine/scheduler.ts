@@ -70,7 +70,7 @@ export class Scheduler {
   pump(): void {
     const core = this.core;
     if (core.state !== 'running' || core.failure || core.deps.store.storage.state === 'paused') return;
-    let slots = core.deps.executor.freeSlots();
+    let slots = core.deps.executor.freeSlots() - core.attempts.handingOver;
     while (slots > 0) {
       const entry = this.queue.pop();
       if (!entry) return;

@@ -17,6 +17,9 @@ import type { ListOptions, RunPage, RunStatus, UsageTotals } from './engine-api.
 import { NotFoundError } from './errors.ts';
 import type { TaskLogs } from './task-logs.ts';
 
+/** How many runs an ambiguous id prefix lists (all of them, up to this). */
+const AMBIGUOUS_LISTED = 20;
+
 /**
  * What the owning engine itself reads back from the durable state (runs it does not hold
  * in memory, results for interpolation, the outbox). Kept to this one small interface so
@@ -72,9 +75,11 @@ export class StateQueries {
   async resolveRunId(id: string): Promise<string> {
     const runPart = splitTaskId(id)?.runId ?? id;
     if (await this.index.getRun(runPart)) return runPart;
-    const matches = await this.index.runIdsByPrefix(runPart);
+    const matches = await this.index.runIdsByPrefix(runPart, AMBIGUOUS_LISTED + 1);
     if (matches.length === 1) return matches[0]!;
-    throw new NotFoundError(matches.length ? `run id ${runPart} is ambiguous: ${matches.join(', ')}…` : `no run ${runPart}`);
+    if (matches.length === 0) throw new NotFoundError(`no run ${runPart}`);
+    const more = matches.length > AMBIGUOUS_LISTED ? ' and more' : '';
+    throw new NotFoundError(`run id ${runPart} is ambiguous: it begins ${matches.slice(0, AMBIGUOUS_LISTED).join(', ')}${more}; give more of it`);
   }
 
   /** Resolves a task id whose run part may be a prefix. */

@@ -41,8 +41,14 @@ export interface TaskRecord {
   priority: number;
   /** Position in the workflow file; keeps listings in a stable DAG-compatible order. */
   order: number;
-  /** Attempts started so far. An attempt cut short by its engine stopping is resumed under the same number. */
+  /**
+   * Attempts started so far, across user retries (a retry goes on counting, so logs, checkpoints
+   * and job ids never see a second "attempt 1"). An attempt cut short by its engine stopping is
+   * resumed under the same number.
+   */
   attempt: number;
+  /** Attempts spent before the last user retry: the retry budget (`retry.max`) counts from here. */
+  attemptBase?: number;
   /**
    * Times an attempt of this task was cut short because the engine running it stopped (a crash,
    * a reload, a shutdown), since the last user retry. Not counted in `attempt`: an interruption

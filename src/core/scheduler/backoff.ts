@@ -7,7 +7,12 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
   return Math.round(policy.jitter ? capped / 2 + (random() * capped) / 2 : capped);
 }
 
-/** True when a task that just failed attempt `attempt` may try again. */
+/** The attempts a task has spent since the user last retried it: what its retry policy counts. */
+export function attemptsSpent(task: { attempt: number; attemptBase?: number }): number {
+  return task.attempt - (task.attemptBase ?? 0);
+}
+
+/** True when a task that just failed its `attempt`-th attempt (since the last user retry) may try again. */
 export function hasAttemptsLeft(policy: RetryPolicy, attempt: number): boolean {
   return attempt <= policy.max;
 }

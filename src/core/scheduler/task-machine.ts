@@ -74,9 +74,11 @@ export const TaskMachine = {
   /** pending → skipped: a need failed or was cancelled. */
   skip: (t: TaskRecord, now: number, reason: string) => move(t, 'skip', ['pending'], 'skipped', now, { error: reason, finishedAt: now }),
 
-  /** failed | cancelled | skipped → pending: the user retries; attempts and interruptions start over. */
+  /** failed | cancelled | skipped → pending: the user retries; the retry budget and interruptions start over, attempt numbers go on. */
   reset: (t: TaskRecord, now: number) =>
-    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, { attempt: 0 }),
+    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, {
+      attemptBase: t.attempt,
+    }),
 } as const;
 
 /**

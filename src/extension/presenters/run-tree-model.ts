@@ -46,6 +46,8 @@ export class RunTreeModel {
   private total = 0;
   private pages = 1;
   private loaded = false;
+  /** A load of the root rows started by `prefetch()` that no `roots()` has taken yet. */
+  private prefetched: Promise<void> | undefined;
   private readonly pageSize: number;
   private readonly taskPageSize: number;
 
@@ -67,7 +69,29 @@ export class RunTreeModel {
     return this.total;
   }
 
+  /**
+   * Starts loading the root rows now, before the view asks for them: the view asks only after the
+   * change event has made a round trip to the workbench, which on a window (re)load is busy, so the
+   * query and that trip overlap instead of following each other. The next `roots()` takes this load.
+   */
+  prefetch(): void {
+    this.prefetched ??= this.loadRoots();
+    // A failure is reported by the `roots()` that takes it.
+    this.prefetched.catch(() => {});
+  }
+
   async roots(): Promise<TreeNode[]> {
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    await (prefetched ?? this.loadRoots());
+    // From the rows as they are now: events that arrived since the load are already folded in.
+    const nodes: TreeNode[] = this.order.map((id) => this.entries.get(id)!.node);
+    const remaining = this.total - this.order.length;
+    if (remaining > 0) nodes.push({ kind: 'more', remaining });
+    return nodes;
+  }
+
+  private async loadRoots(): Promise<void> {
     const page = await this.engine.list({ limit: this.pageSize * this.pages });
     this.loaded = true;
     this.total = page.total;
@@ -84,11 +108,6 @@ export class RunTreeModel {
     for (const id of [...this.entries.keys()]) if (!keep.has(id)) this.entries.delete(id);
     // Running runs show "2/5 tasks" from the start; there are few of them, so their tasks are worth a query.
     await Promise.all(runs.filter((r) => r.state === 'running').map((r) => this.loadTasks(this.entries.get(r.id)!)));
-
-    const nodes: TreeNode[] = this.order.map((id) => this.entries.get(id)!.node);
-    const remaining = this.total - this.order.length;
-    if (remaining > 0) nodes.push({ kind: 'more', remaining });
-    return nodes;
   }
 
   async children(node: TreeNode): Promise<TreeNode[]> {

@@ -112,7 +112,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
   else if (task.startedAt !== undefined) parts.push(formatDuration((task.finishedAt ?? now) - task.startedAt));
   else if (task.state === 'cancelled') parts.push('cancelled');
 
-  const maxAttempts = task.retry.max + 1;
+  const maxAttempts = (task.attemptBase ?? 0) + task.retry.max + 1; // attempt numbers go on across user retries
   if (task.attempt > 1 || (maxAttempts > 1 && task.attempt > 0)) parts.push(`attempt ${task.attempt}/${maxAttempts}`);
   const tokens = usage ? usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens : 0;
   if (tokens > 0) parts.push(`${formatTokens(tokens)} tokens`);
