@@ -1,4 +1,4 @@
-// Bundles the CLI, the VS Code extension, the workflow language server and the snapshot worker into dist/ as CommonJS.
+// Bundles the CLI, the VS Code extension, the workflow language server and the index worker into dist/ as CommonJS.
 // Type-checking is separate: `npm run typecheck` (tsc --noEmit).
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -17,7 +17,8 @@ const common = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  external: ['vscode'],
+  // esbuild: only the sources' own dev path imports it (state-index.ts), never a bundle.
+  external: ['vscode', 'esbuild'],
   // ESM sources use import.meta.url; in a CJS bundle it comes from the bundle's own file.
   define: { 'import.meta.url': 'importMetaUrl', __ORCHESTR8_VERSION__: JSON.stringify(JSON.parse(fs.readFileSync('package.json', 'utf8')).version) },
   // The extension logs its own load time (banner to footer; see src/extension/extension.ts). `??=` keeps
@@ -62,7 +63,8 @@ const entryPoints = {
   'cli-read': 'src/cli/cli-read-commands.ts',
   'cli-validate': 'src/cli/cli-validate-command.ts',
   'sandbox-runtime': 'node_modules/@anthropic-ai/sandbox-runtime/dist/index.js',
-  'snapshot-worker': 'src/core/store/snapshot-worker.ts',
+  // The index worker: the thread that owns the sql.js database (see src/core/store/state-index.ts).
+  'index-worker': 'src/core/store/index-worker/worker.ts',
   // The workflow language server, started by the extension's language client as its own process.
   'workflow-server': 'src/servers/lsp/workflow-server-main.ts',
 };

@@ -17,7 +17,7 @@ import { lockPath } from '../src/core/store/state-lock.ts';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const HISTORY_RUNS = 1000;
 const CLI = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
-const SHIPPED_WORKER = fileURLToPath(new URL('../dist/snapshot-worker.cjs', import.meta.url));
+const SHIPPED_WORKER = fileURLToPath(new URL('../dist/index-worker.cjs', import.meta.url));
 const TARGETS = { version: 1.5, launchLive: 3, status1000: 4, launchCold: 3 } as const;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -52,7 +52,7 @@ async function ownerGone(stateDir: string): Promise<void> {
 /** A project whose state holds `runs` finished single-task runs, made through the real engine. */
 async function projectWithHistory(runs: number): Promise<string> {
   const dir = project();
-  const engine = await Engine.open({ stateDir: path.join(dir, '.orchestr8', 'state'), cwd: dir, concurrency: 50, snapshotWorker: SHIPPED_WORKER });
+  const engine = await Engine.open({ stateDir: path.join(dir, '.orchestr8', 'state'), cwd: dir, concurrency: 50, indexWorker: SHIPPED_WORKER });
   let finished = 0;
   const done = new Promise<void>((resolve) => engine.onEvent((e) => e.type === 'workflow.completed' && ++finished === runs && resolve()));
   for (let i = 0; i < runs; i++) await engine.launch({ task: { name: `history ${i}`, action: { kind: 'noop' } } });

@@ -28,9 +28,9 @@ const HISTORY = Number(process.env.BENCH_HISTORY ?? 100_000);
 /** Rounds of the plain BullMQ baseline (skipped without redis-server). */
 const PLAIN_ROUNDS = Number(process.env.BENCH_PLAIN_ROUNDS ?? 3);
 
-/** The snapshot worker as shipped (`npm run bench` builds it first), not the TypeScript source through tsx. */
-const SHIPPED_WORKER = fileURLToPath(new URL('../dist/snapshot-worker.cjs', import.meta.url));
-const openEngine = (options: Omit<EngineOptions, 'snapshotWorker'>) => Engine.open({ ...options, snapshotWorker: SHIPPED_WORKER });
+/** The index worker as shipped (`npm run bench` builds it first), not the TypeScript source through tsx. */
+const SHIPPED_WORKER = fileURLToPath(new URL('../dist/index-worker.cjs', import.meta.url));
+const openEngine = (options: Omit<EngineOptions, 'indexWorker'>) => Engine.open({ ...options, indexWorker: SHIPPED_WORKER });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
@@ -121,7 +121,7 @@ interface HistoryFigures {
   openMs: number[];
   /** Longest event-loop stall of the engine's thread while 10,000 more tasks run with snapshots on. */
   maxStallMs: number;
-  /** CPU ms per task by thread over those 10,000 tasks (the snapshot worker included). */
+  /** CPU ms per task by thread over those 10,000 tasks (the index worker included). */
   cpuMsPerTask: ThreadCpu | false;
   snapshotMb: number;
 }

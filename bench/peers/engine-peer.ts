@@ -16,7 +16,7 @@ import { readJobTimes } from './stream-timings.ts';
 
 const cliEntry = fileURLToPath(new URL('../../src/cli/cli.ts', import.meta.url));
 /** The snapshot worker as shipped (`npm run bench:peers` builds it first), not the TypeScript source through tsx. */
-const snapshotWorker = fileURLToPath(new URL('../../dist/snapshot-worker.cjs', import.meta.url));
+const indexWorker = fileURLToPath(new URL('../../dist/index-worker.cjs', import.meta.url));
 
 /**
  * Submits `tasks` single no-op tasks at once (one launch each, like `orchestr8 launch`;
@@ -52,7 +52,7 @@ async function runToEnd(engine: Engine, tasks: number, onFinished: () => void): 
  */
 export async function runEmbedded(tasks: number, inFlight: number): Promise<PeerResult> {
   const root = mkdtempSync(path.join(tmpdir(), 'o8-peers-'));
-  const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, concurrency: inFlight, snapshotWorker });
+  const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, concurrency: inFlight, indexWorker });
   try {
     const cpu0 = processCpuSeconds(process.pid);
     const threads0 = sampleThreadCpu();
@@ -87,7 +87,7 @@ export async function runBullmqMode(redisUrl: string, tasks: number, inFlight: n
   // The default dispatch-ahead window (1000 jobs in Redis): the worker's 100 slots are the in-flight limit, as in (c).
   const executor = new BullmqExecutor({ redisUrl, queue, maxInFlight: Number(process.env.O8_PEERS_WINDOW ?? 1000) });
   await executor.waitUntilReady();
-  const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, executor, snapshotWorker });
+  const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, executor, indexWorker });
   try {
     const cpu0 = [processCpuSeconds(process.pid), processCpuSeconds(worker.pid!)];
     const threads0 = sampleThreadCpu();

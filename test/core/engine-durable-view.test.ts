@@ -82,7 +82,7 @@ test('SIGKILL after a run finished in memory but before that was durable: the ne
 
   const reader = await Store.openReader(stateDir);
   try {
-    assert.equal(reader.db.getRun(runId)?.state, 'running', 'the finish never reached the disk');
+    assert.equal((await reader.index.getRun(runId))?.state, 'running', 'the finish never reached the disk');
   } finally {
     await reader.close();
   }

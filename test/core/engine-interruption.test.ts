@@ -125,7 +125,7 @@ test(`clean shutdowns are never counted against a task: ${MAX_STALLS + 2} reload
 async function storedTask(stateDir: string, taskId: string): Promise<TaskRecord> {
   const reader = await StateStore.openReader(stateDir);
   try {
-    return reader.db.getTask(taskId)!;
+    return (await reader.index.getTask(taskId))!;
   } finally {
     await reader.close();
   }

@@ -113,13 +113,13 @@ test('a disk that fills up mid-run pauses the owner, which says why, refuses new
   await engine.close();
   const reader = await StateStore.openReader(stateDir);
   try {
-    const stored = new Set(reader.db.eventsAfter(0, 100_000).map((e) => `${e.type} ${e.taskId ?? e.runId}`));
+    const stored = new Set((await reader.index.eventsAfter(0, 100_000)).map((e) => `${e.type} ${e.taskId ?? e.runId}`));
     for (const e of acked) {
       if (e.type === 'engine.storage') continue; // announced, not stored
       const id = 'task' in e ? e.task.id : 'run' in e ? e.run.id : '';
       assert.ok(stored.has(`${e.type} ${id}`), `acknowledged "${e.type} ${id}" is missing`);
     }
-    assert.equal(reader.db.getRun(runId)?.state, 'completed');
+    assert.equal((await reader.index.getRun(runId))?.state, 'completed');
   } finally {
     await reader.close();
   }

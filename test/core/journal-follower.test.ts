@@ -9,9 +9,11 @@ import type { RunRecord } from '../../src/core/model/records.ts';
 import { listSegments } from '../../src/core/store/journal.ts';
 import { listSnapshots } from '../../src/core/store/snapshot-files.ts';
 import { journalDir, StateStore } from '../../src/core/store/state-store.ts';
+import { LineProcess } from '../support/line-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const CHILD = fileURLToPath(new URL('../support/follow-owner-child.ts', import.meta.url));
+const READER = fileURLToPath(new URL('../support/follow-reader-child.ts', import.meta.url));
 
 const run = (id: string, n: number): RunRecord => ({ id, name: id, inputs: {}, state: 'completed', single: false, cwd: '/tmp', createdAt: n });
 
@@ -67,7 +69,7 @@ test('a reader follows 1,000 transitions across a rotation and two snapshots, in
   await until(() => completedIds(events).length >= 1000, 10_000, 'every transition');
   assert.deepEqual(completedIds(events), expected, 'every transition, in order, once');
   assert.equal(reloads, 0, 'followed, never reloaded');
-  assert.equal(reader.lastSeq, owner.db.lastSeq);
+  assert.equal(reader.lastSeq, await owner.index.lastSeq());
   const page = await reader.list({ limit: 1 });
   assert.equal(page.total, 1001, 'the followed view holds every run');
   assert.equal(page.runs[0]!.id, 'r999');
@@ -99,22 +101,45 @@ test('a reader sees an acknowledged transition well within a second', async () =
 test('a reader that falls behind a removed segment reloads once, then follows again', async () => {
   const stateDir = tempDir('o8-follow-');
   ownerChild(stateDir, 'a', 0, 10);
+  // In a process of its own, so that it can be frozen whole, its index worker included.
+  const reader = LineProcess.start('reader', READER, [stateDir, '100']);
+  try {
+    await reader.waitFor(/^ready$/);
+    reader.child.kill('SIGSTOP');
+    // Frozen while another owner commits and folds twice: the segment after the reader's seq is removed.
+    try {
+      ownerChild(stateDir, 'b', 0, 300, 100);
+    } finally {
+      reader.child.kill('SIGCONT');
+    }
+    assert.ok(listSegments(journalDir(stateDir))[0]!.firstSeq > 11, 'the segment the reader needed is gone');
+    assert.equal(await reader.waitFor(/^reloaded /, 10_000), 'reloaded total=310', 'the reloaded view holds every run');
+    // From here it follows again: no second reload.
+    ownerChild(stateDir, 'c', 0, 20);
+    assert.equal(await reader.waitFor(/^completed c-19 /, 10_000), 'completed c-19 total=330');
+    const followed = reader.lines.flatMap((l) => /^completed (c-\d+) /.exec(l)?.[1] ?? []);
+    assert.deepEqual(followed, Array.from({ length: 20 }, (_, i) => `c-${i}`));
+    assert.equal(reader.lines.filter((l) => l.startsWith('reloaded')).length, 1, 'reloaded exactly once');
+  } finally {
+    await reader.kill();
+  }
+});
+
+test('a reader keeps following while its own thread is blocked: the records are applied in its index worker', async () => {
+  const stateDir = tempDir('o8-follow-');
+  ownerChild(stateDir, 'a', 0, 10);
   const reader = await ReadOnlyEngine.open(stateDir, { follow: true, pollMs: 100 });
   const events: EngineEvent[] = [];
   let reloads = 0;
   reader.onEvent((e) => events.push(e));
   reader.onDidReload(() => reloads++);
-  // Frozen while another owner commits and folds twice: the segment after the reader's seq is removed.
+  // This thread is blocked while another owner commits and folds twice (a busy extension host, say).
   ownerChild(stateDir, 'b', 0, 300, 100);
-  assert.ok(listSegments(journalDir(stateDir))[0]!.firstSeq > 11, 'the segment the reader needed is gone');
-  await until(() => reloads > 0, 10_000, 'a reload');
-  assert.equal((await reader.list({ limit: 1 })).total, 310, 'the reloaded view holds every run');
-  // From here it follows again: no second reload.
-  ownerChild(stateDir, 'c', 0, 20);
-  await until(() => completedIds(events).filter((id) => id.startsWith('c-')).length === 20, 10_000, 'the next owner’s transitions');
-  assert.deepEqual(completedIds(events).filter((id) => id.startsWith('c-')), Array.from({ length: 20 }, (_, i) => `c-${i}`));
-  assert.equal(reloads, 1, 'reloaded exactly once');
-  assert.equal((await reader.list({ limit: 1 })).total, 330);
+  assert.ok(listSegments(journalDir(stateDir))[0]!.firstSeq > 11, 'segments were folded and removed meanwhile');
+  await until(() => completedIds(events).filter((id) => id.startsWith('b-')).length === 300, 10_000, 'every transition');
+  assert.deepEqual(completedIds(events).filter((id) => id.startsWith('b-')), Array.from({ length: 300 }, (_, i) => `b-${i}`));
+  assert.equal(reloads, 0, 'followed as the owner wrote, never fell behind, never reloaded');
+  assert.equal((await reader.list({ limit: 1 })).total, 310);
   await reader.close();
 });
 

@@ -26,10 +26,11 @@ async function commitRuns(store: StateStore, from: number, to: number): Promise<
 }
 
 /** Every run in `expected` is there; `exact`: and no other (a crash may leave a durable run nobody heard of yet). */
-function assertRuns(store: StateStore, expected: string[], exact = true): void {
-  const missing = expected.filter((id) => store.db.getRun(id)?.name !== id);
+async function assertRuns(store: StateStore, expected: string[], exact = true): Promise<void> {
+  const names = await Promise.all(expected.map(async (id) => (await store.index.getRun(id))?.name));
+  const missing = expected.filter((id, i) => names[i] !== id);
   assert.deepEqual(missing, [], 'every acknowledged run is there');
-  const total = store.db.listRuns(1, 0).total;
+  const total = (await store.index.listRuns(1, 0)).total;
   if (exact) assert.equal(total, expected.length);
   else assert.ok(total >= expected.length);
 }
@@ -57,23 +58,23 @@ async function fallsBackFromDamagedNewestSnapshot(damage: (file: string) => void
   damage(newest);
   const reader = recordingLogger();
   const view = await StateStore.openReader(dir, { logger: reader });
-  assertRuns(view, ids(1, 250));
+  await assertRuns(view, ids(1, 250));
   await view.close();
   assert.ok(fs.existsSync(newest), 'a reader sets nothing aside');
 
   const logger = recordingLogger();
   const owner = await StateStore.openOwner(dir, { logger, snapshotThreshold: Number.MAX_SAFE_INTEGER });
-  assertRuns(owner, ids(1, 250));
+  await assertRuns(owner, ids(1, 250));
   const name = path.basename(newest);
   assert.match(logger.lines.join('\n'), new RegExp(`^error snapshot ${name.replace('.', '\\.')} .*: falling back to snapshot-0000000000000100\\.sqlite and the journal; it is kept as ${name.replace('.', '\\.')}\\.corrupt`, 'm'));
   assert.ok(!listSnapshots(dir).some((s) => s.path === newest), 'never used again');
   await owner.commit([{ t: 'run', run: run('r251') }]);
-  assert.equal(owner.db.lastSeq, 251, 'the next seq after the highest in the journal');
+  assert.equal(await owner.index.lastSeq(), 251, 'the next seq after the highest in the journal');
   await owner.snapshot();
   await owner.close();
   const quiet = recordingLogger();
   const again = await StateStore.openOwner(dir, { logger: quiet });
-  assertRuns(again, ids(1, 251));
+  await assertRuns(again, ids(1, 251));
   assert.deepEqual(quiet.lines, []);
   await again.close();
 }
@@ -99,7 +100,7 @@ test('a legacy snapshot.sqlite (no checksum), as the previous version wrote it, 
 
   const logger = recordingLogger();
   const owner = await StateStore.openOwner(dir, { logger, snapshotThreshold: Number.MAX_SAFE_INTEGER });
-  assertRuns(owner, ids(1, 120));
+  await assertRuns(owner, ids(1, 120));
   assert.deepEqual(logger.lines, []);
   await commitRuns(owner, 121, 130);
   await owner.snapshot();
@@ -110,7 +111,7 @@ test('a legacy snapshot.sqlite (no checksum), as the previous version wrote it, 
   assert.equal(fs.existsSync(path.join(dir, 'snapshot.sqlite')), false, 'older than the previous generation: removed');
   assert.deepEqual(listSnapshots(dir).map((s) => s.lastSeq), [140, 130]);
   const reopened = await StateStore.openReader(dir);
-  assertRuns(reopened, ids(1, 140));
+  await assertRuns(reopened, ids(1, 140));
   await reopened.close();
 });
 
@@ -120,11 +121,11 @@ test('a snapshot without its checksum file is incomplete: readers ignore it, the
   const newest = listSnapshots(dir)[0]!;
   fs.rmSync(`${newest.path}.sha256`);
   const reader = await StateStore.openReader(dir);
-  assertRuns(reader, ids(1, 250));
+  await assertRuns(reader, ids(1, 250));
   await reader.close();
   const logger = recordingLogger();
   const owner = await StateStore.openOwner(dir, { logger });
-  assertRuns(owner, ids(1, 250));
+  await assertRuns(owner, ids(1, 250));
   assert.equal(fs.existsSync(newest.path), false);
   assert.deepEqual(logger.lines, []);
   await owner.close();
@@ -164,7 +165,7 @@ test('SIGKILL between a snapshot folding several segments and their removal lose
   acked.push(...runUntilKilled(dir, 'c', 'snapshot.renamed'));
   const reader = recordingLogger();
   const afterRename = await StateStore.openReader(dir, { logger: reader });
-  assertRuns(afterRename, acked, false);
+  await assertRuns(afterRename, acked, false);
   assert.deepEqual(reader.lines, [], 'a reader reports nothing');
   await afterRename.close();
   acked.push(...runUntilKilled(dir, 'd', 'snapshot.renamed'));
@@ -173,13 +174,13 @@ test('SIGKILL between a snapshot folding several segments and their removal lose
 
   const logger = recordingLogger();
   const owner = await StateStore.openOwner(dir, { logger });
-  assertRuns(owner, acked, false);
+  await assertRuns(owner, acked, false);
   assert.deepEqual(logger.lines, [], 'nothing reported as corrupt or missing');
-  const lastSeq = owner.db.lastSeq;
+  const lastSeq = await owner.index.lastSeq();
   await owner.commit([{ t: 'run', run: run('after') }]);
-  assert.equal(owner.db.lastSeq, lastSeq + 1, 'the next seq, none reused');
+  assert.equal(await owner.index.lastSeq(), lastSeq + 1, 'the next seq, none reused');
   await owner.close();
   const reopened = await StateStore.openReader(dir);
-  assertRuns(reopened, [...acked, 'after'], false);
+  await assertRuns(reopened, [...acked, 'after'], false);
   await reopened.close();
 });

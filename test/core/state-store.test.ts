@@ -26,7 +26,7 @@ test('a second owner is refused with an error naming the first; readers are welc
   });
   await owner.commit([{ t: 'run', run: run('aaa') }]);
   const reader = await StateStore.openReader(dir);
-  assert.equal(reader.db.getRun('aaa')?.name, 'run aaa');
+  assert.equal((await reader.index.getRun('aaa'))?.name, 'run aaa');
   await assert.rejects(reader.commit([{ t: 'run', run: run('bbb') }]), /read-only/);
   await reader.close();
   await owner.close();
@@ -54,9 +54,9 @@ test('state survives close and reopen, through snapshots folded by the worker th
   assert.ok(listSnapshots(dir).length >= 1, 'snapshot written');
   assert.ok(listSegments(journalDir(dir)).length <= 3, 'segments folded before the previous snapshot removed');
   const reopened = await StateStore.openOwner(dir);
-  assert.equal(reopened.db.listRuns(1000, 0).total, 201);
-  assert.equal(reopened.db.getRun('last')?.state, 'completed');
-  assert.equal(reopened.db.getRun('r150')?.name, 'run r150');
+  assert.equal((await reopened.index.listRuns(1000, 0)).total, 201);
+  assert.equal((await reopened.index.getRun('last'))?.state, 'completed');
+  assert.equal((await reopened.index.getRun('r150'))?.name, 'run r150');
   await reopened.close();
 });
 
@@ -66,8 +66,8 @@ test('a reader opened while the owner writes sees exactly what was acknowledged 
   for (let i = 0; i < 50; i++) await owner.commit([{ t: 'run', run: run(`a${i}`) }]);
   const reader = await StateStore.openReader(dir);
   await owner.commit([{ t: 'run', run: run('later') }]);
-  assert.equal(reader.db.listRuns(100, 0).total, 50);
-  assert.equal(reader.db.getRun('later'), undefined);
+  assert.equal((await reader.index.listRuns(100, 0)).total, 50);
+  assert.equal(await reader.index.getRun('later'), undefined);
   await reader.close();
   await owner.close();
 });
@@ -87,12 +87,14 @@ test('a store whose journal has garbage in the middle of its first segment of th
   fs.writeFileSync(first, bytes);
   const errors: string[] = [];
   const owner = await StateStore.openOwner(dir, { logger: { debug: () => {}, info: () => {}, warn: () => {}, error: (m) => errors.push(m) } });
-  const present = Array.from({ length: 1000 }, (_, i) => `r${i + 1}`).filter((id) => owner.db.getRun(id));
+  const ids = Array.from({ length: 1000 }, (_, i) => `r${i + 1}`);
+  const found = await Promise.all(ids.map((id) => owner.index.getRun(id)));
+  const present = ids.filter((_, i) => found[i]);
   assert.ok(present.length >= 997 && present.length < 1000, `${present.length} of 1000: only the overwritten runs are gone`);
   assert.ok(present.includes('r1000') && present.includes('r334'));
   assert.match(errors.join('\n'), /0000000000000001\.journal is corrupt at offset \d+/);
   await owner.commit([{ t: 'run', run: run('new') }]);
-  assert.equal(owner.db.lastSeq, 1001);
+  assert.equal(await owner.index.lastSeq(), 1001);
   await owner.close();
 });
 

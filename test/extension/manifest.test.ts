@@ -34,7 +34,7 @@ test('every command in code is contributed, in category Orchestr8, and vice vers
 
 test('the .vsix ships the command line: cli.cjs and the bundles it loads', () => {
   const shipped = fs.readFileSync(new URL('../../.vscodeignore', import.meta.url), 'utf8').split('\n');
-  for (const bundle of ['dist/cli.cjs', 'dist/cli-read.cjs', 'dist/cli-validate.cjs', 'dist/engine-runtime.cjs', 'dist/snapshot-worker.cjs', 'dist/sql-wasm.wasm']) assert.ok(shipped.includes(`!${bundle}`), bundle);
+  for (const bundle of ['dist/cli.cjs', 'dist/cli-read.cjs', 'dist/cli-validate.cjs', 'dist/engine-runtime.cjs', 'dist/index-worker.cjs', 'dist/sql-wasm.wasm']) assert.ok(shipped.includes(`!${bundle}`), bundle);
 });
 
 test('settings: concurrency, default model, notification level, history retention, API base URL, agent runtime, Claude Code path, Redis, webhooks, sandbox', () => {
@@ -102,5 +102,5 @@ test('the activity-bar icon and the files the .vsix needs are in place', () => {
   const container = pkg.contributes.viewsContainers.activitybar[0];
   assert.ok(fs.existsSync(new URL(`../../${container.icon}`, import.meta.url)));
   const ignore = fs.readFileSync(new URL('../../.vscodeignore', import.meta.url), 'utf8');
-  for (const file of ['dist/extension.cjs', 'dist/engine-runtime.cjs', 'dist/snapshot-worker.cjs', 'dist/claude-agent-sdk.cjs', 'dist/sql-wasm.wasm', 'media/**']) assert.ok(ignore.includes(`!${file}`), file);
+  for (const file of ['dist/extension.cjs', 'dist/engine-runtime.cjs', 'dist/index-worker.cjs', 'dist/claude-agent-sdk.cjs', 'dist/sql-wasm.wasm', 'media/**']) assert.ok(ignore.includes(`!${file}`), file);
 });

@@ -63,8 +63,8 @@ tasks:
   assert.equal((await runFinished(first, runId)).state, 'completed');
   await d1.flush();
   const outbox = first.webhookOutbox();
-  await until('failed attempts', () => outbox.due(Date.now() + 60_000, 50).every((d) => d.attempts >= 2));
-  const pending = outbox.due(Date.now() + 60_000, 50);
+  await until('failed attempts', async () => (await outbox.due(Date.now() + 60_000, 50)).every((d) => d.attempts >= 2));
+  const pending = await outbox.due(Date.now() + 60_000, 50);
   assert.deepEqual(pending.map((d) => d.event).sort(), ['task.completed', 'task.completed', 'workflow.completed']);
   assert.ok(pending.every((d) => d.state === 'pending' && /ECONNREFUSED|fetch failed|connect/i.test(d.lastError ?? '')), pending.map((d) => d.lastError).join());
   assert.equal(receiver.received.length, 0);

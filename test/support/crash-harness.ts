@@ -145,14 +145,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 
 /**
- * Bundles the child and the snapshot worker once (esbuild, as esbuild.mjs bundles the shipped
+ * Bundles the child and the index worker once (esbuild, as esbuild.mjs bundles the shipped
  * ones), with sql.js's wasm beside them: a bundled child starts in a fraction of the time
  * `node --import tsx` takes, which is what makes hundreds of kills affordable.
  */
 export async function bundleCrashChild(outDir: string): Promise<string> {
   await esbuild.build({
     absWorkingDir: repoRoot,
-    entryPoints: { 'crash-child': 'test/support/crash-child.ts', 'snapshot-worker': 'src/core/store/snapshot-worker.ts' },
+    entryPoints: { 'crash-child': 'test/support/crash-child.ts', 'index-worker': 'src/core/store/index-worker/worker.ts' },
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -160,7 +160,7 @@ export async function bundleCrashChild(outDir: string): Promise<string> {
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
     logLevel: 'warning',
-    external: ['vscode'],
+    external: ['vscode', 'esbuild'],
     define: { 'import.meta.url': 'importMetaUrl' },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
   });
@@ -237,7 +237,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     }
 
     const recoveryStarted = Date.now();
-    const recovery = await recoverAll(options.stateDir, options.cwd, path.join(bundleDir, 'snapshot-worker.cjs'));
+    const recovery = await recoverAll(options.stateDir, options.cwd, path.join(bundleDir, 'index-worker.cjs'));
     figures.recoveryMs = Date.now() - recoveryStarted;
     figures.runs = recovery.runs;
     figures.tasks = recovery.tasks;
@@ -369,19 +369,21 @@ async function checkState(
   try {
     const stored = new Map<string, number>();
     const interrupted = new Map<string, number>();
-    for (const e of reader.db.eventsAfter(0, Number.MAX_SAFE_INTEGER)) {
+    const index = reader.index;
+    const allEvents = await index.eventsAfter(0, Number.MAX_SAFE_INTEGER);
+    for (const e of allEvents) {
       const key = `${e.type} ${e.taskId ?? e.runId}`;
       stored.set(key, (stored.get(key) ?? 0) + 1);
       if (e.type === 'task.interrupted') interrupted.set(e.taskId!, (interrupted.get(e.taskId!) ?? 0) + 1);
     }
     const counts = { interruptions: [...interrupted.values()].reduce((a, b) => a + b, 0), mostInterruptions: Math.max(0, ...interrupted.values()), failedByBound: 0 };
-    const storyOf = (id: string) => {
+    const storyOf = async (id: string) => {
       const runId = id.split('.')[0]!;
-      const events = reader.db.eventsAfter(0, Number.MAX_SAFE_INTEGER).filter((e) => (e.runId ?? e.taskId?.split('.')[0]) === runId);
+      const events = allEvents.filter((e) => (e.runId ?? e.taskId?.split('.')[0]) === runId);
       return [
-        `reader: last seq ${reader.db.lastSeq}`,
-        `run: ${JSON.stringify(reader.db.getRun(runId))}`,
-        ...reader.db.getTasks(runId).map((t) => `task: ${JSON.stringify(t)}`),
+        `reader: last seq ${await index.lastSeq()}`,
+        `run: ${JSON.stringify(await index.getRun(runId))}`,
+        ...(await index.getTasks(runId)).map((t) => `task: ${JSON.stringify(t)}`),
         ...events.map((e) => `event: ${JSON.stringify(e)}`),
       ].join('\n');
     };
@@ -391,18 +393,18 @@ async function checkState(
       if (have < count) lost.push({ message: `acknowledged "${key}" ${count}× but the state holds it ${have}×`, id: key.split(' ')[1]! });
     }
     for (const id of completedTasks) {
-      const state = reader.db.getTask(id)?.state;
+      const state = (await index.getTask(id))?.state;
       if (state !== 'completed') lost.push({ message: `${id} was acknowledged completed, now ${state ?? 'missing'}`, id });
     }
     for (const id of completedRuns) {
-      const state = reader.db.getRun(id)?.state;
+      const state = (await index.getRun(id))?.state;
       if (state !== 'completed') lost.push({ message: `run ${id} was acknowledged completed, now ${state ?? 'missing'}`, id });
     }
     // Every task of the load succeeds when left alone: a failed one (the owner that recovered it hears of it first, no child does)
     // is the work of the kills, and a defect unless the kills interrupted it past the engine's bound.
-    for (const e of reader.db.eventsAfter(0, Number.MAX_SAFE_INTEGER)) {
+    for (const e of allEvents) {
       if (e.type !== 'task.failed') continue;
-      const task = reader.db.getTask(e.taskId!);
+      const task = await index.getTask(e.taskId!);
       // The record's count, and as many interruptions before it recorded as events: the bound was reached, not miscounted.
       if (task && failedByBound(task) && (interrupted.get(task.id) ?? 0) >= MAX_STALLS) counts.failedByBound++;
       else lost.push({ message: `the kills made ${e.taskId} fail: ${task?.error ?? '(no error recorded)'}`, id: e.taskId! });
@@ -410,7 +412,7 @@ async function checkState(
     const logged = errors.length ? [`reading the state logged:`, ...errors.map((e) => `  ${e}`)] : [];
     if (lost.length) {
       const more = lost.length > 1 ? ` (and ${lost.length - 1} more lost)` : '';
-      return { problem: { message: `${lost[0]!.message}${more}`, story: [...logged, storyOf(lost[0]!.id)].join('\n') }, ...counts };
+      return { problem: { message: `${lost[0]!.message}${more}`, story: [...logged, await storyOf(lost[0]!.id)].join('\n') }, ...counts };
     }
     // Nothing lost to this reader, but it had to step over something it took for damage.
     if (errors.length) return { problem: { message: 'reading the state logged errors', story: logged.join('\n') }, ...counts };
@@ -424,10 +426,10 @@ async function checkState(
 async function recoverAll(
   stateDir: string,
   cwd: string,
-  snapshotWorker: string,
+  indexWorker: string,
 ): Promise<{ runs: number; tasks: number; problem?: { message: string; story: string } }> {
   const errors: string[] = [];
-  const engine = await Engine.open({ stateDir, cwd, concurrency: 8, snapshotWorker, logger: collectingLogger(errors) });
+  const engine = await Engine.open({ stateDir, cwd, concurrency: 8, indexWorker, logger: collectingLogger(errors) });
   try {
     const deadline = Date.now() + RECOVERY_WAIT_MS;
     while (Date.now() < deadline && engine.activeRunCount > 0) await new Promise((r) => setTimeout(r, 5));

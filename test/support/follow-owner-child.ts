@@ -1,7 +1,7 @@
 // Child owner for the follower tests: opens the state folder as owner and commits runs
 // `<tag>-<from>` … `<tag>-<to - 1>`, each with its `workflow.completed` event, taking a
 // snapshot after every `snapshotEvery` of them (0: none). Run with spawnSync, so the test's
-// own event loop (and the reader following in it) is frozen meanwhile and falls behind.
+// own event loop is frozen meanwhile (a reader's index worker is not: see follow-reader-child.ts).
 import { StateStore } from '../../src/core/store/state-store.ts';
 
 const [stateDir, tag, from, to, snapshotEvery] = process.argv.slice(2) as [string, string, string, string, string];

@@ -5,7 +5,7 @@ import { attemptsSpent, backoffDelay, hasAttemptsLeft } from '../scheduler/backo
 import { formatDuration } from '../notifications/notification-builder.ts';
 import { taskId } from '../util/ids.ts';
 import { errorMessage } from '../util/logger.ts';
-import { InterpolationError, interpolateAction } from '../workflow/interpolate.ts';
+import { InterpolationError, interpolateAction, resultReferences } from '../workflow/interpolate.ts';
 import type { ActiveRun } from './active-run.ts';
 import type { EngineCore } from './engine-core.ts';
 import * as moves from './moves.ts';
@@ -88,9 +88,14 @@ export class Attempts {
     this.handingOver++;
     execution.done = started
       .then(
-        () => {
-          this.handingOver--; // in the same turn as the executor takes it: no pass sees the slot twice
-          return executor.execute(this.context(active, task, controller.signal, log));
+        async () => {
+          let context: TaskContext;
+          try {
+            context = await this.context(active, task, controller.signal, log);
+          } finally {
+            this.handingOver--; // in the same turn as the executor takes it: no pass sees the slot twice
+          }
+          return executor.execute(context);
         },
         (error: unknown) => {
           this.handingOver--;
@@ -104,13 +109,16 @@ export class Attempts {
       .catch((error) => this.core.fatal(error));
   }
 
-  private context(active: ActiveRun, task: TaskRecord, signal: AbortSignal, log: TaskLogWriter): TaskContext {
+  private async context(active: ActiveRun, task: TaskRecord, signal: AbortSignal, log: TaskLogWriter): Promise<TaskContext> {
     const core = this.core;
     const { clock, reads } = core.deps;
     const run = active.run;
+    // Read first (from the index, asynchronously) only the results the action refers to.
+    const keys = resultReferences(task.action);
+    const outputs = new Map(await Promise.all(keys.map(async (key) => [key, (await reads.getResult(taskId(run.id, key)))?.output] as const)));
     let action;
     try {
-      action = interpolateAction(task.action, { inputs: run.inputs, result: (key) => reads.getResult(taskId(run.id, key))?.output });
+      action = interpolateAction(task.action, { inputs: run.inputs, result: (key) => outputs.get(key) });
     } catch (error) {
       // A reference that cannot be resolved will not resolve on a retry either.
       if (error instanceof InterpolationError) throw new TaskError(error.message, false);

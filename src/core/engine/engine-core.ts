@@ -1,6 +1,6 @@
 import type { EngineEvent } from '../model/events.ts';
 import type { TaskExecutor } from '../runners/task-executor.ts';
-import type { StateStore } from '../store/state-store.ts';
+import type { StateBackend } from '../store/backend.ts';
 import { StorageFullError } from '../store/storage-full.ts';
 import type { Clock } from '../util/clock.ts';
 import { Emitter } from '../util/emitter.ts';
@@ -20,7 +20,7 @@ export type EngineLifecycle = 'running' | 'closing' | 'closed';
 
 /** What the engine's parts are given: the owner's store, its reads and its surroundings. */
 export interface CoreDeps {
-  store: StateStore;
+  store: StateBackend;
   reads: EngineReads;
   logs: TaskLogs;
   executor: TaskExecutor;

@@ -1,3 +1,4 @@
+import type { StateBackend } from '../store/backend.ts';
 import type { TaskExecutor } from '../runners/task-executor.ts';
 import type { TaskRunner } from '../runners/task-runner.ts';
 import type { Clock } from '../util/clock.ts';
@@ -22,8 +23,13 @@ export interface EngineOptions {
   /** Names this process in the lock file, for errors other processes show. */
   command?: string;
   snapshotThreshold?: number;
-  /** See `StoreOptions.snapshotWorker`. */
-  snapshotWorker?: string;
+  /** See `StoreOptions.indexWorker`. */
+  indexWorker?: string;
+  /**
+   * Keep the state here instead of in `stateDir` (whose `logs/` still holds task output):
+   * the in-memory twin (MemoryBackend) for fast tests. The engine closes it.
+   */
+  backend?: StateBackend;
   /** How long `close()` waits for interrupted tasks to stop (default 5 s). */
   shutdownGraceMs?: number;
   /**

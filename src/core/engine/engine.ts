@@ -9,6 +9,7 @@ import { LocalExecutor } from '../runners/local-executor.ts';
 import { NoopRunner } from '../runners/noop-runner.ts';
 import { ShellRunner } from '../runners/shell-runner.ts';
 import { dependentsOf } from '../scheduler/run-progress.ts';
+import type { StateBackend } from '../store/backend.ts';
 import { StateStore } from '../store/state-store.ts';
 import type { StorageState } from '../store/storage-full.ts';
 import type { StoreRecord } from '../store/store-records.ts';
@@ -46,14 +47,14 @@ export class Engine implements EngineApi {
   private readonly reads: EngineReads;
 
   private constructor(
-    private readonly store: StateStore,
+    private readonly store: StateBackend,
     private readonly options: EngineOptions,
   ) {
     const logger = options.logger ?? silentLogger;
     const logs = new TaskLogs(path.join(options.stateDir, 'logs'), (file, error) =>
       logger.warn(`task output is being dropped: ${file} cannot be written (${errorMessage(error)}); the log notes how much once it can`),
     );
-    this.queries = new StateQueries(() => store.db, logs);
+    this.queries = new StateQueries(store.index, logs);
     this.reads = this.queries.reads;
     const runners = [new ShellRunner(), new NoopRunner(), ...(options.runners ?? [])];
     this.core = new EngineCore({
@@ -73,12 +74,14 @@ export class Engine implements EngineApi {
 
   /** Opens the state folder as its owner (throws StateOwnedError if another live process owns it) and resumes unfinished runs. */
   static async open(options: EngineOptions): Promise<Engine> {
-    const store = await StateStore.openOwner(options.stateDir, {
-      ...(options.logger ? { logger: options.logger } : {}),
-      command: options.command ?? 'orchestr8',
-      ...(options.snapshotThreshold ? { snapshotThreshold: options.snapshotThreshold } : {}),
-      ...(options.snapshotWorker ? { snapshotWorker: options.snapshotWorker } : {}),
-    });
+    const store =
+      options.backend ??
+      (await StateStore.openOwner(options.stateDir, {
+        ...(options.logger ? { logger: options.logger } : {}),
+        command: options.command ?? 'orchestr8',
+        ...(options.snapshotThreshold ? { snapshotThreshold: options.snapshotThreshold } : {}),
+        ...(options.indexWorker ? { indexWorker: options.indexWorker } : {}),
+      }));
     const engine = new Engine(store, options);
     try {
       await recover(engine.core);
@@ -283,8 +286,8 @@ export class Engine implements EngineApi {
 
   // ---- queries: the StateQueries this engine holds answers them ---------
 
-  readonly resolveRunId = (id: string): string => this.queries.resolveRunId(id);
-  readonly resolveTaskId = (id: string): string => this.queries.resolveTaskId(id);
+  readonly resolveRunId = (id: string): Promise<string> => this.queries.resolveRunId(id);
+  readonly resolveTaskId = (id: string): Promise<string> => this.queries.resolveTaskId(id);
   readonly status: EngineApi['status'] = (runId) => this.queries.status(runId);
   readonly task: EngineApi['task'] = (taskId) => this.queries.task(taskId);
   readonly result: EngineApi['result'] = (taskId) => this.queries.result(taskId);

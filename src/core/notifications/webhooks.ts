@@ -177,9 +177,9 @@ export class WebhookDispatcher implements Disposable {
    */
   private async catchUp(): Promise<void> {
     const outbox = this.options.outbox;
-    this.savedCursor = outbox.cursor();
+    this.savedCursor = await outbox.cursor();
     if (this.savedCursor === undefined) {
-      this.cursor = outbox.lastEventSeq();
+      this.cursor = await outbox.lastEventSeq();
       await this.saveCursor();
       return;
     }
@@ -269,7 +269,7 @@ export class WebhookDispatcher implements Disposable {
     const seen = new Set<string>();
     for (const endpoint of endpoints) {
       const id = deliveryId(eventId, endpoint.url);
-      if (seen.has(id) || this.options.outbox.get(id)) continue; // the same event heard again, or listed twice
+      if (seen.has(id) || (await this.options.outbox.get(id))) continue; // the same event heard again, or listed twice
       seen.add(id);
       fresh.push({ id, eventId, event: type, runId, url: endpoint.url, secretRef: endpoint.secretRef ?? 'global', body, state: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now });
     }
@@ -304,21 +304,22 @@ export class WebhookDispatcher implements Disposable {
         if (this.rerun && !failed) {
           this.rerun = false;
           this.kick();
-        } else this.arm(failed ? this.clock.now() + 5000 : undefined);
+        } else void this.arm(failed ? this.clock.now() + 5000 : undefined);
       });
   }
 
   /** Wakes up when the next pending delivery is due (or at `at`). */
-  private arm(at?: number): void {
+  private async arm(at?: number): Promise<void> {
     if (this.closed) return;
     let next = at;
     try {
-      next ??= this.options.outbox.nextAttemptAt();
+      next ??= await this.options.outbox.nextAttemptAt();
     } catch (error) {
       this.logger.error('webhook outbox unreadable', error);
       return;
     }
-    if (next === undefined) return;
+    // Closed, or a pass started, while the outbox answered: that pass arms the timer when it ends.
+    if (next === undefined || this.closed || this.running) return;
     if (this.timer && next >= this.timerAt) return;
     this.timer?.cancel();
     this.timerAt = next;
@@ -332,7 +333,7 @@ export class WebhookDispatcher implements Disposable {
   private async deliverDue(): Promise<void> {
     for (;;) {
       if (this.closed) return;
-      const due = this.options.outbox.due(this.clock.now(), BATCH);
+      const due = await this.options.outbox.due(this.clock.now(), BATCH);
       if (due.length === 0) return;
       const updated = await Promise.all(due.map((d) => this.limit(() => this.attempt(d))));
       await this.options.outbox.save(updated);
@@ -393,7 +394,7 @@ export class WebhookDispatcher implements Disposable {
 
   /** Requeues a dead letter (the user fixed the receiver). */
   async redeliver(id: string): Promise<void> {
-    const d = this.options.outbox.get(id);
+    const d = await this.options.outbox.get(id);
     if (!d) throw new Error(`no webhook delivery ${id}`);
     if (d.state !== 'dead') throw new Error(`webhook delivery ${id} is ${d.state}, not dead`);
     await this.options.outbox.save([{ ...d, state: 'pending', attempts: 0, nextAttemptAt: this.clock.now() }]);
@@ -426,7 +427,7 @@ export class WebhookDispatcher implements Disposable {
     for (;;) {
       this.kick();
       while (this.running) await this.running;
-      if (this.closed || this.lastPassFailed || this.options.outbox.due(this.clock.now(), 1).length === 0) return;
+      if (this.closed || this.lastPassFailed || (await this.options.outbox.due(this.clock.now(), 1)).length === 0) return;
     }
   }
 

@@ -91,13 +91,13 @@ export class JournalWriter {
   private closed = false;
 
   /**
-   * @param onDurable called with each batch once it is on disk, before any of its
-   * appenders is resumed: the store applies the batch to its database there.
+   * @param onDurable called with each batch (its records and the frames written) once it is
+   * on disk, before any of its appenders is resumed: the store hands it to its index there.
    */
   constructor(
     private readonly dir: string,
     lastSeq: number,
-    private readonly onDurable: (entries: SequencedRecord[]) => void,
+    private readonly onDurable: (entries: SequencedRecord[], frames: Buffer) => void,
     private readonly options: JournalOptions = {},
   ) {
     this.io = options.io ?? fileIo;
@@ -256,7 +256,7 @@ export class JournalWriter {
     }
     this.offset += data.length;
     this.bytesSinceRotate += data.length;
-    this.onDurable(batch.entries);
+    this.onDurable(batch.entries, data);
     this.resumed();
     for (const waiter of batch.waiters) waiter.resolve();
   }

@@ -83,8 +83,8 @@ export interface UsageSums {
 
 /**
  * The queryable state: a sql.js database that journal records are applied to.
- * Used by the owning store, by the snapshot worker and by read-only openers alike,
- * so all three agree on what a record means.
+ * It lives in the index worker (index-worker/), of owners and readers alike, or in-process
+ * in the memory twin (backend.ts), so all agree on what a record means.
  */
 export class StateDb {
   private readonly statements = new Map<string, Statement>();

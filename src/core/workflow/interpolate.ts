@@ -162,3 +162,14 @@ function interpolateRun(action: Extract<TaskAction, { kind: 'run' }>, scope: Int
   }
   return action.sandbox !== undefined ? { kind: 'run', run, env, sandbox: action.sandbox } : { kind: 'run', run, env };
 }
+
+/** The task keys whose results an action refers to (`${tasks.ID.result}`): what must be read before it is interpolated. */
+export function resultReferences(action: TaskAction): string[] {
+  const texts: string[] = [];
+  if (action.kind === 'agent') texts.push(action.prompt);
+  else if (action.kind === 'wait' && action.message !== undefined) texts.push(action.message);
+  else if (action.kind === 'run') texts.push(action.run, ...Object.values(action.env ?? {}));
+  const keys = new Set<string>();
+  for (const text of texts) for (const part of parseTemplate(text).parts) if (part.kind === 'result') keys.add(part.task);
+  return [...keys];
+}
