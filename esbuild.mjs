@@ -19,11 +19,28 @@ const common = {
   logLevel: 'warning',
   external: ['vscode'],
   // ESM sources use import.meta.url; in a CJS bundle it comes from the bundle's own file.
-  define: { 'import.meta.url': 'importMetaUrl' },
+  define: { 'import.meta.url': 'importMetaUrl', __ORCHESTR8_VERSION__: JSON.stringify(JSON.parse(fs.readFileSync('package.json', 'utf8')).version) },
   // The extension logs its own load time (banner to footer; see src/extension/extension.ts). `??=` keeps
   // the first bundle's marks: the extension loads before its engine runtime.
   banner: { js: "globalThis.__orchestr8LoadStart ??= performance.now(); const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
   footer: { js: 'globalThis.__orchestr8LoadEnd ??= performance.now();' },
+};
+
+// The agent SDK (1.4 MB of JavaScript) is a file of its own next to the bundles, required only when a
+// claude-code task runs (src/core/agents/claude-code/load-claude-agent-sdk.ts): start-up and activation never
+// load it. Its native `claude` executable (~380 MB) is never bundled; see claude-code-executable.ts.
+const agentSdkAsSibling = {
+  name: 'agent-sdk-as-sibling',
+  setup(build) {
+    build.onResolve({ filter: /^@anthropic-ai\/claude-agent-sdk$/ }, () => ({ path: './claude-agent-sdk.cjs', external: true }));
+  },
+};
+const agentSdk = {
+  ...common,
+  entryPoints: { 'claude-agent-sdk': 'node_modules/@anthropic-ai/claude-agent-sdk/sdk.mjs' },
+  banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  footer: {},
+  sourcemap: false,
 };
 
 const entryPoints = {
@@ -42,7 +59,9 @@ entryPoints['workflow-client'] = 'src/extension/workflow-client-runtime.ts';
 
 fs.mkdirSync('dist', { recursive: true });
 fs.copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
-const options = { ...common, entryPoints };
-if (watch) await (await esbuild.context(options)).watch();
-else await esbuild.build(options);
+const options = { ...common, entryPoints, plugins: [agentSdkAsSibling] };
+if (watch) {
+  await (await esbuild.context(options)).watch();
+  await esbuild.build(agentSdk);
+} else await Promise.all([esbuild.build(options), esbuild.build(agentSdk)]);
 fs.chmodSync('dist/cli.cjs', 0o755);

@@ -4,6 +4,7 @@
 // the per-turn overhead printed below is the latency-independent figure). The DAG's ideal time is its critical path (analysis → slowest of backend/frontend →
 // slowest gate → documentation, in model turns × latency); the run must finish within 1.05× of it.
 // The sequential sum (every turn one after another) is printed beside it.
+// Writes artifacts/bench/agents.json.
 import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { loadWorkflowFile } from '../src/core/workflow/parse-workflow.ts';
 import { addFeatureScripts, addFeatureTurns } from '../src/devtools/fake-anthropic/add-feature-script.ts';
 import { FakeAnthropicServer } from '../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { scriptedAgents } from '../src/devtools/fake-anthropic/scripted-agents.ts';
+import { writeBenchArtifact } from './artifacts.ts';
 
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 2000);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
@@ -77,6 +79,15 @@ console.log(`  sequential sum  ${sequentialMs} ms`);
 console.log(`  wall (median)   ${median.toFixed(0)} ms  = ${ratio.toFixed(3)} × critical path  (rounds: ${results.map((r) => r.toFixed(0)).join(', ')} ms)`);
 const criticalTurns = criticalMs / LATENCY_MS;
 console.log(`  overhead        ${((median - criticalMs) / criticalTurns).toFixed(1)} ms per model turn on the critical path (${criticalTurns} turns: SDK, stream parsing, tools, durable usage and checkpoint, task hand-over)`);
+writeBenchArtifact('agents', {
+  settings: { latencyMs: LATENCY_MS, rounds: ROUNDS, modelTurns: requests },
+  criticalPathMs: criticalMs,
+  sequentialSumMs: sequentialMs,
+  wallMs: { median, rounds: results },
+  wallVsCriticalPath: ratio,
+  overheadMsPerCriticalPathTurn: (median - criticalMs) / criticalTurns,
+  pass: ratio <= 1.05,
+});
 if (ratio > 1.05) {
   console.error(`FAIL: ${ratio.toFixed(3)} × critical path exceeds 1.05`);
   process.exitCode = 1;

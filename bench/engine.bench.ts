@@ -1,21 +1,32 @@
 // `npm run bench`: the durable engine with an in-process no-op runner.
-// Prints medians of several rounds and ratios against a baseline measured in the
-// same run (one write + fdatasync per record, no group commit), since absolute
-// numbers on a shared machine are noisy.
+// Prints medians of several rounds and ratios against baselines measured in the
+// same run (one write + fdatasync per record, no group commit; plain BullMQ at
+// appendfsync always when redis-server is there), since absolute numbers on a
+// shared machine are noisy; CPU per task per thread (bench/thread-cpu.ts); then
+// the issue's targets table with verdicts. Writes artifacts/bench/engine.json.
+// Env: BENCH_ROUNDS (5), BENCH_TASKS (5000), BENCH_HISTORY (100000), BENCH_PLAIN_ROUNDS (3).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Engine, type EngineOptions } from '../src/core/engine/engine.ts';
+import { Engine } from '../src/core/engine/engine.ts';
+import type { EngineOptions } from '../src/core/engine/engine-options.ts';
 import type { WorkflowDef } from '../src/core/model/workflow.ts';
 import { DEFAULT_RETRY } from '../src/core/model/workflow.ts';
 import { encodeRecord } from '../src/core/store/journal-format.ts';
 import { listSnapshots } from '../src/core/store/snapshot-files.ts';
+import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts';
+import { writeBenchArtifact } from './artifacts.ts';
+import { runPlainBullmq } from './peers/plain-peer.ts';
+import { type Target, loadWarning, target, targetsTable } from './targets.ts';
+import { type ThreadCpu, perUnit, sampleThreadCpu, threadCpuSince } from './thread-cpu.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const TASKS = Number(process.env.BENCH_TASKS ?? 5000);
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 100_000);
+/** Rounds of the plain BullMQ baseline (skipped without redis-server). */
+const PLAIN_ROUNDS = Number(process.env.BENCH_PLAIN_ROUNDS ?? 3);
 
 /** The snapshot worker as shipped (`npm run bench` builds it first), not the TypeScript source through tsx. */
 const SHIPPED_WORKER = fileURLToPath(new URL('../dist/snapshot-worker.cjs', import.meta.url));
@@ -41,13 +52,23 @@ function fsyncPerRecord(n: number): number {
   return perSecond;
 }
 
-/** Single no-op tasks through launch → run → complete, keeping `inflight` outstanding. */
-async function throughput(inflight: number, total: number): Promise<{ perSecond: number; launchP50: number; launchP99: number }> {
+/** What one throughput round measured. */
+interface Round {
+  perSecond: number;
+  launchP50: number;
+  launchP99: number;
+  /** CPU ms per task by thread, from the first launch to the last completion (false off Linux). */
+  cpuPerTask: ThreadCpu | false;
+}
+
+/** One round of single no-op tasks through launch → run → complete, keeping `inflight` outstanding. */
+async function throughput(inflight: number, total: number): Promise<Round> {
   const stateDir = tmp();
   const engine = await openEngine({ stateDir, cwd: stateDir, concurrency: inflight });
   const launchMs: number[] = [];
   let launched = 0;
   let completed = 0;
+  const cpu0 = sampleThreadCpu();
   const start = performance.now();
   await new Promise<void>((resolve) => {
     engine.onEvent((e) => {
@@ -65,9 +86,10 @@ async function throughput(inflight: number, total: number): Promise<{ perSecond:
     for (let i = 0; i < inflight; i++) void launchOne();
   });
   const perSecond = total / ((performance.now() - start) / 1000);
+  const cpu = threadCpuSince(cpu0);
   await engine.close();
   fs.rmSync(stateDir, { recursive: true, force: true });
-  return { perSecond, launchP50: pct(launchMs, 50), launchP99: pct(launchMs, 99) };
+  return { perSecond, launchP50: pct(launchMs, 50), launchP99: pct(launchMs, 99), cpuPerTask: cpu && perUnit(cpu, total) };
 }
 
 function wideWorkflow(n: number, width: number): WorkflowDef {
@@ -92,42 +114,45 @@ async function buildHistory(stateDir: string, tasks: number): Promise<void> {
   await engine.close();
 }
 
+interface HistoryFigures {
+  /** Open → the first launch resolved (durable), the moment a restarted owner takes work again. */
+  restartToFirstLaunchMs: number[];
+  /** Open alone (snapshot load + journal replay + recovery). */
+  openMs: number[];
+  /** Longest event-loop stall of the engine's thread while 10,000 more tasks run with snapshots on. */
+  maxStallMs: number;
+  /** CPU ms per task by thread over those 10,000 tasks (the snapshot worker included). */
+  cpuMsPerTask: ThreadCpu | false;
+  snapshotMb: number;
+}
+
 /** Restart with a big history, then steady load on top of it while watching the event loop. */
-async function restartAndStall(stateDir: string): Promise<{ restartMs: number[]; maxStallMs: number; snapshotMb: number }> {
-  const restartMs: number[] = [];
+async function restartAndStall(stateDir: string): Promise<HistoryFigures> {
+  const restartToFirstLaunchMs: number[] = [];
+  const openMs: number[] = [];
   for (let i = 0; i < 3; i++) {
     const start = performance.now();
     const engine = await openEngine({ stateDir, cwd: stateDir });
-    restartMs.push(performance.now() - start);
+    openMs.push(performance.now() - start);
+    await engine.launch({ task: { action: { kind: 'noop' } } });
+    restartToFirstLaunchMs.push(performance.now() - start);
     await engine.close();
   }
   const engine = await openEngine({ stateDir, cwd: stateDir, concurrency: 100, snapshotThreshold: 1024 * 1024 });
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
+  const cpu0 = sampleThreadCpu();
   let finished = 0;
   const runs = 100;
   const done = new Promise<void>((resolve) => engine.onEvent((e) => e.type === 'workflow.completed' && ++finished === runs && resolve()));
   for (let i = 0; i < runs; i++) await engine.launch({ workflow: wideWorkflow(i, 100) });
   await done;
   histogram.disable();
+  const cpu = threadCpuSince(cpu0);
   await engine.close();
-  const snapshotMb = fs.statSync(listSnapshots(stateDir)[0]!.path).size / 1e6;
-  return { restartMs, maxStallMs: histogram.max / 1e6, snapshotMb };
-}
-
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-
-console.log(`orchestr8 engine bench · node ${process.version} · ${os.cpus().length} cpus · load ${os.loadavg()[0]!.toFixed(2)} · ${ROUNDS} rounds of ${TASKS} tasks`);
-const baseline = median(Array.from({ length: ROUNDS }, () => fsyncPerRecord(2000)));
-console.log(`baseline: one write+fdatasync per record: ${fmt(baseline)} records/s (median)\n`);
-console.log('in flight | completions/s (median) | × baseline | launch p50 ms | launch p99 ms');
-for (const inflight of [1, 10, 100]) {
-  const rounds = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push(await throughput(inflight, inflight === 1 ? Math.min(TASKS, 1000) : TASKS));
-  const perSecond = median(rounds.map((r) => r.perSecond));
-  console.log(
-    `${String(inflight).padStart(9)} | ${fmt(perSecond).padStart(22)} | ${fmt(perSecond / baseline, 2).padStart(10)} | ${fmt(median(rounds.map((r) => r.launchP50)), 3).padStart(13)} | ${fmt(median(rounds.map((r) => r.launchP99)), 3).padStart(13)}`,
-  );
+  const newest = listSnapshots(stateDir)[0]; // none when the history is too small to reach the threshold
+  const snapshotMb = newest ? fs.statSync(newest.path).size / 1e6 : 0;
+  return { restartToFirstLaunchMs, openMs, maxStallMs: histogram.max / 1e6, cpuMsPerTask: cpu && perUnit(cpu, runs * 100), snapshotMb };
 }
 
 /** The same no-op tasks inside workflows of 100 (the DAG case): one run record and notification per 100 tasks. */
@@ -146,16 +171,117 @@ async function workflowThroughput(total: number): Promise<number> {
   return perSecond;
 }
 
+/**
+ * The targets table's own baseline: plain BullMQ (Queue.addBulk + a Worker process, 100 in
+ * flight) on a private Redis at `appendfsync always`, in this run; undefined without redis-server.
+ */
+async function plainBullmqAlways(tasks: number): Promise<number[] | undefined> {
+  if (PLAIN_ROUNDS < 1 || redisMissingReason()) return undefined;
+  const redis = await RedisServer.start({ appendonly: true, appendfsync: 'always' });
+  try {
+    const perSecond: number[] = [];
+    for (let r = 0; r < PLAIN_ROUNDS; r++) perSecond.push((await runPlainBullmq(redis.url, tasks, 100)).tasksPerSecond);
+    return perSecond;
+  } finally {
+    await redis.dispose();
+  }
+}
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const medianCpu = (rounds: Round[]): ThreadCpu | false => {
+  const cpus = rounds.map((r) => r.cpuPerTask).filter((c): c is ThreadCpu => c !== false);
+  if (cpus.length === 0) return false;
+  return { main: median(cpus.map((c) => c.main)), workers: median(cpus.map((c) => c.workers)), other: median(cpus.map((c) => c.other)), process: median(cpus.map((c) => c.process)) };
+};
+const fmtCpu = (c: ThreadCpu | false) => (c ? `${fmt(c.main, 3)} / ${fmt(c.workers, 3)} / ${fmt(c.other, 3)} (${fmt(c.process, 3)})` : 'n/a');
+
+console.log(`orchestr8 engine bench · node ${process.version} · ${os.cpus().length} cpus · load ${os.loadavg()[0]!.toFixed(2)} · ${ROUNDS} rounds of ${TASKS} tasks`);
+if (!process.execArgv.some((a) => a.includes('thread-names'))) console.log('(started without --import ./bench/thread-names.mjs: worker-thread CPU counts as "other")');
+const baseline = median(Array.from({ length: ROUNDS }, () => fsyncPerRecord(2000)));
+console.log(`baseline: one write+fdatasync per record: ${fmt(baseline)} records/s (median)`);
+const plainRounds = await plainBullmqAlways(TASKS);
+const plain = plainRounds && median(plainRounds);
+console.log(plain ? `baseline: plain BullMQ, Redis appendfsync always, 100 in flight: ${fmt(plain)} tasks/s (median of ${PLAIN_ROUNDS})\n` : 'baseline: plain BullMQ not measured (no redis-server: bash scripts/setup-redis.sh)\n');
+console.log('in flight | completions/s (median) | × fsync baseline | × plain BullMQ | launch p50 ms | launch p99 ms | CPU ms per task: engine thread / worker threads / other (process)');
+/** One row of engine.json: medians over the rounds at one in-flight level. */
+interface Row {
+  inFlight: number;
+  tasksPerRound: number;
+  completionsPerSec: number;
+  vsFsyncBaseline: number;
+  vsPlainBullmqAlways: number | null;
+  launchP50Ms: number;
+  launchP99Ms: number;
+  cpuMsPerTask: ThreadCpu | null;
+}
+const rows: Row[] = [];
+for (const inflight of [1, 10, 100]) {
+  const rounds: Round[] = [];
+  const tasksPerRound = inflight === 1 ? Math.min(TASKS, 1000) : TASKS;
+  for (let r = 0; r < ROUNDS; r++) rounds.push(await throughput(inflight, tasksPerRound));
+  const completionsPerSec = median(rounds.map((r) => r.perSecond));
+  const row: Row = {
+    inFlight: inflight,
+    tasksPerRound,
+    completionsPerSec,
+    vsFsyncBaseline: completionsPerSec / baseline,
+    vsPlainBullmqAlways: plain ? completionsPerSec / plain : null,
+    launchP50Ms: median(rounds.map((r) => r.launchP50)),
+    launchP99Ms: median(rounds.map((r) => r.launchP99)),
+    cpuMsPerTask: medianCpu(rounds) || null,
+  };
+  rows.push(row);
+  console.log(
+    `${String(inflight).padStart(9)} | ${fmt(row.completionsPerSec).padStart(22)} | ${fmt(row.vsFsyncBaseline, 2).padStart(16)} | ${(plain ? fmt(row.completionsPerSec / plain, 2) : 'n/a').padStart(14)} | ${fmt(row.launchP50Ms, 3).padStart(13)} | ${fmt(row.launchP99Ms, 3).padStart(13)} | ${fmtCpu(row.cpuMsPerTask ?? false)}`,
+  );
+}
+
 const workflowRounds: number[] = [];
 for (let r = 0; r < ROUNDS; r++) workflowRounds.push(await workflowThroughput(TASKS));
 const inWorkflows = median(workflowRounds);
-console.log(`  100 (in workflows of 100 tasks) | ${fmt(inWorkflows)} completions/s | ${fmt(inWorkflows / baseline, 2)} × baseline`);
+console.log(`  100 (in workflows of 100 tasks) | ${fmt(inWorkflows)} completions/s | ${fmt(inWorkflows / baseline, 2)} × fsync baseline`);
 
 const historyDir = tmp();
 const t = performance.now();
 await buildHistory(historyDir, HISTORY);
-console.log(`\nhistory: ${fmt(HISTORY)} tasks built through the engine in ${fmt((performance.now() - t) / 1000, 1)} s`);
+const buildSeconds = (performance.now() - t) / 1000;
+console.log(`\nhistory: ${fmt(HISTORY)} tasks built through the engine in ${fmt(buildSeconds, 1)} s`);
 const history = await restartAndStall(historyDir);
-console.log(`restart with ${fmt(HISTORY)} tasks in history: median ${fmt(median(history.restartMs), 1)} ms (${history.restartMs.map((x) => fmt(x, 1)).join(', ')}); snapshot ${fmt(history.snapshotMb, 1)} MB`);
-console.log(`longest event-loop stall while running 10,000 more tasks on top (snapshots on): ${fmt(history.maxStallMs, 1)} ms`);
+console.log(
+  `restart with ${fmt(HISTORY)} tasks in history until the first launch is accepted: median ${fmt(median(history.restartToFirstLaunchMs), 1)} ms (${history.restartToFirstLaunchMs.map((x) => fmt(x, 1)).join(', ')}); open alone ${fmt(median(history.openMs), 1)} ms; snapshot ${fmt(history.snapshotMb, 1)} MB`,
+);
+console.log(`longest engine-thread stall while running 10,000 more tasks on top (snapshots on): ${fmt(history.maxStallMs, 1)} ms`);
+console.log(`  CPU ms per task meanwhile: engine thread / worker threads / other (process): ${fmtCpu(history.cpuMsPerTask)}`);
 fs.rmSync(historyDir, { recursive: true, force: true });
+
+// The issue's targets table, as far as this bench measures it.
+const at = (inFlight: number) => rows.find((r) => r.inFlight === inFlight)!;
+const targets: Target[] = [
+  target('embedded durable no-op completions/s, 100 in flight, vs plain BullMQ at appendfsync always', at(100).vsPlainBullmqAlways, '≥', 1.5, '×'),
+  target('engine-thread CPU per task (100 in flight)', at(100).cpuMsPerTask?.main ?? null, '≤', 0.15, 'ms'),
+  target('launch p99, durable, 1 in flight', at(1).launchP99Ms, '≤', 2, 'ms'),
+  target(`longest engine-thread stall, ${fmt(HISTORY)} tasks of history, 10,000 more running, snapshots on`, history.maxStallMs, '≤', 20, 'ms'),
+  target(`restart with ${fmt(HISTORY)} tasks of history until the first launch is accepted (median of 3)`, median(history.restartToFirstLaunchMs), '≤', 100, 'ms'),
+];
+console.log(`\n${targetsTable(targets)}`);
+const busy = loadWarning();
+if (busy) console.log(busy);
+
+const file = writeBenchArtifact('engine', {
+  settings: { rounds: ROUNDS, tasksPerRound: TASKS, historyTasks: HISTORY, plainRounds: PLAIN_ROUNDS },
+  baselines: { fsyncPerRecordPerSec: baseline, plainBullmqAlwaysTasksPerSec: plain ?? null, plainBullmqAlwaysRounds: plainRounds ?? null },
+  rows,
+  inWorkflowsOf100: { completionsPerSec: inWorkflows, vsFsyncBaseline: inWorkflows / baseline, vsPlainBullmqAlways: plain ? inWorkflows / plain : null },
+  history: {
+    tasks: HISTORY,
+    buildSeconds,
+    restartToFirstLaunchMs: { median: median(history.restartToFirstLaunchMs), samples: history.restartToFirstLaunchMs },
+    openMs: { median: median(history.openMs), samples: history.openMs },
+    longestEngineThreadStallMs: history.maxStallMs,
+    cpuMsPerTaskWhileStalled: history.cpuMsPerTask || null,
+    snapshotMb: history.snapshotMb,
+  },
+  targets,
+  ...(busy ? { warning: busy } : {}),
+});
+console.log(`\nfigures: ${path.relative(process.cwd(), file)}`);

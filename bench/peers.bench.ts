@@ -3,7 +3,8 @@
  * (a) the embedded engine, (b) this project in BullMQ mode, (c) plain BullMQ Queue +
  * Worker with no project code, with Redis at `appendfsync always` and `everysec`.
  * Prints a Markdown table (tasks/s, enqueue-to-start p50/p99, CPU per task, ratios)
- * for docs/benchmarks.md. Env: O8_PEERS_TASKS, O8_PEERS_IN_FLIGHT to scale it.
+ * for docs/benchmarks.md and writes the figures to artifacts/bench/peers.json.
+ * Env: O8_PEERS_TASKS, O8_PEERS_IN_FLIGHT to scale it.
  */
 import os from 'node:os';
 import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts';
@@ -12,9 +13,13 @@ import { runBullmqMode, runEmbedded } from './peers/engine-peer.ts';
 import { runPlainBullmq } from './peers/plain-peer.ts';
 import { processCpuSeconds } from './peers/cpu.ts';
 import type { PeerResult } from './peers/stats.ts';
+import { writeBenchArtifact } from './artifacts.ts';
+import { loadWarning, target, targetsTable } from './targets.ts';
 
 const TASKS = Number(process.env.O8_PEERS_TASKS ?? 10_000);
 const IN_FLIGHT = Number(process.env.O8_PEERS_IN_FLIGHT ?? 100);
+/** Rounds of all five measurements; ratios are taken within a round, then the median over rounds. */
+const ROUNDS = Math.max(1, Number(process.env.O8_PEERS_ROUNDS ?? 1));
 
 interface Row extends PeerResult {
   fsync: AppendFsync | 'n/a (sql.js journal, fsync per group commit)';
@@ -45,33 +50,86 @@ if (missing) {
   process.exit(2);
 }
 
-process.stderr.write(`peers: ${TASKS} no-op tasks, ${IN_FLIGHT} in flight, ${os.availableParallelism()} CPUs, load ${loadNow()}\n`);
-const rows: Row[] = [];
-rows.push(await measure(() => runEmbedded(TASKS, IN_FLIGHT), 'n/a (sql.js journal, fsync per group commit)'));
-for (const fsync of ['always', 'everysec'] as const) {
-  const redis = await RedisServer.start({ appendonly: true, appendfsync: fsync });
-  try {
-    rows.push(await measure(() => runPlainBullmq(redis.url, TASKS, IN_FLIGHT), fsync, redis.pid));
-    rows.push(await measure(() => runBullmqMode(redis.url, TASKS, IN_FLIGHT), fsync, redis.pid));
-  } finally {
-    await redis.dispose();
+process.stderr.write(`peers: ${TASKS} no-op tasks, ${IN_FLIGHT} in flight, ${ROUNDS} round(s), ${os.availableParallelism()} CPUs, load ${loadNow()}\n`);
+
+/** One round: every peer once, plain BullMQ and BullMQ mode back to back on the same Redis. */
+async function round(): Promise<Row[]> {
+  const rows: Row[] = [];
+  rows.push(await measure(() => runEmbedded(TASKS, IN_FLIGHT), 'n/a (sql.js journal, fsync per group commit)'));
+  for (const fsync of ['always', 'everysec'] as const) {
+    const redis = await RedisServer.start({ appendonly: true, appendfsync: fsync });
+    try {
+      rows.push(await measure(() => runPlainBullmq(redis.url, TASKS, IN_FLIGHT), fsync, redis.pid));
+      rows.push(await measure(() => runBullmqMode(redis.url, TASKS, IN_FLIGHT), fsync, redis.pid));
+    } finally {
+      await redis.dispose();
+    }
   }
+  return rows;
 }
 
-const embedded = rows[0]!;
-const plain = (f: AppendFsync) => rows.find((r) => r.peer === 'plain BullMQ' && r.fsync === f)!;
-const mode = (f: AppendFsync) => rows.find((r) => r.peer === 'orchestr8 BullMQ mode' && r.fsync === f)!;
-const ratio = (a: Row, b: Row) => (a.tasksPerSecond / b.tasksPerSecond).toFixed(2);
-const lines = [
-  `Measured ${new Date().toISOString()} on ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${TASKS} no-op tasks, ${IN_FLIGHT} in flight.`,
-  '',
-  '| peer | Redis appendfsync | tasks/s | enqueue→start p50 (ms) | p99 (ms) | CPU ms per task | load avg before → after |',
-  '| --- | --- | ---: | ---: | ---: | --- | --- |',
-  ...rows.map((r) => `| ${r.peer} | ${r.fsync} | ${r.tasksPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpuPerTask(r)} | ${r.load} |`),
-  '',
-  `- embedded / plain BullMQ at always: **${ratio(embedded, plain('always'))}×** (target ≥ 1.5×); at everysec: ${ratio(embedded, plain('everysec'))}×`,
-  `- BullMQ mode / plain BullMQ at always: **${ratio(mode('always'), plain('always'))}×**; at everysec: **${ratio(mode('everysec'), plain('everysec'))}×** (target ≥ 0.75×)`,
+const find = (rows: Row[], peer: string, fsync?: AppendFsync) => rows.find((r) => r.peer === peer && (fsync === undefined || r.fsync === fsync))!;
+const ratio = (a: Row, b: Row) => a.tasksPerSecond / b.tasksPerSecond;
+/** Ratios within one round: each pair measured minutes apart at most, on the same Redis. */
+const ratiosOf = (rows: Row[]) => ({
+  embeddedVsPlainAlways: ratio(find(rows, 'embedded engine'), find(rows, 'plain BullMQ', 'always')),
+  embeddedVsPlainEverysec: ratio(find(rows, 'embedded engine'), find(rows, 'plain BullMQ', 'everysec')),
+  bullmqModeVsPlainAlways: ratio(find(rows, 'orchestr8 BullMQ mode', 'always'), find(rows, 'plain BullMQ', 'always')),
+  bullmqModeVsPlainEverysec: ratio(find(rows, 'orchestr8 BullMQ mode', 'everysec'), find(rows, 'plain BullMQ', 'everysec')),
+});
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const rounds: Row[][] = [];
+for (let r = 0; r < ROUNDS; r++) rounds.push(await round());
+const roundRatios = rounds.map(ratiosOf);
+type Ratios = ReturnType<typeof ratiosOf>;
+const ratios = Object.fromEntries(Object.keys(roundRatios[0]!).map((k) => [k, median(roundRatios.map((x) => x[k as keyof Ratios]))])) as Ratios;
+/** Per peer, the round with the median tasks/s (so its latency and CPU figures belong together). */
+const rows = rounds[0]!.map((first) => {
+  const mine = rounds.map((rs) => find(rs, first.peer, first.fsync === 'always' || first.fsync === 'everysec' ? first.fsync : undefined));
+  const m = median(mine.map((x) => x.tasksPerSecond));
+  return mine.find((x) => x.tasksPerSecond === m)!;
+});
+const targets = [
+  target('embedded durable no-op completions/s, 100 in flight, vs plain BullMQ at appendfsync always', ratios.embeddedVsPlainAlways, '≥', 1.5, '×'),
+  target('BullMQ mode vs plain BullMQ at appendfsync always, same run (no less than 0.6×)', ratios.bullmqModeVsPlainAlways, '≥', 0.75, '×'),
 ];
-const text = lines.join('\n');
-process.stdout.write(`${text}\n`);
+/** The engine's own process by thread (embedded engine, BullMQ-mode coordinator). */
+const engineThreads = (r: Row) =>
+  r.engineThreads ? `${r.engineThreads.main.toFixed(2)} / ${r.engineThreads.workers.toFixed(2)} / ${r.engineThreads.other.toFixed(2)}` : '';
+const lines = [
+  `Measured ${new Date().toISOString()} on ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${TASKS} no-op tasks, ${IN_FLIGHT} in flight, ${ROUNDS} round(s)${ROUNDS > 1 ? ' (each peer: its median round; ratios: median of the per-round ratios)' : ''}.`,
+  '',
+  '| peer | Redis appendfsync | tasks/s | enqueue→start p50 (ms) | p99 (ms) | CPU ms per task | engine process by thread: main / workers / other | load avg before → after |',
+  '| --- | --- | ---: | ---: | ---: | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.peer} | ${r.fsync} | ${r.tasksPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpuPerTask(r)} | ${engineThreads(r)} | ${r.load} |`),
+  '',
+  `- embedded / plain BullMQ at always: **${ratios.embeddedVsPlainAlways.toFixed(2)}×** (target ≥ 1.5×); at everysec: ${ratios.embeddedVsPlainEverysec.toFixed(2)}×`,
+  `- BullMQ mode / plain BullMQ at always: **${ratios.bullmqModeVsPlainAlways.toFixed(2)}×**; at everysec: **${ratios.bullmqModeVsPlainEverysec.toFixed(2)}×** (target ≥ 0.75×)`,
+  ...(ROUNDS > 1
+    ? [`- per round, BullMQ mode / plain at always: ${roundRatios.map((x) => x.bullmqModeVsPlainAlways.toFixed(2)).join(', ')}; embedded / plain at always: ${roundRatios.map((x) => x.embeddedVsPlainAlways.toFixed(2)).join(', ')}`]
+    : []),
+  '',
+  targetsTable(targets),
+  ...(loadWarning() ? ['', loadWarning()!] : []),
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+const asJson = (r: Row) => ({
+  peer: r.peer,
+  appendfsync: r.fsync,
+  tasksPerSec: r.tasksPerSecond,
+  seconds: r.seconds,
+  enqueueToStartMs: { p50: r.p50, p99: r.p99 },
+  cpuMsPerTask: Object.fromEntries(Object.entries(r.cpu).map(([name, seconds]) => [name, (seconds * 1000) / r.tasks])),
+  engineProcessCpuMsPerTaskByThread: r.engineThreads ?? null,
+  loadAvg: r.load,
+});
+const file = writeBenchArtifact('peers', {
+  settings: { tasks: TASKS, inFlight: IN_FLIGHT, rounds: ROUNDS },
+  peers: rows.map(asJson),
+  ratios,
+  rounds: rounds.map((rs, i) => ({ ratios: roundRatios[i], peers: rs.map(asJson) })),
+  targets,
+});
+process.stderr.write(`figures: ${file}\n`);
 process.exit(0);

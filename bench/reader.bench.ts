@@ -17,6 +17,7 @@ import type { RunRecord, TaskRecord } from '../src/core/model/records.ts';
 import { DEFAULT_RETRY } from '../src/core/model/workflow.ts';
 import { StateStore } from '../src/core/store/state-store.ts';
 import type { StoreRecord } from '../src/core/store/store-records.ts';
+import { writeBenchArtifact } from './artifacts.ts';
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 100_000);
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 10_000);
@@ -141,8 +142,7 @@ async function main(): Promise<void> {
     console.log(`idle reader CPU over ${IDLE_MS / 1000} s: ${figures.idleCpuPercentOfCore.toFixed(3)} % of a core (target <= 1 %)`);
     console.log(`  before (a reload every 3 s, ${reloadMs.toFixed(0)} ms each): ~${figures.oldIdleCpuPercentOfCore.toFixed(1)} % of a core`);
     console.log(`ack -> reader event: median ${figures.ackToReaderEventMs.median.toFixed(2)} ms, p99 ${figures.ackToReaderEventMs.p99.toFixed(2)} ms, max ${figures.ackToReaderEventMs.max.toFixed(2)} ms (${TRANSITIONS} transitions; target <= 200 ms)`);
-    fs.mkdirSync('artifacts/bench', { recursive: true });
-    fs.writeFileSync('artifacts/bench/reader.json', `${JSON.stringify(figures, null, 2)}\n`);
+    writeBenchArtifact('reader', figures);
   } finally {
     fs.rmSync(stateDir, { recursive: true, force: true });
   }

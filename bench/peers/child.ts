@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
+/** `O8_PEERS_CPU_PROF=<dir>` profiles every child (the workers) with `--cpu-prof` into that folder. */
+const profile = process.env.O8_PEERS_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.O8_PEERS_CPU_PROF}`] : [];
+
 /** Starts a TypeScript entry point in its own Node process (via tsx) and waits until it prints `ready`. */
 export async function startReadyChild(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {

@@ -9,6 +9,7 @@ import { newRunId } from '../../src/core/util/ids.ts';
 import { BullmqExecutor } from '../../src/core/queue/bullmq-executor.ts';
 import { DEFAULT_QUEUE, taskJobId } from '../../src/core/queue/task-job.ts';
 import { startReadyChild, stopChild } from './child.ts';
+import { type ThreadCpu, perUnit, sampleThreadCpu, threadCpuSince } from '../thread-cpu.ts';
 import { processCpuSeconds } from './cpu.ts';
 import { summarize, type PeerResult } from './stats.ts';
 import { readJobTimes } from './stream-timings.ts';
@@ -54,12 +55,18 @@ export async function runEmbedded(tasks: number, inFlight: number): Promise<Peer
   const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, concurrency: inFlight, snapshotWorker });
   try {
     const cpu0 = processCpuSeconds(process.pid);
+    const threads0 = sampleThreadCpu();
     let cpu = 0;
-    const records = await runToEnd(engine, tasks, () => (cpu = processCpuSeconds(process.pid) - cpu0));
+    let threads: ThreadCpu | false = false;
+    const records = await runToEnd(engine, tasks, () => {
+      cpu = processCpuSeconds(process.pid) - cpu0;
+      threads = threadCpuSince(threads0);
+    });
     return summarize(
       'embedded engine',
       records.map((t) => ({ enqueued: t.queuedAt!, started: t.startedAt!, finished: t.finishedAt! })),
       { engine: cpu },
+      threads && perUnit(threads, tasks),
     );
   } finally {
     await engine.close();
@@ -83,9 +90,12 @@ export async function runBullmqMode(redisUrl: string, tasks: number, inFlight: n
   const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, executor, snapshotWorker });
   try {
     const cpu0 = [processCpuSeconds(process.pid), processCpuSeconds(worker.pid!)];
+    const threads0 = sampleThreadCpu();
     let cpu: Record<string, number> = {};
+    let threads: ThreadCpu | false = false;
     const records = await runToEnd(engine, tasks, () => {
       cpu = { coordinator: processCpuSeconds(process.pid) - cpu0[0]!, worker: processCpuSeconds(worker.pid!) - cpu0[1]! };
+      threads = threadCpuSince(threads0);
     });
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const times = await readJobTimes(redis, queue);
@@ -107,6 +117,7 @@ export async function runBullmqMode(redisUrl: string, tasks: number, inFlight: n
         return { enqueued: t.queuedAt!, started: active, finished: t.finishedAt! };
       }),
       cpu,
+      threads && perUnit(threads, tasks),
     );
   } finally {
     await engine.close();

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { EngineApi } from '../core/engine/engine-api.ts';
 import { Engine } from '../core/engine/engine.ts';
-import type { EngineOptions } from '../core/engine/engine.ts';
+import type { EngineOptions } from '../core/engine/engine-options.ts';
 import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
-import { StateOwnedError } from '../core/store/state-lock.ts';
+import { isLockLive, readLock, StateOwnedError } from '../core/store/state-lock.ts';
 import { ApiClient } from '../servers/http/api-client.ts';
 import type { ApiServer } from '../servers/http/api-server.ts';
 import { ownerServices } from '../servers/owner-services.ts';
@@ -96,6 +96,22 @@ export async function withLiveOwner<T>(stateDir: string, fn: (api: EngineApi) =>
 }
 
 /**
+ * The owner died (its lock names a dead process): its unfinished runs would wait for whoever
+ * writes next. Any command that looks resumes them at once in a background owner, and says so.
+ */
+async function resumeAfterDeadOwner(ctx: CliContext): Promise<void> {
+  const lock = readLock(ctx.stateDir);
+  if (!lock || isLockLive(lock)) return;
+  try {
+    const resumed = await resumeInBackground(ctx);
+    if (resumed > 0) process.stderr.write(`orchestr8: resumed ${resumed} unfinished run(s) in a background owner after the owner (pid ${lock.pid}, ${lock.command}) died\n`);
+  } catch (error) {
+    // Another command took over first (it runs them), or the spawn failed: the runs stay durable for the next owner.
+    ctx.logger.warn(`could not resume the runs of the dead owner (pid ${lock.pid}): ${(error as Error).message}`);
+  }
+}
+
+/**
  * Runs `fn` against the state. Reads use a read-only snapshot (no owner needed). Writes
  * go to the live owner through its local API when there is one; otherwise this process
  * becomes the owner for the command (starting no task), and if runs are left unfinished
@@ -104,6 +120,7 @@ export async function withLiveOwner<T>(stateDir: string, fn: (api: EngineApi) =>
 export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Promise<T>, mode: 'read' | 'write'): Promise<T> {
   if (mode === 'read') {
     if (!fs.existsSync(ctx.stateDir)) throw new CliError(`no runs yet (no state in ${ctx.stateDir})`, ExitCode.notFound);
+    await resumeAfterDeadOwner(ctx);
     const reader = await ReadOnlyEngine.open(ctx.stateDir, ctx.logger);
     try {
       return await fn(reader);

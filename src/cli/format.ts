@@ -36,15 +36,18 @@ export function taskDuration(task: TaskRecord, now: number): string {
   return formatDuration((task.finishedAt ?? now) - task.startedAt);
 }
 
-/** One status line of a task: state, attempt, interruptions, duration, error. */
-export function taskLine(task: TaskRecord, now: number, icon = stateIcon(task.state)): string {
+/** One status line of a task: state, attempt, interruptions, duration, error; `extra` (an agent's spend) after the duration. */
+export function taskLine(task: TaskRecord, now: number, icon = stateIcon(task.state), extra = ''): string {
   const attempts = task.retry.max > 0 && task.attempt > 0 ? ` attempt ${task.attempt}/${task.retry.max + 1}` : '';
   const retryIn = task.state === 'queued' && task.notBefore && task.notBefore > now ? ` retry in ${formatDuration(task.notBefore - now)}` : '';
   const duration = taskDuration(task, now);
   const interrupted = task.interruptions ? ` interrupted ${task.interruptions}×` : '';
   const error = task.error && task.state !== 'completed' && task.state !== 'running' ? `  ${dim(oneLine(task.error, 80))}` : '';
   const resumes = task.state === 'queued' && task.interrupted ? `  ${dim(oneLine(`resumes: ${task.interrupted}`, 80))}` : '';
-  return `  ${icon} ${task.key.padEnd(18)} ${task.state.padEnd(9)}${duration ? ` ${duration}` : ''}${attempts}${interrupted}${retryIn}${error}${resumes}`;
+  // Why its dependents ran anyway.
+  const tolerated = task.state === 'failed' && task.continueOnError ? ` ${yellow('(continue_on_error: dependents go on)')}` : '';
+  const spend = extra ? ` ${dim(extra)}` : '';
+  return `  ${icon} ${task.key.padEnd(18)} ${task.state.padEnd(9)}${duration ? ` ${duration}` : ''}${spend}${attempts}${interrupted}${retryIn}${tolerated}${error}${resumes}`;
 }
 
 export function runLine(run: RunRecord, now: number): string {
@@ -55,6 +58,16 @@ export function runLine(run: RunRecord, now: number): string {
 export function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Under a waiting task: what it asks, and the exact command that answers it. */
+export function waitLines(question: string, signal: string): string {
+  return `      ${yellow('?')} ${oneLine(question, 200)}\n      ${dim(`answer: ${signal}`)}`;
+}
+
+/** An agent task's spend so far, for live progress: `turn 3 · 12.4k tokens`. */
+export function spendText(turns: number, tokens: number): string {
+  return turns ? `turn ${turns} · ${tokens >= 1000 ? `${(tokens / 1000).toFixed(1)}k` : tokens} tokens` : '';
 }
 
 /** Where a run's work went (its delivery, recorded by the git hooks): branch, pull request, and why not. */

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { StateOwnedError } from '../core/store/state-lock.ts';
-import { NotFoundError } from '../core/engine/state-queries.ts';
+import { NotFoundError } from '../core/engine/errors.ts';
 import { WorkflowError } from '../core/workflow/workflow-error.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
@@ -18,6 +18,7 @@ import { validateCommand } from './commands/validate.ts';
 import { workerCommand } from './commands/worker.ts';
 import { cliRunners } from './cli-runners.ts';
 import { cliContext } from './cli-context.ts';
+import { cliVersion } from './version.ts';
 
 /** Builds the `orchestr8` command line; each action resolves to an exit code. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -27,6 +28,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'machine-readable output')
     .option('-v, --verbose', 'log more')
     .option('--redis <url>', 'BullMQ mode: tasks run on `orchestr8 worker` processes through this Redis (or $ORCHESTR8_REDIS_URL)')
+    .version(cliVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride();
   const act =
@@ -93,7 +95,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.addCommand(workerCommand((flags) => cliRunners(cliContext(flags))));
   program
     .command('mcp')
-    .description('MCP server on stdio for Claude Code and other agents (claude mcp add orchestr8 -- npx orchestr8 mcp)')
+    .description('MCP server on stdio for Claude Code and other agents (claude mcp add orchestr8 -- orchestr8 mcp)')
     .action(act(async (_o: unknown, cmd: Command) => mcpCommand(opts(cmd))));
   program.command('__serve', { hidden: true }).action(act(async (_o: unknown, cmd: Command) => serveCommand(opts(cmd))));
   return program;
@@ -105,14 +107,32 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram((c) => (code = c)).parseAsync(argv);
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : ExitCode.usage;
-    process.stderr.write(`orchestr8: ${(error as Error).message}\n`);
-    if (error instanceof CliError) return error.code;
-    if (error instanceof WorkflowError) return ExitCode.usage;
-    if (error instanceof StateOwnedError) return ExitCode.owned;
-    if (error instanceof NotFoundError) return ExitCode.notFound;
-    if (process.env.ORCHESTR8_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
-    return ExitCode.failed;
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0;
+      // Commander has printed its own message; a script asking for --json gets one it can parse too.
+      if (argv.includes('--json')) reportJson('usage', error.message.replace(/^error: /, ''));
+      return ExitCode.usage;
+    }
+    const exit = exitCodeOf(error);
+    if (argv.includes('--json')) reportJson(ERROR_CODES[exit] ?? 'failed', (error as Error).message);
+    else process.stderr.write(`orchestr8: ${(error as Error).message}\n`);
+    if (exit === ExitCode.failed && process.env.ORCHESTR8_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return exit;
   }
   return code;
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CliError) return error.code;
+  if (error instanceof WorkflowError) return ExitCode.usage;
+  if (error instanceof StateOwnedError) return ExitCode.owned;
+  if (error instanceof NotFoundError) return ExitCode.notFound;
+  return ExitCode.failed;
+}
+
+const ERROR_CODES: Record<number, string> = { [ExitCode.usage]: 'usage', [ExitCode.owned]: 'owned', [ExitCode.notFound]: 'not_found' };
+
+/** `--json` errors go to stdout, where the script reads the command's answer: `{ "error": { "code", "message" } }`. */
+function reportJson(code: string, message: string): void {
+  process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
 }

@@ -2,7 +2,7 @@ import type { EngineEvent } from '../core/model/events.ts';
 import type { RunRecord, TaskRecord } from '../core/model/records.ts';
 import { isTerminal } from '../core/model/task-state.ts';
 import { formatDuration } from '../core/notifications/notification-builder.ts';
-import { dim, runStateText, stateIcon, taskLine } from './format.ts';
+import { dim, runStateText, stateIcon, taskLine, waitLines } from './format.ts';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -18,6 +18,10 @@ export class ProgressView {
   private timer: NodeJS.Timeout | undefined;
   /** Why the owner's storage is paused (a full disk), while it is. */
   private paused: string | undefined;
+  /** Waiting tasks: their question (references filled in) and the command that answers it. */
+  private readonly waits = new Map<string, string>();
+  /** Running agent tasks: turns and tokens so far. */
+  private readonly spend = new Map<string, string>();
 
   constructor(
     private run: RunRecord,
@@ -46,6 +50,21 @@ export class ProgressView {
     }
   }
 
+  /** A task waits for a signal: show what it asks and how to answer (printed once on a plain stream). */
+  ask(task: TaskRecord, question: string, signal: string): void {
+    const lines = waitLines(question, signal);
+    if (this.waits.get(task.key) === lines) return;
+    this.waits.set(task.key, lines);
+    if (!this.live) this.stream.write(`${this.waits.get(task.key)}\n`);
+  }
+
+  /** An agent task's spend so far (`turn 3 · 12.4k tokens`): on the task's line when live, a line per new turn otherwise. */
+  spent(task: TaskRecord, text: string): void {
+    if (this.spend.get(task.key) === text) return;
+    this.spend.set(task.key, text);
+    if (!this.live && text) this.stream.write(`  ${dim('·')} ${task.key.padEnd(18)} ${dim(text)}\n`);
+  }
+
   /** Final frame; stops redrawing. */
   finish(): void {
     clearInterval(this.timer);
@@ -65,7 +84,11 @@ export class ProgressView {
     this.frame = (this.frame + 1) % SPINNER.length;
     const lines = [...this.tasks.values()]
       .sort((a, b) => a.order - b.order)
-      .map((t) => taskLine(t, now, t.state === 'running' ? SPINNER[this.frame]! : stateIcon(t.state)));
+      .flatMap((t) => {
+        const line = taskLine(t, now, t.state === 'running' ? SPINNER[this.frame]! : stateIcon(t.state), this.spend.get(t.key));
+        const wait = t.state === 'waiting' ? this.waits.get(t.key) : undefined;
+        return wait ? [line, ...wait.split('\n')] : [line];
+      });
     const running = [...this.tasks.values()].filter((t) => t.state === 'running').length;
     lines.push(dim(`  ${running} running · ${formatDuration(now - this.run.createdAt)}`));
     if (this.paused !== undefined) lines.push(storageLine('paused', this.paused));

@@ -142,6 +142,8 @@ export class EngineHost implements vscode.Disposable {
         apiKey: this.apiKey,
         // Read as each agent task starts: a changed setting applies without a reload.
         anthropicBaseUrl: () => this.settings().anthropicBaseUrl || undefined,
+        agentRuntime: () => this.settings().agentRuntime,
+        claudeCodePath: () => this.settings().claudeCodePath || undefined,
         ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
         onAgentWarning: (warning) => this.agentWarnings.fire(warning),
         results: () => this.resultsSettings(settings.webhookUrls),

@@ -15,6 +15,10 @@ export interface RunnerSettings {
   baseUrl?: string | (() => string | undefined);
   /** An SDK warning (a deprecated model), once per model: the window shows it. */
   onWarning?: (warning: string) => void;
+  /** `orchestr8.agentRuntime`, read as each agent task starts: the runtime of tasks whose task and agent file name none. */
+  agentRuntime?: () => string | undefined;
+  /** `orchestr8.claudeCodePath` (user settings only), read as each claude-code task starts. */
+  claudeCodePath?: () => string | undefined;
   logger: Logger;
 }
 
@@ -29,6 +33,8 @@ export function extensionRunners(settings: RunnerSettings): TaskRunner[] {
       defaultModel: settings.defaultModel,
       ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
       ...(settings.onWarning ? { onWarning: settings.onWarning } : {}),
+      ...(settings.agentRuntime ? { runtime: settings.agentRuntime } : {}),
+      ...(settings.claudeCodePath ? { claudeCodePath: settings.claudeCodePath } : {}),
     }),
   ];
 }

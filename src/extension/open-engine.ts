@@ -29,6 +29,9 @@ export interface OpenEngineOptions {
   apiKey: () => Promise<string | undefined>;
   /** `orchestr8.anthropicBaseUrl` (a proxy, or a local server speaking the Messages API); none: the SDK's default. */
   anthropicBaseUrl?: string | (() => string | undefined);
+  /** `orchestr8.agentRuntime` and `orchestr8.claudeCodePath`, read as each agent task starts. */
+  agentRuntime?: () => string | undefined;
+  claudeCodePath?: () => string | undefined;
   /** Hears each Anthropic SDK warning (a deprecated model) once per model, besides the logger. */
   onAgentWarning?: (warning: string) => void;
   /** `orchestr8.redisUrl`: BullMQ mode, like the CLI's `--redis`. */
@@ -174,6 +177,8 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
         defaultModel: options.defaultModel,
         ...(options.anthropicBaseUrl ? { baseUrl: options.anthropicBaseUrl } : {}),
         ...(options.onAgentWarning ? { onWarning: options.onAgentWarning } : {}),
+        ...(options.agentRuntime ? { agentRuntime: options.agentRuntime } : {}),
+        ...(options.claudeCodePath ? { claudeCodePath: options.claudeCodePath } : {}),
         logger,
       }),
     });

@@ -9,6 +9,10 @@ export interface Settings {
   historyRetentionDays: number;
   /** `orchestr8.anthropicBaseUrl`, from user settings only (a workspace can't send the key elsewhere); empty: the SDK's default. */
   anthropicBaseUrl: string;
+  /** `orchestr8.agentRuntime`: `orchestr8` (our loop on the Messages API) or `claude-code`, for agent tasks that name none. */
+  agentRuntime: string;
+  /** `orchestr8.claudeCodePath`, from user settings only (a workspace must not pick the program that runs); empty: found by itself. */
+  claudeCodePath: string;
   /** `orchestr8.redisUrl`: BullMQ mode when set. */
   redisUrl: string;
   /** `orchestr8.webhooks.urls`: endpoints sent every run's events (signed with the secret from SecretStorage). */
@@ -26,6 +30,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     historyRetentionDays: positive(c.get('historyRetentionDays'), 30),
     // User settings only: a workspace's own settings must not send the user's API key elsewhere.
     anthropicBaseUrl: text(c.inspect('anthropicBaseUrl')?.globalValue),
+    agentRuntime: text(c.get('agentRuntime')) || 'orchestr8',
+    claudeCodePath: text(c.inspect('claudeCodePath')?.globalValue),
     redisUrl: text(c.get('redisUrl')),
     webhookUrls: (Array.isArray(c.get('webhooks.urls')) ? c.get<unknown[]>('webhooks.urls')! : []).map(text).filter(Boolean),
   };

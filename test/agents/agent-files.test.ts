@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { loadAgentCatalog } from '../../src/core/agents/agent-catalog.ts';
 import { DEFAULT_AGENT_MODEL, resolveAgentModel } from '../../src/core/agents/agent-model.ts';
 import { AgentFileError } from '../../src/core/agents/agent-file-error.ts';
+import { resolveAgentRuntime } from '../../src/core/agents/agent-runtime.ts';
 import { parseAgentFile } from '../../src/core/agents/parse-agent-file.ts';
 import { selectTools } from '../../src/core/agents/tools/agent-tool-set.ts';
 import { readFileSync } from 'node:fs';
@@ -33,6 +34,17 @@ test('parses an Orchestr8 file with a tool list, max_turns and temperature', () 
   assert.equal(def.maxTurns, 7);
   assert.equal(def.temperature, 0.2);
   assert.deepEqual(selectTools(def.tools).tools.map((t) => t.name).sort(), ['read_file', 'record_verdict', 'run_command']);
+});
+
+test('runtime: in the frontmatter picks the agent loop; the task and then the setting are weighed against it', () => {
+  const def = parseAgentFile(['---', 'name: a', 'description: d', 'runtime: claude-code', '---', 'Body'].join('\n'), 'f.md');
+  assert.equal(def.runtime, 'claude-code');
+  assert.equal(parseAgentFile(['---', 'name: a', 'description: d', '---', 'Body'].join('\n'), 'f.md').runtime, undefined);
+  assert.throws(() => parseAgentFile(['---', 'name: a', 'description: d', 'runtime: codex', '---', 'Body'].join('\n'), 'f.md'), /f\.md:4: "runtime"/);
+  assert.equal(resolveAgentRuntime('orchestr8', 'claude-code', 'claude-code'), 'orchestr8');
+  assert.equal(resolveAgentRuntime(undefined, 'claude-code', 'orchestr8'), 'claude-code');
+  assert.equal(resolveAgentRuntime(undefined, undefined, 'claude-code'), 'claude-code');
+  assert.equal(resolveAgentRuntime(undefined, undefined, 'nonsense'), 'orchestr8');
 });
 
 test('no tools field grants everything but the shell', () => {

@@ -33,3 +33,22 @@ test('the live progress block carries a disk-full row while paused and drops it 
   again.finish();
   assert.doesNotMatch(resumed.text(), /disk full/);
 });
+
+const agentTask = {
+  id: 'r1.review', runId: 'r1', key: 'review', name: 'review', action: { kind: 'agent', agent: 'code-reviewer', prompt: 'x' }, needs: [], state: 'running',
+  priority: 0, order: 0, attempt: 1, retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: Date.now(), startedAt: Date.now(),
+} as const satisfies import('../../src/core/model/records.ts').TaskRecord;
+
+test('live progress shows an agent task’s turns and tokens on its line, and a line per new figure on a plain stream', () => {
+  const live = stream(true);
+  const view = new ProgressView(run, [agentTask], live);
+  view.spent(agentTask, 'turn 2 · 12.4k tokens');
+  view.finish();
+  assert.match(live.text(), /review\s+running\s+\d+ m?s turn 2 · 12\.4k tokens/);
+  const plain = stream(false);
+  const log = new ProgressView(run, [agentTask], plain);
+  log.spent(agentTask, 'turn 1 · 900 tokens');
+  log.spent(agentTask, 'turn 1 · 900 tokens');
+  log.spent(agentTask, 'turn 2 · 1.8k tokens');
+  assert.equal(plain.text().match(/turn \d/g)?.length, 2, 'one line per change');
+});

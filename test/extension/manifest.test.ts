@@ -30,16 +30,19 @@ test('every command in code is contributed, in category Orchestr8, and vice vers
   assert.equal(titles['orchestr8.setApiKey'], 'Set Anthropic API Key');
 });
 
-test('settings: concurrency, default model, notification level, history retention, API base URL, Redis, webhooks', () => {
+test('settings: concurrency, default model, notification level, history retention, API base URL, agent runtime, Claude Code path, Redis, webhooks', () => {
   const props = pkg.contributes.configuration.properties;
   assert.deepEqual(Object.keys(props).sort(), [
-    'orchestr8.anthropicBaseUrl', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications', 'orchestr8.redisUrl', 'orchestr8.webhooks.urls',
+    'orchestr8.agentRuntime', 'orchestr8.anthropicBaseUrl', 'orchestr8.claudeCodePath', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications', 'orchestr8.redisUrl', 'orchestr8.webhooks.urls',
   ]);
   assert.deepEqual(props['orchestr8.notifications'].enum, ['all', 'failures', 'none']);
   // A workspace's own settings must not redirect the user's API key to another server.
   // (settings.ts reads only its user-level value; the manifest says so.)
   assert.match(props['orchestr8.anthropicBaseUrl'].markdownDescription, /user settings only/);
-  for (const key of ['orchestr8.anthropicBaseUrl', 'orchestr8.redisUrl', 'orchestr8.webhooks.urls']) assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
+  // Nor choose the program a claude-code task runs.
+  assert.match(props['orchestr8.claudeCodePath'].markdownDescription, /user settings only/);
+  assert.deepEqual(props['orchestr8.agentRuntime'].enum, ['orchestr8', 'claude-code']);
+  for (const key of ['orchestr8.anthropicBaseUrl', 'orchestr8.agentRuntime', 'orchestr8.claudeCodePath', 'orchestr8.redisUrl', 'orchestr8.webhooks.urls']) assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
 });
 
 /** Which tree-item commands a row offers, by evaluating the `viewItem =~ /…/` clauses of package.json on its contextValue. */
@@ -84,5 +87,5 @@ test('the activity-bar icon and the files the .vsix needs are in place', () => {
   const container = pkg.contributes.viewsContainers.activitybar[0];
   assert.ok(fs.existsSync(new URL(`../../${container.icon}`, import.meta.url)));
   const ignore = fs.readFileSync(new URL('../../.vscodeignore', import.meta.url), 'utf8');
-  for (const file of ['dist/extension.cjs', 'dist/engine-runtime.cjs', 'dist/snapshot-worker.cjs', 'dist/sql-wasm.wasm', 'media/**']) assert.ok(ignore.includes(`!${file}`), file);
+  for (const file of ['dist/extension.cjs', 'dist/engine-runtime.cjs', 'dist/snapshot-worker.cjs', 'dist/claude-agent-sdk.cjs', 'dist/sql-wasm.wasm', 'media/**']) assert.ok(ignore.includes(`!${file}`), file);
 });

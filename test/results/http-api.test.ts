@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { NotFoundError } from '../../src/core/engine/state-queries.ts';
+import { ConflictError, NotFoundError } from '../../src/core/engine/errors.ts';
 import type { EngineEvent } from '../../src/core/model/events.ts';
-import { ApiClient, ApiError } from '../../src/servers/http/api-client.ts';
+import { ApiClient } from '../../src/servers/http/api-client.ts';
 import { discoveryPath, readDiscovery } from '../../src/servers/http/api-discovery.ts';
 import { ApiServer } from '../../src/servers/http/api-server.ts';
 import { openEngine, runFinished } from '../support/engine-harness.ts';
@@ -182,6 +182,26 @@ test('a workflow from a file and inline YAML; a wait task completes through /sig
   assert.equal((await raw(server.port, 'POST', `/v1/tasks/${heldRun}.gate/cancel`, { headers: auth })).status, 409);
 });
 
+test('workflow files outside the project are refused without a word of their content; a malformed %-escape is a 400', async () => {
+  const outside = join(cwd, '..', `outside-${process.pid}.yaml`);
+  writeFileSync(outside, 'SECRET-LINE: {{{\n');
+  symlinkSync(outside, join(cwd, 'link.yaml'));
+  try {
+    for (const file of ['/etc/passwd', outside, '../' + outside.split('/').pop(), 'link.yaml']) {
+      const r = await raw(server.port, 'POST', '/v1/workflows', { headers: auth, body: JSON.stringify({ file }) });
+      assert.equal(r.status, 400, file);
+      const message = (r.json as { error: { message: string } }).error.message;
+      assert.match(message, /must lie inside the project/, file);
+      assert.doesNotMatch(message, /root:|SECRET-LINE/, file);
+    }
+  } finally {
+    rmSync(outside, { force: true });
+  }
+  const bad = await raw(server.port, 'GET', '/v1/runs/%E0%A4%A', { headers: auth });
+  assert.equal(bad.status, 400);
+  assert.match((bad.json as { error: { message: string } }).error.message, /malformed percent-encoding/);
+});
+
 test('the HTTP client is the engine API of the owner: status, launch, signal and events from another "process"', async () => {
   const client = await ApiClient.connect(stateDir);
   assert.ok(client, 'found through api.json');
@@ -200,7 +220,7 @@ test('the HTTP client is the engine API of the owner: status, launch, signal and
   assert.equal((await client.list({ limit: 100 })).runs.some((r) => r.id === runId), true);
   assert.equal((await client.usage(runId)).inputTokens, 0);
   await assert.rejects(client.status('ffffffffffff'), NotFoundError);
-  await assert.rejects(client.cancel(runId), (e: unknown) => e instanceof ApiError && e.status === 409);
+  await assert.rejects(client.cancel(runId), ConflictError);
   const single = await client.launch({ task: { action: { kind: 'run', run: 'echo single' } } });
   await runFinished(engine, single.runId);
   assert.equal((await client.result(single.taskIds[0]!))?.output.trim(), 'single');

@@ -80,9 +80,9 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     assert.equal((await call(client, 'task_status', { id: 'abc' })).text, `no runs yet (no state in ${path.join(root, '.orchestr8', 'state')})`);
   });
 
-  it('lists the fire-and-forget tools', async () => {
+  it('lists the fire-and-forget tools, and task_run for MCP tasks', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['task_async', 'task_cancel', 'task_result', 'task_status', 'workflow_launch', 'workflow_list']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['task_async', 'task_cancel', 'task_result', 'task_run', 'task_status', 'workflow_launch', 'workflow_list']);
     const taskAsync = tools.find((t) => t.name === 'task_async')!;
     assert.deepEqual(Object.keys(taskAsync.inputSchema.properties ?? {}).sort(), ['agent', 'inputs', 'name', 'prompt', 'retries', 'run', 'timeout', 'workflow']);
   });

@@ -1,6 +1,6 @@
 import { after } from 'node:test';
 import { Engine } from '../../src/core/engine/engine.ts';
-import type { EngineOptions } from '../../src/core/engine/engine.ts';
+import type { EngineOptions } from '../../src/core/engine/engine-options.ts';
 import type { EngineEvent, EventOf } from '../../src/core/model/events.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
 import type { WorkflowDef } from '../../src/core/model/workflow.ts';

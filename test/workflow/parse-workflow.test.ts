@@ -144,7 +144,7 @@ const at = (i: WorkflowIssue) => `${i.line}:${i.col}`;
 test('unknown keys are reported at the key, with a suggestion and the allowed keys', () => {
   const issues = problems('name: x\ntasks:\n  a:\n    run: echo\n    need: [b]\n  b: { run: echo, retries: { max: 1, jitter: true, backof: 1s } }\n');
   assert.deepEqual(issues.map(at), ['5:5', '6:52']);
-  assert.match(issues[0]!.message, /^unknown key 'need'; did you mean 'needs'\? \(allowed: name, run, env, agent, prompt, model, wait, needs,/);
+  assert.match(issues[0]!.message, /^unknown key 'need'; did you mean 'needs'\? \(allowed: name, run, env, agent, prompt, model, runtime, wait, needs,/);
   assert.match(issues[1]!.message, /^unknown key 'backof'; did you mean 'backoff'\?/);
   assert.deepEqual({ endLine: issues[0]!.endLine, endCol: issues[0]!.endCol }, { endLine: 5, endCol: 9 });
 });
@@ -287,7 +287,7 @@ test('loadWorkflowFile reads a file, records its absolute path, and names a miss
     assert.equal(def.file, file);
     assert.equal(def.tasks[0]!.pos?.file, file);
     const missing = join(dir, 'nope.yaml');
-    await assert.rejects(loadWorkflowFile(missing), { message: `cannot read workflow file ${missing}: no such file` });
+    await assert.rejects(loadWorkflowFile(missing), { name: 'WorkflowError', message: `${missing}: cannot read workflow file: no such file` });
     await writeFile(file, 'name: x\ntasks:\n  a: { run: echo hi, needs: b }\n');
     await assert.rejects(loadWorkflowFile(file), { message: `${file}:3:29: unknown need 'b' (tasks: a)` });
   } finally {
@@ -362,4 +362,14 @@ test('contradictions: a required input with a default, max_delay shorter than ba
     "3:20 input 'who' has a default, so it is never missing: drop 'required' or 'default'",
     '7:49 max_delay must not be shorter than backoff',
   ]);
+});
+
+test('runtime: picks the agent loop of an agent task; other values and other task kinds are reported', () => {
+  const wf = parseWorkflow('name: x\ntasks:\n  review: { agent: reviewer, prompt: hi, runtime: claude-code }\n  plain: { agent: reviewer, prompt: hi }\n', 'x.yaml');
+  assert.deepEqual(wf.tasks.find((t) => t.id === 'review')!.action, { kind: 'agent', agent: 'reviewer', prompt: 'hi', runtime: 'claude-code' });
+  assert.deepEqual(wf.tasks.find((t) => t.id === 'plain')!.action, { kind: 'agent', agent: 'reviewer', prompt: 'hi' });
+  const issues = problems('name: x\ntasks:\n  a: { agent: r, prompt: p, runtime: codex }\n  b: { run: make, runtime: claude-code }\n').map((i) => `${at(i)} ${i.message}`);
+  assert.equal(issues.length, 2);
+  assert.match(issues[0]!, /^3:\d+ tasks\.a\.runtime: expected one of "orchestr8", "claude-code"/);
+  assert.match(issues[1]!, /^4:\d+ 'runtime' only applies to agent tasks, and task 'b' is a run task/);
 });

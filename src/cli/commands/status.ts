@@ -2,7 +2,8 @@ import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { withEngine } from '../engine-access.ts';
 import { watchStatus } from './status-watch.ts';
-import { dim, runLine, runStateText, taskLine } from '../format.ts';
+import { dim, resultsLines, runLine, runStateText, taskLine, waitLines } from '../format.ts';
+import { signalCommand, waitQuestion } from '../wait-question.ts';
 import { formatDuration } from '../../core/notifications/notification-builder.ts';
 
 export interface StatusOptions extends GlobalOptions {
@@ -27,14 +28,24 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
         if (page.total > page.runs.length) ctx.out(dim(`… ${page.total - page.runs.length} older (--limit)`));
         return 0;
       }
-      const status = await api.status(id);
-      if (ctx.json) return ctx.out(JSON.stringify({ ...status, usage: await api.usage(status.run.id), gates: await api.gates(status.run.id) }, null, 2)), 0;
-      const { run, tasks } = status;
+      const { run, tasks } = await api.status(id);
+      const usage = await api.usage(run.id);
+      const waits = await Promise.all(tasks.filter((t) => t.state === 'waiting').map(async (t) => ({ task: t, question: await waitQuestion(api, run, t) })));
+      if (ctx.json) {
+        const taskUsage = await Promise.all(tasks.map((t) => api.usage(t.id)));
+        const withUsage = tasks.map((t, i) => ({ ...t, usage: taskUsage[i] }));
+        const waiting = waits.map((w) => ({ taskId: w.task.id, question: w.question, signal: signalCommand(w.task) }));
+        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates: await api.gates(run.id), waiting }, null, 2)), 0;
+      }
       ctx.out(`${run.name} · run ${run.id} · ${runStateText(run)} · ${formatDuration((run.finishedAt ?? now) - run.createdAt)}`);
       if (run.file) ctx.out(dim(`  ${run.file}`));
-      for (const task of tasks) ctx.out(taskLine(task, now));
-      const usage = await api.usage(run.id);
+      for (const task of tasks) {
+        ctx.out(taskLine(task, now));
+        const wait = waits.find((w) => w.task === task);
+        if (wait) ctx.out(waitLines(wait.question, signalCommand(wait.task)));
+      }
       if (usage.inputTokens + usage.outputTokens > 0) ctx.out(dim(`  tokens: ${usage.inputTokens} in · ${usage.outputTokens} out · $${usage.costUsd.toFixed(4)}`));
+      for (const line of resultsLines(run)) ctx.out(dim(`  ${line}`));
       return 0;
     },
     'read',

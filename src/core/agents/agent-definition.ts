@@ -1,3 +1,5 @@
+import type { AgentRuntimeName } from './agent-runtime.ts';
+
 /** One agent, as read from a markdown file with YAML frontmatter (Claude Code / Orchestr8 format). */
 export interface AgentDefinition {
   name: string;
@@ -10,6 +12,8 @@ export interface AgentDefinition {
    */
   tools?: string[];
   maxTurns?: number;
+  /** `runtime:` in the frontmatter; the task's own `runtime` wins over it. */
+  runtime?: AgentRuntimeName;
   temperature?: number;
   /** The markdown body. */
   systemPrompt: string;

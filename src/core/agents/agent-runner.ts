@@ -13,6 +13,8 @@ import { AgentFileCache, loadAgentCatalog } from './agent-catalog.ts';
 import { readCheckpoint, type AgentCheckpoint, type ConversationMessage } from './agent-checkpoint.ts';
 import type { AgentDefinition } from './agent-definition.ts';
 import { DEFAULT_AGENT_MODEL, resolveAgentModel } from './agent-model.ts';
+import { resolveAgentRuntime } from './agent-runtime.ts';
+import { ClaudeCodeRuntime } from './claude-code/claude-code-runtime.ts';
 import { costUsd } from './model-prices.ts';
 import { captureConsoleWarnings } from './sdk-warnings.ts';
 import type { AgentTool } from './tools/agent-tool.ts';
@@ -51,6 +53,13 @@ export interface AgentRunnerOptions {
    * a front end can show it (the extension raises a warning toast).
    */
   onWarning?: (warning: string, model: string) => void;
+  /**
+   * `orchestr8.agentRuntime`: the runtime of agent tasks whose task and agent file name none
+   * (`orchestr8`, the default, or `claude-code`; see agent-runtime.ts). A function is read as each task starts.
+   */
+  runtime?: string | (() => string | undefined);
+  /** `orchestr8.claudeCodePath`: the `claude` executable for claude-code tasks; none: the SDK's platform package, else PATH. */
+  claudeCodePath?: string | (() => string | undefined);
 }
 
 const KEY_HELP =
@@ -65,19 +74,29 @@ export class AgentRunner implements TaskRunner {
   readonly kind = 'agent';
   private readonly warnedModels = new Set<string>();
   private readonly agentFiles = new AgentFileCache();
+  private readonly claudeCode: ClaudeCodeRuntime;
 
-  constructor(private readonly options: AgentRunnerOptions = {}) {}
+  constructor(private readonly options: AgentRunnerOptions = {}) {
+    this.claudeCode = new ClaudeCodeRuntime({
+      ...(options.claudeCodePath ? { claudeCodePath: options.claudeCodePath } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      baseURL: () => this.baseURL(options.env ?? process.env) ?? undefined,
+      maxTurns: options.maxTurns ?? 50,
+    });
+  }
 
   async execute(ctx: TaskContext): Promise<TaskOutput> {
     const action = ctx.action;
     if (action.kind !== 'agent') throw new TaskError(`AgentRunner cannot run a "${action.kind}" task`, false);
     const env = this.options.env ?? process.env;
+    const def = await this.findAgent(ctx, action.agent);
+    const model = resolveAgentModel(action.model, def.model, this.options.defaultModel ?? DEFAULT_AGENT_MODEL);
+    const setting = typeof this.options.runtime === 'function' ? this.options.runtime() : this.options.runtime;
+    // Claude Code signs in its own way (the user's login or ANTHROPIC_API_KEY in its environment).
+    if (resolveAgentRuntime(action.runtime, def.runtime, setting) === 'claude-code') return this.claudeCode.execute(ctx, def, action.prompt, model);
 
     const apiKey = await this.apiKey(env);
     if (!apiKey) throw new TaskError(KEY_HELP, false);
-
-    const def = await this.findAgent(ctx, action.agent);
-    const model = resolveAgentModel(action.model, def.model, this.options.defaultModel ?? DEFAULT_AGENT_MODEL);
     const { tools, ignored } = selectTools(def.tools);
     if (ignored.length) ctx.log(`[agent ${def.name}: tools not available here, ignored: ${ignored.join(', ')}]\n`);
     const guard = await WorkspaceGuard.open(ctx.cwd);
@@ -85,7 +104,7 @@ export class AgentRunner implements TaskRunner {
 
     const client = new Anthropic({
       apiKey,
-      baseURL: (typeof this.options.baseURL === 'function' ? this.options.baseURL() : this.options.baseURL) || env.ANTHROPIC_BASE_URL || null,
+      baseURL: this.baseURL(env),
       maxRetries: this.options.maxRetries ?? 4,
       timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
       // Its own logger would print to the console of a background process; failures surface as TaskErrors instead.
@@ -135,6 +154,10 @@ export class AgentRunner implements TaskRunner {
         ctx.log(`\n[turn ${state.turn} stopped at max_tokens; the answer may be cut off]\n`);
       }
     }
+  }
+
+  private baseURL(env: NodeJS.ProcessEnv): string | null {
+    return (typeof this.options.baseURL === 'function' ? this.options.baseURL() : this.options.baseURL) || env.ANTHROPIC_BASE_URL || null;
   }
 
   private async apiKey(env: NodeJS.ProcessEnv): Promise<string | undefined> {

@@ -2,6 +2,7 @@ import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { AgentDefinition } from './agent-definition.ts';
 import { AgentFileError } from './agent-file-error.ts';
+import { AGENT_RUNTIMES } from './agent-runtime.ts';
 
 const frontmatterSchema = z.object({
   name: z.string().trim().min(1).regex(/^[A-Za-z0-9][\w.-]*$/, 'letters, digits, "-", "_" or "." only'),
@@ -11,6 +12,7 @@ const frontmatterSchema = z.object({
   tools: z.union([z.string(), z.array(z.string())]).optional(),
   max_turns: z.number().int().positive().max(1000).optional(),
   temperature: z.number().min(0).max(1).optional(),
+  runtime: z.enum(AGENT_RUNTIMES).optional(),
 });
 
 /**
@@ -55,6 +57,7 @@ export function parseAgentFile(text: string, file: string): AgentDefinition {
     ...(tools ? { tools } : {}),
     ...(fm.max_turns ? { maxTurns: fm.max_turns } : {}),
     ...(fm.temperature !== undefined ? { temperature: fm.temperature } : {}),
+    ...(fm.runtime ? { runtime: fm.runtime } : {}),
     systemPrompt,
     file,
   };

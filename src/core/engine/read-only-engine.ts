@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type { EngineEvent } from '../model/events.ts';
 import { JournalFollower } from '../store/journal-follower.ts';
-import type { StateDb } from '../store/state-db.ts';
 import { readLock, isLockLive, StateOwnedError } from '../store/state-lock.ts';
 import { StateStore } from '../store/state-store.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
+import type { EngineApi } from './engine-api.ts';
 import { eventsFromRecords } from './followed-events.ts';
 import { StateQueries } from './state-queries.ts';
 import { TaskLogs } from './task-logs.ts';
@@ -29,8 +29,8 @@ export interface ReadOnlyOptions {
  * journal and fires the events its records stand for. Commands that change state fail
  * with an error naming the owner, who is the one to ask.
  */
-export class ReadOnlyEngine extends StateQueries {
-  protected readonly logs: TaskLogs;
+export class ReadOnlyEngine implements EngineApi {
+  private readonly queries: StateQueries;
   private follower: JournalFollower | undefined;
   private readonly events: Emitter<EngineEvent>;
   private readonly reloaded: Emitter<void>;
@@ -47,8 +47,7 @@ export class ReadOnlyEngine extends StateQueries {
     readonly stateDir: string,
     private readonly options: ReadOnlyOptions,
   ) {
-    super();
-    this.logs = new TaskLogs(path.join(stateDir, 'logs'));
+    this.queries = new StateQueries(() => this.store.db, new TaskLogs(path.join(stateDir, 'logs')));
     const logger = this.logger;
     this.events = new Emitter((error) => logger.error('event listener failed', error));
     this.reloaded = new Emitter((error) => logger.error('reload listener failed', error));
@@ -60,10 +59,6 @@ export class ReadOnlyEngine extends StateQueries {
 
   private get logger(): Logger {
     return this.options.logger ?? silentLogger;
-  }
-
-  protected get db(): StateDb {
-    return this.store.db;
   }
 
   static async open(stateDir: string, options: Logger | ReadOnlyOptions = {}): Promise<ReadOnlyEngine> {
@@ -135,6 +130,22 @@ export class ReadOnlyEngine extends StateQueries {
   onEvent(listener: (event: EngineEvent) => void): Disposable {
     return this.events.event(listener);
   }
+
+  // ---- queries: the StateQueries this view holds answers them ---------
+
+  readonly resolveRunId = (id: string): string => this.queries.resolveRunId(id);
+  readonly resolveTaskId = (id: string): string => this.queries.resolveTaskId(id);
+  readonly status: EngineApi['status'] = (runId) => this.queries.status(runId);
+  readonly task: EngineApi['task'] = (taskId) => this.queries.task(taskId);
+  readonly result: EngineApi['result'] = (taskId) => this.queries.result(taskId);
+  readonly list: EngineApi['list'] = (options) => this.queries.list(options);
+  readonly usage: EngineApi['usage'] = (id) => this.queries.usage(id);
+  readonly gates: EngineApi['gates'] = (runId) => this.queries.gates(runId);
+  readonly tokenUsage: EngineApi['tokenUsage'] = (taskId) => this.queries.tokenUsage(taskId);
+  readonly log: EngineApi['log'] = (taskId) => this.queries.log(taskId);
+  readonly undeliveredNotifications: EngineApi['undeliveredNotifications'] = () => this.queries.undeliveredNotifications();
+  readonly eventsAfter: StateQueries['eventsAfter'] = (seq, limit) => this.queries.eventsAfter(seq, limit);
+  readonly webhookDeliveries: StateQueries['webhookDeliveries'] = (state, limit) => this.queries.webhookDeliveries(state, limit);
 
   async close(): Promise<void> {
     if (this.closed) return;

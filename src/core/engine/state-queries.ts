@@ -1,35 +1,79 @@
 import type { EngineEvent } from '../model/events.ts';
-import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../model/records.ts';
+import type {
+  CheckpointRecord,
+  NotificationRecord,
+  QualityGateRecord,
+  RunRecord,
+  TaskRecord,
+  TaskResult,
+  TokenUsageRecord,
+  WebhookDeliveryRecord,
+} from '../model/records.ts';
+import type { RunState } from '../model/task-state.ts';
+import type { WebhookOutboxStore } from '../notifications/webhook-outbox.ts';
 import type { StateDb } from '../store/state-db.ts';
-import type { Disposable } from '../util/disposable.ts';
 import { splitTaskId } from '../util/ids.ts';
-import type { EngineApi, ListOptions, RunPage, RunStatus, UsageTotals } from './engine-api.ts';
+import type { ListOptions, RunPage, RunStatus, UsageTotals } from './engine-api.ts';
+import { NotFoundError } from './errors.ts';
 import { replayEvents } from './event-replay.ts';
 import type { TaskLogs } from './task-logs.ts';
 
-/** An id that names nothing, or more than one run. */
-export class NotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
-  }
+/** A value now, or later once reads leave this thread: callers on async paths `await` it either way. */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * What the owning engine itself reads back from the durable state (runs it does not hold
+ * in memory, results for interpolation, the outbox). Kept to this one small interface so
+ * the store under it can change without touching the engine's parts.
+ */
+export interface EngineReads {
+  getRun(id: string): Awaitable<RunRecord | undefined>;
+  getTasks(runId: string): Awaitable<TaskRecord[]>;
+  runsInState(state: RunState): Awaitable<RunRecord[]>;
+  finishedRunIds(before: number): Awaitable<string[]>;
+  getNotification(id: string): Awaitable<NotificationRecord | undefined>;
+  checkpoint(taskId: string): Awaitable<CheckpointRecord | undefined>;
+  /** Synchronous: `${tasks.X.result}` interpolation asks for it while building an action. */
+  getResult(taskId: string): TaskResult | undefined;
+  /** The outbox queries of the webhook dispatcher (synchronous, as WebhookOutboxStore is). */
+  outbox: Omit<WebhookOutboxStore, 'save'>;
 }
 
 /**
- * The read half of the engine API over the durable state. Shared by the owning
- * engine and by read-only openers, so both answer the same way.
+ * The read half of the engine API over the durable state. Held by the owning engine and by
+ * read-only openers, so both answer the same way; `db` is a getter because a read-only view
+ * swaps its store when it reloads.
  */
-export abstract class StateQueries implements EngineApi {
-  protected abstract readonly db: StateDb;
-  protected abstract readonly logs: TaskLogs;
+export class StateQueries {
+  /** The engine's own reads (see EngineReads). */
+  readonly reads: EngineReads;
 
-  abstract launch: EngineApi['launch'];
-  abstract cancel: EngineApi['cancel'];
-  abstract retry: EngineApi['retry'];
-  abstract signal: EngineApi['signal'];
-  abstract markDelivered: EngineApi['markDelivered'];
-  abstract clearFinished: EngineApi['clearFinished'];
-  abstract onEvent(listener: (event: EngineEvent) => void): Disposable;
+  constructor(
+    private readonly store: () => StateDb,
+    private readonly logs: TaskLogs,
+  ) {
+    const db = (): StateDb => this.store();
+    this.reads = {
+      getRun: (id) => db().getRun(id),
+      getTasks: (runId) => db().getTasks(runId),
+      runsInState: (state) => db().runsInState(state),
+      finishedRunIds: (before) => db().finishedRunIds(before),
+      getNotification: (id) => db().getNotification(id),
+      checkpoint: (taskId) => db().checkpoint(taskId),
+      getResult: (taskId) => db().getResult(taskId),
+      outbox: {
+        get: (id) => db().getWebhookDelivery(id),
+        due: (now, limit) => db().dueWebhookDeliveries(now, limit),
+        nextAttemptAt: () => db().nextWebhookAttempt(),
+        cursor: () => db().cursor('webhooks'),
+        lastEventSeq: () => db().lastEventSeq(),
+      },
+    };
+  }
+
+  private get db(): StateDb {
+    return this.store();
+  }
 
   /** Resolves a run id, a unique prefix of one, or a task id to a full run id. */
   resolveRunId(id: string): string {

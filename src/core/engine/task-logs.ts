@@ -41,7 +41,7 @@ export class TaskLogs {
   /** Appends a line the engine writes itself (an interruption); a log line lost (a full disk) loses no state. */
   note(runId: string, key: string, text: string, logger: Logger): void {
     try {
-      fs.mkdirSync(path.join(this.root, runId), { recursive: true });
+      fs.mkdirSync(path.join(this.root, runId), { recursive: true, mode: 0o700 });
       fs.appendFileSync(this.file(runId, key), text, { mode: 0o600 });
     } catch (error) {
       logger.warn(`could not write to the log of ${runId}.${key}: ${errorMessage(error)}`);
@@ -112,7 +112,7 @@ export class TaskLogWriter {
   /** Opens the file on first use and writes the header and any note on dropped output; throws when that fails. */
   private writeOwed(): void {
     if (this.fd === undefined) {
-      fs.mkdirSync(path.dirname(this.path), { recursive: true });
+      fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
       this.fd = fs.openSync(this.path, 'a', 0o600);
     }
     this.writeAllOwed();

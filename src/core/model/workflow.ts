@@ -1,3 +1,4 @@
+import type { AgentRuntimeName } from '../agents/agent-runtime.ts';
 import type { WorkflowOptions } from '../workflow/workflow-schema.ts';
 /** A parsed, validated workflow definition. Produced by workflow/parse-workflow.ts. */
 
@@ -29,7 +30,8 @@ export interface RetryPolicy {
 
 export type TaskAction =
   | { kind: 'run'; run: string; env?: Record<string, string> }
-  | { kind: 'agent'; agent: string; prompt: string; model?: string }
+  /** `runtime` picks the agent loop for this task (see src/core/agents/agent-runtime.ts); none: the agent file's, else the setting's. */
+  | { kind: 'agent'; agent: string; prompt: string; model?: string; runtime?: AgentRuntimeName }
   | { kind: 'wait'; message?: string }
   /** In-process no-op used by benchmarks and tests; not accepted in workflow files. */
   | { kind: 'noop'; output?: string };

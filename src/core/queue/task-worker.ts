@@ -34,6 +34,9 @@ export interface TaskWorkerOptions {
  */
 export type TaskWorkerState = 'starting' | 'running' | 'draining' | 'stopped';
 
+/** For a job BullMQ hands over without a signal (it passes one to every processor that declares it, as ours does). */
+const neverAborted = new AbortController().signal;
+
 /** Jobs cancelled before this worker started them are remembered this long. */
 const EARLY_CANCEL_MS = 60_000;
 
@@ -120,18 +123,19 @@ export class TaskWorker {
     if (data.v !== TASK_JOB_VERSION) {
       return this.fail(jobId, new TaskError(`job ${jobId} speaks protocol v${data.v}, this worker v${TASK_JOB_VERSION}: upgrade the older side`, false));
     }
-    const controller = new AbortController();
-    signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-    const early = this.earlyCancels.get(jobId);
-    if (early) controller.abort(early.reason);
+    // BullMQ's own signal (aborted by cancelJob) goes to the runner as is: a controller of our
+    // own chained to it cost an AbortController and a listener per job, for no extra meaning.
+    const jobSignal = signal ?? neverAborted;
     let records = 0;
     try {
-      // Runners listen for 'abort', which an already-aborted signal never fires.
-      if (controller.signal.aborted) throw new TaskError(String(controller.signal.reason ?? 'cancelled'), false);
+      // Cancelled before this worker took it; runners listen for 'abort', which an already-aborted signal never fires.
+      const early = this.earlyCancels.get(jobId);
+      if (early) throw new TaskError(early.reason, false);
+      if (jobSignal.aborted) throw new TaskError(String(jobSignal.reason ?? 'cancelled'), false);
       const runner = this.runners.get(data.action.kind);
       if (!runner) throw new TaskError(`worker ${this.id} has no runner for ${data.action.kind} tasks`, false);
-      const workspace = await this.options.workspace.prepare(data, controller.signal);
-      const ctx = this.context(job, data, workspace.cwd, controller.signal, () => records++);
+      const workspace = await this.options.workspace.prepare(data, jobSignal);
+      const ctx = this.context(job, data, workspace.cwd, jobSignal, () => records++);
       const output = await runner.execute(ctx);
       await workspace.finish(output);
       return {

@@ -101,7 +101,7 @@ export class JournalWriter {
     private readonly options: JournalOptions = {},
   ) {
     this.io = options.io ?? fileIo;
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.nextSeq = lastSeq + 1;
     const segments = listSegments(dir);
     const last = segments[segments.length - 1];

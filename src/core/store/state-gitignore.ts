@@ -8,7 +8,7 @@ const GITIGNORE = "# Orchestr8's task store (runs, logs, run worktrees): local t
  * the CLI's as much as a window's, writes this once. An existing file is left as the user made it.
  */
 export async function writeStateGitIgnore(dir: string): Promise<void> {
-  await fs.promises.mkdir(dir, { recursive: true });
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
   await fs.promises.writeFile(path.join(dir, '.gitignore'), GITIGNORE, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   });

@@ -53,7 +53,9 @@ export function isLockLive(info: LockInfo): boolean {
  * taken over (the caller then recovers that owner's running tasks).
  */
 export function acquireLock(stateDir: string, command: string): { info: LockInfo; previous?: LockInfo; release(): void } {
-  fs.mkdirSync(stateDir, { recursive: true });
+  // Task output and results live here: only the user may list or read them (folders made before this was 0755).
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(stateDir, 0o700);
   const file = lockPath(stateDir);
   const info: LockInfo = { pid: process.pid, hostname: os.hostname(), startedAt: Date.now(), command };
   let previous: LockInfo | undefined;

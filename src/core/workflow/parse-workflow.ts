@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import type { InputDef, TaskDef, WorkflowDef } from '../model/workflow.ts';
 import { checkReferences, templateFields, type TemplateField } from './check-references.ts';
 import { describe, didYouMean, dotted, pathIssues, type PathIssue } from './schema-issues.ts';
@@ -32,21 +32,25 @@ export function parseWorkflow(text: string, file: string): WorkflowDef {
 
 /** Reads and parses a workflow file; `WorkflowDef.file` is its absolute path. */
 export async function loadWorkflowFile(path: string): Promise<WorkflowDef> {
-  let text: string;
+  return { ...parseWorkflow(await readWorkflowText(path), path), file: resolve(path) };
+}
+
+/** A workflow file's text; a file that cannot be read is a `WorkflowError` naming it, like any other problem of the file. */
+export async function readWorkflowText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (e as Error).message;
-    throw new Error(`cannot read workflow file ${path}: ${why}`);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new WorkflowError([{ message: `cannot read workflow file: ${why}`, file: path, line: 0, col: 0, endLine: 0, endCol: 0 }]);
   }
-  return { ...parseWorkflow(text, path), file: resolve(path) };
 }
 
 /** The non-throwing form: for diagnostics with ranges (language server) as well as for `parseWorkflow`. */
 export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `logLevel: 'error'`: the library's warnings become issues below instead of lines on stderr.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const at = new YamlLocator(text, doc, lineCounter, file);
   const outline: WorkflowOutline = { tasks: [], inputs: [] };
   const issues: WorkflowIssue[] = [];
@@ -55,11 +59,24 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   const reportAll = (list: PathIssue[]) =>
     list.forEach((i) => report(i.path, i.target === 'value' && i.path.length > 0 ? `${dotted(i.path)}: ${i.message}` : i.message, i.target));
 
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) issues.push(at.issue(at.span(e.pos[0], e.pos[1]), yamlErrorMessage(e, text)));
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
+    for (const e of problems) issues.push(at.issue(at.span(e.pos[0], e.pos[1]), yamlErrorMessage(e, text)));
     return { issues, outline };
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const unresolved = unresolvedAlias(doc);
+  if (unresolved) {
+    issues.push(at.issue(at.span(unresolved.start, unresolved.end), `unknown alias *${unresolved.name}: an alias must follow its anchor (&${unresolved.name}) and may not sit inside it`));
+    return { issues, outline };
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // The library throws for alias bombs (more than maxAliasCount expansions): a problem of the file, not a crash.
+    issues.push(at.issue(at.span(0, 1), `cannot expand the file's aliases: ${(error as Error).message}`));
+    return { issues, outline };
+  }
   if (data === null || data === undefined) {
     report([], 'the file is empty: a workflow needs at least a name and tasks');
     return { issues, outline };
@@ -160,6 +177,20 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   for (const key of OPTION_KEYS) if (w[key] !== undefined) Object.assign(options, { [key]: w[key] });
   if (Object.keys(options).length > 0) workflow.options = options;
   return { workflow, issues, outline };
+}
+
+/** The first alias that names no anchor before it (`a: { run: *a }`), which the library's toJS would throw on. */
+function unresolvedAlias(doc: Document): { name: string; start: number; end: number } | undefined {
+  let found: { name: string; start: number; end: number } | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      const [start, end] = node.range ?? [0, 1];
+      found = { name: node.source, start, end };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** The yaml package's message, reworded where it speaks to programmers rather than to workflow authors. */

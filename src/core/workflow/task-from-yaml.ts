@@ -53,7 +53,7 @@ function actionOf(id: string, raw: RawTask, report: Report): TaskAction | undefi
     return undefined;
   }
   const kind = kinds[0]!;
-  const stray = (['prompt', 'model', 'env'] as const).filter(
+  const stray = (['prompt', 'model', 'runtime', 'env'] as const).filter(
     (k) => raw[k] !== undefined && !(kind === 'agent' && k !== 'env') && !(kind === 'run' && k === 'env'),
   );
   if (stray.length > 0) {
@@ -67,7 +67,13 @@ function actionOf(id: string, raw: RawTask, report: Report): TaskAction | undefi
       report(['agent'], `task '${id}' has an agent but no prompt: add 'prompt: ...'`, 'key');
       return undefined;
     }
-    return raw.model !== undefined ? { kind, agent: raw.agent!, prompt: raw.prompt, model: raw.model } : { kind, agent: raw.agent!, prompt: raw.prompt };
+    return {
+      kind,
+      agent: raw.agent!,
+      prompt: raw.prompt,
+      ...(raw.model !== undefined ? { model: raw.model } : {}),
+      ...(raw.runtime !== undefined ? { runtime: raw.runtime } : {}),
+    };
   }
   const message = raw.wait === true ? undefined : typeof raw.wait === 'string' ? raw.wait : raw.wait!.message;
   return message !== undefined ? { kind: 'wait', message } : { kind: 'wait' };

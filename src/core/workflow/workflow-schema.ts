@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DURATION_HELP, parseDuration } from './duration.ts';
+import { AGENT_RUNTIMES } from '../agents/agent-runtime.ts';
 
 /** Task ids and input names. */
 export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -38,6 +39,7 @@ export const taskSchema = z.strictObject({
   agent: z.string().min(1).optional(),
   prompt: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
+  runtime: z.enum(AGENT_RUNTIMES).optional(),
   wait: z.union([z.literal(true), z.string().min(1), waitObjectSchema], { error: 'expected a message, true, or { message }' }).optional(),
   needs: z.union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' }).optional(),
   timeout: durationSchema.optional(),

@@ -114,8 +114,9 @@ export class YamlLocator {
     return this.range(path);
   }
 
+  /** One line per issue, whatever the message quotes from the file: `file:line:col: message` stays one line in a terminal. */
   issue(range: SourceRange, message: string): WorkflowIssue {
-    return { message, file: this.file, ...range };
+    return { message: message.replace(/\s*\r?\n\s*/g, ' ⏎ '), file: this.file, ...range };
   }
 }
 

@@ -47,3 +47,18 @@ export function promptOf(request: RecordedRequest): string {
   if (!first) return '';
   return typeof first.content === 'string' ? first.content : first.content.map((b) => String(b.text ?? '')).join('');
 }
+
+/**
+ * Text of every tool result in the conversation, oldest first. Scripts for Claude Code
+ * key on these rather than on the turn number: a resumed Claude Code session adds its
+ * own messages (an interrupted turn becomes "No response requested.").
+ */
+export function allToolResults(request: RecordedRequest): string[] {
+  return request.body.messages.flatMap((m) =>
+    typeof m.content === 'string'
+      ? []
+      : m.content
+          .filter((b) => b.type === 'tool_result')
+          .map((b) => (typeof b.content === 'string' ? b.content : JSON.stringify(b.content))),
+  );
+}

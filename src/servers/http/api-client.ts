@@ -1,10 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
-import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { readDiscovery, type ApiDiscovery } from './api-discovery.ts';
+import { errorFromResponse } from './error-status.ts';
 
 /** Reconnecting to the event stream: first after this, doubling up to the max while the owner does not answer. */
 const RECONNECT_MIN_MS = 200;
@@ -64,10 +65,9 @@ export class ApiClient implements EngineApi, Disposable {
     const text = await response.text();
     const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
-      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
       const message = err?.message ?? `HTTP ${response.status}`;
-      if (response.status === 404 && err?.code === 'not_found') throw new NotFoundError(message);
-      throw new ApiError(response.status, err?.code ?? 'http_error', message);
+      throw errorFromResponse(response.status, err?.code, message, err?.details) ?? new ApiError(response.status, err?.code ?? 'http_error', message);
     }
     return json as T;
   }
@@ -78,11 +78,13 @@ export class ApiClient implements EngineApi, Disposable {
       const { action, ...rest } = request.task;
       if (action.kind !== 'agent' && action.kind !== 'run') throw new Error(`the local API launches agent and run tasks, not ${action.kind}`);
       const spec = action.kind === 'agent' ? { agent: action.agent, prompt: action.prompt, ...(action.model ? { model: action.model } : {}) } : { run: action.run, ...(action.env ? { env: action.env } : {}) };
-      const r = await this.call<{ id: string; runId: string }>('POST', '/v1/tasks', { ...spec, ...rest, ...(request.cwd ? { cwd: request.cwd } : {}) });
+      const r = await this.call<{ id: string; runId: string }>('POST', '/v1/tasks', { ...spec, ...rest, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
       return { runId: r.runId, taskIds: [r.id] };
     }
     if (!request.workflow.file) throw new Error('the local API launches workflows from a file or YAML text; this one has neither');
-    return this.call('POST', '/v1/workflows', { file: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}) });
+    // The text travels, not the path: the owner reads files only inside its project, and this one may lie anywhere we can read.
+    const yaml = await readFile(request.workflow.file, 'utf8');
+    return this.call('POST', '/v1/workflows', { yaml, source: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
   }
 
   /** Launches inline YAML (the server parses and validates it). */

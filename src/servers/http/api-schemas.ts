@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { RUN_STATES } from '../../core/model/task-state.ts';
 
+/**
+ * A run id the caller chose (a foreground `orchestr8 run` follows its run through another owner by it):
+ * ids are short hex, like the ones the engine makes, so they stay safe in URLs and prefixes.
+ */
+const runId = z.string().regex(/^[0-9a-f]{8,32}$/, 'a run id is 8 to 32 lowercase hex digits').optional();
+
 const common = {
+  id: runId,
   name: z.string().min(1).max(200).optional(),
   timeoutMs: z.int().positive().optional(),
   retries: z.int().min(0).max(100).optional(),
@@ -19,10 +26,14 @@ export const launchWorkflowSchema = z
   .strictObject({
     file: z.string().min(1).optional(),
     yaml: z.string().min(1).optional(),
+    /** With `yaml`: the file the caller read it from, kept with the run and named in its issues (never read here). */
+    source: z.string().min(1).max(4096).optional(),
     inputs: z.record(z.string(), z.string()).optional(),
     cwd: z.string().min(1).optional(),
+    id: runId,
   })
-  .refine((b) => (b.file === undefined) !== (b.yaml === undefined), { message: 'give exactly one of "file" or "yaml"' });
+  .refine((b) => (b.file === undefined) !== (b.yaml === undefined), { message: 'give exactly one of "file" or "yaml"' })
+  .refine((b) => b.source === undefined || b.yaml !== undefined, { message: '"source" names where "yaml" came from; it goes with "yaml" only' });
 
 /** POST /v1/tasks/:id/signal: the payload becomes the wait task's result. */
 export const signalSchema = z.strictObject({ payload: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional() });

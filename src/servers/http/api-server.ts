@@ -1,16 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts';
-import { NotFoundError } from '../../core/engine/state-queries.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
-import { StorageFullError } from '../../core/store/storage-full.ts';
 import type { WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../../core/util/logger.ts';
 import { loadWorkflowFile, parseWorkflow } from '../../core/workflow/parse-workflow.ts';
-import { WorkflowError } from '../../core/workflow/workflow-error.ts';
 import { newApiToken, removeDiscovery, writeDiscovery } from './api-discovery.ts';
 import {
   clearQuerySchema,
@@ -21,6 +19,7 @@ import {
   signalSchema,
   webhookQuerySchema,
 } from './api-schemas.ts';
+import { toHttpError } from './error-status.ts';
 import { openEventStream } from './event-stream.ts';
 import { HttpError, checkBearer, checkHostAndOrigin, readJsonBody } from './request-guard.ts';
 
@@ -126,7 +125,7 @@ export class ApiServer implements Disposable {
       if (!route) throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
       const params = route.pattern.exec(url.pathname)!.groups ?? {};
       const decoded: Params = {};
-      for (const [k, v] of Object.entries(params)) decoded[k] = decodeURIComponent(v);
+      for (const [k, v] of Object.entries(params)) decoded[k] = decodeSegment(v);
       const reply = await route.handle(req, decoded, url.searchParams, res);
       if (reply) this.send(res, reply.status, reply.body);
     } catch (error) {
@@ -159,6 +158,20 @@ export class ApiServer implements Disposable {
     return isAbsolute(p) ? p : resolve(this.options.cwd, p);
   }
 
+  /**
+   * A workflow file the API may read: inside the project, after symlinks. Anything else is refused
+   * before it is opened, so no error can quote a line of a file outside it (`/etc/passwd`).
+   */
+  private projectFile(p: string): string {
+    const file = this.resolvePath(p);
+    const root = realOrSelf(this.options.cwd);
+    const inside = relative(root, realOrSelf(file));
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      throw new HttpError(400, 'invalid_workflow', `workflow files must lie inside the project (${root}); ${p} does not`);
+    }
+    return file;
+  }
+
   private buildRoutes(): Route[] {
     const engine = this.options.engine;
     const route = (method: string, path: string, handle: Route['handle']): Route => ({
@@ -177,7 +190,7 @@ export class ApiServer implements Disposable {
           ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
           ...(b.retries !== undefined ? { retries: b.retries } : {}),
         };
-        const result = await engine.launch({ task: spec, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}) });
+        const result = await engine.launch({ task: spec, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}), ...(b.id ? { id: b.id } : {}) });
         return ok({ id: result.taskIds[0], runId: result.runId }, 202);
       }),
       route('GET', '/v1/tasks/:id', async (_q, p) => ok(await engine.task(p['id']!))),
@@ -201,8 +214,8 @@ export class ApiServer implements Disposable {
       }),
       route('POST', '/v1/workflows', async (req) => {
         const b = parse(launchWorkflowSchema, await this.body(req));
-        const workflow = b.file ? await loadWorkflowFile(this.resolvePath(b.file)) : parseWorkflow(b.yaml!, '<inline>');
-        const result = await engine.launch({ workflow, inputs: b.inputs ?? {}, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}) });
+        const workflow = b.file ? await loadWorkflowFile(this.projectFile(b.file)) : { ...parseWorkflow(b.yaml!, b.source ?? '<inline>'), ...(b.source ? { file: b.source } : {}) };
+        const result = await engine.launch({ workflow, inputs: b.inputs ?? {}, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}), ...(b.id ? { id: b.id } : {}) });
         return ok(result, 202);
       }),
       route('GET', '/v1/runs', async (_q, _p, query) => {
@@ -259,6 +272,24 @@ export class ApiServer implements Disposable {
   }
 }
 
+/** A path segment's percent-encoding; a malformed one (`%E0%A4%A`) is the client's mistake, not a crash. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'invalid_request', `malformed percent-encoding in the path: ${segment}`);
+  }
+}
+
+/** The real path of a file or, when it does not exist, the path itself (the read then fails with "no such file"). */
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 /** A Last-Event-ID or `after`: the journal seq of the last event a client saw. */
 function resumeSeq(value: string | string[] | null | undefined): number | undefined {
   if (value === null || value === undefined) return undefined;
@@ -271,18 +302,4 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const r = schema.safeParse(value);
   if (!r.success) throw new HttpError(400, 'invalid_request', z.prettifyError(r.error), r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
   return r.data;
-}
-
-/** Engine errors to statuses: unknown ids 404, bad workflows 400, refused commands (nothing to cancel, …) 409, a full disk 507. */
-function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof StorageFullError) return new HttpError(507, 'storage_full', error.message);
-  if (error instanceof NotFoundError) return new HttpError(404, 'not_found', error.message);
-  if (error instanceof WorkflowError) return new HttpError(400, 'invalid_workflow', error.message, error.issues);
-  const message = errorMessage(error);
-  if (/^cannot read workflow file/.test(message)) return new HttpError(400, 'invalid_workflow', message);
-  if (/nothing to|is not waiting|exists already|is (completed|failed|cancelled|skipped)|required input|unknown input|owned by/i.test(message)) {
-    return new HttpError(409, 'conflict', message);
-  }
-  return new HttpError(500, 'internal', message);
 }

@@ -1,12 +1,14 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema, type CallToolResult, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
-import { NotFoundError } from '../../core/engine/state-queries.ts';
+import { NotFoundError } from '../../core/engine/errors.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { DisposableStore } from '../../core/util/disposable.ts';
 import { errorMessage, type Logger, silentLogger } from '../../core/util/logger.ts';
 import { taskAsync, taskCancel, taskResult, taskStatus, workflowLaunch, workflowList, type ToolHost } from '../agent-tools/task-operations.ts';
 import { AGENT_TOOLS, type AgentToolSpec } from '../agent-tools/tool-catalog.ts';
+import { taskAsyncShape } from '../agent-tools/tool-schemas.ts';
+import { EngineTaskStore } from './engine-task-store.ts';
 
 /** Resource URIs: a client subscribed to one hears `notifications/resources/updated` when it changes state. */
 export const taskUri = (taskId: string) => `orchestr8://tasks/${taskId}`;
@@ -23,21 +25,30 @@ export interface Orchestr8McpOptions {
 
 /**
  * The Orchestr8 MCP server: fire-and-forget tools (task_async, task_status,
- * task_result, task_cancel, workflow_list, workflow_launch), tasks and runs as
- * resources, and every task or run that ends as a logging notification plus a
- * `resources/updated` for subscribers. Connect it to a transport; dispose to stop
+ * task_result, task_cancel, workflow_list, workflow_launch), `task_run` for clients
+ * that speak the MCP Tasks utility (its tasks are the engine's runs, see
+ * `EngineTaskStore`), tasks and runs as resources, and every task or run that ends
+ * as a logging notification, a `resources/updated` for subscribers and a
+ * `notifications/tasks/status`. Connect it to a transport; dispose to stop
  * forwarding engine events.
  */
 export function createMcpServer(options: Orchestr8McpOptions): { server: McpServer } & Disposable {
   const { host } = options;
   const logger = options.logger ?? silentLogger;
+  const taskStore = new EngineTaskStore(host);
   const server = new McpServer(
     { name: 'orchestr8', version: options.version },
     {
-      capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } },
+      capabilities: {
+        logging: {},
+        resources: { subscribe: true, listChanged: true },
+        tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+      },
+      taskStore,
       instructions:
         'Orchestr8 runs agent tasks, shell commands and workflows in the background. Launch with task_async or workflow_launch (they return ids at once), ' +
-        'keep working, then check with task_status / task_result. Finished tasks are announced as notifications.',
+        'keep working, then check with task_status / task_result. Finished tasks are announced as notifications. ' +
+        'Clients that support MCP tasks can call task_run as a task instead and follow it with tasks/get and tasks/result.',
     },
   );
   const store = new DisposableStore();
@@ -72,6 +83,26 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
       tool(operations[spec.name]),
     );
   }
+
+  server.experimental.tasks.registerToolTask(
+    TASK_RUN.name,
+    {
+      title: TASK_RUN.title,
+      description: TASK_RUN.description,
+      inputSchema: TASK_RUN.shape,
+      execution: { taskSupport: 'optional' },
+      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
+    },
+    {
+      // The run is durable before the handle is handed out: a handle always names a run.
+      createTask: async (args, extra) => {
+        const { runId } = await taskAsync(host, args);
+        return { task: await extra.taskStore.createTask({ context: { runId } }) };
+      },
+      getTask: (_args, extra) => extra.taskStore.getTask(extra.taskId),
+      getTaskResult: async (_args, extra) => (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
+    },
+  );
 
   // Before the first launch there is no state folder: no resources yet, rather than an error.
   const recentRuns = () => host.use((api) => api.list({ limit: 20 })).catch((error: unknown) => {
@@ -114,7 +145,16 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
     return {};
   });
 
+  /** `notifications/tasks/status` when a run (an MCP task) ends: the engine moves it, not a request of this session. */
+  const announceTaskStatus = async (runId: string) => {
+    const task = await taskStore.getTask(runId);
+    if (task) await server.server.notification({ method: 'notifications/tasks/status', params: task });
+  };
+
   const announce = (event: EngineEvent) => {
+    if (event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') {
+      announceTaskStatus(event.run.id).catch((error: unknown) => logger.warn(`could not send a task status to the MCP client: ${errorMessage(error)}`));
+    }
     const note = notificationOf(event);
     if (note === 'list-changed') return server.sendResourceListChanged();
     if (!note) return;
@@ -128,6 +168,16 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
 
   return { server, dispose: () => store.dispose() };
 }
+
+/** `task_run`: task_async's arguments, for clients that call it as an MCP task (or plainly, to wait for the result). */
+const TASK_RUN = {
+  name: 'task_run',
+  title: 'Run a task (MCP task)',
+  description:
+    'Runs an agent task (agent + prompt), a shell command (run) or a workflow (workflow + inputs). Called as an MCP task it returns a task handle at once ' +
+    '(follow it with tasks/get, tasks/result, tasks/cancel; it survives a restart of this server); called plainly it waits and returns the result.',
+  shape: taskAsyncShape,
+} as const;
 
 export type Note = { level: LoggingLevel; data: Record<string, unknown>; uris: string[] };
 

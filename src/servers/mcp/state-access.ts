@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import type { EngineApi } from '../../core/engine/engine-api.ts';
-import { Engine, type EngineOptions } from '../../core/engine/engine.ts';
+import { Engine } from '../../core/engine/engine.ts';
+import type { EngineOptions } from '../../core/engine/engine-options.ts';
 import { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
-import { NotFoundError } from '../../core/engine/state-queries.ts';
+import { NotFoundError } from '../../core/engine/errors.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import { isLockLive, readLock, StateOwnedError } from '../../core/store/state-lock.ts';
 import type { Disposable } from '../../core/util/disposable.ts';

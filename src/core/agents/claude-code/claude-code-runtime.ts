@@ -1,0 +1,363 @@
+import { spawn } from 'node:child_process';
+import type { Options, Query, SDKMessage, SDKResultMessage, SDKUserMessage, SpawnedProcess, SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
+import { abortReason, TaskError, type TaskContext, type TaskOutput } from '../../runners/task-runner.ts';
+import { errorMessage } from '../../util/logger.ts';
+import type { AgentDefinition } from '../agent-definition.ts';
+import { costUsd, type TurnTokens } from '../model-prices.ts';
+import { WorkspaceGuard } from '../tools/workspace-guard.ts';
+import { readClaudeCodeCheckpoint, type ClaudeCodeCheckpoint } from './claude-code-checkpoint.ts';
+import { CLAUDE_CODE_INSTALL_HELP, findClaudeCode } from './claude-code-executable.ts';
+import { ClaudeCodeGrant } from './claude-code-permissions.ts';
+import { loadClaudeAgentSdk, type ClaudeAgentSdk } from './load-claude-agent-sdk.ts';
+
+export interface ClaudeCodeRuntimeOptions {
+  /** `orchestr8.claudeCodePath`, read as each task starts. */
+  claudeCodePath?: string | (() => string | undefined);
+  /** Environment of the Claude Code process. Default `process.env` (its login or ANTHROPIC_API_KEY, PATH, HOME). */
+  env?: NodeJS.ProcessEnv;
+  /** Messages API base URL for Claude Code (`ANTHROPIC_BASE_URL`), when set. */
+  baseURL?: () => string | undefined;
+  /** Model turns when the agent file sets no `max_turns`. */
+  maxTurns: number;
+  /** Tests: a stand-in for the lazily loaded SDK. */
+  loadSdk?: () => Promise<ClaudeAgentSdk>;
+}
+
+/** What a resumed session is told: the task prompt is already in its transcript. */
+const RESUME_PROMPT = 'Your previous run of this task was interrupted. Continue the task from where you stopped, then give your final answer.';
+/** What Claude Code says when asked to resume a session it has no transcript of. */
+const SESSION_LOST = /no conversation found/i;
+/** Time Claude Code gets to stop after an interrupt before its process group is killed. */
+const INTERRUPT_GRACE_MS = 3_000;
+
+/**
+ * Runs an agent task through Claude Code's own agent loop (`query()` of the agent SDK) in
+ * the task folder. Its stream goes to the task log; its session id is checkpointed as soon
+ * as it starts and each turn, so a crashed or retried attempt resumes the same session;
+ * every tool call is decided by the agent file's grant (hook and `canUseTool`); usage
+ * and cost come from its result message.
+ */
+export class ClaudeCodeRuntime {
+  constructor(private readonly options: ClaudeCodeRuntimeOptions) {}
+
+  async execute(ctx: TaskContext, def: AgentDefinition, prompt: string, model: string | undefined): Promise<TaskOutput> {
+    const saved = readClaudeCodeCheckpoint(await ctx.loadCheckpoint(), def.name);
+    if (saved?.result !== undefined) return { output: saved.result, data: { runtime: 'claude-code', sessionId: saved.sessionId, turns: saved.turn } };
+
+    const executable = this.findExecutable();
+    const sdk = await (this.options.loadSdk ?? loadClaudeAgentSdk)().catch((error: unknown) => {
+      throw new TaskError(`could not load @anthropic-ai/claude-agent-sdk: ${errorMessage(error)}`, false);
+    });
+    const guard = await WorkspaceGuard.open(ctx.cwd);
+    const grant = ClaudeCodeGrant.fromAgentTools(def.tools, guard);
+    const state: ClaudeCodeCheckpoint = saved ?? { version: 1, runtime: 'claude-code', agent: def.name, sessionId: '', turn: 0 };
+    if (state.unreported) await this.recordCrashedRun(ctx, state);
+
+    if (state.sessionId) ctx.log(`[agent ${def.name} on Claude Code: resuming session ${state.sessionId} after turn ${state.turn}]\n`);
+    else ctx.log(`[agent ${def.name} on Claude Code (${executable.path}, from ${executable.source})${model ? ` with ${model}` : ''}]\n`);
+
+    const first = await this.session(ctx, sdk, { def, grant, guard, state, executable: executable.path, model, prompt: state.sessionId ? RESUME_PROMPT : prompt });
+    if (first !== 'session-lost') return first;
+    // Its transcript is gone (another machine, a cleared ~/.claude): start the task over in a new session.
+    ctx.log(`[session ${state.sessionId} could not be resumed; starting over]\n`);
+    state.sessionId = '';
+    return (await this.session(ctx, sdk, { def, grant, guard, state, executable: executable.path, model, prompt })) as TaskOutput;
+  }
+
+  private findExecutable() {
+    const configured = typeof this.options.claudeCodePath === 'function' ? this.options.claudeCodePath() : this.options.claudeCodePath;
+    try {
+      const found = findClaudeCode({ ...(configured ? { configuredPath: configured } : {}), env: this.env });
+      if (found) return found;
+    } catch (error) {
+      throw new TaskError(errorMessage(error), false);
+    }
+    throw new TaskError(CLAUDE_CODE_INSTALL_HELP, false);
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
+  }
+
+  private async session(
+    ctx: TaskContext,
+    sdk: ClaudeAgentSdk,
+    s: { def: AgentDefinition; grant: ClaudeCodeGrant; guard: WorkspaceGuard; state: ClaudeCodeCheckpoint; executable: string; model: string | undefined; prompt: string },
+  ): Promise<TaskOutput | 'session-lost'> {
+    const { def, grant, state } = s;
+    const resuming = state.sessionId !== '';
+    const abort = new AbortController();
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const stderr = new TailBuffer(4_000);
+
+    const options: Options = {
+      cwd: s.guard.root,
+      pathToClaudeCodeExecutable: s.executable,
+      abortController: abort,
+      env: this.childEnv(),
+      // Its own settings (permission deny rules, hooks, MCP servers) and the project's CLAUDE.md apply,
+      // under our hook and canUseTool below.
+      settingSources: ['user', 'project', 'local'],
+      permissionMode: 'default',
+      tools: [...s.grant.tools],
+      systemPrompt: { type: 'preset', preset: 'claude_code', append: def.systemPrompt },
+      maxTurns: def.maxTurns ?? this.options.maxTurns,
+      includePartialMessages: true,
+      ...(s.model ? { model: s.model } : {}),
+      ...(resuming ? { resume: state.sessionId } : {}),
+      hooks: {
+        PreToolUse: [
+          {
+            hooks: [
+              async (input) => {
+                if (input.hook_event_name !== 'PreToolUse') return {};
+                const denied = await grant.check(input.tool_name, (input.tool_input ?? {}) as Record<string, unknown>);
+                if (!denied) return {};
+                ctx.log(`[${denied}]\n`);
+                return { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: denied } };
+              },
+            ],
+          },
+        ],
+      },
+      canUseTool: async (toolName, input) => {
+        const denied = await grant.check(toolName, input);
+        if (!denied) return { behavior: 'allow', updatedInput: input };
+        ctx.log(`[${denied}]\n`);
+        return { behavior: 'deny', message: denied };
+      },
+      spawnClaudeCodeProcess: (spawnOptions) => this.spawnInOwnGroup(ctx, spawnOptions, stderr),
+    };
+
+    const q: Query = sdk.query({ prompt: oneMessage(s.prompt, finished), options });
+    const onAbort = () => {
+      ctx.log(`\n[${abortReason(ctx.signal) ?? 'cancelled'}: interrupting Claude Code]\n`);
+      q.interrupt().catch(() => {});
+      setTimeout(() => abort.abort(), INTERRUPT_GRACE_MS).unref();
+    };
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+    const toolNames = new Map<string, string>();
+    const seenMessages = new Set<string>();
+    const request: { model: string; tokens: TurnTokens } = { model: '', tokens: noTokens() };
+    let result: SDKResultMessage | undefined;
+    let assistantMessages = 0;
+    try {
+      for await (const message of q) {
+        if (message.type === 'result') {
+          result = message;
+          finish();
+          continue;
+        }
+        if (message.type === 'assistant') assistantMessages += 1;
+        if (message.type === 'stream_event' && message.parent_tool_use_id === null) await this.countTokens(ctx, message.event, state, request);
+        await this.onMessage(ctx, message, state, toolNames, seenMessages);
+      }
+    } catch (error) {
+      if (resuming && assistantMessages === 0 && !ctx.signal.aborted && SESSION_LOST.test(errorMessage(error))) return 'session-lost';
+      throw this.toTaskError(ctx, error, stderr);
+    } finally {
+      finish();
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+    if (ctx.signal.aborted) {
+      // The interrupted run's result still says what it cost.
+      if (result) await this.recordResult(ctx, state, result);
+      const reason = abortReason(ctx.signal) ?? 'cancelled';
+      throw new TaskError(`agent ${reason}`, reason === 'timeout');
+    }
+    if (!result) throw new TaskError(`Claude Code ended without a result${stderr.text ? `: ${stderr.text}` : ''}`, true);
+    if (resuming && result.subtype !== 'success' && assistantMessages === 0 && SESSION_LOST.test(result.errors.join(' '))) return 'session-lost';
+    return this.finish(ctx, def, state, result);
+  }
+
+  /** Claude Code's environment: the user's (its login, PATH), the base URL if one is set, no telemetry or update checks from a background run. */
+  private childEnv(): Record<string, string | undefined> {
+    const env: Record<string, string | undefined> = { ...this.env };
+    const baseURL = this.options.baseURL?.();
+    if (baseURL) env['ANTHROPIC_BASE_URL'] = baseURL;
+    env['CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'] ??= '1';
+    env['CLAUDE_AGENT_SDK_CLIENT_APP'] ??= 'orchestr8';
+    return env;
+  }
+
+  /**
+   * Claude Code in its own process group, recorded as the task's pid: after a crash of the
+   * engine the next owner kills the group (it and the commands it started) before the task
+   * resumes, so two processes never write the same session. Also killed when it exits.
+   */
+  private spawnInOwnGroup(ctx: TaskContext, o: SpawnOptions, stderr: TailBuffer): SpawnedProcess {
+    // Windows has no process groups to kill (and `detached` would open a console there).
+    const groups = process.platform !== 'win32';
+    const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, stdio: ['pipe', 'pipe', 'pipe'], detached: groups, windowsHide: true });
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(groups ? -child.pid : child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
+    o.signal?.addEventListener('abort', killGroup, { once: true });
+    child.once('exit', killGroup);
+    if (child.pid && groups) ctx.setPid(child.pid);
+    return child;
+  }
+
+  /**
+   * Follows the tokens of each main-thread model request as it streams, and checkpoints them
+   * with the session when the request ends: the turn is paid for even if no result follows.
+   */
+  private async countTokens(ctx: TaskContext, event: StreamEvent, state: ClaudeCodeCheckpoint, request: { model: string; tokens: TurnTokens }): Promise<void> {
+    if (event.type === 'message_start') {
+      const u = event.message.usage;
+      request.model = event.message.model;
+      request.tokens = { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0, cacheReadTokens: u.cache_read_input_tokens ?? 0 };
+    } else if (event.type === 'message_delta') {
+      request.tokens.outputTokens = event.usage.output_tokens ?? request.tokens.outputTokens;
+    } else if (event.type === 'message_stop' && request.model) {
+      const sum = ((state.unreported ??= {})[request.model] ??= noTokens());
+      for (const key of Object.keys(sum) as Array<keyof TurnTokens>) sum[key] += request.tokens[key];
+      request.model = '';
+      await ctx.saveCheckpoint(structuredClone(state));
+    }
+  }
+
+  /** Usage of a run that crashed before its result: our count of its requests, priced with our table. */
+  private async recordCrashedRun(ctx: TaskContext, state: ClaudeCodeCheckpoint): Promise<void> {
+    const run = (state.crashedRuns ?? 0) + 1;
+    const models = Object.entries(state.unreported ?? {});
+    // Rows 1000+ never collide with the result's rows (1, 2, … per model), which a later result replaces.
+    await Promise.all(models.map(([model, tokens], i) => ctx.recordUsage({ turn: 1000 * run + i, model, ...tokens, costUsd: costUsd(model, tokens) ?? 0 })));
+    delete state.unreported;
+    state.crashedRuns = run;
+    await ctx.saveCheckpoint(structuredClone(state));
+    if (models.length) ctx.log(`[usage of the interrupted run recorded from its stream: ${models.map(([m, t]) => `${m} ${t.inputTokens} in, ${t.outputTokens} out`).join('; ')}]\n`);
+  }
+
+  private async onMessage(ctx: TaskContext, message: SDKMessage, state: ClaudeCodeCheckpoint, toolNames: Map<string, string>, seen: Set<string>): Promise<void> {
+    switch (message.type) {
+      case 'system':
+        if (message.subtype === 'init' && message.session_id && message.session_id !== state.sessionId) {
+          state.sessionId = message.session_id;
+          // Durable before the first request: a crash from here on resumes this session.
+          await ctx.saveCheckpoint(structuredClone(state));
+        }
+        return;
+      case 'stream_event': {
+        const event = message.event;
+        if (message.parent_tool_use_id === null && event.type === 'content_block_delta' && event.delta.type === 'text_delta') ctx.log(event.delta.text);
+        return;
+      }
+      case 'assistant': {
+        const sub = message.parent_tool_use_id !== null;
+        for (const block of message.message.content) {
+          if (block.type === 'tool_use') {
+            toolNames.set(block.id, block.name);
+            ctx.log(`\n${sub ? '  ' : ''}→ ${block.name} ${abbreviate(JSON.stringify(block.input))}\n`);
+          } else if (block.type === 'text' && sub) {
+            ctx.log(`  ${abbreviate(block.text)}\n`);
+          }
+        }
+        // Claude Code sends one message per content block; a new message id is a new model turn
+        // (checkpointed with its tokens when its stream ends, see countTokens).
+        if (!sub && !seen.has(message.message.id)) {
+          seen.add(message.message.id);
+          state.turn += 1;
+        }
+        return;
+      }
+      case 'user': {
+        const content = message.message.content;
+        if (typeof content === 'string') return;
+        for (const block of content) {
+          if (block.type !== 'tool_result') continue;
+          const name = toolNames.get(block.tool_use_id) ?? 'tool';
+          const text = typeof block.content === 'string' ? block.content : (block.content ?? []).map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('');
+          ctx.log(`${message.parent_tool_use_id ? '  ' : ''}← ${name}${block.is_error ? ' failed' : ''}: ${abbreviate(text)}\n`);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private async finish(ctx: TaskContext, def: AgentDefinition, state: ClaudeCodeCheckpoint, result: SDKResultMessage): Promise<TaskOutput> {
+    await this.recordResult(ctx, state, result);
+    if (result.subtype === 'success' && !result.is_error) return { output: result.result, data: { runtime: 'claude-code', sessionId: state.sessionId, turns: state.turn } };
+    const denials = result.permission_denials.length ? ` (${result.permission_denials.length} tool calls denied)` : '';
+    if (result.subtype === 'success') throw new TaskError(`Claude Code: ${result.result || 'the turn ended on an API error'}`, true);
+    if (result.subtype === 'error_max_turns') throw new TaskError(`agent ${def.name} reached its limit of turns without a final answer${denials}`, false);
+    if (result.subtype === 'error_max_budget_usd') throw new TaskError(`agent ${def.name} reached its budget${denials}`, false);
+    throw new TaskError(`Claude Code failed (${result.subtype})${result.errors.length ? `: ${result.errors.join('; ')}` : ''}${denials}`, true);
+  }
+
+  /**
+   * Usage whatever the outcome: the turns were paid for. The totals are the session's (a
+   * resumed session's result carries the runs before it that ended), one row per model, so
+   * that recording them again after a retry replaces rather than adds. The checkpoint, which
+   * no longer counts this run's requests as unreported, goes out with them (one group commit),
+   * with the answer when there is one.
+   */
+  private async recordResult(ctx: TaskContext, state: ClaudeCodeCheckpoint, result: SDKResultMessage): Promise<void> {
+    const models = Object.entries(result.modelUsage ?? {});
+    delete state.unreported;
+    const answer = result.subtype === 'success' && !result.is_error ? result.result : undefined;
+    await Promise.all([
+      ...models.map(([model, u], i) =>
+        ctx.recordUsage({
+          turn: i + 1,
+          model,
+          inputTokens: u.inputTokens,
+          outputTokens: u.outputTokens,
+          cacheWriteTokens: u.cacheCreationInputTokens,
+          cacheReadTokens: u.cacheReadInputTokens,
+          costUsd: u.costUSD,
+        }),
+      ),
+      ctx.saveCheckpoint(answer !== undefined ? { ...state, result: answer } : { ...state }),
+    ]);
+    ctx.log(`\n[Claude Code: ${result.num_turns} turns, $${result.total_cost_usd.toFixed(4)}${models.length ? ` (${models.map(([m]) => m).join(', ')})` : ''}]\n`);
+  }
+
+  private toTaskError(ctx: TaskContext, error: unknown, stderr: TailBuffer): TaskError {
+    if (ctx.signal.aborted) {
+      const reason = abortReason(ctx.signal) ?? 'cancelled';
+      return new TaskError(`agent ${reason}`, reason === 'timeout');
+    }
+    if (error instanceof TaskError) return error;
+    return new TaskError(`Claude Code failed: ${errorMessage(error)}${stderr.text ? ` (${stderr.text})` : ''}`, true);
+  }
+}
+
+/** Streaming input with one message: the process stays up (and can be interrupted) until the result arrives. */
+async function* oneMessage(prompt: string, finished: Promise<void>): AsyncGenerator<SDKUserMessage> {
+  yield { type: 'user', message: { role: 'user', content: prompt }, parent_tool_use_id: null };
+  await finished;
+}
+
+/** Keeps the last characters of a stream (Claude Code's stderr, for error messages). */
+class TailBuffer {
+  private buffer = '';
+  constructor(private readonly max: number) {}
+  push(text: string): void {
+    this.buffer = (this.buffer + text).slice(-this.max);
+  }
+  get text(): string {
+    return this.buffer.trim().split('\n').slice(-5).join(' | ');
+  }
+}
+
+type StreamEvent = Extract<SDKMessage, { type: 'stream_event' }>['event'];
+
+function noTokens(): TurnTokens {
+  return { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
+}
+
+function abbreviate(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
