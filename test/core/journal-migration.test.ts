@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
 import type { EngineEvent } from '../../src/core/model/events.ts';
-import { readSegmentHeader } from '../../src/core/store/journal-format.ts';
+import { readSegmentHeader, scanFrames } from '../../src/core/store/journal-format.ts';
 import { listSegments } from '../../src/core/store/journal.ts';
 import type { StateDb } from '../../src/core/store/state-db.ts';
 import { journalDir, StateStore } from '../../src/core/store/state-store.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
+import { openEngine, runFinished } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/v1-state/', import.meta.url));
@@ -135,7 +136,11 @@ test('a v1 state folder opens with everything in it, takes v2 records in a segme
     await store.close();
   }
   assert.deepEqual(logger.lines, []);
-  assert.deepEqual(runsOf((reader as unknown as { db: StateDb }).db), expected, 'the follower holds what a fresh open holds');
+  const followedRuns = await Promise.all((await reader.list({ limit: 100 })).runs.map(async (r) => {
+    const { tasks } = await reader.status(r.id);
+    return `${r.id} ${r.state}: ${tasks.map((t) => `${t.key}:${t.state}:${t.attempt}`).join(' ')}`;
+  }));
+  assert.deepEqual(followedRuns, expected, 'the follower holds what a fresh open holds');
   await reader.close();
 });
 
@@ -153,5 +158,35 @@ test('a v1 state folder folds into a v2 snapshot: the v1 segments are read by th
   assert.equal(reader.db.getTask('r-open.next')?.state, 'skipped');
   assert.equal(reader.db.getTask('r-open.next')?.name, 'next');
   assert.deepEqual(runsOf(reader.db).slice(2), V1_RUNS.slice(2));
+  await reader.close();
+});
+
+test('a new engine takes over the v1 folder a killed owner left: it resumes the work, records it as v2 patches, and a reader sees the end', { timeout: 60_000 }, async () => {
+  const dir = copyFixture();
+  // The project folder the fixture's runs work in (made when it was written) exists again.
+  const reading = await StateStore.openReader(dir);
+  const cwd = reading.db.getRun('r-open')!.cwd;
+  await reading.close();
+  if (!fs.existsSync(cwd)) {
+    fs.mkdirSync(cwd, { recursive: true });
+    after(() => fs.rmSync(cwd, { recursive: true, force: true }));
+  }
+  const { engine } = await openEngine({ stateDir: dir });
+  const before = await engine.list({ limit: 100 });
+  assert.deepEqual(before.runs.map((r) => `${r.id} ${r.state}`), V1_RUNS.map((line) => line.slice(0, line.indexOf(':'))));
+  assert.equal((await engine.result('r-completed.after'))?.output, 'hello world');
+  await engine.signal('r-open.gate', 'go');
+  const [open, busy] = await Promise.all([runFinished(engine, 'r-open'), runFinished(engine, 'r-busy')]);
+  assert.deepEqual([open.state, busy.state], ['completed', 'completed']);
+  await engine.close();
+
+  const v2 = listSegments(journalDir(dir)).filter((s) => s.firstSeq > 102);
+  const records = v2.flatMap((s) => scanFrames(fs.readFileSync(s.path), s.firstSeq).entries.map((e) => e.record.t));
+  assert.ok(records.includes('task-patch'), 'the new engine records transitions as patches');
+  const reader = await ReadOnlyEngine.open(dir);
+  const { tasks } = await reader.status('r-open');
+  assert.deepEqual(tasks.map((t) => `${t.key}:${t.state}`), ['gate:completed', 'long:completed', 'next:completed']);
+  assert.equal((await reader.result('r-open.gate'))?.output, 'go');
+  assert.equal((await reader.status('r-busy')).tasks.every((t) => t.state === 'completed' && t.action.kind === 'run'), true);
   await reader.close();
 });
