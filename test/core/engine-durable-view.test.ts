@@ -32,7 +32,7 @@ function holdCommit(engine: Engine, match: (records: StoreRecord[]) => boolean):
   return { held, release };
 }
 
-const finishesRun = (records: StoreRecord[]) => records.some((r) => r.t === 'run' && r.run.state !== 'running');
+const finishesRun = (records: StoreRecord[]) => records.some((r) => r.t === 'event' && /^workflow\.(completed|failed|cancelled)$/.test(r.event.type));
 const launchesRun = (records: StoreRecord[]) => records.some((r) => r.t === 'event' && r.event.type === 'workflow.launched');
 
 test('a finished run stays active until the batch finishing it is durable: count, list and status agree with the disk', async () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { encodeRecord, scanFrames } from '../../src/core/store/journal-format.ts';
-import { JournalWriter, listSegments } from '../../src/core/store/journal.ts';
+import { encodeRecord, encodeRecordV1, readSegmentHeader, scanFrames, SEGMENT_HEADER, UnsupportedJournalVersionError } from '../../src/core/store/journal-format.ts';
+import { JournalWriter, listSegments, segmentPath } from '../../src/core/store/journal.ts';
 import { replayJournal } from '../../src/core/store/journal-replay.ts';
 import type { SequencedRecord } from '../../src/core/store/store-records.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
@@ -34,6 +34,69 @@ test('a flipped byte or a record out of sequence is skipped as damage; a cut rec
   assert.equal(backwards.tail?.problem, 'out-of-order sequence number 2');
   assert.equal(scanFrames(Buffer.concat([one!, three!]), 1, 3).tail?.problem, 'out-of-order sequence number 3', 'beyond the next segment');
   assert.deepEqual(scanFrames(Buffer.concat([one!, two!.subarray(0, 10)]), 1).tail, { offset: one!.length, problem: 'incomplete record' });
+});
+
+test('a segment of v1 frames, or of v1 then v2 frames, decodes; damage in either resynchronises on the next frame of either', () => {
+  const v1 = [1, 2, 3].map((seq) => encodeRecordV1({ seq, record: event(seq) }));
+  const v2 = [4, 5, 6].map((seq) => encodeRecord({ seq, record: event(seq) }));
+  assert.deepEqual(scanFrames(Buffer.concat(v1), 1).entries.map((e) => e.seq), [1, 2, 3], 'a v1 segment: no header');
+  assert.deepEqual(scanFrames(Buffer.concat([SEGMENT_HEADER, ...v2]), 4).entries, [4, 5, 6].map((seq) => ({ seq, record: event(seq) })));
+  const flippedV1 = Buffer.from(v1[1]!);
+  flippedV1[flippedV1.length - 2]! ^= 0xff;
+  const flippedV2 = Buffer.from(v2[1]!);
+  flippedV2[flippedV2.length - 2]! ^= 0xff;
+  const scan = scanFrames(Buffer.concat([v1[0]!, flippedV1, v1[2]!, v2[0]!, flippedV2, v2[2]!]), 1);
+  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 3, 4, 6]);
+  assert.deepEqual(scan.damaged.map((d) => d.problem), ['checksum mismatch', 'checksum mismatch']);
+});
+
+test('a torn segment header is a torn tail: the owner cuts it, and the next write starts the segment with a whole header', async () => {
+  const dir = tempDir();
+  const journal = new JournalWriter(dir, 0, () => {});
+  await journal.append([event(1)]);
+  await journal.close();
+  const [segment] = listSegments(dir);
+  fs.truncateSync(segment!.path, 7); // the first write torn inside its header
+  assert.deepEqual(scanFrames(fs.readFileSync(segment!.path), 1).tail, { offset: 0, problem: 'incomplete segment header' });
+  const owner = recordingLogger();
+  assert.equal(replayJournal(dir, { afterSeq: 0, repair: true, logger: owner }).lastSeq, 0);
+  assert.equal(fs.statSync(segment!.path).size, 0);
+  const again = new JournalWriter(dir, 0, () => {});
+  await again.append([event(1), event(2)]);
+  await again.close();
+  assert.ok(fs.readFileSync(segment!.path).subarray(0, SEGMENT_HEADER.length).equals(SEGMENT_HEADER), 'a whole header first');
+  assert.deepEqual(seqsOf(replayJournal(dir, { afterSeq: 0, repair: true, logger: owner }).entries), [1, 2]);
+});
+
+test('a segment of a newer format is refused, not repaired: its bytes stay as they are', async () => {
+  const dir = tempDir();
+  const journal = new JournalWriter(dir, 0, () => {});
+  await journal.append([event(1)]);
+  await journal.close();
+  const [segment] = listSegments(dir);
+  const newer = Buffer.concat([Buffer.from('orchestr8 journal v3\n'), Buffer.from('frames this build cannot read')]);
+  fs.writeFileSync(segmentPath(dir, 2), newer);
+  assert.throws(() => replayJournal(dir, { afterSeq: 0, repair: true, logger: recordingLogger() }), UnsupportedJournalVersionError);
+  assert.ok(fs.readFileSync(segmentPath(dir, 2)).equals(newer), 'the newer segment is left as it was');
+  assert.ok(fs.existsSync(segment!.path), 'nothing is removed');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['0000000000000001.journal', '0000000000000002.journal']);
+});
+
+test('after a v1 segment the writer opens a v2 segment of its own; the v1 one is never appended to', async () => {
+  const dir = tempDir();
+  const v1 = Buffer.concat([1, 2].map((seq) => encodeRecordV1({ seq, record: event(seq) })));
+  fs.writeFileSync(segmentPath(dir, 1), v1);
+  const replay = replayJournal(dir, { afterSeq: 0, repair: true, logger: recordingLogger() });
+  const journal = new JournalWriter(dir, replay.lastSeq, () => {});
+  await journal.append([event(3)]);
+  await journal.close();
+  assert.ok(fs.readFileSync(segmentPath(dir, 1)).equals(v1), 'the v1 segment is left as it was');
+  assert.deepEqual(listSegments(dir).map((s) => s.firstSeq), [1, 3]);
+  assert.deepEqual(seqsOf(replayJournal(dir, { afterSeq: 0, repair: true, logger: recordingLogger() }).entries), [1, 2, 3]);
+  const reopened = new JournalWriter(dir, 3, () => {});
+  await reopened.append([event(4)]);
+  await reopened.close();
+  assert.deepEqual(listSegments(dir).map((s) => s.firstSeq), [1, 3], 'a v2 segment is appended to');
 });
 
 test('appends made in the same tick share one batch (group commit) and resolve only after onDurable', async () => {
@@ -157,9 +220,10 @@ test('crash between snapshot rename and segment removal: segments already in the
 function framesOf(file: string): [number, number, number][] {
   const buf = fs.readFileSync(file);
   const frames: [number, number, number][] = [];
-  for (let offset = 0; offset < buf.length; ) {
+  const header = readSegmentHeader(buf);
+  for (let offset = typeof header === 'object' ? header.length : 0; offset < buf.length; ) {
     const end = offset + 8 + buf.readUInt32LE(offset);
-    frames.push([offset, end, JSON.parse(buf.subarray(offset + 8, end).toString()).s]);
+    frames.push([offset, end, scanFrames(buf.subarray(offset, end), 0).entries[0]!.seq]);
     offset = end;
   }
   return frames;

@@ -1,6 +1,7 @@
 import type { EngineEvent } from '../model/events.ts';
 import type { TaskExecutor } from '../runners/task-executor.ts';
 import type { StateBackend } from '../store/backend.ts';
+import { RowShadow } from '../store/row-shadow.ts';
 import { StorageFullError } from '../store/storage-full.ts';
 import type { Clock } from '../util/clock.ts';
 import { Emitter } from '../util/emitter.ts';
@@ -42,6 +43,8 @@ export class EngineCore {
   readonly active = new Map<string, ActiveRun>();
   /** Runs being launched or resumed: their batch is not durable yet, so they are not active yet. */
   readonly starting = new Map<string, Promise<void>>();
+  /** Rows as last journaled: a batch records what changed in a row, not the whole row again. */
+  private readonly shadow = new RowShadow();
   readonly events: Emitter<EngineEvent>;
   readonly scheduler: Scheduler;
   readonly attempts: Attempts;
@@ -64,7 +67,8 @@ export class EngineCore {
   async commit(batch: Batch): Promise<void> {
     if (batch.empty) return;
     let firstSeq = 0;
-    const durable = this.deps.store.commit(batch.records).then((seq) => void (firstSeq = seq));
+    // Compacted right before the append (which takes them synchronously): the shadow stays in journal order.
+    const durable = this.deps.store.commit(batch.records.map((record) => this.shadow.compact(record))).then((seq) => void (firstSeq = seq));
     for (const active of batch.finishing) active.finished = durable;
     for (const active of batch.starting) this.starting.set(active.run.id, durable);
     try {
@@ -73,7 +77,11 @@ export class EngineCore {
       for (const active of batch.starting) this.starting.delete(active.run.id);
     }
     for (const active of batch.starting) this.active.set(active.run.id, active);
-    for (const active of batch.finishing) if (this.active.get(active.run.id) === active) this.active.delete(active.run.id);
+    for (const active of batch.finishing) {
+      if (this.active.get(active.run.id) !== active) continue;
+      this.active.delete(active.run.id);
+      this.shadow.forgetRun(active.run.id);
+    }
     for (const [i, event] of batch.events.entries()) {
       event.seq = firstSeq + batch.eventRecords[i]!; // the batch's own objects: nobody has seen them yet
       this.events.fire(event);

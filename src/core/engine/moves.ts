@@ -171,7 +171,7 @@ export class Batch {
   }
 
   record(record: StoreRecord, event?: EngineEvent): void {
-    // Records hold full rows, so a row changed twice in one batch (pending → queued) needs only its last state.
+    // A row changed twice in one batch (pending → queued) needs only its last state (compacted on commit).
     const row = record.t === 'task' ? `task ${record.task.id}` : record.t === 'run' ? `run ${record.run.id}` : undefined;
     const at = row === undefined ? undefined : this.rows.get(row);
     if (at !== undefined) this.records[at] = record;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { errorMessage } from '../util/logger.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import { fsyncDir, fsyncDirAsync } from './fs-durable.ts';
-import { encodeRecord } from './journal-format.ts';
+import { encodeRecord, JOURNAL_VERSION, readSegmentHeader, SEGMENT_HEADER } from './journal-format.ts';
 import type { SequencedRecord, StoreRecord } from './store-records.ts';
 import { isStorageFull, storageErrorText } from './storage-full.ts';
 import type { StorageState } from './storage-full.ts';
@@ -105,12 +105,13 @@ export class JournalWriter {
     this.nextSeq = lastSeq + 1;
     const segments = listSegments(dir);
     const last = segments[segments.length - 1];
-    if (last) {
+    if (last && (last.firstSeq === this.nextSeq || isCurrentFormat(last.path))) {
       // Keep appending to the newest segment (already cut back to its last whole record).
       this.segmentFirstSeq = last.firstSeq;
       this.fd = fs.openSync(last.path, 'a');
       this.offset = fs.fstatSync(this.fd).size;
     } else {
+      // None yet, or the newest is of an older format: this version's records start a segment of their own.
       this.segmentFirstSeq = this.nextSeq;
       this.fd = fs.openSync(segmentPath(dir, this.nextSeq), 'a', 0o600);
       this.offset = 0;
@@ -238,7 +239,10 @@ export class JournalWriter {
 
   private async writeBatch(): Promise<void> {
     const batch = this.takeBatch();
-    const data = batch.frames.length === 1 ? batch.frames[0]! : Buffer.concat(batch.frames);
+    // A segment's first write carries its header: a crash cannot leave a header without the records it announces.
+    const headed = this.offset === 0;
+    const frames = headed ? [SEGMENT_HEADER, ...batch.frames] : batch.frames;
+    const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
     try {
       await this.io.write(this.fd, data);
       await this.io.fdatasync(this.fd);
@@ -256,7 +260,8 @@ export class JournalWriter {
     }
     this.offset += data.length;
     this.bytesSinceRotate += data.length;
-    this.onDurable(batch.entries, data);
+    // The index is handed the frames alone: the header belongs to the segment file, not to the batch.
+    this.onDurable(batch.entries, headed ? data.subarray(SEGMENT_HEADER.length) : data);
     this.resumed();
     for (const waiter of batch.waiters) waiter.resolve();
   }
@@ -327,6 +332,20 @@ export class JournalWriter {
     for (const waiter of this.pending.waiters.splice(0)) waiter.reject(error);
     this.pending = { frames: [], entries: [], waiters: [] };
     for (const resolve of this.rotateWaiters.splice(0)) resolve([]);
+  }
+}
+
+/** Empty, or starting with this version's header: a segment this writer may append to. */
+function isCurrentFormat(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(SEGMENT_HEADER.length);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    if (n === 0) return true;
+    const header = readSegmentHeader(head.subarray(0, n));
+    return header !== undefined && header !== 'torn' && header.version === JOURNAL_VERSION;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -13,8 +13,8 @@ import type { RunState } from '../model/task-state.ts';
 import { upgradeRunRecord } from '../model/run-delivery.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import { loadSqlJs } from './sqljs-loader.ts';
-import { rowJson } from './journal-format.ts';
 import { migrate } from './migrations.ts';
+import { patchRow } from './row-patch.ts';
 import type { SequencedRecord, StoreRecord, StoredEvent } from './store-records.ts';
 
 const EVENT_COLUMNS = 6;
@@ -38,32 +38,17 @@ function tune(db: Database): void {
   db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA locking_mode = EXCLUSIVE');
 }
 
-/**
- * Records whose row a later record of the same batch replaces anyway (records carry
- * full rows, so only the newest counts). A deletion ends the window: a row written
- * before it must not be skipped in favour of one written after.
- */
-function supersededIn(entries: readonly SequencedRecord[]): Set<SequencedRecord> {
-  const superseded = new Set<SequencedRecord>();
-  let newest = new Map<string, SequencedRecord>();
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const entry = entries[i]!;
-    const key = rowKey(entry.record);
-    if (entry.record.t === 'delete-runs') newest = new Map();
-    else if (key === undefined) continue;
-    else if (newest.has(key)) superseded.add(entry);
-    else newest.set(key, entry);
-  }
-  return superseded;
-}
-
-/** The row a record replaces as a whole, for the tables written with INSERT OR REPLACE by id. */
+/** The row a record writes whole (INSERT OR REPLACE by id), or patches (`run-patch`, `task-patch`). */
 function rowKey(record: StoreRecord): string | undefined {
   switch (record.t) {
     case 'run':
       return `r ${record.run.id}`;
+    case 'run-patch':
+      return `r ${record.id}`;
     case 'task':
       return `t ${record.task.id}`;
+    case 'task-patch':
+      return `t ${record.id}`;
     case 'webhook':
       return `w ${record.delivery.id}`;
     case 'checkpoint':
@@ -71,6 +56,21 @@ function rowKey(record: StoreRecord): string | undefined {
     default:
       return undefined;
   }
+}
+
+const rowJsonCache = new WeakMap<object, string>();
+
+/**
+ * JSON of a run or task row for the `doc` column, computed once per object: rows are never
+ * mutated (every move makes a new one), and the same row may be written by several batches.
+ */
+function rowJson(row: object): string {
+  let json = rowJsonCache.get(row);
+  if (json === undefined) {
+    json = JSON.stringify(row);
+    rowJsonCache.set(row, json);
+  }
+  return json;
 }
 
 export interface UsageSums {
@@ -143,12 +143,17 @@ export class StateDb {
     this.applyNow(entries);
   }
 
+  /**
+   * One transaction. Rows are staged, patches merged into them, and each row written once
+   * at the end: a task launched, started and completed within one deferred batch costs
+   * one row write, and a sql.js statement costs far more than a merge.
+   */
   private applyNow(entries: readonly SequencedRecord[]): void {
     const from = this.appliedSeq;
     let last = from;
     this.db.run('BEGIN');
     try {
-      const superseded = supersededIn(entries);
+      const rows = new Map<string, StoreRecord>();
       const events: SqlValue[] = [];
       for (const entry of entries) {
         if (entry.seq <= from) continue;
@@ -159,9 +164,20 @@ export class StateDb {
           events.push(entry.seq, e.at, e.type, e.runId ?? null, e.taskId ?? null, e.detail ?? null);
           continue;
         }
-        if (record.t === 'delete-runs') this.insertEvents(events.splice(0));
-        if (!superseded.has(entry)) this.applyRecord(entry.seq, record);
+        const key = rowKey(record);
+        if (key !== undefined) {
+          const staged = this.stage(rows.get(key), record);
+          if (staged) rows.set(key, staged);
+          continue;
+        }
+        if (record.t === 'delete-runs') {
+          // Rows staged before the deletion are written first, so that it removes them.
+          this.writeRows(rows);
+          this.insertEvents(events.splice(0));
+        }
+        this.applyRecord(entry.seq, record);
       }
+      this.writeRows(rows);
       this.insertEvents(events);
       if (last !== from) this.stmt("UPDATE meta SET value = ? WHERE key = 'last_seq'").run([String(last)]);
       this.db.run('COMMIT');
@@ -170,6 +186,28 @@ export class StateDb {
       this.db.run('ROLLBACK');
       throw error;
     }
+  }
+
+  /**
+   * The whole-row record a row stands at after `record`: the record itself, or for a patch
+   * the staged (or stored) row with the patch merged in. A patch of a row that no longer
+   * exists (its run was removed) has nothing to change.
+   */
+  private stage(staged: StoreRecord | undefined, record: StoreRecord): StoreRecord | undefined {
+    if (record.t === 'task-patch') {
+      const task = staged?.t === 'task' ? staged.task : this.doc<TaskRecord>('SELECT doc FROM task_executions WHERE id = ?', [record.id]);
+      return task && { t: 'task', task: patchRow(task, record) };
+    }
+    if (record.t === 'run-patch') {
+      const run = staged?.t === 'run' ? staged.run : this.doc<RunRecord>('SELECT doc FROM workflow_executions WHERE id = ?', [record.id]);
+      return run && { t: 'run', run: patchRow(run, record) };
+    }
+    return record;
+  }
+
+  private writeRows(rows: Map<string, StoreRecord>): void {
+    for (const record of rows.values()) this.applyRecord(0, record);
+    rows.clear();
   }
 
   export(): Uint8Array {
@@ -391,6 +429,9 @@ export class StateDb {
         ).run([d.id, d.eventId, d.event, d.runId ?? null, d.url, d.state, d.attempts, d.nextAttemptAt, d.createdAt, d.deliveredAt ?? null, JSON.stringify(d)]);
         return;
       }
+      case 'run-patch':
+      case 'task-patch':
+        return; // staged into whole rows by applyNow
       case 'cursor':
         this.stmt('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run([`cursor.${record.name}`, String(record.seq)]);
         return;

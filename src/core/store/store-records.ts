@@ -19,12 +19,30 @@ export interface StoredEvent {
 }
 
 /**
- * One journal record: the full new state of one row (never a delta), so replaying
- * a record twice is harmless and the newest record of a row wins.
+ * The fields of a row that one transition changed: `set` holds the new values, `unset`
+ * names the fields it removed (undefined has no encoding of its own in JSON, and a missing
+ * key must not mean "removed"). Applying one sets exactly those fields, so applying it
+ * twice is harmless.
+ */
+export interface RowPatch<T> {
+  id: string;
+  set: Partial<T>;
+  unset?: (keyof T & string)[];
+}
+
+/**
+ * One journal record. A row is recorded whole when it is created (or when the writer has no
+ * earlier version of it at hand) and as a patch of what changed after that; every other
+ * record is the whole row it writes. Each record is idempotent: replaying one twice, or a
+ * record already in the snapshot, changes nothing.
  */
 export type StoreRecord =
   | { t: 'run'; run: RunRecord }
   | { t: 'task'; task: TaskRecord }
+  /** Changed fields of a run recorded before (see RowPatch). */
+  | ({ t: 'run-patch' } & RowPatch<RunRecord>)
+  /** Changed fields of a task recorded before: most records of a busy journal (start, complete, fail, retry…). */
+  | ({ t: 'task-patch' } & RowPatch<TaskRecord>)
   | { t: 'result'; result: TaskResult }
   | { t: 'event'; event: StoredEvent }
   | { t: 'notification'; notification: NotificationRecord }
