@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ const project: ClaudeCodeProject = makeClaudeCodeProject({
   // No runtime in the file: the setting picks Claude Code.
   sheller: { frontmatter: 'tools: Read, Write\n', prompt: 'You are the shell user.' },
   slow: { frontmatter: 'runtime: claude-code\n', prompt: 'You are the slow one.' },
+  boxed: { frontmatter: 'runtime: claude-code\ntools: Bash\n', prompt: 'You are the boxed shell.' },
 });
 
 before(async () => {
@@ -45,6 +47,16 @@ before(async () => {
         return textReply(`bash said: ${results[0]}`);
       },
       'You are the slow one.': () => ({ kind: 'stall', text: 'Thinking very hard…' }),
+      'You are the boxed shell.': (_turn, request) => {
+        const results = allToolResults(request);
+        if (!results.length) {
+          return toolReply([
+            { name: 'Bash', input: { command: 'echo in > inside.txt && echo ok', description: 'write inside' } },
+            { name: 'Bash', input: { command: `python3 -c "open('${project.outer}/bash-escape.txt','w').write('x')"`, description: 'write outside' } },
+          ]);
+        }
+        return textReply(`inside: ${results[0]} | outside: ${results[1]}`);
+      },
     }),
   });
 });
@@ -163,3 +175,14 @@ async function waitUntil(check: () => boolean, ms = 5_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+const bubblewrap = ['bwrap', 'socat', 'rg'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
+if (!bubblewrap) console.warn('\n*** SKIPPED: Claude Code Bash sandbox test needs bwrap, socat and rg (apt-get install bubblewrap socat ripgrep) ***\n');
+
+test("a granted Bash runs in Claude Code's OS sandbox under our rules: it writes in the worktree, never outside", { skip: !bubblewrap, timeout: 120_000 }, async () => {
+  const store = new InMemoryTaskStore(project.root, { kind: 'agent', agent: 'boxed', prompt: 'use the shell' });
+  const out = await runner().execute(store.attempt());
+  assert.equal(readFileSync(join(project.root, 'inside.txt'), 'utf8'), 'in\n', `inside write: ${out.output}`);
+  assert.ok(!existsSync(join(project.outer, 'bash-escape.txt')), `Bash wrote outside its worktree: ${out.output}`);
+  assert.deepEqual(store.sandboxed, [true], 'the task says it ran sandboxed');
+});

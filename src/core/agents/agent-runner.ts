@@ -88,6 +88,7 @@ export class AgentRunner implements TaskRunner {
       ...(options.env ? { env: options.env } : {}),
       baseURL: () => this.baseURL(options.env ?? process.env) ?? undefined,
       maxTurns: options.maxTurns ?? 50,
+      sandbox: () => (options.sandbox === false ? false : (options.sandbox ?? sharedShellSandbox())),
     });
   }
 

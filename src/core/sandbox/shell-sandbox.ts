@@ -32,7 +32,8 @@ type Runtime = typeof SandboxRuntime;
  * `sharedShellSandbox`.
  */
 export class ShellSandbox {
-  private readonly policy: SandboxPolicy;
+  /** What its commands may do beyond their task folder (Claude Code's own sandbox is given the same). */
+  readonly policy: SandboxPolicy;
   private probing: Promise<SandboxProbe> | undefined;
   private runtime: Runtime | undefined;
   /** Commands between `prepare` and `release`. */

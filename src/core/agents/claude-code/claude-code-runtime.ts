@@ -1,5 +1,10 @@
 import { spawn } from 'node:child_process';
-import type { Options, Query, SDKMessage, SDKResultMessage, SDKUserMessage, SpawnedProcess, SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Options, Query, SandboxSettings, SDKMessage, SDKResultMessage, SDKUserMessage, SpawnedProcess, SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
+import { commandRules } from '../../sandbox/sandbox-policy.ts';
+import { sharedShellSandbox, type ShellSandbox } from '../../sandbox/shell-sandbox.ts';
 import { abortReason, TaskError, type TaskContext, type TaskOutput } from '../../runners/task-runner.ts';
 import { errorMessage } from '../../util/logger.ts';
 import type { AgentDefinition } from '../agent-definition.ts';
@@ -21,6 +26,12 @@ export interface ClaudeCodeRuntimeOptions {
   maxTurns: number;
   /** Tests: a stand-in for the lazily loaded SDK. */
   loadSdk?: () => Promise<ClaudeAgentSdk>;
+  /**
+   * The OS sandbox our own shell tool uses: a granted Bash runs in Claude Code's sandbox under the
+   * same rules (bubblewrap / Seatbelt, the same writable folders, hidden secrets and allowed hosts).
+   * `false`: never (the user turned the sandbox off).
+   */
+  sandbox?: () => ShellSandbox | false;
 }
 
 /** What a resumed session is told: the task prompt is already in its transcript. */
@@ -75,6 +86,32 @@ export class ClaudeCodeRuntime {
     throw new TaskError(CLAUDE_CODE_INSTALL_HELP, false);
   }
 
+  /**
+   * Claude Code's own sandbox for a granted Bash, with our rules; where there is none, Bash runs
+   * unconfined under the grant's checks, and the log says so once.
+   */
+  private async bashSandbox(ctx: TaskContext, root: string): Promise<SandboxSettings | undefined> {
+    const shell = this.options.sandbox?.() ?? sharedShellSandbox();
+    const probe = shell ? await shell.probe() : { available: false as const, reason: 'the sandbox is turned off' };
+    ctx.noteSandboxed?.(probe.available);
+    if (!shell || !probe.available) {
+      const why = probe.available ? 'the sandbox is turned off' : probe.reason;
+      ctx.log(`[UNCONFINED: Claude Code's Bash runs without an OS sandbox here (${why}); only the permission checks apply]\n`);
+      return undefined;
+    }
+    // A temp folder of the task's own: all of /tmp writable would let a command reach other projects there.
+    const rules = commandRules(shell.policy, root, mkdtempSync(join(tmpdir(), 'o8-claude-code-')));
+    return {
+      enabled: true,
+      // Never run a command outside it, and never let the model ask to: a sandbox that cannot start fails the task.
+      failIfUnavailable: true,
+      allowUnsandboxedCommands: false,
+      autoAllowBashIfSandboxed: false,
+      network: { allowedDomains: [...shell.policy.allowedDomains] },
+      filesystem: { allowWrite: rules.allowWrite, denyWrite: rules.denyWrite, denyRead: rules.denyRead },
+    };
+  }
+
   private get env(): NodeJS.ProcessEnv {
     return this.options.env ?? process.env;
   }
@@ -86,6 +123,7 @@ export class ClaudeCodeRuntime {
   ): Promise<TaskOutput | 'session-lost'> {
     const { def, grant, state } = s;
     const resuming = state.sessionId !== '';
+    const sandbox = s.grant.tools.includes('Bash') ? await this.bashSandbox(ctx, s.guard.root) : undefined;
     const abort = new AbortController();
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -106,6 +144,7 @@ export class ClaudeCodeRuntime {
       includePartialMessages: true,
       ...(s.model ? { model: s.model } : {}),
       ...(resuming ? { resume: state.sessionId } : {}),
+      ...(sandbox ? { sandbox } : {}),
       hooks: {
         PreToolUse: [
           {
