@@ -116,7 +116,8 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
   if (task.attempt > 1 || (maxAttempts > 1 && task.attempt > 0)) parts.push(`attempt ${task.attempt}/${maxAttempts}`);
   const tokens = usage ? usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens : 0;
   if (tokens > 0) parts.push(`${formatTokens(tokens)} tokens`);
-  if (task.sandboxed !== undefined) parts.push(task.sandboxed ? 'sandboxed' : 'unconfined');
+  // A user's own `run:` commands are unconfined by design: 'unconfined' is news only for an agent's commands.
+  if (task.sandboxed || (task.sandboxed === false && task.action.kind === 'agent')) parts.push(task.sandboxed ? 'sandboxed' : 'unconfined');
 
   const lines = [
     `**${escapeMarkdown(task.name || task.key)}** — ${task.state}`,
