@@ -27,6 +27,7 @@ import { Batch } from './moves.ts';
 import { newRun } from './new-run.ts';
 import { recover } from './recovery.ts';
 import { StateQueries, type EngineReads } from './state-queries.ts';
+import { QueryFacade } from './query-facade.ts';
 import { TaskLogs } from './task-logs.ts';
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -41,9 +42,8 @@ const FINALIZE_GRACE_MS = 60_000;
  * dispatch is the Scheduler's, attempts the Attempts', a run's end the Finalizer's, and
  * reads go to the StateQueries it holds.
  */
-export class Engine implements EngineApi {
+export class Engine extends QueryFacade implements EngineApi {
   private readonly core: EngineCore;
-  private readonly queries: StateQueries;
   private readonly reads: EngineReads;
 
   private constructor(
@@ -54,7 +54,7 @@ export class Engine implements EngineApi {
     const logs = new TaskLogs(path.join(options.stateDir, 'logs'), (file, error) =>
       logger.warn(`task output is being dropped: ${file} cannot be written (${errorMessage(error)}); the log notes how much once it can`),
     );
-    this.queries = new StateQueries(store.index, logs);
+    super(new StateQueries(store.index, logs));
     this.reads = this.queries.reads;
     const runners = [new ShellRunner(), new NoopRunner(), ...(options.runners ?? [])];
     this.core = new EngineCore({
@@ -284,20 +284,5 @@ export class Engine implements EngineApi {
     return { active, key };
   }
 
-  // ---- queries: the StateQueries this engine holds answers them ---------
-
-  readonly resolveRunId = (id: string): Promise<string> => this.queries.resolveRunId(id);
-  readonly resolveTaskId = (id: string): Promise<string> => this.queries.resolveTaskId(id);
-  readonly status: EngineApi['status'] = (runId) => this.queries.status(runId);
-  readonly task: EngineApi['task'] = (taskId) => this.queries.task(taskId);
-  readonly result: EngineApi['result'] = (taskId) => this.queries.result(taskId);
-  readonly list: EngineApi['list'] = (options) => this.queries.list(options);
-  readonly usage: EngineApi['usage'] = (id) => this.queries.usage(id);
-  readonly gates: EngineApi['gates'] = (runId) => this.queries.gates(runId);
-  readonly tokenUsage: EngineApi['tokenUsage'] = (taskId) => this.queries.tokenUsage(taskId);
-  readonly log: EngineApi['log'] = (taskId) => this.queries.log(taskId);
-  readonly undeliveredNotifications: EngineApi['undeliveredNotifications'] = () => this.queries.undeliveredNotifications();
-  readonly eventsAfter: StateQueries['eventsAfter'] = (seq, limit) => this.queries.eventsAfter(seq, limit);
-  readonly webhookDeliveries: StateQueries['webhookDeliveries'] = (state, limit) => this.queries.webhookDeliveries(state, limit);
 
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../util/logger.ts';
 import { silentLogger } from '../util/logger.ts';
 import type { EngineApi } from './engine-api.ts';
 import { StateQueries } from './state-queries.ts';
+import { QueryFacade } from './query-facade.ts';
 import { TaskLogs } from './task-logs.ts';
 
 export interface ReadOnlyOptions {
@@ -31,8 +32,7 @@ export interface ReadOnlyOptions {
  * follower and any reload live in the store's index worker: this thread (a VS Code
  * extension host, say) never loads a snapshot or applies a record.
  */
-export class ReadOnlyEngine implements EngineApi {
-  private readonly queries: StateQueries;
+export class ReadOnlyEngine extends QueryFacade implements EngineApi {
   private readonly events: Emitter<EngineEvent>;
   private readonly reloaded: Emitter<void>;
   private readonly ownerChanged: Emitter<void>;
@@ -47,7 +47,7 @@ export class ReadOnlyEngine implements EngineApi {
     readonly stateDir: string,
     private readonly options: ReadOnlyOptions,
   ) {
-    this.queries = new StateQueries(store.index, new TaskLogs(path.join(stateDir, 'logs')));
+    super(new StateQueries(store.index, new TaskLogs(path.join(stateDir, 'logs'))));
     const logger = this.logger;
     this.events = new Emitter((error) => logger.error('event listener failed', error));
     this.reloaded = new Emitter((error) => logger.error('reload listener failed', error));
@@ -103,21 +103,6 @@ export class ReadOnlyEngine implements EngineApi {
     return this.events.event(listener);
   }
 
-  // ---- queries: the StateQueries this view holds answers them ---------
-
-  readonly resolveRunId = (id: string): Promise<string> => this.queries.resolveRunId(id);
-  readonly resolveTaskId = (id: string): Promise<string> => this.queries.resolveTaskId(id);
-  readonly status: EngineApi['status'] = (runId) => this.queries.status(runId);
-  readonly task: EngineApi['task'] = (taskId) => this.queries.task(taskId);
-  readonly result: EngineApi['result'] = (taskId) => this.queries.result(taskId);
-  readonly list: EngineApi['list'] = (options) => this.queries.list(options);
-  readonly usage: EngineApi['usage'] = (id) => this.queries.usage(id);
-  readonly gates: EngineApi['gates'] = (runId) => this.queries.gates(runId);
-  readonly tokenUsage: EngineApi['tokenUsage'] = (taskId) => this.queries.tokenUsage(taskId);
-  readonly log: EngineApi['log'] = (taskId) => this.queries.log(taskId);
-  readonly undeliveredNotifications: EngineApi['undeliveredNotifications'] = () => this.queries.undeliveredNotifications();
-  readonly eventsAfter: StateQueries['eventsAfter'] = (seq, limit) => this.queries.eventsAfter(seq, limit);
-  readonly webhookDeliveries: StateQueries['webhookDeliveries'] = (state, limit) => this.queries.webhookDeliveries(state, limit);
 
   async close(): Promise<void> {
     if (this.closed) return;
