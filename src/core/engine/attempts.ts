@@ -109,16 +109,36 @@ export class Attempts {
       .catch((error) => this.core.fatal(error));
   }
 
+  /** A wait task's log says what it asks (references filled in) and the command that answers it, once it waits durably. */
+  async noteWaiting(active: ActiveRun, task: TaskRecord): Promise<void> {
+    const { logs, logger, clock } = this.core.deps;
+    let question = task.action.kind === 'wait' ? (task.action.message ?? '') : '';
+    try {
+      const action = interpolateAction(task.action, await this.scope(active, task));
+      if (action.kind === 'wait') question = action.message ?? '';
+    } catch {
+      // a reference without a value yet: the question as written
+    }
+    const asks = question ? `${question.replace(/\s+/g, ' ').trim()} · ` : '';
+    logs.note(active.run.id, task.key, `--- waiting for a signal: ${asks}answer: orchestr8 signal ${task.id} [PAYLOAD] · ${new Date(clock.now()).toISOString()} ---\n`, logger);
+  }
+
+  /** What an action's references resolve against: the run's inputs and, read first (from the index) only, the results it names. */
+  private async scope(active: ActiveRun, task: TaskRecord): Promise<{ inputs: Record<string, string>; result: (key: string) => string | undefined }> {
+    const run = active.run;
+    const keys = resultReferences(task.action);
+    const outputs = new Map(await Promise.all(keys.map(async (key) => [key, (await this.core.deps.reads.getResult(taskId(run.id, key)))?.output] as const)));
+    return { inputs: run.inputs, result: (key) => outputs.get(key) };
+  }
+
   private async context(active: ActiveRun, task: TaskRecord, signal: AbortSignal, log: TaskLogWriter): Promise<TaskContext> {
     const core = this.core;
     const { clock, reads } = core.deps;
     const run = active.run;
-    // Read first (from the index, asynchronously) only the results the action refers to.
-    const keys = resultReferences(task.action);
-    const outputs = new Map(await Promise.all(keys.map(async (key) => [key, (await reads.getResult(taskId(run.id, key)))?.output] as const)));
+    const scope = await this.scope(active, task);
     let action;
     try {
-      action = interpolateAction(task.action, { inputs: run.inputs, result: (key) => outputs.get(key) });
+      action = interpolateAction(task.action, scope);
     } catch (error) {
       // A reference that cannot be resolved will not resolve on a retry either.
       if (error instanceof InterpolationError) throw new TaskError(error.message, false);

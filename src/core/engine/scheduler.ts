@@ -48,6 +48,7 @@ export class Scheduler {
     if (task.action.kind === 'wait') {
       const waiting = moves.awaitSignal(batch, active, task, now);
       this.core.attempts.armWaitTimeout(active, waiting, waiting.timeoutMs);
+      batch.afterCommit(() => void this.core.attempts.noteWaiting(active, waiting));
       return;
     }
     const entry: QueueEntry = { runId: active.run.id, key: task.key, priority: task.priority, seq: this.queueSeq++ };
