@@ -12,7 +12,6 @@ import { cliRunners } from './cli-runners.ts';
 import { resumeInBackground } from './background-owner.ts';
 import { HoldingExecutor } from './holding-executor.ts';
 import { watchInbox } from './launch-inbox.ts';
-import { withReader } from './state-reader.ts';
 import { openBullmqMode } from '../core/queue/bullmq-mode.ts';
 
 /** Tasks in flight at once for a CLI owner without `--concurrency`: agent tasks mostly wait on the network. */
@@ -99,13 +98,12 @@ export async function withLiveOwner<T>(stateDir: string, fn: (api: EngineApi) =>
 }
 
 /**
- * Runs `fn` against the state. Reads use a read-only snapshot (no owner needed). Writes
- * go to the live owner through its local API when there is one; otherwise this process
- * becomes the owner for the command (starting no task), and if runs are left unfinished
- * (a signal or a retry made tasks ready) a background owner is started to run them.
+ * Runs a command that changes the state (reads go through `withReader`). It goes to the live
+ * owner through its local API when there is one; otherwise this process becomes the owner for
+ * the command (starting no task), and if runs are left unfinished (a signal or a retry made
+ * tasks ready) a background owner is started to run them.
  */
-export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Promise<T>, mode: 'read' | 'write'): Promise<T> {
-  if (mode === 'read') return withReader(ctx, fn);
+export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Promise<T>): Promise<T> {
   const remote = await withLiveOwner(ctx.stateDir, fn);
   if (remote) return remote.value;
   let owned: OwnedState;

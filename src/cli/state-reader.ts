@@ -1,19 +1,23 @@
 import fs from 'node:fs';
 import type { EngineApi } from '../core/engine/engine-api.ts';
-import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
+import { StateView } from '../core/engine/state-view.ts';
 import { isLockLive, readLock } from '../core/store/state-lock.ts';
 import { resumeInBackground } from './background-owner.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 
+/** What a one-shot read answers: the read half of the engine API. */
+export type ReadApi = Pick<EngineApi, 'status' | 'task' | 'result' | 'list' | 'usage' | 'gates' | 'tokenUsage' | 'log' | 'undeliveredNotifications'>;
+
 /**
- * Runs `fn` against a read-only snapshot of the state (no owner needed). Apart from
- * engine-access.ts so that `status`, `result` and `log` load the reader, not the engine.
+ * Runs `fn` against the state as of now, read in this process's own thread (no owner needed, and
+ * no index worker to start: most of a short command's time). Apart from engine-access.ts so that
+ * `status`, `result` and `log` load the reader, not the engine.
  */
-export async function withReader<T>(ctx: CliContext, fn: (api: EngineApi) => Promise<T>): Promise<T> {
+export async function withReader<T>(ctx: CliContext, fn: (api: ReadApi) => Promise<T>): Promise<T> {
   if (!fs.existsSync(ctx.stateDir)) throw new CliError(`no runs yet (no state in ${ctx.stateDir})`, ExitCode.notFound);
   await resumeAfterDeadOwner(ctx);
-  const reader = await ReadOnlyEngine.open(ctx.stateDir, ctx.logger);
+  const reader = await StateView.open(ctx.stateDir, ctx.logger);
   try {
     return await fn(reader);
   } finally {

@@ -2,7 +2,7 @@ import { cleanupWorktrees } from '../../core/git/worktree-cleanup.ts';
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { ExitCode } from '../cli-error.ts';
-import { withEngine } from '../engine-access.ts';
+import { withReader } from '../state-reader.ts';
 import { dim } from '../format.ts';
 
 export interface CleanupOptions extends GlobalOptions {
@@ -16,7 +16,7 @@ export interface CleanupOptions extends GlobalOptions {
  */
 export async function cleanupCommand(options: CleanupOptions): Promise<number> {
   const ctx = cliContext(options);
-  return withEngine(
+  return withReader(
     ctx,
     async (api) => {
       const outcome = await cleanupWorktrees(api, { all: options.all ?? false });
@@ -26,6 +26,5 @@ export async function cleanupCommand(options: CleanupOptions): Promise<number> {
       ctx.out(`${outcome.removed.length} worktree(s) removed, ${outcome.kept.length} kept${outcome.kept.length && !options.all ? ' (--all removes unmerged ones too)' : ''}`);
       return ExitCode.ok;
     },
-    'read',
   );
 }

@@ -7,5 +7,5 @@ import { withEngine } from '../engine-access.ts';
 export async function clearCommand(options: GlobalOptions & { olderThan?: string }): Promise<number> {
   const ctx = cliContext(options);
   const before = options.olderThan ? Date.now() - parseDuration(options.olderThan) : undefined;
-  return withEngine(ctx, async (api) => (ctx.out(`removed ${await api.clearFinished(before)} finished runs`), 0), 'write');
+  return withEngine(ctx, async (api) => (ctx.out(`removed ${await api.clearFinished(before)} finished runs`), 0));
 }

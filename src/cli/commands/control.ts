@@ -13,7 +13,5 @@ export async function controlCommand(verb: 'cancel' | 'retry' | 'signal', id: st
       else await api.signal(id, payload);
       ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action: verb }) : `${verb === 'signal' ? 'signalled' : `${verb}${verb === 'cancel' ? 'led' : 'ing'}`} ${id}`);
       return 0;
-    },
-    'write',
-  );
+    });
 }
