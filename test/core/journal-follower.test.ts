@@ -11,6 +11,7 @@ import { listSnapshots } from '../../src/core/store/snapshot-files.ts';
 import { journalDir, StateStore } from '../../src/core/store/state-store.ts';
 import { LineProcess } from '../support/line-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 
 const CHILD = fileURLToPath(new URL('../support/follow-owner-child.ts', import.meta.url));
 const READER = fileURLToPath(new URL('../support/follow-reader-child.ts', import.meta.url));
@@ -29,17 +30,6 @@ function completedIds(events: EngineEvent[]): string[] {
   return events.flatMap((e) => (e.type === 'workflow.completed' ? [e.run.id] : []));
 }
 
-function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(check, 5);
-    };
-    check();
-  });
-}
 
 /** Runs the child owner with this process's event loop frozen: a reader here cannot read meanwhile. */
 function ownerChild(stateDir: string, tag: string, from: number, to: number, snapshotEvery = 0): void {

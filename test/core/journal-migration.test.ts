@@ -13,6 +13,7 @@ import { journalDir, StateStore } from '../../src/core/store/state-store.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { openEngine, runFinished } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/v1-state/', import.meta.url));
 
@@ -65,17 +66,6 @@ async function assertV1Content(db: StateIndex): Promise<void> {
   assert.deepEqual((await db.undeliveredNotifications()).map((n) => n.runId).sort(), ['r-cancelled', 'r-failed', 'r-failed', 'r-signalled']);
 }
 
-function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (condition()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(check, 5);
-    };
-    check();
-  });
-}
 
 test('a v1 state folder opens with everything in it, takes v2 records in a segment of their own, reopens, and a reader follows across the formats', async () => {
   const dir = copyFixture();
