@@ -131,7 +131,9 @@ export class Engine extends QueryFacade implements EngineApi {
     const batch = new Batch();
     // Active (counted, dispatched) only once durable; its ready tasks wait in `held` meanwhile.
     moves.launchRun(batch, active);
+    core.scheduler.preparedAtOnce(active);
     core.scheduler.progress(active, batch, now);
+    core.scheduler.pump(batch); // its first tasks' starts share the launch's fsync
     await core.commit(batch);
     void core.scheduler.prepare(active);
     return { runId: run.id, taskIds: tasks.map((t) => t.id) };
@@ -174,9 +176,13 @@ export class Engine extends QueryFacade implements EngineApi {
     const resettable = [...scope].map((k) => active.tasks.get(k)!).filter((t) => t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped');
     if (resettable.length === 0) throw new ConflictError(`nothing to retry in ${key ? `task ${id}` : `run ${runId}`}: no failed, cancelled or skipped tasks`);
     const wasActive = core.active.has(runId);
-    if (!wasActive) moves.resumeRun(batch, active);
+    if (!wasActive) {
+      moves.resumeRun(batch, active);
+      core.scheduler.preparedAtOnce(active);
+    }
     for (const task of resettable) moves.reset(batch, active, task, now);
     core.scheduler.progress(active, batch, now);
+    core.scheduler.pump(batch); // the restart shares the retry's fsync
     await core.commit(batch);
     if (!wasActive) void core.scheduler.prepare(active);
     else core.scheduler.pump();
@@ -194,6 +200,7 @@ export class Engine extends QueryFacade implements EngineApi {
     const batch = new Batch();
     moves.complete(batch, active, task, result, now);
     core.scheduler.progress(active, batch, now);
+    core.scheduler.pump(batch);
     await core.commit(batch);
     core.scheduler.pump();
   };
