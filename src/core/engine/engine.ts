@@ -129,7 +129,8 @@ export class Engine extends QueryFacade implements EngineApi {
     const { run, tasks } = newRun(request, request.id ?? newRunId(), this.options.cwd, now);
     const active = activeRun(run, tasks);
     const batch = new Batch();
-    // Active (counted, dispatched) only once durable; its ready tasks wait in `held` meanwhile.
+    // Active (listed, answered for) only once durable. Its first tasks' starts go in the same
+    // batch and begin once it is durable; a run with prepareRun hooks holds them in `held` until prepared.
     moves.launchRun(batch, active);
     core.scheduler.preparedAtOnce(active);
     core.scheduler.progress(active, batch, now);
