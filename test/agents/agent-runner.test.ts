@@ -229,3 +229,35 @@ test('refused tool calls go back to the model as errors; record_verdict records 
 test('unknown agent fails at once and lists the known ones', async () => {
   await assert.rejects(runner().execute(storeFor('nobody').attempt()), (e: unknown) => e instanceof TaskError && !e.retryable && /unknown agent "nobody".*editor/.test(e.message));
 });
+
+test("the final answer returns without waiting for its turn's saves (they share the completion's commit); a tool turn still waits for them", async () => {
+  server.enqueue(toolReply([{ name: 'read_file', input: { path: 'src/app.ts' } }]), textReply('Read it.'));
+  const store = storeFor('editor');
+  const ctx = store.attempt();
+  // Every save is taken at once (the store has it) but acknowledged only when the test says so:
+  // the tool turn's usage and checkpoint on release, the checkpoint after its tool results at
+  // once, the final turn's never.
+  const saves: string[] = [];
+  let acknowledge!: () => void;
+  const released = new Promise<void>((resolve) => (acknowledge = resolve));
+  const held = <A extends unknown[]>(name: string, save: (...args: A) => Promise<void>) => (...args: A) => {
+    saves.push(name);
+    void save(...args);
+    return saves.length <= 2 ? released : saves.length === 3 ? Promise.resolve() : new Promise<void>(() => {});
+  };
+  ctx.saveCheckpoint = held('checkpoint', ctx.saveCheckpoint.bind(ctx));
+  ctx.recordUsage = held('usage', ctx.recordUsage.bind(ctx));
+  const out = runner().execute(ctx);
+
+  while (saves.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(server.requests.length, 1, 'no tool runs and no next request before the tool turn is saved');
+  assert.ok(!store.log.includes('← read_file'), 'the tool did not run');
+  acknowledge();
+
+  const result = await Promise.race([out, new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5000))]);
+  assert.notEqual(result, 'waited', 'the final answer waited for its saves');
+  assert.equal((result as { output: string }).output, 'Read it.');
+  assert.equal(store.usage.length, 2, "the final turn's usage was handed over before the runner returned");
+  assert.equal((store.checkpoint as { turn: number }).turn, 2, "so was its checkpoint");
+});

@@ -53,8 +53,10 @@ test('a disk that fills up mid-run pauses the owner, which says why, refuses new
   const acked: EngineEvent[] = [];
   engine.onEvent((e) => e.type !== 'task.progress' && acked.push(e));
 
+  // Listened for first: a launch's first starts are in its own commit, heard before launch() returns.
+  const longStarted = nextEvent(engine, 'task.started', (e) => e.task.key === 'long');
   const { runId } = await engine.launch({ workflow: workflow(WORKFLOW) });
-  await nextEvent(engine, 'task.started', (e) => e.task.key === 'long');
+  await longStarted;
   fillDisk(filler);
 
   // A short task finishes within a second: its completion cannot be saved, and the owner pauses.
@@ -134,8 +136,9 @@ test('closing an owner whose disk is still full does not wait for space: it save
   const engine = await Engine.open({ stateDir, cwd, logger, concurrency: 2, shutdownGraceMs: 500 });
   t.after(() => engine.close());
   // Retries: a task whose end could not be saved before the close is run again by the next owner.
+  const slowStarted = nextEvent(engine, 'task.started', (e) => e.task.key === 'slow');
   const { runId } = await engine.launch({ workflow: workflow(`name: cut-short\ntasks:\n  slow:\n    run: '${printing(4)}'\n    retries: 1\n  quick:\n    run: echo hi\n    retries: 1\n`) });
-  await nextEvent(engine, 'task.started', (e) => e.task.key === 'slow');
+  await slowStarted;
   fillDisk(path.join(mount, 'filler'));
   await nextEvent(engine, 'engine.storage', (e) => e.state === 'paused', 20_000);
 

@@ -37,12 +37,16 @@ export class Attempts {
 
   constructor(private readonly core: EngineCore) {}
 
-  start(active: ActiveRun, queued: TaskRecord): void {
+  /**
+   * Starts an attempt: its start record goes in `batch` when one is about to be committed (it
+   * then shares that fsync), else in a batch of its own; the executor gets it once it is durable.
+   */
+  start(active: ActiveRun, queued: TaskRecord, batch?: Batch): void {
     const now = this.core.deps.clock.now();
-    const batch = new Batch();
-    const task = moves.start(batch, active, queued, now, process.pid);
+    const own = batch ?? new Batch();
+    const task = moves.start(own, active, queued, now, process.pid);
     const resumed = queued.interrupted === undefined ? '' : ` (resumed after interruption ${task.interruptions})`;
-    this.execute(active, task, `--- attempt ${task.attempt}${resumed} · ${new Date(now).toISOString()} ---\n`, this.core.commit(batch));
+    this.execute(active, task, `--- attempt ${task.attempt}${resumed} · ${new Date(now).toISOString()} ---\n`, batch ? batch.durable : this.core.commit(own));
   }
 
   /** A task left running by a previous owner whose executor runs tasks elsewhere: wait for the same attempt again. */
@@ -226,6 +230,7 @@ export class Attempts {
       }
     }
     if (core.state === 'running') core.scheduler.progress(active, batch, now);
+    core.scheduler.pump(batch);
     await core.commit(batch);
     core.scheduler.pump();
   }
@@ -256,6 +261,7 @@ export class Attempts {
       const batch = new Batch();
       moves.fail(batch, active, current, now, `no signal within ${timeoutMs} ms`);
       core.scheduler.progress(active, batch, now);
+      core.scheduler.pump(batch);
       core.commit(batch)
         .then(() => core.scheduler.pump())
         .catch((error) => core.fatal(error));

@@ -43,6 +43,11 @@ export class EngineCore {
   readonly active = new Map<string, ActiveRun>();
   /** Runs being launched or resumed: their batch is not durable yet, so they are not active yet. */
   readonly starting = new Map<string, Promise<void>>();
+  /**
+   * The same runs' in-memory state: the scheduler may decide their tasks' starts meanwhile (the
+   * start records follow the launch in the journal, and an attempt executes only once its start is durable).
+   */
+  readonly joining = new Map<string, ActiveRun>();
   /** Rows as last journaled: a batch records what changed in a row, not the whole row again. */
   private readonly shadow = new RowShadow();
   readonly events: Emitter<EngineEvent>;
@@ -61,20 +66,37 @@ export class EngineCore {
 
   /**
    * Makes the batch durable, then lets the engine's own view follow (runs join and leave the
-   * active set), then tells listeners: in that order, so neither the engine's answers nor its
-   * events ever get ahead of the disk.
+   * active set), then tells listeners, then lets the attempts whose start it carries begin
+   * (`Batch.durable`): in that order, so neither the engine's answers, its events nor its
+   * runners ever get ahead of the disk.
    */
   async commit(batch: Batch): Promise<void> {
+    try {
+      await this.commitNow(batch);
+    } catch (error) {
+      batch.settle(error);
+      throw error;
+    }
+    batch.settle();
+  }
+
+  private async commitNow(batch: Batch): Promise<void> {
     if (batch.empty) return;
     let firstSeq = 0;
     // Compacted right before the append (which takes them synchronously): the shadow stays in journal order.
     const durable = this.deps.store.commit(batch.records.map((record) => this.shadow.compact(record))).then((seq) => void (firstSeq = seq));
     for (const active of batch.finishing) active.finished = durable;
-    for (const active of batch.starting) this.starting.set(active.run.id, durable);
+    for (const active of batch.starting) {
+      this.starting.set(active.run.id, durable);
+      this.joining.set(active.run.id, active);
+    }
     try {
       await durable;
     } finally {
-      for (const active of batch.starting) this.starting.delete(active.run.id);
+      for (const active of batch.starting) {
+        this.starting.delete(active.run.id);
+        this.joining.delete(active.run.id);
+      }
     }
     for (const active of batch.starting) this.active.set(active.run.id, active);
     for (const active of batch.finishing) {

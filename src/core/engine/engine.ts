@@ -129,9 +129,12 @@ export class Engine extends QueryFacade implements EngineApi {
     const { run, tasks } = newRun(request, request.id ?? newRunId(), this.options.cwd, now);
     const active = activeRun(run, tasks);
     const batch = new Batch();
-    // Active (counted, dispatched) only once durable; its ready tasks wait in `held` meanwhile.
+    // Active (listed, answered for) only once durable. Its first tasks' starts go in the same
+    // batch and begin once it is durable; a run with prepareRun hooks holds them in `held` until prepared.
     moves.launchRun(batch, active);
+    core.scheduler.preparedAtOnce(active);
     core.scheduler.progress(active, batch, now);
+    core.scheduler.pump(batch); // its first tasks' starts share the launch's fsync
     await core.commit(batch);
     void core.scheduler.prepare(active);
     return { runId: run.id, taskIds: tasks.map((t) => t.id) };
@@ -174,9 +177,13 @@ export class Engine extends QueryFacade implements EngineApi {
     const resettable = [...scope].map((k) => active.tasks.get(k)!).filter((t) => t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped');
     if (resettable.length === 0) throw new ConflictError(`nothing to retry in ${key ? `task ${id}` : `run ${runId}`}: no failed, cancelled or skipped tasks`);
     const wasActive = core.active.has(runId);
-    if (!wasActive) moves.resumeRun(batch, active);
+    if (!wasActive) {
+      moves.resumeRun(batch, active);
+      core.scheduler.preparedAtOnce(active);
+    }
     for (const task of resettable) moves.reset(batch, active, task, now);
     core.scheduler.progress(active, batch, now);
+    core.scheduler.pump(batch); // the restart shares the retry's fsync
     await core.commit(batch);
     if (!wasActive) void core.scheduler.prepare(active);
     else core.scheduler.pump();
@@ -194,6 +201,7 @@ export class Engine extends QueryFacade implements EngineApi {
     const batch = new Batch();
     moves.complete(batch, active, task, result, now);
     core.scheduler.progress(active, batch, now);
+    core.scheduler.pump(batch);
     await core.commit(batch);
     core.scheduler.pump();
   };

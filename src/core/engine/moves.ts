@@ -158,6 +158,8 @@ export class Batch {
   readonly finishing: ActiveRun[] = [];
   private readonly after: (() => void)[] = [];
   private readonly rows = new Map<string, number>();
+  private outcome: { settled: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+  private committed: { error?: unknown } | undefined;
 
   /** A batch of records that change no run's or task's state machine and announce nothing (usage, checkpoints, the outbox). */
   static of(records: StoreRecord[]): Batch {
@@ -187,6 +189,36 @@ export class Batch {
 
   starts(active: ActiveRun): void {
     this.starting.push(active);
+  }
+
+  /** The run this batch launches or resumes, if it is `runId`: its tasks may start in the same batch. */
+  startingRun(runId: string): ActiveRun | undefined {
+    return this.starting.find((active) => active.run.id === runId);
+  }
+
+  /**
+   * Settles once the engine has committed this batch (durable, the engine's view and listeners
+   * updated) or failed to. An attempt whose start is in this batch executes only then: deciding
+   * the start in the same batch as a completion saves an fsync, beginning it before then would
+   * act on a change that could be lost.
+   */
+  get durable(): Promise<void> {
+    if (!this.outcome) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const settled = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      settled.catch(() => {}); // the commit's caller is told too; an attempt waiting on it handles it itself
+      this.outcome = { settled, resolve, reject };
+      if (this.committed) this.settle(this.committed.error);
+    }
+    return this.outcome.settled;
+  }
+
+  /** Called by the commit, once: see `durable`. */
+  settle(error?: unknown): void {
+    this.committed = error === undefined ? {} : { error };
+    if (error === undefined) this.outcome?.resolve();
+    else this.outcome?.reject(error);
   }
 
   finishes(active: ActiveRun): void {

@@ -67,22 +67,27 @@ export class Scheduler {
     this.retryTimers.add(timer);
   }
 
-  /** Starts queued tasks while the executor has slots, highest priority first, within each run's own limit. */
-  pump(): void {
+  /**
+   * Starts queued tasks while the executor has slots, highest priority first, within each run's
+   * own limit. Given the batch about to be committed (a completion, a launch), the starts go in
+   * it: one fsync between a task's end and its dependents' start instead of two in a row.
+   */
+  pump(batch?: Batch): void {
     const core = this.core;
     if (core.state !== 'running' || core.failure || core.deps.store.storage.state === 'paused') return;
     let slots = core.deps.executor.freeSlots() - core.attempts.handingOver;
     while (slots > 0) {
       const entry = this.queue.pop();
       if (!entry) return;
-      const active = core.active.get(entry.runId);
+      // A run whose launch or resume is being written (or is in `batch`) may have its tasks' starts decided: they follow it in the journal.
+      const active = core.active.get(entry.runId) ?? core.joining.get(entry.runId) ?? batch?.startingRun(entry.runId);
       const task = active?.tasks.get(entry.key);
       if (!active || !task || task.state !== 'queued') continue; // stale: cancelled, or re-queued under a newer entry
       if (!active.prepared || (active.run.concurrency && active.running >= active.run.concurrency)) {
         active.held.push(entry);
         continue;
       }
-      core.attempts.start(active, task);
+      core.attempts.start(active, task, batch);
       slots--;
     }
   }
@@ -92,6 +97,14 @@ export class Scheduler {
     if (active.held.length) {
       for (const entry of active.held.splice(0)) this.queue.push(entry);
     }
+  }
+
+  /**
+   * A run launched or resumed with no prepareRun hook has nothing to wait for: its tasks may
+   * start in the batch that launches it.
+   */
+  preparedAtOnce(active: ActiveRun): void {
+    if (!this.core.deps.hooks.some((hook) => hook.prepareRun)) active.prepared = true;
   }
 
   /** Runs the run's prepareRun hooks (a git worktree); its tasks may start once they are done, or fail if they throw. */

@@ -135,8 +135,12 @@ export class TaskWorker {
       const runner = this.runners.get(data.action.kind);
       if (!runner) throw new TaskError(`worker ${this.id} has no runner for ${data.action.kind} tasks`, false);
       const workspace = await this.options.workspace.prepare(data, jobSignal);
-      const ctx = this.context(job, data, workspace.cwd, jobSignal, () => records++);
+      const saves: Promise<{ error: unknown } | undefined>[] = [];
+      const ctx = this.context(job, data, workspace.cwd, jobSignal, () => records++, saves);
       const output = await runner.execute(ctx);
+      // A runner may leave its last saves un-awaited (TaskContext.saveCheckpoint): they are in Redis before the job completes.
+      const failed = (await Promise.all(saves)).find((outcome) => outcome !== undefined);
+      if (failed) throw failed.error;
       await workspace.finish(output);
       return {
         output: output.output,
@@ -159,12 +163,19 @@ export class TaskWorker {
     throw error instanceof Error ? error : new Error(message);
   }
 
-  private context(job: Job<TaskJobData, TaskJobResult>, data: TaskJobData, cwd: string, signal: AbortSignal, counted: () => void): TaskContext {
+  private context(job: Job<TaskJobData, TaskJobResult>, data: TaskJobData, cwd: string, signal: AbortSignal, counted: () => void, saves: Promise<{ error: unknown } | undefined>[]): TaskContext {
     const jobId = job.id!;
-    const push = async (record: TaskJobRecord) => {
-      await this.redis.rpush(this.keys.records(jobId), JSON.stringify(record));
-      counted();
+    const track = <T>(save: Promise<T>): Promise<T> => {
+      saves.push(save.then(() => undefined, (error: unknown) => ({ error })));
+      return save;
     };
+    const push = (record: TaskJobRecord) =>
+      track(
+        (async () => {
+          await this.redis.rpush(this.keys.records(jobId), JSON.stringify(record));
+          counted();
+        })(),
+      );
     return {
       task: data.task,
       run: data.run,
@@ -183,9 +194,7 @@ export class TaskWorker {
         const saved = await this.redis.get(this.keys.checkpoint(data.task.id));
         return saved !== null ? JSON.parse(saved) : data.checkpoint;
       },
-      saveCheckpoint: async (state) => {
-        await this.redis.set(this.keys.checkpoint(data.task.id), JSON.stringify(state));
-      },
+      saveCheckpoint: (state) => track(this.redis.set(this.keys.checkpoint(data.task.id), JSON.stringify(state)).then(() => {})),
       recordUsage: (usage) => push({ k: 'usage', usage }),
       recordGate: (gate) => push({ k: 'gate', gate }),
     };

@@ -27,7 +27,15 @@ export interface TaskContext {
   noteSandboxed?(sandboxed: boolean): void;
   /** Last state saved by `saveCheckpoint` for this task (any attempt), if any. */
   loadCheckpoint(): Promise<unknown | undefined>;
-  /** Durably saves resumable state (e.g. an agent conversation after each turn). */
+  /**
+   * Durably saves resumable state (e.g. an agent conversation after each turn).
+   *
+   * This and `recordUsage`, `recordGate` may be left un-awaited by a runner right before it
+   * returns its output: every executor stores them before the task's completion (the local one
+   * because the journal writes commits in the order they are asked for, so they share the
+   * completion's fsync or precede it; a BullMQ worker because it awaits them before completing
+   * the job). If one fails, the completion does not land either.
+   */
   saveCheckpoint(state: unknown): Promise<void>;
   recordUsage(usage: Omit<TokenUsageRecord, 'taskId' | 'runId' | 'createdAt'>): Promise<void>;
   recordGate(gate: Omit<QualityGateRecord, 'taskId' | 'runId' | 'createdAt'>): Promise<void>;
