@@ -79,6 +79,39 @@ const ratiosOf = (rows: Row[]) => ({
 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** CPU ms per task of all of a peer's processes together, Redis's included. */
+const cpuMsPerTaskAll = (r: Row) => (Object.values(r.cpu).reduce((a, s) => a + s, 0) * 1000) / r.tasks;
+/** Tasks/s a peer could reach at most if the machine's cores did nothing but its CPU work. */
+const cpuCeiling = (cpuMs: number) => (os.availableParallelism() * 1000) / cpuMs;
+/**
+ * Why BullMQ mode stays below plain BullMQ on this machine, from the CPU each process spent in
+ * the same round (at appendfsync always). The coordinator does the embedded engine's durable
+ * work for every task plus a BullMQ producer's, and its jobs still need a worker and Redis, so
+ * BullMQ mode cannot spend less CPU per task than the embedded engine's process and plain
+ * BullMQ's three processes together (`floorCpuMs`). On cores the peers share, the ratio it can
+ * reach is bounded by plain BullMQ's CPU per task over that floor, whatever the queue adapter does.
+ */
+const cpuBoundOf = (rows: Row[]) => {
+  const embedded = find(rows, 'embedded engine');
+  const plain = find(rows, 'plain BullMQ', 'always');
+  const mode = find(rows, 'orchestr8 BullMQ mode', 'always');
+  const perTask = (r: Row, process: string) => ((r.cpu[process] ?? Number.NaN) * 1000) / r.tasks;
+  const floorCpuMs = perTask(embedded, 'engine') + cpuMsPerTaskAll(plain);
+  return {
+    bullmqModeCpuMs: cpuMsPerTaskAll(mode),
+    plainCpuMs: cpuMsPerTaskAll(plain),
+    embeddedEngineCpuMs: perTask(embedded, 'engine'),
+    coordinatorOverEmbeddedCpuMs: perTask(mode, 'coordinator') - perTask(embedded, 'engine'),
+    floorCpuMs,
+    bullmqModeCeilingTasksPerSec: cpuCeiling(cpuMsPerTaskAll(mode)),
+    floorCeilingTasksPerSec: cpuCeiling(floorCpuMs),
+    /** Plain BullMQ's CPU per task over BullMQ mode's: the ratio both would show if CPU-bound on the same cores. */
+    cpuRatioVsPlainAlways: cpuMsPerTaskAll(plain) / cpuMsPerTaskAll(mode),
+    /** The same with BullMQ mode at its floor: the most any change outside the engine's durable work could reach. */
+    bestRatioVsPlainAlways: cpuMsPerTaskAll(plain) / floorCpuMs,
+  };
+};
+
 const rounds: Row[][] = [];
 for (let r = 0; r < ROUNDS; r++) rounds.push(await round());
 const roundRatios = rounds.map(ratiosOf);
@@ -90,6 +123,8 @@ const rows = rounds[0]!.map((first) => {
   const m = median(mine.map((x) => x.tasksPerSecond));
   return mine.find((x) => x.tasksPerSecond === m)!;
 });
+/** From the round whose BullMQ-mode ratio is the median one. */
+const cpuBound = cpuBoundOf(rounds[roundRatios.findIndex((x) => x.bullmqModeVsPlainAlways === ratios.bullmqModeVsPlainAlways)] ?? rounds[0]!);
 const targets = [
   target('embedded durable no-op completions/s, 100 in flight, vs plain BullMQ at appendfsync always', ratios.embeddedVsPlainAlways, '≥', 1.5, '×'),
   target('BullMQ mode vs plain BullMQ at appendfsync always, same run (no less than 0.6×)', ratios.bullmqModeVsPlainAlways, '≥', 0.75, '×'),
@@ -106,6 +141,9 @@ const lines = [
   '',
   `- embedded / plain BullMQ at always: **${ratios.embeddedVsPlainAlways.toFixed(2)}×** (target ≥ 1.5×); at everysec: ${ratios.embeddedVsPlainEverysec.toFixed(2)}×`,
   `- BullMQ mode / plain BullMQ at always: **${ratios.bullmqModeVsPlainAlways.toFixed(2)}×**; at everysec: **${ratios.bullmqModeVsPlainEverysec.toFixed(2)}×** (target ≥ 0.75×)`,
+  `- CPU bound at always (ms per task, all processes): BullMQ mode ${cpuBound.bullmqModeCpuMs.toFixed(2)} (ceiling ${cpuBound.bullmqModeCeilingTasksPerSec.toFixed(0)} tasks/s on ${os.availableParallelism()} cores), plain BullMQ ${cpuBound.plainCpuMs.toFixed(2)}: ${cpuBound.cpuRatioVsPlainAlways.toFixed(2)}× by CPU; ` +
+    `the coordinator spends ${cpuBound.coordinatorOverEmbeddedCpuMs.toFixed(2)} ms more than the embedded engine (${cpuBound.embeddedEngineCpuMs.toFixed(2)}); ` +
+    `floor = embedded engine + plain BullMQ's processes = ${cpuBound.floorCpuMs.toFixed(2)} ms → at most ${cpuBound.floorCeilingTasksPerSec.toFixed(0)} tasks/s, **${cpuBound.bestRatioVsPlainAlways.toFixed(2)}×** plain BullMQ by CPU even if BullMQ mode cost nothing beyond that`,
   ...(ROUNDS > 1
     ? [`- per round, BullMQ mode / plain at always: ${roundRatios.map((x) => x.bullmqModeVsPlainAlways.toFixed(2)).join(', ')}; embedded / plain at always: ${roundRatios.map((x) => x.embeddedVsPlainAlways.toFixed(2)).join(', ')}`]
     : []),
@@ -128,6 +166,7 @@ const file = writeBenchArtifact('peers', {
   settings: { tasks: TASKS, inFlight: IN_FLIGHT, rounds: ROUNDS },
   peers: rows.map(asJson),
   ratios,
+  cpuBound,
   rounds: rounds.map((rs, i) => ({ ratios: roundRatios[i], peers: rs.map(asJson) })),
   targets,
 });

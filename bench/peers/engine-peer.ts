@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Engine } from '../../src/core/engine/engine.ts';
 import type { TaskRecord } from '../../src/core/model/records.ts';
+import type { TaskExecutor } from '../../src/core/runners/task-executor.ts';
 import { newRunId } from '../../src/core/util/ids.ts';
 import { BullmqExecutor } from '../../src/core/queue/bullmq-executor.ts';
 import { DEFAULT_QUEUE, taskJobId } from '../../src/core/queue/task-job.ts';
@@ -50,9 +51,9 @@ async function runToEnd(engine: Engine, tasks: number, onFinished: () => void): 
  * journal with group commit. Enqueue = the task became ready (`queuedAt`), start =
  * `startedAt`, end = `finishedAt`, all as the state of record has them.
  */
-export async function runEmbedded(tasks: number, inFlight: number): Promise<PeerResult> {
+export async function runEmbedded(tasks: number, inFlight: number, executor?: TaskExecutor): Promise<PeerResult> {
   const root = mkdtempSync(path.join(tmpdir(), 'o8-peers-'));
-  const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, concurrency: inFlight, indexWorker });
+  const engine = await Engine.open({ stateDir: path.join(root, 'state'), cwd: root, concurrency: inFlight, indexWorker, ...(executor ? { executor } : {}) });
   try {
     const cpu0 = processCpuSeconds(process.pid);
     const threads0 = sampleThreadCpu();
@@ -63,7 +64,7 @@ export async function runEmbedded(tasks: number, inFlight: number): Promise<Peer
       threads = threadCpuSince(threads0);
     });
     return summarize(
-      'embedded engine',
+      executor ? 'engine, remote-shaped executor' : 'embedded engine',
       records.map((t) => ({ enqueued: t.queuedAt!, started: t.startedAt!, finished: t.finishedAt! })),
       { engine: cpu },
       threads && perUnit(threads, tasks),
@@ -124,4 +125,22 @@ export async function runBullmqMode(redisUrl: string, tasks: number, inFlight: n
     await stopChild(worker);
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * An executor shaped like a remote one without any queue: each task "runs" for `ms` on a timer,
+ * `slots` at once, so its start and its completion land in separate group commits, as they do in
+ * BullMQ mode. The engine's cost with it, against the embedded engine's and the coordinator's,
+ * tells the engine's share of the coordinator's CPU from the queue adapter's (bench/peers/one-peer.ts).
+ */
+export function remoteShapedExecutor(slots: number, ms = 2): TaskExecutor {
+  let running = 0;
+  return {
+    freeSlots: () => Math.max(0, slots - running),
+    execute: () => {
+      running++;
+      return new Promise((resolve) => setTimeout(() => (running--, resolve({ output: '' })), ms));
+    },
+    close: async () => {},
+  };
 }
