@@ -30,6 +30,7 @@ const TASK_ICONS: Record<TaskState, IconView> = {
   queued: { id: 'clock', color: 'testing.iconQueued' },
   running: { id: 'sync~spin' },
   waiting: { id: 'bell', color: 'charts.yellow' },
+  'needs-input': { id: 'question', color: 'charts.orange' },
   completed: { id: 'pass', color: 'testing.iconPassed' },
   failed: { id: 'error', color: 'testing.iconFailed' },
   cancelled: { id: 'circle-slash', color: 'disabledForeground' },
@@ -38,6 +39,7 @@ const TASK_ICONS: Record<TaskState, IconView> = {
 
 const RUN_ICONS: Record<RunState, IconView> = {
   running: { id: 'sync~spin' },
+  paused: { id: 'debug-pause', color: 'charts.orange' },
   completed: { id: 'pass-filled', color: 'testing.iconPassed' },
   failed: { id: 'error', color: 'testing.iconFailed' },
   cancelled: { id: 'circle-slash', color: 'disabledForeground' },
