@@ -142,7 +142,7 @@ test('quota: a 529 after the SDK retries, a 429, or an exhausted credit pause th
   const overloaded = await runner().execute(storeFor('shell').attempt()).catch((e: unknown) => e);
   assert.ok(overloaded instanceof PauseRun, String(overloaded));
   assert.equal(overloaded.retryAfterMs, 7000);
-  assert.match(overloaded.message, /overloaded \(529 after 0 retries\)/);
+  assert.equal(overloaded.message, 'Anthropic API overloaded (529 after 0 retries): scripted 529', 'the API\'s own words, not the SDK\'s JSON');
 
   server.outage({ kind: 'error', status: 400, message: 'Your credit balance is too low to access the Anthropic API.' });
   const credit = await runner().execute(storeFor('shell').attempt()).catch((e: unknown) => e);

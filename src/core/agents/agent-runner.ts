@@ -394,7 +394,9 @@ const QUOTA_MESSAGE = /credit balance|usage limit|billing|quota|spend limit/i;
  * after the SDK's own retries. The run pauses until `retry-after`, if the API names one.
  */
 function quotaPause(error: APIError, status: number, retries: number): PauseRun | undefined {
-  const message = errorMessage(error);
+  // The API's own words (`{ error: { message } }`), not the SDK's "529 {json}".
+  const body = error.error as { error?: { message?: unknown } } | undefined;
+  const message = typeof body?.error?.message === 'string' ? body.error.message : errorMessage(error);
   const limit = QUOTA_MESSAGE.test(message) && [400, 402, 403, 429].includes(status);
   if (!limit && status !== 529 && status !== 429) return undefined;
   const what = limit ? 'usage limit or credit exhausted' : status === 529 ? 'overloaded' : 'rate limited';

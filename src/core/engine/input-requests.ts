@@ -1,4 +1,4 @@
-import { describeRequest, type Budget, type InputAnswer, type InputReply, type InputRequest } from '../model/input-request.ts';
+import { describeBudget, describeRequest, type Budget, type InputAnswer, type InputReply, type InputRequest } from '../model/input-request.ts';
 import type { TaskRecord } from '../model/records.ts';
 import { formatDuration } from '../notifications/notification-builder.ts';
 import type { ActiveRun } from './active-run.ts';
@@ -66,7 +66,7 @@ export class InputRequests {
     const said = reply.decision === 'allow' ? (reply.always ? 'allowed for this run' : request.kind === 'budget' ? 'budget raised' : 'allowed once') : `denied${reply.reason ? `: ${reply.reason}` : ''}`;
     batch.afterCommit(() => core.deps.logs.note(active.run.id, task.key, `--- ${said} · ${new Date(now).toISOString()} ---\n`, core.deps.logger));
     if (request.kind === 'budget' && reply.decision === 'deny') {
-      moves.fail(batch, active, task, now, `stopped at its budget: ${describeRequest(request)}${reply.reason ? ` (${reply.reason})` : ''}`);
+      moves.fail(batch, active, task, now, `stopped at its budget: ${describeBudget(request)}${reply.reason ? ` (${reply.reason})` : ''}`);
     } else {
       let answered = task;
       if (request.kind === 'permission' && reply.decision === 'allow' && reply.always && !(active.run.allowed ?? []).includes(request.rule)) {

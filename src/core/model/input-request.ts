@@ -51,6 +51,11 @@ export type InputReply = Omit<InputAnswer, 'requestId' | 'answeredAt'>;
 /** Short words for a request, for logs, toasts and `status`. */
 export function describeRequest(request: InputRequest): string {
   if (request.kind === 'permission') return `permission to run ${request.call}`;
+  return `${describeBudget(request)}: raise the budget or stop`;
+}
+
+/** Which budget a budget request is about and what was spent: `its budget of $1 is spent ($1.02, 9000 tokens)`. */
+export function describeBudget(request: Extract<InputRequest, { kind: 'budget' }>): string {
   const limit = [request.budget.usd !== undefined ? `$${request.budget.usd}` : '', request.budget.tokens !== undefined ? `${request.budget.tokens} tokens` : ''].filter(Boolean).join(' / ');
-  return `${request.scope === 'run' ? "the run's" : 'its'} budget of ${limit} is spent ($${request.spent.usd.toFixed(4)}, ${request.spent.tokens} tokens): raise the budget or stop`;
+  return `${request.scope === 'run' ? "the run's" : 'its'} budget of ${limit} is spent ($${request.spent.usd.toFixed(4)}, ${request.spent.tokens} tokens)`;
 }
