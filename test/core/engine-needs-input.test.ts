@@ -5,6 +5,8 @@ import type { InputRequest } from '../../src/core/model/input-request.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
 import { NeedsInput, PauseRun, type TaskContext, type TaskOutput, type TaskRunner } from '../../src/core/runners/task-runner.ts';
 import { nextEvent, openEngine } from '../support/engine-harness.ts';
+import { AskingRunner as CrashAskingRunner } from '../support/asking-runner.ts';
+import { LineProcess } from '../support/line-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const AGENT = { task: { action: { kind: 'agent' as const, agent: 'scripted', prompt: 'go' } } };
@@ -187,4 +189,44 @@ test('a quota pause survives a restart and resumes at its time', async () => {
   assert.equal((await second.engine.status(runId)).run.state, 'paused');
   assert.equal((await finished(second.engine, runId)).state, 'completed');
   assert.equal(runner.starts, 2);
+});
+
+test('an owner SIGKILLed while a task is parked: the next owner finds it parked, asking the same, and the answer resumes it', { timeout: 60_000 }, async () => {
+  const stateDir = tempDir('o8-state-');
+  const cwd = tempDir('o8-cwd-');
+  const child = LineProcess.start('asking-owner', 'test/support/asking-owner-child.ts', [stateDir, cwd, 'ask']);
+  const runId = (JSON.parse(await child.waitFor(/"launched"/)) as { launched: string }).launched;
+  await child.waitFor(/"task.needs-input"/);
+  child.child.kill('SIGKILL');
+  await child.exited;
+
+  const { engine } = await openEngine({ stateDir, cwd, runners: [new CrashAskingRunner()] });
+  await new Promise((r) => setTimeout(r, 200));
+  const task = await engine.task(`${runId}.task`);
+  assert.equal(task.state, 'needs-input', 'a crash does not lose the request, nor turn it into an interruption');
+  assert.equal(task.request?.kind === 'permission' && task.request.call, 'Bash(make deploy)');
+  assert.equal(task.stalls, undefined, 'parked tasks were not running: nothing stalled');
+  await engine.answer(task.id, { decision: 'allow' });
+  assert.equal((await finished(engine, runId)).state, 'completed');
+  assert.equal((await engine.result(task.id))?.output, 'answered: allow');
+  assert.equal((await engine.task(task.id)).attempt, 1);
+});
+
+test('an owner SIGKILLed while its run is paused: the next owner keeps it paused, and resume runs what it held', { timeout: 60_000 }, async () => {
+  const stateDir = tempDir('o8-state-');
+  const cwd = tempDir('o8-cwd-');
+  const child = LineProcess.start('asking-owner', 'test/support/asking-owner-child.ts', [stateDir, cwd, 'pause']);
+  const runId = (JSON.parse(await child.waitFor(/"launched"/)) as { launched: string }).launched;
+  await child.waitFor(/"signalled"/);
+  child.child.kill('SIGKILL');
+  await child.exited;
+
+  const { engine } = await openEngine({ stateDir, cwd });
+  await new Promise((r) => setTimeout(r, 300));
+  const status = await engine.status(runId);
+  assert.equal(status.run.state, 'paused');
+  assert.equal(status.run.pause?.reason, 'paused before the crash');
+  assert.equal(status.tasks[1]!.state, 'queued', 'held, not started, after the crash');
+  await engine.resume(runId);
+  assert.equal((await finished(engine, runId)).state, 'completed');
 });
