@@ -78,6 +78,8 @@ describe('orchestr8 approve / deny / pause / resume', { skip }, () => {
       assert.equal(approved.stdout.trim(), `allowed once ${ask.taskId}: Bash(echo hi > out.txt)`);
       const done = await owner.exited;
       assert.equal(done.code, 0, done.stderr);
+      // The foreground run's progress said what it asked and how to answer.
+      assert.match(done.stdout, /work\s+needs-input[\s\S]*\? permission to run Bash\(echo hi > out\.txt\)\n\s+answer: orchestr8 approve/);
       assert.equal(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8'), 'hi\n');
       const again = await o8('--json', 'approve', ask.taskId);
       assert.equal(again.code, 2, 'it asks nothing any more');
