@@ -108,6 +108,40 @@ describe('orchestr8 approve / deny / pause / resume', { skip }, () => {
     }
   });
 
+  it('ORCHESTR8_PERMISSIONS allows without asking; ORCHESTR8_BUDGET_TOKENS parks before the turn past it; approve --raise-tokens goes on; ORCHESTR8_PERMISSION_TIMEOUT denies', { timeout: 120_000 }, async () => {
+    const { dir, o8, env } = project();
+    server.requests.length = 0;
+    const usage = { input_tokens: 700, output_tokens: 50 };
+    server.enqueue(toolReply([{ name: 'run_command', input: { command: 'echo from-env > env.txt' } }], { usage }), textReply('done', { usage }));
+    const settings = { ...env, ORCHESTR8_PERMISSIONS: JSON.stringify({ allow: ['Bash(echo from-env:*)'] }), ORCHESTR8_BUDGET_TOKENS: '1000' };
+    const owner = startOrchestr8(dir, ['--state', path.join(dir, 'state'), 'run', 'asks.yaml'], settings);
+    try {
+      const runId = await until('the run id', () => /run ([0-9a-f]{12})/.exec(owner.output().stdout)?.[1], 30_000);
+      const asked = await until('the budget request', async () => {
+        const json = JSON.parse((await o8('--json', 'status', runId)).stdout) as StatusJson;
+        return json.needsInput[0];
+      }, 60_000, () => owner.output().stdout + owner.output().stderr);
+      assert.equal(asked.request.kind, 'budget');
+      assert.equal(fs.readFileSync(path.join(dir, 'env.txt'), 'utf8'), 'from-env\n', 'the allowed command ran without asking');
+      assert.equal(server.requests.length, 1, 'the turn past the budget was not sent');
+      assert.match((await o8('status', runId)).stdout, /budget reached|its budget of 1000 tokens is spent \(\$[\d.]+, 750 tokens\): raise the budget or stop/);
+      const raised = await o8('approve', asked.taskId, '--raise-tokens', '5000');
+      assert.equal(raised.code, 0, raised.stderr);
+      assert.equal(raised.stdout.trim(), `raised the budget of ${asked.taskId}`);
+      assert.equal((await owner.exited).code, 0);
+      const task = (JSON.parse((await o8('--json', 'status', runId)).stdout) as { tasks: { budget: { tokens: number } }[] }).tasks[0]!;
+      assert.deepEqual(task.budget, { tokens: 6000 });
+    } finally {
+      owner.child.kill();
+    }
+
+    server.enqueue(toolReply([{ name: 'run_command', input: { command: 'make deploy' } }]), textReply('nobody answered'));
+    const timed = await orchestr8(dir, ['--state', path.join(dir, 'state'), 'run', 'asks.yaml'], { ...env, ORCHESTR8_PERMISSION_TIMEOUT: '1s' });
+    assert.equal(timed.code, 0, timed.stderr);
+    const result = (server.requests.at(-1)!.body.messages.at(-1)!.content as { content: string }[])[0]!;
+    assert.equal(result.content, 'The user denied this command: no answer within 1s');
+  });
+
   it('pause and resume a run; status --json says paused; exit codes for what does not apply', { timeout: 120_000 }, async () => {
     const { o8 } = project();
     const launched = await o8('--json', 'run', 'held.yaml', '--detach');
