@@ -230,3 +230,19 @@ test('an owner SIGKILLed while its run is paused: the next owner keeps it paused
   await engine.resume(runId);
   assert.equal((await finished(engine, runId)).state, 'completed');
 });
+
+test('an agent that stopped because its run was paused, settling after a resume, only goes back to the queue: the run is not paused again', async () => {
+  let starts = 0;
+  const runner: TaskRunner = {
+    kind: 'agent',
+    async execute() {
+      if (++starts === 1) throw new PauseRun('the run is paused', undefined, 'run-paused');
+      return { output: 'went on' };
+    },
+  };
+  const { engine, events } = await openEngine({ runners: [runner] });
+  const { runId } = await engine.launch(AGENT);
+  assert.equal((await finished(engine, runId)).state, 'completed');
+  assert.ok(!events.some((e) => e.type === 'workflow.paused'), 'a run nobody paused stays unpaused');
+  assert.equal(starts, 2);
+});

@@ -171,7 +171,7 @@ export class AgentRunner implements TaskRunner {
       // Between turns: a paused run or a budget the next turn would pass stops here, its tool results saved first.
       if (ctx.runPaused?.()) {
         await pendingSave;
-        throw new PauseRun('the run is paused');
+        throw new PauseRun('the run is paused', undefined, 'run-paused');
       }
       const over = await budgetRequest(ctx, this.defaultBudget(), lastTurn, Date.now());
       if (over) {

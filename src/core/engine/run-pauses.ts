@@ -24,7 +24,8 @@ export class RunPauses {
   hold(active: ActiveRun, batch: Batch, task: TaskRecord, error: PauseRun, now: number): void {
     const { logs, logger } = this.core.deps;
     moves.hold(batch, active, task, now, error.message);
-    if (active.run.state === 'paused') {
+    // Stopped because its run is paused (or was, and was resumed meanwhile): only queued again.
+    if (active.run.state === 'paused' || error.why === 'run-paused') {
       batch.afterCommit(() => logs.note(active.run.id, task.key, `--- attempt ${task.attempt} held: the run is paused · ${new Date(now).toISOString()} ---\n`, logger));
       return;
     }

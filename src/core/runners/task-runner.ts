@@ -92,6 +92,8 @@ export class PauseRun extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    /** `run-paused`: the attempt only saw its run was paused already (it must not pause it again if resumed meanwhile). */
+    readonly why: 'quota' | 'run-paused' = 'quota',
   ) {
     super(message);
     this.name = 'PauseRun';
