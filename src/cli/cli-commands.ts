@@ -4,6 +4,7 @@
  * needs it (see command-loader.ts); in the bundle it lives in `engine-runtime.cjs`, which the
  * extension ships anyway, so the `.vsix` carries the CLI without a second copy of the engine.
  */
+export { answerCommand, pauseCommand } from './commands/answer.ts';
 export { cleanupCommand } from './commands/cleanup.ts';
 export { clearCommand } from './commands/clear.ts';
 export { controlCommand } from './commands/control.ts';

@@ -1,3 +1,4 @@
+import { parseDuration } from '../core/workflow/duration.ts';
 import os from 'node:os';
 import type { EngineApi } from '../core/engine/engine-api.ts';
 import { Engine } from '../core/engine/engine.ts';
@@ -46,6 +47,7 @@ export async function openOwner(ctx: CliContext, options: Partial<EngineOptions>
       command: `orchestr8 ${process.argv.slice(2, 3).join(' ')}`.trim(),
       runners: cliRunners(ctx),
       concurrency: defaultConcurrency(),
+      ...permissionTimeout(),
       ...withResults,
       ...scaleOut,
     });
@@ -131,5 +133,17 @@ export async function withEngine<T>(ctx: CliContext, fn: (api: EngineApi) => Pro
         ctx.logger.warn(`${unfinished} unfinished run(s) wait for the next owner: ${(error as Error).message}`);
       });
     }
+  }
+}
+
+/** `ORCHESTR8_PERMISSION_TIMEOUT` (`30m`, `1h`, seconds): how long a request waits for an answer before it is denied. */
+function permissionTimeout(): { inputTimeoutMs?: number } {
+  const text = process.env['ORCHESTR8_PERMISSION_TIMEOUT'];
+  if (!text) return {};
+  try {
+    const ms = parseDuration(/^\d+(\.\d+)?$/.test(text) ? Number(text) : text);
+    return ms > 0 ? { inputTimeoutMs: ms } : {};
+  } catch (error) {
+    throw new CliError(`ORCHESTR8_PERMISSION_TIMEOUT: ${(error as Error).message}`, ExitCode.usage);
   }
 }

@@ -15,6 +15,7 @@ const ICONS: Record<TaskState, string> = {
   queued: dim('…'),
   running: cyan('▶'),
   waiting: yellow('⏸'),
+  'needs-input': yellow('?'),
   completed: green('✓'),
   failed: red('✗'),
   cancelled: yellow('⊘'),
@@ -26,7 +27,7 @@ export function stateIcon(state: TaskState): string {
 }
 
 export function runStateText(run: RunRecord): string {
-  const color = run.state === 'completed' ? green : run.state === 'running' ? cyan : run.state === 'failed' ? red : yellow;
+  const color = run.state === 'completed' ? green : run.state === 'running' ? cyan : run.state === 'paused' ? yellow : run.state === 'failed' ? red : yellow;
   return color(run.state);
 }
 

@@ -70,6 +70,26 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('complete a waiting task (an approval, a CI callback)')
     .action(act(async (id: string, payload: string | undefined, _o: unknown, cmd: Command) => (await loadCommands()).controlCommand('signal', id, payload, opts(cmd))));
   program
+    .command('approve <taskId>')
+    .description('allow what a task in needs-input asks (a shell command), or raise its budget')
+    .option('--always', 'allow it for the rest of the run (its rule, e.g. Bash(npm test:*), joins the run\'s allow list)')
+    .option('--raise-usd <n>', 'a budget request: raise the budget by this many dollars (default: by the budget again)')
+    .option('--raise-tokens <n>', 'a budget request: raise the budget by this many tokens')
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).answerCommand('approve', id, opts(cmd) as never)));
+  program
+    .command('deny <taskId>')
+    .description('deny what a task in needs-input asks (the agent gets the reason), or stop it at its budget')
+    .option('--reason <text>', 'why; the agent receives it as the tool\'s result')
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).answerCommand('deny', id, opts(cmd) as never)));
+  program
+    .command('pause <runId>')
+    .description('pause a run: running tasks finish their current turn, nothing new starts')
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).pauseCommand('pause', id, opts(cmd))));
+  program
+    .command('resume <runId>')
+    .description('resume a paused run (paused by hand, or on the API\'s quota before its retry time)')
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).pauseCommand('resume', id, opts(cmd))));
+  program
     .command('validate <files...>')
     .description('check workflow files')
     .action(act(async (files: string[], _o: unknown, cmd: Command) => (await loadValidateCommand()).validateCommand(files, opts(cmd))));

@@ -3,6 +3,7 @@ import type { RunRecord, TaskRecord } from '../core/model/records.ts';
 import { isTerminal } from '../core/model/task-state.ts';
 import { formatDuration } from '../core/notifications/notification-builder.ts';
 import { dim, runStateText, stateIcon, taskLine, waitLines } from './format.ts';
+import { pauseText, requestLines } from './needs-input-text.ts';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -45,8 +46,12 @@ export class ProgressView {
     } else if ('task' in event && event.task.runId === this.run.id) {
       this.tasks.set(event.task.key, event.task);
       if (!this.live && event.type !== 'task.queued') this.stream.write(`${taskLine(event.task, Date.now())}\n`);
+      // What a parked task asks and how to answer, once on a plain stream (live: under its line).
+      if (!this.live && event.type === 'task.needs-input') this.stream.write(`${requestLines(event.task)}\n`);
     } else if ('run' in event && event.run.id === this.run.id) {
       this.run = event.run;
+      if (!this.live && event.type === 'workflow.paused') this.stream.write(`  ${pauseText(event.run, Date.now())}\n`);
+      if (!this.live && event.type === 'workflow.unpaused') this.stream.write(`  ${dim('resumed')}\n`);
     }
   }
 
@@ -86,9 +91,10 @@ export class ProgressView {
       .sort((a, b) => a.order - b.order)
       .flatMap((t) => {
         const line = taskLine(t, now, t.state === 'running' ? SPINNER[this.frame]! : stateIcon(t.state), this.spend.get(t.key));
-        const wait = t.state === 'waiting' ? this.waits.get(t.key) : undefined;
+        const wait = t.state === 'waiting' ? this.waits.get(t.key) : t.state === 'needs-input' ? requestLines(t) : undefined;
         return wait ? [line, ...wait.split('\n')] : [line];
       });
+    if (this.run.state === 'paused') lines.push(`  ${pauseText(this.run, now)}`);
     const running = [...this.tasks.values()].filter((t) => t.state === 'running').length;
     lines.push(dim(`  ${running} running · ${formatDuration(now - this.run.createdAt)}`));
     if (this.paused !== undefined) lines.push(storageLine('paused', this.paused));

@@ -150,6 +150,9 @@ export class EngineHost implements vscode.Disposable {
         claudeCodePath: () => this.settings().claudeCodePath || undefined,
         ...(settings.redisUrl ? { redisUrl: settings.redisUrl } : {}),
         sandbox: settings.sandbox,
+        permissions: () => this.settings().permissions,
+        budget: () => this.settings().budget,
+        ...(settings.permissionTimeoutMs ? { inputTimeoutMs: settings.permissionTimeoutMs } : {}),
         onAgentWarning: (warning) => this.agentWarnings.fire(warning),
         // Read again on a later take-over: the session may have changed since.
         results: () => {

@@ -1,3 +1,4 @@
+import type { Budget } from '../core/model/input-request.ts';
 import { AgentRunner } from '../core/agents/agent-runner.ts';
 import type { TaskRunner } from '../core/runners/task-runner.ts';
 import { sandboxedShell, type SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
@@ -22,6 +23,10 @@ export interface RunnerSettings {
   claudeCodePath?: () => string | undefined;
   /** `orchestr8.sandbox.*`, read when the engine starts (the sandbox's network allow-list is per process). */
   sandbox?: SandboxSettings;
+  /** `orchestr8.permissions.*`, read as each agent task starts. */
+  permissions?: () => { allow: string[]; deny: string[] };
+  /** `orchestr8.budget.*`, read as each agent task starts. */
+  budget?: () => Budget | undefined;
   logger: Logger;
 }
 
@@ -41,6 +46,8 @@ export function extensionRunners(settings: RunnerSettings): TaskRunner[] {
       ...(settings.agentRuntime ? { runtime: settings.agentRuntime } : {}),
       ...(settings.claudeCodePath ? { claudeCodePath: settings.claudeCodePath } : {}),
       sandbox,
+      ...(settings.permissions ? { permissions: settings.permissions } : {}),
+      ...(settings.budget ? { budget: settings.budget } : {}),
     }),
     shellRunner,
   ];

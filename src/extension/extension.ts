@@ -16,6 +16,8 @@ import { loadRuntime } from './runtime-loader.ts';
 import { registerWorkflowLanguageClient } from './workflow-language-client.ts';
 import { channelLogger } from './vscode-logger.ts';
 import { RunsTree } from './views/runs-tree.ts';
+import { PermissionRequests } from './permission-requests.ts';
+import { registerPermissionCommands } from './commands/permission-commands.ts';
 import { StatusBar } from './views/status-bar.ts';
 
 /**
@@ -42,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const tree = new RunsTree(host, logger, globalThis.__orchestr8LoadStart ?? activateStart);
   const notifier = new Notifier(host, settings, logger);
   const ctx: CommandContext = { extension: context, host, tree, documents, logger, output, settings };
+  const requests = new PermissionRequests(host, tree, logger);
 
   context.subscriptions.push(
     output,
@@ -62,6 +65,8 @@ export function activate(context: vscode.ExtensionContext): void {
     registerClearFinished(ctx),
     registerOpenWorkflowFile(ctx),
     registerInstallCommandLine(ctx),
+    requests,
+    ...registerPermissionCommands(ctx, requests),
     registerWorkflowLanguageClient(context, output),
     registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),

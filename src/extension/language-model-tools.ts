@@ -36,7 +36,7 @@ interface LmToolApi {
 }
 
 /** Tool names, in the order of package.json `contributes.languageModelTools` (a test keeps the two equal). */
-const TOOL_NAMES: readonly AgentToolSpec['name'][] = ['task_async', 'task_status', 'task_result', 'task_cancel', 'workflow_list', 'workflow_launch'];
+const TOOL_NAMES: readonly AgentToolSpec['name'][] = ['task_async', 'task_status', 'task_result', 'task_cancel', 'workflow_list', 'workflow_launch', 'task_answer', 'run_pause', 'run_resume'];
 
 /**
  * Registers the fire-and-forget tools for Copilot's agent mode (`vscode.lm.registerTool`),
@@ -94,6 +94,12 @@ function runOperation(ops: AgentToolOperations, name: AgentToolSpec['name'], hos
       return ops.workflowList(host);
     case 'workflow_launch':
       return ops.workflowLaunch(host, input as { file: string; inputs?: Record<string, string> });
+    case 'task_answer':
+      return ops.taskAnswer(host, input as Parameters<AgentToolOperations['taskAnswer']>[1]);
+    case 'run_pause':
+      return ops.runPause(host, input as { id: string });
+    case 'run_resume':
+      return ops.runPause(host, input as { id: string }, true);
   }
 }
 
@@ -122,6 +128,17 @@ export function prepare(name: AgentToolSpec['name'], input: Record<string, unkno
         invocationMessage: `Cancelling ${String(input.id)}`,
         confirmationMessages: { title: 'Orchestr8: cancel', message: new vscode.MarkdownString(`Cancel ${code(input.id)}? Tasks that need it are skipped.`) },
       };
+    case 'task_answer': {
+      const what =
+        input.decision === 'allow'
+          ? `Allow what ${code(input.id)} asks${input.always ? ' for the rest of its run' : ''}?${input.raise_usd || input.raise_tokens ? ` (raise its budget by ${[input.raise_usd ? `$${String(input.raise_usd)}` : '', input.raise_tokens ? `${String(input.raise_tokens)} tokens` : ''].filter(Boolean).join(' and ')})` : ''}`
+          : `Deny what ${code(input.id)} asks?${input.reason ? `\n\nReason given to the agent: ${String(input.reason)}` : ''}`;
+      return { invocationMessage: `Answering ${String(input.id)}`, confirmationMessages: { title: 'Orchestr8: answer a request', message: new vscode.MarkdownString(what) } };
+    }
+    case 'run_pause':
+      return { invocationMessage: `Pausing ${String(input.id)}`, confirmationMessages: { title: 'Orchestr8: pause', message: new vscode.MarkdownString(`Pause run ${code(input.id)}? Running agents stop after their current turn.`) } };
+    case 'run_resume':
+      return { invocationMessage: `Resuming ${String(input.id)}`, confirmationMessages: { title: 'Orchestr8: resume', message: new vscode.MarkdownString(`Resume run ${code(input.id)}?`) } };
     case 'task_status':
       return { invocationMessage: `Checking ${String(input.id)}` };
     case 'task_result':

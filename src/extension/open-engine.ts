@@ -1,3 +1,4 @@
+import type { Budget } from '../core/model/input-request.ts';
 import fs from 'node:fs';
 import type { EngineApi } from '../core/engine/engine-api.ts';
 import { Engine } from '../core/engine/engine.ts';
@@ -41,6 +42,11 @@ export interface OpenEngineOptions {
   redisUrl?: string;
   /** `orchestr8.sandbox.*`: the OS sandbox for shell commands. */
   sandbox?: SandboxSettings;
+  /** `orchestr8.permissions.*` and `orchestr8.budget.*`, read as each agent task starts. */
+  permissions?: () => { allow: string[]; deny: string[] };
+  budget?: () => Budget | undefined;
+  /** `orchestr8.permissionTimeout`: how long a request waits before it is denied (0: forever). */
+  inputTimeoutMs?: number;
   /** Read each time this window is about to become the owner (results hooks are part of the engine). */
   results?: () => Promise<ExtensionResultsSettings>;
   /** Serve the local HTTP API while owner (default true). */
@@ -200,6 +206,7 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
       logger,
       command: LOCK_COMMAND,
       snapshotThreshold: windowSnapshotThreshold(options.stateDir),
+      ...(options.inputTimeoutMs ? { inputTimeoutMs: options.inputTimeoutMs } : {}),
       hooks,
       ...(scaleOut ? { executor: scaleOut.executor } : {}),
       runners: extensionRunners({
@@ -210,6 +217,8 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
         ...(options.agentRuntime ? { agentRuntime: options.agentRuntime } : {}),
         ...(options.claudeCodePath ? { claudeCodePath: options.claudeCodePath } : {}),
         ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+        ...(options.permissions ? { permissions: options.permissions } : {}),
+        ...(options.budget ? { budget: options.budget } : {}),
         logger,
       }),
     });

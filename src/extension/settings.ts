@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
+import type { Budget } from '../core/model/input-request.ts';
 import { toNotificationLevel, type NotificationLevel } from './presenters/notification-policy.ts';
 
 /** Typed reads of `contributes.configuration`; read on use so changes apply without a reload where they can. */
@@ -20,6 +21,12 @@ export interface Settings {
   webhookUrls: string[];
   /** `orchestr8.sandbox.*`; what widens the sandbox (hosts, writable folders) from user settings only. */
   sandbox: SandboxSettings;
+  /** `orchestr8.permissions.allow` (user settings only: a cloned project must not allow commands) and `.deny`. */
+  permissions: { allow: string[]; deny: string[] };
+  /** `orchestr8.permissionTimeout` in ms; 0: a request waits until answered. */
+  permissionTimeoutMs: number;
+  /** `orchestr8.budget.usd` / `.tokens`: the default budget of agent tasks; undefined: none. */
+  budget: Budget | undefined;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
@@ -38,7 +45,24 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     redisUrl: text(c.get('redisUrl')),
     webhookUrls: (Array.isArray(c.get('webhooks.urls')) ? c.get<unknown[]>('webhooks.urls')! : []).map(text).filter(Boolean),
     sandbox: sandboxSettings(c),
+    permissions: {
+      allow: strings(c.inspect('permissions.allow')?.globalValue),
+      deny: strings(c.get('permissions.deny')),
+    },
+    permissionTimeoutMs: positive(c.get('permissionTimeout'), 0) * 1000,
+    budget: budgetOf(c.get('budget.usd'), c.get('budget.tokens')),
   };
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim()) : [];
+}
+
+function budgetOf(usd: unknown, tokens: unknown): Budget | undefined {
+  const budget: Budget = {};
+  if (typeof usd === 'number' && usd > 0) budget.usd = usd;
+  if (typeof tokens === 'number' && tokens > 0) budget.tokens = Math.floor(tokens);
+  return budget.usd !== undefined || budget.tokens !== undefined ? budget : undefined;
 }
 
 function sandboxSettings(c: vscode.WorkspaceConfiguration): SandboxSettings {

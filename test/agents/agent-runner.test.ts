@@ -139,8 +139,8 @@ test('529 overloaded and 500 are retried by the SDK', async () => {
 });
 
 test('when SDK retries run out the attempt fails retryable (engine retries above); 400 is not retryable', async () => {
-  server.enqueue({ kind: 'error', status: 529, retryAfterSeconds: 0 }, { kind: 'error', status: 529, retryAfterSeconds: 0 });
-  await assert.rejects(runner({ maxRetries: 1 }).execute(storeFor('editor').attempt()), (e: unknown) => e instanceof TaskError && e.retryable && /529/.test(e.message));
+  server.enqueue({ kind: 'error', status: 500, retryAfterSeconds: 0 }, { kind: 'error', status: 500, retryAfterSeconds: 0 });
+  await assert.rejects(runner({ maxRetries: 1 }).execute(storeFor('editor').attempt()), (e: unknown) => e instanceof TaskError && e.retryable && /500/.test(e.message));
   server.enqueue({ kind: 'error', status: 400, message: 'bad request body' });
   await assert.rejects(runner().execute(storeFor('editor').attempt()), (e: unknown) => e instanceof TaskError && !e.retryable && /400.*bad request body/.test(e.message));
 });

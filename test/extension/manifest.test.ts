@@ -40,13 +40,14 @@ test('the .vsix ships the command line: cli.cjs and the bundles it loads', () =>
 test('settings: concurrency, default model, notification level, history retention, API base URL, agent runtime, Claude Code path, Redis, webhooks, sandbox', () => {
   const props = pkg.contributes.configuration.properties;
   assert.deepEqual(Object.keys(props).sort(), [
-    'orchestr8.agentRuntime', 'orchestr8.anthropicBaseUrl', 'orchestr8.claudeCodePath', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications', 'orchestr8.redisUrl',
+    'orchestr8.agentRuntime', 'orchestr8.anthropicBaseUrl', 'orchestr8.budget.tokens', 'orchestr8.budget.usd', 'orchestr8.claudeCodePath', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications',
+    'orchestr8.permissionTimeout', 'orchestr8.permissions.allow', 'orchestr8.permissions.deny', 'orchestr8.redisUrl',
     'orchestr8.sandbox.allowWrite', 'orchestr8.sandbox.allowedDomains', 'orchestr8.sandbox.runTasks', 'orchestr8.webhooks.urls',
   ]);
   // The manifest shows the same default allow-list the core uses.
   assert.deepEqual(props['orchestr8.sandbox.allowedDomains'].default, DEFAULT_ALLOWED_DOMAINS);
   // What widens the sandbox is read from user settings only (settings.ts), like the API base URL.
-  for (const key of ['orchestr8.sandbox.allowedDomains', 'orchestr8.sandbox.allowWrite']) {
+  for (const key of ['orchestr8.sandbox.allowedDomains', 'orchestr8.sandbox.allowWrite', 'orchestr8.permissions.allow']) {
     assert.match(props[key].markdownDescription, /user settings only/);
     assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(key), key);
   }
@@ -78,14 +79,20 @@ function itemCommands(contextValue: string, readOnly = false): string[] {
 }
 
 const run = (state: RunRecord['state'], extra: Partial<RunRecord> = {}): RunRecord => ({ id: 'r', name: 'n', inputs: {}, state, single: false, cwd: '/', createdAt: 0, ...extra });
-const task = (state: TaskRecord['state']): TaskRecord => ({
+const task = (state: TaskRecord['state'], extra: Partial<TaskRecord> = {}): TaskRecord => ({
   id: 'r.t', runId: 'r', key: 't', name: 't', action: { kind: 'run', run: 'true' }, needs: [], state, priority: 0, order: 0, attempt: 1,
-  retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 0,
+  retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 0, ...extra,
 });
 
 test('tree rows offer the actions their state allows (contextValue from presenters × when clauses from the manifest)', () => {
   const offered = (cv: string) => itemCommands(cv);
-  assert.deepEqual(offered(presentRun(run('running'), undefined, 0).contextValue), ['cancel', 'openResult']);
+  assert.deepEqual(offered(presentRun(run('running'), undefined, 0).contextValue), ['cancel', 'openResult', 'pauseRun']);
+  assert.deepEqual(offered(presentRun(run('paused'), undefined, 0).contextValue), ['cancel', 'openResult', 'resumeRun']);
+  const asking = task('needs-input', { request: { kind: 'permission', id: 't', tool: 'Bash', call: 'Bash(ls)', rule: 'Bash(ls:*)', askedAt: 0 } });
+  assert.deepEqual(offered(presentTask(asking, 0).contextValue), ['allowForRun', 'allowOnce', 'cancel', 'deny', 'showLog']);
+  const atBudget = task('needs-input', { request: { kind: 'budget', id: 'b', scope: 'task', budget: { usd: 1 }, spent: { usd: 1, tokens: 1 }, askedAt: 0 } });
+  assert.deepEqual(offered(presentTask(atBudget, 0).contextValue), ['cancel', 'raiseBudget', 'showLog', 'stopAtBudget']);
+  assert.deepEqual(itemCommands(presentTask(asking, 0).contextValue, true), ['showLog'], 'a read-only window cannot answer');
   assert.deepEqual(offered(presentRun(run('failed', { file: '/w.yaml' }), undefined, 0).contextValue), ['openResult', 'openWorkflowFile', 'retry']);
   assert.deepEqual(offered(presentRun(run('completed', { delivery: { pullRequest: { url: 'https://x.example/p/1', number: 1 } } }), undefined, 0).contextValue), ['openPullRequest', 'openResult']);
   assert.deepEqual(offered(presentTask(task('running'), 0).contextValue), ['cancel', 'showLog']);

@@ -7,6 +7,7 @@ import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/core
 import { runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { WebhookReceiver } from './webhook-receiver.ts';
+import { AskingRunner } from '../support/asking-runner.ts';
 
 const SECRET = 'whsec_test_secret';
 
@@ -187,4 +188,23 @@ test('an engine closed under the dispatcher: no crash, no busy loop, errors logg
   await new Promise((r) => setTimeout(r, 300));
   await d.close();
   assert.ok(errors.length >= 1 && errors.length <= 4, `errors: ${errors.join(' / ')}`);
+});
+
+test('a task that asks and a run that pauses are webhook events: someone has to act', async () => {
+  const receiver = new WebhookReceiver(SECRET);
+  await receiver.start();
+  after(() => receiver.stop());
+  const engine = await Engine.open({ stateDir: tempDir('o8-state-'), cwd: tempDir('o8-cwd-'), runners: [new AskingRunner()] });
+  after(() => engine.close());
+  const d = dispatcherFor(engine, { endpoints: [{ url: receiver.url }] });
+  after(() => d.close());
+  const { runId } = await engine.launch({ task: { action: { kind: 'agent', agent: 'any', prompt: 'deploy' } } });
+  await until('the request is delivered', () => receiver.received.some((r) => r.body.type === 'task.needs-input'));
+  const asked = receiver.received.find((r) => r.body.type === 'task.needs-input')!.body as { task: { id: string }; request: { call: string } };
+  assert.equal(asked.task.id, `${runId}.task`);
+  assert.equal(asked.request.call, 'Bash(make deploy)');
+  await engine.pause(runId, 'lunch');
+  await until('the pause is delivered', () => receiver.received.some((r) => r.body.type === 'workflow.paused'));
+  const paused = receiver.received.find((r) => r.body.type === 'workflow.paused')!.body as { pause: { reason: string } };
+  assert.equal(paused.pause.reason, 'lunch');
 });

@@ -82,7 +82,7 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
 
   it('lists the fire-and-forget tools, and task_run for MCP tasks', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['task_async', 'task_cancel', 'task_result', 'task_run', 'task_status', 'workflow_launch', 'workflow_list']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['run_pause', 'run_resume', 'task_answer', 'task_async', 'task_cancel', 'task_result', 'task_run', 'task_status', 'workflow_launch', 'workflow_list']);
     const taskAsync = tools.find((t) => t.name === 'task_async')!;
     assert.deepEqual(Object.keys(taskAsync.inputSchema.properties ?? {}).sort(), ['agent', 'inputs', 'name', 'prompt', 'retries', 'run', 'timeout', 'workflow']);
   });
@@ -160,6 +160,18 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     const cancelled = (await call(client, 'task_cancel', { id: taskId })).json();
     assert.equal(cancelled.task.state, 'cancelled');
     assert.equal(cancelled.run.state, 'cancelled');
+  });
+
+  it('pauses and resumes a run; answering a task that asks nothing is an error naming its state', async () => {
+    const { taskId, runId } = (await call(client, 'task_async', { run: 'sleep 30' })).json();
+    const paused = (await call(client, 'run_pause', { id: runId })).json();
+    assert.equal(paused.run.state, 'paused');
+    const resumed = (await call(client, 'run_resume', { id: runId })).json();
+    assert.equal(resumed.run.state, 'running');
+    const answer = await call(client, 'task_answer', { id: taskId, decision: 'allow' });
+    assert.equal(answer.isError, true);
+    assert.match(answer.text, /asks nothing \(it is running\)/);
+    await call(client, 'task_cancel', { id: taskId });
   });
 
   it('refuses bad requests with clear errors and launches nothing', async () => {

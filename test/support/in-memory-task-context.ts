@@ -40,6 +40,10 @@ export class InMemoryTaskStore {
   readonly sandboxed: boolean[] = [];
   readonly logger = new MemoryLogger();
   attempts = 0;
+  /** Put on the task record of the next attempts (answers, a budget), as the engine would. */
+  taskExtra: Partial<TaskRecord> = {};
+  /** Put on the run record of the next attempts (allowed rules, options, a budget, a pause). */
+  runExtra: Partial<RunRecord> = {};
 
   constructor(
     readonly cwd: string,
@@ -50,7 +54,7 @@ export class InMemoryTaskStore {
   attempt(signal: AbortSignal = new AbortController().signal): TaskContext {
     const now = Date.now();
     this.attempts += 1;
-    const run: RunRecord = { id: 'aaaaaaaaaaaa', name: 'test', inputs: {}, state: 'running', single: true, cwd: this.cwd, createdAt: now };
+    const run: RunRecord = { id: 'aaaaaaaaaaaa', name: 'test', inputs: {}, state: 'running', single: true, cwd: this.cwd, createdAt: now, ...this.runExtra };
     const task: TaskRecord = {
       id: 'aaaaaaaaaaaa.agent',
       runId: run.id,
@@ -65,6 +69,7 @@ export class InMemoryTaskStore {
       retry: DEFAULT_RETRY,
       continueOnError: false,
       updatedAt: now,
+      ...this.taskExtra,
     };
     const store = this;
     return {
@@ -95,6 +100,19 @@ export class InMemoryTaskStore {
       async recordUsage(usage) {
         store.usage.push({ ...usage });
       },
+      async spent() {
+        const sum = (f: (u: Usage) => number) => store.usage.reduce((n, u) => n + f(u), 0);
+        return {
+          inputTokens: sum((u) => u.inputTokens),
+          outputTokens: sum((u) => u.outputTokens),
+          cacheWriteTokens: sum((u) => u.cacheWriteTokens),
+          cacheReadTokens: sum((u) => u.cacheReadTokens),
+          costUsd: sum((u) => u.costUsd),
+        };
+      },
+      runPaused() {
+        return run.state === 'paused';
+      },
       async recordGate(gate) {
         store.gates.push({ ...gate });
       },
@@ -115,6 +133,9 @@ export const engineNotAvailable: EngineApi = {
   cancel: fail,
   retry: fail,
   signal: fail,
+  answer: fail,
+  pause: fail,
+  resume: fail,
   list: fail,
   usage: fail,
   gates: fail,

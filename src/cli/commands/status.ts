@@ -5,6 +5,7 @@ import { watchStatus } from './status-watch.ts';
 import { dim, resultsLines, runLine, runStateText, taskLine, waitLines } from '../format.ts';
 import { signalCommand, waitQuestion } from '../wait-question.ts';
 import { formatDuration } from '../../core/notifications/notification-builder.ts';
+import { answerCommands, budgetText, pauseText, requestLines } from '../needs-input-text.ts';
 
 export interface StatusOptions extends GlobalOptions {
   limit?: string;
@@ -30,21 +31,26 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
       }
       const { run, tasks } = await api.status(id);
       const usage = await api.usage(run.id);
+      const taskUsage = await Promise.all(tasks.map((t) => api.usage(t.id)));
       const waits = await Promise.all(tasks.filter((t) => t.state === 'waiting').map(async (t) => ({ task: t, question: await waitQuestion(api, run, t) })));
       if (ctx.json) {
-        const taskUsage = await Promise.all(tasks.map((t) => api.usage(t.id)));
         const withUsage = tasks.map((t, i) => ({ ...t, usage: taskUsage[i] }));
         const waiting = waits.map((w) => ({ taskId: w.task.id, question: w.question, signal: signalCommand(w.task) }));
-        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates: await api.gates(run.id), waiting }, null, 2)), 0;
+        const needsInput = tasks.filter((t) => t.state === 'needs-input' && t.request).map((t) => ({ taskId: t.id, request: t.request, ...answerCommands(t) }));
+        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates: await api.gates(run.id), waiting, needsInput }, null, 2)), 0;
       }
       ctx.out(`${run.name} · run ${run.id} · ${runStateText(run)} · ${formatDuration((run.finishedAt ?? now) - run.createdAt)}`);
       if (run.file) ctx.out(dim(`  ${run.file}`));
-      for (const task of tasks) {
-        ctx.out(taskLine(task, now));
+      const paused = pauseText(run, now);
+      if (paused) ctx.out(`  ${paused}`);
+      for (const [i, task] of tasks.entries()) {
+        ctx.out(taskLine(task, now, undefined, budgetText(task.budget, taskUsage[i]!)));
+        if (task.state === 'needs-input') ctx.out(requestLines(task));
         const wait = waits.find((w) => w.task === task);
         if (wait) ctx.out(waitLines(wait.question, signalCommand(wait.task)));
       }
       if (usage.inputTokens + usage.outputTokens > 0) ctx.out(dim(`  tokens: ${usage.inputTokens} in · ${usage.outputTokens} out · $${usage.costUsd.toFixed(4)}`));
+      if (run.budget) ctx.out(dim(`  run ${budgetText(run.budget, usage)}`));
       for (const line of resultsLines(run)) ctx.out(dim(`  ${line}`));
       return 0;
     });

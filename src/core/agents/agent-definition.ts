@@ -15,6 +15,8 @@ export interface AgentDefinition {
   /** `runtime:` in the frontmatter; the task's own `runtime` wins over it. */
   runtime?: AgentRuntimeName;
   temperature?: number;
+  /** `permissions: { allow, deny }`: rules for its tool calls, Claude Code's spelling (`Bash(npm test:*)`). */
+  permissions?: { allow?: string[]; deny?: string[] };
   /** The markdown body. */
   systemPrompt: string;
   /** Absolute path of the file it came from. */

@@ -7,7 +7,7 @@ import type {
   ToolResultBlockParam,
   ToolUseBlockParam,
 } from '@anthropic-ai/sdk/resources/messages/messages';
-import { abortReason, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
+import { abortReason, NeedsInput, PauseRun, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
 import { errorMessage } from '../util/logger.ts';
 import { AgentFileCache, loadAgentCatalog } from './agent-catalog.ts';
 import { readCheckpoint, type AgentCheckpoint, type ConversationMessage } from './agent-checkpoint.ts';
@@ -21,6 +21,10 @@ import type { AgentTool } from './tools/agent-tool.ts';
 import { selectTools } from './tools/agent-tool-set.ts';
 import { WorkspaceGuard } from './tools/workspace-guard.ts';
 import { sharedShellSandbox, type ShellSandbox } from '../sandbox/shell-sandbox.ts';
+import type { Budget } from '../model/input-request.ts';
+import { mergeRules, type PermissionRules } from './permissions/permission-rules.ts';
+import { ToolGate, type GateVerdict } from './permissions/tool-gate.ts';
+import { budgetRequest, type TurnSpend } from './budget-check.ts';
 
 /** Where the API key comes from: a value, or a lookup (the extension reads SecretStorage). */
 export type ApiKeySource = string | (() => string | undefined | Promise<string | undefined>);
@@ -66,6 +70,10 @@ export interface AgentRunnerOptions {
    * first command runs); `false`: unconfined, behind the text checks only.
    */
   sandbox?: ShellSandbox | false;
+  /** `orchestr8.permissions`: allow / deny rules for every agent (`Bash(npm test:*)`), under the agent file's and the workflow's. */
+  permissions?: Partial<PermissionRules> | (() => Partial<PermissionRules> | undefined);
+  /** `orchestr8.budget`: the budget of agent tasks that set none. */
+  budget?: Budget | (() => Budget | undefined);
 }
 
 const KEY_HELP =
@@ -129,6 +137,8 @@ export class AgentRunner implements TaskRunner {
     const toolParams = this.toolParams(tools);
     const toolsByName = new Map(tools.map((t) => [t.name, t]));
 
+    const gate = new ToolGate(this.rules(ctx, def), ctx.task.answers ?? []);
+    let lastTurn: TurnSpend | undefined;
     let pendingSave: Promise<void> | undefined;
     for (;;) {
       this.throwIfAborted(ctx);
@@ -137,8 +147,17 @@ export class AgentRunner implements TaskRunner {
         const calls = toolUses(last);
         // A final answer that was checkpointed before the task could complete: return it without a new request.
         if (!calls.length) return { output: textOf(last), data: { turns: state.turn, model } };
+        // Every call of the turn is decided before any runs: a call that must ask parks the task
+        // with none of them done, so the resumed attempt runs the turn's calls exactly once.
+        // A tool the agent was not granted is answered "unknown tool" (runTool); only granted ones are gated.
+        const verdicts = calls.map((call): GateVerdict => (toolsByName.has(call.name) ? gate.verdict(call, Date.now()) : { kind: 'run' }));
+        const asking = verdicts.find((v) => v.kind === 'ask');
+        if (asking?.kind === 'ask') {
+          ctx.log(`\n[needs input: permission to run ${asking.request.kind === 'permission' ? asking.request.call : ''}]\n`);
+          throw new NeedsInput(asking.request);
+        }
         const results: ToolResultBlockParam[] = [];
-        for (const call of calls) results.push(await this.runTool(ctx, guard, toolsByName, call));
+        for (const [i, call] of calls.entries()) results.push(await this.runTool(ctx, guard, toolsByName, call, verdicts[i]!));
         state.messages.push({ role: 'user', content: results });
         // Saved while the next request is already on its way: losing it in a crash only means the
         // tools run again on resume, exactly as if the crash came a moment earlier.
@@ -149,6 +168,17 @@ export class AgentRunner implements TaskRunner {
       }
 
       if (state.turn >= maxTurns) throw new TaskError(`agent ${def.name} reached its limit of ${maxTurns} turns without a final answer`, false);
+      // Between turns: a paused run or a budget the next turn would pass stops here, its tool results saved first.
+      if (ctx.runPaused?.()) {
+        await pendingSave;
+        throw new PauseRun('the run is paused', undefined, 'run-paused');
+      }
+      const over = await budgetRequest(ctx, this.defaultBudget(), lastTurn, Date.now());
+      if (over) {
+        await pendingSave;
+        ctx.log(`\n[needs input: budget reached; raise the budget or stop]\n`);
+        throw new NeedsInput(over);
+      }
       const turn = this.modelTurn(ctx, client, { model, def, system, tools: toolParams, messages: state.messages });
       const [message] = await Promise.all([turn, pendingSave]);
       pendingSave = undefined;
@@ -156,7 +186,9 @@ export class AgentRunner implements TaskRunner {
       state.messages.push({ role: 'assistant', content: message.content as ContentBlockParam[] });
       // Usage and checkpoint go out together (one group commit) and are durable before any tool
       // runs: a crash from here on resumes with the tool calls, not with a new paid request.
-      const saved = Promise.all([this.recordUsage(ctx, state.turn, model, message), ctx.saveCheckpoint(state)]);
+      const usage = this.recordUsage(ctx, state.turn, model, message);
+      lastTurn = usage.spend;
+      const saved = Promise.all([usage.recorded, ctx.saveCheckpoint(state)]);
       // A final answer returns at once: its saves share the commit of the task's completion,
       // which every executor stores after them (TaskContext), one fsync fewer between tasks.
       if (toolUses(state.messages.at(-1)!).length) await saved;
@@ -244,7 +276,7 @@ export class AgentRunner implements TaskRunner {
     }
   }
 
-  private toTaskError(ctx: TaskContext, error: unknown): TaskError {
+  private toTaskError(ctx: TaskContext, error: unknown): TaskError | PauseRun {
     if (ctx.signal.aborted || error instanceof APIUserAbortError) {
       const reason = abortReason(ctx.signal) ?? 'cancelled';
       return new TaskError(`agent ${reason}`, reason === 'timeout');
@@ -256,6 +288,8 @@ export class AgentRunner implements TaskRunner {
     }
     if (error instanceof APIError && error.status !== undefined) {
       const status = error.status;
+      const quota = quotaPause(error, status, this.options.maxRetries ?? 4);
+      if (quota) return quota;
       // The SDK already retried these with retry-after; the engine's task retries come on top.
       const transient = status === 408 || status === 409 || status === 429 || status >= 500;
       const hint = status === 401 ? ' (check ANTHROPIC_API_KEY / the stored key)' : '';
@@ -265,7 +299,7 @@ export class AgentRunner implements TaskRunner {
     return new TaskError(`agent request failed: ${errorMessage(error)}`, true);
   }
 
-  private async recordUsage(ctx: TaskContext, turn: number, model: string, message: Message): Promise<void> {
+  private recordUsage(ctx: TaskContext, turn: number, model: string, message: Message): { spend: TurnSpend; recorded: Promise<void> } {
     const u = message.usage;
     const tokens = {
       inputTokens: u.input_tokens ?? 0,
@@ -283,12 +317,26 @@ export class AgentRunner implements TaskRunner {
     ctx.log(
       `\n[turn ${turn}: ${tokens.inputTokens} in, ${tokens.outputTokens} out, cache ${tokens.cacheWriteTokens} written / ${tokens.cacheReadTokens} read, $${(cost ?? 0).toFixed(4)}]\n`,
     );
-    await recorded;
+    return { spend: { usd: cost ?? 0, tokens: tokens.inputTokens + tokens.outputTokens + tokens.cacheWriteTokens + tokens.cacheReadTokens }, recorded };
   }
 
-  private async runTool(ctx: TaskContext, guard: WorkspaceGuard, tools: Map<string, AgentTool>, call: ToolUseBlockParam): Promise<ToolResultBlockParam> {
+  /** The agent file's rules (`permissions:` and rules written in `tools:`), the workflow's, the settings', and those allowed for this run. */
+  private rules(ctx: TaskContext, def: AgentDefinition): PermissionRules {
+    const setting = typeof this.options.permissions === 'function' ? this.options.permissions() : this.options.permissions;
+    return mergeRules(def.permissions, { allow: (def.tools ?? []).filter((t) => t.includes('(')) }, ctx.run.options?.permissions, setting, { allow: ctx.run.allowed ?? [] });
+  }
+
+  private defaultBudget(): Budget | undefined {
+    return typeof this.options.budget === 'function' ? this.options.budget() : this.options.budget;
+  }
+
+  private async runTool(ctx: TaskContext, guard: WorkspaceGuard, tools: Map<string, AgentTool>, call: ToolUseBlockParam, verdict: GateVerdict): Promise<ToolResultBlockParam> {
     const tool = tools.get(call.name);
     if (!tool) return { type: 'tool_result', tool_use_id: call.id, content: `unknown tool ${call.name}`, is_error: true };
+    if (verdict.kind === 'refuse') {
+      ctx.log(`← ${call.name} refused: ${verdict.message}\n`);
+      return { type: 'tool_result', tool_use_id: call.id, content: verdict.message, is_error: true };
+    }
     try {
       const sandbox = this.options.sandbox === false ? undefined : (this.options.sandbox ?? sharedShellSandbox());
       const content = await tool.run(call.input, { ctx, guard, toolUseId: call.id, ...(sandbox ? { sandbox } : {}) });
@@ -341,4 +389,33 @@ function withConversationBreakpoint(messages: ConversationMessage[]): Conversati
 function abbreviate(text: string, max = 200): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/** Usage limits and exhausted credit, as the Messages API words them (a 400, 402, 403 or 429). */
+const QUOTA_MESSAGE = /credit balance|usage limit|billing|quota|spend limit/i;
+
+/**
+ * Answers that mean "not now" for the whole run rather than a failure of this task: the account's
+ * usage limit or credit is exhausted, or the API is still overloaded (529) or rate limiting (429)
+ * after the SDK's own retries. The run pauses until `retry-after`, if the API names one.
+ */
+function quotaPause(error: APIError, status: number, retries: number): PauseRun | undefined {
+  // The API's own words (`{ error: { message } }`), not the SDK's "529 {json}".
+  const body = error.error as { error?: { message?: unknown } } | undefined;
+  const message = typeof body?.error?.message === 'string' ? body.error.message : errorMessage(error);
+  const limit = QUOTA_MESSAGE.test(message) && [400, 402, 403, 429].includes(status);
+  if (!limit && status !== 529 && status !== 429) return undefined;
+  const what = limit ? 'usage limit or credit exhausted' : status === 529 ? 'overloaded' : 'rate limited';
+  return new PauseRun(`Anthropic API ${what} (${status}${limit ? '' : ` after ${retries} retries`}): ${message}`, retryAfterMs(error));
+}
+
+/** `retry-after` in seconds or as an HTTP date, in milliseconds from now. */
+function retryAfterMs(error: APIError): number | undefined {
+  const headers = error.headers as { get?: (name: string) => string | null | undefined } | Record<string, string> | undefined;
+  const value = typeof headers?.get === 'function' ? headers.get('retry-after') : (headers as Record<string, string> | undefined)?.['retry-after'];
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

@@ -13,6 +13,7 @@ const frontmatterSchema = z.object({
   max_turns: z.number().int().positive().max(1000).optional(),
   temperature: z.number().min(0).max(1).optional(),
   runtime: z.enum(AGENT_RUNTIMES).optional(),
+  permissions: z.strictObject({ allow: z.array(z.string().min(1)).optional(), deny: z.array(z.string().min(1)).optional() }).optional(),
 });
 
 /**
@@ -58,6 +59,7 @@ export function parseAgentFile(text: string, file: string): AgentDefinition {
     ...(fm.max_turns ? { maxTurns: fm.max_turns } : {}),
     ...(fm.temperature !== undefined ? { temperature: fm.temperature } : {}),
     ...(fm.runtime ? { runtime: fm.runtime } : {}),
+    ...(fm.permissions ? { permissions: fm.permissions } : {}),
     systemPrompt,
     file,
   };

@@ -1,6 +1,6 @@
 import type { TaskRecord, TaskResult } from '../model/records.ts';
 import type { TaskContext, TaskOutput } from '../runners/task-runner.ts';
-import { TaskError, abortReason } from '../runners/task-runner.ts';
+import { NeedsInput, PauseRun, TaskError, abortReason } from '../runners/task-runner.ts';
 import { attemptsSpent, backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
 import { formatDuration } from '../notifications/notification-builder.ts';
 import { taskId } from '../util/ids.ts';
@@ -177,6 +177,8 @@ export class Attempts {
       loadCheckpoint: async () => (await reads.checkpoint(task.id))?.state,
       saveCheckpoint: (state) => core.commit(Batch.of([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: clock.now() } }])),
       recordUsage: (usage) => core.commit(Batch.of([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: clock.now() } }])),
+      spent: (scope) => core.deps.api.usage(scope === 'task' ? task.id : run.id),
+      runPaused: () => active.run.state === 'paused',
       recordGate: (gate) => core.commit(Batch.of([{ t: 'gate', gate: { ...gate, taskId: task.id, runId: run.id, createdAt: clock.now() } }])),
     };
   }
@@ -216,6 +218,11 @@ export class Attempts {
         return; // still running elsewhere: the next owner re-attaches to it (see recover)
       } else if (reason === 'shutdown') {
         this.interrupt(active, batch, current, 'the engine running it shut down', now, false);
+      } else if (outcomeOrError.error instanceof NeedsInput) {
+        core.inputs.park(active, batch, current, outcomeOrError.error.request, now);
+      } else if (outcomeOrError.error instanceof PauseRun) {
+        core.pauses.hold(active, batch, current, outcomeOrError.error, now);
+        core.scheduler.enqueue(active, active.tasks.get(current.key)!, batch, now);
       } else {
         const error = outcomeOrError.error;
         const message = reason === 'timeout' ? `timed out after ${current.timeoutMs} ms` : errorMessage(error);

@@ -1,6 +1,7 @@
 import type { EngineEvent } from '../model/events.ts';
 import type { NotificationRecord, QualityGateRecord, RunRecord, TaskRecord, TaskResult, TokenUsageRecord } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
+import type { InputReply } from '../model/input-request.ts';
 import type { TaskAction, WorkflowDef } from '../model/workflow.ts';
 import type { Disposable } from '../util/disposable.ts';
 
@@ -63,6 +64,16 @@ export interface EngineApi {
   retry(id: string): Promise<void>;
   /** Completes a `wait` task, with an optional payload as its result. */
   signal(taskId: string, payload?: string): Promise<void>;
+  /**
+   * Answers the request of a task in `needs-input`: a permission allowed (once, or `always` for
+   * the rest of the run) or denied (`reason` goes to the agent as the tool's result); a budget
+   * raised (`allow`, by `raise` or by the budget again) or stopped (`deny`: the task fails).
+   */
+  answer(taskId: string, reply: InputReply): Promise<void>;
+  /** Pauses a running run: nothing new starts, running agents stop after their current turn. */
+  pause(runId: string, reason?: string): Promise<void>;
+  /** Resumes a paused run (paused by hand, or on quota before its retry time). */
+  resume(runId: string): Promise<void>;
   list(options?: ListOptions): Promise<RunPage>;
   usage(id: string): Promise<UsageTotals>;
   gates(runId: string): Promise<QualityGateRecord[]>;

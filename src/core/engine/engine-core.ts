@@ -10,6 +10,8 @@ import type { ActiveRun } from './active-run.ts';
 import { Attempts } from './attempts.ts';
 import type { EngineApi } from './engine-api.ts';
 import { Finalizer } from './finalizer.ts';
+import { InputRequests } from './input-requests.ts';
+import { RunPauses } from './run-pauses.ts';
 import type { Batch } from './moves.ts';
 import type { RunHooks } from './run-hooks.ts';
 import { Scheduler } from './scheduler.ts';
@@ -32,6 +34,8 @@ export interface CoreDeps {
   api: EngineApi;
   shutdownGraceMs: number;
   finalizeGraceMs: number;
+  /** How long a `needs-input` request waits for an answer before it is denied; 0: forever. */
+  inputTimeoutMs: number;
 }
 
 /**
@@ -54,6 +58,8 @@ export class EngineCore {
   readonly scheduler: Scheduler;
   readonly attempts: Attempts;
   readonly finalizer: Finalizer;
+  readonly inputs: InputRequests;
+  readonly pauses: RunPauses;
   state: EngineLifecycle = 'running';
   failure: Error | undefined;
 
@@ -62,6 +68,8 @@ export class EngineCore {
     this.scheduler = new Scheduler(this);
     this.attempts = new Attempts(this);
     this.finalizer = new Finalizer(this);
+    this.inputs = new InputRequests(this);
+    this.pauses = new RunPauses(this);
   }
 
   /**

@@ -37,4 +37,9 @@ export interface EngineOptions {
    * leaves them to the next owner, which finalizes them again (default 60 s).
    */
   finalizeGraceMs?: number;
+  /**
+   * How long a task in `needs-input` waits for an answer before its request is denied ("no
+   * answer within …"; a budget request then stops the task). Default 0: it waits until answered.
+   */
+  inputTimeoutMs?: number;
 }

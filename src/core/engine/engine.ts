@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvent } from '../model/events.ts';
+import type { InputReply } from '../model/input-request.ts';
 import type { RunRecord, TaskResult } from '../model/records.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
 import { isTerminal } from '../model/task-state.ts';
@@ -68,6 +69,7 @@ export class Engine extends QueryFacade implements EngineApi {
       api: this,
       shutdownGraceMs: options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS,
       finalizeGraceMs: options.finalizeGraceMs ?? FINALIZE_GRACE_MS,
+      inputTimeoutMs: options.inputTimeoutMs ?? 0,
     });
     store.onStorage((state) => this.core.scheduler.storageChanged(state));
   }
@@ -206,6 +208,32 @@ export class Engine extends QueryFacade implements EngineApi {
     core.scheduler.pump();
   };
 
+  answer = async (id: string, reply: InputReply): Promise<void> => {
+    const core = this.core;
+    core.assertWritable();
+    const { active, key } = await this.activeTarget(id, 'answer');
+    const task = key ? active.tasks.get(key) : undefined;
+    if (!task || task.state !== 'needs-input') throw new ConflictError(`task ${id} asks nothing${task ? ` (it is ${task.state})` : ''}`);
+    await core.inputs.answer(active, task, reply);
+    core.scheduler.pump();
+  };
+
+  pause = async (id: string, reason?: string): Promise<void> => {
+    const core = this.core;
+    core.assertWritable();
+    const { active } = await this.activeTarget(id.split('.')[0]!, 'pause');
+    const batch = new Batch();
+    core.pauses.pause(active, batch, reason ?? 'paused by the user', core.deps.clock.now());
+    await core.commit(batch);
+  };
+
+  resume = async (id: string): Promise<void> => {
+    const core = this.core;
+    core.assertWritable();
+    const { active } = await this.activeTarget(id.split('.')[0]!, 'resume');
+    await core.pauses.resume(active);
+  };
+
   markDelivered = async (ids: string[]): Promise<void> => {
     this.core.assertRunning();
     const now = this.core.deps.clock.now();
@@ -273,6 +301,8 @@ export class Engine extends QueryFacade implements EngineApi {
     if (core.state !== 'running') return;
     core.state = 'closing';
     core.scheduler.cancelTimers();
+    core.inputs.cancelTimers();
+    core.pauses.cancelTimers();
     await core.attempts.stop(core.deps.shutdownGraceMs);
     await core.finalizer.drain(core.deps.finalizeGraceMs);
     await core.deps.executor.close();

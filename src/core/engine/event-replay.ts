@@ -38,6 +38,8 @@ export function rebuildEvent(db: StateDb, e: StoredEvent): EngineEvent | undefin
     case 'workflow.failed':
     case 'workflow.cancelled':
     case 'workflow.resumed':
+    case 'workflow.paused':
+    case 'workflow.unpaused':
     case 'run.delivered': {
       const run = e.runId ? db.getRun(e.runId) : undefined;
       return run && { type: e.type, run };
@@ -52,6 +54,8 @@ export function rebuildEvent(db: StateDb, e: StoredEvent): EngineEvent | undefin
     case 'task.cancelled':
     case 'task.skipped':
     case 'task.reset':
+    case 'task.needs-input':
+    case 'task.answered':
       return { type: e.type, task };
     case 'task.interrupted':
       return { type: e.type, task, reason: e.detail ?? '' };

@@ -1,4 +1,5 @@
 import type { EngineEvent } from '../model/events.ts';
+import type { InputAnswer, InputRequest } from '../model/input-request.ts';
 import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
 import { mergeDelivery, type RunDelivery } from '../model/run-delivery.ts';
 import type { RunState } from '../model/task-state.ts';
@@ -32,7 +33,7 @@ export function resumeRun(batch: Batch, active: ActiveRun): void {
 }
 
 /** The run reached a final state; `finalizing` when runFinished hooks still have to deliver it. */
-export function finishRun(batch: Batch, active: ActiveRun, state: Exclude<RunState, 'running'>, now: number, finalizing: boolean): TaskRecord[] {
+export function finishRun(batch: Batch, active: ActiveRun, state: Exclude<RunState, 'running' | 'paused'>, now: number, finalizing: boolean): TaskRecord[] {
   active.run = { ...active.run, state, finishedAt: now, finalized: !finalizing };
   const tasks = [...active.tasks.values()];
   batch.record({ t: 'run', run: active.run }, { type: `workflow.${state}`, run: active.run } as EngineEvent);
@@ -40,6 +41,25 @@ export function finishRun(batch: Batch, active: ActiveRun, state: Exclude<RunSta
   batch.finishes(active);
   crashPoint('run.finishing');
   return tasks;
+}
+
+/** The run pauses: no task of it starts until `unpauseRun` (at `until`, or by hand). */
+export function pauseRun(batch: Batch, active: ActiveRun, reason: string, now: number, until?: number): void {
+  active.run = { ...active.run, state: 'paused', pause: { reason, since: now, ...(until !== undefined ? { until } : {}) } };
+  batch.record({ t: 'run', run: active.run }, { type: 'workflow.paused', run: active.run });
+}
+
+/** A paused run goes on. */
+export function unpauseRun(batch: Batch, active: ActiveRun): void {
+  const { pause: _pause, ...rest } = active.run;
+  active.run = { ...rest, state: 'running' };
+  batch.record({ t: 'run', run: active.run }, { type: 'workflow.unpaused', run: active.run });
+}
+
+/** The run's own record changed outside its state machine (a rule allowed for the run, a raised budget). */
+export function updateRun(batch: Batch, active: ActiveRun, run: RunRecord): void {
+  active.run = run;
+  batch.record({ t: 'run', run });
 }
 
 /** What a run delivered changed: the run's new record and its `run.delivered` event. */
@@ -100,6 +120,21 @@ export function noteSandboxed(batch: Batch, active: ActiveRun, task: TaskRecord,
   return updated;
 }
 
+/** The attempt stopped on a question to the user: parked until answered. */
+export function park(batch: Batch, active: ActiveRun, task: TaskRecord, request: InputRequest, now: number): TaskRecord {
+  return set(batch, active, TaskMachine.park(task, now, request), 'task.needs-input');
+}
+
+/** The user answered a parked task: queued to resume its attempt. */
+export function answer(batch: Batch, active: ActiveRun, task: TaskRecord, reply: InputAnswer, now: number): TaskRecord {
+  return set(batch, active, TaskMachine.answer(task, now, reply), 'task.answered');
+}
+
+/** A running attempt stops because its run paused: queued to resume later, the same attempt. */
+export function hold(batch: Batch, active: ActiveRun, task: TaskRecord, now: number, why: string): TaskRecord {
+  return set(batch, active, TaskMachine.hold(task, now, why), 'task.queued');
+}
+
 /** A task completed (an attempt succeeded, or a wait task was signalled), with its result. */
 export function complete(batch: Batch, active: ActiveRun, task: TaskRecord, result: TaskResult, now: number): TaskRecord {
   const done = set(batch, active, TaskMachine.complete(task, now));
@@ -140,7 +175,12 @@ export function interrupt(batch: Batch, active: ActiveRun, task: TaskRecord, now
   return queued;
 }
 
-function set(batch: Batch, active: ActiveRun, task: TaskRecord, event?: 'task.queued' | 'task.skipped' | 'task.cancelled' | 'task.waiting' | 'task.reset'): TaskRecord {
+function set(
+  batch: Batch,
+  active: ActiveRun,
+  task: TaskRecord,
+  event?: 'task.queued' | 'task.skipped' | 'task.cancelled' | 'task.waiting' | 'task.reset' | 'task.needs-input' | 'task.answered',
+): TaskRecord {
   active.tasks.set(task.key, task);
   batch.record({ t: 'task', task }, event ? { type: event, task } : undefined);
   return task;
@@ -241,6 +281,8 @@ export function storedEvent(event: EngineEvent, at: number): { type: string; at:
     case 'workflow.failed':
     case 'workflow.cancelled':
     case 'workflow.resumed':
+    case 'workflow.paused':
+    case 'workflow.unpaused':
     case 'run.delivered':
       return { type: event.type, at, runId: event.run.id };
     case 'workflow.removed':

@@ -21,6 +21,7 @@ export function newRun(request: LaunchRequest, runId: string, defaultCwd: string
     ...(def.description ? { description: def.description } : {}),
     ...(def.concurrency ? { concurrency: def.concurrency } : {}),
     ...(def.options ? { options: def.options } : {}),
+    ...(def.options?.budget ? { budget: def.options.budget } : {}),
   };
   return { run, tasks: def.tasks.map((t, order) => taskRecord(run.id, t, order, now)) };
 }
@@ -41,6 +42,7 @@ function taskRecord(runId: string, def: TaskDef, order: number, now: number): Ta
     continueOnError: def.continueOnError,
     updatedAt: now,
     ...(def.timeoutMs ? { timeoutMs: def.timeoutMs } : {}),
+    ...(def.budget ? { budget: def.budget } : {}),
   };
 }
 

@@ -95,6 +95,9 @@ export class ReadOnlyEngine extends QueryFacade implements EngineApi {
   cancel = async (): Promise<never> => this.refuse('cancel');
   retry = async (): Promise<never> => this.refuse('retry');
   signal = async (): Promise<never> => this.refuse('signal');
+  answer = async (): Promise<never> => this.refuse('answer');
+  pause = async (): Promise<never> => this.refuse('pause');
+  resume = async (): Promise<never> => this.refuse('resume');
   markDelivered = async (): Promise<never> => this.refuse('mark notifications delivered');
   clearFinished = async (): Promise<never> => this.refuse('clear runs');
 

@@ -14,7 +14,7 @@ export async function recover(core: EngineCore): Promise<void> {
   const batch = new Batch();
   const previous = store.lock?.previous;
   const reattach: [ActiveRun, TaskRecord][] = [];
-  for (const run of await reads.runsInState('running')) {
+  for (const run of [...(await reads.runsInState('running')), ...(await reads.runsInState('paused'))]) {
     const tasks = await reads.getTasks(run.id);
     const active = activeRun(run, tasks);
     // Already durable as running; nothing else runs before open returns.
@@ -29,6 +29,8 @@ export async function recover(core: EngineCore): Promise<void> {
         core.scheduler.enqueue(active, task, batch, now);
       } else if (task.state === 'waiting') {
         core.attempts.armWaitTimeout(active, task, task.timeoutMs);
+      } else if (task.state === 'needs-input') {
+        core.inputs.armTimeout(active, task);
       }
     }
     core.scheduler.progress(active, batch, now);
@@ -39,7 +41,10 @@ export async function recover(core: EngineCore): Promise<void> {
   for (const run of finished) {
     if (run.finalized === false) core.finalizer.start(run, await reads.getTasks(run.id));
   }
-  for (const active of core.active.values()) void core.scheduler.prepare(active);
+  for (const active of core.active.values()) {
+    core.pauses.arm(active);
+    void core.scheduler.prepare(active);
+  }
 }
 
 /** A shell task's process group can outlive a crashed owner: stop it before the task runs again. */

@@ -1,4 +1,5 @@
 import type { TaskRecord } from '../model/records.ts';
+import { isRunActive } from '../model/task-state.ts';
 import { deriveRunState, readiness } from '../scheduler/run-progress.ts';
 import { StorageFullError } from '../store/storage-full.ts';
 import type { StorageState } from '../store/storage-full.ts';
@@ -24,7 +25,7 @@ export class Scheduler {
 
   /** Moves pending tasks whose needs are decided, and finishes the run when nothing is left. */
   progress(active: ActiveRun, batch: Batch, now: number): void {
-    if (active.run.state !== 'running') return; // finished already; its batch is on the way to disk
+    if (!isRunActive(active.run.state)) return; // finished already; its batch is on the way to disk
     for (let changed = true; changed; ) {
       changed = false;
       for (const task of active.tasks.values()) {
@@ -83,7 +84,7 @@ export class Scheduler {
       const active = core.active.get(entry.runId) ?? core.joining.get(entry.runId) ?? batch?.startingRun(entry.runId);
       const task = active?.tasks.get(entry.key);
       if (!active || !task || task.state !== 'queued') continue; // stale: cancelled, or re-queued under a newer entry
-      if (!active.prepared || (active.run.concurrency && active.running >= active.run.concurrency)) {
+      if (!active.prepared || active.run.state === 'paused' || (active.run.concurrency && active.running >= active.run.concurrency)) {
         active.held.push(entry);
         continue;
       }

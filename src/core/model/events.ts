@@ -14,6 +14,10 @@ export type EngineEvent = EventCursor & (
   | { type: 'task.progress'; taskId: string; runId: string; text: string }
   /** A `wait` task is waiting for its signal. */
   | { type: 'task.waiting'; task: TaskRecord }
+  /** The task's attempt parked on a question to the user (`task.request`: a permission, its budget); nothing runs until answered. */
+  | { type: 'task.needs-input'; task: TaskRecord }
+  /** The user answered the task's request (the answer is the last of `task.answers`); it is queued to resume. */
+  | { type: 'task.answered'; task: TaskRecord }
   /**
    * The engine running an attempt stopped (a crash, a reload, a shutdown); the task is queued
    * to resume that attempt without spending one. Not a failure: `reason` says why it stopped.
@@ -32,6 +36,10 @@ export type EngineEvent = EventCursor & (
   | { type: 'workflow.cancelled'; run: RunRecord }
   /** A finished run was put back into play by `retry`. */
   | { type: 'workflow.resumed'; run: RunRecord }
+  /** The run paused (`run.pause` says why and until when): no task of it starts; running agents stop after their turn. */
+  | { type: 'workflow.paused'; run: RunRecord }
+  /** A paused run goes on (its pause ran out, or the user resumed it). */
+  | { type: 'workflow.unpaused'; run: RunRecord }
   /**
    * What the run delivered changed and is durable: its worktree and branch once prepared, its push
    * and pull request (`run.delivery.pullRequest`) once finalized. Also fired when finalization ends

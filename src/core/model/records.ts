@@ -1,5 +1,6 @@
 import type { RunState, TaskState } from './task-state.ts';
 import type { RunDelivery } from './run-delivery.ts';
+import type { Budget, InputAnswer, InputRequest } from './input-request.ts';
 import type { RetryPolicy, TaskAction } from './workflow.ts';
 import type { WorkflowOptions } from '../workflow/workflow-schema.ts';
 
@@ -25,6 +26,12 @@ export interface RunRecord {
   error?: string;
   /** The `runFinished` hooks have completed (false after a crash between the end and, say, the pull request). */
   finalized?: boolean;
+  /** Allow rules added by "Allow for this run" answers (`Bash(npm test:*)`), on top of the workflow's `permissions:`. */
+  allowed?: string[];
+  /** The run's spending limit (the workflow's `budget:`, raised by answers). */
+  budget?: Budget;
+  /** While `paused`: why, and when it tries again by itself (none: only when resumed by hand). */
+  pause?: { reason: string; until?: number; since: number };
 }
 
 /** The durable row of one task of a run. */
@@ -81,6 +88,12 @@ export interface TaskRecord {
   sandboxed?: boolean;
   /** Owner process that started the current attempt. */
   owner?: number;
+  /** The task's spending limit (`budget:`, raised by answers); none: the default setting's. */
+  budget?: Budget;
+  /** While `needs-input`: what it asks. */
+  request?: InputRequest;
+  /** Answers given to its requests, in order; the runner applies each to the request it names. */
+  answers?: InputAnswer[];
   updatedAt: number;
 }
 

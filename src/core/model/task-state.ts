@@ -7,6 +7,7 @@ export const TASK_STATES = [
   'queued', // ready; waiting for a concurrency slot (or for `notBefore` after a failed attempt)
   'running',
   'waiting', // a `wait` task waiting for its external signal
+  'needs-input', // an attempt parked on a question to the user (a permission, its budget); checkpointed, spending nothing
   'completed',
   'failed',
   'cancelled',
@@ -19,6 +20,15 @@ export function isTerminal(state: TaskState): boolean {
   return TERMINAL.has(state);
 }
 
-/** A run (one execution of a workflow) is derived from its tasks; see `deriveRunState`. */
-export const RUN_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
+/**
+ * A run (one execution of a workflow) is derived from its tasks (see `deriveRunState`), except
+ * `paused`: an unfinished run nobody may start tasks of until it resumes (the API's quota ran
+ * out, or the user paused it); see moves.pauseRun.
+ */
+export const RUN_STATES = ['running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type RunState = (typeof RUN_STATES)[number];
+
+/** The states of a run whose tasks are still in play. */
+export function isRunActive(state: RunState): state is 'running' | 'paused' {
+  return state === 'running' || state === 'paused';
+}

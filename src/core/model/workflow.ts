@@ -1,5 +1,6 @@
 import type { AgentRuntimeName } from '../agents/agent-runtime.ts';
 import type { WorkflowOptions } from '../workflow/workflow-schema.ts';
+import type { Budget } from './input-request.ts';
 /** A parsed, validated workflow definition. Produced by workflow/parse-workflow.ts. */
 
 /** 1-based line and column in a workflow file. */
@@ -48,6 +49,8 @@ export interface TaskDef {
   continueOnError: boolean;
   /** Higher runs first among ready tasks. */
   priority: number;
+  /** `budget:` of an agent task: it asks before a model turn that would pass it. */
+  budget?: Budget;
   pos?: SourcePosition;
 }
 

@@ -10,7 +10,7 @@ import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
 import type { WebhookOutboxStore } from './webhook-outbox.ts';
 import { EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from './webhook-signature.ts';
 
-export const WEBHOOK_EVENTS = ['task.completed', 'task.failed', 'workflow.completed', 'workflow.failed', 'pr.opened'] as const;
+export const WEBHOOK_EVENTS = ['task.completed', 'task.failed', 'workflow.completed', 'workflow.failed', 'pr.opened', 'task.needs-input', 'workflow.paused'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 /** Where events go. Global endpoints come from settings; per-workflow ones from the `webhooks:` option. */
@@ -221,6 +221,13 @@ export class WebhookDispatcher implements Disposable {
       case 'workflow.completed':
       case 'workflow.failed':
         await this.write(event.type, event.run, event.run.id, id(event.run.id, event.run.finishedAt), { run: runPayload(event.run) }, seq);
+        break;
+      // Someone has to act: a task asks (a permission, its budget), or a run paused (its quota).
+      case 'task.needs-input':
+        await this.writeTask(event.type, event.task, id(event.task.id, event.task.request?.id), { request: event.task.request }, seq);
+        break;
+      case 'workflow.paused':
+        await this.write(event.type, event.run, event.run.id, id(event.run.id, event.run.pause?.since), { run: runPayload(event.run), pause: event.run.pause }, seq);
         break;
     }
     if (seq !== undefined) this.cursor = Math.max(this.cursor, seq);

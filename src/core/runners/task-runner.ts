@@ -1,6 +1,7 @@
 import type { RunRecord, TaskRecord, TokenUsageRecord, QualityGateRecord } from '../model/records.ts';
 import type { TaskAction } from '../model/workflow.ts';
-import type { EngineApi } from '../engine/engine-api.ts';
+import type { EngineApi, UsageTotals } from '../engine/engine-api.ts';
+import type { InputRequest } from '../model/input-request.ts';
 import type { Logger } from '../util/logger.ts';
 
 /** Everything a runner may use while it executes one attempt of one task. */
@@ -39,6 +40,10 @@ export interface TaskContext {
   saveCheckpoint(state: unknown): Promise<void>;
   recordUsage(usage: Omit<TokenUsageRecord, 'taskId' | 'runId' | 'createdAt'>): Promise<void>;
   recordGate(gate: Omit<QualityGateRecord, 'taskId' | 'runId' | 'createdAt'>): Promise<void>;
+  /** What the task (or its whole run) has spent so far, every recorded turn included. Optional: a remote worker cannot read it. */
+  spent?(scope: 'task' | 'run'): Promise<UsageTotals>;
+  /** True once the run is paused: an agent stops after its current turn (throwing `PauseRun`) and resumes later. */
+  runPaused?(): boolean;
 }
 
 /** What one successful attempt produced. */
@@ -71,4 +76,34 @@ export type AbortReason = 'cancelled' | 'timeout' | 'shutdown';
 export function abortReason(signal: AbortSignal): AbortReason | undefined {
   const r = signal.reason;
   return r === 'cancelled' || r === 'timeout' || r === 'shutdown' ? r : undefined;
+}
+
+/**
+ * The attempt stops to ask the user (a permission its grant does not cover, a budget that would
+ * be passed): the task parks in `needs-input` and resumes the same attempt, from its checkpoint,
+ * once answered. Thrown only after the conversation so far is saved.
+ */
+export class NeedsInput extends Error {
+  constructor(readonly request: InputRequest) {
+    super(`needs input: ${request.kind} ${request.id}`);
+    this.name = 'NeedsInput';
+  }
+}
+
+/**
+ * The attempt cannot go on now and its whole run should wait: the API's usage limit or credit is
+ * exhausted, or it still answers overloaded / rate-limited after the SDK's retries (or the run was
+ * paused by hand). The task is queued again to resume the same attempt; `retryAfterMs` is when
+ * to try again, if the API said.
+ */
+export class PauseRun extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    /** `run-paused`: the attempt only saw its run was paused already (it must not pause it again if resumed meanwhile). */
+    readonly why: 'quota' | 'run-paused' = 'quota',
+  ) {
+    super(message);
+    this.name = 'PauseRun';
+  }
 }

@@ -30,7 +30,7 @@ export function readiness(task: TaskRecord, byKey: ReadonlyMap<string, TaskRecor
  * A run's state follows from its tasks: running while any task is unfinished; then
  * failed if a task failed (without continue_on_error), cancelled if any was, else completed.
  */
-export function deriveRunState(tasks: Iterable<TaskRecord>): RunState {
+export function deriveRunState(tasks: Iterable<TaskRecord>): Exclude<RunState, 'paused'> {
   let failed = false;
   let cancelled = false;
   for (const task of tasks) {

@@ -1,3 +1,4 @@
+import type { InputAnswer, InputRequest } from '../model/input-request.ts';
 import type { TaskRecord } from '../model/records.ts';
 import type { TaskState } from '../model/task-state.ts';
 
@@ -46,6 +47,28 @@ export const TaskMachine = {
   /** Records whether the running attempt's commands ran in the OS sandbox; not a state change. */
   noteSandboxed: (t: TaskRecord, now: number, sandboxed: boolean) => move(t, 'note the sandbox of', ['running'], 'running', now, { sandboxed }),
 
+  /**
+   * running → needs-input: the attempt stopped on a question to the user (its conversation is
+   * checkpointed); it resumes, under the same attempt number, once answered.
+   */
+  park: (t: TaskRecord, now: number, request: InputRequest) =>
+    move(without(t, 'pid', 'owner'), 'park', ['running'], 'needs-input', now, { request }),
+
+  /** needs-input → queued: answered; the next start resumes the parked attempt, which applies the answer. */
+  answer: (t: TaskRecord, now: number, answer: InputAnswer) =>
+    move(without(t, 'request'), 'answer', ['needs-input'], 'queued', now, {
+      answers: [...(t.answers ?? []), answer],
+      interrupted: `answered: ${answer.decision}`,
+      queuedAt: now,
+    }),
+
+  /**
+   * running → queued, resuming the same attempt later: its run paused (the API's quota ran
+   * out, or the user paused it). Not an interruption: nothing went wrong with the engine.
+   */
+  hold: (t: TaskRecord, now: number, why: string) =>
+    move(without(t, 'pid', 'owner'), 'hold', ['running'], 'queued', now, { interrupted: why, queuedAt: now }),
+
   /** running | waiting → completed. */
   complete: (t: TaskRecord, now: number) => move(without(t, 'pid', 'error'), 'complete', ['running', 'waiting'], 'completed', now, { finishedAt: now }),
 
@@ -66,20 +89,20 @@ export const TaskMachine = {
       queuedAt: now,
     }),
 
-  /** running | waiting | queued → failed: attempts exhausted, a timeout on a wait, too many interruptions, or nothing can run it. */
+  /** running | waiting | queued | needs-input → failed: attempts exhausted, a timeout on a wait, too many interruptions, nothing can run it, or stopped at its budget. */
   fail: (t: TaskRecord, now: number, error: string) =>
-    move(without(t, 'pid', 'interrupted'), 'fail', ['running', 'waiting', 'queued'], 'failed', now, { error, finishedAt: now }),
+    move(without(t, 'pid', 'interrupted', 'request'), 'fail', ['running', 'waiting', 'queued', 'needs-input'], 'failed', now, { error, finishedAt: now }),
 
   /** Any unfinished state → cancelled. */
   cancel: (t: TaskRecord, now: number) =>
-    move(without(t, 'pid', 'notBefore', 'interrupted'), 'cancel', ['pending', 'queued', 'running', 'waiting'], 'cancelled', now, { finishedAt: now }),
+    move(without(t, 'pid', 'notBefore', 'interrupted', 'request'), 'cancel', ['pending', 'queued', 'running', 'waiting', 'needs-input'], 'cancelled', now, { finishedAt: now }),
 
   /** pending → skipped: a need failed or was cancelled. */
   skip: (t: TaskRecord, now: number, reason: string) => move(t, 'skip', ['pending'], 'skipped', now, { error: reason, finishedAt: now }),
 
   /** failed | cancelled | skipped → pending: the user retries; the retry budget and interruptions start over, attempt numbers go on. */
   reset: (t: TaskRecord, now: number) =>
-    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, {
+    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted', 'answers'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, {
       attemptBase: t.attempt,
     }),
 } as const;

@@ -33,6 +33,10 @@ export function taskFromYaml(
     pos,
   };
   if (raw.name !== undefined) task.name = raw.name;
+  if (raw.budget !== undefined) {
+    if (action.kind !== 'agent') report(['budget'], `'budget' only applies to agent tasks, and task '${id}' is a ${action.kind} task`, 'key');
+    else task.budget = raw.budget;
+  }
   if (raw.timeout !== undefined) {
     if (raw.timeout === 0) report(['timeout'], 'timeout must be longer than 0');
     task.timeoutMs = raw.timeout;

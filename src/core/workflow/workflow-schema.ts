@@ -21,6 +21,12 @@ export const durationSchema = z
     }
   });
 
+/** `budget: { usd, tokens }` of an agent task or of a whole run. */
+export const budgetSchema = z.strictObject({ usd: z.number().positive().optional(), tokens: z.int().positive().optional() });
+
+/** `permissions: { allow, deny }`: rules for agents' tool calls, as Claude Code writes them (`Bash(npm test:*)`). */
+export const permissionsSchema = z.strictObject({ allow: z.array(z.string().min(1)).optional(), deny: z.array(z.string().min(1)).optional() });
+
 export const retriesObjectSchema = z.strictObject({
   max: z.int().nonnegative(),
   backoff: durationSchema.optional(),
@@ -47,6 +53,7 @@ export const taskSchema = z.strictObject({
   continue_on_error: z.boolean().optional(),
   priority: z.int().optional(),
   sandbox: z.boolean().optional(),
+  budget: budgetSchema.optional(),
 });
 export type RawTask = z.output<typeof taskSchema>;
 
@@ -83,14 +90,16 @@ export const workflowSchema = z.strictObject({
   sandbox: z.boolean().optional(),
   webhooks: z.array(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })).optional(),
   pull_request: pullRequestSchema.optional(),
+  permissions: permissionsSchema.optional(),
+  budget: budgetSchema.optional(),
   tasks: z.union([z.null(), z.record(z.string(), z.unknown())], { error: 'expected a map of task ids' }),
 });
 
 /** Top-level keys that belong to adapters; kept verbatim in `WorkflowDef.options`. */
-export const OPTION_KEYS = ['workspace', 'webhooks', 'pull_request'] as const;
+export const OPTION_KEYS = ['workspace', 'webhooks', 'pull_request', 'permissions', 'budget'] as const;
 
 /** A workflow's options as the parser checked them: what the user asked of the adapters, never what they delivered. */
-export const workflowOptionsSchema = workflowSchema.pick({ workspace: true, webhooks: true, pull_request: true });
+export const workflowOptionsSchema = workflowSchema.pick({ workspace: true, webhooks: true, pull_request: true, permissions: true, budget: true });
 export type WorkflowOptions = z.infer<typeof workflowOptionsSchema>;
 
 /** Allowed keys of the object at a data path, for "unknown key" messages. */
@@ -98,6 +107,8 @@ export function allowedKeys(path: readonly (string | number)[]): string[] {
   const [a, , c] = path;
   if (path.length === 0) return Object.keys(workflowSchema.shape);
   if (a === 'pull_request') return Object.keys(pullRequestSchema.shape);
+  if (a === 'permissions') return Object.keys(permissionsSchema.shape);
+  if (a === 'budget' || (a === 'tasks' && c === 'budget')) return Object.keys(budgetSchema.shape);
   if (a === 'inputs') return Object.keys(inputObjectSchema.shape);
   if (a === 'tasks' && path.length === 2) return Object.keys(taskSchema.shape);
   if (a === 'tasks' && c === 'retries') return Object.keys(retriesObjectSchema.shape);

@@ -24,6 +24,8 @@ export class FakeAnthropicServer implements Disposable {
   /** Every `/v1/messages` request in arrival order, including ones answered with an error. */
   readonly requests: RecordedRequest[] = [];
   private readonly queue: ScriptedResponse[] = [];
+  /** Set during an outage (see `outage`). */
+  private down: Extract<ScriptedResponse, { kind: 'error' }> | undefined;
   private readonly sockets = new Set<Socket>();
   private messageCount = 0;
 
@@ -62,6 +64,20 @@ export class FakeAnthropicServer implements Disposable {
     this.queue.push(...responses);
   }
 
+  /**
+   * An outage: every request is answered with `error` (a 529 overload, a 429 rate limit, a usage
+   * limit as a 400 with its message), without consuming the script, until `recover()`. Requests
+   * during an outage are recorded like any other, so a test can count the SDK's retries.
+   */
+  outage(error: Extract<ScriptedResponse, { kind: 'error' }>): void {
+    this.down = error;
+  }
+
+  /** The outage ends: requests get scripted answers again. */
+  recover(): void {
+    this.down = undefined;
+  }
+
   /** Scripted answers not consumed yet. */
   get pending(): number {
     return this.queue.length;
@@ -94,7 +110,7 @@ export class FakeAnthropicServer implements Disposable {
     this.requests.push(request);
     res.once('finish', () => (request.finishedAt = Date.now()));
     const index = this.requests.length - 1;
-    const scripted = this.queue.shift() ?? (this.responder ? await this.responder(request, index) : undefined);
+    const scripted = this.down ?? this.queue.shift() ?? (this.responder ? await this.responder(request, index) : undefined);
     if (!scripted) {
       // `x-should-retry: false` keeps the SDK from retrying a test that ran out of script.
       res.setHeader('x-should-retry', 'false');

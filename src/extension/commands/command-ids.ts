@@ -15,6 +15,14 @@ export const COMMAND_IDS = {
   loadMore: 'orchestr8.loadMore',
   showOutput: 'orchestr8.showOutput',
   installCommandLine: 'orchestr8.installCommandLine',
+  allowOnce: 'orchestr8.allowOnce',
+  allowForRun: 'orchestr8.allowForRun',
+  deny: 'orchestr8.deny',
+  raiseBudget: 'orchestr8.raiseBudget',
+  stopAtBudget: 'orchestr8.stopAtBudget',
+  showRequests: 'orchestr8.showRequests',
+  pauseRun: 'orchestr8.pauseRun',
+  resumeRun: 'orchestr8.resumeRun',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -228,6 +228,8 @@ export class RunTreeModel {
       case 'workflow.failed':
       case 'workflow.cancelled':
       case 'workflow.resumed':
+      case 'workflow.paused':
+      case 'workflow.unpaused':
       // Its branch or pull request: the row's "Open Pull Request" action appears without a reload.
       case 'run.delivered': {
         const entry = this.entries.get(event.run.id);

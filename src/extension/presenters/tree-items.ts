@@ -1,3 +1,5 @@
+import { describeRequest, type Budget } from '../../core/model/input-request.ts';
+import { requestSummary } from './permission-texts.ts';
 import type { UsageTotals } from '../../core/engine/engine-api.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import type { RunState, TaskState } from '../../core/model/task-state.ts';
@@ -30,6 +32,7 @@ const TASK_ICONS: Record<TaskState, IconView> = {
   queued: { id: 'clock', color: 'testing.iconQueued' },
   running: { id: 'sync~spin' },
   waiting: { id: 'bell', color: 'charts.yellow' },
+  'needs-input': { id: 'question', color: 'charts.orange' },
   completed: { id: 'pass', color: 'testing.iconPassed' },
   failed: { id: 'error', color: 'testing.iconFailed' },
   cancelled: { id: 'circle-slash', color: 'disabledForeground' },
@@ -38,6 +41,7 @@ const TASK_ICONS: Record<TaskState, IconView> = {
 
 const RUN_ICONS: Record<RunState, IconView> = {
   running: { id: 'sync~spin' },
+  paused: { id: 'debug-pause', color: 'charts.orange' },
   completed: { id: 'pass-filled', color: 'testing.iconPassed' },
   failed: { id: 'error', color: 'testing.iconFailed' },
   cancelled: { id: 'circle-slash', color: 'disabledForeground' },
@@ -89,6 +93,9 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   const inputs = Object.entries(run.inputs);
   if (inputs.length) lines.push(`- Inputs: ${inputs.map(([k, v]) => `${escapeMarkdown(k)}=${escapeMarkdown(oneLine(v, 60))}`).join(', ')}`);
   if (pr) lines.push(`- Pull request: ${pr}`);
+  if (run.state === 'paused' && run.pause) {
+    lines.push(`- Paused: ${escapeMarkdown(oneLine(run.pause.reason, 200))}${run.pause.until !== undefined ? ` (tries again at ${formatTime(run.pause.until)})` : ' (until resumed)'}`);
+  }
   if (run.error) lines.push('', `Error: ${escapeMarkdown(oneLine(run.error, 500))}`);
 
   return {
@@ -108,6 +115,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
   else if (task.state === 'pending') parts.push(task.needs.length ? `needs ${task.needs.join(', ')}` : 'pending');
   else if (task.state === 'queued') parts.push(task.interrupted ? 'resumes after an interruption' : 'queued');
   else if (task.state === 'waiting') parts.push('waiting for signal');
+  else if (task.state === 'needs-input') parts.push(requestSummary(task));
   else if (task.state === 'skipped') parts.push('skipped');
   else if (task.startedAt !== undefined) parts.push(formatDuration((task.finishedAt ?? now) - task.startedAt));
   else if (task.state === 'cancelled') parts.push('cancelled');
@@ -116,6 +124,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
   if (task.attempt > 1 || (maxAttempts > 1 && task.attempt > 0)) parts.push(`attempt ${task.attempt}/${maxAttempts}`);
   const tokens = usage ? usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens : 0;
   if (tokens > 0) parts.push(`${formatTokens(tokens)} tokens`);
+  if (task.budget) parts.push(spentOfBudget(task.budget, usage));
   // A user's own `run:` commands are unconfined by design: 'unconfined' is news only for an agent's commands.
   if (task.sandboxed || (task.sandboxed === false && task.action.kind === 'agent')) parts.push(task.sandboxed ? 'sandboxed' : 'unconfined');
 
@@ -145,6 +154,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
       `- Cost: $${usage.costUsd.toFixed(4)}`,
     );
   }
+  if (task.request) lines.push('', `Needs input: ${escapeMarkdown(describeRequest(task.request))}`);
   if (task.error) lines.push('', `Error: ${escapeMarkdown(oneLine(task.error, 500))}`);
 
   return {
@@ -152,7 +162,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
     description: parts.join(' · '),
     tooltip: lines.join('\n'),
     icon: taskIcon(task, now),
-    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}`,
+    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}${task.request ? `:${task.request.kind}` : ''}`,
     collapsible: false,
   };
 }
@@ -210,4 +220,15 @@ export function dagOrder(tasks: readonly TaskRecord[]): TaskRecord[] {
     out.push(...tasks.filter((t) => !seen.has(t)).sort(byOrder));
   }
   return out;
+}
+
+/** `$0.04 / $0.50 budget`: what a task spent against its budget, for its row. */
+export function spentOfBudget(budget: Budget, usage: UsageTotals | undefined): string {
+  const parts: string[] = [];
+  if (budget.usd !== undefined) parts.push(`$${(usage?.costUsd ?? 0).toFixed(2)} / $${budget.usd}`);
+  if (budget.tokens !== undefined) {
+    const tokens = usage ? usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens : 0;
+    parts.push(`${formatTokens(tokens)} / ${formatTokens(budget.tokens)} tokens`);
+  }
+  return `${parts.join(' · ')} budget`;
 }

@@ -43,7 +43,7 @@ export class StatusBar implements vscode.Disposable {
     this.pausedReason = undefined; // a newly opened engine starts unpaused and says when it pauses
     if (engine) {
       try {
-        const { runs } = await engine.list({ states: ['running'], limit: 1000 });
+        const { runs } = await engine.list({ states: ['running', 'paused'], limit: 1000 });
         const statuses = await Promise.all(runs.map((r) => engine.status(r.id)));
         // Events that arrived during the queries already moved `tracker`; seeding only fills in the rest.
         tracker.seed(statuses.flatMap((s) => s.tasks).filter((t) => !tracker.has(t.id)));

@@ -1,3 +1,4 @@
+import type { InputReply } from '../../core/model/input-request.ts';
 import type { EngineApi, LaunchResult, SingleTaskSpec } from '../../core/engine/engine-api.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
@@ -5,7 +6,7 @@ import { isTerminal } from '../../core/model/task-state.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { parseDuration } from '../../core/workflow/duration.ts';
 import { loadWorkflowFile } from '../../core/workflow/parse-workflow.ts';
-import type { IdArgs, TaskAsyncArgs, TaskResultArgs, WorkflowLaunchArgs } from './tool-schemas.ts';
+import type { IdArgs, TaskAnswerArgs, TaskAsyncArgs, TaskResultArgs, WorkflowLaunchArgs } from './tool-schemas.ts';
 import { listWorkflowFiles, resolveWorkflowPath, type WorkflowFileInfo } from './workflow-files.ts';
 
 /** What the tools need from their host: the engine API (however it is reached) and the project. */
@@ -125,6 +126,20 @@ export async function taskResult(host: ToolHost, args: TaskResultArgs): Promise<
 /** task_cancel: a task (its dependents are skipped) or a whole run. */
 export async function taskCancel(host: ToolHost, args: IdArgs): Promise<StatusReport> {
   await host.use((api) => api.cancel(args.id), 'write');
+  return taskStatus(host, args);
+}
+
+/** Answers a task's request (see `EngineApi.answer`), then reports its state. */
+export async function taskAnswer(host: ToolHost, args: TaskAnswerArgs): Promise<StatusReport> {
+  const raise = { ...(args.raise_usd !== undefined ? { usd: args.raise_usd } : {}), ...(args.raise_tokens !== undefined ? { tokens: args.raise_tokens } : {}) };
+  const reply: InputReply = { decision: args.decision, ...(args.always ? { always: true } : {}), ...(args.reason ? { reason: args.reason } : {}), ...(Object.keys(raise).length ? { raise } : {}) };
+  await host.use((api) => api.answer(args.id, reply), 'write');
+  return taskStatus(host, { id: args.id });
+}
+
+/** Pauses or resumes a run, then reports its state. */
+export async function runPause(host: ToolHost, args: IdArgs, resume = false): Promise<StatusReport> {
+  await host.use((api) => (resume ? api.resume(args.id) : api.pause(args.id)), 'write');
   return taskStatus(host, args);
 }
 

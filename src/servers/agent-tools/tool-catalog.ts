@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { idShape, taskAsyncShape, taskResultShape, workflowLaunchShape } from './tool-schemas.ts';
+import { idShape, taskAnswerShape, taskAsyncShape, taskResultShape, workflowLaunchShape } from './tool-schemas.ts';
 
 /** One fire-and-forget tool, as both the MCP server and VS Code's language-model tools offer it. */
 export interface AgentToolSpec {
   /** The MCP tool name; VS Code's is `orchestr8_<name>` (tool names are global there). */
-  name: 'task_async' | 'task_status' | 'task_result' | 'task_cancel' | 'workflow_list' | 'workflow_launch';
+  name: 'task_async' | 'task_status' | 'task_result' | 'task_cancel' | 'workflow_list' | 'workflow_launch' | 'task_answer' | 'run_pause' | 'run_resume';
   title: string;
   description: string;
   shape: z.ZodRawShape;
@@ -61,6 +61,32 @@ export const AGENT_TOOLS: readonly AgentToolSpec[] = [
     title: 'Launch a workflow',
     description: 'Fire and forget: launches a workflow file with its inputs and returns the run id and task ids at once.',
     shape: workflowLaunchShape,
+    changesState: true,
+    readOnly: false,
+  },
+  {
+    name: 'task_answer',
+    title: 'Answer a task that needs input',
+    description:
+      'Answers a task in needs-input: a shell command its agent wants to run (allow once, allow for the run with always, or deny with a reason the agent receives), ' +
+      'or a budget it reached (allow with raise_usd / raise_tokens, or deny to stop it).',
+    shape: taskAnswerShape,
+    changesState: true,
+    readOnly: false,
+  },
+  {
+    name: 'run_pause',
+    title: 'Pause a run',
+    description: 'Pauses a running run: nothing new starts, running agents stop after their current turn. run_resume goes on.',
+    shape: idShape,
+    changesState: true,
+    readOnly: false,
+  },
+  {
+    name: 'run_resume',
+    title: 'Resume a paused run',
+    description: 'Resumes a paused run (paused by hand, or because the API quota ran out) now.',
+    shape: idShape,
     changesState: true,
     readOnly: false,
   },

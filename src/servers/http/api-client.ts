@@ -1,3 +1,4 @@
+import type { InputReply } from '../../core/model/input-request.ts';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
@@ -120,6 +121,18 @@ export class ApiClient implements EngineApi, Disposable {
 
   async signal(taskId: string, payload?: string): Promise<void> {
     await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, payload === undefined ? {} : { payload });
+  }
+
+  async answer(taskId: string, reply: InputReply): Promise<void> {
+    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/answer`, reply);
+  }
+
+  async pause(runId: string, reason?: string): Promise<void> {
+    await this.call('POST', `/v1/runs/${encodeURIComponent(runId)}/pause`, reason === undefined ? {} : { reason });
+  }
+
+  async resume(runId: string): Promise<void> {
+    await this.call('POST', `/v1/runs/${encodeURIComponent(runId)}/resume`);
   }
 
   list(options: ListOptions = {}): Promise<RunPage> {

@@ -38,6 +38,19 @@ export const launchWorkflowSchema = z
 /** POST /v1/tasks/:id/signal: the payload becomes the wait task's result. */
 export const signalSchema = z.strictObject({ payload: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional() });
 
+const budgetSchema = z.strictObject({ usd: z.number().positive().optional(), tokens: z.int().positive().optional() });
+
+/** POST /v1/tasks/:id/answer: the answer to a `needs-input` task's request. */
+export const answerSchema = z.strictObject({
+  decision: z.enum(['allow', 'deny']),
+  always: z.boolean().optional(),
+  reason: z.string().max(4000).optional(),
+  raise: budgetSchema.optional(),
+});
+
+/** POST /v1/runs/:id/pause */
+export const pauseSchema = z.strictObject({ reason: z.string().max(1000).optional() });
+
 export const markDeliveredSchema = z.strictObject({ ids: z.array(z.string().min(1)).max(1000) });
 
 export const listQuerySchema = z.object({

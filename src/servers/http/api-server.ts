@@ -17,6 +17,8 @@ import {
   listQuerySchema,
   markDeliveredSchema,
   signalSchema,
+  answerSchema,
+  pauseSchema,
   webhookQuerySchema,
 } from './api-schemas.ts';
 import { toHttpError } from './error-status.ts';
@@ -212,6 +214,11 @@ export class ApiServer implements Disposable {
         await engine.signal(p['id']!, payload);
         return ok({ ok: true });
       }),
+      route('POST', '/v1/tasks/:id/answer', async (req, p) => {
+        const b = parse(answerSchema, await this.body(req));
+        await engine.answer(p['id']!, b);
+        return ok({ ok: true });
+      }),
       route('POST', '/v1/workflows', async (req) => {
         const b = parse(launchWorkflowSchema, await this.body(req));
         const workflow = b.file ? await loadWorkflowFile(this.projectFile(b.file)) : { ...parseWorkflow(b.yaml!, b.source ?? '<inline>'), ...(b.source ? { file: b.source } : {}) };
@@ -231,6 +238,12 @@ export class ApiServer implements Disposable {
       route('GET', '/v1/runs/:id/gates', async (_q, p) => ok(await engine.gates(p['id']!))),
       route('POST', '/v1/runs/:id/cancel', async (req, p) => (await this.body(req), await engine.cancel(p['id']!), ok({ ok: true }))),
       route('POST', '/v1/runs/:id/retry', async (req, p) => (await this.body(req), await engine.retry(p['id']!), ok({ ok: true }))),
+      route('POST', '/v1/runs/:id/pause', async (req, p) => {
+        const b = parse(pauseSchema, await this.body(req));
+        await engine.pause(p['id']!, b.reason);
+        return ok({ ok: true });
+      }),
+      route('POST', '/v1/runs/:id/resume', async (req, p) => (await this.body(req), await engine.resume(p['id']!), ok({ ok: true }))),
       route('GET', '/v1/notifications', async () => ok(await engine.undeliveredNotifications())),
       route('POST', '/v1/notifications/delivered', async (req) => {
         const b = parse(markDeliveredSchema, await this.body(req));

@@ -105,15 +105,21 @@ export function mcpTaskOf({ run, tasks }: RunStatus): Task {
   const times = [run.createdAt, run.finishedAt, ...tasks.flatMap((t) => [t.startedAt, t.finishedAt])].filter((t): t is number => t !== undefined);
   const waiting = tasks.filter((t) => t.state === 'waiting').map((t) => t.id);
   const failed = tasks.filter((t) => t.state === 'failed').map((t) => `${t.name}: ${t.error ?? 'failed'}`);
+  const asking = tasks.filter((t) => t.state === 'needs-input').map((t) => t.id);
   const statusMessage =
-    run.state === 'running'
-      ? waiting.length > 0
-        ? `waiting for a signal: orchestr8 signal ${waiting.join(', ')}`
-        : undefined
-      : (run.error ?? (failed.length > 0 ? failed.join('; ') : undefined));
+    run.state === 'paused'
+      ? `paused: ${run.pause?.reason ?? 'by the user'}`
+      : run.state === 'running'
+        ? asking.length > 0
+          ? `needs input: orchestr8 approve|deny ${asking.join(', ')}`
+          : waiting.length > 0
+            ? `waiting for a signal: orchestr8 signal ${waiting.join(', ')}`
+            : undefined
+        : (run.error ?? (failed.length > 0 ? failed.join('; ') : undefined));
   return {
     taskId: run.id,
-    status: run.state === 'running' ? 'working' : run.state,
+    // A task asking a permission or a raised budget is exactly MCP's input_required.
+    status: run.state === 'running' || run.state === 'paused' ? (asking.length > 0 ? 'input_required' : 'working') : run.state,
     ttl: null,
     createdAt: new Date(run.createdAt).toISOString(),
     lastUpdatedAt: new Date(Math.max(...times)).toISOString(),

@@ -5,7 +5,7 @@ import type { EngineEvent } from '../../core/model/events.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { DisposableStore } from '../../core/util/disposable.ts';
 import { errorMessage, type Logger, silentLogger } from '../../core/util/logger.ts';
-import { taskAsync, taskCancel, taskResult, taskStatus, workflowLaunch, workflowList, type ToolHost } from '../agent-tools/task-operations.ts';
+import { runPause, taskAnswer, taskAsync, taskCancel, taskResult, taskStatus, workflowLaunch, workflowList, type ToolHost } from '../agent-tools/task-operations.ts';
 import { AGENT_TOOLS, type AgentToolSpec } from '../agent-tools/tool-catalog.ts';
 import { taskAsyncShape } from '../agent-tools/tool-schemas.ts';
 import { EngineTaskStore } from './engine-task-store.ts';
@@ -70,6 +70,9 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
     task_cancel: (args) => taskCancel(host, args),
     workflow_list: () => workflowList(host),
     workflow_launch: (args) => workflowLaunch(host, args),
+    task_answer: (args) => taskAnswer(host, args),
+    run_pause: (args) => runPause(host, args),
+    run_resume: (args) => runPause(host, args, true),
   };
   for (const spec of AGENT_TOOLS) {
     server.registerTool(

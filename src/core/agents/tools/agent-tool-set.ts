@@ -39,10 +39,12 @@ export function selectTools(names: readonly string[] | undefined): ToolSelection
   if (names === undefined) return { tools: ALL.filter((t) => t !== runCommandTool), ignored: [] };
   const chosen = new Set<string>([recordVerdictTool.name]);
   const ignored: string[] = [];
-  for (const name of names) {
+  for (const written of names) {
+    // `Bash(npm test:*)` grants the tool; the rule in it is an allow rule (see permission-rules.ts).
+    const name = written.replace(/\(.*\)$/s, '').trim();
     const mapped = CLAUDE_CODE_NAMES[name] ?? (BY_NAME.has(name) ? [name] : undefined);
     if (mapped) for (const m of mapped) chosen.add(m);
-    else ignored.push(name);
+    else ignored.push(written);
   }
   return { tools: ALL.filter((t) => chosen.has(t.name)), ignored };
 }
