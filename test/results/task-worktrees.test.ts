@@ -165,3 +165,86 @@ tasks:
   assert.equal(sh(fx.repo, 'branch', '--list', `${branch}--*`), '', 'task branches gone');
   assert.ok(!existsSync(loser.mergeConflict!.worktree));
 });
+
+test('resolve_conflicts: an agent gets the conflict hunks, resolves them in the task worktree, and the run completes', async () => {
+  const fx = makeRepo({ remote: false });
+  after(() => fx.dispose());
+  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
+  mkdirSync(join(fx.repo, '.orchestr8/agents'), { recursive: true });
+  writeFileSync(join(fx.repo, '.orchestr8/agents/resolver.md'), '---\nname: resolver\ndescription: resolves merge conflicts\ntools: Read, Write\n---\nYou are the conflict resolver.\n');
+  sh(fx.repo, 'add', '-A');
+  sh(fx.repo, 'commit', '-q', '-m', 'config and resolver');
+  const prompts: string[] = [];
+  const server = await FakeAnthropicServer.start({
+    responder: scriptedAgents({
+      'conflict resolver': (turn, request) => {
+        const first = request.body.messages[0]!;
+        if (turn === 1) prompts.push(typeof first.content === 'string' ? first.content : JSON.stringify(first.content));
+        return turn === 1 ? toolReply([{ name: 'write_file', input: { path: 'config.txt', content: 'mode = both\n' } }]) : textReply('resolved');
+      },
+    }),
+  });
+  after(() => server.close());
+  const barrier = tempDir('o8-barrier-');
+  const edit = (name: string, other: string) =>
+    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 100); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+  const engine = await open(fx.repo, tempDir('o8-state-'), server);
+  const { runId } = await engine.launch({
+    workflow: workflow(`
+name: Clash Resolved
+resolve_conflicts: resolver
+tasks:
+  left: { run: "${edit('left', 'right')}" }
+  right: { run: "${edit('right', 'left')}" }
+  after: { run: "cp config.txt final.txt", needs: [left, right] }
+`),
+  });
+  const done = await runFinished(engine, runId);
+  const { run, tasks } = await engine.status(runId);
+  assert.equal(done.state, 'completed', tasks.map((t) => `${t.key}: ${t.state} ${t.error ?? ''}`).join('\n'));
+  assert.equal(prompts.length, 1, 'one resolver run');
+  assert.match(prompts[0]!, /config\.txt/);
+  assert.match(prompts[0]!, /<<<<<<< [\s\S]*mode = [\s\S]*=======[\s\S]*>>>>>>> /, 'the prompt holds the conflict hunk');
+  const branch = run.delivery!.branch!;
+  assert.equal(sh(fx.repo, 'show', `${branch}:config.txt`), 'mode = both');
+  assert.equal(sh(fx.repo, 'show', `${branch}:final.txt`), 'mode = both');
+  assert.match(sh(fx.repo, 'log', '--format=%s', `main..${branch}`), /: resolve conflicts with .* \(agent resolver\)/);
+  assert.equal(sh(fx.repo, 'branch', '--list', `${branch}--*`), '');
+});
+
+test('a conflict resolved in the task worktree: staged markers are refused on retry; a real resolution completes the run', async () => {
+  const fx = makeRepo({ remote: false });
+  after(() => fx.dispose());
+  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
+  sh(fx.repo, 'add', '-A');
+  sh(fx.repo, 'commit', '-q', '-m', 'config');
+  const barrier = tempDir('o8-barrier-');
+  const edit = (name: string, other: string) =>
+    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 100); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+  const engine = await open(fx.repo, tempDir('o8-state-'));
+  const { runId } = await engine.launch({
+    workflow: workflow(`
+name: Clash Here
+tasks:
+  left: { run: "${edit('left', 'right')}" }
+  right: { run: "${edit('right', 'left')}" }
+`),
+  });
+  assert.equal((await runFinished(engine, runId)).state, 'failed');
+  const loser = (await engine.status(runId)).tasks.find((t) => t.state === 'failed')!;
+  const here = loser.mergeConflict!.worktree;
+  // Staged as git left it, markers and all: not a resolution.
+  sh(here, 'add', 'config.txt');
+  await engine.retry(runId);
+  assert.equal((await runFinished(engine, runId)).state, 'failed');
+  const again = (await engine.status(runId)).tasks.find((t) => t.key === loser.key)!;
+  assert.deepEqual(again.mergeConflict?.files, ['config.txt']);
+  const branch = (await engine.status(runId)).run.delivery!.branch!;
+  assert.doesNotMatch(sh(fx.repo, 'show', `${branch}:config.txt`), /<<<<<<<|>>>>>>>/);
+
+  writeFileSync(join(here, 'config.txt'), 'mode = both\n');
+  await engine.retry(runId);
+  assert.equal((await runFinished(engine, runId)).state, 'completed');
+  assert.equal(sh(fx.repo, 'show', `${branch}:config.txt`), 'mode = both');
+  assert.ok(!existsSync(here));
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -5,6 +6,7 @@ import { agentMayWrite } from '../agents/agent-writes.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { PreparedTask, RunHooks } from '../engine/run-hooks.ts';
 import type { MergeConflict, RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
+import { DEFAULT_RETRY } from '../model/workflow.ts';
 import { MergeConflictError, type TaskOutput } from '../runners/task-runner.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
@@ -17,10 +19,11 @@ import {
   type PullRequestPublisher,
 } from '../github/pull-requests.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
-import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, git, isFolderInCommit, listWorktrees, pushBranch, remoteUrl, removeWorktree } from './git-workspace.ts';
+import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, git, identityArgs, isFolderInCommit, listWorktrees, pushBranch, remoteUrl, removeWorktree } from './git-workspace.ts';
 import { readGitOptions, readGitState } from './run-options.ts';
 import {
   clearStaleIndexLock,
+  conflictHunks,
   createTaskWorktree,
   filesWithConflictMarkers,
   findTaskWork,
@@ -35,7 +38,7 @@ import {
 } from './task-worktrees.ts';
 
 /** The parts of the engine the hooks read after the engine is open. */
-export type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'>;
+export type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'> & Partial<Pick<EngineApi, 'launch'>>;
 
 /** Durably records part of what a run delivered (the engine's `recordDelivery`). */
 export type DeliveryWriter = (runId: string, patch: RunDelivery) => Promise<void>;
@@ -296,7 +299,8 @@ export class GitRunHooks implements RunHooks {
         } else {
           const left = await unmergedFiles(own);
           const marked = left.length ? left : await filesWithConflictMarkers(own);
-          if (marked.length) throw this.conflict(run, task, { files: marked, taskBranch, worktree: own, runBranch: branch, runWorktree: worktree });
+          const conflict = { files: marked, taskBranch, worktree: own, runBranch: branch, runWorktree: worktree };
+          if (marked.length && !(await this.resolveWithAgent(run, task, conflict))) throw this.conflict(run, task, conflict);
         }
       }
       await writeFile(this.outputFile(run, task), JSON.stringify({ output: result.output, ...(result.data !== undefined ? { data: result.data } : {}), ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) }));
@@ -304,14 +308,19 @@ export class GitRunHooks implements RunHooks {
       if (sha) this.logger.info(`run ${run.id}: committed ${task.key} as ${sha.slice(0, 10)} on ${taskBranch}`);
       crashPoint('task.committed');
     }
-    const outcome = await this.serial(worktree, async () => {
-      await this.recover(worktree);
-      return mergeTaskBranch({ repoRoot, runWorktree: worktree, runBranch: branch, taskBranch, message: `${task.key}: merge into the run's branch\n\n${TASK_MERGE_TRAILER}: ${task.id}` });
-    });
+    const merge = () =>
+      this.serial(worktree, async () => {
+        await this.recover(worktree);
+        return mergeTaskBranch({ repoRoot, runWorktree: worktree, runBranch: branch, taskBranch, message: `${task.key}: merge into the run's branch\n\n${TASK_MERGE_TRAILER}: ${task.id}` });
+      });
+    let outcome = await merge();
     if (!outcome.merged) {
       const where = own ?? (await this.conflictWorktree(run, task, taskBranch, repoRoot));
       await startConflictMerge(where, branch);
-      throw this.conflict(run, task, { files: outcome.files, taskBranch, worktree: where, runBranch: branch, runWorktree: worktree });
+      const conflict = { files: outcome.files, taskBranch, worktree: where, runBranch: branch, runWorktree: worktree };
+      // Resolved (and committed) in the task's worktree: the task's branch now holds the run's, so it merges.
+      if (await this.resolveWithAgent(run, task, conflict)) outcome = await merge();
+      if (!outcome.merged) throw this.conflict(run, task, { ...conflict, files: outcome.files });
     }
     await removeTaskWorktree(repoRoot, taskBranch);
     await rm(this.outputFile(run, task), { force: true });
@@ -328,6 +337,58 @@ export class GitRunHooks implements RunHooks {
     await git(repoRoot).raw(['worktree', 'prune']);
     if (!existsSync(dir)) await git(repoRoot).raw(['worktree', 'add', '-q', dir, taskBranch]);
     return dir;
+  }
+
+  /**
+   * With `resolve_conflicts: <agent>`, that agent gets the conflict hunks as its prompt and works
+   * in place in the task's worktree, where the merge is in progress (a run of its own, with an id
+   * derived from the task's attempt, so a restarted owner waits for the same one). True when it
+   * left no file unmerged and no conflict marker, and the merge is committed on the task's branch.
+   */
+  private async resolveWithAgent(run: RunRecord, task: TaskRecord, conflict: MergeConflict): Promise<boolean> {
+    const agent = readGitOptions(run).resolveConflicts;
+    const source = this.source;
+    if (!agent || !source?.launch) return false;
+    const id = createHash('sha256').update(`${task.id}\nresolve-conflicts\n${task.attempt}`).digest('hex').slice(0, 12);
+    try {
+      const existing = await source.status(id).catch(() => undefined);
+      if (!existing) {
+        const prompt =
+          `The changes of task "${task.key}" conflict with the branch ${conflict.runBranch} in: ${conflict.files.join(', ')}. ` +
+          `The merge is in progress in this folder. Edit each file so that both sides' changes are kept where they fit together, ` +
+          `and remove every conflict marker (<<<<<<<, =======, >>>>>>>). The conflicts:\n\n${await conflictHunks(conflict.worktree, conflict.files)}`;
+        await source.launch({
+          id,
+          cwd: conflict.worktree,
+          workflow: {
+            name: `resolve conflicts of ${task.key}`,
+            inputs: [],
+            tasks: [{ id: 'resolve', needs: [], action: { kind: 'agent', agent, prompt }, retry: DEFAULT_RETRY, continueOnError: false, priority: 0 }],
+            options: { workspace: 'in-place' },
+          },
+        });
+        this.logger.info(`run ${run.id}: ${task.key} conflicts with ${conflict.runBranch}; agent ${agent} resolves it (run ${id})`);
+      }
+      let state = existing?.run.state;
+      while (state !== 'completed' && state !== 'failed' && state !== 'cancelled') {
+        await new Promise((r) => setTimeout(r, 100));
+        state = (await source.status(id)).run.state;
+      }
+      if (state !== 'completed') return false;
+      // The agent edits files, it does not stage them: a file it left without markers is resolved.
+      const marked = await filesWithConflictMarkers(conflict.worktree);
+      if (marked.length) {
+        this.logger.warn(`run ${run.id}: agent ${agent} left ${marked.join(', ')} unresolved`);
+        return false;
+      }
+      const message = taskCommitMessage(task.key, `resolve conflicts with ${conflict.runBranch} (agent ${agent})`, `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`, task.id);
+      // A commit even when the resolution equals the task's side: it is the merge that makes the branches join.
+      await git(conflict.worktree).raw([...(await identityArgs(conflict.worktree)), 'commit', '--no-verify', '-q', '-m', message]);
+      return true;
+    } catch (error) {
+      this.logger.warn(`run ${run.id}: resolving ${task.key}'s conflicts failed: ${errorMessage(error)}`);
+      return false;
+    }
   }
 
   private conflict(run: RunRecord, task: TaskRecord, conflict: MergeConflict): MergeConflictError {
