@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AgentRunner } from '../../src/core/agents/agent-runner.ts';
 import { Engine } from '../../src/core/engine/engine.ts';
+import { GitRunHooks, defaultTaskWrites } from '../../src/core/git/git-run-hooks.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
+import type { TaskAction } from '../../src/core/model/workflow.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { scriptedAgents } from '../../src/devtools/fake-anthropic/scripted-agents.ts';
@@ -12,6 +14,7 @@ import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted
 import { runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { makeRepo, sh } from './git-fixtures.ts';
+import { applyDelivery, runRecord, taskRecord } from './run-fixtures.ts';
 
 /** An engine owning `stateDir` on the project `repo`, with the git hooks and (optionally) the agent runner. */
 async function open(repo: string, stateDir: string, server?: FakeAnthropicServer) {
@@ -247,4 +250,34 @@ tasks:
   assert.equal((await runFinished(engine, runId)).state, 'completed');
   assert.equal(sh(fx.repo, 'show', `${branch}:config.txt`), 'mode = both');
   assert.ok(!existsSync(here));
+});
+
+test('which tasks get a worktree of their own: shell commands and agents with a writing tool; readers and waits share the run\'s', async () => {
+  const fx = makeRepo({ remote: false });
+  after(() => fx.dispose());
+  mkdirSync(join(fx.repo, '.orchestr8/agents'), { recursive: true });
+  const agents = { reader: 'tools: Read, Grep, Glob\n', editor: 'tools: Read, Edit\n', shell: 'tools: Bash\n', anything: '' };
+  for (const [name, tools] of Object.entries(agents)) writeFileSync(join(fx.repo, `.orchestr8/agents/${name}.md`), `---\nname: ${name}\ndescription: ${name}\n${tools}---\nYou are ${name}.\n`);
+  const run = runRecord(fx.repo);
+  const task = (key: string, action: TaskAction) => taskRecord(run, key, action);
+  const writes = async (action: TaskAction) => defaultTaskWrites(run, task('t', action));
+  assert.equal(await writes({ kind: 'run', run: 'ls' }), true);
+  assert.equal(await writes({ kind: 'agent', agent: 'reader', prompt: 'p' }), false);
+  assert.equal(await writes({ kind: 'agent', agent: 'editor', prompt: 'p' }), true);
+  assert.equal(await writes({ kind: 'agent', agent: 'shell', prompt: 'p' }), true);
+  assert.equal(await writes({ kind: 'agent', agent: 'anything', prompt: 'p' }), true, 'no tools listed: every tool but the shell, writing ones included');
+  assert.equal(await writes({ kind: 'agent', agent: 'unknown', prompt: 'p' }), true, 'an agent that cannot be read is assumed to write');
+  assert.equal(await writes({ kind: 'wait' }), false);
+
+  // Through the hooks: the reader works in the run's worktree, the editor in its own.
+  sh(fx.repo, 'add', '-A');
+  sh(fx.repo, 'commit', '-q', '-m', 'agents');
+  const hooks = new GitRunHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees') });
+  const prepared = await hooks.prepareRun(run);
+  if (prepared?.delivery) applyDelivery(run, prepared.delivery);
+  run.cwd = prepared!.cwd!;
+  assert.equal(await hooks.prepareTask(run, task('review', { kind: 'agent', agent: 'reader', prompt: 'p' })), undefined);
+  const own = await hooks.prepareTask(run, task('edit', { kind: 'agent', agent: 'editor', prompt: 'p' }));
+  assert.ok(own?.cwd && own.cwd !== run.cwd && existsSync(own.cwd));
+  assert.equal(sh(own.cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), `${run.delivery!.branch}--edit`);
 });
