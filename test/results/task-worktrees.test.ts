@@ -281,3 +281,28 @@ test('which tasks get a worktree of their own: shell commands and agents with a 
   assert.ok(own?.cwd && own.cwd !== run.cwd && existsSync(own.cwd));
   assert.equal(sh(own.cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), `${run.delivery!.branch}--edit`);
 });
+
+test('a failed run that changed nothing leaves no branch; retried, it gets a branch again and its commit', async () => {
+  const fx = makeRepo({ remote: false });
+  after(() => fx.dispose());
+  const flag = join(tempDir('o8-flag-'), 'go');
+  const engine = await open(fx.repo, tempDir('o8-state-'));
+  const { runId } = await engine.launch({ workflow: workflow(`name: Later\ntasks:\n  t: { run: "test -e ${flag} && echo x > x.txt" }\n`) });
+  assert.equal((await runFinished(engine, runId)).state, 'failed');
+  const first = await finalized(engine, runId);
+  assert.equal(first.delivery!.changed, false);
+  assert.equal(sh(fx.repo, 'branch', '--list', 'orchestr8/*'), '', 'no branch, no task branch');
+  assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1, 'no worktree');
+
+  writeFileSync(flag, '');
+  await engine.retry(runId);
+  assert.equal((await runFinished(engine, runId)).state, 'completed');
+  const end = Date.now() + 15_000;
+  let run = (await engine.status(runId)).run;
+  while (run.delivery?.changed !== true && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    run = (await engine.status(runId)).run;
+  }
+  assert.equal(run.delivery!.changed, true);
+  assert.equal(sh(fx.repo, 'log', '--format=%s', `main..${run.delivery!.branch!}`), 't: shell command');
+});

@@ -211,6 +211,8 @@ export class GitRunHooks implements RunHooks {
       branch: created.branch,
       baseSha: created.baseSha,
       ...(created.baseBranch ? { baseBranch: created.baseBranch } : {}),
+      // A retried run that was found unchanged (and lost its branch) may change things this time.
+      ...(prior.changed === false ? { changed: undefined } : {}),
     };
     if (created.branch !== runBranchName(run)) {
       state.notes = [`branch ${runBranchName(run)} already existed; the run uses ${created.branch}`];
@@ -502,9 +504,11 @@ export class GitRunHooks implements RunHooks {
   private async removeIdleTaskWorktrees(run: RunRecord, state: RunDelivery): Promise<void> {
     const { repoRoot, branch } = state;
     if (!repoRoot || !branch) return;
+    const head = (await git(repoRoot).raw(['rev-parse', '-q', '--verify', `refs/heads/${branch}`]).catch(() => '')).trim();
+    if (!head) return;
     for (const w of await listWorktrees(repoRoot)) {
       if (!w.branch?.startsWith(`${branch}--`)) continue;
-      if ((await commitsAhead(repoRoot, (await git(repoRoot).revparse([`refs/heads/${branch}`])).trim(), w.branch)) === 0 && !(await mergeInProgress(w.path))) {
+      if ((await commitsAhead(repoRoot, head, w.branch)) === 0 && !(await mergeInProgress(w.path))) {
         await removeTaskWorktree(repoRoot, w.branch);
       }
     }
