@@ -148,7 +148,7 @@ export class Attempts {
     const { clock, reads } = core.deps;
     const run = active.run;
     const scope = await this.scope(active, task);
-    const placed = await this.place(active, task);
+    const placed = core.deps.hooks.some((h) => h.prepareTask) ? await this.place(active, task) : undefined;
     let action;
     try {
       action = interpolateAction(task.action, scope);
