@@ -76,7 +76,7 @@ test('parallel shell and agent tasks: each in its own worktree, one commit per t
   const barrier = tempDir('o8-barrier-');
   // Both shell tasks wait for each other: they run at the same time, and neither sees the other's file.
   const shell = (name: string, other: string) =>
-    `echo ${name} > ${name}.txt && touch ${barrier}/${name} && for i in $(seq 100); do test -e ${barrier}/${other} && break; sleep 0.05; done && test -e ${barrier}/${other} && test ! -e ${other}.txt && echo isolated`;
+    `echo ${name} > ${name}.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done && test -e ${barrier}/${other} && test ! -e ${other}.txt && echo isolated`;
   const engine = await open(fx.repo, tempDir('o8-state-'), server);
   const { runId } = await engine.launch({
     workflow: workflow(`
@@ -116,7 +116,7 @@ test('two parallel tasks change the same line: the conflict names the file, the 
   sh(fx.repo, 'commit', '-q', '-m', 'config');
   const barrier = tempDir('o8-barrier-');
   const edit = (name: string, other: string) =>
-    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 100); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
   const engine = await open(fx.repo, tempDir('o8-state-'));
   const { runId } = await engine.launch({
     workflow: workflow(`
@@ -190,7 +190,7 @@ test('resolve_conflicts: an agent gets the conflict hunks, resolves them in the 
   after(() => server.close());
   const barrier = tempDir('o8-barrier-');
   const edit = (name: string, other: string) =>
-    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 100); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
   const engine = await open(fx.repo, tempDir('o8-state-'), server);
   const { runId } = await engine.launch({
     workflow: workflow(`
@@ -223,7 +223,7 @@ test('a conflict resolved in the task worktree: staged markers are refused on re
   sh(fx.repo, 'commit', '-q', '-m', 'config');
   const barrier = tempDir('o8-barrier-');
   const edit = (name: string, other: string) =>
-    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 100); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
   const engine = await open(fx.repo, tempDir('o8-state-'));
   const { runId } = await engine.launch({
     workflow: workflow(`

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -6,7 +5,6 @@ import { agentMayWrite } from '../agents/agent-writes.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { PreparedTask, RunHooks } from '../engine/run-hooks.ts';
 import type { MergeConflict, RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
-import { DEFAULT_RETRY } from '../model/workflow.ts';
 import { MergeConflictError, type TaskOutput } from '../runners/task-runner.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
@@ -19,11 +17,11 @@ import {
   type PullRequestPublisher,
 } from '../github/pull-requests.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
-import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, git, identityArgs, isFolderInCommit, listWorktrees, pushBranch, remoteUrl, removeWorktree } from './git-workspace.ts';
+import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, git, isFolderInCommit, listWorktrees, pushBranch, remoteUrl, removeWorktree } from './git-workspace.ts';
+import { resolveConflictsWithAgent } from './conflict-resolver.ts';
 import { readGitOptions, readGitState } from './run-options.ts';
 import {
   clearStaleIndexLock,
-  conflictHunks,
   createTaskWorktree,
   filesWithConflictMarkers,
   findTaskWork,
@@ -341,56 +339,12 @@ export class GitRunHooks implements RunHooks {
     return dir;
   }
 
-  /**
-   * With `resolve_conflicts: <agent>`, that agent gets the conflict hunks as its prompt and works
-   * in place in the task's worktree, where the merge is in progress (a run of its own, with an id
-   * derived from the task's attempt, so a restarted owner waits for the same one). True when it
-   * left no file unmerged and no conflict marker, and the merge is committed on the task's branch.
-   */
-  private async resolveWithAgent(run: RunRecord, task: TaskRecord, conflict: MergeConflict): Promise<boolean> {
+  private resolveWithAgent(run: RunRecord, task: TaskRecord, conflict: MergeConflict): Promise<boolean> {
     const agent = readGitOptions(run).resolveConflicts;
+    if (!agent || !this.source?.launch) return Promise.resolve(false);
     const source = this.source;
-    if (!agent || !source?.launch) return false;
-    const id = createHash('sha256').update(`${task.id}\nresolve-conflicts\n${task.attempt}`).digest('hex').slice(0, 12);
-    try {
-      const existing = await source.status(id).catch(() => undefined);
-      if (!existing) {
-        const prompt =
-          `The changes of task "${task.key}" conflict with the branch ${conflict.runBranch} in: ${conflict.files.join(', ')}. ` +
-          `The merge is in progress in this folder. Edit each file so that both sides' changes are kept where they fit together, ` +
-          `and remove every conflict marker (<<<<<<<, =======, >>>>>>>). The conflicts:\n\n${await conflictHunks(conflict.worktree, conflict.files)}`;
-        await source.launch({
-          id,
-          cwd: conflict.worktree,
-          workflow: {
-            name: `resolve conflicts of ${task.key}`,
-            inputs: [],
-            tasks: [{ id: 'resolve', needs: [], action: { kind: 'agent', agent, prompt }, retry: DEFAULT_RETRY, continueOnError: false, priority: 0 }],
-            options: { workspace: 'in-place' },
-          },
-        });
-        this.logger.info(`run ${run.id}: ${task.key} conflicts with ${conflict.runBranch}; agent ${agent} resolves it (run ${id})`);
-      }
-      let state = existing?.run.state;
-      while (state !== 'completed' && state !== 'failed' && state !== 'cancelled') {
-        await new Promise((r) => setTimeout(r, 100));
-        state = (await source.status(id)).run.state;
-      }
-      if (state !== 'completed') return false;
-      // The agent edits files, it does not stage them: a file it left without markers is resolved.
-      const marked = await filesWithConflictMarkers(conflict.worktree);
-      if (marked.length) {
-        this.logger.warn(`run ${run.id}: agent ${agent} left ${marked.join(', ')} unresolved`);
-        return false;
-      }
-      const message = taskCommitMessage(task.key, `resolve conflicts with ${conflict.runBranch} (agent ${agent})`, `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`, task.id);
-      // A commit even when the resolution equals the task's side: it is the merge that makes the branches join.
-      await git(conflict.worktree).raw([...(await identityArgs(conflict.worktree)), 'commit', '--no-verify', '-q', '-m', message]);
-      return true;
-    } catch (error) {
-      this.logger.warn(`run ${run.id}: resolving ${task.key}'s conflicts failed: ${errorMessage(error)}`);
-      return false;
-    }
+    const engine = { launch: source.launch!.bind(source), status: source.status.bind(source) };
+    return resolveConflictsWithAgent({ engine, logger: this.logger, agent, run, task, conflict });
   }
 
   private conflict(run: RunRecord, task: TaskRecord, conflict: MergeConflict): MergeConflictError {
