@@ -5,6 +5,7 @@ import { after, test } from 'node:test';
 import { AgentRunner } from '../../src/core/agents/agent-runner.ts';
 import { Engine } from '../../src/core/engine/engine.ts';
 import { GitRunHooks, defaultTaskWrites } from '../../src/core/git/git-run-hooks.ts';
+import { cleanupRunWorktrees } from '../../src/core/git/worktree-cleanup.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
 import type { TaskAction } from '../../src/core/model/workflow.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
@@ -305,4 +306,27 @@ test('a failed run that changed nothing leaves no branch; retried, it gets a bra
   }
   assert.equal(run.delivery!.changed, true);
   assert.equal(sh(fx.repo, 'log', '--format=%s', `main..${run.delivery!.branch!}`), 't: shell command');
+});
+
+test('cleanup of a run left with a conflict removes its task worktree too, and keeps the branches', async () => {
+  const fx = makeRepo({ remote: false });
+  after(() => fx.dispose());
+  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
+  sh(fx.repo, 'add', '-A');
+  sh(fx.repo, 'commit', '-q', '-m', 'config');
+  const barrier = tempDir('o8-barrier-');
+  const edit = (name: string, other: string) =>
+    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+  const engine = await open(fx.repo, tempDir('o8-state-'));
+  const { runId } = await engine.launch({ workflow: workflow(`name: Left Over\ntasks:\n  left: { run: "${edit('left', 'right')}" }\n  right: { run: "${edit('right', 'left')}" }\n`) });
+  assert.equal((await runFinished(engine, runId)).state, 'failed');
+  const run = await finalized(engine, runId);
+  const conflict = (await engine.status(runId)).tasks.find((t) => t.mergeConflict)!.mergeConflict!;
+  assert.ok(existsSync(conflict.worktree));
+  const outcome = await cleanupRunWorktrees([run], { all: true });
+  assert.deepEqual(outcome.removed.map((r) => r.runId), [runId]);
+  assert.ok(!existsSync(run.delivery!.worktree!));
+  assert.ok(!existsSync(conflict.worktree), 'the task worktree went with the run\'s');
+  assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1);
+  assert.ok(sh(fx.repo, 'branch', '--list', conflict.taskBranch), 'the task branch stays');
 });
