@@ -111,8 +111,11 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
       [gateRun],
     );
     assert.match(outcome.kept[0].reason, /not merged into main/);
-    assert.ok(outcome.removed.length >= 2, 'the runs that changed nothing lost their worktrees');
-    for (const r of outcome.removed) assert.equal(fs.existsSync(r.worktree), false);
+    // Runs that changed nothing removed their worktrees and branches themselves when they finished.
+    assert.deepEqual(outcome.removed, [], 'nothing else left to remove');
+    const left = fs.readdirSync(path.join(state, 'worktrees')).filter((d) => !d.endsWith('-tasks'));
+    assert.deepEqual(left, [gateRun], 'only the run that changed something keeps a worktree');
+    assert.deepEqual(sh(repo, 'branch', '--list', '--format=%(refname:short)', 'orchestr8/*').split('\n'), [gateBranch]);
     assert.ok(fs.existsSync(gateWorktree));
 
     sh(repo, 'merge', '-q', '--no-edit', gateBranch);

@@ -85,7 +85,7 @@ test('a workflow run in a repository: own worktree, a commit per task that chang
   assert.ok(status.some((l) => /^ ?M README.md$/.test(l)), status.join('|'));
   assert.deepEqual(status.filter((l) => l.includes('worktrees/')), [], 'run worktrees stay out of the user\'s git status');
   const log = sh(fx.remote, 'log', '--format=%s', `main..refs/heads/${String(o.branch)}`);
-  assert.deepEqual(log.split('\n'), ['docs (shell command)', 'edit (shell command)'], 'check changed nothing: no commit');
+  assert.deepEqual(log.split('\n'), ['docs: shell command', 'edit: shell command'], 'check changed nothing: no commit');
   assert.equal(github.pulls.length, 1);
   assert.equal(github.pulls[0]!.draft, true);
   assert.equal(github.pulls[0]!.title, 'Fix the flaky test');
@@ -188,10 +188,14 @@ test('no token: the branch is pushed and the run says why there is no PR; in-pla
   const rc = await finalized(engine, c.runId);
   assert.equal(rc.delivery!.changed, false);
   assert.equal(sh(fx.remote, 'branch', '--list', String(rc.delivery!.branch)), '');
+  // A run that changed nothing leaves neither branch nor worktree.
+  assert.equal(sh(fx.repo, 'branch', '--list', String(rc.delivery!.branch)), '');
+  assert.ok(!existsSync(String(rc.delivery!.worktree)));
+  assert.ok(!sh(fx.repo, 'worktree', 'list').includes(c.runId));
 
-  // Cleanup: the no-change run's worktree goes; the unmerged one stays until asked or merged.
+  // Cleanup: the unmerged run's worktree stays until asked or merged.
   const first = await cleanupWorktrees(engine);
-  assert.deepEqual(first.removed.map((r) => r.runId), [c.runId]);
+  assert.deepEqual(first.removed.map((r) => r.runId), []);
   assert.deepEqual(first.kept.map((r) => r.runId), [a.runId]);
   sh(fx.repo, 'merge', '-q', '--ff-only', String(ra.delivery!.branch));
   const second = await cleanupWorktrees(engine);

@@ -84,7 +84,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     tasks.push(edit, check, tests);
 
     const log = sh(cwd, 'log', '--format=%s', `main..HEAD`).split('\n');
-    assert.deepEqual(log, ['tests (agent tester)', 'edit (agent coder)']);
+    assert.deepEqual(log, ['tests: agent tester', 'edit: agent coder']);
     assert.equal(readFileSync(join(fx.repo, 'README.md'), 'utf8'), '# project\nuser edit in progress\n', 'user edit untouched');
     assert.equal(sh(fx.repo, 'status', '--porcelain'), 'M README.md');
 
@@ -108,15 +108,18 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.equal(github.pulls.length, 1);
   });
 
-  test('a run that changed nothing makes no commit, no push and no pull request', async () => {
+  test('a run that changed nothing makes no commit, no push and no pull request, and leaves no branch or worktree', async () => {
     const run = runRecord(fx.repo);
     const hooks = hooksFor(fx, github, [run]);
     const cwd = await prepare(hooks, run);
     const t = taskRecord(run, 'look', { kind: 'run', run: 'ls' });
+    await hooks.prepareTask(run, { ...t, state: 'running' });
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
     await finish(hooks, run);
-    assert.equal(sh(cwd, 'rev-list', '--count', 'main..HEAD'), '0');
+    assert.ok(!existsSync(cwd), 'worktree removed');
+    assert.equal(sh(fx.repo, 'branch', '--list', 'orchestr8/*'), '', 'no branch (run or task) left');
+    assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1);
     assert.equal(sh(fx.remote, 'branch', '--list', 'orchestr8/*'), '');
     assert.equal(github.pulls.length, 0);
     assert.equal(run.delivery!.changed, false);

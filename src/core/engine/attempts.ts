@@ -1,6 +1,6 @@
 import type { TaskRecord, TaskResult } from '../model/records.ts';
 import type { TaskContext, TaskOutput } from '../runners/task-runner.ts';
-import { NeedsInput, PauseRun, TaskError, abortReason } from '../runners/task-runner.ts';
+import { MergeConflictError, NeedsInput, PauseRun, TaskError, abortReason } from '../runners/task-runner.ts';
 import { attemptsSpent, backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
 import { formatDuration } from '../notifications/notification-builder.ts';
 import { taskId } from '../util/ids.ts';
@@ -8,6 +8,7 @@ import { errorMessage } from '../util/logger.ts';
 import { InterpolationError, interpolateAction, resultReferences } from '../workflow/interpolate.ts';
 import type { ActiveRun } from './active-run.ts';
 import type { EngineCore } from './engine-core.ts';
+import type { PreparedTask } from './run-hooks.ts';
 import * as moves from './moves.ts';
 import { Batch } from './moves.ts';
 import type { TaskLogWriter } from './task-logs.ts';
@@ -93,13 +94,14 @@ export class Attempts {
     execution.done = started
       .then(
         async () => {
-          let context: TaskContext;
+          let context: TaskContext & { placed?: PreparedTask };
           try {
             context = await this.context(active, task, controller.signal, log);
           } finally {
             this.handingOver--; // in the same turn as the executor takes it: no pass sees the slot twice
           }
-          return executor.execute(context);
+          const { placed, ...ctx } = context;
+          return placed?.done ?? executor.execute(placed?.cwd ? { ...ctx, cwd: placed.cwd } : ctx);
         },
         (error: unknown) => {
           this.handingOver--;
@@ -135,11 +137,22 @@ export class Attempts {
     return { inputs: run.inputs, result: (key) => outputs.get(key) };
   }
 
-  private async context(active: ActiveRun, task: TaskRecord, signal: AbortSignal, log: TaskLogWriter): Promise<TaskContext> {
+  /** Where the attempt works (a worktree of its own) or the work it already did, from the prepareTask hooks. */
+  private async place(active: ActiveRun, task: TaskRecord): Promise<PreparedTask | undefined> {
+    let placed: PreparedTask | undefined;
+    for (const hook of this.core.deps.hooks) {
+      const p = await hook.prepareTask?.(active.run, task);
+      if (p) placed = { ...placed, ...p };
+    }
+    return placed;
+  }
+
+  private async context(active: ActiveRun, task: TaskRecord, signal: AbortSignal, log: TaskLogWriter): Promise<TaskContext & { placed?: PreparedTask }> {
     const core = this.core;
     const { clock, reads } = core.deps;
     const run = active.run;
     const scope = await this.scope(active, task);
+    const placed = core.deps.hooks.some((h) => h.prepareTask) ? await this.place(active, task) : undefined;
     let action;
     try {
       action = interpolateAction(task.action, scope);
@@ -153,6 +166,7 @@ export class Attempts {
       run,
       action,
       cwd: run.cwd,
+      placed,
       signal,
       logger: core.deps.logger,
       engine: core.deps.api,
@@ -204,7 +218,8 @@ export class Attempts {
           await hook.taskCompleted?.(active.run, current, resultOf(current, outcome.output, clock.now()));
         }
       } catch (error) {
-        outcomeOrError = { error: new TaskError(`after the task: ${errorMessage(error)}`) };
+        // A merge conflict is the task's own failure, with the files it names; anything else is said as is.
+        outcomeOrError = { error: error instanceof MergeConflictError ? error : new TaskError(`after the task: ${errorMessage(error)}`) };
       }
     }
 
@@ -233,7 +248,7 @@ export class Attempts {
         const line = `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ${new Date(now).toISOString()} ---\n`;
         batch.afterCommit(() => core.deps.logs.note(active.run.id, current.key, line, core.deps.logger));
         if (again) core.scheduler.enqueue(active, moves.retryLater(batch, active, current, now, message, delay), batch, now);
-        else moves.fail(batch, active, current, now, message);
+        else moves.fail(batch, active, error instanceof MergeConflictError ? { ...current, mergeConflict: error.conflict } : current, now, message);
       }
     }
     if (core.state === 'running') core.scheduler.progress(active, batch, now);

@@ -1,5 +1,14 @@
 import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
+import type { TaskOutput } from '../runners/task-runner.ts';
+
+/** Where one attempt of a task works, or the work it already did (found committed after a crash, or merged by hand). */
+export interface PreparedTask {
+  /** Folder the attempt works in (the task's own worktree); the run's folder when unset. */
+  cwd?: string;
+  /** The task's work is already done: the attempt completes with this output without running again. */
+  done?: TaskOutput;
+}
 
 /**
  * Extension points around a run, used by adapters that do more than execute tasks
@@ -9,7 +18,12 @@ import type { RunDelivery } from '../model/run-delivery.ts';
 export interface RunHooks {
   /** Before the run's first task starts; may move the run into another folder (a git worktree). */
   prepareRun?(run: RunRecord): Promise<{ cwd?: string; delivery?: RunDelivery } | void>;
-  /** After a task completed and before its dependents start. */
+  /**
+   * Before each attempt of a task starts (and again when an interrupted one resumes): may give it a
+   * folder of its own (a git worktree branched from the run's branch). Throwing fails the attempt.
+   */
+  prepareTask?(run: RunRecord, task: TaskRecord): Promise<PreparedTask | void>;
+  /** After a task completed and before its dependents start; throwing fails the task instead (a merge conflict). */
   taskCompleted?(run: RunRecord, task: TaskRecord, result: TaskResult): Promise<void>;
   /** After the run reached a final state; the returned delivery (a push, a pull request) is merged into the run's. */
   runFinished?(run: RunRecord, tasks: TaskRecord[]): Promise<{ delivery?: RunDelivery } | void>;

@@ -1,8 +1,12 @@
 import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { agentMayWrite } from '../agents/agent-writes.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
-import type { RunHooks } from '../engine/run-hooks.ts';
-import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
+import type { PreparedTask, RunHooks } from '../engine/run-hooks.ts';
+import type { MergeConflict, RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
+import { MergeConflictError, type TaskOutput } from '../runners/task-runner.ts';
+import { crashPoint } from '../util/crash-points.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
 import { pullRequestBody, pullRequestTitle } from '../github/pull-request-body.ts';
 import {
@@ -13,11 +17,26 @@ import {
   type PullRequestPublisher,
 } from '../github/pull-requests.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
-import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, isFolderInCommit, pushBranch, remoteUrl } from './git-workspace.ts';
+import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, git, isFolderInCommit, listWorktrees, pushBranch, remoteUrl, removeWorktree } from './git-workspace.ts';
+import { resolveConflictsWithAgent } from './conflict-resolver.ts';
 import { readGitOptions, readGitState } from './run-options.ts';
+import {
+  clearStaleIndexLock,
+  createTaskWorktree,
+  filesWithConflictMarkers,
+  findTaskWork,
+  mergeInProgress,
+  mergeTaskBranch,
+  removeTaskWorktree,
+  startConflictMerge,
+  taskBranchName,
+  taskCommitMessage,
+  unmergedFiles,
+  worktreeOfBranch,
+} from './task-worktrees.ts';
 
 /** The parts of the engine the hooks read after the engine is open. */
-export type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'>;
+export type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'> & Partial<Pick<EngineApi, 'launch'>>;
 
 /** Durably records part of what a run delivered (the engine's `recordDelivery`). */
 export type DeliveryWriter = (runId: string, patch: RunDelivery) => Promise<void>;
@@ -41,7 +60,23 @@ export interface GitRunHooksOptions {
   awaitAttach?: boolean;
   /** Heard once per run whose pull request exists (created now or found after a restart). */
   onPullRequest?: (run: RunRecord, pr: PullRequestInfo) => void;
+  /**
+   * Whether a task may change files, and so works in a worktree of its own (default: shell
+   * commands and agents with a writing tool do; `wait` and `noop` share the run's worktree).
+   */
+  taskWrites?: (run: RunRecord, task: TaskRecord) => Promise<boolean>;
 }
+
+/** Shell tasks and agents with a tool that writes change files; waiting and no-ops do not. */
+export async function defaultTaskWrites(run: RunRecord, task: TaskRecord): Promise<boolean> {
+  const a = task.action;
+  if (a.kind === 'run') return true;
+  if (a.kind === 'agent') return agentMayWrite(run.cwd, a.agent);
+  return false;
+}
+
+/** Trailer of the commit merging a task into the run's branch (the task's own commit carries `Orchestr8-Task`). */
+const TASK_MERGE_TRAILER = 'Orchestr8-Merged-Task';
 
 /** `orchestr8/<workflow>-<short id>`, restricted to characters git accepts in any branch name. */
 export function runBranchName(run: RunRecord): string {
@@ -58,6 +93,16 @@ export function runBranchName(run: RunRecord): string {
 function describeTask(task: TaskRecord): string {
   const a = task.action;
   return a.kind === 'agent' ? `agent ${a.agent}` : a.kind === 'run' ? 'shell command' : a.kind;
+}
+
+/** The commit subject's "what": the task's name when it has one of its own, else its kind. */
+function whatTaskDid(task: TaskRecord): string {
+  return task.name && task.name !== task.key ? task.name : describeTask(task);
+}
+
+/** Where a task's worktree lives: beside the run's, one folder per attempt (a retry starts clean). */
+function taskWorktreeDir(worktreeRoot: string, run: RunRecord, task: TaskRecord): string {
+  return join(worktreeRoot, `${run.id}-tasks`, `${task.key.replace(/[^A-Za-z0-9_-]+/g, '-')}-${task.attempt}`);
 }
 
 /**
@@ -164,6 +209,8 @@ export class GitRunHooks implements RunHooks {
       branch: created.branch,
       baseSha: created.baseSha,
       ...(created.baseBranch ? { baseBranch: created.baseBranch } : {}),
+      // A retried run that was found unchanged (and lost its branch) may change things this time.
+      ...(prior.changed === false ? { changed: undefined } : {}),
     };
     if (created.branch !== runBranchName(run)) {
       state.notes = [`branch ${runBranchName(run)} already existed; the run uses ${created.branch}`];
@@ -178,12 +225,137 @@ export class GitRunHooks implements RunHooks {
     return { delivery: state };
   }
 
-  async taskCompleted(run: RunRecord, task: TaskRecord, _result: TaskResult): Promise<void> {
-    const { worktree } = this.state(run);
+  /**
+   * A task that may change files gets a worktree of its own, on a branch made from the run's
+   * branch as it is now (holding the merged work of everything it needs). Work it committed
+   * before (the owner died before the merge, or the merge conflicted and was resolved by hand)
+   * is not done again: the attempt completes at once and `taskCompleted` merges it.
+   */
+  async prepareTask(run: RunRecord, task: TaskRecord): Promise<PreparedTask | void> {
+    const state = this.state(run);
+    if (!state.worktree || !state.branch || !state.repoRoot || !state.baseSha || !existsSync(state.worktree)) return;
+    if (!(await (this.options.taskWrites ?? defaultTaskWrites)(run, task))) return;
+    const { repoRoot, worktree, branch, baseSha } = state;
+    const taskBranch = taskBranchName(branch, task.key);
+    return this.serial(worktree, async () => {
+      await this.recover(worktree);
+      const found = await findTaskWork(repoRoot, baseSha, branch, taskBranch, task.id);
+      if (found) {
+        this.logger.info(`run ${run.id}: ${task.key}'s work is ${found === 'merged' ? 'in' : 'committed beside'} ${branch} already; not run again`);
+        return { done: await this.savedOutput(run, task) };
+      }
+      const dir = taskWorktreeDir(this.options.worktreeRoot, run, task);
+      await createTaskWorktree(repoRoot, dir, taskBranch, branch);
+      const rel = state.worktreeCwd ? subPath(relative(worktree, state.worktreeCwd)) : undefined;
+      return { cwd: rel ? join(dir, rel) : dir };
+    });
+  }
+
+  /** The output a task had when its work was committed (kept beside its worktree), for an attempt that does not run again. */
+  private async savedOutput(run: RunRecord, task: TaskRecord): Promise<TaskOutput> {
+    try {
+      return JSON.parse(await readFile(this.outputFile(run, task), 'utf8')) as TaskOutput;
+    } catch {
+      return { output: '(the task had committed its work before the engine stopped; its output was not kept)' };
+    }
+  }
+
+  private outputFile(run: RunRecord, task: TaskRecord): string {
+    return join(this.options.worktreeRoot, `${run.id}-tasks`, `${task.key.replace(/[^A-Za-z0-9_-]+/g, '-')}.output.json`);
+  }
+
+  /** Once per run worktree per process: what a killed git left there (its index lock) goes before anything runs git in it. */
+  private readonly recovered = new Set<string>();
+  private async recover(worktree: string): Promise<void> {
+    if (this.recovered.has(worktree)) return;
+    this.recovered.add(worktree);
+    if (await clearStaleIndexLock(worktree).catch(() => false)) this.logger.warn(`${worktree}: removed the index lock a killed git left`);
+  }
+
+  async taskCompleted(run: RunRecord, task: TaskRecord, result: TaskResult): Promise<void> {
+    const state = this.state(run);
+    const { worktree, branch, repoRoot } = state;
     if (!worktree || !existsSync(worktree)) return;
-    const message = `${task.name} (${describeTask(task)})\n\nOrchestr8 run ${run.id} (${run.name}), task ${task.id}.`;
-    const sha = await this.serial(worktree, () => commitAll(worktree, message));
-    if (sha) this.logger.info(`run ${run.id}: committed ${task.key} as ${sha.slice(0, 10)}`);
+    const message = taskCommitMessage(task.key, whatTaskDid(task), `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`, task.id);
+    const taskBranch = branch ? taskBranchName(branch, task.key) : undefined;
+    const own = repoRoot && taskBranch ? await worktreeOfBranch(repoRoot, taskBranch) : undefined;
+    const hasBranch = repoRoot && taskBranch ? (await git(repoRoot).raw(['for-each-ref', '--format=%(refname)', `refs/heads/${taskBranch}`])).trim() !== '' : false;
+    if (!repoRoot || !branch || !taskBranch || (!own && !hasBranch)) {
+      // A task that shares the run's worktree: whatever it changed there is committed in its name.
+      const sha = await this.serial(worktree, async () => {
+        await this.recover(worktree);
+        return commitAll(worktree, message);
+      });
+      if (sha) this.logger.info(`run ${run.id}: committed ${task.key} as ${sha.slice(0, 10)}`);
+      return;
+    }
+    if (own) {
+      if (await mergeInProgress(own)) {
+        // A conflict from before. Merged by hand into the run's branch: the merge left in the
+        // task's worktree is not needed (and committing it would commit its markers). Else it
+        // must be resolved there: no file left unmerged, none staged with its markers.
+        if (await this.mergedAlready(repoRoot, taskBranch, branch)) {
+          await git(own).raw(['merge', '--abort']);
+        } else {
+          const left = await unmergedFiles(own);
+          const marked = left.length ? left : await filesWithConflictMarkers(own);
+          const conflict = { files: marked, taskBranch, worktree: own, runBranch: branch, runWorktree: worktree };
+          if (marked.length && !(await this.resolveWithAgent(run, task, conflict))) throw this.conflict(run, task, conflict);
+        }
+      }
+      await writeFile(this.outputFile(run, task), JSON.stringify({ output: result.output, ...(result.data !== undefined ? { data: result.data } : {}), ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) }));
+      const sha = await commitAll(own, message);
+      if (sha) this.logger.info(`run ${run.id}: committed ${task.key} as ${sha.slice(0, 10)} on ${taskBranch}`);
+      crashPoint('task.committed');
+    }
+    const merge = () =>
+      this.serial(worktree, async () => {
+        await this.recover(worktree);
+        return mergeTaskBranch({ repoRoot, runWorktree: worktree, runBranch: branch, taskBranch, message: `${task.key}: merge into the run's branch\n\n${TASK_MERGE_TRAILER}: ${task.id}` });
+      });
+    let outcome = await merge();
+    if (!outcome.merged) {
+      const where = own ?? (await this.conflictWorktree(run, task, taskBranch, repoRoot));
+      await startConflictMerge(where, branch);
+      const conflict = { files: outcome.files, taskBranch, worktree: where, runBranch: branch, runWorktree: worktree };
+      // Resolved (and committed) in the task's worktree: the task's branch now holds the run's, so it merges.
+      if (await this.resolveWithAgent(run, task, conflict)) outcome = await merge();
+      if (!outcome.merged) throw this.conflict(run, task, { ...conflict, files: outcome.files });
+    }
+    await removeTaskWorktree(repoRoot, taskBranch);
+    await rm(this.outputFile(run, task), { force: true });
+  }
+
+  private async mergedAlready(repoRoot: string, taskBranch: string, runBranch: string): Promise<boolean> {
+    const n = (await git(repoRoot).raw(['rev-list', '--count', `refs/heads/${runBranch}..refs/heads/${taskBranch}`])).trim();
+    return n === '0';
+  }
+
+  /** A task branch without a worktree (removed by hand) still gets one to hold the conflict. */
+  private async conflictWorktree(run: RunRecord, task: TaskRecord, taskBranch: string, repoRoot: string): Promise<string> {
+    const dir = taskWorktreeDir(this.options.worktreeRoot, run, task);
+    await git(repoRoot).raw(['worktree', 'prune']);
+    if (!existsSync(dir)) await git(repoRoot).raw(['worktree', 'add', '-q', dir, taskBranch]);
+    return dir;
+  }
+
+  private resolveWithAgent(run: RunRecord, task: TaskRecord, conflict: MergeConflict): Promise<boolean> {
+    const agent = readGitOptions(run).resolveConflicts;
+    if (!agent || !this.source?.launch) return Promise.resolve(false);
+    const source = this.source;
+    const engine = { launch: source.launch!.bind(source), status: source.status.bind(source) };
+    return resolveConflictsWithAgent({ engine, logger: this.logger, agent, run, task, conflict });
+  }
+
+  private conflict(run: RunRecord, task: TaskRecord, conflict: MergeConflict): MergeConflictError {
+    const files = conflict.files.join(', ');
+    this.logger.warn(`run ${run.id}: ${task.key} conflicts with ${conflict.runBranch} in ${files}`);
+    return new MergeConflictError(
+      `merge conflict: ${task.key}'s changes conflict with ${conflict.runBranch} in ${files}. Nothing was merged. ` +
+        `To go on: resolve the merge in progress in ${conflict.worktree} (git add the files, or commit), ` +
+        `or merge ${conflict.taskBranch} into ${conflict.runBranch} yourself in ${conflict.runWorktree}; then orchestr8 retry ${run.id}`,
+      conflict,
+    );
   }
 
   async runFinished(run: RunRecord, _tasks: TaskRecord[]): Promise<{ delivery?: RunDelivery } | void> {
@@ -214,15 +386,16 @@ export class GitRunHooks implements RunHooks {
       if (!notes.includes(text)) notes.push(text);
       this.note(run, patch, { notes: [...notes] });
     };
-    if (run.state !== 'completed') {
-      addNote(`run ${run.state}: branch ${state.branch} kept locally, not pushed`);
+    if (state.pullRequest) return;
+    if (state.changed === false) return; // found unchanged and removed before a restart
+    if (await this.removeIfUnchanged(run, state)) {
+      this.note(run, patch, { changed: false });
+      addNote('the run changed no files: no commit, no branch, no pull request');
       return;
     }
-    if (state.pullRequest) return;
-    const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);
-    if (ahead === 0) {
-      this.note(run, patch, { changed: false });
-      addNote('the run changed no files: no commit, no pull request');
+    await this.removeIdleTaskWorktrees(run, state);
+    if (run.state !== 'completed') {
+      addNote(`run ${run.state}: branch ${state.branch} kept locally, not pushed`);
       return;
     }
     const opts = readGitOptions(run);
@@ -257,6 +430,41 @@ export class GitRunHooks implements RunHooks {
       const message = `opening the pull request failed: ${errorMessage(error)}`;
       this.note(run, patch, { pullRequestError: message });
       throw new Error(message);
+    }
+  }
+
+  /**
+   * A run that committed nothing (on its branch or any task's) leaves neither worktree nor
+   * branch behind: hundreds of such runs would fill the user's branch list. True when removed.
+   */
+  private async removeIfUnchanged(run: RunRecord, state: RunDelivery): Promise<boolean> {
+    const { repoRoot, branch, baseSha, worktree } = state;
+    if (!repoRoot || !branch || !baseSha || !worktree) return false;
+    const g = git(repoRoot);
+    const branches = (await g.raw(['for-each-ref', '--format=%(refname:short)', `refs/heads/${branch}`, `refs/heads/${branch}--*`])).split('\n').filter(Boolean);
+    if (!branches.includes(branch)) return false;
+    for (const b of branches) if ((await commitsAhead(repoRoot, baseSha, b)) > 0) return false;
+    return this.serial(worktree, async () => {
+      for (const b of branches) if (b !== branch) await removeTaskWorktree(repoRoot, b);
+      await removeWorktree(repoRoot, worktree);
+      await g.raw(['branch', '-D', branch]);
+      await rm(join(this.options.worktreeRoot, `${run.id}-tasks`), { recursive: true, force: true });
+      this.logger.info(`run ${run.id}: changed nothing; removed its worktree and branch ${branch}`);
+      return true;
+    });
+  }
+
+  /** Task worktrees of a finished run that hold no work of their own (failed attempts) go; conflicted ones stay for the user. */
+  private async removeIdleTaskWorktrees(run: RunRecord, state: RunDelivery): Promise<void> {
+    const { repoRoot, branch } = state;
+    if (!repoRoot || !branch) return;
+    const head = (await git(repoRoot).raw(['rev-parse', '-q', '--verify', `refs/heads/${branch}`]).catch(() => '')).trim();
+    if (!head) return;
+    for (const w of await listWorktrees(repoRoot)) {
+      if (!w.branch?.startsWith(`${branch}--`)) continue;
+      if ((await commitsAhead(repoRoot, head, w.branch)) === 0 && !(await mergeInProgress(w.path))) {
+        await removeTaskWorktree(repoRoot, w.branch);
+      }
     }
   }
 

@@ -47,7 +47,8 @@ const USER_SETTINGS: Record<string, string> = {
   git_template_dir: 'allowUnsafeTemplateDir',
 };
 
-function git(dir: string, extraEnv: Record<string, string> = {}): SimpleGit {
+/** simple-git at `dir`, with the environment every git call here needs. */
+export function git(dir: string, extraEnv: Record<string, string> = {}): SimpleGit {
   // Credential prompts must not stall a background run; user hooks are skipped per
   // command (--no-verify) for the same reason.
   // simple-git refuses GIT_* variables we pass unless listed; the user's own are trusted.
@@ -95,7 +96,7 @@ export async function isFolderInCommit(repoRoot: string, base: string, folder: s
 
 // simple-git resolves (not rejects) when git exits non-zero with nothing on stderr, so
 // every check here reads output rather than relying on exit codes.
-async function branchExists(g: SimpleGit, branch: string): Promise<boolean> {
+export async function branchExists(g: SimpleGit, branch: string): Promise<boolean> {
   const out = await g.raw(['for-each-ref', '--format=%(refname)', `refs/heads/${branch}`]);
   return out.trim() === `refs/heads/${branch}`;
 }
@@ -187,16 +188,21 @@ export async function commitAll(worktree: string, message: string): Promise<stri
   await g.raw(['add', '-A']);
   const staged = (await g.raw(['diff', '--cached', '--name-only'])).trim();
   if (!staged) return undefined;
-  let hasIdentity = identityKnown.get(worktree);
+  await g.raw([...(await identityArgs(worktree)), 'commit', '--no-verify', '-q', '-m', message]);
+  return (await g.revparse(['HEAD'])).trim();
+}
+
+/** `-c user.name=… -c user.email=…` when the repository at `dir` has no identity of its own, else nothing. */
+export async function identityArgs(dir: string): Promise<string[]> {
+  let hasIdentity = identityKnown.get(dir);
   if (hasIdentity === undefined) {
-    hasIdentity = await g
+    hasIdentity = await git(dir)
       .raw(['config', '--get', 'user.email'])
       .then((v) => v.trim() !== '')
       .catch(() => false);
-    identityKnown.set(worktree, hasIdentity);
+    identityKnown.set(dir, hasIdentity);
   }
-  await g.raw([...(hasIdentity ? [] : FALLBACK_IDENTITY), 'commit', '--no-verify', '-q', '-m', message]);
-  return (await g.revparse(['HEAD'])).trim();
+  return hasIdentity ? [] : FALLBACK_IDENTITY;
 }
 
 /** Commits on `branch` that `baseSha` does not have. */

@@ -1,7 +1,7 @@
 import type { EngineApi } from '../engine/engine-api.ts';
 import { existsSync } from 'node:fs';
 import type { RunRecord } from '../model/records.ts';
-import { isMerged, removeWorktree } from './git-workspace.ts';
+import { isMerged, listWorktrees, removeWorktree } from './git-workspace.ts';
 import { readGitState } from './run-options.ts';
 
 export interface CleanupOutcome {
@@ -32,6 +32,10 @@ export async function cleanupRunWorktrees(runs: RunRecord[], options: { all?: bo
     const nothing = s.changed === false;
     if (options.all || merged || nothing) {
       await removeWorktree(s.repoRoot, s.worktree);
+      // Task worktrees kept for a conflict live beside the run's (`<run>-tasks/`); their branches stay too.
+      for (const w of await listWorktrees(s.repoRoot)) {
+        if (w.path.startsWith(`${s.worktree}-tasks/`)) await removeWorktree(s.repoRoot, w.path);
+      }
       outcome.removed.push({ runId: run.id, worktree: s.worktree, branch: s.branch, reason: options.all && !merged && !nothing ? 'requested' : 'merged' });
     } else {
       outcome.kept.push({ runId: run.id, worktree: s.worktree, reason: `branch ${s.branch} not merged into ${s.baseBranch ?? 'its base'}` });

@@ -94,7 +94,26 @@ export interface TaskRecord {
   request?: InputRequest;
   /** Answers given to its requests, in order; the runner applies each to the request it names. */
   answers?: InputAnswer[];
+  /** Set when the task failed because its work conflicts with the run's branch; cleared by a retry. */
+  mergeConflict?: MergeConflict;
   updatedAt: number;
+}
+
+/**
+ * A task's committed work that does not merge into its run's branch. The run's branch is left as
+ * it was; the task's branch and worktree are kept, the worktree holding the merge of the run's
+ * branch into the task's with its conflicts (what a merge editor opens).
+ */
+export interface MergeConflict {
+  /** Files both sides changed, relative to the repository's top. */
+  files: string[];
+  /** The task's branch, holding its commit. */
+  taskBranch: string;
+  /** The task's worktree, with the merge in progress. */
+  worktree: string;
+  /** The run's branch it was merging into, and the run's worktree. */
+  runBranch: string;
+  runWorktree: string;
 }
 
 /** What a task produced. `output` is what `${tasks.ID.result}` interpolates. */

@@ -1,4 +1,4 @@
-import type { RunRecord, TaskRecord, TokenUsageRecord, QualityGateRecord } from '../model/records.ts';
+import type { MergeConflict, RunRecord, TaskRecord, TokenUsageRecord, QualityGateRecord } from '../model/records.ts';
 import type { TaskAction } from '../model/workflow.ts';
 import type { EngineApi, UsageTotals } from '../engine/engine-api.ts';
 import type { InputRequest } from '../model/input-request.ts';
@@ -68,6 +68,17 @@ export class TaskError extends Error {
   ) {
     super(message);
     this.name = 'TaskError';
+  }
+}
+
+/** The task's work could not be merged into the run's branch: not retried by itself, the conflict is recorded on the task. */
+export class MergeConflictError extends TaskError {
+  constructor(
+    message: string,
+    readonly conflict: MergeConflict,
+  ) {
+    super(message, false);
+    this.name = 'MergeConflictError';
   }
 }
 

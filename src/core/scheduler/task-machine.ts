@@ -102,7 +102,7 @@ export const TaskMachine = {
 
   /** failed | cancelled | skipped → pending: the user retries; the retry budget and interruptions start over, attempt numbers go on. */
   reset: (t: TaskRecord, now: number) =>
-    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted', 'answers'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, {
+    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted', 'answers', 'mergeConflict'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, {
       attemptBase: t.attempt,
     }),
 } as const;

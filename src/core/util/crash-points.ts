@@ -22,7 +22,13 @@ export type CrashPointName =
   /** A webhook event (durable, announced) has endpoints; its deliveries are not in the outbox yet. */
   | 'webhook.queueing'
   /** The owner launched a run from a launch-inbox request (durable); the request file is not removed yet. */
-  | 'inbox.launched';
+  | 'inbox.launched'
+  /** A task's work is committed on its own branch; nothing of it is merged into the run's branch yet. */
+  | 'task.committed'
+  /** The commit that merges a task into its run's branch exists; the run's branch has not moved to it. */
+  | 'merge.prepared'
+  /** The run's branch holds a task's merged work; the run's worktree files and the task's completion are not updated yet. */
+  | 'merge.ref-updated';
 
 export function crashPoint(name: CrashPointName): void {
   if (armed === undefined || armed.name !== name) return;

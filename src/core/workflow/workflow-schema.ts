@@ -92,14 +92,16 @@ export const workflowSchema = z.strictObject({
   pull_request: pullRequestSchema.optional(),
   permissions: permissionsSchema.optional(),
   budget: budgetSchema.optional(),
+  /** Agent that resolves a task's merge conflict with the run's branch (given the conflict hunks); none: the task fails and names the files. */
+  resolve_conflicts: z.string().min(1).optional(),
   tasks: z.union([z.null(), z.record(z.string(), z.unknown())], { error: 'expected a map of task ids' }),
 });
 
 /** Top-level keys that belong to adapters; kept verbatim in `WorkflowDef.options`. */
-export const OPTION_KEYS = ['workspace', 'webhooks', 'pull_request', 'permissions', 'budget'] as const;
+export const OPTION_KEYS = ['workspace', 'webhooks', 'pull_request', 'permissions', 'budget', 'resolve_conflicts'] as const;
 
 /** A workflow's options as the parser checked them: what the user asked of the adapters, never what they delivered. */
-export const workflowOptionsSchema = workflowSchema.pick({ workspace: true, webhooks: true, pull_request: true, permissions: true, budget: true });
+export const workflowOptionsSchema = workflowSchema.pick({ workspace: true, webhooks: true, pull_request: true, permissions: true, budget: true, resolve_conflicts: true });
 export type WorkflowOptions = z.infer<typeof workflowOptionsSchema>;
 
 /** Allowed keys of the object at a data path, for "unknown key" messages. */
