@@ -157,9 +157,14 @@ test('a killed index worker is started again from disk: questions it owed are an
   await store.commit([{ t: 'run', run: run('before', 'running', 400) }]);
   // A question that waits for a batch not posted yet, then the worker dies under it.
   const owed = store.index.query('getRun', ['during'], store.index.postedSeq + 1);
-  await workerOf(store).terminate();
+  const killed = workerOf(store).terminate();
+  const askedAsItDies = store.index.getRun('before');
+  await killed;
+  const askedAfter = store.index.getRun('h2');
   await store.commit([{ t: 'run', run: run('during', 'running', 401) }]);
   assert.equal((await owed)?.name, 'during');
+  assert.equal((await askedAsItDies)?.name, 'before');
+  assert.equal((await askedAfter)?.name, 'h2');
   assert.equal((await store.index.getRun('before'))?.name, 'before');
   assert.equal((await store.index.getRun('h50'))?.state, 'completed');
   assert.ok(logger.lines.some((l) => /^error index worker exited \(\d+\); starting it again/.test(l)), logger.lines.join(' | '));

@@ -71,6 +71,8 @@ export class StateIndex {
   private behind = 0;
   private behindWaiters: (() => void)[] = [];
   private deaths: number[] = [];
+  /** Between a worker's death and its successor's start: questions and batches wait (see died). */
+  private respawning = false;
   private worker!: Worker;
   private readonly news = new Emitter<FollowNews>((error) => this.logger.error('index listener failed', error));
   /** Reader: the owner's records applied (with their events), a reload, or a changed owner. */
@@ -135,7 +137,8 @@ export class StateIndex {
    */
   post(firstSeq: number, lastSeq: number, frames: Buffer): void {
     this.posted = lastSeq;
-    if (this.failure) return; // nothing to hand over to; every question fails anyway
+    // No worker to hand it to: a dead one's successor reads it from the journal (up to `posted`).
+    if (this.failure || this.respawning) return;
     const copy = new Uint8Array(frames.byteLength);
     copy.set(frames);
     this.behind += copy.byteLength;
@@ -206,6 +209,7 @@ export class StateIndex {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { request, resolve, reject });
+      if (this.respawning) return; // asked of the next worker once it has started
       if (this.pending.size === 1) this.worker.ref(); // an answer is owed: keep the process alive for it
       this.worker.postMessage({ ...request, id } as ToIndex);
     });
@@ -250,26 +254,32 @@ export class StateIndex {
       return this.fail(new IndexUnavailableError(`${why}; it died ${this.deaths.length} times within ${RESPAWN_WINDOW_MS / 1000} s, so it is not started again`));
     }
     this.logger.error(`${why}; starting it again from the state folder (nothing is lost: everything it held is on disk)`);
-    const owed = [...this.pending.values()];
-    this.pending.clear();
-    startWorker(this.script).then(
-      (worker) => {
-        if (this.closing || this.failure) return void worker.terminate();
-        this.attach(worker);
-        const reopen: OpenRequest = this.openRequest.repair ? { ...this.openRequest, journalUpTo: this.posted } : this.openRequest;
-        const reopened = this.ask(reopen) as Promise<Opened>;
-        if (!this.openRequest.repair) reopened.then((opened) => this.news.fire({ type: 'reloaded', lastSeq: opened.lastSeq }), () => {});
-        for (const waiter of owed) {
-          // The first load (`loaded`) is owed the new load's answer; every other question is asked again.
-          if (waiter.request.type === 'open') reopened.then(waiter.resolve, waiter.reject);
-          else this.ask(waiter.request).then(waiter.resolve, waiter.reject);
-        }
-      },
-      (error) => {
-        for (const waiter of owed) waiter.reject(new IndexUnavailableError(`${why}; it could not be started again: ${errorMessage(error)}`));
+    this.respawning = true;
+    const settle = (worker: Worker | undefined, error?: unknown) => {
+      this.respawning = false;
+      // Everything owed, those asked while the new worker started included, in the order first asked.
+      const owed = [...this.pending.values()];
+      this.pending.clear();
+      if (!worker) {
         this.fail(new IndexUnavailableError(`${why}; it could not be started again: ${errorMessage(error)}`));
-      },
-    );
+        for (const waiter of owed) waiter.reject(this.failure!);
+        return;
+      }
+      if (this.closing || this.failure) {
+        for (const waiter of owed) waiter.reject(this.failure ?? new Error('index is closed'));
+        return void worker.terminate();
+      }
+      this.attach(worker);
+      const reopen: OpenRequest = this.openRequest.repair ? { ...this.openRequest, journalUpTo: this.posted } : this.openRequest;
+      const reopened = this.ask(reopen) as Promise<Opened>;
+      if (!this.openRequest.repair) reopened.then((opened) => this.news.fire({ type: 'reloaded', lastSeq: opened.lastSeq }), () => {});
+      for (const waiter of owed) {
+        // The first load (`loaded`) is owed the new load's answer; every other question is asked again.
+        if (waiter.request.type === 'open') reopened.then(waiter.resolve, waiter.reject);
+        else this.ask(waiter.request).then(waiter.resolve, waiter.reject);
+      }
+    };
+    startWorker(this.script).then(settle, (error) => settle(undefined, error));
   }
 
   private releaseBehind(): void {
