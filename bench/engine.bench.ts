@@ -8,16 +8,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Engine } from '../src/core/engine/engine.ts';
-import type { EngineOptions } from '../src/core/engine/engine-options.ts';
-import type { WorkflowDef } from '../src/core/model/workflow.ts';
-import { DEFAULT_RETRY } from '../src/core/model/workflow.ts';
 import { encodeRecord } from '../src/core/store/journal-format.ts';
 import { listSnapshots } from '../src/core/store/snapshot-files.ts';
 import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts';
 import { writeBenchArtifact } from './artifacts.ts';
+import { buildHistory, openEngine, wideWorkflow } from './history.ts';
 import { runPlainBullmq } from './peers/plain-peer.ts';
 import { type Target, loadWarning, target, targetsTable } from './targets.ts';
 import { type ThreadCpu, perUnit, sampleThreadCpu, threadCpuSince } from './thread-cpu.ts';
@@ -27,10 +23,6 @@ const TASKS = Number(process.env.BENCH_TASKS ?? 5000);
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 100_000);
 /** Rounds of the plain BullMQ baseline (skipped without redis-server). */
 const PLAIN_ROUNDS = Number(process.env.BENCH_PLAIN_ROUNDS ?? 3);
-
-/** The index worker as shipped (`npm run bench` builds it first), not the TypeScript source through tsx. */
-const SHIPPED_WORKER = fileURLToPath(new URL('../dist/index-worker.cjs', import.meta.url));
-const openEngine = (options: Omit<EngineOptions, 'indexWorker'>) => Engine.open({ ...options, indexWorker: SHIPPED_WORKER });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
@@ -90,28 +82,6 @@ async function throughput(inflight: number, total: number): Promise<Round> {
   await engine.close();
   fs.rmSync(stateDir, { recursive: true, force: true });
   return { perSecond, launchP50: pct(launchMs, 50), launchP99: pct(launchMs, 99), cpuPerTask: cpu && perUnit(cpu, total) };
-}
-
-function wideWorkflow(n: number, width: number): WorkflowDef {
-  return {
-    name: `history-${n}`,
-    inputs: [],
-    tasks: Array.from({ length: width }, (_, i) => ({ id: `t${i}`, needs: [], action: { kind: 'noop' as const }, retry: DEFAULT_RETRY, continueOnError: false, priority: 0 })),
-  };
-}
-
-/** Fills a state folder with `tasks` finished tasks (runs of 100), through the real engine. */
-async function buildHistory(stateDir: string, tasks: number): Promise<void> {
-  const engine = await openEngine({ stateDir, cwd: stateDir, concurrency: 100 });
-  const runs = Math.ceil(tasks / 100);
-  let finished = 0;
-  const done = new Promise<void>((resolve) => engine.onEvent((e) => e.type === 'workflow.completed' && ++finished === runs && resolve()));
-  for (let i = 0; i < runs; i++) {
-    await engine.launch({ workflow: wideWorkflow(i, 100) });
-    if (engine.activeRunCount > 20) await new Promise((r) => setTimeout(r, 1));
-  }
-  await done;
-  await engine.close();
 }
 
 interface HistoryFigures {

@@ -88,7 +88,7 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
   });
 
   it('launches a task, returns its id at once, announces its end, and hands over its result', async () => {
-    const launched = await call(client, 'task_async', { run: 'sleep 0.3; echo "hello from mcp"', name: 'greeting' });
+    const launched = await call(client, 'task_async', { run: 'sleep 1.5; echo "hello from mcp"', name: 'greeting' });
     assert.equal(launched.isError, false, launched.text);
     const { taskId, runId } = launched.json();
     assert.match(taskId, /^[0-9a-f]{12}\.task$/);

@@ -67,7 +67,7 @@ describe('task_run as an MCP task, over an in-memory transport to the real serve
   });
 
   it('returns the handle at once, then follows it with tasks/get, notifications/tasks/status and tasks/result', async () => {
-    const task = await callAsTask(client, { run: 'sleep 0.5; echo "hello as a task"', name: 'greeting' });
+    const task = await callAsTask(client, { run: 'sleep 1.5; echo "hello as a task"', name: 'greeting' });
     assert.match(task.taskId, /^[0-9a-f]{12}$/, 'the handle is the run id');
     assert.equal(task.status, 'working', 'answered before the command could have finished');
     assert.equal(task.ttl, null, 'kept until the run is cleared');

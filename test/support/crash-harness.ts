@@ -25,13 +25,14 @@ import type { Logger } from '../../src/core/util/logger.ts';
 export type CrashMoment = 'random' | 'snapshot.folding' | AimedPoint;
 
 /** The crash points the harness aims at: those of the journal, the snapshot and a run's finish. */
-type AimedPoint = Extract<CrashPointName, 'snapshot.renamed' | 'segments.dropping' | 'journal.rotated' | 'deferred.apply' | 'run.finishing'>;
+type AimedPoint = Extract<CrashPointName, 'snapshot.renamed' | 'snapshot.sidecar-written' | 'segments.dropping' | 'journal.rotated' | 'deferred.apply' | 'run.finishing'>;
 
 /** Every moment, in the order kills cycle through them. */
 export const CRASH_MOMENTS: readonly CrashMoment[] = [
   'random',
   'snapshot.folding',
   'snapshot.renamed',
+  'snapshot.sidecar-written',
   'segments.dropping',
   'journal.rotated',
   'deferred.apply',
@@ -41,6 +42,7 @@ export const CRASH_MOMENTS: readonly CrashMoment[] = [
 /** Crash points are armed for their Nth hit, N drawn up to this, so kills land at different depths of the work. */
 const POINT_MAX_HIT: Record<AimedPoint, number> = {
   'snapshot.renamed': 3,
+  'snapshot.sidecar-written': 3,
   'segments.dropping': 3,
   'journal.rotated': 3,
   'deferred.apply': 30,
@@ -211,7 +213,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
       figures.moments[moment].aimed++;
       if (outcome.landed) {
         figures.moments[moment].landed++;
-        if (moment === 'snapshot.folding' || moment === 'snapshot.renamed') figures.inSnapshot++;
+        if (moment === 'snapshot.folding' || moment === 'snapshot.renamed' || moment === 'snapshot.sidecar-written') figures.inSnapshot++;
         if (moment === 'segments.dropping') figures.inSegmentRemoval++;
       }
       for (const e of outcome.acked) {

@@ -9,13 +9,15 @@ import { Batch } from './moves.ts';
  * resume unfinished runs, finish interrupted finalizations.
  */
 export async function recover(core: EngineCore): Promise<void> {
-  const { clock, reads, executor, store } = core.deps;
+  const { clock, executor, store } = core.deps;
   const now = clock.now();
   const batch = new Batch();
   const previous = store.lock?.previous;
   const reattach: [ActiveRun, TaskRecord][] = [];
-  for (const run of [...(await reads.runsInState('running')), ...(await reads.runsInState('paused'))]) {
-    const tasks = await reads.getTasks(run.id);
+  // Known before the index has loaded the history, when the store could open in two phases.
+  const { runs } = await store.activeState();
+  for (const { run, tasks } of runs) {
+    if (run.state !== 'running' && run.state !== 'paused') continue;
     const active = activeRun(run, tasks);
     // Already durable as running; nothing else runs before open returns.
     core.active.set(run.id, active);
@@ -37,9 +39,9 @@ export async function recover(core: EngineCore): Promise<void> {
   }
   if (!batch.empty) await core.commit(batch);
   for (const [active, task] of reattach) core.attempts.reattach(active, task);
-  const finished = [...(await reads.runsInState('completed')), ...(await reads.runsInState('failed')), ...(await reads.runsInState('cancelled'))];
-  for (const run of finished) {
-    if (run.finalized === false) core.finalizer.start(run, await reads.getTasks(run.id));
+  // Finished before the open (a run this recovery finishes is finalized by its own batch).
+  for (const { run, tasks } of runs) {
+    if (run.state !== 'running' && run.state !== 'paused' && run.finalized === false) core.finalizer.start(run, tasks);
   }
   for (const active of core.active.values()) {
     core.pauses.arm(active);

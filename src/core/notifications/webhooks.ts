@@ -144,6 +144,8 @@ export class WebhookDispatcher implements Disposable {
   private savedCursor: number | undefined;
   /** The seq of the last engine event turned into deliveries (in order: every event below it is done). */
   private cursor = 0;
+  /** The lowest seq of the events heard since start: a dispatcher without a cursor sends from there. */
+  private firstHeard: number | undefined;
   /** The newest seq of events heard that no webhook is made of: the cursor may move there once those before are done. */
   private heard = 0;
   /** Events heard before `start()`: turned after the catch-up, which may cover them. */
@@ -179,7 +181,10 @@ export class WebhookDispatcher implements Disposable {
     const outbox = this.options.outbox;
     this.savedCursor = await outbox.cursor();
     if (this.savedCursor === undefined) {
-      this.cursor = await outbox.lastEventSeq();
+      // The index may answer after events heard since start (an owner's index loads its history
+      // behind, and answers with all it holds by then): those are new, and still sent.
+      const newest = await outbox.lastEventSeq();
+      this.cursor = this.firstHeard === undefined ? newest : Math.min(newest, this.firstHeard - 1);
       await this.saveCursor();
       return;
     }
@@ -202,6 +207,7 @@ export class WebhookDispatcher implements Disposable {
       this.early.push(event);
       return;
     }
+    if (event.seq !== undefined) this.firstHeard = Math.min(this.firstHeard ?? event.seq, event.seq);
     if (WEBHOOK_EVENTS.includes(event.type as WebhookEventType)) this.chain(() => this.turn(event));
     else if (event.seq !== undefined) this.heard = Math.max(this.heard, event.seq);
   }

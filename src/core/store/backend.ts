@@ -2,6 +2,8 @@ import type { Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import type { Logger } from '../util/logger.ts';
 import { silentLogger } from '../util/logger.ts';
+import { activeStateFromQueries } from './active-state.ts';
+import type { ActiveState } from './active-state.ts';
 import { IndexCore } from './index-worker/index-core.ts';
 import type { IndexQueries, QueryName } from './index-worker/protocol.ts';
 import { QUERY_NAMES } from './index-worker/protocol.ts';
@@ -27,6 +29,8 @@ export interface StateBackend {
   /** Owner mode: the lock held and the dead owner taken over from, if any. */
   readonly lock?: { info: LockInfo; previous?: LockInfo; release(): void } | undefined;
   readonly readOnly: boolean;
+  /** The runs recovery takes up (not finished, or not finalized), with their tasks. Call once, right after opening, before any commit. */
+  activeState(): Promise<ActiveState>;
   /** Folds what was committed so far into a snapshot (a no-op without files). */
   snapshot(): Promise<void>;
   close(): Promise<void>;
@@ -63,6 +67,10 @@ export class MemoryBackend implements StateBackend {
     const entries: SequencedRecord[] = records.map((record) => ({ seq: ++this.lastSeq, record: structuredClone(record) }));
     this.core.applyEntries(entries);
     return firstSeq;
+  }
+
+  activeState(): Promise<ActiveState> {
+    return activeStateFromQueries(this.index);
   }
 
   async snapshot(): Promise<void> {}

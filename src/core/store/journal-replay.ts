@@ -13,6 +13,12 @@ export interface ReplayOptions {
   /** Owner mode: cut a torn tail off, set damaged bytes aside. Readers never write. */
   repair: boolean;
   logger: Logger;
+  /**
+   * Read only up to this seq, the journal's tail as the owner found it on opening (the index
+   * worker's load behind a running owner): the owner already repaired it, and what lies beyond
+   * is being appended right now, so it is neither read nor reported as torn. Needs `repair` off.
+   */
+  upTo?: number;
 }
 
 export interface ReplayResult {
@@ -46,7 +52,8 @@ export function replayJournal(dir: string, options: ReplayOptions): ReplayResult
   /** A damaged segment whose unreadable end explains a gap before the next one. */
   let lostIn: string | undefined;
   let previousName: string | undefined;
-  for (let i = 0; i < segments.length; i++) {
+  const upTo = options.upTo ?? Infinity;
+  for (let i = 0; i < segments.length && lastSeq < upTo; i++) {
     const segment = segments[i]!;
     const next = segments[i + 1];
     const name = path.basename(segment.path);
@@ -71,11 +78,13 @@ export function replayJournal(dir: string, options: ReplayOptions): ReplayResult
         logger.warn(`journal: records ${Math.max(previous, options.afterSeq) + 1}–${entry.seq - 1} are missing from ${name} (lost to earlier damage)`);
       }
       previous = entry.seq;
+      if (entry.seq > upTo) break;
       if (entry.seq > lastSeq) {
         entries.push(entry);
         lastSeq = entry.seq;
       }
     }
+    if (lastSeq >= upTo) break; // the rest is the running owner's, appended since
     if (scan.damaged.length > 0 || (scan.tail && next)) {
       reportDamage(segment.path, buf, scan, options);
       if (scan.tail && next) lostIn = name;

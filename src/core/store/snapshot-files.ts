@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { crashPoint } from '../util/crash-points.ts';
+import { activeSidecarPath } from './active-sidecar.ts';
 import { fsyncDir, fsyncDirAsync, writeFileAtomic } from './fs-durable.ts';
 
 /**
@@ -8,6 +10,8 @@ import { fsyncDir, fsyncDirAsync, writeFileAtomic } from './fs-durable.ts';
  *   snapshot-<lastSeq>.sqlite         a sql.js export holding every record up to lastSeq (16 digits)
  *   snapshot-<lastSeq>.sqlite.sha256  its checksum, written once the snapshot has been read back and
  *                                     verified: the commit point; a snapshot without one is incomplete
+ *   snapshot-<lastSeq>.sqlite.active  its active runs (active-sidecar.ts), written before the checksum;
+ *                                     lets an owner take work before the snapshot is loaded
  *   snapshot.sqlite                   the format before checksums; loaded when nothing newer is usable
  * The owner keeps the newest two, so a newest one that fails its checksum falls back to the
  * previous one plus the journal segments folded since (kept until the next snapshot).
@@ -53,14 +57,16 @@ export function listSnapshots(stateDir: string): SnapshotFile[] {
   return found;
 }
 
-/** Snapshots written but never committed (the writer died first); only the owner may remove them. */
+/** Snapshots written but never committed (the writer died first), and sidecars left by removed ones; only the owner may remove them. */
 export function removeIncompleteSnapshots(stateDir: string): void {
   if (!fs.existsSync(stateDir)) return;
   const names = new Set(fs.readdirSync(stateDir));
   for (const name of names) {
     if (SNAPSHOT_RE.test(name) && !names.has(`${name}.sha256`)) fs.rmSync(path.join(stateDir, name), { force: true });
-    const sidecar = /^(snapshot-\d{16}\.sqlite)\.sha256$/.exec(name);
-    if (sidecar && !names.has(sidecar[1]!)) fs.rmSync(path.join(stateDir, name), { force: true });
+    const checksum = /^(snapshot-\d{16}\.sqlite)\.sha256$/.exec(name);
+    if (checksum && !names.has(checksum[1]!)) fs.rmSync(path.join(stateDir, name), { force: true });
+    const active = /^(snapshot-\d{16}\.sqlite)\.active$/.exec(name);
+    if (active && !(names.has(active[1]!) && names.has(`${active[1]!}.sha256`))) fs.rmSync(path.join(stateDir, name), { force: true });
   }
 }
 
@@ -81,11 +87,11 @@ export function readSnapshot(snapshot: SnapshotFile): Buffer {
 }
 
 /**
- * Writes a snapshot (temp file, fsync, rename), reads it back and compares, and only then
- * writes its checksum (the same way): a snapshot that did not reach the disk intact is never
- * committed, and the journal it folds is still all there.
+ * Writes a snapshot (temp file, fsync, rename), reads it back and compares, then its active-set
+ * sidecar, and only then its checksum (the same way): a snapshot that did not reach the disk
+ * intact is never committed, and the journal it folds is still all there.
  */
-export async function writeSnapshot(stateDir: string, lastSeq: number, bytes: Uint8Array): Promise<SnapshotFile> {
+export async function writeSnapshot(stateDir: string, lastSeq: number, bytes: Uint8Array, activeSidecar: Uint8Array): Promise<SnapshotFile> {
   const file = snapshotPath(stateDir, lastSeq);
   const sum: Checksum = { sha256: sha256(bytes), bytes: bytes.length, lastSeq };
   await writeFileAtomic(file, bytes);
@@ -94,6 +100,8 @@ export async function writeSnapshot(stateDir: string, lastSeq: number, bytes: Ui
     await fs.promises.rm(file, { force: true });
     throw new Error(`snapshot ${path.basename(file)} reads back different from what was written`);
   }
+  await writeFileAtomic(activeSidecarPath(file), activeSidecar);
+  crashPoint('snapshot.sidecar-written');
   await writeFileAtomic(checksumPath(file), Buffer.from(JSON.stringify(sum)));
   return { path: file, lastSeq, legacy: false };
 }
@@ -102,6 +110,7 @@ export async function writeSnapshot(stateDir: string, lastSeq: number, bytes: Ui
 export async function removeSnapshot(snapshot: SnapshotFile): Promise<void> {
   if (!snapshot.legacy) await fs.promises.rm(checksumPath(snapshot.path), { force: true });
   await fs.promises.rm(snapshot.path, { force: true });
+  await fs.promises.rm(activeSidecarPath(snapshot.path), { force: true });
   await fsyncDirAsync(path.dirname(snapshot.path));
 }
 
@@ -109,6 +118,7 @@ export async function removeSnapshot(snapshot: SnapshotFile): Promise<void> {
 export function setSnapshotAside(snapshot: SnapshotFile): string {
   const aside = `${snapshot.path}.corrupt`;
   if (!snapshot.legacy) fs.rmSync(checksumPath(snapshot.path), { force: true });
+  fs.rmSync(activeSidecarPath(snapshot.path), { force: true });
   fs.renameSync(snapshot.path, aside);
   fsyncDir(path.dirname(snapshot.path));
   return path.basename(aside);

@@ -249,6 +249,20 @@ export class StateDb {
     return this.docs<RunRecord>('SELECT doc FROM workflow_executions WHERE state = ? ORDER BY created_at', [state]).map(upgradeRunRecord);
   }
 
+  /**
+   * What a snapshot's active-set sidecar holds (see active-sidecar.ts): runs not finished or
+   * not finalized, with their tasks, and the newest run's creation time. Finished runs are
+   * filtered in SQL, so the history's rows are not decoded.
+   */
+  activeRuns(): { runs: { run: RunRecord; tasks: TaskRecord[] }[]; newestCreatedAt: number } {
+    const runs = this.docs<RunRecord>(
+      "SELECT doc FROM workflow_executions WHERE state NOT IN ('completed', 'failed', 'cancelled') OR json_extract(doc, '$.finalized') = 0 ORDER BY created_at",
+      [],
+    ).map((run) => ({ run: upgradeRunRecord(run), tasks: this.getTasks(run.id) }));
+    const newest = this.scalar('SELECT MAX(created_at) FROM workflow_executions');
+    return { runs, newestCreatedAt: typeof newest === 'number' ? newest : -Infinity };
+  }
+
   finishedRunIds(before: number): string[] {
     return this.column<string>("SELECT id FROM workflow_executions WHERE state != 'running' AND finished_at < ?", [before]);
   }

@@ -11,6 +11,10 @@ import type { JournalSegment } from './journal.ts';
 import { removeIncompleteSnapshots, removeSnapshot } from './snapshot-files.ts';
 import type { SnapshotFile } from './snapshot-files.ts';
 import { StateIndex } from './state-index.ts';
+import type { StateIndexOptions } from './state-index.ts';
+import { activeStateFromQueries } from './active-state.ts';
+import type { ActiveState } from './active-state.ts';
+import { quickOpen } from './quick-open.ts';
 import { writeStateGitIgnore } from './state-gitignore.ts';
 import { acquireLock } from './state-lock.ts';
 import type { LockInfo } from './state-lock.ts';
@@ -25,6 +29,8 @@ export interface StoreOptions {
   snapshotThreshold?: number;
   /** The built index worker (`dist/index-worker.cjs`); see StateIndexOptions.script. */
   indexWorker?: string;
+  /** How far the index worker may fall behind, and how often it is started again; see StateIndexOptions. */
+  index?: Pick<StateIndexOptions, 'maxBehindBytes' | 'maxRespawns'>;
 }
 
 export interface ReaderOptions extends StoreOptions {
@@ -53,6 +59,10 @@ export class StateStore implements StateBackend {
   private inherited = 0;
   /** Snapshots on disk that the owner keeps, newest first: the newest two, once it has written one. */
   private generations: SnapshotFile[] = [];
+  /** The index's first full load (which also tells the generations on disk): a snapshot waits for it. */
+  private loaded: Promise<void> = Promise.resolve();
+  /** The runs to recover, known before the index loaded (quick open); handed out once. */
+  private activeAtOpen: ActiveState | undefined;
   private readonly storageChanged = new Emitter<StorageState>((error) => this.logger.error('storage listener failed', error));
   /** The journal paused on a full disk, or wrote again: commits wait (they are not rejected) while paused. */
   readonly onStorage = this.storageChanged.event;
@@ -67,24 +77,52 @@ export class StateStore implements StateBackend {
     readonly lock?: { info: LockInfo; previous?: LockInfo; release(): void },
   ) {}
 
-  /** Opens as the one writer: takes the lock (or throws StateOwnedError), cuts a torn journal tail, resumes appending. */
+  /**
+   * Opens as the one writer: takes the lock (or throws StateOwnedError), cuts a torn journal
+   * tail, resumes appending. In two phases when it can (quick-open.ts): it takes work as soon
+   * as the journal's tail and the active runs are known, from the newest snapshot's active-set
+   * sidecar and the journal after it, while the index worker loads the whole history behind
+   * (queries wait for that load, and see every batch committed before they were asked).
+   */
   static async openOwner(stateDir: string, options: StoreOptions = {}): Promise<StateStore> {
     const logger = options.logger ?? silentLogger;
     const lock = acquireLock(stateDir, options.command ?? 'orchestr8');
+    let index: StateIndex | undefined;
     try {
       removeStaleTemps(stateDir);
       removeIncompleteSnapshots(stateDir);
       const ignored = writeStateGitIgnore(stateDir).catch((error) => logger.warn(`could not write ${stateDir}/.gitignore: ${errorMessage(error)}`));
-      const { index, opened } = await StateIndex.open(stateDir, { repair: true }, indexOptions(options, logger));
+      const quick = quickOpen(stateDir, logger);
+      let lastSeq: number;
+      let snapshotSeq: number;
+      let loaded: Promise<SnapshotFile[]>;
+      if (quick) {
+        index = await StateIndex.loadBehind(stateDir, quick.lastSeq, indexOptions(options, logger));
+        logger.debug(`open: taking work at seq ${quick.lastSeq} with ${quick.active.runs.length} active runs; the index loads the history behind`);
+        ({ lastSeq, snapshotSeq } = quick);
+        loaded = index.loaded.then((opened) => opened.snapshots);
+      } else {
+        const full = await StateIndex.open(stateDir, { repair: true }, indexOptions(options, logger));
+        index = full.index;
+        lastSeq = full.opened.lastSeq;
+        snapshotSeq = full.opened.snapshots[0]?.lastSeq ?? 0;
+        loaded = Promise.resolve(full.opened.snapshots);
+      }
       await ignored;
       const store = new StateStore(stateDir, index, logger, options.snapshotThreshold ?? 4 * 1024 * 1024, lock);
-      store.generations = opened.snapshots;
-      store.inherited = unsnapshottedBytes(stateDir, opened.snapshots[0]?.lastSeq ?? 0);
-      store.journal = new JournalWriter(journalDir(stateDir), opened.lastSeq, (entries, frames) => entries.length && index.post(entries[0]!.seq, entries.at(-1)!.seq, frames), {
+      store.activeAtOpen = quick?.active;
+      store.loaded = loaded.then((snapshots) => {
+        store.generations = snapshots;
+      });
+      store.loaded.catch(() => {}); // reported by the index; a snapshot waiting on it fails and says so
+      store.inherited = unsnapshottedBytes(stateDir, snapshotSeq);
+      const posting = index;
+      store.journal = new JournalWriter(journalDir(stateDir), lastSeq, (entries, frames) => entries.length && posting.post(entries[0]!.seq, entries.at(-1)!.seq, frames), {
         onStorage: (state) => store.storageChanged.fire(state),
       });
       return store;
     } catch (error) {
+      await index?.close();
       lock.release();
       throw error;
     }
@@ -102,6 +140,13 @@ export class StateStore implements StateBackend {
     return this.inherited + (this.journal?.size ?? 0);
   }
 
+  /** The runs recovery takes up: known already after a quick open, else asked of the loaded index. Call once, before any commit. */
+  async activeState(): Promise<ActiveState> {
+    const quick = this.activeAtOpen;
+    this.activeAtOpen = undefined;
+    return quick ?? activeStateFromQueries(this.index);
+  }
+
   get storage(): StorageState {
     return this.journal?.storage ?? { state: 'ok' };
   }
@@ -117,6 +162,9 @@ export class StateStore implements StateBackend {
    */
   async commit(records: StoreRecord[]): Promise<number> {
     if (!this.journal) throw new Error('state store is read-only');
+    // Nothing is acknowledged earlier for it: a worker far behind slows the writes down instead.
+    const behind = this.index.whenTakenIn();
+    if (behind) await behind;
     const firstSeq = await this.journal.append(records);
     if (this.unsnapshotted >= this.snapshotThreshold && !this.snapshotting) {
       // A failed fold or clean-up loses nothing (the journal and the older generation stay); the next one tries again.
@@ -137,6 +185,7 @@ export class StateStore implements StateBackend {
   }
 
   private async snapshotNow(): Promise<void> {
+    await this.loaded;
     if (!this.journal || this.closed) return;
     const closed = await this.journal.rotate();
     const segments = listSegments(journalDir(this.stateDir));
@@ -208,8 +257,8 @@ export function journalDir(stateDir: string): string {
   return path.join(stateDir, 'journal');
 }
 
-function indexOptions(options: StoreOptions, logger: Logger) {
-  return { logger, ...(options.indexWorker ? { script: options.indexWorker } : {}) };
+function indexOptions(options: StoreOptions, logger: Logger): StateIndexOptions {
+  return { logger, ...options.index, ...(options.indexWorker ? { script: options.indexWorker } : {}) };
 }
 
 async function dropSegments(stateDir: string, segments: JournalSegment[]): Promise<void> {

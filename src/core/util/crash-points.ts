@@ -11,6 +11,8 @@ let reached = 0;
 export type CrashPointName =
   /** The new snapshot is in place and committed (checksum written); no older snapshot or folded segment has been removed. */
   | 'snapshot.renamed'
+  /** A new snapshot and its active-set sidecar are in place; its checksum (the commit point) is not written. */
+  | 'snapshot.sidecar-written'
   /** The first segment folded into the previous snapshot has been removed, any others are still there. */
   | 'segments.dropping'
   /** The journal started a new segment; the snapshot that will fold the old ones has not been written. */

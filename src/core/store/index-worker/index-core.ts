@@ -4,6 +4,7 @@ import type { Logger } from '../../util/logger.ts';
 import { errorMessage } from '../../util/logger.ts';
 import { JournalFollower } from '../journal-follower.ts';
 import { scanFrames } from '../journal-format.ts';
+import { encodeActiveSidecar } from '../active-sidecar.ts';
 import { writeSnapshot } from '../snapshot-files.ts';
 import { StateDb } from '../state-db.ts';
 import type { SequencedRecord } from '../store-records.ts';
@@ -41,9 +42,9 @@ export class IndexCore {
     return new IndexCore(await StateDb.open(), logger);
   }
 
-  /** Loads a folder: as its owner (`repair`), or as a reader. */
-  static async load(stateDir: string, repair: boolean, logger: Logger): Promise<{ core: IndexCore; opened: Opened }> {
-    const { db, lastSeq, snapshots } = repair ? await loadState(stateDir, true, logger) : await loadForReading(stateDir, logger);
+  /** Loads a folder: as its owner (`repair`; behind an owner already at work: `journalUpTo`), or as a reader. */
+  static async load(stateDir: string, repair: boolean, logger: Logger, journalUpTo?: number): Promise<{ core: IndexCore; opened: Opened }> {
+    const { db, lastSeq, snapshots } = repair ? await loadState(stateDir, true, logger, journalUpTo) : await loadForReading(stateDir, logger);
     return { core: new IndexCore(db, logger), opened: { lastSeq, snapshots } };
   }
 
@@ -83,9 +84,11 @@ export class IndexCore {
   /** Writes a snapshot of everything applied (with its checksum; see snapshot-files.ts). */
   async snapshot(stateDir: string): Promise<Written> {
     const started = Date.now();
-    const lastSeq = this.db.lastSeq;
     const bytes = this.db.export();
-    const snapshot = await writeSnapshot(stateDir, lastSeq, bytes);
+    // Read in the same turn as the export: the sidecar holds the active runs of exactly that state.
+    const lastSeq = this.db.lastSeq;
+    const sidecar = encodeActiveSidecar({ lastSeq, ...this.db.activeRuns() });
+    const snapshot = await writeSnapshot(stateDir, lastSeq, bytes, sidecar);
     return { snapshot, bytes: bytes.length, ms: Date.now() - started };
   }
 

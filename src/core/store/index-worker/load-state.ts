@@ -15,8 +15,12 @@ export interface LoadedState {
   snapshots: SnapshotFile[];
 }
 
-/** The newest snapshot that verifies (falling back one generation at a time) plus the journal after it. */
-export async function loadState(stateDir: string, repair: boolean, logger: Logger): Promise<LoadedState> {
+/**
+ * The newest snapshot that verifies (falling back one generation at a time) plus the journal after it.
+ * `journalUpTo`: an owner that already took work read (and repaired) the journal up to this seq
+ * before starting the load (see quick-open.ts); only that part is read, and it is not repaired.
+ */
+export async function loadState(stateDir: string, repair: boolean, logger: Logger, journalUpTo?: number): Promise<LoadedState> {
   const candidates = listSnapshots(stateDir);
   let db: StateDb | undefined;
   let loaded = candidates.length;
@@ -27,7 +31,12 @@ export async function loadState(stateDir: string, repair: boolean, logger: Logge
   db ??= await StateDb.open();
   try {
     const snapshots = candidates.slice(loaded).map((s, i) => (i === 0 ? { ...s, lastSeq: db.lastSeq } : s));
-    const { entries, lastSeq } = replayJournal(path.join(stateDir, 'journal'), { afterSeq: db.lastSeq, repair, logger });
+    const { entries, lastSeq } = replayJournal(path.join(stateDir, 'journal'), {
+      afterSeq: db.lastSeq,
+      repair: repair && journalUpTo === undefined,
+      logger,
+      ...(journalUpTo !== undefined ? { upTo: journalUpTo } : {}),
+    });
     if (entries.length) db.apply(entries);
     return { db, lastSeq: Math.max(lastSeq, db.lastSeq), snapshots };
   } catch (error) {

@@ -64,8 +64,12 @@ export interface Written {
 
 /** Messages from the owner's (or reader's) thread to the index worker. */
 export type ToIndex =
-  /** Loads the folder: `repair` (owner) cuts torn tails and sets damage aside; `follow` (reader) tails the owner's journal after loading. */
-  | { type: 'open'; id: number; stateDir: string; repair: boolean; follow?: { pollMs?: number } }
+  /**
+   * Loads the folder: `repair` (owner) cuts torn tails and sets damage aside; `journalUpTo` (an
+   * owner at work already) reads the journal only up to there, repaired already; `follow`
+   * (reader) tails the owner's journal after loading.
+   */
+  | { type: 'open'; id: number; stateDir: string; repair: boolean; journalUpTo?: number; follow?: { pollMs?: number } }
   /** A durable batch: the journal frames exactly as written, its first record numbered `firstSeq`. No reply. */
   | { type: 'apply'; firstSeq: number; frames: Uint8Array }
   /** Answered once the index holds every record up to `atLeast` (read-your-writes). */
@@ -81,6 +85,8 @@ export type FromIndex =
   | { type: 'reply'; id: number; value: unknown }
   | { type: 'failed'; id: number; message: string }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
+  /** Frame bytes of `apply` messages taken in since the last `taken` (one per turn at most): the owner's backpressure. */
+  | { type: 'taken'; bytes: number }
   /** Reader: records the owner appended were applied; the events they stand for, each with its seq. */
   | { type: 'followed'; lastSeq: number; events: EngineEvent[] }
   /** Reader: the records it needed were folded away, so the index loaded the folder afresh. */

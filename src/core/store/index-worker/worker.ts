@@ -38,7 +38,7 @@ function handle(message: ToIndex): void {
   switch (message.type) {
     case 'open':
       backlog = [];
-      IndexCore.load(message.stateDir, message.repair, logger).then(
+      IndexCore.load(message.stateDir, message.repair, logger, message.journalUpTo).then(
         ({ core: loaded, opened }) => {
           core = loaded;
           if (message.follow) core.follow(message.stateDir, send, message.follow.pollMs);
@@ -54,6 +54,7 @@ function handle(message: ToIndex): void {
       );
       return;
     case 'apply':
+      tookIn(message.frames.byteLength);
       // A failure here is a bug (the batch was just written by this process); queries report it from then on.
       try {
         ready().applyFrames(message.firstSeq, message.frames);
@@ -83,6 +84,19 @@ function handle(message: ToIndex): void {
       send({ type: 'reply', id: message.id, value: undefined });
       return;
   }
+}
+
+let taken = 0;
+
+/** Tells the owner how far behind it the worker is, once per turn however many batches came. */
+function tookIn(bytes: number): void {
+  if (taken === 0) {
+    setImmediate(() => {
+      send({ type: 'taken', bytes: taken });
+      taken = 0;
+    });
+  }
+  taken += bytes;
 }
 
 function ready(): IndexCore {
