@@ -5,6 +5,7 @@ import { registerClearFinished, registerOpenWorkflowFile, registerSetApiKey, reg
 import { API_KEY_SECRET } from './secret-keys.ts';
 import { registerOpenPullRequest, registerOpenResult, registerShowLog } from './commands/open-documents.ts';
 import { registerCancel, registerRetry } from './commands/run-control.ts';
+import { registerApplyRun, registerDiscardRun, registerGitContent, registerReviewChanges } from './commands/review-run.ts';
 import { registerInstallCommandLine, shareCommandLineWithTerminals } from './commands/install-command-line.ts';
 import type { CommandContext } from './commands/command-context.ts';
 import { OrchestrDocuments } from './documents.ts';
@@ -62,6 +63,10 @@ export function activate(context: vscode.ExtensionContext): void {
     registerClearFinished(ctx),
     registerOpenWorkflowFile(ctx),
     registerInstallCommandLine(ctx),
+    registerGitContent(),
+    registerReviewChanges(ctx),
+    registerApplyRun(ctx),
+    registerDiscardRun(ctx),
     registerWorkflowLanguageClient(context, output),
     registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),

@@ -15,6 +15,9 @@ export const COMMAND_IDS = {
   loadMore: 'orchestr8.loadMore',
   showOutput: 'orchestr8.showOutput',
   installCommandLine: 'orchestr8.installCommandLine',
+  reviewChanges: 'orchestr8.reviewChanges',
+  applyRun: 'orchestr8.applyRun',
+  discardRun: 'orchestr8.discardRun',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -18,7 +18,7 @@ export interface TreeItemView {
   tooltip: string;
   icon: IconView;
   /**
-   * `run:<state>[:file][:pr]` or `task:<state>[:result]`; package.json's `when` clauses match these
+   * `run:<state>[:file][:pr][:branch]` or `task:<state>[:result]`; package.json's `when` clauses match these
    * with regexes, so the tokens are part of the contract with the manifest.
    */
   contextValue: string;
@@ -76,6 +76,7 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   let contextValue = `run:${run.state}`;
   if (run.file) contextValue += ':file';
   if (pr) contextValue += ':pr';
+  if (run.delivery?.branch) contextValue += ':branch';
 
   const lines = [
     `**${escapeMarkdown(run.name)}** — ${run.state}`,
