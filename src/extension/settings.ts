@@ -20,6 +20,10 @@ export interface Settings {
   webhookUrls: string[];
   /** `orchestr8.sandbox.*`; what widens the sandbox (hosts, writable folders) from user settings only. */
   sandbox: SandboxSettings;
+  /** `orchestr8.git.push`: push run branches even when no pull request will be opened. */
+  gitPush: boolean;
+  /** `orchestr8.git.branchRetentionDays`: unmerged branches of finished runs older than this are offered for removal (0: kept). */
+  branchRetentionDays: number;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
@@ -38,6 +42,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     redisUrl: text(c.get('redisUrl')),
     webhookUrls: (Array.isArray(c.get('webhooks.urls')) ? c.get<unknown[]>('webhooks.urls')! : []).map(text).filter(Boolean),
     sandbox: sandboxSettings(c),
+    gitPush: c.get<boolean>('git.push') === true,
+    branchRetentionDays: positive(c.get('git.branchRetentionDays'), 0),
   };
 }
 

@@ -91,9 +91,11 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
       gateWorktree = delivery.worktree;
       gateBranch = delivery.branch;
       assert.match(gateBranch, /^orchestr8\/gate-/);
-      assert.equal(delivery.pushedTo, 'origin');
-      assert.ok(delivery.notes.includes('no GitHub token: branch pushed, no pull request opened'), JSON.stringify(delivery));
-      assert.equal(sh(fixture.remote, 'show', `${gateBranch}:out.txt`), 'changed');
+      // No token, so no pull request: the branch is not pushed, and the run says so.
+      assert.equal(delivery.pushedTo, undefined);
+      assert.ok(delivery.notes.some((n: string) => /no GitHub token.*kept local, not pushed/.test(n)), JSON.stringify(delivery));
+      assert.equal(sh(repo, 'show', `${gateBranch}:out.txt`), 'changed');
+      assert.equal(sh(fixture.remote, 'branch', '--list', gateBranch), '');
       assert.equal(fs.existsSync(path.join(repo, 'out.txt')), false, "the user's working tree is untouched");
       assert.equal(fs.existsSync(discovery), false, 'api.json is removed when the owner exits');
     } finally {

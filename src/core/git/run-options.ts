@@ -6,6 +6,8 @@ export interface GitWorkflowOptions {
   /** `worktree` (default in a git repository) or `in-place` (work on the user's tree; no commits). */
   workspace: 'worktree' | 'in-place';
   pullRequest: { draft: boolean; base?: string; title?: string };
+  /** `push: true`: push the branch even when no pull request will be opened. */
+  push: boolean;
 }
 
 function str(v: string | undefined): string | undefined {
@@ -18,6 +20,7 @@ export function readGitOptions(run: RunRecord): GitWorkflowOptions {
   return {
     workspace: o.workspace === 'in-place' ? 'in-place' : 'worktree',
     pullRequest: { draft: pr.draft === true, base: str(pr.base), title: str(pr.title) },
+    push: o.push === true,
   };
 }
 

@@ -35,6 +35,10 @@ export interface RunDelivery {
   baseBranch?: string;
   /** Whether the run committed any change. */
   changed?: boolean;
+  /** Commits on the branch since `baseSha`, counted when the run finished. */
+  commits?: number;
+  /** Why the run opened no pull request, in a few words (`no GitHub session`, `no remote origin`): for toasts and the tree. */
+  noPullRequest?: string;
   /** The remote the branch was pushed to. */
   pushedTo?: string;
   pushError?: string;

@@ -4,6 +4,7 @@ import type { RunState, TaskState } from '../../core/model/task-state.ts';
 import type { TaskAction } from '../../core/model/workflow.ts';
 import { escapeMarkdown, formatDuration, formatTime, formatTokens, formatWhen, oneLine } from './format.ts';
 import { pullRequestUrl } from './run-links.ts';
+import { deliverySummary } from '../../core/git/delivery-summary.ts';
 
 /** A codicon id (`sync~spin`) and an optional theme colour id; the adapter makes a `ThemeIcon` of it. */
 export interface IconView {
@@ -71,6 +72,8 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   parts.push(formatDuration(elapsed));
   if (progress) parts.push(`${progress.finished}/${progress.total} tasks`);
   parts.push(formatWhen(run.createdAt, now));
+  const code = deliverySummary(run);
+  if (code.short) parts.push(code.short);
 
   const pr = pullRequestUrl(run);
   let contextValue = `run:${run.state}`;
@@ -89,6 +92,7 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   if (run.file) lines.push(`- Workflow: ${escapeMarkdown(run.file)}`);
   const inputs = Object.entries(run.inputs);
   if (inputs.length) lines.push(`- Inputs: ${inputs.map(([k, v]) => `${escapeMarkdown(k)}=${escapeMarkdown(oneLine(v, 60))}`).join(', ')}`);
+  if (code.sentence) lines.push(`- Code: ${escapeMarkdown(code.sentence)}`);
   if (pr) lines.push(`- Pull request: ${pr}`);
   if (run.error) lines.push('', `Error: ${escapeMarkdown(oneLine(run.error, 500))}`);
 
