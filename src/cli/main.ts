@@ -80,8 +80,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).clearCommand(opts(cmd) as never)));
   program
     .command('cleanup')
-    .description('remove the git worktrees of finished runs whose branch is merged (branches are kept)')
-    .option('--all', "every finished run's worktree, merged or not (uncommitted changes in them are lost)")
+    .description('remove the worktrees and branches of finished runs that are merged, applied or changed nothing')
+    .option('--all', "every finished run's worktree, merged or not (uncommitted changes in them are lost; unmerged branches stay)")
+    .option('--older-than <duration>', 'also unmerged branches of runs finished longer ago than this (e.g. 30d)')
     .action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).cleanupCommand(opts(cmd) as never)));
   program
     .command('diff <runId>')

@@ -291,7 +291,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     });
   }
 
-  test('cleanup removes worktrees of merged or empty runs, keeps unmerged ones unless asked', async () => {
+  test('cleanup removes worktrees and branches of merged or empty runs, keeps unmerged ones unless asked (their branches always)', async () => {
     const merged = runRecord(fx.repo, {}, 'merged');
     const open = runRecord(fx.repo, {}, 'open');
     const runs = [merged, open];
@@ -309,6 +309,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.deepEqual(first.removed.map((r) => r.runId), [merged.id]);
     assert.deepEqual(first.kept.map((r) => r.runId), [open.id]);
     assert.ok(!existsSync(merged.delivery!.worktree!));
+    assert.equal(sh(fx.repo, 'branch', '--list', merged.delivery!.branch!), '', 'the merged branch is deleted');
     assert.ok(existsSync(open.delivery!.worktree!));
     const second = await cleanupRunWorktrees(runs, { all: true });
     assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[open.id, 'requested']]);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { RunHooks } from '../engine/run-hooks.ts';
 import type { RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
@@ -150,7 +150,9 @@ export class GitRunHooks implements RunHooks {
         notes: [`${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`],
       });
     }
-    await excludeFromRepository(repoRoot, this.options.worktreeRoot);
+    // The whole state folder (`<state>/worktrees`' parent: journal, logs, worktrees), not only the worktrees: its own
+    // .gitignore may be missing (an older store) or edited, and git status must stay the user's.
+    await excludeFromRepository(repoRoot, dirname(this.options.worktreeRoot));
     const created = await createRunWorktree({
       repoRoot,
       dir: join(this.options.worktreeRoot, run.id),
