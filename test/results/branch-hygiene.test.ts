@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { GitRunHooks } from '../../src/core/git/git-run-hooks.ts';
 import { commitAll, createRunWorktree, pushBranch } from '../../src/core/git/git-workspace.ts';
 import { applyRun } from '../../src/core/git/run-review.ts';
-import { cleanupRunWorktrees, describeRemoval } from '../../src/core/git/worktree-cleanup.ts';
+import { cleanupRunWorktrees, describeRemoval, removeLeftovers, runLeftovers } from '../../src/core/git/worktree-cleanup.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
 import { makeRepo, sh, type RepoFixture } from './git-fixtures.ts';
 import { applyDelivery, runRecord } from './run-fixtures.ts';
@@ -61,6 +61,27 @@ describe('branch hygiene (real repositories)', () => {
     const all = await cleanupRunWorktrees([fresh], { all: true });
     assert.deepEqual(all.removed.map((r) => [r.reason, r.branchDeleted]), [['requested', false]]);
     assert.equal(sh(fx.repo, 'for-each-ref', '--format=%(refname:short)', `refs/heads/${fresh.delivery!.branch}`), fresh.delivery!.branch);
+  });
+
+  test('what "Clear Finished Runs" offers: the leftovers of finished runs, which of them hold unmerged work, removed locally only', async () => {
+    const merged = await finishedRun(fx, 'merged');
+    const open = await finishedRun(fx, 'open');
+    assert.ok((await pushBranch(fx.repo, 'origin', open.delivery!.branch!)).pushed);
+    applyDelivery(open, { pushedTo: 'origin' });
+    sh(fx.repo, 'merge', '-q', '--ff-only', merged.delivery!.branch!);
+    const running = await finishedRun(fx, 'running');
+    running.state = 'running';
+    const found = await runLeftovers([merged, open, running]);
+    assert.deepEqual(found.map((l) => [l.run.name, l.landed, !!l.worktree, !!l.branch]), [
+      ['merged', true, true, true],
+      ['open', false, true, true],
+    ]);
+    const out = await removeLeftovers(found);
+    assert.deepEqual([out.worktrees, out.branches], [2, 2]);
+    for (const run of [merged, open]) assert.equal(sh(fx.repo, 'for-each-ref', `refs/heads/${run.delivery!.branch}`), '');
+    assert.ok(existsSync(running.delivery!.worktree!), 'a running run is never touched');
+    assert.ok(sh(fx.remote, 'branch', '--list', open.delivery!.branch!), 'the pushed branch stays on the remote');
+    assert.deepEqual(await runLeftovers([merged, open]), []);
   });
 
   test('the whole state folder inside the project is kept out of git status, even without its own .gitignore', async () => {

@@ -251,6 +251,17 @@ function conflictMessage(branch: string, into: string, files: string[], leftInTr
     : `not applied: ${branch} conflicts with ${into} in ${files.join(', ')}. Nothing was changed.`;
 }
 
+/** Whether every commit of `branch` is in `into` (a ref). */
+export async function isBranchMerged(repoRoot: string, branch: string, into: string): Promise<boolean> {
+  return (await git(repoRoot, ['merge-base', '--is-ancestor', `refs/heads/${branch}`, into])).code === 0;
+}
+
+/** Removes one worktree (its uncommitted changes are lost) and prunes git's record of it; the branch stays. */
+export async function removeRunWorktree(repoRoot: string, worktree: string): Promise<void> {
+  if (existsSync(worktree)) await gitOk(repoRoot, ['worktree', 'remove', '--force', worktree]);
+  await git(repoRoot, ['worktree', 'prune']);
+}
+
 /** Whether the run's work is already in the user's current branch or in its base branch (applied, or merged through a pull request). */
 export async function isRunApplied(delivery: RunDelivery): Promise<boolean> {
   if (!delivery.repoRoot || !delivery.branch || !existsSync(delivery.repoRoot)) return false;

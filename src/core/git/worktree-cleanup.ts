@@ -1,8 +1,8 @@
 import type { EngineApi } from '../engine/engine-api.ts';
 import { existsSync } from 'node:fs';
 import type { RunRecord } from '../model/records.ts';
-import { isMerged, removeWorktree } from './git-workspace.ts';
-import { branchExists, discardRun, isRunApplied } from './run-review.ts';
+// Not git-workspace.ts: this module is in the extension's own bundle, which must not carry simple-git.
+import { branchExists, discardRun, isBranchMerged, isRunApplied, removeRunWorktree } from './run-review.ts';
 import { readGitState } from './run-options.ts';
 
 /** Why cleanup removed a run's worktree and branch. */
@@ -65,7 +65,7 @@ export async function cleanupRunWorktrees(runs: RunRecord[], options: CleanupOpt
     }
     let reason: CleanupReason | undefined;
     if (s.changed === false) reason = 'unchanged';
-    else if (branch && s.baseBranch && (await isMerged(s.repoRoot, branch, `refs/heads/${s.baseBranch}`))) reason = 'merged';
+    else if (branch && s.baseBranch && (await isBranchMerged(s.repoRoot, branch, `refs/heads/${s.baseBranch}`))) reason = 'merged';
     else if (branch && (await isRunApplied(s))) reason = 'applied';
     else if (options.branchesOlderThanMs !== undefined && run.finishedAt !== undefined && now - run.finishedAt > options.branchesOlderThanMs) reason = 'expired';
     if (reason) {
@@ -81,7 +81,7 @@ export async function cleanupRunWorktrees(runs: RunRecord[], options: CleanupOpt
         reason,
       });
     } else if (options.all && worktree) {
-      await removeWorktree(s.repoRoot, worktree);
+      await removeRunWorktree(s.repoRoot, worktree);
       outcome.removed.push({ runId: run.id, worktree, ...(branch ? { branch } : {}), branchDeleted: false, reason: 'requested' });
     } else {
       outcome.kept.push({
@@ -112,4 +112,41 @@ export function describeRemoval(r: CleanupOutcome['removed'][number]): string {
   const parts = [r.worktree ? `worktree ${r.worktree}` : undefined, r.branchDeleted ? `branch ${r.branch}` : undefined, r.remoteBranch].filter(Boolean);
   const kept = !r.branchDeleted && r.branch ? ` (branch ${r.branch} kept: not merged)` : '';
   return `removed ${parts.join(', ')} (${why})${kept}`;
+}
+
+/** A finished run's worktree and branch still in the repository, and whether its work is merged or applied. */
+export interface RunLeftover {
+  run: RunRecord;
+  worktree?: string;
+  branch?: string;
+  /** Its branch's commits are in its base or the current branch (or it has none): removing it loses nothing. */
+  landed: boolean;
+}
+
+/** What finished runs left in their repositories (what "Clear Finished Runs" offers to remove with them). */
+export async function runLeftovers(runs: RunRecord[]): Promise<RunLeftover[]> {
+  const found: RunLeftover[] = [];
+  for (const run of runs) {
+    const s = readGitState(run);
+    if (run.state === 'running' || !s.repoRoot || !existsSync(s.repoRoot)) continue;
+    const worktree = s.worktree && existsSync(s.worktree) ? s.worktree : undefined;
+    const branch = s.branch && (await branchExists(s.repoRoot, s.branch)) ? s.branch : undefined;
+    if (!worktree && !branch) continue;
+    const landed =
+      s.changed === false || !branch || (!!s.baseBranch && (await isBranchMerged(s.repoRoot, branch, `refs/heads/${s.baseBranch}`))) || (await isRunApplied(s));
+    found.push({ run, ...(worktree ? { worktree } : {}), ...(branch ? { branch } : {}), landed });
+  }
+  return found;
+}
+
+/** Removes the worktrees and local branches `runLeftovers` found; branches on remotes stay (a pull request may hang on them). */
+export async function removeLeftovers(leftovers: RunLeftover[]): Promise<{ worktrees: number; branches: number; notes: string[] }> {
+  const total = { worktrees: 0, branches: 0, notes: [] as string[] };
+  for (const l of leftovers) {
+    const out = await discardRun(l.run.id, readGitState(l.run), { remote: false });
+    total.worktrees += out.worktrees.length;
+    if (out.branch) total.branches++;
+    total.notes.push(...out.notes);
+  }
+  return total;
 }
