@@ -14,6 +14,7 @@ import {
 } from '../github/pull-requests.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
 import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, isFolderInCommit, pushBranch, remoteUrl } from './git-workspace.ts';
+import { bringProjectFiles } from './project-files.ts';
 import { readGitOptions, readGitState } from './run-options.ts';
 
 /** The parts of the engine the hooks read after the engine is open. */
@@ -173,6 +174,18 @@ export class GitRunHooks implements RunHooks {
     };
     if (created.branch !== runBranchName(run)) {
       state.notes = [`branch ${runBranchName(run)} already existed; the run uses ${created.branch}`];
+    }
+    if (!prior.branch) {
+      // First time only: a retry or resume keeps what the run saw at launch.
+      const project = await bringProjectFiles({
+        projectDir: resolve(run.cwd),
+        worktreeCwd,
+        include: readGitOptions(run).include,
+        commit: (message) => this.serial(created.worktree, () => commitAll(created.worktree, message)),
+      });
+      Object.assign(state, project.delivery);
+      if (project.notes.length) state.notes = [...(state.notes ?? []), ...project.notes];
+      for (const note of project.notes) this.logger.info(`run ${run.id}: ${note}`);
     }
     this.logger.info(`run ${run.id}: worktree ${created.worktree} on branch ${created.branch}`);
     const result = this.remember(run, state);

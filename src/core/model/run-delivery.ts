@@ -46,6 +46,13 @@ export interface RunDelivery {
   pullRequestError?: string;
   /** Human-readable notes: why there is no worktree, no push, no pull request. */
   notes?: string[];
+  /** The project folder the run was launched in (its worktree stands in for it). */
+  projectDir?: string;
+  /**
+   * The project's agent files as they were in the project folder at launch (committed or not), in
+   * precedence order: agent tasks of the run, their retries and resumes use these definitions.
+   */
+  agentFiles?: Array<{ path: string; content: string }>;
   /** BullMQ mode: where remote workers fetch the run's files. */
   source?: RunSource;
 }
