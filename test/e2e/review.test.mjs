@@ -45,7 +45,12 @@ test('Review Changes opens the multi-file diff editor; Apply refuses over a loca
   await session.showRunsView();
   await session.runCommand('Orchestr8: Launch Workflow…');
   await session.pick('e2e-review');
-  await session.toast(/e2e-review \(run .*completed/).waitFor({ timeout: 60_000 });
+  const completed = session.toast(/e2e-review \(run .*completed/);
+  await completed.waitFor({ timeout: 60_000 });
+  // The completion says what happened to the code: the branch, its commit, not pushed, and why no pull request.
+  assert.match(await completed.innerText(), /Branch orchestr8\/e2e-review-\S+, 1 commit, kept local, no pull request: no GitHub session in VS Code\./);
+  await session.page.waitForTimeout(500);
+  await session.screenshot('review-00-completion-toast');
 
   // Review Changes: the multi-file diff editor, titled with the run's branch, listing both files.
   await session.runCommand('Orchestr8: Review Changes');
@@ -85,4 +90,5 @@ test('Review Changes opens the multi-file diff editor; Apply refuses over a loca
   await session.screenshot('review-03-applied');
   assert.equal(fs.readFileSync(readme, 'utf8'), '# widgets\nchanged by the run\n');
   assert.equal(fs.readFileSync(path.join(ws, 'added-by-run.txt'), 'utf8'), 'from the run\n');
+  assert.equal(git(ws, 'status', '--porcelain'), '', 'applied as a commit on main: nothing left uncommitted');
 });
