@@ -177,12 +177,13 @@ export class GitRunHooks implements RunHooks {
     }
     if (!prior.branch) {
       // First time only: a retry or resume keeps what the run saw at launch.
+      // Best effort: the run goes on without them, and says why.
       const project = await bringProjectFiles({
         projectDir: resolve(run.cwd),
         worktreeCwd,
         include: readGitOptions(run).include,
         commit: (message) => this.serial(created.worktree, () => commitAll(created.worktree, message)),
-      });
+      }).catch((error: unknown) => ({ delivery: {}, copied: [], notes: [`could not bring the project folder's agent files and listed files into the worktree: ${errorMessage(error)}`] }));
       Object.assign(state, project.delivery);
       if (project.notes.length) state.notes = [...(state.notes ?? []), ...project.notes];
       for (const note of project.notes) this.logger.info(`run ${run.id}: ${note}`);
