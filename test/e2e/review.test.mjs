@@ -15,6 +15,12 @@ tasks:
     run: printf "# widgets\\\\nchanged by the run\\\\n" > README.md && echo "from the run" > added-by-run.txt
 `;
 
+const SECOND = `name: conflicting
+tasks:
+  edit:
+    run: printf "# widgets\\\\nsecond run\\\\n" > README.md
+`;
+
 let session;
 
 function git(cwd, ...args) {
@@ -24,7 +30,7 @@ function git(cwd, ...args) {
 before(async () => {
   session = await CodeServerSession.start({
     name: 'review',
-    files: { '.orchestr8/workflows/e2e-review.yaml': FLOW, 'README.md': '# widgets\n' },
+    files: { '.orchestr8/workflows/e2e-review.yaml': FLOW, '.orchestr8/workflows/conflicting.yaml': SECOND, 'README.md': '# widgets\n' },
     beforeLaunch: async (s) => {
       git(s.dirs.ws, 'init', '-q', '-b', 'main');
       git(s.dirs.ws, 'add', '-A');
@@ -91,4 +97,33 @@ test('Review Changes opens the multi-file diff editor; Apply refuses over a loca
   assert.equal(fs.readFileSync(readme, 'utf8'), '# widgets\nchanged by the run\n');
   assert.equal(fs.readFileSync(path.join(ws, 'added-by-run.txt'), 'utf8'), 'from the run\n');
   assert.equal(git(ws, 'status', '--porcelain'), '', 'applied as a commit on main: nothing left uncommitted');
+});
+
+test('an apply that conflicts with a committed edit changes nothing and names the file; "Open in Merge Editor" then merges with markers and opens the file', async () => {
+  const ws = session.dirs.ws;
+  const readme = path.join(ws, 'README.md');
+  await session.runCommand('Orchestr8: Launch Workflow…');
+  await session.pick('conflicting');
+  await session.toast(/conflicting \(run .*completed/).waitFor({ timeout: 60_000 });
+  fs.writeFileSync(readme, '# widgets\nmine\n');
+  git(ws, 'commit', '-q', '-am', 'my edit');
+  const head = git(ws, 'rev-parse', 'HEAD');
+  await session.runCommand('Orchestr8: Apply to Working Tree');
+  await session.pick('conflicting');
+  const refused = session.toast(/not applied: orchestr8\/conflicting-\S+ conflicts with main in README\.md/);
+  await refused.waitFor({ timeout: 20_000 });
+  assert.equal(git(ws, 'status', '--porcelain'), '');
+  assert.equal(git(ws, 'rev-parse', 'HEAD'), head);
+  assert.equal(fs.readFileSync(readme, 'utf8'), '# widgets\nmine\n');
+  await session.page.waitForTimeout(500);
+  await session.screenshot('review-04-content-conflict');
+  // Asked for, the merge is done with its conflict markers and the file opens (VS Code's conflict actions on it;
+  // the git extension's merge editor follows only when git has noticed the conflict, which this test does not require).
+  await refused.locator('.monaco-button', { hasText: 'Open in Merge Editor' }).click();
+  await session.page.locator('.tabs-container .tab', { hasText: /README\.md/ }).first().waitFor({ timeout: 20_000 });
+  await session.toast(/conflicts in README\.md: the merge is in the working tree with conflict markers/).waitFor({ timeout: 10_000 });
+  await session.page.waitForTimeout(2500); // the git extension's merge editor follows once git has seen the conflict
+  await session.screenshot('review-05-merge-editor');
+  assert.match(fs.readFileSync(readme, 'utf8'), /<<<<<<< [\s\S]*mine[\s\S]*=======[\s\S]*second run[\s\S]*>>>>>>> /);
+  git(ws, 'merge', '--abort');
 });

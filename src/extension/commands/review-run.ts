@@ -76,8 +76,11 @@ export function registerApplyRun(ctx: CommandContext): vscode.Disposable {
       const merged = await applyRun(run.id, run.delivery, { keepConflicts: true });
       if (merged.applied || !merged.leftInTree) throw new UserError(merged.applied ? 'The branch applied cleanly after all.' : merged.message);
       const file = vscode.Uri.file(path.join(run.delivery!.repoRoot!, merged.files[0]!));
-      // The git extension's merge editor; without it, the file with its conflict markers.
-      await vscode.commands.executeCommand('git.openMergeEditor', file).then(undefined, () => vscode.commands.executeCommand('vscode.open', file));
+      // The file with its conflict markers (VS Code offers "Resolve in Merge Editor" on it), then the git
+      // extension's merge editor itself, which only works once git has noticed the conflict.
+      await vscode.commands.executeCommand('vscode.open', file);
+      void vscode.window.showInformationMessage(`Orchestr8: ${merged.message}`);
+      setTimeout(() => void vscode.commands.executeCommand('git.openMergeEditor', file).then(undefined, () => undefined), 1500);
     }
   });
 }
