@@ -9,6 +9,7 @@ export { cleanupCommand } from './commands/cleanup.ts';
 export { clearCommand } from './commands/clear.ts';
 export { controlCommand } from './commands/control.ts';
 export { mcpCommand } from './commands/mcp.ts';
+export { applyCommand, diffCommand, discardCommand } from './commands/review.ts';
 export { runCommand } from './commands/run.ts';
 export { serveCommand } from './commands/serve.ts';
 export { runWorker } from './commands/worker-run.ts';

@@ -8,6 +8,8 @@ export const ExitCode = {
   /** Another process owns the state and cannot be reached. */
   owned: 3,
   notFound: 4,
+  /** `apply`: the run's branch conflicts with the current branch or with uncommitted edits; nothing was changed. */
+  conflict: 5,
 } as const;
 
 /** An error the CLI prints as one line and exits with `code`. */

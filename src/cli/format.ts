@@ -1,3 +1,4 @@
+import { deliverySummary } from '../core/git/delivery-summary.ts';
 import type { RunRecord, TaskRecord } from '../core/model/records.ts';
 import type { TaskState } from '../core/model/task-state.ts';
 import { formatDuration } from '../core/notifications/notification-builder.ts';
@@ -78,7 +79,8 @@ export function resultsLines(run: RunRecord): string[] {
   const d = run.delivery ?? {};
   const lines: string[] = [];
   if (d.pullRequest) lines.push(`pull request: ${d.pullRequest.url}`);
-  if (d.branch) lines.push(`branch: ${d.branch}${d.pushedTo ? ` (pushed to ${d.pushedTo})` : ''}${d.worktree ? ` · worktree ${d.worktree}` : ''}`);
+  const { sentence } = deliverySummary(run);
+  if (sentence && d.branch) lines.push(`${sentence}${d.worktree ? ` Worktree ${d.worktree}` : ''}`);
   for (const note of d.notes ?? []) lines.push(note);
   return lines;
 }

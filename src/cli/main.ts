@@ -100,9 +100,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).clearCommand(opts(cmd) as never)));
   program
     .command('cleanup')
-    .description('remove the git worktrees of finished runs whose branch is merged (branches are kept)')
-    .option('--all', "every finished run's worktree, merged or not (uncommitted changes in them are lost)")
+    .description('remove the worktrees and branches of finished runs that are merged, applied or changed nothing')
+    .option('--all', "every finished run's worktree, merged or not (uncommitted changes in them are lost; unmerged branches stay)")
+    .option('--older-than <duration>', 'also unmerged branches of runs finished longer ago than this (e.g. 30d)')
     .action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).cleanupCommand(opts(cmd) as never)));
+  program
+    .command('diff <runId>')
+    .description("what a run changed since its base commit (a running run: so far)")
+    .option('--stat', 'a summary per file')
+    .option('--name-only', 'only the files, with A/M/D')
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).diffCommand(id, opts(cmd) as never)));
+  program
+    .command('apply <runId>')
+    .description("merge a run's branch into the current branch (on a conflict nothing changes; exit 5)")
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).applyCommand(id, opts(cmd))));
+  program
+    .command('discard <runId>')
+    .description("delete a finished run's worktrees and branch (and the branch it pushed)")
+    .option('-y, --yes', 'do not ask')
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).discardCommand(id, opts(cmd) as never)));
   program.addCommand(
     workerCommand(async (flags) => {
       const commands = await loadCommands();

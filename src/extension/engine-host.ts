@@ -132,7 +132,7 @@ export class EngineHost implements vscode.Disposable {
     // Asked now, while the runtime loads and the store opens, not after: VS Code's GitHub session can
     // take seconds to come (it activates the GitHub authentication extension), and the first open as
     // owner waited for it before opening the store, so a reload showed no runs until it came.
-    let firstResults: Promise<ExtensionResultsSettings> | undefined = this.resultsSettings(settings.webhookUrls);
+    let firstResults: Promise<ExtensionResultsSettings> | undefined = this.resultsSettings(settings.webhookUrls, settings.gitPush);
     try {
       const { openWorkspaceEngine, prepareWorkspaceStore } = loadRuntime();
       this.logger.info(`engine runtime loaded in ${(performance.now() - started).toFixed(1)} ms`);
@@ -156,7 +156,7 @@ export class EngineHost implements vscode.Disposable {
         onAgentWarning: (warning) => this.agentWarnings.fire(warning),
         // Read again on a later take-over: the session may have changed since.
         results: () => {
-          const results = firstResults ?? this.resultsSettings(settings.webhookUrls);
+          const results = firstResults ?? this.resultsSettings(settings.webhookUrls, settings.gitPush);
           firstResults = undefined;
           return results;
         },
@@ -178,9 +178,9 @@ export class EngineHost implements vscode.Disposable {
    * VS Code already has (asked silently: no sign-in prompt; none means pushed branches without pull
    * requests) and the webhook secret. Neither is logged.
    */
-  private async resultsSettings(webhookUrls: string[]): Promise<ExtensionResultsSettings> {
+  private async resultsSettings(webhookUrls: string[], push: boolean): Promise<ExtensionResultsSettings> {
     const [githubToken, webhookSecret] = await Promise.all([this.githubToken(), this.context.secrets.get(WEBHOOK_SECRET).then(undefined, () => undefined)]);
-    return { webhookUrls, ...(githubToken ? { githubToken } : {}), ...(webhookSecret ? { webhookSecret } : {}) };
+    return { webhookUrls, push, ...(githubToken ? { githubToken } : {}), ...(webhookSecret ? { webhookSecret } : {}) };
   }
 
   private async githubToken(): Promise<string | undefined> {
@@ -191,10 +191,10 @@ export class EngineHost implements vscode.Disposable {
         new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), GITHUB_SESSION_TIMEOUT_MS))),
       ]);
       if (!session && (process.env['ORCHESTR8_GITHUB_TOKEN'] || process.env['GITHUB_TOKEN'])) this.logger.info('no GitHub session in VS Code: pull requests use the token in the environment');
-      else if (!session) this.logger.info('no GitHub session in VS Code: runs push branches but open no pull requests (sign in to GitHub in the Accounts menu, then reload)');
+      else if (!session) this.logger.info('no GitHub session in VS Code: run branches stay local and no pull requests are opened (sign in to GitHub in the Accounts menu, then reload)');
       return session?.accessToken;
     } catch (error) {
-      this.logger.info(`no GitHub session (${errorMessage(error)}): runs push branches but open no pull requests`);
+      this.logger.info(`no GitHub session (${errorMessage(error)}): run branches stay local and no pull requests are opened`);
       return undefined;
     } finally {
       clearTimeout(timer);

@@ -5,6 +5,8 @@ import { registerClearFinished, registerOpenWorkflowFile, registerSetApiKey, reg
 import { API_KEY_SECRET } from './secret-keys.ts';
 import { registerOpenPullRequest, registerOpenResult, registerShowLog } from './commands/open-documents.ts';
 import { registerCancel, registerRetry } from './commands/run-control.ts';
+import { cleanupWorktrees, describeRemoval } from '../core/git/worktree-cleanup.ts';
+import { registerApplyRun, registerDiscardRun, registerGitContent, registerReviewChanges } from './commands/review-run.ts';
 import { registerInstallCommandLine, shareCommandLineWithTerminals } from './commands/install-command-line.ts';
 import type { CommandContext } from './commands/command-context.ts';
 import { OrchestrDocuments } from './documents.ts';
@@ -67,6 +69,10 @@ export function activate(context: vscode.ExtensionContext): void {
     registerInstallCommandLine(ctx),
     requests,
     ...registerPermissionCommands(ctx, requests),
+    registerGitContent(),
+    registerReviewChanges(ctx),
+    registerApplyRun(ctx),
+    registerDiscardRun(ctx),
     registerWorkflowLanguageClient(context, output),
     registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),
@@ -81,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     host.onDidChangeState((state) => {
       if (state === 'ready') void pruneHistory(host!, settings().historyRetentionDays, logger);
+      if (state === 'ready') void pruneBranches(host!, settings().branchRetentionDays, logger);
     }),
     // The runner already wrote it to the log (and each affected task's log); say it once where it is seen.
     host.onAgentWarning((warning) => {
@@ -122,6 +129,20 @@ export function activate(context: vscode.ExtensionContext): void {
 export async function deactivate(): Promise<void> {
   await host?.stop();
   host = undefined;
+}
+
+/**
+ * `orchestr8.git.branchRetentionDays`: at start, what `orchestr8 cleanup --older-than <days>d`
+ * removes (merged, applied and unchanged runs' worktrees and branches, and unmerged ones older than that).
+ */
+async function pruneBranches(host: EngineHost, days: number, logger: ReturnType<typeof channelLogger>): Promise<void> {
+  if (!days || !host.engine || host.readOnly) return;
+  try {
+    const out = await cleanupWorktrees(host.engine, { branchesOlderThanMs: days * 86_400_000 });
+    for (const r of out.removed) logger.info(describeRemoval(r));
+  } catch (error) {
+    logger.error('could not clean up run branches', error);
+  }
 }
 
 async function pruneHistory(host: EngineHost, days: number, logger: ReturnType<typeof channelLogger>): Promise<void> {

@@ -22,6 +22,8 @@ export interface ExtensionResultsSettings {
   webhookUrls: string[];
   /** From SecretStorage; never in settings, logs or the store. */
   webhookSecret?: string;
+  /** `orchestr8.git.push`: push run branches even when no pull request will be opened. */
+  push?: boolean;
 }
 
 export interface OpenEngineOptions {
@@ -166,6 +168,8 @@ export function extensionResultsOptions(
     stateDir,
     ...(Object.keys(github).length ? { github } : {}),
     ...(fromEnv.remote ? { remote: fromEnv.remote } : {}),
+    ...(settings.push || fromEnv.push ? { push: true } : {}),
+    noTokenReason: 'no GitHub session in VS Code',
     webhooks: { endpoints: settings.webhookUrls, ...(settings.webhookSecret ? { secret: settings.webhookSecret } : {}) },
     logger,
   };

@@ -27,6 +27,10 @@ export interface Settings {
   permissionTimeoutMs: number;
   /** `orchestr8.budget.usd` / `.tokens`: the default budget of agent tasks; undefined: none. */
   budget: Budget | undefined;
+  /** `orchestr8.git.push`: push run branches even when no pull request will be opened. */
+  gitPush: boolean;
+  /** `orchestr8.git.branchRetentionDays`: unmerged branches of finished runs older than this are offered for removal (0: kept). */
+  branchRetentionDays: number;
 }
 
 export function readSettings(scope?: vscode.ConfigurationScope): Settings {
@@ -51,6 +55,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     },
     permissionTimeoutMs: positive(c.get('permissionTimeout'), 0) * 1000,
     budget: budgetOf(c.get('budget.usd'), c.get('budget.tokens')),
+    gitPush: c.get<boolean>('git.push') === true,
+    branchRetentionDays: positive(c.get('git.branchRetentionDays'), 0),
   };
 }
 

@@ -91,9 +91,11 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
       gateWorktree = delivery.worktree;
       gateBranch = delivery.branch;
       assert.match(gateBranch, /^orchestr8\/gate-/);
-      assert.equal(delivery.pushedTo, 'origin');
-      assert.ok(delivery.notes.includes('no GitHub token: branch pushed, no pull request opened'), JSON.stringify(delivery));
-      assert.equal(sh(fixture.remote, 'show', `${gateBranch}:out.txt`), 'changed');
+      // No token, so no pull request: the branch is not pushed, and the run says so.
+      assert.equal(delivery.pushedTo, undefined);
+      assert.ok(delivery.notes.some((n: string) => /no GitHub token.*kept local, not pushed/.test(n)), JSON.stringify(delivery));
+      assert.equal(sh(repo, 'show', `${gateBranch}:out.txt`), 'changed');
+      assert.equal(sh(fixture.remote, 'branch', '--list', gateBranch), '');
       assert.equal(fs.existsSync(path.join(repo, 'out.txt')), false, "the user's working tree is untouched");
       assert.equal(fs.existsSync(discovery), false, 'api.json is removed when the owner exits');
     } finally {
@@ -101,7 +103,7 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
     }
   });
 
-  it('cleanup removes worktrees of merged or unchanged runs, keeps unmerged ones, and keeps branches', { timeout: 60_000 }, async () => {
+  it('cleanup removes worktrees and branches of merged or unchanged runs, keeps unmerged ones', { timeout: 60_000 }, async () => {
     assert.ok(gateWorktree && fs.existsSync(gateWorktree), 'the run above left its worktree');
     const first = await o8('--json', 'cleanup');
     assert.equal(first.code, 0, first.stderr);
@@ -120,12 +122,12 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
 
     sh(repo, 'merge', '-q', '--no-edit', gateBranch);
     const second = await o8('--json', 'cleanup');
-    assert.deepEqual(json(second.stdout), { removed: [{ runId: gateRun, worktree: gateWorktree, branch: gateBranch, reason: 'merged' }], kept: [] });
+    assert.deepEqual(json(second.stdout), { removed: [{ runId: gateRun, worktree: gateWorktree, branch: gateBranch, branchDeleted: true, reason: 'merged' }], kept: [] });
     assert.equal(fs.existsSync(gateWorktree), false);
-    assert.equal(sh(repo, 'branch', '--list', gateBranch).replace('*', '').trim(), gateBranch, 'the branch stays');
+    assert.equal(sh(repo, 'branch', '--list', gateBranch), '', 'the merged branch is gone too');
 
     const text = await o8('cleanup');
-    assert.equal(text.stdout.trim(), '0 worktree(s) removed, 0 kept');
+    assert.equal(text.stdout.trim(), '0 run(s) cleaned up (0 branch(es) deleted), 0 kept');
   });
 });
 

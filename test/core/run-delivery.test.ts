@@ -53,7 +53,7 @@ test('a run stored with its pull request in options (before delivery existed) pr
       notes: ['a note'],
     });
     assert.deepEqual((await engine.list({ limit: 10 })).runs[0]!.delivery?.pullRequest, { url: 'https://github.example/acme/widgets/pull/9', number: 9 });
-    assert.deepEqual(resultsLines(run).slice(0, 2), ['pull request: https://github.example/acme/widgets/pull/9', `branch: orchestr8/old-1234567 (pushed to origin) · worktree ${cwd}/wt`]);
+    assert.deepEqual(resultsLines(run).slice(0, 2), ['pull request: https://github.example/acme/widgets/pull/9', `Branch orchestr8/old-1234567, pushed to origin, pull request #9. Worktree ${cwd}/wt`]);
   } finally {
     await engine.close();
   }

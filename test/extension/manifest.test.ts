@@ -40,8 +40,8 @@ test('the .vsix ships the command line: cli.cjs and the bundles it loads', () =>
 test('settings: concurrency, default model, notification level, history retention, API base URL, agent runtime, Claude Code path, Redis, webhooks, sandbox', () => {
   const props = pkg.contributes.configuration.properties;
   assert.deepEqual(Object.keys(props).sort(), [
-    'orchestr8.agentRuntime', 'orchestr8.anthropicBaseUrl', 'orchestr8.budget.tokens', 'orchestr8.budget.usd', 'orchestr8.claudeCodePath', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.historyRetentionDays', 'orchestr8.notifications',
-    'orchestr8.permissionTimeout', 'orchestr8.permissions.allow', 'orchestr8.permissions.deny', 'orchestr8.redisUrl',
+    'orchestr8.agentRuntime', 'orchestr8.anthropicBaseUrl', 'orchestr8.budget.tokens', 'orchestr8.budget.usd', 'orchestr8.claudeCodePath', 'orchestr8.concurrency', 'orchestr8.defaultModel', 'orchestr8.git.branchRetentionDays', 'orchestr8.git.push',
+    'orchestr8.historyRetentionDays', 'orchestr8.notifications', 'orchestr8.permissionTimeout', 'orchestr8.permissions.allow', 'orchestr8.permissions.deny', 'orchestr8.redisUrl',
     'orchestr8.sandbox.allowWrite', 'orchestr8.sandbox.allowedDomains', 'orchestr8.sandbox.runTasks', 'orchestr8.webhooks.urls',
   ]);
   // The manifest shows the same default allow-list the core uses.

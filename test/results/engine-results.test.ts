@@ -161,7 +161,7 @@ for (const failure of ['down', 'drop'] as const) {
   });
 }
 
-test('no token: the branch is pushed and the run says why there is no PR; in-place and no-change runs make no PR', async () => {
+test('no token: the branch stays local (push: true pushes it) and the run says why there is no PR; in-place and no-change runs make no PR', async () => {
   const { fx, stateDir } = await setup();
   const results = setupResults({ stateDir });
   const engine = await Engine.open({ stateDir, cwd: fx.repo, hooks: [results.hooks] });
@@ -173,8 +173,19 @@ test('no token: the branch is pushed and the run says why there is no PR; in-pla
   const a = await engine.launch({ workflow: workflow(FLOW) });
   await runFinished(engine, a.runId);
   const ra = await finalized(engine, a.runId);
-  assert.ok(ra.delivery!.notes!.some((n) => /no GitHub token/.test(n)));
-  assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(ra.delivery!.branch)));
+  assert.ok(ra.delivery!.notes!.some((n) => /no GitHub token.*kept local, not pushed/.test(n)), JSON.stringify(ra.delivery));
+  assert.equal(ra.delivery!.noPullRequest, 'no GitHub token');
+  assert.equal(ra.delivery!.commits, 2); // edit and docs; check writes nothing
+  assert.equal(ra.delivery!.pushedTo, undefined);
+  assert.equal(sh(fx.remote, 'branch', '--list', String(ra.delivery!.branch)), '', 'no pull request will be opened: nothing is pushed');
+
+  // The workflow asks for the push: the branch goes to origin, still without a pull request.
+  const p = await engine.launch({ workflow: workflow(`push: true\n${FLOW}`) });
+  await runFinished(engine, p.runId);
+  const rp = await finalized(engine, p.runId);
+  assert.equal(rp.delivery!.pushedTo, 'origin');
+  assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(rp.delivery!.branch)));
+  assert.ok(rp.delivery!.notes!.some((n) => /no GitHub token.*branch pushed to origin/.test(n)), JSON.stringify(rp.delivery));
 
   const b = await engine.launch({ workflow: workflow('name: gate\nworkspace: in-place\ntasks:\n  t: { run: "echo ok > gate.txt" }\n') });
   await runFinished(engine, b.runId);
@@ -196,7 +207,7 @@ test('no token: the branch is pushed and the run says why there is no PR; in-pla
   // Cleanup: the unmerged run's worktree stays until asked or merged.
   const first = await cleanupWorktrees(engine);
   assert.deepEqual(first.removed.map((r) => r.runId), []);
-  assert.deepEqual(first.kept.map((r) => r.runId), [a.runId]);
+  assert.deepEqual(first.kept.map((r) => r.runId).sort(), [a.runId, p.runId].sort());
   sh(fx.repo, 'merge', '-q', '--ff-only', String(ra.delivery!.branch));
   const second = await cleanupWorktrees(engine);
   assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[a.runId, 'merged']]);

@@ -223,9 +223,29 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
     await finish(hooks, run);
-    assert.match(run.delivery!.pushError!, /no git remote named "origin"/);
+    assert.ok(run.delivery!.notes!.some((n) => /no git remote named "origin".*kept local, not pushed/.test(n)), JSON.stringify(run.delivery));
+    assert.equal(run.delivery!.noPullRequest, 'no remote origin');
     assert.equal(github.pulls.length, 0);
     assert.equal(sh(fx.repo, 'rev-list', '--count', `main..${run.delivery!.branch!}`), '1');
+  });
+
+  test('a remote that is not on GitHub: the note names the setting that works (ORCHESTR8_GITHUB_REPO), and the branch stays local', async () => {
+    const run = runRecord(fx.repo);
+    // No `repo`: the remote (a local bare repository) is the only clue, and it is not a GitHub URL.
+    const hooks = new GitRunHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees'), publisher: new PullRequestPublisher({ token: TOKEN, baseUrl: github.url }) });
+    const cwd = await prepare(hooks, run);
+    writeFileSync(join(cwd, 'a.txt'), 'a\n');
+    const t = taskRecord(run, 'edit', { kind: 'run', run: 'x' });
+    await hooks.taskCompleted(run, t, resultOf(t));
+    run.state = 'completed';
+    await finish(hooks, run);
+    const note = run.delivery!.notes!.find((n) => /not a GitHub repository/.test(n));
+    assert.ok(note, JSON.stringify(run.delivery));
+    assert.match(note, /ORCHESTR8_GITHUB_REPO \(owner\/name\)/);
+    assert.doesNotMatch(note, /pull_request\.repo/, 'a key the workflow validation rejects');
+    assert.equal(run.delivery!.noPullRequest, 'origin is not on GitHub');
+    assert.equal(sh(fx.remote, 'branch', '--list', run.delivery!.branch!), '');
+    assert.equal(github.pulls.length, 0);
   });
 
   test('a rejected push is recorded and opens no pull request', async () => {
@@ -274,7 +294,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     });
   }
 
-  test('cleanup removes worktrees of merged or empty runs, keeps unmerged ones unless asked', async () => {
+  test('cleanup removes worktrees and branches of merged or empty runs, keeps unmerged ones unless asked (their branches always)', async () => {
     const merged = runRecord(fx.repo, {}, 'merged');
     const open = runRecord(fx.repo, {}, 'open');
     const runs = [merged, open];
@@ -292,6 +312,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.deepEqual(first.removed.map((r) => r.runId), [merged.id]);
     assert.deepEqual(first.kept.map((r) => r.runId), [open.id]);
     assert.ok(!existsSync(merged.delivery!.worktree!));
+    assert.equal(sh(fx.repo, 'branch', '--list', merged.delivery!.branch!), '', 'the merged branch is deleted');
     assert.ok(existsSync(open.delivery!.worktree!));
     const second = await cleanupRunWorktrees(runs, { all: true });
     assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[open.id, 'requested']]);

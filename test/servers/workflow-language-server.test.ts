@@ -161,7 +161,7 @@ describe('workflow language server over JSON-RPC (stdio)', () => {
 
     it('offers top-level keys at the top level and nothing where a task id is named', async () => {
       await client.replace(editingUri, `${EDITING}  \nco`, 2);
-      assert.deepEqual(labels(await client.completions(editingUri, 16, 2)), ['description', 'concurrency', 'workspace', 'sandbox', 'webhooks', 'pull_request', 'permissions', 'budget', 'resolve_conflicts']);
+      assert.deepEqual(labels(await client.completions(editingUri, 16, 2)), ['description', 'concurrency', 'workspace', 'sandbox', 'webhooks', 'pull_request', 'permissions', 'budget', 'resolve_conflicts', 'push', 'include']);
       assert.deepEqual(await client.completions(editingUri, 15, 2), []);
     });
   });

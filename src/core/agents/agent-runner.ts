@@ -9,7 +9,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import { abortReason, NeedsInput, PauseRun, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
 import { errorMessage } from '../util/logger.ts';
-import { AgentFileCache, loadAgentCatalog } from './agent-catalog.ts';
+import { AgentFileCache, catalogFromSnapshot, loadAgentCatalog } from './agent-catalog.ts';
 import { readCheckpoint, type AgentCheckpoint, type ConversationMessage } from './agent-checkpoint.ts';
 import type { AgentDefinition } from './agent-definition.ts';
 import { DEFAULT_AGENT_MODEL, resolveAgentModel } from './agent-model.ts';
@@ -210,7 +210,12 @@ export class AgentRunner implements TaskRunner {
   }
 
   private async findAgent(ctx: TaskContext, name: string): Promise<AgentDefinition> {
-    const catalog = await loadAgentCatalog(ctx.cwd, this.options.agentDirs, this.agentFiles);
+    // The definitions read from the project folder at launch, when the run kept them (a worktree run):
+    // the worktree holds only what HEAD had, and a retry or resume must use what the run started with.
+    const snapshot = ctx.run.delivery?.agentFiles;
+    const catalog = snapshot
+      ? await catalogFromSnapshot(ctx.run.delivery?.projectDir ?? ctx.cwd, snapshot, this.options.agentDirs, this.agentFiles)
+      : await loadAgentCatalog(ctx.cwd, this.options.agentDirs, this.agentFiles);
     for (const error of catalog.errors) {
       ctx.logger.warn(`agent file skipped: ${error.message}`);
       ctx.log(`[agent file skipped: ${error.message}]\n`);

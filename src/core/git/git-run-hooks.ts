@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { agentMayWrite } from '../agents/agent-writes.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { PreparedTask, RunHooks } from '../engine/run-hooks.ts';
@@ -19,6 +19,7 @@ import {
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
 import { commitAll, commitsAhead, createRunWorktree, excludeFromRepository, findRepository, git, isFolderInCommit, listWorktrees, pushBranch, remoteUrl, removeWorktree } from './git-workspace.ts';
 import { resolveConflictsWithAgent } from './conflict-resolver.ts';
+import { bringProjectFiles } from './project-files.ts';
 import { readGitOptions, readGitState } from './run-options.ts';
 import {
   clearStaleIndexLock,
@@ -52,6 +53,10 @@ export interface GitRunHooksOptions {
   repo?: string;
   /** Host of GitHub remotes to recognise (GitHub Enterprise). */
   githubHost?: string;
+  /** Push branches even when no pull request will be opened (`ORCHESTR8_GIT_PUSH`, the `orchestr8.git.push` setting). */
+  push?: boolean;
+  /** Why there is no `publisher`, as the user should read it (`no GitHub session in VS Code`); default names the token variables. */
+  noPublisherReason?: string;
   logger?: Logger;
   /**
    * Hold `runFinished` until `attach` (the engine finalizes runs left unfinished while it
@@ -191,7 +196,9 @@ export class GitRunHooks implements RunHooks {
         notes: [`${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`],
       });
     }
-    await excludeFromRepository(repoRoot, this.options.worktreeRoot);
+    // The whole state folder (`<state>/worktrees`' parent: journal, logs, worktrees), not only the worktrees: its own
+    // .gitignore may be missing (an older store) or edited, and git status must stay the user's.
+    await excludeFromRepository(repoRoot, dirname(this.options.worktreeRoot));
     const created = await createRunWorktree({
       repoRoot,
       dir: join(this.options.worktreeRoot, run.id),
@@ -214,6 +221,19 @@ export class GitRunHooks implements RunHooks {
     };
     if (created.branch !== runBranchName(run)) {
       state.notes = [`branch ${runBranchName(run)} already existed; the run uses ${created.branch}`];
+    }
+    if (!prior.branch) {
+      // First time only: a retry or resume keeps what the run saw at launch.
+      // Best effort: the run goes on without them, and says why.
+      const project = await bringProjectFiles({
+        projectDir: resolve(run.cwd),
+        worktreeCwd,
+        include: readGitOptions(run).include,
+        commit: (message) => this.serial(created.worktree, () => commitAll(created.worktree, message)),
+      }).catch((error: unknown) => ({ delivery: {}, copied: [], notes: [`could not bring the project folder's agent files and listed files into the worktree: ${errorMessage(error)}`] }));
+      Object.assign(state, project.delivery);
+      if (project.notes.length) state.notes = [...(state.notes ?? []), ...project.notes];
+      for (const note of project.notes) this.logger.info(`run ${run.id}: ${note}`);
     }
     this.logger.info(`run ${run.id}: worktree ${created.worktree} on branch ${created.branch}`);
     const result = this.remember(run, state);
@@ -389,31 +409,47 @@ export class GitRunHooks implements RunHooks {
     if (state.pullRequest) return;
     if (state.changed === false) return; // found unchanged and removed before a restart
     if (await this.removeIfUnchanged(run, state)) {
-      this.note(run, patch, { changed: false });
+      this.note(run, patch, { changed: false, commits: 0, noPullRequest: 'no changes' });
       addNote('the run changed no files: no commit, no branch, no pull request');
       return;
     }
     await this.removeIdleTaskWorktrees(run, state);
     if (run.state !== 'completed') {
+      this.note(run, patch, { noPullRequest: `run ${run.state}` });
       addNote(`run ${run.state}: branch ${state.branch} kept locally, not pushed`);
       return;
     }
+    const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);
+    this.note(run, patch, { changed: true, commits: ahead });
     const opts = readGitOptions(run);
     const remote = this.options.remote ?? 'origin';
+    // A branch is pushed for its pull request, or when the workflow or a setting asks: decide first.
+    const publisher = this.options.publisher;
+    const hasRemote = !!(await remoteUrl(state.repoRoot, remote));
+    const target = publisher && hasRemote ? await this.target(state.repoRoot, remote) : undefined;
+    const base = opts.pullRequest.base ?? state.baseBranch;
+    let noPr: { short: string; why: string } | undefined;
+    if (!publisher) noPr = { short: this.options.noPublisherReason ?? 'no GitHub token', why: `${this.options.noPublisherReason ?? 'no GitHub token (ORCHESTR8_GITHUB_TOKEN or GITHUB_TOKEN)'}: no pull request opened` };
+    else if (!hasRemote) noPr = { short: `no remote ${remote}`, why: `no git remote named "${remote}": no pull request opened` };
+    else if (!target) noPr = { short: `${remote} is not on GitHub`, why: `remote ${remote} is not a GitHub repository and ORCHESTR8_GITHUB_REPO (owner/name) is not set: no pull request opened` };
+    else if (!base) noPr = { short: 'no base branch', why: 'the run started from a detached commit and no pull_request.base is set: no pull request opened' };
+    if (noPr && !(opts.push || this.options.push)) {
+      this.note(run, patch, { noPullRequest: noPr.short });
+      return addNote(`${noPr.why}; branch ${state.branch} kept local, not pushed (push: true in the workflow pushes it anyway)`);
+    }
     const pushed = await pushBranch(state.repoRoot, remote, state.branch);
     if (!pushed.pushed) {
       this.logger.warn(`run ${run.id}: ${pushed.message}`);
-      this.note(run, patch, { changed: true, pushError: pushed.message });
+      this.note(run, patch, { pushError: pushed.message, noPullRequest: noPr?.short ?? 'push failed' });
       addNote(pushed.message);
       return;
     }
-    this.note(run, patch, { changed: true, pushedTo: remote, pushError: undefined });
-    const publisher = this.options.publisher;
-    if (!publisher) return addNote('no GitHub token: branch pushed, no pull request opened');
-    const target = await this.target(state.repoRoot, remote);
-    if (!target) return addNote(`remote ${remote} is not a GitHub repository and no pull_request.repo is set: no pull request opened`);
-    const base = opts.pullRequest.base ?? state.baseBranch;
-    if (!base) return addNote('the run started from a detached commit and no pull_request.base is set: no pull request opened');
+    this.note(run, patch, { pushedTo: remote, pushError: undefined });
+    if (noPr || !publisher || !target || !base) {
+      // (the last three only narrow types: noPr is set exactly when one of them is missing)
+      this.note(run, patch, { noPullRequest: noPr?.short });
+      return addNote(`${noPr?.why ?? 'no pull request opened'}; branch pushed to ${remote}`);
+    }
     try {
       const pr = await publisher.ensure({
         ...target,
@@ -423,7 +459,7 @@ export class GitRunHooks implements RunHooks {
         body: await this.body(run),
         draft: opts.pullRequest.draft,
       });
-      this.note(run, patch, { pullRequest: { url: pr.url, number: pr.number }, pullRequestError: undefined });
+      this.note(run, patch, { pullRequest: { url: pr.url, number: pr.number }, pullRequestError: undefined, noPullRequest: undefined });
       this.logger.info(`run ${run.id}: pull request ${pr.created ? 'opened' : 'found'}: ${pr.url}`);
       this.options.onPullRequest?.(run, pr);
     } catch (error) {

@@ -249,7 +249,7 @@ export async function isMerged(repoRoot: string, branch: string, into: string): 
 }
 
 /**
- * Keeps a folder inside the user's working tree (run worktrees under `<project>/.orchestr8/state`)
+ * Keeps a folder inside the user's working tree (the state folder `<project>/.orchestr8/state`, run worktrees included)
  * out of `git status` and `git add -A`, through the repository's local, unversioned
  * `info/exclude`. Does nothing for folders outside the working tree.
  */
@@ -262,5 +262,5 @@ export async function excludeFromRepository(repoRoot: string, folder: string): P
   const current = await readFile(file, 'utf8').catch(() => '');
   if (current.split(/\r?\n/).includes(line)) return;
   await mkdir(dirname(file), { recursive: true });
-  await appendFile(file, `${current && !current.endsWith('\n') ? '\n' : ''}# orchestr8 run worktrees\n${line}\n`);
+  await appendFile(file, `${current && !current.endsWith('\n') ? '\n' : ''}# orchestr8 state (runs, logs, run worktrees)\n${line}\n`);
 }

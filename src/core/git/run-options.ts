@@ -8,6 +8,10 @@ export interface GitWorkflowOptions {
   pullRequest: { draft: boolean; base?: string; title?: string };
   /** Agent asked to resolve a task's merge conflict before the task fails for it. */
   resolveConflicts?: string;
+  /** `push: true`: push the branch even when no pull request will be opened. */
+  push: boolean;
+  /** `include:` paths (gitignore patterns) of the project folder copied into the run's worktree, with `.worktreeinclude`'s. */
+  include: string[];
 }
 
 function str(v: string | undefined): string | undefined {
@@ -21,6 +25,8 @@ export function readGitOptions(run: RunRecord): GitWorkflowOptions {
     workspace: o.workspace === 'in-place' ? 'in-place' : 'worktree',
     pullRequest: { draft: pr.draft === true, base: str(pr.base), title: str(pr.title) },
     ...(str(o.resolve_conflicts) ? { resolveConflicts: str(o.resolve_conflicts) } : {}),
+    push: o.push === true,
+    include: Array.isArray(o.include) ? o.include.filter((p): p is string => typeof p === 'string') : [],
   };
 }
 

@@ -35,6 +35,10 @@ export interface RunDelivery {
   baseBranch?: string;
   /** Whether the run committed any change. */
   changed?: boolean;
+  /** Commits on the branch since `baseSha`, counted when the run finished. */
+  commits?: number;
+  /** Why the run opened no pull request, in a few words (`no GitHub session`, `no remote origin`): for toasts and the tree. */
+  noPullRequest?: string;
   /** The remote the branch was pushed to. */
   pushedTo?: string;
   pushError?: string;
@@ -42,6 +46,13 @@ export interface RunDelivery {
   pullRequestError?: string;
   /** Human-readable notes: why there is no worktree, no push, no pull request. */
   notes?: string[];
+  /** The project folder the run was launched in (its worktree stands in for it). */
+  projectDir?: string;
+  /**
+   * The project's agent files as they were in the project folder at launch (committed or not), in
+   * precedence order: agent tasks of the run, their retries and resumes use these definitions.
+   */
+  agentFiles?: Array<{ path: string; content: string }>;
   /** BullMQ mode: where remote workers fetch the run's files. */
   source?: RunSource;
 }

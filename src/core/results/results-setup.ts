@@ -13,6 +13,10 @@ export interface ResultsOptions {
   github?: { token?: string; baseUrl?: string; repo?: string; host?: string };
   /** Remote to push to (default `origin`). */
   remote?: string;
+  /** Push branches even when no pull request will be opened (ORCHESTR8_GIT_PUSH, `orchestr8.git.push`). */
+  push?: boolean;
+  /** Why there is no token, as the front end puts it (the extension: no GitHub session). */
+  noTokenReason?: string;
   /** Global webhook endpoints and the signing secret (ORCHESTR8_WEBHOOK_SECRET / settings). */
   webhooks?: { endpoints?: Array<string | WebhookEndpoint>; secret?: string; maxAttempts?: number; backoffMs?: number; maxDelayMs?: number };
   logger?: Logger;
@@ -37,6 +41,8 @@ export function setupResults(options: ResultsOptions): Results {
   const hooks = new GitRunHooks({
     worktreeRoot: join(options.stateDir, 'worktrees'),
     ...(options.remote ? { remote: options.remote } : {}),
+    ...(options.push ? { push: true } : {}),
+    ...(options.noTokenReason ? { noPublisherReason: options.noTokenReason } : {}),
     ...(token ? { publisher: new PullRequestPublisher({ token, ...(options.github?.baseUrl ? { baseUrl: options.github.baseUrl } : {}) }) } : {}),
     ...(options.github?.repo ? { repo: options.github.repo } : {}),
     ...(options.github?.host ? { githubHost: options.github.host } : {}),
@@ -85,7 +91,7 @@ export function setupResults(options: ResultsOptions): Results {
  * former for a token meant for Orchestr8 alone, or where GITHUB_TOKEN is taken: code-server
  * consumes it for its own GitHub sign-in and removes it from its environment), GITHUB_API_URL (GitHub
  * Enterprise), ORCHESTR8_GITHUB_REPO (`owner/name` when the remote is not a GitHub URL),
- * ORCHESTR8_GIT_REMOTE, ORCHESTR8_WEBHOOK_URLS (comma-separated) and ORCHESTR8_WEBHOOK_SECRET.
+ * ORCHESTR8_GIT_REMOTE, ORCHESTR8_GIT_PUSH (`1`: push branches without a pull request too), ORCHESTR8_WEBHOOK_URLS (comma-separated) and ORCHESTR8_WEBHOOK_SECRET.
  */
 export function resultsOptionsFromEnv(stateDir: string, env: Record<string, string | undefined> = process.env, logger?: Logger): ResultsOptions {
   const urls = (env['ORCHESTR8_WEBHOOK_URLS'] ?? '')
@@ -102,6 +108,7 @@ export function resultsOptionsFromEnv(stateDir: string, env: Record<string, stri
       ...(env['ORCHESTR8_GITHUB_REPO'] ? { repo: env['ORCHESTR8_GITHUB_REPO'] } : {}),
     },
     ...(env['ORCHESTR8_GIT_REMOTE'] ? { remote: env['ORCHESTR8_GIT_REMOTE'] } : {}),
+    ...(/^(1|true|yes|on)$/i.test(env['ORCHESTR8_GIT_PUSH'] ?? '') ? { push: true } : {}),
     webhooks: { endpoints: urls, ...(env['ORCHESTR8_WEBHOOK_SECRET'] ? { secret: env['ORCHESTR8_WEBHOOK_SECRET'] } : {}) },
     ...(logger ? { logger } : {}),
   };

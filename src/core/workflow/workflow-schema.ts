@@ -94,14 +94,27 @@ export const workflowSchema = z.strictObject({
   budget: budgetSchema.optional(),
   /** Agent that resolves a task's merge conflict with the run's branch (given the conflict hunks); none: the task fails and names the files. */
   resolve_conflicts: z.string().min(1).optional(),
+  /** Push the run's branch even when no pull request will be opened (by default a branch is pushed only for one). */
+  push: z.boolean().optional(),
+  /** Files of the project folder (gitignore patterns) copied into the run's worktree, like `.worktreeinclude`. */
+  include: z.array(z.string().min(1)).optional(),
   tasks: z.union([z.null(), z.record(z.string(), z.unknown())], { error: 'expected a map of task ids' }),
 });
 
 /** Top-level keys that belong to adapters; kept verbatim in `WorkflowDef.options`. */
-export const OPTION_KEYS = ['workspace', 'webhooks', 'pull_request', 'permissions', 'budget', 'resolve_conflicts'] as const;
+export const OPTION_KEYS = ['workspace', 'webhooks', 'pull_request', 'permissions', 'budget', 'resolve_conflicts', 'push', 'include'] as const;
 
 /** A workflow's options as the parser checked them: what the user asked of the adapters, never what they delivered. */
-export const workflowOptionsSchema = workflowSchema.pick({ workspace: true, webhooks: true, pull_request: true, permissions: true, budget: true, resolve_conflicts: true });
+export const workflowOptionsSchema = workflowSchema.pick({
+  workspace: true,
+  webhooks: true,
+  pull_request: true,
+  permissions: true,
+  budget: true,
+  resolve_conflicts: true,
+  push: true,
+  include: true,
+});
 export type WorkflowOptions = z.infer<typeof workflowOptionsSchema>;
 
 /** Allowed keys of the object at a data path, for "unknown key" messages. */

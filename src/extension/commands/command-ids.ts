@@ -23,6 +23,9 @@ export const COMMAND_IDS = {
   showRequests: 'orchestr8.showRequests',
   pauseRun: 'orchestr8.pauseRun',
   resumeRun: 'orchestr8.resumeRun',
+  reviewChanges: 'orchestr8.reviewChanges',
+  applyRun: 'orchestr8.applyRun',
+  discardRun: 'orchestr8.discardRun',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

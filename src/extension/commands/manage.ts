@@ -1,4 +1,7 @@
 import * as vscode from 'vscode';
+import type { EngineApi } from '../../core/engine/engine-api.ts';
+import { removeLeftovers, runLeftovers } from '../../core/git/worktree-cleanup.ts';
+import type { RunRecord } from '../../core/model/records.ts';
 import { UserError } from '../engine-host.ts';
 import { findWorkflowFiles } from '../workflow-files.ts';
 import { COMMAND_IDS } from './command-ids.ts';
@@ -51,13 +54,48 @@ export function registerSetWebhookSecret(ctx: CommandContext): vscode.Disposable
   });
 }
 
-/** "Clear Finished Runs": removes completed, failed and cancelled runs from history. */
+/**
+ * "Clear Finished Runs": removes completed, failed and cancelled runs from history, and offers to
+ * remove the worktrees and branches they left (saying how many hold work not merged anywhere).
+ */
 export function registerClearFinished(ctx: CommandContext): vscode.Disposable {
   return registerCommand(ctx, COMMAND_IDS.clearFinished, async () => {
     const engine = await ctx.host.writable();
+    const finished = await finishedRuns(engine);
+    const leftovers = await runLeftovers(finished);
+    let code = '';
+    if (leftovers.length) {
+      const unmerged = leftovers.filter((l) => !l.landed).length;
+      const branches = leftovers.filter((l) => l.branch).length;
+      const pick = await vscode.window.showWarningMessage(
+        `Clear ${finished.length} finished run${finished.length === 1 ? '' : 's'}?`,
+        {
+          modal: true,
+          detail: `They left ${branches} branch${branches === 1 ? '' : 'es'} and ${leftovers.filter((l) => l.worktree).length} worktree(s)${unmerged ? `; ${unmerged} of them hold work that is not merged or applied anywhere and would be lost` : ', all merged or applied'}. Branches pushed to a remote stay there.`,
+        },
+        'Clear Runs and Branches',
+        'Clear Runs Only',
+      );
+      if (!pick) return;
+      if (pick === 'Clear Runs and Branches') {
+        const out = await removeLeftovers(leftovers);
+        code = `, ${out.branches} branch${out.branches === 1 ? '' : 'es'} and ${out.worktrees} worktree(s)`;
+        for (const note of out.notes) ctx.logger.warn(note);
+      }
+    }
     const removed = await engine.clearFinished();
-    vscode.window.setStatusBarMessage(`Orchestr8: removed ${removed} finished run${removed === 1 ? '' : 's'}`, 4000);
+    ctx.logger.info(`cleared ${removed} finished run(s)${code}`);
+    vscode.window.setStatusBarMessage(`Orchestr8: removed ${removed} finished run${removed === 1 ? '' : 's'}${code}`, 4000);
   });
+}
+
+async function finishedRuns(engine: Pick<EngineApi, 'list'>): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  for (let offset = 0; ; offset += 200) {
+    const page = await engine.list({ limit: 200, offset, states: ['completed', 'failed', 'cancelled'] });
+    runs.push(...page.runs);
+    if (page.runs.length < 200) return runs;
+  }
 }
 
 /** "Open Workflow File": the file a run came from, or one picked from .orchestr8/workflows. */

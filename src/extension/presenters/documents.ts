@@ -1,7 +1,7 @@
+import { deliverySummary } from '../../core/git/delivery-summary.ts';
 import type { UsageTotals } from '../../core/engine/engine-api.ts';
 import type { RunRecord, TaskRecord, TaskResult } from '../../core/model/records.ts';
 import { codeFence, escapeMarkdown, formatDuration, formatTime, formatTokens } from './format.ts';
-import { pullRequestUrl } from './run-links.ts';
 import { dagOrder, describeAction } from './tree-items.ts';
 
 /** Markdown of the read-only documents under `orchestr8:`. */
@@ -57,8 +57,12 @@ export function renderLog(task: TaskRecord, log: string, now: number): string {
 export function renderRunSummary(run: RunRecord, tasks: readonly TaskRecord[], results: ReadonlyMap<string, TaskResult>, now: number): string {
   const took = formatDuration((run.finishedAt ?? now) - run.createdAt);
   const lines = [`# ${escapeMarkdown(run.name)}`, '', `Run \`${run.id}\` · ${run.state} · ${run.finishedAt !== undefined ? 'took' : 'running for'} ${took} · started ${formatTime(run.createdAt)}`];
-  const pr = pullRequestUrl(run);
-  if (pr) lines.push('', `Pull request: <${pr}>`);
+  const code = deliverySummary(run);
+  if (code.lines.length) {
+    lines.push('', '## Code', '', ...code.lines.map((l) => `- ${l}`));
+    // The notes say why something did not happen (no remote, no session, uncommitted files not seen).
+    for (const note of run.delivery?.notes ?? []) lines.push(`- ${escapeMarkdown(note)}`);
+  }
   if (run.error) lines.push('', `**Error:** ${escapeMarkdown(run.error)}`);
   const inputs = Object.entries(run.inputs);
   if (inputs.length) {

@@ -1,4 +1,5 @@
 import type { NotificationRecord, RunRecord, TaskRecord } from '../../core/model/records.ts';
+import { deliverySummary } from '../../core/git/delivery-summary.ts';
 import { formatDuration, oneLine, shortRunId } from './format.ts';
 import { pullRequestUrl } from './run-links.ts';
 
@@ -43,19 +44,30 @@ function runLabel(run: RunRecord): string {
  * The toast for a run that reached a final state, or undefined when the level says to stay quiet.
  * `tasks` are the run's tasks, used to point "Show Log" at the task that failed.
  */
+/** What happened to the run's code (branch, commits, push, pull request or why none), after the toast's first sentence. */
+function codeSentence(run: RunRecord): string {
+  const { sentence } = deliverySummary(run);
+  return sentence ? ` ${sentence}` : '';
+}
+
+/** "Review Changes" for a run whose branch holds commits. */
+function reviewChanges(run: RunRecord): ToastAction[] {
+  return run.delivery?.branch && (run.delivery.commits ?? 0) > 0 ? [{ title: 'Review Changes', command: 'orchestr8.reviewChanges', args: [{ runId: run.id }] }] : [];
+}
+
 export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], level: NotificationLevel): ToastView | undefined {
   if (level === 'none') return undefined;
   const took = run.finishedAt !== undefined ? ` in ${formatDuration(run.finishedAt - run.createdAt)}` : '';
   switch (run.state) {
     case 'completed':
       if (level !== 'all') return undefined;
-      return { severity: 'info', message: `${runLabel(run)} completed${took}.`, actions: [openResult({ runId: run.id }), ...openPr(run)] };
+      return { severity: 'info', message: `${runLabel(run)} completed${took}.${codeSentence(run)}`, actions: [openResult({ runId: run.id }), ...openPr(run), ...reviewChanges(run)] };
     case 'failed': {
       const failed = tasks.find((t) => t.state === 'failed');
       const why = run.error ?? (failed ? `task ${failed.name || failed.key} failed${failed.error ? `: ${failed.error}` : ''}` : undefined);
       return {
         severity: 'error',
-        message: `${runLabel(run)} failed${why ? `: ${oneLine(why, 200)}` : '.'}`,
+        message: `${runLabel(run)} failed${why ? `: ${oneLine(why, 200)}` : '.'}${codeSentence(run)}`,
         actions: [
           ...(failed ? [showLog({ runId: run.id, taskId: failed.id })] : []),
           retry({ runId: run.id }),

@@ -6,6 +6,7 @@ import type { RunState, TaskState } from '../../core/model/task-state.ts';
 import type { TaskAction } from '../../core/model/workflow.ts';
 import { escapeMarkdown, formatDuration, formatTime, formatTokens, formatWhen, oneLine } from './format.ts';
 import { pullRequestUrl } from './run-links.ts';
+import { deliverySummary } from '../../core/git/delivery-summary.ts';
 
 /** A codicon id (`sync~spin`) and an optional theme colour id; the adapter makes a `ThemeIcon` of it. */
 export interface IconView {
@@ -20,7 +21,7 @@ export interface TreeItemView {
   tooltip: string;
   icon: IconView;
   /**
-   * `run:<state>[:file][:pr]` or `task:<state>[:result]`; package.json's `when` clauses match these
+   * `run:<state>[:file][:pr][:branch]` or `task:<state>[:result]`; package.json's `when` clauses match these
    * with regexes, so the tokens are part of the contract with the manifest.
    */
   contextValue: string;
@@ -75,11 +76,14 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   parts.push(formatDuration(elapsed));
   if (progress) parts.push(`${progress.finished}/${progress.total} tasks`);
   parts.push(formatWhen(run.createdAt, now));
+  const code = deliverySummary(run);
+  if (code.short) parts.push(code.short);
 
   const pr = pullRequestUrl(run);
   let contextValue = `run:${run.state}`;
   if (run.file) contextValue += ':file';
   if (pr) contextValue += ':pr';
+  if (run.delivery?.branch) contextValue += ':branch';
 
   const lines = [
     `**${escapeMarkdown(run.name)}** — ${run.state}`,
@@ -92,6 +96,7 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   if (run.file) lines.push(`- Workflow: ${escapeMarkdown(run.file)}`);
   const inputs = Object.entries(run.inputs);
   if (inputs.length) lines.push(`- Inputs: ${inputs.map(([k, v]) => `${escapeMarkdown(k)}=${escapeMarkdown(oneLine(v, 60))}`).join(', ')}`);
+  if (code.sentence) lines.push(`- Code: ${escapeMarkdown(code.sentence)}`);
   if (pr) lines.push(`- Pull request: ${pr}`);
   if (run.state === 'paused' && run.pause) {
     lines.push(`- Paused: ${escapeMarkdown(oneLine(run.pause.reason, 200))}${run.pause.until !== undefined ? ` (tries again at ${formatTime(run.pause.until)})` : ' (until resumed)'}`);
