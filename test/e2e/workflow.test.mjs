@@ -213,14 +213,16 @@ test('reload the window mid-run: the run resumes in the new window and completes
   await session.runCommand('View: Close All Editors');
 });
 
-test('a failing task raises an error toast whose Show Log opens the task log', async () => {
+test('a failing task raises one error toast (the run's, naming the task) whose Show Log opens the task log', async () => {
   await clearToasts();
   await session.runCommand('View: Close All Editors');
   await session.runCommand('Orchestr8: Launch Workflow…');
   await session.pick('e2e-fail');
-  const toast = session.toast('Task check of e2e-fail');
+  const toast = session.toast('e2e-fail (run');
   await toast.waitFor({ timeout: 20_000 });
-  assert.match(await toast.innerText(), /failed: exited with code 3/);
+  assert.match(await toast.innerText(), /failed: task check failed: exited with code 3/);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await session.toast('Task check of e2e-fail').count(), 0, 'no second toast for the same failure');
   assert.ok(await toast.locator('.monaco-button', { hasText: 'Retry' }).isVisible(), 'Retry is offered');
   await rowWithIcon('check', 'error').waitFor({ timeout: 10_000 }).catch(async () => {
     await session.treeRow('e2e-fail').click();

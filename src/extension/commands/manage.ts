@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { UserError } from '../engine-host.ts';
+import { clearFinishedQuestion } from '../presenters/confirmations.ts';
 import { findWorkflowFiles } from '../workflow-files.ts';
 import { COMMAND_IDS } from './command-ids.ts';
 import { registerCommand, workspaceFolder, type CommandContext } from './command-context.ts';
@@ -55,6 +56,14 @@ export function registerSetWebhookSecret(ctx: CommandContext): vscode.Disposable
 export function registerClearFinished(ctx: CommandContext): vscode.Disposable {
   return registerCommand(ctx, COMMAND_IDS.clearFinished, async () => {
     const engine = await ctx.host.writable();
+    const count = async (state: 'completed' | 'failed' | 'cancelled') => (await engine.list({ limit: 1, states: [state] })).total;
+    const counts = { completed: await count('completed'), failed: await count('failed'), cancelled: await count('cancelled') };
+    if (counts.completed + counts.failed + counts.cancelled === 0) {
+      void vscode.window.showInformationMessage('Orchestr8: no finished runs to clear.');
+      return;
+    }
+    const pick = await vscode.window.showWarningMessage(clearFinishedQuestion(counts), { modal: true }, 'Remove');
+    if (pick !== 'Remove') return;
     const removed = await engine.clearFinished();
     vscode.window.setStatusBarMessage(`Orchestr8: removed ${removed} finished run${removed === 1 ? '' : 's'}`, 4000);
   });
