@@ -45,7 +45,8 @@ export class OrchestrDocuments implements vscode.TextDocumentContentProvider, vs
           const result = await engine.result(t.id);
           if (result) results.set(t.id, result);
         }
-        return renderRunSummary(run, tasks, results, now);
+        const usage = tasks.some((t) => t.action.kind === 'agent') ? await engine.usage(run.id) : undefined;
+        return renderRunSummary(run, tasks, results, now, usage);
       }
       const task = await engine.task(ref.taskId);
       if (ref.kind === 'log') return renderLog(task, await engine.log(task.id), now);

@@ -3,7 +3,7 @@ import { cliContext } from '../cli-context.ts';
 import { withReader } from '../state-reader.ts';
 import { watchStatus } from './status-watch.ts';
 import { dim, resultsLines, runLine, runStateText, taskLine, waitLines } from '../format.ts';
-import { signalCommand, waitQuestion } from '../wait-question.ts';
+import { signalCommand, waitQuestion } from '../../core/engine/wait-question.ts';
 import { formatDuration } from '../../core/notifications/notification-builder.ts';
 
 export interface StatusOptions extends GlobalOptions {

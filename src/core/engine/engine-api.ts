@@ -38,6 +38,12 @@ export interface RunPage {
   total: number;
 }
 
+/** How a `wait` task is answered. */
+export interface SignalOptions {
+  /** Fails the task instead of completing it; the payload is the reason. */
+  reject?: boolean;
+}
+
 /** Token and cost totals of a task or run. */
 export interface UsageTotals {
   inputTokens: number;
@@ -61,8 +67,11 @@ export interface EngineApi {
   cancel(id: string): Promise<void>;
   /** Puts failed, cancelled and skipped tasks of a run (or one task and its dependents) back into play. */
   retry(id: string): Promise<void>;
-  /** Completes a `wait` task, with an optional payload as its result. */
-  signal(taskId: string, payload?: string): Promise<void>;
+  /**
+   * Answers a `wait` task: completes it with an optional payload as its result, or, with
+   * `reject`, fails it ("rejected: <payload>"), so its dependents are skipped.
+   */
+  signal(taskId: string, payload?: string, options?: SignalOptions): Promise<void>;
   list(options?: ListOptions): Promise<RunPage>;
   usage(id: string): Promise<UsageTotals>;
   gates(runId: string): Promise<QualityGateRecord[]>;

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvent } from '../model/events.ts';
-import type { RunRecord, TaskResult } from '../model/records.ts';
+import type { RunRecord } from '../model/records.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
 import { isTerminal } from '../model/task-state.ts';
 import type { WebhookOutboxStore } from '../notifications/webhook-outbox.ts';
@@ -18,7 +18,7 @@ import type { Disposable } from '../util/disposable.ts';
 import { newRunId } from '../util/ids.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { activeRun, type ActiveRun } from './active-run.ts';
-import type { EngineApi, LaunchRequest, LaunchResult } from './engine-api.ts';
+import type { EngineApi, LaunchRequest, LaunchResult, SignalOptions } from './engine-api.ts';
 import { EngineCore, type EngineLifecycle } from './engine-core.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
@@ -182,7 +182,7 @@ export class Engine extends QueryFacade implements EngineApi {
     else core.scheduler.pump();
   };
 
-  signal = async (id: string, payload?: string): Promise<void> => {
+  signal = async (id: string, payload?: string, options?: SignalOptions): Promise<void> => {
     const core = this.core;
     core.assertWritable();
     const { active, key } = await this.activeTarget(id, 'signal');
@@ -190,9 +190,9 @@ export class Engine extends QueryFacade implements EngineApi {
     if (!task || task.state !== 'waiting') throw new ConflictError(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
     const now = core.deps.clock.now();
     core.attempts.signalled(task);
-    const result: TaskResult = { taskId: task.id, runId: active.run.id, output: payload ?? 'signalled', createdAt: now };
     const batch = new Batch();
-    moves.complete(batch, active, task, result, now);
+    if (options?.reject) moves.fail(batch, active, task, now, `rejected${payload ? `: ${payload}` : ''}`);
+    else moves.complete(batch, active, task, { taskId: task.id, runId: active.run.id, output: payload ?? 'signalled', createdAt: now }, now);
     core.scheduler.progress(active, batch, now);
     await core.commit(batch);
     core.scheduler.pump();

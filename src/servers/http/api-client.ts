@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
+import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, SignalOptions, UsageTotals } from '../../core/engine/engine-api.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
@@ -118,8 +118,8 @@ export class ApiClient implements EngineApi, Disposable {
     await this.call('POST', `/v1/${id.includes('.') ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/retry`);
   }
 
-  async signal(taskId: string, payload?: string): Promise<void> {
-    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, payload === undefined ? {} : { payload });
+  async signal(taskId: string, payload?: string, options?: SignalOptions): Promise<void> {
+    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, { ...(payload === undefined ? {} : { payload }), ...(options?.reject ? { reject: true } : {}) });
   }
 
   list(options: ListOptions = {}): Promise<RunPage> {

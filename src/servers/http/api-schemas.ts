@@ -36,7 +36,11 @@ export const launchWorkflowSchema = z
   .refine((b) => b.source === undefined || b.yaml !== undefined, { message: '"source" names where "yaml" came from; it goes with "yaml" only' });
 
 /** POST /v1/tasks/:id/signal: the payload becomes the wait task's result. */
-export const signalSchema = z.strictObject({ payload: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional() });
+export const signalSchema = z.strictObject({
+  payload: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
+  /** Rejects the wait (the task fails, the payload is the reason) instead of completing it. */
+  reject: z.boolean().optional(),
+});
 
 export const markDeliveredSchema = z.strictObject({ ids: z.array(z.string().min(1)).max(1000) });
 

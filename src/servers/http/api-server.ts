@@ -209,7 +209,7 @@ export class ApiServer implements Disposable {
       route('POST', '/v1/tasks/:id/signal', async (req, p) => {
         const b = parse(signalSchema, await this.body(req));
         const payload = b.payload === undefined ? undefined : typeof b.payload === 'string' ? b.payload : JSON.stringify(b.payload);
-        await engine.signal(p['id']!, payload);
+        await engine.signal(p['id']!, payload, b.reject ? { reject: true } : undefined);
         return ok({ ok: true });
       }),
       route('POST', '/v1/workflows', async (req) => {
