@@ -5,6 +5,7 @@ import { registerClearFinished, registerOpenWorkflowFile, registerSetApiKey, reg
 import { API_KEY_SECRET } from './secret-keys.ts';
 import { registerOpenPullRequest, registerOpenResult, registerShowLog } from './commands/open-documents.ts';
 import { registerCancel, registerRetry } from './commands/run-control.ts';
+import { registerAnswerWait } from './commands/answer-wait.ts';
 import { registerInstallCommandLine, shareCommandLineWithTerminals } from './commands/install-command-line.ts';
 import type { CommandContext } from './commands/command-context.ts';
 import { OrchestrDocuments } from './documents.ts';
@@ -65,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerWorkflowLanguageClient(context, output),
     registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),
+    ...registerAnswerWait(ctx),
     // Untrusted workspaces run nothing until the user trusts them; then start without a reload.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void host?.start()),
     vscode.workspace.onDidChangeConfiguration((e) => {

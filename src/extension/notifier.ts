@@ -5,6 +5,8 @@ import type { EngineHost } from './engine-host.ts';
 import { Debouncer } from './presenters/debouncer.ts';
 import { CompletionToasts } from './presenters/completion-toasts.ts';
 import { ToastGrouper } from './presenters/toast-grouping.ts';
+import { waitToast } from './presenters/wait-prompts.ts';
+import { waitQuestion } from '../core/engine/wait-question.ts';
 import { awaySummary, storageToast, taskFailedToast, type ToastView } from './presenters/notification-policy.ts';
 import type { Settings } from './settings.ts';
 
@@ -58,6 +60,12 @@ export class Notifier implements vscode.Disposable {
         this.deliver.push(true);
       } else if (event.type === 'run.delivered') {
         this.completions.delivered(event.run);
+      } else if (event.type === 'task.waiting') {
+        // Not held by the grouper: a waiting run is stuck until someone answers, and the toast is where they can.
+        const engine = this.host.engine;
+        if (!engine) return;
+        const { run } = await engine.status(event.task.runId);
+        this.show(waitToast(run, event.task, await waitQuestion(engine, run, event.task), level));
       } else if (event.type === 'engine.storage') {
         this.show(storageToast(event.state, event.reason));
       } else if (event.type === 'task.failed') {

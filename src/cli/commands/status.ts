@@ -5,6 +5,7 @@ import { watchStatus } from './status-watch.ts';
 import { dim, resultsLines, runLine, runStateText, taskLine, waitLines } from '../format.ts';
 import { signalCommand, waitQuestion } from '../../core/engine/wait-question.ts';
 import { formatDuration } from '../../core/notifications/notification-builder.ts';
+import { deepLink } from '../../core/model/deep-link.ts';
 
 export interface StatusOptions extends GlobalOptions {
   limit?: string;
@@ -35,7 +36,7 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
         const taskUsage = await Promise.all(tasks.map((t) => api.usage(t.id)));
         const withUsage = tasks.map((t, i) => ({ ...t, usage: taskUsage[i] }));
         const waiting = waits.map((w) => ({ taskId: w.task.id, question: w.question, signal: signalCommand(w.task) }));
-        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates: await api.gates(run.id), waiting }, null, 2)), 0;
+        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates: await api.gates(run.id), waiting, link: deepLink({ runId: run.id }) }, null, 2)), 0;
       }
       ctx.out(`${run.name} · run ${run.id} · ${runStateText(run)} · ${formatDuration((run.finishedAt ?? now) - run.createdAt)}`);
       if (run.file) ctx.out(dim(`  ${run.file}`));
@@ -46,6 +47,7 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
       }
       if (usage.inputTokens + usage.outputTokens > 0) ctx.out(dim(`  tokens: ${usage.inputTokens} in · ${usage.outputTokens} out · $${usage.costUsd.toFixed(4)}`));
       for (const line of resultsLines(run)) ctx.out(dim(`  ${line}`));
+      ctx.out(dim(`  open in VS Code: ${deepLink({ runId: run.id })}`));
       return 0;
     });
 }

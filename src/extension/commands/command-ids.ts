@@ -4,6 +4,8 @@ export const COMMAND_IDS = {
   launchAgentTask: 'orchestr8.launchAgentTask',
   cancel: 'orchestr8.cancel',
   retry: 'orchestr8.retry',
+  approveWait: 'orchestr8.approveWait',
+  rejectWait: 'orchestr8.rejectWait',
   openResult: 'orchestr8.openResult',
   showLog: 'orchestr8.showLog',
   openPullRequest: 'orchestr8.openPullRequest',
