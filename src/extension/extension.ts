@@ -6,6 +6,7 @@ import { API_KEY_SECRET } from './secret-keys.ts';
 import { registerOpenPullRequest, registerOpenResult, registerShowLog } from './commands/open-documents.ts';
 import { registerCancel, registerRetry } from './commands/run-control.ts';
 import { registerAnswerWait } from './commands/answer-wait.ts';
+import { registerDeepLinks } from './commands/deep-links.ts';
 import { registerInstallCommandLine, shareCommandLineWithTerminals } from './commands/install-command-line.ts';
 import type { CommandContext } from './commands/command-context.ts';
 import { OrchestrDocuments } from './documents.ts';
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),
     ...registerAnswerWait(ctx),
+    ...registerDeepLinks(ctx),
     // Untrusted workspaces run nothing until the user trusts them; then start without a reload.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void host?.start()),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -14,10 +14,10 @@ interface MenuItem {
 }
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
-test('activation only on its commands, views, documents, workflow files and the workflow language: never "*" or startup', () => {
+test('activation only on its commands, views, documents, links, workflow files and the workflow language: never "*" or startup', () => {
   const events: string[] = pkg.activationEvents;
   assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
-  for (const e of events) assert.match(e, /^(onCommand:orchestr8\.|onView:orchestr8\.|onFileSystem:orchestr8$|onLanguage:orchestr8-workflow$|workspaceContains:\.orchestr8\/workflows\/)/, e);
+  for (const e of events) assert.match(e, /^(onCommand:orchestr8\.|onView:orchestr8\.|onFileSystem:orchestr8$|onLanguage:orchestr8-workflow$|onUri$|workspaceContains:\.orchestr8\/workflows\/)/, e);
   assert.ok(events.includes('workspaceContains:.orchestr8/workflows/*.yaml'));
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
 });
@@ -85,14 +85,16 @@ const task = (state: TaskRecord['state']): TaskRecord => ({
 
 test('tree rows offer the actions their state allows (contextValue from presenters × when clauses from the manifest)', () => {
   const offered = (cv: string) => itemCommands(cv);
-  assert.deepEqual(offered(presentRun(run('running'), undefined, 0).contextValue), ['cancel', 'openResult']);
-  assert.deepEqual(offered(presentRun(run('failed', { file: '/w.yaml' }), undefined, 0).contextValue), ['openResult', 'openWorkflowFile', 'retry']);
-  assert.deepEqual(offered(presentRun(run('completed', { delivery: { pullRequest: { url: 'https://x.example/p/1', number: 1 } } }), undefined, 0).contextValue), ['openPullRequest', 'openResult']);
-  assert.deepEqual(offered(presentTask(task('running'), 0).contextValue), ['cancel', 'showLog']);
-  assert.deepEqual(offered(presentTask(task('completed'), 0).contextValue), ['openResult', 'showLog']);
-  assert.deepEqual(offered(presentTask(task('failed'), 0).contextValue), ['retry', 'showLog']);
-  assert.deepEqual(offered(presentTask(task('skipped'), 0).contextValue), ['retry', 'showLog']);
-  assert.deepEqual(itemCommands(presentTask(task('failed'), 0).contextValue, true), ['showLog'], 'read-only windows offer no changes');
+  assert.deepEqual(offered(presentRun(run('running'), undefined, 0).contextValue), ['cancel', 'copyLink', 'openResult']);
+  assert.deepEqual(offered(presentRun(run('failed', { file: '/w.yaml' }), undefined, 0).contextValue), ['copyLink', 'openResult', 'openWorkflowFile', 'retry']);
+  assert.deepEqual(offered(presentRun(run('completed', { delivery: { pullRequest: { url: 'https://x.example/p/1', number: 1 } } }), undefined, 0).contextValue), ['copyLink', 'openPullRequest', 'openResult']);
+  assert.deepEqual(offered(presentTask(task('running'), 0).contextValue), ['cancel', 'copyLink', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('completed'), 0).contextValue), ['copyLink', 'openResult', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('failed'), 0).contextValue), ['copyLink', 'retry', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('skipped'), 0).contextValue), ['copyLink', 'retry', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('waiting'), 0).contextValue), ['approveWait', 'cancel', 'copyLink', 'rejectWait', 'showLog']);
+  assert.deepEqual(itemCommands(presentTask(task('failed'), 0).contextValue, true), ['copyLink', 'showLog'], 'read-only windows offer no changes');
+  assert.deepEqual(itemCommands(presentTask(task('waiting'), 0).contextValue, true), ['copyLink', 'showLog'], 'nor answers');
   // Every state yields a contextValue some clause was written for.
   for (const s of RUN_STATES) assert.ok(offered(presentRun(run(s), undefined, 0).contextValue).length > 0, s);
   for (const s of TASK_STATES) assert.ok(offered(presentTask(task(s), 0).contextValue).length > 0, s);

@@ -6,6 +6,8 @@ export const COMMAND_IDS = {
   retry: 'orchestr8.retry',
   approveWait: 'orchestr8.approveWait',
   rejectWait: 'orchestr8.rejectWait',
+  openLink: 'orchestr8.openLink',
+  copyLink: 'orchestr8.copyLink',
   openResult: 'orchestr8.openResult',
   showLog: 'orchestr8.showLog',
   openPullRequest: 'orchestr8.openPullRequest',
