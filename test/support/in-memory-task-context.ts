@@ -115,6 +115,7 @@ export const engineNotAvailable: EngineApi = {
   cancel: fail,
   retry: fail,
   signal: fail,
+  followUp: fail,
   list: fail,
   usage: fail,
   gates: fail,

@@ -72,6 +72,12 @@ export interface EngineApi {
    * `reject`, fails it ("rejected: <payload>"), so its dependents are skipped.
    */
   signal(taskId: string, payload?: string, options?: SignalOptions): Promise<void>;
+  /**
+   * Continue…: sends `prompt` to a finished agent task, which continues its conversation from its
+   * checkpoint in a new attempt, in the run's folder (its worktree); a finished run is resumed and
+   * finishes (commits, pushes) again. Tasks that needed it are not run again.
+   */
+  followUp(taskId: string, prompt: string): Promise<void>;
   list(options?: ListOptions): Promise<RunPage>;
   usage(id: string): Promise<UsageTotals>;
   gates(runId: string): Promise<QualityGateRecord[]>;

@@ -160,13 +160,7 @@ export class Engine extends QueryFacade implements EngineApi {
     core.assertWritable();
     const runId = await this.queries.resolveRunId(id);
     const key = id.includes('.') ? id.slice(id.indexOf('.') + 1) : undefined;
-    let active = await core.settledActive(runId);
-    if (!active) {
-      const run = (await this.reads.getRun(runId))!;
-      const tasks = await this.reads.getTasks(runId);
-      // Settled again after the reads: a retry resumed it meanwhile, act on that one.
-      active = (await core.settledActive(runId)) ?? activeRun(run, tasks);
-    }
+    const active = await this.activeOrFinished(runId);
     const now = core.deps.clock.now();
     const batch = new Batch();
     if (key && !active.tasks.has(key)) throw new NotFoundError(`no task ${id}`);
@@ -176,6 +170,32 @@ export class Engine extends QueryFacade implements EngineApi {
     const wasActive = core.active.has(runId);
     if (!wasActive) moves.resumeRun(batch, active);
     for (const task of resettable) moves.reset(batch, active, task, now);
+    core.scheduler.progress(active, batch, now);
+    await core.commit(batch);
+    if (!wasActive) void core.scheduler.prepare(active);
+    else core.scheduler.pump();
+  };
+
+  followUp = async (id: string, prompt: string): Promise<void> => {
+    const core = this.core;
+    core.assertWritable();
+    const text = prompt.trim();
+    if (!text) throw new ConflictError('Continue… needs a prompt');
+    const runId = await this.queries.resolveRunId(id);
+    const dot = id.indexOf('.');
+    if (dot < 0) throw new NotFoundError(`${id} is a run; Continue… takes an agent task's id (<runId>.<key>)`);
+    const active = await this.activeOrFinished(runId);
+    const task = active.tasks.get(id.slice(dot + 1));
+    if (!task) throw new NotFoundError(`no task ${id}`);
+    if (task.action.kind !== 'agent') throw new ConflictError(`task ${task.id} is a ${task.action.kind} task; only an agent task continues a conversation`);
+    if (task.state !== 'completed' && task.state !== 'failed' && task.state !== 'cancelled') {
+      throw new ConflictError(`task ${task.id} is ${task.state}; Continue… takes a finished agent task`);
+    }
+    const now = core.deps.clock.now();
+    const batch = new Batch();
+    const wasActive = core.active.has(runId);
+    if (!wasActive) moves.resumeRun(batch, active);
+    moves.followUp(batch, active, task, now, text);
     core.scheduler.progress(active, batch, now);
     await core.commit(batch);
     if (!wasActive) void core.scheduler.prepare(active);
@@ -271,6 +291,16 @@ export class Engine extends QueryFacade implements EngineApi {
     await this.store.close();
     core.state = 'closed';
     core.events.dispose();
+  }
+
+  /** The run as the engine holds it while active, or rebuilt from the store when it has finished (a retry, a follow-up). */
+  private async activeOrFinished(runId: string): Promise<ActiveRun> {
+    const active = await this.core.settledActive(runId);
+    if (active) return active;
+    const run = (await this.reads.getRun(runId))!;
+    const tasks = await this.reads.getTasks(runId);
+    // Settled again after the reads: a retry resumed it meanwhile, act on that one.
+    return (await this.core.settledActive(runId)) ?? activeRun(run, tasks);
   }
 
   private async activeTarget(id: string, verb: string): Promise<{ active: ActiveRun; key?: string }> {

@@ -95,6 +95,7 @@ export class ReadOnlyEngine extends QueryFacade implements EngineApi {
   cancel = async (): Promise<never> => this.refuse('cancel');
   retry = async (): Promise<never> => this.refuse('retry');
   signal = async (): Promise<never> => this.refuse('signal');
+  followUp = async (): Promise<never> => this.refuse('continue a task');
   markDelivered = async (): Promise<never> => this.refuse('mark notifications delivered');
   clearFinished = async (): Promise<never> => this.refuse('clear runs');
 

@@ -218,7 +218,13 @@ export class GitRunHooks implements RunHooks {
       addNote(`run ${run.state}: branch ${state.branch} kept locally, not pushed`);
       return;
     }
-    if (state.pullRequest) return;
+    if (state.pullRequest) {
+      // Finished again after a Continue…: the new commits go to the same branch, which updates the
+      // open pull request. (A push with nothing new is a no-op, so a repeated finalization costs nothing.)
+      const pushed = await pushBranch(state.repoRoot, this.options.remote ?? 'origin', state.branch);
+      if (!pushed.pushed) this.note(run, patch, { pushError: pushed.message });
+      return;
+    }
     const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);
     if (ahead === 0) {
       this.note(run, patch, { changed: false });

@@ -81,6 +81,11 @@ export interface TaskRecord {
   sandboxed?: boolean;
   /** Owner process that started the current attempt. */
   owner?: number;
+  /**
+   * Prompts given with Continue… (`EngineApi.followUp`), oldest first. Each put the finished agent
+   * task back into play: a new attempt takes up its conversation from the checkpoint with it.
+   */
+  followUps?: string[];
   updatedAt: number;
 }
 

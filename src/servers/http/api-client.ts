@@ -118,6 +118,10 @@ export class ApiClient implements EngineApi, Disposable {
     await this.call('POST', `/v1/${id.includes('.') ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/retry`);
   }
 
+  async followUp(taskId: string, prompt: string): Promise<void> {
+    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/continue`, { prompt });
+  }
+
   async signal(taskId: string, payload?: string, options?: SignalOptions): Promise<void> {
     await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, { ...(payload === undefined ? {} : { payload }), ...(options?.reject ? { reject: true } : {}) });
   }

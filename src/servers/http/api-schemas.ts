@@ -57,3 +57,6 @@ export const listQuerySchema = z.object({
 export const clearQuerySchema = z.object({ before: z.coerce.number().int().positive().optional() });
 
 export const webhookQuerySchema = z.object({ state: z.enum(['pending', 'delivered', 'dead']).optional() });
+
+/** `POST /v1/tasks/:id/continue`: Continue… on a finished agent task. */
+export const continueSchema = z.strictObject({ prompt: z.string().min(1) });

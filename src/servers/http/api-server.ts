@@ -17,6 +17,7 @@ import {
   listQuerySchema,
   markDeliveredSchema,
   signalSchema,
+  continueSchema,
   webhookQuerySchema,
 } from './api-schemas.ts';
 import { toHttpError } from './error-status.ts';
@@ -206,6 +207,11 @@ export class ApiServer implements Disposable {
       route('GET', '/v1/tasks/:id/usage', async (_q, p) => ok({ totals: await engine.usage(p['id']!), turns: await engine.tokenUsage(p['id']!) })),
       route('POST', '/v1/tasks/:id/cancel', async (req, p) => (await this.body(req), await engine.cancel(p['id']!), ok({ ok: true }))),
       route('POST', '/v1/tasks/:id/retry', async (req, p) => (await this.body(req), await engine.retry(p['id']!), ok({ ok: true }))),
+      route('POST', '/v1/tasks/:id/continue', async (req, p) => {
+        const b = parse(continueSchema, await this.body(req));
+        await engine.followUp(p['id']!, b.prompt);
+        return ok({ ok: true });
+      }),
       route('POST', '/v1/tasks/:id/signal', async (req, p) => {
         const b = parse(signalSchema, await this.body(req));
         const payload = b.payload === undefined ? undefined : typeof b.payload === 'string' ? b.payload : JSON.stringify(b.payload);
