@@ -6,7 +6,7 @@
  */
 export { cleanupCommand } from './commands/cleanup.ts';
 export { clearCommand } from './commands/clear.ts';
-export { controlCommand } from './commands/control.ts';
+export { continueCommand, controlCommand } from './commands/control.ts';
 export { mcpCommand } from './commands/mcp.ts';
 export { runCommand } from './commands/run.ts';
 export { serveCommand } from './commands/serve.ts';
