@@ -95,6 +95,10 @@ test('tree rows offer the actions their state allows (contextValue from presente
   assert.deepEqual(offered(presentTask(task('waiting'), 0).contextValue), ['approveWait', 'cancel', 'copyLink', 'rejectWait', 'showLog']);
   assert.deepEqual(itemCommands(presentTask(task('failed'), 0).contextValue, true), ['copyLink', 'showLog'], 'read-only windows offer no changes');
   assert.deepEqual(itemCommands(presentTask(task('waiting'), 0).contextValue, true), ['copyLink', 'showLog'], 'nor answers');
+  const agent = (state: TaskRecord['state']): TaskRecord => ({ ...task(state), action: { kind: 'agent', agent: 'scribe', prompt: 'notes' } });
+  assert.deepEqual(offered(presentTask(agent('completed'), 0).contextValue), ['continueTask', 'copyLink', 'openResult', 'showLog', 'showTranscript']);
+  assert.deepEqual(offered(presentTask(agent('running'), 0).contextValue), ['cancel', 'copyLink', 'showLog', 'showTranscript'], 'a running agent is not continued, only watched');
+  assert.deepEqual(itemCommands(presentTask(agent('failed'), 0).contextValue, true), ['copyLink', 'showLog', 'showTranscript']);
   // Every state yields a contextValue some clause was written for.
   for (const s of RUN_STATES) assert.ok(offered(presentRun(run(s), undefined, 0).contextValue).length > 0, s);
   for (const s of TASK_STATES) assert.ok(offered(presentTask(task(s), 0).contextValue).length > 0, s);

@@ -121,6 +121,7 @@ export const engineNotAvailable: EngineApi = {
   gates: fail,
   tokenUsage: fail,
   log: fail,
+  transcript: fail,
   undeliveredNotifications: fail,
   markDelivered: fail,
   clearFinished: fail,

@@ -1,3 +1,4 @@
+import type { TranscriptEntry } from '../agents/transcript.ts';
 import type { EngineEvent } from '../model/events.ts';
 import type { NotificationRecord, QualityGateRecord, RunRecord, TaskRecord, TaskResult, TokenUsageRecord } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
@@ -84,6 +85,8 @@ export interface EngineApi {
   tokenUsage(taskId: string): Promise<TokenUsageRecord[]>;
   /** The task's log so far. */
   log(taskId: string): Promise<string>;
+  /** An agent task's conversation so far (from its checkpoint); empty for other tasks. */
+  transcript(taskId: string): Promise<TranscriptEntry[]>;
   /** Notifications nobody has seen yet, oldest first. */
   undeliveredNotifications(): Promise<NotificationRecord[]>;
   markDelivered(ids: string[]): Promise<void>;

@@ -8,6 +8,8 @@ export const COMMAND_IDS = {
   rejectWait: 'orchestr8.rejectWait',
   openLink: 'orchestr8.openLink',
   copyLink: 'orchestr8.copyLink',
+  continueTask: 'orchestr8.continueTask',
+  showTranscript: 'orchestr8.showTranscript',
   openResult: 'orchestr8.openResult',
   showLog: 'orchestr8.showLog',
   openPullRequest: 'orchestr8.openPullRequest',

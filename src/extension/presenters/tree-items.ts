@@ -18,7 +18,7 @@ export interface TreeItemView {
   tooltip: string;
   icon: IconView;
   /**
-   * `run:<state>[:file][:pr]` or `task:<state>[:result]`; package.json's `when` clauses match these
+   * `run:<state>[:file][:pr]` or `task:<state>[:result][:agent]`; package.json's `when` clauses match these
    * with regexes, so the tokens are part of the contract with the manifest.
    */
   contextValue: string;
@@ -159,7 +159,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals, 
     description: parts.join(' · '),
     tooltip: lines.join('\n'),
     icon: taskIcon(task, now),
-    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}`,
+    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}${task.action.kind === 'agent' ? ':agent' : ''}`,
     collapsible: false,
   };
 }

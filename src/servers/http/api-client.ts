@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import type { TranscriptEntry } from '../../core/agents/transcript.ts';
 import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, SignalOptions, UsageTotals } from '../../core/engine/engine-api.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../../core/model/records.ts';
@@ -149,6 +150,10 @@ export class ApiClient implements EngineApi, Disposable {
 
   async log(taskId: string): Promise<string> {
     return (await this.call<{ log: string }>('GET', `/v1/tasks/${encodeURIComponent(taskId)}/log`)).log;
+  }
+
+  async transcript(taskId: string): Promise<TranscriptEntry[]> {
+    return (await this.call<{ transcript: TranscriptEntry[] }>('GET', `/v1/tasks/${encodeURIComponent(taskId)}/transcript`)).transcript;
   }
 
   undeliveredNotifications(): Promise<NotificationRecord[]> {

@@ -204,6 +204,7 @@ export class ApiServer implements Disposable {
         return ok(result);
       }),
       route('GET', '/v1/tasks/:id/log', async (_q, p) => ok({ log: await engine.log(p['id']!) })),
+      route('GET', '/v1/tasks/:id/transcript', async (_q, p) => ok({ transcript: await engine.transcript(p['id']!) })),
       route('GET', '/v1/tasks/:id/usage', async (_q, p) => ok({ totals: await engine.usage(p['id']!), turns: await engine.tokenUsage(p['id']!) })),
       route('POST', '/v1/tasks/:id/cancel', async (req, p) => (await this.body(req), await engine.cancel(p['id']!), ok({ ok: true }))),
       route('POST', '/v1/tasks/:id/retry', async (req, p) => (await this.body(req), await engine.retry(p['id']!), ok({ ok: true }))),
