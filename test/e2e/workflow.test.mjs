@@ -213,7 +213,7 @@ test('reload the window mid-run: the run resumes in the new window and completes
   await session.runCommand('View: Close All Editors');
 });
 
-test('a failing task raises one error toast (the run's, naming the task) whose Show Log opens the task log', async () => {
+test('a failing task raises one error toast (the run’s, naming the task) whose Show Log opens the task log', async () => {
   await clearToasts();
   await session.runCommand('View: Close All Editors');
   await session.runCommand('Orchestr8: Launch Workflow…');
