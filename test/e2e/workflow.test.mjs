@@ -218,7 +218,7 @@ test('a failing task raises one error toast (the run’s, naming the task) whose
   await session.runCommand('View: Close All Editors');
   await session.runCommand('Orchestr8: Launch Workflow…');
   await session.pick('e2e-fail');
-  const toast = session.toast('e2e-fail (run');
+  const toast = session.toast(/e2e-fail \(run \S+\) failed/);
   await toast.waitFor({ timeout: 20_000 });
   assert.match(await toast.innerText(), /failed: task check failed: exited with code 3/);
   await new Promise((r) => setTimeout(r, 2000));
