@@ -134,7 +134,7 @@ test('all tasks complete; the status bar hides; the completion toast opens the r
   for (const task of ['prepare', 'compile', 'test', 'package']) await rowWithIcon(task, 'pass').waitFor({ timeout: 30_000 });
   await rowWithIcon('e2e-build', 'pass-filled').waitFor({ timeout: 10_000 });
   await session.statusItem('running').waitFor({ state: 'hidden', timeout: 10_000 });
-  const toast = session.toast('e2e-build (run');
+  const toast = session.toast(/e2e-build \(run \S+\) completed/);
   await toast.waitFor({ timeout: 10_000 });
   assert.match(await toast.innerText(), /completed in/);
   await session.screenshot('03-completed-toast');
@@ -193,7 +193,7 @@ test('reload the window mid-run: the run resumes in the new window and completes
   await rowWithIcon('after', 'pass').waitFor({ timeout: 40_000 });
   await rowWithIcon('e2e-slow', 'pass-filled').waitFor({ timeout: 10_000 });
   assert.equal(fs.readFileSync(starts, 'utf8').trim().split('\n').length, 2, 'long was interrupted by the reload and ran again');
-  await session.toast('e2e-slow (run').waitFor({ timeout: 10_000 });
+  await session.toast(/e2e-slow \(run \S+\) completed/).waitFor({ timeout: 10_000 });
   assert.ok(!/opened read-only/.test(session.outputLog()), 'the new window became the owner, not a read-only viewer');
   await session.screenshot('05-resumed-after-reload');
 
