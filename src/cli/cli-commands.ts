@@ -7,7 +7,7 @@
 export { answerCommand, pauseCommand } from './commands/answer.ts';
 export { cleanupCommand } from './commands/cleanup.ts';
 export { clearCommand } from './commands/clear.ts';
-export { controlCommand } from './commands/control.ts';
+export { continueCommand, controlCommand } from './commands/control.ts';
 export { mcpCommand } from './commands/mcp.ts';
 export { applyCommand, diffCommand, discardCommand } from './commands/review.ts';
 export { runCommand } from './commands/run.ts';

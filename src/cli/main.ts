@@ -67,8 +67,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
   }
   program
     .command('signal <taskId> [payload]')
-    .description('complete a waiting task (an approval, a CI callback)')
-    .action(act(async (id: string, payload: string | undefined, _o: unknown, cmd: Command) => (await loadCommands()).controlCommand('signal', id, payload, opts(cmd))));
+    .description('complete a waiting task (an approval, a CI callback); --reject fails it, the payload being the reason')
+    .option('--reject', 'reject the wait: the task fails and the tasks that need it are skipped')
+    .action(act(async (id: string, payload: string | undefined, _o: unknown, cmd: Command) => (await loadCommands()).controlCommand('signal', id, payload, opts(cmd) as never)));
+  program
+    .command('continue <taskId>')
+    .description("send a follow-up to a finished agent task: a new attempt continues its conversation, in the run's worktree")
+    .option('--prompt <text>', 'what the agent should do next')
+    .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).continueCommand(id, opts(cmd) as never)));
   program
     .command('approve <taskId>')
     .description('allow what a task in needs-input asks (a shell command), or raise its budget')

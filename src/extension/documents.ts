@@ -6,10 +6,12 @@ import type { EngineHost } from './engine-host.ts';
 import { Debouncer } from './presenters/debouncer.ts';
 import { DOCUMENT_SCHEME, documentUri, parseDocumentUri, type DocumentRef } from './presenters/document-uris.ts';
 import { renderLog, renderResult, renderRunSummary } from './presenters/documents.ts';
+import { renderTranscript } from './presenters/transcript-document.ts';
 
 /**
- * Results, logs and run summaries as read-only markdown documents under `orchestr8:`. Open documents
- * follow the engine: a running task's log grows as its output arrives.
+ * Results, logs, agent transcripts and run summaries as read-only markdown documents under
+ * `orchestr8:`. Open documents follow the engine: a running task's log and transcript grow as its
+ * output arrives (each `task.progress` event refreshes them, at most 4 times a second).
  */
 export class OrchestrDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
@@ -45,10 +47,12 @@ export class OrchestrDocuments implements vscode.TextDocumentContentProvider, vs
           const result = await engine.result(t.id);
           if (result) results.set(t.id, result);
         }
-        return renderRunSummary(run, tasks, results, now);
+        const usage = tasks.some((t) => t.action.kind === 'agent') ? await engine.usage(run.id) : undefined;
+        return renderRunSummary(run, tasks, results, now, usage);
       }
       const task = await engine.task(ref.taskId);
       if (ref.kind === 'log') return renderLog(task, await engine.log(task.id), now);
+      if (ref.kind === 'transcript') return renderTranscript(task, await engine.transcript(task.id), await engine.log(task.id));
       const { run } = await engine.status(task.runId);
       const usage = task.action.kind === 'agent' ? await engine.usage(task.id) : undefined;
       return renderResult(run, task, await engine.result(task.id), usage, now);

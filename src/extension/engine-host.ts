@@ -37,7 +37,15 @@ export function setContext(key: string, value: unknown): void {
 }
 
 /** A user-facing refusal (shown as a plain message, not as a crash). */
-export class UserError extends Error {}
+export class UserError extends Error {
+  /** Buttons on the error toast: a title and the command it runs (e.g. Manage Workspace Trust). */
+  constructor(
+    message: string,
+    readonly actions: ReadonlyArray<{ title: string; command: string }> = [],
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Owns the engine for this window: opens the workspace folder's store (`<folder>/.orchestr8/state`,
@@ -280,7 +288,9 @@ export class EngineHost implements vscode.Disposable {
     if (this.opened) return this.opened.engine;
     switch (this._state) {
       case 'untrusted':
-        throw new UserError('Orchestr8 runs shell commands and AI agents, so it stays off until you trust this workspace.');
+        throw new UserError('Orchestr8 runs shell commands and AI agents, so it stays off until you trust this workspace.', [
+          { title: 'Manage Workspace Trust', command: 'workbench.trust.manage' },
+        ]);
       case 'no-folder':
         throw new UserError('Open a folder first: Orchestr8 keeps its runs per workspace folder.');
       default:

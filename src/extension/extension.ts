@@ -7,6 +7,9 @@ import { registerOpenPullRequest, registerOpenResult, registerShowLog } from './
 import { registerCancel, registerRetry } from './commands/run-control.ts';
 import { cleanupWorktrees, describeRemoval } from '../core/git/worktree-cleanup.ts';
 import { registerApplyRun, registerDiscardRun, registerGitContent, registerReviewChanges } from './commands/review-run.ts';
+import { registerAnswerWait } from './commands/answer-wait.ts';
+import { registerDeepLinks } from './commands/deep-links.ts';
+import { registerAgentFollowUp } from './commands/agent-follow-up.ts';
 import { registerInstallCommandLine, shareCommandLineWithTerminals } from './commands/install-command-line.ts';
 import type { CommandContext } from './commands/command-context.ts';
 import { OrchestrDocuments } from './documents.ts';
@@ -76,6 +79,9 @@ export function activate(context: vscode.ExtensionContext): void {
     registerWorkflowLanguageClient(context, output),
     registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),
+    ...registerAnswerWait(ctx),
+    ...registerDeepLinks(ctx),
+    ...registerAgentFollowUp(ctx),
     // Untrusted workspaces run nothing until the user trusts them; then start without a reload.
     vscode.workspace.onDidGrantWorkspaceTrust(() => void host?.start()),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -36,7 +36,7 @@ interface LmToolApi {
 }
 
 /** Tool names, in the order of package.json `contributes.languageModelTools` (a test keeps the two equal). */
-const TOOL_NAMES: readonly AgentToolSpec['name'][] = ['task_async', 'task_status', 'task_result', 'task_cancel', 'workflow_list', 'workflow_launch', 'task_answer', 'run_pause', 'run_resume'];
+const TOOL_NAMES: readonly AgentToolSpec['name'][] = ['task_async', 'task_status', 'task_result', 'task_cancel', 'task_continue', 'workflow_list', 'workflow_launch', 'task_answer', 'run_pause', 'run_resume'];
 
 /**
  * Registers the fire-and-forget tools for Copilot's agent mode (`vscode.lm.registerTool`),
@@ -90,6 +90,8 @@ function runOperation(ops: AgentToolOperations, name: AgentToolSpec['name'], hos
       return ops.taskResult(host, input as { id: string; wait_seconds?: number });
     case 'task_cancel':
       return ops.taskCancel(host, input as { id: string });
+    case 'task_continue':
+      return ops.taskContinue(host, input as { id: string; prompt: string });
     case 'workflow_list':
       return ops.workflowList(host);
     case 'workflow_launch':
@@ -139,6 +141,14 @@ export function prepare(name: AgentToolSpec['name'], input: Record<string, unkno
       return { invocationMessage: `Pausing ${String(input.id)}`, confirmationMessages: { title: 'Orchestr8: pause', message: new vscode.MarkdownString(`Pause run ${code(input.id)}? Running agents stop after their current turn.`) } };
     case 'run_resume':
       return { invocationMessage: `Resuming ${String(input.id)}`, confirmationMessages: { title: 'Orchestr8: resume', message: new vscode.MarkdownString(`Resume run ${code(input.id)}?`) } };
+    case 'task_continue':
+      return {
+        invocationMessage: `Continuing ${String(input.id)}`,
+        confirmationMessages: {
+          title: 'Orchestr8: continue an agent task',
+          message: new vscode.MarkdownString(`Send this follow-up to ${code(input.id)}? It continues the same conversation in the background.\n\n> ${String(input.prompt ?? '').split('\n').join('\n> ')}`),
+        },
+      };
     case 'task_status':
       return { invocationMessage: `Checking ${String(input.id)}` };
     case 'task_result':

@@ -4,6 +4,9 @@ import type { Logger } from '../core/util/logger.ts';
 import type { EngineHost } from './engine-host.ts';
 import { Debouncer } from './presenters/debouncer.ts';
 import { CompletionToasts } from './presenters/completion-toasts.ts';
+import { ToastGrouper, isOutcome } from './presenters/toast-grouping.ts';
+import { waitToast } from './presenters/wait-prompts.ts';
+import { waitQuestion } from '../core/engine/wait-question.ts';
 import { awaySummary, storageToast, taskFailedToast, type ToastView } from './presenters/notification-policy.ts';
 import type { Settings } from './settings.ts';
 
@@ -18,8 +21,13 @@ export class Notifier implements vscode.Disposable {
   /** Notifications created from this moment on were handled live by this window. */
   private liveSince = Number.POSITIVE_INFINITY;
   private readonly deliver = new Debouncer<true>(500, () => void this.markLiveDelivered());
+  /** What reaches the user: one toast per run outcome, a summary for a burst; see `ToastGrouper`. */
+  private readonly grouper = new ToastGrouper((view) => this.show(view));
   /** Completion toasts wait briefly for the run's pull request; see `CompletionToasts`. */
-  private readonly completions = new CompletionToasts((view) => this.show(view), () => this.settings().notifications);
+  private readonly completions = new CompletionToasts(
+    (view, run, kind) => (kind === 'outcome' && isOutcome(run.state) ? this.grouper.outcome(run.id, run.state, view) : this.grouper.other(view)),
+    () => this.settings().notifications,
+  );
 
   constructor(
     private readonly host: EngineHost,
@@ -29,6 +37,7 @@ export class Notifier implements vscode.Disposable {
     this.disposables.push(
       this.deliver,
       this.completions,
+      this.grouper,
       // Before the engine closes (window closing or reloading): save which notifications this window handled.
       host.onWillStop(() => this.flush()),
       host.onEvent((e) => void this.onEvent(e)),
@@ -51,11 +60,17 @@ export class Notifier implements vscode.Disposable {
         this.deliver.push(true);
       } else if (event.type === 'run.delivered') {
         this.completions.delivered(event.run);
+      } else if (event.type === 'task.waiting') {
+        // Not held by the grouper: a waiting run is stuck until someone answers, and the toast is where they can.
+        const engine = this.host.engine;
+        if (!engine) return;
+        const { run } = await engine.status(event.task.runId);
+        this.show(waitToast(run, event.task, await waitQuestion(engine, run, event.task), level));
       } else if (event.type === 'engine.storage') {
         this.show(storageToast(event.state, event.reason));
       } else if (event.type === 'task.failed') {
         const run = await this.host.engine?.status(event.task.runId).then((s) => s.run).catch(() => undefined);
-        this.show(taskFailedToast(run, event.task, event.error, level));
+        this.grouper.taskFailed(event.task.runId, run?.single ?? false, taskFailedToast(run, event.task, event.error, level));
         this.deliver.push(true);
       }
     } catch (error) {
@@ -105,6 +120,7 @@ export class Notifier implements vscode.Disposable {
 
   /** Marks what this window handled as delivered; awaited on deactivate before the engine closes. */
   async flush(): Promise<void> {
+    this.grouper.flush();
     this.deliver.dispose();
     await this.markLiveDelivered();
   }

@@ -210,6 +210,32 @@ tasks:
   assert.equal((await engine.result(`${runId}.ship`))?.output, 'shipped after yes');
 });
 
+test('a rejected wait task fails with the reason, its dependents are skipped, and a retry asks again', async () => {
+  const { engine } = await openEngine();
+  const wf = workflow(`
+name: approval
+tasks:
+  approve: { wait: Ship it? }
+  ship: { run: "echo shipped", needs: approve }
+`);
+  const waiting = nextEvent(engine, 'task.waiting');
+  const { runId } = await engine.launch({ workflow: wf });
+  await waiting;
+  await engine.signal(`${runId}.approve`, 'tests are red', { reject: true });
+  const { run, tasks } = await engine.status(runId);
+  assert.equal((await runFinished(engine, runId)).state, 'failed');
+  assert.equal(run.id, runId);
+  assert.deepEqual(tasks.map((t) => [t.key, t.state]), [['approve', 'failed'], ['ship', 'skipped']]);
+  assert.equal(tasks[0]!.error, 'rejected: tests are red');
+  assert.equal(await engine.result(`${runId}.approve`), undefined, 'a rejection is not a result');
+
+  const again = nextEvent(engine, 'task.waiting');
+  await engine.retry(runId);
+  await again;
+  await engine.signal(`${runId}.approve`);
+  assert.equal((await runFinished(engine, runId)).state, 'completed');
+});
+
 test('retry puts failed and skipped tasks back into play; completed ones are kept', async () => {
   const { engine, cwd } = await openEngine({ backend: await MemoryBackend.open() });
   const wf = workflow(`

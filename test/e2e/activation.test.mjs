@@ -66,7 +66,9 @@ test('in an untrusted workspace nothing runs and the view says why; trusting sta
     await untrusted.showRunsView();
     await page.locator('.part.sidebar', { hasText: 'stays off until you trust the workspace' }).first().waitFor({ timeout: 15_000 });
     await untrusted.runCommand('Orchestr8: Launch Workflow…');
-    await untrusted.toast('stays off until you trust this workspace').waitFor({ timeout: 15_000 });
+    const refused = untrusted.toast('stays off until you trust this workspace');
+    await refused.waitFor({ timeout: 15_000 });
+    assert.ok(await refused.locator('.monaco-button', { hasText: 'Manage Workspace Trust' }).isVisible(), 'the toast offers Manage Workspace Trust');
     await untrusted.screenshot('09-untrusted-workspace');
     assert.ok(!fs.existsSync(untrusted.stateDir()), 'no engine was opened, no store made');
     assert.ok(!fs.existsSync(path.join(untrusted.dirs.ws, 'greeted.txt')), 'nothing ran');

@@ -71,7 +71,8 @@ test('Launch Agent Task… runs the agent on the configured Messages server with
   await session.waitForLog(new RegExp(`The model '${MODEL}' is deprecated`));
 
   await session.page.locator('.part.sidebar .monaco-list-row', { hasText: 'scribe: Write project notes' }).locator('.codicon-pass-filled').first().waitFor({ timeout: 30_000 });
-  const done = session.toast('scribe: Write project notes');
+  // By its outcome: the "Started …" toast of the same run names it too (completion toasts are held briefly to group bursts).
+  const done = session.toast(/scribe: Write project notes \(run \S+\) completed/);
   await done.waitFor({ timeout: 15_000 });
   assert.match(await done.innerText(), /completed in/);
   await session.screenshot('21-agent-task-completed');

@@ -134,7 +134,7 @@ test('all tasks complete; the status bar hides; the completion toast opens the r
   for (const task of ['prepare', 'compile', 'test', 'package']) await rowWithIcon(task, 'pass').waitFor({ timeout: 30_000 });
   await rowWithIcon('e2e-build', 'pass-filled').waitFor({ timeout: 10_000 });
   await session.statusItem('running').waitFor({ state: 'hidden', timeout: 10_000 });
-  const toast = session.toast('e2e-build (run');
+  const toast = session.toast(/e2e-build \(run \S+\) completed/);
   await toast.waitFor({ timeout: 10_000 });
   assert.match(await toast.innerText(), /completed in/);
   await session.screenshot('03-completed-toast');
@@ -193,7 +193,7 @@ test('reload the window mid-run: the run resumes in the new window and completes
   await rowWithIcon('after', 'pass').waitFor({ timeout: 40_000 });
   await rowWithIcon('e2e-slow', 'pass-filled').waitFor({ timeout: 10_000 });
   assert.equal(fs.readFileSync(starts, 'utf8').trim().split('\n').length, 2, 'long was interrupted by the reload and ran again');
-  await session.toast('e2e-slow (run').waitFor({ timeout: 10_000 });
+  await session.toast(/e2e-slow \(run \S+\) completed/).waitFor({ timeout: 10_000 });
   assert.ok(!/opened read-only/.test(session.outputLog()), 'the new window became the owner, not a read-only viewer');
   await session.screenshot('05-resumed-after-reload');
 
@@ -213,14 +213,16 @@ test('reload the window mid-run: the run resumes in the new window and completes
   await session.runCommand('View: Close All Editors');
 });
 
-test('a failing task raises an error toast whose Show Log opens the task log', async () => {
+test('a failing task raises one error toast (the run’s, naming the task) whose Show Log opens the task log', async () => {
   await clearToasts();
   await session.runCommand('View: Close All Editors');
   await session.runCommand('Orchestr8: Launch Workflow…');
   await session.pick('e2e-fail');
-  const toast = session.toast('Task check of e2e-fail');
+  const toast = session.toast(/e2e-fail \(run \S+\) failed/);
   await toast.waitFor({ timeout: 20_000 });
-  assert.match(await toast.innerText(), /failed: exited with code 3/);
+  assert.match(await toast.innerText(), /failed: task check failed: exited with code 3/);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await session.toast('Task check of e2e-fail').count(), 0, 'no second toast for the same failure');
   assert.ok(await toast.locator('.monaco-button', { hasText: 'Retry' }).isVisible(), 'Retry is offered');
   await rowWithIcon('check', 'error').waitFor({ timeout: 10_000 }).catch(async () => {
     await session.treeRow('e2e-fail').click();

@@ -56,6 +56,9 @@ test('results, logs and run summaries render from a real run', async () => {
   assert.match(summary, /- \*\*who\*\*: reader/);
   assert.match(summary, /\| hello \| completed \| \S+ \| 1 \|\n\| boom \| failed \| \S+ \| 1 \|/);
   assert.match(summary, /## boom\n\n```text\nexited with code 4/);
+  assert.doesNotMatch(summary, /Tokens:/, 'no agent, no spending line');
+  const spent = renderRunSummary(run, tasks, results, Date.now(), { inputTokens: 12_000, outputTokens: 3_400, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0871 });
+  assert.match(spent, /^# docs\n\nRun .*\n\nTokens: 12k in, 3\.4k out · \$0\.0871\n/, 'what the run cost, under its title');
 });
 
 test('a running task’s log says it updates live; agent results render as markdown, not code', async () => {

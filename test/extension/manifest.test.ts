@@ -14,10 +14,10 @@ interface MenuItem {
 }
 const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
-test('activation only on its commands, views, documents, workflow files and the workflow language: never "*" or startup', () => {
+test('activation only on its commands, views, documents, links, workflow files and the workflow language: never "*" or startup', () => {
   const events: string[] = pkg.activationEvents;
   assert.ok(!events.includes('*') && !events.includes('onStartupFinished'));
-  for (const e of events) assert.match(e, /^(onCommand:orchestr8\.|onView:orchestr8\.|onFileSystem:orchestr8$|onLanguage:orchestr8-workflow$|workspaceContains:\.orchestr8\/workflows\/)/, e);
+  for (const e of events) assert.match(e, /^(onCommand:orchestr8\.|onView:orchestr8\.|onFileSystem:orchestr8$|onLanguage:orchestr8-workflow$|onUri$|workspaceContains:\.orchestr8\/workflows\/)/, e);
   assert.ok(events.includes('workspaceContains:.orchestr8/workflows/*.yaml'));
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
 });
@@ -86,20 +86,26 @@ const task = (state: TaskRecord['state'], extra: Partial<TaskRecord> = {}): Task
 
 test('tree rows offer the actions their state allows (contextValue from presenters × when clauses from the manifest)', () => {
   const offered = (cv: string) => itemCommands(cv);
-  assert.deepEqual(offered(presentRun(run('running'), undefined, 0).contextValue), ['cancel', 'openResult', 'pauseRun']);
-  assert.deepEqual(offered(presentRun(run('paused'), undefined, 0).contextValue), ['cancel', 'openResult', 'resumeRun']);
+  assert.deepEqual(offered(presentRun(run('running'), undefined, 0).contextValue), ['cancel', 'copyLink', 'openResult', 'pauseRun']);
+  assert.deepEqual(offered(presentRun(run('paused'), undefined, 0).contextValue), ['cancel', 'copyLink', 'openResult', 'resumeRun']);
   const asking = task('needs-input', { request: { kind: 'permission', id: 't', tool: 'Bash', call: 'Bash(ls)', rule: 'Bash(ls:*)', askedAt: 0 } });
-  assert.deepEqual(offered(presentTask(asking, 0).contextValue), ['allowForRun', 'allowOnce', 'cancel', 'deny', 'showLog']);
+  assert.deepEqual(offered(presentTask(asking, 0).contextValue), ['allowForRun', 'allowOnce', 'cancel', 'copyLink', 'deny', 'showLog']);
   const atBudget = task('needs-input', { request: { kind: 'budget', id: 'b', scope: 'task', budget: { usd: 1 }, spent: { usd: 1, tokens: 1 }, askedAt: 0 } });
-  assert.deepEqual(offered(presentTask(atBudget, 0).contextValue), ['cancel', 'raiseBudget', 'showLog', 'stopAtBudget']);
-  assert.deepEqual(itemCommands(presentTask(asking, 0).contextValue, true), ['showLog'], 'a read-only window cannot answer');
-  assert.deepEqual(offered(presentRun(run('failed', { file: '/w.yaml' }), undefined, 0).contextValue), ['openResult', 'openWorkflowFile', 'retry']);
-  assert.deepEqual(offered(presentRun(run('completed', { delivery: { pullRequest: { url: 'https://x.example/p/1', number: 1 } } }), undefined, 0).contextValue), ['openPullRequest', 'openResult']);
-  assert.deepEqual(offered(presentTask(task('running'), 0).contextValue), ['cancel', 'showLog']);
-  assert.deepEqual(offered(presentTask(task('completed'), 0).contextValue), ['openResult', 'showLog']);
-  assert.deepEqual(offered(presentTask(task('failed'), 0).contextValue), ['retry', 'showLog']);
-  assert.deepEqual(offered(presentTask(task('skipped'), 0).contextValue), ['retry', 'showLog']);
-  assert.deepEqual(itemCommands(presentTask(task('failed'), 0).contextValue, true), ['showLog'], 'read-only windows offer no changes');
+  assert.deepEqual(offered(presentTask(atBudget, 0).contextValue), ['cancel', 'copyLink', 'raiseBudget', 'showLog', 'stopAtBudget']);
+  assert.deepEqual(itemCommands(presentTask(asking, 0).contextValue, true), ['copyLink', 'showLog'], 'a read-only window cannot answer');
+  assert.deepEqual(offered(presentRun(run('failed', { file: '/w.yaml' }), undefined, 0).contextValue), ['copyLink', 'openResult', 'openWorkflowFile', 'retry']);
+  assert.deepEqual(offered(presentRun(run('completed', { delivery: { pullRequest: { url: 'https://x.example/p/1', number: 1 } } }), undefined, 0).contextValue), ['copyLink', 'openPullRequest', 'openResult']);
+  assert.deepEqual(offered(presentTask(task('running'), 0).contextValue), ['cancel', 'copyLink', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('completed'), 0).contextValue), ['copyLink', 'openResult', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('failed'), 0).contextValue), ['copyLink', 'retry', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('skipped'), 0).contextValue), ['copyLink', 'retry', 'showLog']);
+  assert.deepEqual(offered(presentTask(task('waiting'), 0).contextValue), ['approveWait', 'cancel', 'copyLink', 'rejectWait', 'showLog']);
+  assert.deepEqual(itemCommands(presentTask(task('failed'), 0).contextValue, true), ['copyLink', 'showLog'], 'read-only windows offer no changes');
+  assert.deepEqual(itemCommands(presentTask(task('waiting'), 0).contextValue, true), ['copyLink', 'showLog'], 'nor answers');
+  const agent = (state: TaskRecord['state']): TaskRecord => ({ ...task(state), action: { kind: 'agent', agent: 'scribe', prompt: 'notes' } });
+  assert.deepEqual(offered(presentTask(agent('completed'), 0).contextValue), ['continueTask', 'copyLink', 'openResult', 'showLog', 'showTranscript']);
+  assert.deepEqual(offered(presentTask(agent('running'), 0).contextValue), ['cancel', 'copyLink', 'showLog', 'showTranscript'], 'a running agent is not continued, only watched');
+  assert.deepEqual(itemCommands(presentTask(agent('failed'), 0).contextValue, true), ['copyLink', 'showLog', 'showTranscript']);
   // Every state yields a contextValue some clause was written for.
   for (const s of RUN_STATES) assert.ok(offered(presentRun(run(s), undefined, 0).contextValue).length > 0, s);
   for (const s of TASK_STATES) assert.ok(offered(presentTask(task(s), 0).contextValue).length > 0, s);

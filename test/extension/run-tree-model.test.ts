@@ -138,6 +138,7 @@ test('prefetch: the first page loads before the view asks, with one query, and a
     list: (options) => (lists++, fx.engine.list(options)),
     status: (id) => fx.engine.status(id),
     usage: (id) => fx.engine.usage(id),
+    result: (id) => fx.engine.result(id),
   };
   const model = new RunTreeModel(counting);
   model.prefetch();

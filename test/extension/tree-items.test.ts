@@ -72,9 +72,32 @@ test('token use of agent tasks shows in the description and tooltip', () => {
     continueOnError: false, startedAt: 1000, updatedAt: 1000,
   };
   const view = presentTask(task, 61_000, { inputTokens: 10_000, outputTokens: 2_345, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0642 });
-  assert.equal(view.description, '1m 00s · 12k tokens');
+  assert.equal(view.description, '1m 00s · 12k tokens · $0.064', 'tokens and cost on the row itself');
   assert.match(view.tooltip, /Tokens: 10k in, 2\.3k out/);
   assert.match(view.tooltip, /Cost: \$0\.0642/);
+  assert.equal(view.label, 'write');
+
+  // A single-task run's row already shows the long label: its task row names only its kind.
+  const single = presentTask({ ...task, name: 'coder: Add a test that covers the parser’s error paths and the CLI exit codes' }, 61_000, undefined, { single: true });
+  assert.equal(single.label, 'agent coder');
+
+  const run = { id: 'r1', name: 'coder: Add a test', single: true, state: 'completed', createdAt: 0, finishedAt: 60_000, inputs: {} } as unknown as Parameters<typeof presentRun>[0];
+  const runView = presentRun(run, undefined, 61_000, { inputTokens: 1_000_000, outputTokens: 200_000, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 6.5 });
+  assert.match(runView.description, /^1m 00s · 1\.2M tokens · \$6\.50 · /, 'the run row sums its tasks');
+  assert.match(runView.tooltip, /Cost: \$6\.5000/);
+});
+
+test('a waiting task shows its question on the row and in the tooltip', () => {
+  const task: TaskRecord = {
+    id: 'r1.approve', runId: 'r1', key: 'approve', name: 'approve', action: { kind: 'wait', message: 'Deploy ${{ tasks.build.output }}?' },
+    needs: ['build'], state: 'waiting', priority: 0, order: 1, attempt: 0, retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
+    continueOnError: false, updatedAt: 1000,
+  };
+  const view = presentTask(task, 2000, undefined, { question: 'Deploy v1.2.3?' });
+  assert.equal(view.description, 'waiting: Deploy v1.2.3?');
+  assert.match(view.tooltip, /Asks: Deploy v1\\\.2\\\.3\?/);
+  assert.equal(view.contextValue, 'task:waiting', 'the manifest offers Approve and Reject on this row');
+  assert.equal(presentTask(task, 2000).description, 'waiting for signal');
 });
 
 test('an interrupted task says it resumes, and that the interruption used no attempt', () => {

@@ -101,6 +101,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.match(pr.body, /\| edit \| agent `coder` \| completed \|/);
     assert.match(pr.body, /Tokens: 1200 in, 340 out/);
     assert.match(pr.body, /Cost: \$0\.0123/);
+    assert.match(pr.body, /Open the run in VS Code: `vscode:\/\/orchestr8\.orchestr8\/run\/[0-9a-f]+`/);
     assert.equal(run.delivery?.pullRequest?.url, 'https://github.example/acme/widgets/pull/1');
 
     // Finishing again (a restart) opens no second pull request.

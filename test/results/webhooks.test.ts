@@ -87,10 +87,12 @@ tasks:
   assert.deepEqual(types, ['task.completed', 'task.completed', 'workflow.completed']);
   const done = receiver.received.find((r) => r.type === 'workflow.completed')!;
   assert.equal((done.body['run'] as { id: string }).id, runId);
+  assert.equal((done.body['run'] as { link: string }).link, `vscode://orchestr8.orchestr8/run/${runId}`, 'the link that opens the run in VS Code');
   assert.equal(done.headers['x-orchestr8-event-id'], done.id);
   assert.match(String(done.headers['x-orchestr8-timestamp']), /^\d{10}$/);
   const taskDone = receiver.received.find((r) => r.type === 'task.completed' && (r.body['task'] as { key: string }).key === 'a')!;
   assert.equal((taskDone.body['result'] as { output: string }).output.trim(), 'a');
+  assert.equal((taskDone.body['task'] as { link: string }).link, `vscode://orchestr8.orchestr8/task/${runId}.a`);
   const delivered = await second.webhookDeliveries('delivered');
   assert.equal(delivered.length, 3);
   assert.ok(delivered.every((d) => d.deliveredAt && d.attempts >= 3));

@@ -82,7 +82,7 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
 
   it('lists the fire-and-forget tools, and task_run for MCP tasks', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['run_pause', 'run_resume', 'task_answer', 'task_async', 'task_cancel', 'task_result', 'task_run', 'task_status', 'workflow_launch', 'workflow_list']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['run_pause', 'run_resume', 'task_answer', 'task_async', 'task_cancel', 'task_continue', 'task_result', 'task_run', 'task_status', 'workflow_launch', 'workflow_list']);
     const taskAsync = tools.find((t) => t.name === 'task_async')!;
     assert.deepEqual(Object.keys(taskAsync.inputSchema.properties ?? {}).sort(), ['agent', 'inputs', 'name', 'prompt', 'retries', 'run', 'timeout', 'workflow']);
   });
@@ -172,6 +172,14 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     assert.equal(answer.isError, true);
     assert.match(answer.text, /asks nothing \(it is running\)/);
     await call(client, 'task_cancel', { id: taskId });
+  });
+
+  it('task_continue reaches the engine: a shell task is refused with why', async () => {
+    const { taskId } = (await call(client, 'task_async', { run: 'echo once' })).json();
+    await call(client, 'task_result', { id: taskId, wait_seconds: 20 });
+    const refused = await call(client, 'task_continue', { id: taskId, prompt: 'and again' });
+    assert.equal(refused.isError, true);
+    assert.match(refused.text, /is a run task; only an agent task continues a conversation/);
   });
 
   it('refuses bad requests with clear errors and launches nothing', async () => {

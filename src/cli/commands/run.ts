@@ -14,7 +14,7 @@ import type { EngineApi, LaunchRequest } from '../../core/engine/engine-api.ts';
 import { ApiClient } from '../../servers/http/api-client.ts';
 import { untilIdle } from './serve.ts';
 import { dim, resultsLines, spendText } from '../format.ts';
-import { signalCommand, waitQuestion } from '../wait-question.ts';
+import { signalCommand, waitQuestion } from '../../core/engine/wait-question.ts';
 import { ProgressView } from '../progress-view.ts';
 import { parseInputs } from './inputs-option.ts';
 

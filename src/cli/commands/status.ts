@@ -3,9 +3,10 @@ import { cliContext } from '../cli-context.ts';
 import { withReader } from '../state-reader.ts';
 import { watchStatus } from './status-watch.ts';
 import { dim, resultsLines, runLine, runStateText, taskLine, waitLines } from '../format.ts';
-import { signalCommand, waitQuestion } from '../wait-question.ts';
+import { signalCommand, waitQuestion } from '../../core/engine/wait-question.ts';
 import { formatDuration } from '../../core/notifications/notification-builder.ts';
 import { answerCommands, budgetText, pauseText, requestLines } from '../needs-input-text.ts';
+import { deepLink } from '../../core/model/deep-link.ts';
 
 export interface StatusOptions extends GlobalOptions {
   limit?: string;
@@ -37,7 +38,7 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
         const withUsage = tasks.map((t, i) => ({ ...t, usage: taskUsage[i] }));
         const waiting = waits.map((w) => ({ taskId: w.task.id, question: w.question, signal: signalCommand(w.task) }));
         const needsInput = tasks.filter((t) => t.state === 'needs-input' && t.request).map((t) => ({ taskId: t.id, request: t.request, ...answerCommands(t) }));
-        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates: await api.gates(run.id), waiting, needsInput }, null, 2)), 0;
+        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates: await api.gates(run.id), waiting, needsInput, link: deepLink({ runId: run.id }) }, null, 2)), 0;
       }
       ctx.out(`${run.name} · run ${run.id} · ${runStateText(run)} · ${formatDuration((run.finishedAt ?? now) - run.createdAt)}`);
       if (run.file) ctx.out(dim(`  ${run.file}`));
@@ -52,6 +53,7 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
       if (usage.inputTokens + usage.outputTokens > 0) ctx.out(dim(`  tokens: ${usage.inputTokens} in · ${usage.outputTokens} out · $${usage.costUsd.toFixed(4)}`));
       if (run.budget) ctx.out(dim(`  run ${budgetText(run.budget, usage)}`));
       for (const line of resultsLines(run)) ctx.out(dim(`  ${line}`));
+      ctx.out(dim(`  open in VS Code: ${deepLink({ runId: run.id })}`));
       return 0;
     });
 }

@@ -10,7 +10,7 @@ import type {
 import { abortReason, NeedsInput, PauseRun, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
 import { errorMessage } from '../util/logger.ts';
 import { AgentFileCache, catalogFromSnapshot, loadAgentCatalog } from './agent-catalog.ts';
-import { readCheckpoint, type AgentCheckpoint, type ConversationMessage } from './agent-checkpoint.ts';
+import { readCheckpoint, takeFollowUps, type AgentCheckpoint, type ConversationMessage } from './agent-checkpoint.ts';
 import type { AgentDefinition } from './agent-definition.ts';
 import { DEFAULT_AGENT_MODEL, resolveAgentModel } from './agent-model.ts';
 import { resolveAgentRuntime } from './agent-runtime.ts';
@@ -108,7 +108,10 @@ export class AgentRunner implements TaskRunner {
     const model = resolveAgentModel(action.model, def.model, this.options.defaultModel ?? DEFAULT_AGENT_MODEL);
     const setting = typeof this.options.runtime === 'function' ? this.options.runtime() : this.options.runtime;
     // Claude Code signs in its own way (the user's login or ANTHROPIC_API_KEY in its environment).
-    if (resolveAgentRuntime(action.runtime, def.runtime, setting) === 'claude-code') return this.claudeCode.execute(ctx, def, action.prompt, model);
+    if (resolveAgentRuntime(action.runtime, def.runtime, setting) === 'claude-code') {
+      if (ctx.task.followUps?.length) throw new TaskError('Continue… is not available for claude-code agent tasks yet: launch a new task with the follow-up instead', false);
+      return this.claudeCode.execute(ctx, def, action.prompt, model);
+    }
 
     const apiKey = await this.apiKey(env);
     if (!apiKey) throw new TaskError(KEY_HELP, false);
@@ -127,11 +130,19 @@ export class AgentRunner implements TaskRunner {
     });
 
     const resumed = readCheckpoint(await ctx.loadCheckpoint(), def.name);
-    const state: AgentCheckpoint = resumed
+    let state: AgentCheckpoint = resumed
       ? { ...resumed, model }
-      : { version: 1, agent: def.name, model, turn: 0, messages: [{ role: 'user', content: action.prompt }] };
+      : // Follow-ups without a conversation to continue (none was saved) go with the first prompt.
+        { version: 1, agent: def.name, model, turn: 0, messages: [{ role: 'user', content: [action.prompt, ...(ctx.task.followUps ?? [])].join('\n\n') }], followUpsTaken: ctx.task.followUps?.length ?? 0 };
     if (resumed) ctx.log(`[agent ${def.name}: resuming from checkpoint after turn ${resumed.turn}]\n`);
     else ctx.log(`[agent ${def.name} on ${model}]\n`);
+    const continued = takeFollowUps(state, ctx.task.followUps);
+    if (continued) {
+      state = continued;
+      ctx.log(`[agent ${def.name}: continuing the conversation with: ${abbreviate(String(state.messages.at(-1)!.content))}]\n`);
+      // Durable before the request: a crash from here on resumes with the prompt taken, not sent twice.
+      await ctx.saveCheckpoint(structuredClone(state));
+    }
 
     const system = this.systemBlocks(def, guard.root);
     const toolParams = this.toolParams(tools);
@@ -167,7 +178,7 @@ export class AgentRunner implements TaskRunner {
         continue;
       }
 
-      if (state.turn >= maxTurns) throw new TaskError(`agent ${def.name} reached its limit of ${maxTurns} turns without a final answer`, false);
+      if (state.turn - (state.followUpAt ?? 0) >= maxTurns) throw new TaskError(`agent ${def.name} reached its limit of ${maxTurns} turns without a final answer`, false);
       // Between turns: a paused run or a budget the next turn would pass stops here, its tool results saved first.
       if (ctx.runPaused?.()) {
         await pendingSave;

@@ -1,3 +1,4 @@
+import type { TranscriptEntry } from '../agents/transcript.ts';
 import type { EngineEvent } from '../model/events.ts';
 import type { NotificationRecord, QualityGateRecord, RunRecord, TaskRecord, TaskResult, TokenUsageRecord } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
@@ -39,6 +40,12 @@ export interface RunPage {
   total: number;
 }
 
+/** How a `wait` task is answered. */
+export interface SignalOptions {
+  /** Fails the task instead of completing it; the payload is the reason. */
+  reject?: boolean;
+}
+
 /** Token and cost totals of a task or run. */
 export interface UsageTotals {
   inputTokens: number;
@@ -62,8 +69,11 @@ export interface EngineApi {
   cancel(id: string): Promise<void>;
   /** Puts failed, cancelled and skipped tasks of a run (or one task and its dependents) back into play. */
   retry(id: string): Promise<void>;
-  /** Completes a `wait` task, with an optional payload as its result. */
-  signal(taskId: string, payload?: string): Promise<void>;
+  /**
+   * Answers a `wait` task: completes it with an optional payload as its result, or, with
+   * `reject`, fails it ("rejected: <payload>"), so its dependents are skipped.
+   */
+  signal(taskId: string, payload?: string, options?: SignalOptions): Promise<void>;
   /**
    * Answers the request of a task in `needs-input`: a permission allowed (once, or `always` for
    * the rest of the run) or denied (`reason` goes to the agent as the tool's result); a budget
@@ -74,12 +84,20 @@ export interface EngineApi {
   pause(runId: string, reason?: string): Promise<void>;
   /** Resumes a paused run (paused by hand, or on quota before its retry time). */
   resume(runId: string): Promise<void>;
+  /**
+   * Continue…: sends `prompt` to a finished agent task, which continues its conversation from its
+   * checkpoint in a new attempt, in the run's folder (its worktree); a finished run is resumed and
+   * finishes (commits, pushes) again. Tasks that needed it are not run again.
+   */
+  followUp(taskId: string, prompt: string): Promise<void>;
   list(options?: ListOptions): Promise<RunPage>;
   usage(id: string): Promise<UsageTotals>;
   gates(runId: string): Promise<QualityGateRecord[]>;
   tokenUsage(taskId: string): Promise<TokenUsageRecord[]>;
   /** The task's log so far. */
   log(taskId: string): Promise<string>;
+  /** An agent task's conversation so far (from its checkpoint); empty for other tasks. */
+  transcript(taskId: string): Promise<TranscriptEntry[]>;
   /** Notifications nobody has seen yet, oldest first. */
   undeliveredNotifications(): Promise<NotificationRecord[]>;
   markDelivered(ids: string[]): Promise<void>;

@@ -19,7 +19,7 @@ import type { Disposable } from '../util/disposable.ts';
 import { newRunId } from '../util/ids.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { activeRun, type ActiveRun } from './active-run.ts';
-import type { EngineApi, LaunchRequest, LaunchResult } from './engine-api.ts';
+import type { EngineApi, LaunchRequest, LaunchResult, SignalOptions } from './engine-api.ts';
 import { EngineCore, type EngineLifecycle } from './engine-core.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
@@ -165,13 +165,7 @@ export class Engine extends QueryFacade implements EngineApi {
     core.assertWritable();
     const runId = await this.queries.resolveRunId(id);
     const key = id.includes('.') ? id.slice(id.indexOf('.') + 1) : undefined;
-    let active = await core.settledActive(runId);
-    if (!active) {
-      const run = (await this.reads.getRun(runId))!;
-      const tasks = await this.reads.getTasks(runId);
-      // Settled again after the reads: a retry resumed it meanwhile, act on that one.
-      active = (await core.settledActive(runId)) ?? activeRun(run, tasks);
-    }
+    const active = await this.activeOrFinished(runId);
     const now = core.deps.clock.now();
     const batch = new Batch();
     if (key && !active.tasks.has(key)) throw new NotFoundError(`no task ${id}`);
@@ -191,7 +185,33 @@ export class Engine extends QueryFacade implements EngineApi {
     else core.scheduler.pump();
   };
 
-  signal = async (id: string, payload?: string): Promise<void> => {
+  followUp = async (id: string, prompt: string): Promise<void> => {
+    const core = this.core;
+    core.assertWritable();
+    const text = prompt.trim();
+    if (!text) throw new ConflictError('Continue… needs a prompt');
+    const runId = await this.queries.resolveRunId(id);
+    const dot = id.indexOf('.');
+    if (dot < 0) throw new NotFoundError(`${id} is a run; Continue… takes an agent task's id (<runId>.<key>)`);
+    const active = await this.activeOrFinished(runId);
+    const task = active.tasks.get(id.slice(dot + 1));
+    if (!task) throw new NotFoundError(`no task ${id}`);
+    if (task.action.kind !== 'agent') throw new ConflictError(`task ${task.id} is a ${task.action.kind} task; only an agent task continues a conversation`);
+    if (task.state !== 'completed' && task.state !== 'failed' && task.state !== 'cancelled') {
+      throw new ConflictError(`task ${task.id} is ${task.state}; Continue… takes a finished agent task`);
+    }
+    const now = core.deps.clock.now();
+    const batch = new Batch();
+    const wasActive = core.active.has(runId);
+    if (!wasActive) moves.resumeRun(batch, active);
+    moves.followUp(batch, active, task, now, text);
+    core.scheduler.progress(active, batch, now);
+    await core.commit(batch);
+    if (!wasActive) void core.scheduler.prepare(active);
+    else core.scheduler.pump();
+  };
+
+  signal = async (id: string, payload?: string, options?: SignalOptions): Promise<void> => {
     const core = this.core;
     core.assertWritable();
     const { active, key } = await this.activeTarget(id, 'signal');
@@ -199,9 +219,9 @@ export class Engine extends QueryFacade implements EngineApi {
     if (!task || task.state !== 'waiting') throw new ConflictError(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
     const now = core.deps.clock.now();
     core.attempts.signalled(task);
-    const result: TaskResult = { taskId: task.id, runId: active.run.id, output: payload ?? 'signalled', createdAt: now };
     const batch = new Batch();
-    moves.complete(batch, active, task, result, now);
+    if (options?.reject) moves.fail(batch, active, task, now, `rejected${payload ? `: ${payload}` : ''}`);
+    else moves.complete(batch, active, task, { taskId: task.id, runId: active.run.id, output: payload ?? 'signalled', createdAt: now }, now);
     core.scheduler.progress(active, batch, now);
     core.scheduler.pump(batch);
     await core.commit(batch);
@@ -309,6 +329,16 @@ export class Engine extends QueryFacade implements EngineApi {
     await this.store.close();
     core.state = 'closed';
     core.events.dispose();
+  }
+
+  /** The run as the engine holds it while active, or rebuilt from the store when it has finished (a retry, a follow-up). */
+  private async activeOrFinished(runId: string): Promise<ActiveRun> {
+    const active = await this.core.settledActive(runId);
+    if (active) return active;
+    const run = (await this.reads.getRun(runId))!;
+    const tasks = await this.reads.getTasks(runId);
+    // Settled again after the reads: a retry resumed it meanwhile, act on that one.
+    return (await this.core.settledActive(runId)) ?? activeRun(run, tasks);
   }
 
   private async activeTarget(id: string, verb: string): Promise<{ active: ActiveRun; key?: string }> {

@@ -91,6 +91,11 @@ export function reset(batch: Batch, active: ActiveRun, task: TaskRecord, now: nu
   return set(batch, active, TaskMachine.reset(task, now), 'task.reset');
 }
 
+/** A finished agent task back to pending with a follow-up prompt (Continue…); announced as a reset. */
+export function followUp(batch: Batch, active: ActiveRun, task: TaskRecord, now: number, prompt: string): TaskRecord {
+  return set(batch, active, TaskMachine.followUp(task, now, prompt), 'task.reset');
+}
+
 /** A ready wait task starts waiting for its signal. */
 export function awaitSignal(batch: Batch, active: ActiveRun, task: TaskRecord, now: number): TaskRecord {
   return set(batch, active, TaskMachine.awaitSignal(task, now), 'task.waiting');

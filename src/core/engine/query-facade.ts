@@ -18,6 +18,7 @@ export abstract class QueryFacade {
   readonly gates: EngineApi['gates'] = (runId) => this.queries.gates(runId);
   readonly tokenUsage: EngineApi['tokenUsage'] = (taskId) => this.queries.tokenUsage(taskId);
   readonly log: EngineApi['log'] = (taskId) => this.queries.log(taskId);
+  readonly transcript: EngineApi['transcript'] = (taskId) => this.queries.transcript(taskId);
   readonly undeliveredNotifications: EngineApi['undeliveredNotifications'] = () => this.queries.undeliveredNotifications();
   readonly eventsAfter: StateQueries['eventsAfter'] = (seq, limit) => this.queries.eventsAfter(seq, limit);
   readonly webhookDeliveries: StateQueries['webhookDeliveries'] = (state, limit) => this.queries.webhookDeliveries(state, limit);

@@ -98,6 +98,7 @@ export class ReadOnlyEngine extends QueryFacade implements EngineApi {
   answer = async (): Promise<never> => this.refuse('answer');
   pause = async (): Promise<never> => this.refuse('pause');
   resume = async (): Promise<never> => this.refuse('resume');
+  followUp = async (): Promise<never> => this.refuse('continue a task');
   markDelivered = async (): Promise<never> => this.refuse('mark notifications delivered');
   clearFinished = async (): Promise<never> => this.refuse('clear runs');
 

@@ -1,3 +1,4 @@
+import { transcriptOf, type TranscriptEntry } from '../agents/transcript.ts';
 import type { EngineEvent } from '../model/events.ts';
 import type {
   CheckpointRecord,
@@ -119,6 +120,10 @@ export class StateQueries {
 
   async tokenUsage(taskId: string): Promise<TokenUsageRecord[]> {
     return this.index.tokenUsage(await this.resolveTaskId(taskId));
+  }
+
+  async transcript(taskId: string): Promise<TranscriptEntry[]> {
+    return transcriptOf((await this.index.checkpoint(await this.resolveTaskId(taskId)))?.state);
   }
 
   async log(taskId: string): Promise<string> {

@@ -406,7 +406,6 @@ export class GitRunHooks implements RunHooks {
       if (!notes.includes(text)) notes.push(text);
       this.note(run, patch, { notes: [...notes] });
     };
-    if (state.pullRequest) return;
     if (state.changed === false) return; // found unchanged and removed before a restart
     if (await this.removeIfUnchanged(run, state)) {
       this.note(run, patch, { changed: false, commits: 0, noPullRequest: 'no changes' });
@@ -417,6 +416,13 @@ export class GitRunHooks implements RunHooks {
     if (run.state !== 'completed') {
       this.note(run, patch, { noPullRequest: `run ${run.state}` });
       addNote(`run ${run.state}: branch ${state.branch} kept locally, not pushed`);
+      return;
+    }
+    if (state.pullRequest) {
+      // Finished again after a Continue…: the new commits go to the same branch, which updates the
+      // open pull request. (A push with nothing new is a no-op, so a repeated finalization costs nothing.)
+      const pushed = await pushBranch(state.repoRoot, this.options.remote ?? 'origin', state.branch);
+      if (!pushed.pushed) this.note(run, patch, { pushError: pushed.message });
       return;
     }
     const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);

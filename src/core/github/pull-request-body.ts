@@ -1,4 +1,5 @@
 import type { UsageTotals } from '../engine/engine-api.ts';
+import { deepLink } from '../model/deep-link.ts';
 import type { QualityGateRecord, RunRecord, TaskRecord } from '../model/records.ts';
 
 /** Everything the pull request body reports about a run. */
@@ -73,6 +74,8 @@ export function pullRequestBody(summary: RunSummary): string {
     `- Duration: ${formatDuration(duration)}`,
     `- Tokens: ${usage.inputTokens} in, ${usage.outputTokens} out, ${usage.cacheReadTokens} cache read, ${usage.cacheWriteTokens} cache write`,
     `- Cost: $${usage.costUsd.toFixed(4)}`,
+    // GitHub keeps only http(s) links clickable: a code span, to copy into the browser's address bar.
+    `- Open the run in VS Code: \`${deepLink({ runId: run.id })}\``,
   );
   return lines.join('\n') + '\n';
 }

@@ -96,6 +96,11 @@ export interface TaskRecord {
   answers?: InputAnswer[];
   /** Set when the task failed because its work conflicts with the run's branch; cleared by a retry. */
   mergeConflict?: MergeConflict;
+  /**
+   * Prompts given with Continue… (`EngineApi.followUp`), oldest first. Each put the finished agent
+   * task back into play: a new attempt takes up its conversation from the checkpoint with it.
+   */
+  followUps?: string[];
   updatedAt: number;
 }
 

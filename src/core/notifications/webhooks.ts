@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
+import { deepLink } from '../model/deep-link.ts';
 import type { EngineEvent } from '../model/events.ts';
 import type { RunRecord, TaskRecord, TaskResult, WebhookDeliveryRecord } from '../model/records.ts';
 import { backoffDelay } from '../scheduler/backoff.ts';
@@ -112,11 +113,12 @@ function runPayload(run: RunRecord) {
     ...(run.error ? { error: run.error } : {}),
     ...(d.branch ? { branch: d.branch } : {}),
     ...(d.pullRequest ? { pullRequestUrl: d.pullRequest.url } : {}),
+    link: deepLink({ runId: run.id }),
   };
 }
 
 function taskPayload(task: TaskRecord) {
-  return { id: task.id, key: task.key, name: task.name, state: task.state, attempt: task.attempt, ...(task.error ? { error: task.error } : {}) };
+  return { id: task.id, key: task.key, name: task.name, state: task.state, attempt: task.attempt, ...(task.error ? { error: task.error } : {}), link: deepLink({ runId: task.runId, taskId: task.id }) };
 }
 
 /** Long outputs are cut: a webhook announces, the API serves the full result. */

@@ -105,6 +105,16 @@ export const TaskMachine = {
     move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted', 'answers', 'mergeConflict'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, {
       attemptBase: t.attempt,
     }),
+
+  /**
+   * completed | failed | cancelled → pending: Continue… on an agent task. A new attempt takes up its
+   * conversation with `prompt`; like a retry, the retry budget starts over and attempt numbers go on.
+   */
+  followUp: (t: TaskRecord, now: number, prompt: string) =>
+    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted'), 'continue', ['completed', 'failed', 'cancelled'], 'pending', now, {
+      attemptBase: t.attempt,
+      followUps: [...(t.followUps ?? []), prompt],
+    }),
 } as const;
 
 /**

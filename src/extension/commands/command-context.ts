@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../core/util/logger.ts';
 import type { OrchestrDocuments } from '../documents.ts';
-import { EngineHost } from '../engine-host.ts';
+import { EngineHost, UserError } from '../engine-host.ts';
 import type { Settings } from '../settings.ts';
 import type { RunsTree } from '../views/runs-tree.ts';
 import type { CommandId } from './command-ids.ts';
@@ -24,7 +24,11 @@ export function registerCommand(ctx: CommandContext, id: CommandId, run: (...arg
       return await run(...args);
     } catch (error) {
       ctx.logger.error(`${id} failed`, error);
-      void vscode.window.showErrorMessage(EngineHost.describeError(error));
+      const actions = error instanceof UserError ? error.actions : [];
+      void vscode.window.showErrorMessage(EngineHost.describeError(error), ...actions.map((a) => a.title)).then((picked) => {
+        const action = actions.find((a) => a.title === picked);
+        if (action) void vscode.commands.executeCommand(action.command);
+      });
       return undefined;
     }
   });

@@ -42,13 +42,15 @@ export function registerLaunchAgentTask(ctx: CommandContext): vscode.Disposable 
     if (!prompt) return undefined;
 
     const name = `${agent}: ${oneLine(prompt, 40)}`;
-    const { runId } = await engine.launch({
+    const { runId, taskIds } = await engine.launch({
       task: { name, action: { kind: 'agent', agent, prompt, model: ctx.settings().defaultModel } },
       cwd: folder.uri.fsPath,
     });
     ctx.logger.info(`launched agent task ${agent} as run ${runId}`);
-    void vscode.window.showInformationMessage(startedMessage(name, runId), 'Show Run').then((pick) => {
-      if (pick) void ctx.tree.reveal({ runId });
+    void vscode.window.showInformationMessage(startedMessage(name, runId), 'Show Run', 'Show Transcript').then((pick) => {
+      if (pick === 'Show Run') void ctx.tree.reveal({ runId });
+      // Follows the agent's conversation and tool calls as they happen.
+      else if (pick) void vscode.commands.executeCommand(COMMAND_IDS.showTranscript, { runId, taskId: taskIds[0] });
     });
     return runId;
   });

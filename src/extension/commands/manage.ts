@@ -3,6 +3,7 @@ import type { EngineApi } from '../../core/engine/engine-api.ts';
 import { removeLeftovers, runLeftovers } from '../../core/git/worktree-cleanup.ts';
 import type { RunRecord } from '../../core/model/records.ts';
 import { UserError } from '../engine-host.ts';
+import { clearFinishedQuestion } from '../presenters/confirmations.ts';
 import { findWorkflowFiles } from '../workflow-files.ts';
 import { COMMAND_IDS } from './command-ids.ts';
 import { registerCommand, workspaceFolder, type CommandContext } from './command-context.ts';
@@ -62,13 +63,19 @@ export function registerClearFinished(ctx: CommandContext): vscode.Disposable {
   return registerCommand(ctx, COMMAND_IDS.clearFinished, async () => {
     const engine = await ctx.host.writable();
     const finished = await finishedRuns(engine);
+    if (finished.length === 0) {
+      void vscode.window.showInformationMessage('Orchestr8: no finished runs to clear.');
+      return;
+    }
+    const counts = { completed: 0, failed: 0, cancelled: 0 };
+    for (const run of finished) counts[run.state as keyof typeof counts] += 1;
     const leftovers = await runLeftovers(finished);
     let code = '';
     if (leftovers.length) {
       const unmerged = leftovers.filter((l) => !l.landed).length;
       const branches = leftovers.filter((l) => l.branch).length;
       const pick = await vscode.window.showWarningMessage(
-        `Clear ${finished.length} finished run${finished.length === 1 ? '' : 's'}?`,
+        clearFinishedQuestion(counts),
         {
           modal: true,
           detail: `They left ${branches} branch${branches === 1 ? '' : 'es'} and ${leftovers.filter((l) => l.worktree).length} worktree(s)${unmerged ? `; ${unmerged} of them hold work that is not merged or applied anywhere and would be lost` : ', all merged or applied'}. Branches pushed to a remote stay there.`,
@@ -82,6 +89,9 @@ export function registerClearFinished(ctx: CommandContext): vscode.Disposable {
         code = `, ${out.branches} branch${out.branches === 1 ? '' : 'es'} and ${out.worktrees} worktree(s)`;
         for (const note of out.notes) ctx.logger.warn(note);
       }
+    } else {
+      const pick = await vscode.window.showWarningMessage(clearFinishedQuestion(counts), { modal: true }, 'Remove');
+      if (pick !== 'Remove') return;
     }
     const removed = await engine.clearFinished();
     ctx.logger.info(`cleared ${removed} finished run(s)${code}`);

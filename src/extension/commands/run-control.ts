@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { shortRunId } from '../presenters/format.ts';
+import { retryScope, retryMessage } from '../presenters/confirmations.ts';
 import { COMMAND_IDS } from './command-ids.ts';
 import { registerCommand, type CommandContext } from './command-context.ts';
 import { asTarget, pickTarget } from './targets.ts';
@@ -25,7 +26,10 @@ export function registerRetry(ctx: CommandContext): vscode.Disposable {
       asTarget(arg) ??
       (await pickTarget(engine, { title: 'Retry', runStates: ['failed', 'cancelled'], taskStates: ['failed', 'cancelled', 'skipped'], allowRun: true }));
     if (!target) return;
+    const { run, tasks } = await engine.status(target.runId);
+    const restarted = retryScope(tasks, target.taskId);
     await engine.retry(target.taskId ?? target.runId);
-    vscode.window.setStatusBarMessage(`Orchestr8: retrying ${target.taskId ?? `run ${shortRunId(target.runId)}`}`, 4000);
+    // A toast, not a status-bar flash: a retry clicked from a failure toast must visibly answer.
+    void vscode.window.showInformationMessage(retryMessage(run, restarted));
   });
 }

@@ -24,7 +24,8 @@ export class CompletionToasts implements Disposable {
   private readonly shownWithoutPr = new Set<string>();
 
   constructor(
-    private readonly show: (view: ToastView | undefined) => void,
+    /** `kind` says whether the toast is the run's outcome or the later pull-request one. */
+    private readonly show: (view: ToastView | undefined, run: RunRecord, kind: 'outcome' | 'pull-request') => void,
     private readonly level: () => NotificationLevel,
     private readonly waitMs = DELIVERY_WAIT_MS,
   ) {}
@@ -32,14 +33,14 @@ export class CompletionToasts implements Disposable {
   /** A run reached a final state (`workflow.completed` / `failed` / `cancelled`). */
   finished(run: RunRecord, tasks: readonly TaskRecord[]): void {
     if (run.state !== 'completed' || run.finalized !== false || pullRequestUrl(run)) {
-      this.show(workflowToast(run, tasks, this.level()));
+      this.show(workflowToast(run, tasks, this.level()), run, 'outcome');
       return;
     }
     this.cancel(run.id);
     const timer = setTimeout(() => {
       this.waiting.delete(run.id);
       this.shownWithoutPr.add(run.id);
-      this.show(workflowToast(run, tasks, this.level()));
+      this.show(workflowToast(run, tasks, this.level()), run, 'outcome');
     }, this.waitMs);
     this.waiting.set(run.id, { tasks, timer });
   }
@@ -49,10 +50,10 @@ export class CompletionToasts implements Disposable {
     const waiting = this.waiting.get(run.id);
     if (waiting && (run.finalized || pullRequestUrl(run))) {
       this.cancel(run.id);
-      this.show(workflowToast(run, waiting.tasks, this.level()));
+      this.show(workflowToast(run, waiting.tasks, this.level()), run, 'outcome');
     } else if (this.shownWithoutPr.has(run.id) && (run.finalized || pullRequestUrl(run))) {
       this.shownWithoutPr.delete(run.id);
-      this.show(pullRequestToast(run, this.level()));
+      this.show(pullRequestToast(run, this.level()), run, 'pull-request');
     }
   }
 

@@ -1,10 +1,14 @@
 import { URI } from 'vscode-uri';
 
-/** The scheme of Orchestr8's read-only documents (results, logs, run summaries). */
+/** The scheme of Orchestr8's read-only documents (results, logs, transcripts, run summaries). */
 export const DOCUMENT_SCHEME = 'orchestr8';
 
 /** Which document an `orchestr8:` URI names. */
-export type DocumentRef = { kind: 'result'; taskId: string } | { kind: 'log'; taskId: string } | { kind: 'run'; runId: string };
+export type DocumentRef =
+  | { kind: 'result'; taskId: string }
+  | { kind: 'log'; taskId: string }
+  | { kind: 'transcript'; taskId: string }
+  | { kind: 'run'; runId: string };
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -24,6 +28,6 @@ export function parseDocumentUri(uri: URI | string): DocumentRef | undefined {
   const [, kind, id] = parsed.path.split('/');
   if (!id || !ID.test(id)) return undefined;
   if (kind === 'run') return { kind, runId: id };
-  if ((kind === 'result' || kind === 'log') && id.includes('.')) return { kind, taskId: id };
+  if ((kind === 'result' || kind === 'log' || kind === 'transcript') && id.includes('.')) return { kind, taskId: id };
   return undefined;
 }

@@ -54,9 +54,12 @@ export function renderLog(task: TaskRecord, log: string, now: number): string {
 }
 
 /** All of a run: a table of its tasks, then each completed task's result. */
-export function renderRunSummary(run: RunRecord, tasks: readonly TaskRecord[], results: ReadonlyMap<string, TaskResult>, now: number): string {
+export function renderRunSummary(run: RunRecord, tasks: readonly TaskRecord[], results: ReadonlyMap<string, TaskResult>, now: number, usage?: UsageTotals): string {
   const took = formatDuration((run.finishedAt ?? now) - run.createdAt);
   const lines = [`# ${escapeMarkdown(run.name)}`, '', `Run \`${run.id}\` · ${run.state} · ${run.finishedAt !== undefined ? 'took' : 'running for'} ${took} · started ${formatTime(run.createdAt)}`];
+  if (usage && usage.inputTokens + usage.outputTokens > 0) {
+    lines.push('', `Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out · $${usage.costUsd.toFixed(4)}`);
+  }
   const code = deliverySummary(run);
   if (code.lines.length) {
     lines.push('', '## Code', '', ...code.lines.map((l) => `- ${l}`));

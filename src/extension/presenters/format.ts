@@ -18,6 +18,11 @@ export function formatTokens(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
+/** `$0.0042`, `$0.42`, `$12.30`: cents are enough once a cost passes a dollar. */
+export function formatCost(usd: number): string {
+  return `$${usd.toFixed(usd < 1 ? (usd < 0.01 ? 4 : 3) : 2)}`;
+}
+
 /** How a run id is shown next to its name, as in "Started add-feature (run 4f2c…)". */
 export function shortRunId(runId: string): string {
   return runId.length > 4 ? `${runId.slice(0, 4)}…` : runId;

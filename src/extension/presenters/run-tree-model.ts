@@ -1,6 +1,7 @@
 import type { EngineApi, UsageTotals } from '../../core/engine/engine-api.ts';
 import { isTaskTransition, type EngineEvent } from '../../core/model/events.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
+import { waitQuestion } from '../../core/engine/wait-question.ts';
 import { presentRun, presentTask, runProgress, dagOrder, type TreeItemView } from './tree-items.ts';
 
 /** Rows of the runs tree. Node objects are kept per id so VS Code can match refreshes to rows. */
@@ -16,7 +17,7 @@ export interface TreeChange {
   nodes: Set<TreeNode>;
 }
 
-export type TreeEngine = Pick<EngineApi, 'list' | 'status' | 'usage'>;
+export type TreeEngine = Pick<EngineApi, 'list' | 'status' | 'usage' | 'result'>;
 
 export interface RunTreeOptions {
   /** Runs per page of the root list. */
@@ -178,13 +179,17 @@ export class RunTreeModel {
     const entry = this.entries.get(node.runId);
     if (!entry) return undefined;
     if (node.kind === 'run') {
-      return presentRun(entry.run, entry.tasks ? runProgress([...entry.tasks.values()]) : undefined, now);
+      const tasks = entry.tasks ? [...entry.tasks.values()] : undefined;
+      // Unexpanded runs are asked too: spending is what a collapsed row most needs to show.
+      const usage = !tasks || tasks.some((t) => t.action.kind === 'agent') ? await this.engine.usage(entry.run.id).catch(() => undefined) : undefined;
+      return presentRun(entry.run, tasks ? runProgress(tasks) : undefined, now, usage);
     }
     const task = entry.tasks?.get(node.taskId);
     if (!task) return undefined;
     let usage: UsageTotals | undefined;
     if (task.action.kind === 'agent' && task.attempt > 0) usage = await this.engine.usage(task.id).catch(() => undefined);
-    return presentTask(task, now, usage);
+    const question = task.state === 'waiting' ? await waitQuestion(this.engine, entry.run, task) : undefined;
+    return presentTask(task, now, usage, { single: entry.run.single, ...(question ? { question } : {}) });
   }
 
   /** Runs and tasks whose rows show a ticking duration or a retry countdown. */

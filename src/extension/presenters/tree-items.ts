@@ -4,7 +4,7 @@ import type { UsageTotals } from '../../core/engine/engine-api.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import type { RunState, TaskState } from '../../core/model/task-state.ts';
 import type { TaskAction } from '../../core/model/workflow.ts';
-import { escapeMarkdown, formatDuration, formatTime, formatTokens, formatWhen, oneLine } from './format.ts';
+import { escapeMarkdown, formatCost, formatDuration, formatTime, formatTokens, formatWhen, oneLine } from './format.ts';
 import { pullRequestUrl } from './run-links.ts';
 import { deliverySummary } from '../../core/git/delivery-summary.ts';
 
@@ -21,7 +21,7 @@ export interface TreeItemView {
   tooltip: string;
   icon: IconView;
   /**
-   * `run:<state>[:file][:pr][:branch]` or `task:<state>[:result]`; package.json's `when` clauses match these
+   * `run:<state>[:file][:pr][:branch]` or `task:<state>[:result][:<request kind>][:agent]`; package.json's `when` clauses match these
    * with regexes, so the tokens are part of the contract with the manifest.
    */
   contextValue: string;
@@ -69,12 +69,14 @@ export function runProgress(tasks: readonly TaskRecord[]): RunProgress {
   return { finished, total: tasks.length };
 }
 
-export function presentRun(run: RunRecord, progress: RunProgress | undefined, now: number): TreeItemView {
+export function presentRun(run: RunRecord, progress: RunProgress | undefined, now: number, usage?: UsageTotals): TreeItemView {
   const elapsed = (run.finishedAt ?? now) - run.createdAt;
   const parts: string[] = [];
   if (run.state !== 'completed') parts.push(run.state);
   parts.push(formatDuration(elapsed));
   if (progress) parts.push(`${progress.finished}/${progress.total} tasks`);
+  const spent = usageText(usage);
+  if (spent) parts.push(spent);
   parts.push(formatWhen(run.createdAt, now));
   const code = deliverySummary(run);
   if (code.short) parts.push(code.short);
@@ -101,6 +103,7 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   if (run.state === 'paused' && run.pause) {
     lines.push(`- Paused: ${escapeMarkdown(oneLine(run.pause.reason, 200))}${run.pause.until !== undefined ? ` (tries again at ${formatTime(run.pause.until)})` : ' (until resumed)'}`);
   }
+  if (usage && spent) lines.push(...usageLines(usage));
   if (run.error) lines.push('', `Error: ${escapeMarkdown(oneLine(run.error, 500))}`);
 
   return {
@@ -113,13 +116,21 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   };
 }
 
-export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals): TreeItemView {
+/** What a task row knows beyond its record. */
+export interface TaskRowContext {
+  /** The task's run has only it: its row's label is its kind, as the run row already shows the long name. */
+  single?: boolean;
+  /** A waiting task's question, its references filled in (`waitQuestion`). */
+  question?: string;
+}
+
+export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals, context: TaskRowContext = {}): TreeItemView {
   const parts: string[] = [];
   const retryDelay = task.state === 'queued' && task.notBefore !== undefined && task.notBefore > now ? task.notBefore - now : undefined;
   if (retryDelay !== undefined) parts.push(`retry in ${formatDuration(retryDelay)}`);
   else if (task.state === 'pending') parts.push(task.needs.length ? `needs ${task.needs.join(', ')}` : 'pending');
   else if (task.state === 'queued') parts.push(task.interrupted ? 'resumes after an interruption' : 'queued');
-  else if (task.state === 'waiting') parts.push('waiting for signal');
+  else if (task.state === 'waiting') parts.push(context.question ? `waiting: ${oneLine(context.question, 80)}` : 'waiting for signal');
   else if (task.state === 'needs-input') parts.push(requestSummary(task));
   else if (task.state === 'skipped') parts.push('skipped');
   else if (task.startedAt !== undefined) parts.push(formatDuration((task.finishedAt ?? now) - task.startedAt));
@@ -127,8 +138,8 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
 
   const maxAttempts = (task.attemptBase ?? 0) + task.retry.max + 1; // attempt numbers go on across user retries
   if (task.attempt > 1 || (maxAttempts > 1 && task.attempt > 0)) parts.push(`attempt ${task.attempt}/${maxAttempts}`);
-  const tokens = usage ? usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens : 0;
-  if (tokens > 0) parts.push(`${formatTokens(tokens)} tokens`);
+  const spent = usageText(usage);
+  if (spent) parts.push(spent);
   if (task.budget) parts.push(spentOfBudget(task.budget, usage));
   // A user's own `run:` commands are unconfined by design: 'unconfined' is news only for an agent's commands.
   if (task.sandboxed || (task.sandboxed === false && task.action.kind === 'agent')) parts.push(task.sandboxed ? 'sandboxed' : 'unconfined');
@@ -140,6 +151,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
     `- Action: ${describeAction(task.action)}`,
   ];
   if (task.needs.length) lines.push(`- Needs: ${task.needs.map(escapeMarkdown).join(', ')}`);
+  if (task.state === 'waiting' && context.question) lines.push(`- Asks: ${escapeMarkdown(oneLine(context.question, 500))}`, '- Answer: Approve or Reject on this row');
   if (task.action.kind === 'run' && task.action.sandbox !== undefined) lines.push(`- Sandbox: ${task.action.sandbox ? 'required (`sandbox: true`)' : 'off (`sandbox: false`)'}`);
   if (task.sandboxed !== undefined) {
     lines.push(`- Commands: ${task.sandboxed ? 'ran in the OS sandbox' : 'ran unconfined (no sandbox here; only the text checks applied)'}`);
@@ -153,23 +165,46 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals):
     const last = task.interrupted ? `; last: ${escapeMarkdown(task.interrupted)}` : '';
     lines.push(`- Interrupted: ${task.interruptions === 1 ? 'once' : `${task.interruptions} times`} (resumed without using an attempt${last})`);
   }
-  if (usage && tokens > 0) {
-    lines.push(
-      `- Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out, ${formatTokens(usage.cacheReadTokens)} cache read, ${formatTokens(usage.cacheWriteTokens)} cache write`,
-      `- Cost: $${usage.costUsd.toFixed(4)}`,
-    );
-  }
+  if (usage && spent) lines.push(...usageLines(usage));
   if (task.request) lines.push('', `Needs input: ${escapeMarkdown(describeRequest(task.request))}`);
   if (task.error) lines.push('', `Error: ${escapeMarkdown(oneLine(task.error, 500))}`);
 
   return {
-    label: task.name || task.key,
+    label: context.single ? shortTaskLabel(task.action) : task.name || task.key,
     description: parts.join(' · '),
     tooltip: lines.join('\n'),
     icon: taskIcon(task, now),
-    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}${task.request ? `:${task.request.kind}` : ''}`,
+    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}${task.request ? `:${task.request.kind}` : ''}${task.action.kind === 'agent' ? ':agent' : ''}`,
     collapsible: false,
   };
+}
+
+/** "12.3k tokens · $0.0421", or '' when nothing was spent. */
+export function usageText(usage: UsageTotals | undefined): string {
+  const tokens = usage ? usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens : 0;
+  if (!usage || tokens === 0) return '';
+  return `${formatTokens(tokens)} tokens · ${formatCost(usage.costUsd)}`;
+}
+
+function usageLines(usage: UsageTotals): string[] {
+  return [
+    `- Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out, ${formatTokens(usage.cacheReadTokens)} cache read, ${formatTokens(usage.cacheWriteTokens)} cache write`,
+    `- Cost: $${usage.costUsd.toFixed(4)}`,
+  ];
+}
+
+/** A single-task run's task row: what kind of task, since its run row already shows the long label. */
+function shortTaskLabel(action: TaskAction): string {
+  switch (action.kind) {
+    case 'agent':
+      return `agent ${action.agent}`;
+    case 'run':
+      return 'command';
+    case 'wait':
+      return 'wait';
+    case 'noop':
+      return 'no-op';
+  }
 }
 
 /** One line saying what a task does, for tooltips and documents. */

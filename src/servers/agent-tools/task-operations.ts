@@ -6,7 +6,7 @@ import { isTerminal } from '../../core/model/task-state.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { parseDuration } from '../../core/workflow/duration.ts';
 import { loadWorkflowFile } from '../../core/workflow/parse-workflow.ts';
-import type { IdArgs, TaskAnswerArgs, TaskAsyncArgs, TaskResultArgs, WorkflowLaunchArgs } from './tool-schemas.ts';
+import type { IdArgs, TaskAnswerArgs, TaskAsyncArgs, TaskContinueArgs, TaskResultArgs, WorkflowLaunchArgs } from './tool-schemas.ts';
 import { listWorkflowFiles, resolveWorkflowPath, type WorkflowFileInfo } from './workflow-files.ts';
 
 /** What the tools need from their host: the engine API (however it is reached) and the project. */
@@ -141,6 +141,12 @@ export async function taskAnswer(host: ToolHost, args: TaskAnswerArgs): Promise<
 export async function runPause(host: ToolHost, args: IdArgs, resume = false): Promise<StatusReport> {
   await host.use((api) => (resume ? api.resume(args.id) : api.pause(args.id)), 'write');
   return taskStatus(host, args);
+}
+
+/** task_continue: Continue… on a finished agent task (EngineApi.followUp); answers with its status. */
+export async function taskContinue(host: ToolHost, args: TaskContinueArgs): Promise<StatusReport> {
+  await host.use((api) => api.followUp(args.id, args.prompt), 'write');
+  return taskStatus(host, { id: args.id });
 }
 
 async function resultReport(api: EngineApi, id: string): Promise<ResultReport> {

@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { idShape, taskAnswerShape, taskAsyncShape, taskResultShape, workflowLaunchShape } from './tool-schemas.ts';
+import { idShape, taskAnswerShape, taskAsyncShape, taskContinueShape, taskResultShape, workflowLaunchShape } from './tool-schemas.ts';
 
 /** One fire-and-forget tool, as both the MCP server and VS Code's language-model tools offer it. */
 export interface AgentToolSpec {
   /** The MCP tool name; VS Code's is `orchestr8_<name>` (tool names are global there). */
-  name: 'task_async' | 'task_status' | 'task_result' | 'task_cancel' | 'workflow_list' | 'workflow_launch' | 'task_answer' | 'run_pause' | 'run_resume';
+  name: 'task_async' | 'task_status' | 'task_result' | 'task_cancel' | 'task_continue' | 'workflow_list' | 'workflow_launch' | 'task_answer' | 'run_pause' | 'run_resume';
   title: string;
   description: string;
   shape: z.ZodRawShape;
@@ -45,6 +45,16 @@ export const AGENT_TOOLS: readonly AgentToolSpec[] = [
     title: 'Cancel a task or run',
     description: 'Cancels a task (its dependents are skipped) or every unfinished task of a run.',
     shape: idShape,
+    changesState: true,
+    readOnly: false,
+  },
+  {
+    name: 'task_continue',
+    title: 'Continue an agent task',
+    description:
+      "Sends a follow-up to a finished agent task: a new attempt continues the same conversation in the run's folder (its worktree and branch), in the background. " +
+      'Check on it with task_status or task_result.',
+    shape: taskContinueShape,
     changesState: true,
     readOnly: false,
   },

@@ -24,6 +24,11 @@ export const taskResultShape = {
   wait_seconds: z.number().min(0).max(55).optional().describe('Wait up to this many seconds for the task to finish (default 0: answer at once)'),
 };
 
+export const taskContinueShape = {
+  id: z.string().min(1).describe('The id of a finished agent task (<run>.<task>)'),
+  prompt: z.string().min(1).describe('The follow-up: what the agent should do next, in the same conversation'),
+};
+
 export const workflowLaunchShape = {
   file: z.string().min(1).describe('Workflow file: a name from workflow_list, or a path relative to the project'),
   inputs: z.record(z.string(), z.string()).optional().describe('Workflow inputs, name to value'),
@@ -42,4 +47,5 @@ export type TaskAnswerArgs = z.infer<z.ZodObject<typeof taskAnswerShape>>;
 export type TaskAsyncArgs = z.infer<z.ZodObject<typeof taskAsyncShape>>;
 export type IdArgs = z.infer<z.ZodObject<typeof idShape>>;
 export type TaskResultArgs = z.infer<z.ZodObject<typeof taskResultShape>>;
+export type TaskContinueArgs = z.infer<z.ZodObject<typeof taskContinueShape>>;
 export type WorkflowLaunchArgs = z.infer<z.ZodObject<typeof workflowLaunchShape>>;

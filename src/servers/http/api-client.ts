@@ -1,7 +1,8 @@
 import type { InputReply } from '../../core/model/input-request.ts';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, UsageTotals } from '../../core/engine/engine-api.ts';
+import type { TranscriptEntry } from '../../core/agents/transcript.ts';
+import type { EngineApi, LaunchRequest, LaunchResult, ListOptions, RunPage, RunStatus, SignalOptions, UsageTotals } from '../../core/engine/engine-api.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
@@ -119,8 +120,12 @@ export class ApiClient implements EngineApi, Disposable {
     await this.call('POST', `/v1/${id.includes('.') ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/retry`);
   }
 
-  async signal(taskId: string, payload?: string): Promise<void> {
-    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, payload === undefined ? {} : { payload });
+  async followUp(taskId: string, prompt: string): Promise<void> {
+    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/continue`, { prompt });
+  }
+
+  async signal(taskId: string, payload?: string, options?: SignalOptions): Promise<void> {
+    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, { ...(payload === undefined ? {} : { payload }), ...(options?.reject ? { reject: true } : {}) });
   }
 
   async answer(taskId: string, reply: InputReply): Promise<void> {
@@ -158,6 +163,10 @@ export class ApiClient implements EngineApi, Disposable {
 
   async log(taskId: string): Promise<string> {
     return (await this.call<{ log: string }>('GET', `/v1/tasks/${encodeURIComponent(taskId)}/log`)).log;
+  }
+
+  async transcript(taskId: string): Promise<TranscriptEntry[]> {
+    return (await this.call<{ transcript: TranscriptEntry[] }>('GET', `/v1/tasks/${encodeURIComponent(taskId)}/transcript`)).transcript;
   }
 
   undeliveredNotifications(): Promise<NotificationRecord[]> {

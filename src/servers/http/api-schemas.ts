@@ -36,7 +36,11 @@ export const launchWorkflowSchema = z
   .refine((b) => b.source === undefined || b.yaml !== undefined, { message: '"source" names where "yaml" came from; it goes with "yaml" only' });
 
 /** POST /v1/tasks/:id/signal: the payload becomes the wait task's result. */
-export const signalSchema = z.strictObject({ payload: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional() });
+export const signalSchema = z.strictObject({
+  payload: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
+  /** Rejects the wait (the task fails, the payload is the reason) instead of completing it. */
+  reject: z.boolean().optional(),
+});
 
 const budgetSchema = z.strictObject({ usd: z.number().positive().optional(), tokens: z.int().positive().optional() });
 
@@ -66,3 +70,6 @@ export const listQuerySchema = z.object({
 export const clearQuerySchema = z.object({ before: z.coerce.number().int().positive().optional() });
 
 export const webhookQuerySchema = z.object({ state: z.enum(['pending', 'delivered', 'dead']).optional() });
+
+/** `POST /v1/tasks/:id/continue`: Continue… on a finished agent task. */
+export const continueSchema = z.strictObject({ prompt: z.string().min(1) });

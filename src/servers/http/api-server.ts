@@ -19,6 +19,7 @@ import {
   signalSchema,
   answerSchema,
   pauseSchema,
+  continueSchema,
   webhookQuerySchema,
 } from './api-schemas.ts';
 import { toHttpError } from './error-status.ts';
@@ -205,13 +206,19 @@ export class ApiServer implements Disposable {
         return ok(result);
       }),
       route('GET', '/v1/tasks/:id/log', async (_q, p) => ok({ log: await engine.log(p['id']!) })),
+      route('GET', '/v1/tasks/:id/transcript', async (_q, p) => ok({ transcript: await engine.transcript(p['id']!) })),
       route('GET', '/v1/tasks/:id/usage', async (_q, p) => ok({ totals: await engine.usage(p['id']!), turns: await engine.tokenUsage(p['id']!) })),
       route('POST', '/v1/tasks/:id/cancel', async (req, p) => (await this.body(req), await engine.cancel(p['id']!), ok({ ok: true }))),
       route('POST', '/v1/tasks/:id/retry', async (req, p) => (await this.body(req), await engine.retry(p['id']!), ok({ ok: true }))),
+      route('POST', '/v1/tasks/:id/continue', async (req, p) => {
+        const b = parse(continueSchema, await this.body(req));
+        await engine.followUp(p['id']!, b.prompt);
+        return ok({ ok: true });
+      }),
       route('POST', '/v1/tasks/:id/signal', async (req, p) => {
         const b = parse(signalSchema, await this.body(req));
         const payload = b.payload === undefined ? undefined : typeof b.payload === 'string' ? b.payload : JSON.stringify(b.payload);
-        await engine.signal(p['id']!, payload);
+        await engine.signal(p['id']!, payload, b.reject ? { reject: true } : undefined);
         return ok({ ok: true });
       }),
       route('POST', '/v1/tasks/:id/answer', async (req, p) => {

@@ -5,7 +5,7 @@ import type { EngineEvent } from '../../core/model/events.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { DisposableStore } from '../../core/util/disposable.ts';
 import { errorMessage, type Logger, silentLogger } from '../../core/util/logger.ts';
-import { runPause, taskAnswer, taskAsync, taskCancel, taskResult, taskStatus, workflowLaunch, workflowList, type ToolHost } from '../agent-tools/task-operations.ts';
+import { runPause, taskAnswer, taskAsync, taskCancel, taskContinue, taskResult, taskStatus, workflowLaunch, workflowList, type ToolHost } from '../agent-tools/task-operations.ts';
 import { AGENT_TOOLS, type AgentToolSpec } from '../agent-tools/tool-catalog.ts';
 import { taskAsyncShape } from '../agent-tools/tool-schemas.ts';
 import { EngineTaskStore } from './engine-task-store.ts';
@@ -68,6 +68,7 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
     task_status: (args) => taskStatus(host, args),
     task_result: (args) => taskResult(host, args),
     task_cancel: (args) => taskCancel(host, args),
+    task_continue: (args) => taskContinue(host, args),
     workflow_list: () => workflowList(host),
     workflow_launch: (args) => workflowLaunch(host, args),
     task_answer: (args) => taskAnswer(host, args),

@@ -1,8 +1,11 @@
-import type { EngineApi } from '../core/engine/engine-api.ts';
-import type { RunRecord, TaskRecord } from '../core/model/records.ts';
-import { parseTemplate } from '../core/workflow/interpolate.ts';
+import type { RunRecord, TaskRecord } from '../model/records.ts';
+import { parseTemplate } from '../workflow/interpolate.ts';
+import type { EngineApi } from './engine-api.ts';
 
-/** What a waiting task asks, with its references filled in from the run's inputs and results so far. */
+/**
+ * What a waiting task asks, shared by every front end (the CLI's status and run views, the tree, the
+ * toast announcing the wait), with its references filled in from the run's inputs and results so far.
+ */
 export async function waitQuestion(api: Pick<EngineApi, 'result'>, run: RunRecord, task: TaskRecord): Promise<string> {
   if (task.action.kind !== 'wait') return '';
   const { parts } = parseTemplate(task.action.message ?? '');
@@ -16,7 +19,7 @@ export async function waitQuestion(api: Pick<EngineApi, 'result'>, run: RunRecor
   return values.join('') || 'waiting for a signal';
 }
 
-/** The exact command that completes a waiting task. */
+/** The exact command that completes a waiting task (shown by the CLI and in tooltips). */
 export function signalCommand(task: TaskRecord): string {
   return `orchestr8 signal ${task.id} [PAYLOAD]`;
 }
