@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EngineEvent } from '../model/events.ts';
 import type { InputReply } from '../model/input-request.ts';
-import type { RunRecord, TaskResult } from '../model/records.ts';
+import type { RunRecord } from '../model/records.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
 import { isTerminal } from '../model/task-state.ts';
 import type { WebhookOutboxStore } from '../notifications/webhook-outbox.ts';
