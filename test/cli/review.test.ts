@@ -20,8 +20,8 @@ describe('orchestr8 diff, apply and discard on a real repository', { skip }, () 
   const o8 = (...args: string[]) => orchestr8(repo, ['--state', state, ...args]);
   fs.writeFileSync(path.join(fixture.root, 'edit.yaml'), EDIT);
 
-  async function runEdit(): Promise<{ id: string; branch: string }> {
-    const done = await o8('--json', 'run', path.join(fixture.root, 'edit.yaml'));
+  async function runEdit(file = 'edit.yaml'): Promise<{ id: string; branch: string }> {
+    const done = await o8('--json', 'run', path.join(fixture.root, file));
     assert.equal(done.code, 0, done.stderr);
     const { run } = json(done.stdout);
     return { id: run.id, branch: run.delivery.branch };
@@ -74,7 +74,9 @@ describe('orchestr8 diff, apply and discard on a real repository', { skip }, () 
   });
 
   it('discard asks for --yes without a terminal, then removes the worktree and the branch', { timeout: 60_000 }, async () => {
-    const { id, branch } = await runEdit();
+    // Its own file: the earlier apply put edit.yaml's changes on main, and a run that changes nothing keeps no branch.
+    fs.writeFileSync(path.join(fixture.root, 'discard.yaml'), 'name: scratch\ntasks:\n  write:\n    run: echo scratch > scratch.txt\n');
+    const { id, branch } = await runEdit('discard.yaml');
     const worktree = json((await o8('--json', 'status', id)).stdout).run.delivery.worktree;
     assert.ok(fs.existsSync(worktree));
     const unconfirmed = await o8('discard', id);

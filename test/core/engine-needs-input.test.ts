@@ -136,13 +136,13 @@ class QuotaRunner implements TaskRunner {
 }
 
 test('quota: the run pauses (durable, with why and until when), then resumes by itself after retry-after', async () => {
-  const { engine, events } = await openEngine({ runners: [new QuotaRunner(1, 400)] });
+  const { engine, events } = await openEngine({ runners: [new QuotaRunner(1, 2000)] });
   const paused = nextEvent(engine, 'workflow.paused');
   const { runId, taskIds } = await engine.launch(AGENT);
   const event = await paused;
   assert.equal(event.run.state, 'paused');
   assert.match(event.run.pause?.reason ?? '', /overloaded/);
-  assert.ok(event.run.pause?.until && event.run.pause.until - event.run.pause.since === 400);
+  assert.ok(event.run.pause?.until && event.run.pause.until - event.run.pause.since === 2000);
   assert.equal((await engine.status(runId)).run.state, 'paused');
   assert.equal((await engine.list({ states: ['paused'] })).total, 1);
   assert.equal((await finished(engine, runId)).state, 'completed');

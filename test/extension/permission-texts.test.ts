@@ -26,7 +26,7 @@ test('a permission request: its toast names the command and offers the three ans
   const asking = task({ request: { kind: 'permission', id: 't1', tool: 'Bash', call: 'Bash(npm publish)', rule: 'Bash(npm publish:*)', askedAt: 0 } });
   assert.deepEqual(requestToast(asking, 'release'), { message: 'Orchestr8: work (release) asks to run Bash(npm publish)', actions: ['Allow Once', 'Allow for This Run', 'Deny…'] });
   const row = presentTask(asking, 0);
-  assert.equal(row.contextValue, 'task:needs-input:permission');
+  assert.equal(row.contextValue, 'task:needs-input:permission:agent');
   assert.equal(row.icon.id, 'question');
   assert.equal(row.description, 'asks: Bash(npm publish)');
 });
@@ -38,7 +38,7 @@ test('a budget request: raise or stop; the row shows spent / budget', () => {
   assert.match(toast.message, /its budget of \$0\.5 is spent \(\$0\.5200, 4000 tokens\): raise the budget or stop/);
   assert.equal(requestSummary(atBudget), 'budget reached: raise or stop');
   const row = presentTask(atBudget, 0, { inputTokens: 3000, outputTokens: 1000, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.52 });
-  assert.equal(row.contextValue, 'task:needs-input:budget');
+  assert.equal(row.contextValue, 'task:needs-input:budget:agent');
   assert.match(row.description, /\$0\.52 \/ \$0\.5 budget/);
 });
 

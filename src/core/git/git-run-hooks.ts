@@ -259,7 +259,7 @@ export class GitRunHooks implements RunHooks {
     const taskBranch = taskBranchName(branch, task.key);
     return this.serial(worktree, async () => {
       await this.recover(worktree);
-      const found = await findTaskWork(repoRoot, baseSha, branch, taskBranch, task.id);
+      const found = await findTaskWork(repoRoot, baseSha, branch, taskBranch, task.id, task.followUps?.length ?? 0);
       if (found) {
         this.logger.info(`run ${run.id}: ${task.key}'s work is ${found === 'merged' ? 'in' : 'committed beside'} ${branch} already; not run again`);
         return { done: await this.savedOutput(run, task) };
@@ -296,7 +296,7 @@ export class GitRunHooks implements RunHooks {
     const state = this.state(run);
     const { worktree, branch, repoRoot } = state;
     if (!worktree || !existsSync(worktree)) return;
-    const message = taskCommitMessage(task.key, whatTaskDid(task), `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`, task.id);
+    const message = taskCommitMessage(task.key, whatTaskDid(task), `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`, task.id, task.followUps?.length ?? 0);
     const taskBranch = branch ? taskBranchName(branch, task.key) : undefined;
     const own = repoRoot && taskBranch ? await worktreeOfBranch(repoRoot, taskBranch) : undefined;
     const hasBranch = repoRoot && taskBranch ? (await git(repoRoot).raw(['for-each-ref', '--format=%(refname)', `refs/heads/${taskBranch}`])).trim() !== '' : false;

@@ -25,8 +25,13 @@ export function taskBranchName(runBranch: string, key: string): string {
 }
 
 /** Commit message of a task's work: which task (subject and trailer) and what it is. */
-export function taskCommitMessage(key: string, what: string, body: string, taskId: string): string {
-  return `${key}: ${what}\n\n${body}\n\n${TASK_TRAILER}: ${taskId}`;
+export function taskCommitMessage(key: string, what: string, body: string, taskId: string, followUps = 0): string {
+  return `${key}: ${what}\n\n${body}\n\n${TASK_TRAILER}: ${taskMark(taskId, followUps)}`;
+}
+
+/** The trailer's value: the task, and which Continue… round did the work (a follow-up's work is new work). */
+function taskMark(taskId: string, followUps: number): string {
+  return followUps > 0 ? `${taskId} follow-up ${followUps}` : taskId;
 }
 
 async function sha(repoRoot: string, ref: string): Promise<string | undefined> {
@@ -54,10 +59,11 @@ export async function worktreeOfBranch(repoRoot: string, branch: string): Promis
  * does (the owner died between the commit and the merge, or the merge conflicted). `baseSha`
  * bounds the search to the run's own commits.
  */
-export async function findTaskWork(repoRoot: string, baseSha: string, runBranch: string, taskBranch: string, taskId: string): Promise<'merged' | 'committed' | undefined> {
+export async function findTaskWork(repoRoot: string, baseSha: string, runBranch: string, taskBranch: string, taskId: string, followUps = 0): Promise<'merged' | 'committed' | undefined> {
   const g = git(repoRoot);
+  const line = `^${TASK_TRAILER}: ${taskMark(taskId, followUps).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
   const find = async (branch: string) =>
-    (await branchExists(g, branch)) && (await g.raw(['rev-list', '-1', '-F', `--grep=${TASK_TRAILER}: ${taskId}`, `${baseSha}..refs/heads/${branch}`])).trim() !== '';
+    (await branchExists(g, branch)) && (await g.raw(['rev-list', '-1', '-E', `--grep=${line}`, `${baseSha}..refs/heads/${branch}`])).trim() !== '';
   if (await find(runBranch)) return 'merged';
   if (await find(taskBranch)) return 'committed';
   return undefined;
