@@ -5,19 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { tsImport } from 'tsx/esm/api';
 import { CodeServerSession } from './code-server-session.mjs';
+import { FakeAnthropicServer, SCRIBE, textReply, toolReply } from './agent-fixtures.mjs';
 
-const { FakeAnthropicServer } = await tsImport('../../src/devtools/fake-anthropic/fake-anthropic-server.ts', import.meta.url);
-const { textReply, toolReply } = await tsImport('../../src/devtools/fake-anthropic/scripted-response.ts', import.meta.url);
-
-const SCRIBE = `---
-name: scribe
-description: Writes short notes into the project
-tools: Read, Write
----
-You write short, accurate notes.
-`;
 
 // A deprecated model (the SDK warns about it), so the warning's way to the user is covered too.
 const MODEL = 'claude-sonnet-4-5';

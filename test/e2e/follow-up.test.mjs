@@ -5,19 +5,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { tsImport } from 'tsx/esm/api';
 import { CodeServerSession, ROOT } from './code-server-session.mjs';
+import { FakeAnthropicServer, SCRIBE, textReply, toolReply } from './agent-fixtures.mjs';
 
-const { FakeAnthropicServer } = await tsImport('../../src/devtools/fake-anthropic/fake-anthropic-server.ts', import.meta.url);
-const { textReply, toolReply } = await tsImport('../../src/devtools/fake-anthropic/scripted-response.ts', import.meta.url);
-
-const SCRIBE = `---
-name: scribe
-description: Writes short notes into the project
-tools: Read, Write
----
-You write short, accurate notes.
-`;
 
 const GIT_ENV = { GIT_AUTHOR_NAME: 'E2E', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'E2E', GIT_COMMITTER_EMAIL: 'e2e@example.com' };
 const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...GIT_ENV } }).trim();

@@ -6,11 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { tsImport } from 'tsx/esm/api';
 import { CodeServerSession } from './code-server-session.mjs';
+import { FakeAnthropicServer, textReply, toolReply } from './agent-fixtures.mjs';
 
-const { FakeAnthropicServer } = await tsImport('../../src/devtools/fake-anthropic/fake-anthropic-server.ts', import.meta.url);
-const { textReply, toolReply } = await tsImport('../../src/devtools/fake-anthropic/scripted-response.ts', import.meta.url);
 
 const SHELL = `---
 name: shell

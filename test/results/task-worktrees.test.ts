@@ -46,6 +46,22 @@ async function finalized(engine: Engine, runId: string): Promise<RunRecord> {
 }
 
 /** Each commit of the run's branch (oldest first) with the files it changed, merges left out. */
+/**
+ * A repository whose config.txt two tasks will both change, and `edit(name, other)`: a shell
+ * command that changes its line, then waits until task `other` has too, so both run at once.
+ */
+async function clash() {
+  const fx = makeRepo({ remote: false });
+  after(() => fx.dispose());
+  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
+  sh(fx.repo, 'add', '-A');
+  sh(fx.repo, 'commit', '-q', '-m', 'config');
+  const barrier = tempDir('o8-barrier-');
+  const edit = (name: string, other: string) =>
+    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+  return { fx, edit, engine: await open(fx.repo, tempDir('o8-state-')) };
+}
+
 function commitsOf(repo: string, branch: string): Array<{ subject: string; files: string[] }> {
   const out = sh(repo, 'log', '--reverse', '--no-merges', '--format=%x00%s', '--name-only', `main..${branch}`);
   return out
@@ -110,15 +126,7 @@ tasks:
 });
 
 test('two parallel tasks change the same line: the conflict names the file, the run branch has no markers, a manual merge then retry completes the run', async () => {
-  const fx = makeRepo({ remote: false });
-  after(() => fx.dispose());
-  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
-  sh(fx.repo, 'add', '-A');
-  sh(fx.repo, 'commit', '-q', '-m', 'config');
-  const barrier = tempDir('o8-barrier-');
-  const edit = (name: string, other: string) =>
-    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
-  const engine = await open(fx.repo, tempDir('o8-state-'));
+  const { fx, edit, engine } = await clash();
   const { runId } = await engine.launch({
     workflow: workflow(`
 name: Clash
@@ -217,15 +225,7 @@ tasks:
 });
 
 test('a conflict resolved in the task worktree: staged markers are refused on retry; a real resolution completes the run', async () => {
-  const fx = makeRepo({ remote: false });
-  after(() => fx.dispose());
-  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
-  sh(fx.repo, 'add', '-A');
-  sh(fx.repo, 'commit', '-q', '-m', 'config');
-  const barrier = tempDir('o8-barrier-');
-  const edit = (name: string, other: string) =>
-    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
-  const engine = await open(fx.repo, tempDir('o8-state-'));
+  const { fx, edit, engine } = await clash();
   const { runId } = await engine.launch({
     workflow: workflow(`
 name: Clash Here
@@ -309,15 +309,7 @@ test('a failed run that changed nothing leaves no branch; retried, it gets a bra
 });
 
 test('cleanup of a run left with a conflict removes its task worktree too, and keeps the branches', async () => {
-  const fx = makeRepo({ remote: false });
-  after(() => fx.dispose());
-  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
-  sh(fx.repo, 'add', '-A');
-  sh(fx.repo, 'commit', '-q', '-m', 'config');
-  const barrier = tempDir('o8-barrier-');
-  const edit = (name: string, other: string) =>
-    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
-  const engine = await open(fx.repo, tempDir('o8-state-'));
+  const { fx, edit, engine } = await clash();
   const { runId } = await engine.launch({ workflow: workflow(`name: Left Over\ntasks:\n  left: { run: "${edit('left', 'right')}" }\n  right: { run: "${edit('right', 'left')}" }\n`) });
   assert.equal((await runFinished(engine, runId)).state, 'failed');
   const run = await finalized(engine, runId);
