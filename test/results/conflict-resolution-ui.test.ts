@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Engine } from '../../src/core/engine/engine.ts';
 import { filesStillConflicted, stageIfResolved } from '../../src/core/git/conflict-markers.ts';
+import { fileAt } from '../../src/core/git/run-review.ts';
+import { unmergedFiles } from '../../src/core/git/task-worktrees.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
 import { resolvePrompt } from '../../src/extension/presenters/conflict-texts.ts';
 import { taskFailedToast, workflowToast } from '../../src/extension/presenters/notification-policy.ts';
@@ -59,8 +61,13 @@ tasks:
   assert.deepEqual(taskFailedToast(failedRun, loser, loser.error!, 'failures')!.actions[0], resolve);
   assert.deepEqual(workflowToast(failedRun, tasks, 'failures')!.actions[0], resolve);
 
-  // What the command opens, and what it says before and after the user resolves.
+  // What the command opens, and what it says before and after the user resolves. The merge
+  // editor's sides are the index stages: base, the task's change (:2), the run's branch (:3).
   assert.deepEqual(await filesStillConflicted(conflict.worktree, conflict.files), ['config.txt']);
+  assert.deepEqual(await unmergedFiles(conflict.worktree), ['config.txt']);
+  assert.equal(await fileAt(conflict.worktree, ':1', 'config.txt'), 'mode = old\n');
+  assert.equal(await fileAt(conflict.worktree, ':2', 'config.txt'), `mode = ${loser.key}\n`);
+  assert.equal(await fileAt(conflict.worktree, ':3', 'config.txt'), `mode = ${winner.key}\n`);
   assert.match(resolvePrompt(loser, conflict, ['config.txt']), /conflicts with .* in config\.txt\. Resolve it in the merge editor/);
   writeFileSync(join(conflict.worktree, 'config.txt'), 'mode = both\n'); // saved from the merge editor, not staged
   assert.deepEqual(await filesStillConflicted(conflict.worktree, conflict.files), []);

@@ -8,10 +8,10 @@ import { registerCommand, type CommandContext } from './command-context.ts';
 import { openInMergeEditor } from './merge-editor.ts';
 import { asTarget, pickTarget } from './targets.ts';
 
-/** Read-only documents of a file at a commit: `orchestr8-git:/<path>?<json {repo, ref}>`. */
+/** Read-only documents of a file at a commit (or index stage, `:1`–`:3`): `orchestr8-git:/<path>?<json {repo, ref}>`. */
 export const GIT_CONTENT_SCHEME = 'orchestr8-git';
 
-function gitUri(repo: string, ref: string, file: string): vscode.Uri {
+export function gitUri(repo: string, ref: string, file: string): vscode.Uri {
   return vscode.Uri.from({ scheme: GIT_CONTENT_SCHEME, path: `/${file}`, query: JSON.stringify({ repo, ref }) });
 }
 
