@@ -69,6 +69,14 @@ test('a task failed by a merge conflict: its toast and its run\'s offer Resolve 
   assert.deepEqual(workflowToast(run, [task], 'failures')!.actions.map((a) => a.title), ['Resolve Merge Conflict…', 'Show Log', 'Retry', 'Open Result']);
   assert.deepEqual(workflowToast(run, [task], 'failures')!.actions[0], resolve);
   const { mergeConflict: _, ...plain } = task;
+  // Another task failed first: the run's toast (which stands for both) still offers the resolution.
+  const first: TaskRecord = { ...plain, id: 'r1.a', key: 'a', name: 'a', order: -1 };
+  assert.deepEqual(workflowToast(run, [first, task], 'failures')!.actions.map((a) => [a.title, a.args]), [
+    ['Resolve Merge Conflict…', [{ runId: 'r1', taskId: 'r1.t' }]],
+    ['Show Log', [{ runId: 'r1', taskId: 'r1.a' }]],
+    ['Retry', [{ runId: 'r1' }]],
+    ['Open Result', [{ runId: 'r1' }]],
+  ]);
   assert.deepEqual(taskFailedToast(run, plain, 'boom', 'failures')!.actions.map((a) => a.title), ['Show Log', 'Retry']);
 });
 

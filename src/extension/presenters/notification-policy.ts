@@ -67,12 +67,16 @@ export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], leve
       return { severity: 'info', message: `${runLabel(run)} completed${took}.${codeSentence(run)}`, actions: [openResult({ runId: run.id }), ...openPr(run), ...reviewChanges(run)] };
     case 'failed': {
       const failed = tasks.find((t) => t.state === 'failed');
+      // This toast stands for its tasks' failure toasts too (toast-grouping), so a conflicted task's
+      // way on is offered even when another task failed first.
+      const conflicted = tasks.find((t) => t.state === 'failed' && t.mergeConflict);
       const why = run.error ?? (failed ? `task ${failed.name || failed.key} failed${failed.error ? `: ${failed.error}` : ''}` : undefined);
       return {
         severity: 'error',
         message: `${runLabel(run)} failed${why ? `: ${oneLine(why, 200)}` : '.'}${codeSentence(run)}`,
         actions: [
-          ...(failed ? [...resolveConflict(failed), showLog({ runId: run.id, taskId: failed.id })] : []),
+          ...(conflicted ? resolveConflict(conflicted) : []),
+          ...(failed ? [showLog({ runId: run.id, taskId: failed.id })] : []),
           retry({ runId: run.id }),
           openResult({ runId: run.id }),
           ...openPr(run),
