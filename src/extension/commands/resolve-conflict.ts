@@ -44,8 +44,9 @@ async function openMergeEditor(conflict: MergeConflict, taskName: string, file: 
 /**
  * "Resolve Merge Conflict…" on a task that failed because its work conflicts with the run's
  * branch: opens the files that still have conflicts in the task's worktree (the first in the merge
- * editor: the task's side against the run's branch), then offers "Retry Task": once no file has markers left it stages them (what the merge
- * editor's "Complete Merge" would) and retries the task, which merges the resolved work.
+ * editor: the task's side against the run's branch), then offers "Retry Task": once no file has
+ * markers left it stages them (what the merge editor's "Complete Merge" would) and retries the
+ * task, which merges the resolved work.
  */
 export function registerResolveMergeConflict(ctx: CommandContext): vscode.Disposable {
   return registerCommand(ctx, COMMAND_IDS.resolveMergeConflict, async (arg) => {
