@@ -8,6 +8,7 @@ import { registerCancel, registerRetry } from './commands/run-control.ts';
 import { cleanupWorktrees, describeRemoval } from '../core/git/worktree-cleanup.ts';
 import { registerApplyRun, registerDiscardRun, registerGitContent, registerReviewChanges } from './commands/review-run.ts';
 import { registerAnswerWait } from './commands/answer-wait.ts';
+import { registerResolveMergeConflict } from './commands/resolve-conflict.ts';
 import { registerDeepLinks } from './commands/deep-links.ts';
 import { registerAgentFollowUp } from './commands/agent-follow-up.ts';
 import { registerInstallCommandLine, shareCommandLineWithTerminals } from './commands/install-command-line.ts';
@@ -76,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerReviewChanges(ctx),
     registerApplyRun(ctx),
     registerDiscardRun(ctx),
+    registerResolveMergeConflict(ctx),
     registerWorkflowLanguageClient(context, output),
     registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
     ...registerViewCommands(ctx),

@@ -30,6 +30,7 @@ test('every command in code is contributed, in category Orchestr8, and vice vers
   assert.equal(titles['orchestr8.launchWorkflow'], 'Launch Workflow…');
   assert.equal(titles['orchestr8.setApiKey'], 'Set Anthropic API Key');
   assert.equal(titles['orchestr8.installCommandLine'], 'Install Command Line');
+  assert.equal(titles['orchestr8.resolveMergeConflict'], 'Resolve Merge Conflict…');
 });
 
 test('the .vsix ships the command line: cli.cjs and the bundles it loads', () => {
@@ -101,6 +102,10 @@ test('tree rows offer the actions their state allows (contextValue from presente
   assert.deepEqual(offered(presentTask(task('skipped'), 0).contextValue), ['copyLink', 'retry', 'showLog']);
   assert.deepEqual(offered(presentTask(task('waiting'), 0).contextValue), ['approveWait', 'cancel', 'copyLink', 'rejectWait', 'showLog']);
   assert.deepEqual(itemCommands(presentTask(task('failed'), 0).contextValue, true), ['copyLink', 'showLog'], 'read-only windows offer no changes');
+  const mergeConflict = { files: ['a.ts'], taskBranch: 'o/run--t', worktree: '/w/t', runBranch: 'o/run', runWorktree: '/w' };
+  assert.deepEqual(offered(presentTask(task('failed', { mergeConflict }), 0).contextValue), ['copyLink', 'resolveMergeConflict', 'retry', 'showLog']);
+  assert.deepEqual(itemCommands(presentTask(task('failed', { mergeConflict }), 0).contextValue, true), ['copyLink', 'showLog'], 'resolving ends in a retry: not from a read-only window');
+  assert.deepEqual(offered(presentTask(task('pending', { mergeConflict }), 0).contextValue), ['cancel', 'copyLink', 'showLog'], 'a conflict only on a failed task');
   assert.deepEqual(itemCommands(presentTask(task('waiting'), 0).contextValue, true), ['copyLink', 'showLog'], 'nor answers');
   const agent = (state: TaskRecord['state']): TaskRecord => ({ ...task(state), action: { kind: 'agent', agent: 'scribe', prompt: 'notes' } });
   assert.deepEqual(offered(presentTask(agent('completed'), 0).contextValue), ['continueTask', 'copyLink', 'openResult', 'showLog', 'showTranscript']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { NotificationRecord } from '../../src/core/model/records.ts';
+import type { NotificationRecord, TaskRecord } from '../../src/core/model/records.ts';
 import { awaySummary, startedMessage, storageToast, taskFailedToast, toNotificationLevel, wanted, workflowToast } from '../../src/extension/presenters/notification-policy.ts';
 import { openEngine, workflow, type EngineFixture } from './real-engine.ts';
 
@@ -55,6 +55,29 @@ test('a failed workflow toasts at "failures" with Show Log on the failed task, R
   assert.match(taskToast.message, /^Task build of broken-flow \(run [0-9a-f]{4}…\) failed: exited with code 2/);
   assert.deepEqual(taskToast.actions.map((a) => a.title), ['Show Log', 'Retry']);
   assert.equal(taskFailedToast(run, failed.task, failed.error, 'none'), undefined);
+});
+
+test('a task failed by a merge conflict: its toast and its run\'s offer Resolve Merge Conflict… first, on that task', () => {
+  const run = { id: 'r1', name: 'flow', inputs: {}, state: 'failed' as const, single: false, cwd: '/', createdAt: 0, finishedAt: 1000 };
+  const mergeConflict = { files: ['a.ts'], taskBranch: 'o/r--t', worktree: '/w/t', runBranch: 'o/r', runWorktree: '/w' };
+  const task: TaskRecord = {
+    id: 'r1.t', runId: 'r1', key: 't', name: 't', action: { kind: 'run', run: 'true' }, needs: [], state: 'failed', priority: 0, order: 0, attempt: 1,
+    retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 0, error: 'merge conflict', mergeConflict,
+  };
+  const resolve = { title: 'Resolve Merge Conflict…', command: 'orchestr8.resolveMergeConflict', args: [{ runId: 'r1', taskId: 'r1.t' }] };
+  assert.deepEqual(taskFailedToast(run, task, 'merge conflict', 'failures')!.actions, [resolve, { title: 'Show Log', command: 'orchestr8.showLog', args: [{ runId: 'r1', taskId: 'r1.t' }] }, { title: 'Retry', command: 'orchestr8.retry', args: [{ runId: 'r1', taskId: 'r1.t' }] }]);
+  assert.deepEqual(workflowToast(run, [task], 'failures')!.actions.map((a) => a.title), ['Resolve Merge Conflict…', 'Show Log', 'Retry', 'Open Result']);
+  assert.deepEqual(workflowToast(run, [task], 'failures')!.actions[0], resolve);
+  const { mergeConflict: _, ...plain } = task;
+  // Another task failed first: the run's toast (which stands for both) still offers the resolution.
+  const first: TaskRecord = { ...plain, id: 'r1.a', key: 'a', name: 'a', order: -1 };
+  assert.deepEqual(workflowToast(run, [first, task], 'failures')!.actions.map((a) => [a.title, a.args]), [
+    ['Resolve Merge Conflict…', [{ runId: 'r1', taskId: 'r1.t' }]],
+    ['Show Log', [{ runId: 'r1', taskId: 'r1.a' }]],
+    ['Retry', [{ runId: 'r1' }]],
+    ['Open Result', [{ runId: 'r1' }]],
+  ]);
+  assert.deepEqual(taskFailedToast(run, plain, 'boom', 'failures')!.actions.map((a) => a.title), ['Show Log', 'Retry']);
 });
 
 test('"While you were away" sums up the store’s undelivered notifications, one line per run', async () => {

@@ -148,3 +148,20 @@ test('the tree says which tasks ran sandboxed: the task record keeps sandbox: tr
   assert.match(unconfined.tooltip, /- Commands: ran unconfined/);
   assert.doesNotMatch(unconfined.tooltip, /- Sandbox:/);
 });
+
+test('a task failed by a merge conflict names the files in its tooltip and offers to resolve them; other failures do not', () => {
+  const base: TaskRecord = {
+    id: 'r.t', runId: 'r', key: 't', name: 'backend', action: { kind: 'run', run: 'true' }, needs: [], state: 'failed', priority: 0, order: 0, attempt: 1,
+    retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 0, error: 'merge conflict: …',
+  };
+  const mergeConflict = { files: ['src/api.ts', 'README.md'], taskBranch: 'orchestr8/x--backend', worktree: '/s/w/r-tasks/backend-1', runBranch: 'orchestr8/x', runWorktree: '/s/w/r' };
+  const view = presentTask({ ...base, mergeConflict }, 0);
+  assert.equal(view.contextValue, 'task:failed:conflict');
+  assert.match(view.tooltip, /^- Conflicts with orchestr8\/x in: `src\/api\.ts`, `README\.md`$/m);
+  assert.match(view.tooltip, /^- Resolve: Resolve Merge Conflict… on this row \(worktree \/s\/w\/r\\-tasks\/backend\\-1\), then Retry$/m);
+  const plain = presentTask(base, 0);
+  assert.equal(plain.contextValue, 'task:failed');
+  assert.doesNotMatch(plain.tooltip, /Conflicts with/);
+  // A retry clears the record's conflict; a stale one on a task that is running again is not offered.
+  assert.equal(presentTask({ ...base, state: 'running', mergeConflict }, 0).contextValue, 'task:running');
+});

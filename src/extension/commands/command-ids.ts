@@ -32,6 +32,7 @@ export const COMMAND_IDS = {
   reviewChanges: 'orchestr8.reviewChanges',
   applyRun: 'orchestr8.applyRun',
   discardRun: 'orchestr8.discardRun',
+  resolveMergeConflict: 'orchestr8.resolveMergeConflict',
 } as const;
 
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];

@@ -5,12 +5,13 @@ import type { RunRecord } from '../../core/model/records.ts';
 import { UserError } from '../engine-host.ts';
 import { COMMAND_IDS } from './command-ids.ts';
 import { registerCommand, type CommandContext } from './command-context.ts';
+import { openInMergeEditor } from './merge-editor.ts';
 import { asTarget, pickTarget } from './targets.ts';
 
-/** Read-only documents of a file at a commit: `orchestr8-git:/<path>?<json {repo, ref}>`. */
+/** Read-only documents of a file at a commit (or index stage, `:1`–`:3`): `orchestr8-git:/<path>?<json {repo, ref}>`. */
 export const GIT_CONTENT_SCHEME = 'orchestr8-git';
 
-function gitUri(repo: string, ref: string, file: string): vscode.Uri {
+export function gitUri(repo: string, ref: string, file: string): vscode.Uri {
   return vscode.Uri.from({ scheme: GIT_CONTENT_SCHEME, path: `/${file}`, query: JSON.stringify({ repo, ref }) });
 }
 
@@ -75,12 +76,8 @@ export function registerApplyRun(ctx: CommandContext): vscode.Disposable {
     if (pick === 'Open in Merge Editor') {
       const merged = await applyRun(run.id, run.delivery, { keepConflicts: true });
       if (merged.applied || !merged.leftInTree) throw new UserError(merged.applied ? 'The branch applied cleanly after all.' : merged.message);
-      const file = vscode.Uri.file(path.join(run.delivery!.repoRoot!, merged.files[0]!));
-      // The file with its conflict markers (VS Code offers "Resolve in Merge Editor" on it), then the git
-      // extension's merge editor itself, which only works once git has noticed the conflict.
-      await vscode.commands.executeCommand('vscode.open', file);
+      await openInMergeEditor(vscode.Uri.file(path.join(run.delivery!.repoRoot!, merged.files[0]!)));
       void vscode.window.showInformationMessage(`Orchestr8: ${merged.message}`);
-      setTimeout(() => void vscode.commands.executeCommand('git.openMergeEditor', file).then(undefined, () => undefined), 1500);
     }
   });
 }

@@ -33,6 +33,9 @@ export interface ToastView {
 const openResult = (target: CommandTarget): ToastAction => ({ title: 'Open Result', command: 'orchestr8.openResult', args: [target] });
 const showLog = (target: CommandTarget): ToastAction => ({ title: 'Show Log', command: 'orchestr8.showLog', args: [target] });
 const retry = (target: CommandTarget): ToastAction => ({ title: 'Retry', command: 'orchestr8.retry', args: [target] });
+/** "Resolve Merge Conflict…" for a task whose merge into its run's branch conflicted; nothing for any other. */
+const resolveConflict = (task: TaskRecord): ToastAction[] =>
+  task.mergeConflict ? [{ title: 'Resolve Merge Conflict…', command: 'orchestr8.resolveMergeConflict', args: [{ runId: task.runId, taskId: task.id }] }] : [];
 const openPr = (run: RunRecord): ToastAction[] =>
   pullRequestUrl(run) ? [{ title: 'Open Pull Request', command: 'orchestr8.openPullRequest', args: [{ runId: run.id }] }] : [];
 
@@ -64,11 +67,15 @@ export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], leve
       return { severity: 'info', message: `${runLabel(run)} completed${took}.${codeSentence(run)}`, actions: [openResult({ runId: run.id }), ...openPr(run), ...reviewChanges(run)] };
     case 'failed': {
       const failed = tasks.find((t) => t.state === 'failed');
+      // This toast stands for its tasks' failure toasts too (toast-grouping), so a conflicted task's
+      // way on is offered even when another task failed first.
+      const conflicted = tasks.find((t) => t.state === 'failed' && t.mergeConflict);
       const why = run.error ?? (failed ? `task ${failed.name || failed.key} failed${failed.error ? `: ${failed.error}` : ''}` : undefined);
       return {
         severity: 'error',
         message: `${runLabel(run)} failed${why ? `: ${oneLine(why, 200)}` : '.'}${codeSentence(run)}`,
         actions: [
+          ...(conflicted ? resolveConflict(conflicted) : []),
           ...(failed ? [showLog({ runId: run.id, taskId: failed.id })] : []),
           retry({ runId: run.id }),
           openResult({ runId: run.id }),
@@ -101,7 +108,7 @@ export function taskFailedToast(run: RunRecord | undefined, task: TaskRecord, er
   return {
     severity: 'error',
     message: `Task ${task.name || task.key}${where} failed: ${oneLine(error, 200)}`,
-    actions: [showLog(target), retry(target)],
+    actions: [...resolveConflict(task), showLog(target), retry(target)],
   };
 }
 

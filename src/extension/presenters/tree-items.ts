@@ -21,7 +21,7 @@ export interface TreeItemView {
   tooltip: string;
   icon: IconView;
   /**
-   * `run:<state>[:file][:pr][:branch]` or `task:<state>[:result][:<request kind>][:agent]`; package.json's `when` clauses match these
+   * `run:<state>[:file][:pr][:branch]` or `task:<state>[:result][:<request kind>][:agent][:conflict]`; package.json's `when` clauses match these
    * with regexes, so the tokens are part of the contract with the manifest.
    */
   contextValue: string;
@@ -167,6 +167,12 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals, 
   }
   if (usage && spent) lines.push(...usageLines(usage));
   if (task.request) lines.push('', `Needs input: ${escapeMarkdown(describeRequest(task.request))}`);
+  // A failed merge: the files are what the user has to open, so the row names them (the error's sentence cuts them off).
+  const conflict = task.state === 'failed' ? task.mergeConflict : undefined;
+  if (conflict) {
+    lines.push(`- Conflicts with ${escapeMarkdown(conflict.runBranch)} in: ${conflict.files.map((f) => `\`${f.replace(/`/g, "'")}\``).join(', ')}`);
+    lines.push(`- Resolve: Resolve Merge Conflict… on this row (worktree ${escapeMarkdown(conflict.worktree)}), then Retry`);
+  }
   if (task.error) lines.push('', `Error: ${escapeMarkdown(oneLine(task.error, 500))}`);
 
   return {
@@ -174,7 +180,7 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals, 
     description: parts.join(' · '),
     tooltip: lines.join('\n'),
     icon: taskIcon(task, now),
-    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}${task.request ? `:${task.request.kind}` : ''}${task.action.kind === 'agent' ? ':agent' : ''}`,
+    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}${task.request ? `:${task.request.kind}` : ''}${task.action.kind === 'agent' ? ':agent' : ''}${conflict ? ':conflict' : ''}`,
     collapsible: false,
   };
 }
