@@ -72,3 +72,12 @@ test("grant: writes and reads stay in the task folder, through symlinks too", as
   assert.match((await grant.check('Read', { file_path: '/etc/passwd' }))!, /only read files/);
   assert.match((await grant.check('Grep', { pattern: 'x', path: outer }))!, /outside the task folder/);
 });
+
+test("grant: a deny rule refuses a granted Bash call, other commands still run", async () => {
+  const root = tempDir('o8-grant-rules-');
+  const grant = ClaudeCodeGrant.fromAgentTools(['Bash'], await WorkspaceGuard.open(root), { allow: [], deny: ['Bash(git push:*)'] });
+  assert.equal(await grant.check('Bash', { command: 'npm test' }), undefined);
+  assert.match((await grant.check('Bash', { command: 'npm test && git push origin main' }))!, /^Orchestr8 denied Bash: the rule Bash\(git push:\*\) refuses/);
+  const unruled = ClaudeCodeGrant.fromAgentTools(['Bash'], await WorkspaceGuard.open(root));
+  assert.equal(await unruled.check('Bash', { command: 'git push origin main' }), undefined);
+});

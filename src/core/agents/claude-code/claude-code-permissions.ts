@@ -1,3 +1,4 @@
+import { checkShellCommand, NO_RULES, type PermissionRules } from '../permissions/permission-rules.ts';
 import { ToolRefusal, type WorkspaceGuard } from '../tools/workspace-guard.ts';
 
 /**
@@ -30,14 +31,16 @@ export class ClaudeCodeGrant {
     /** Granted tool names; `mcp__server` grants every tool of that server. */
     readonly tools: readonly string[],
     private readonly guard: WorkspaceGuard,
+    /** Allow / deny rules (`Bash(rm:*)`); a deny rule refuses a granted Bash call, as in our runtime. */
+    private readonly rules: PermissionRules,
   ) {}
 
   /** From the agent file's `tools:` (Claude Code or our names); none: DEFAULT_CLAUDE_CODE_TOOLS. */
-  static fromAgentTools(names: readonly string[] | undefined, guard: WorkspaceGuard): ClaudeCodeGrant {
-    if (names === undefined) return new ClaudeCodeGrant(DEFAULT_CLAUDE_CODE_TOOLS, guard);
+  static fromAgentTools(names: readonly string[] | undefined, guard: WorkspaceGuard, rules: PermissionRules = NO_RULES): ClaudeCodeGrant {
+    if (names === undefined) return new ClaudeCodeGrant(DEFAULT_CLAUDE_CODE_TOOLS, guard, rules);
     const tools = new Set<string>();
     for (const name of names) for (const mapped of FROM_OUR_NAMES[name] ?? [name]) tools.add(mapped);
-    return new ClaudeCodeGrant([...tools], guard);
+    return new ClaudeCodeGrant([...tools], guard, rules);
   }
 
   covers(toolName: string): boolean {
@@ -53,6 +56,10 @@ export class ClaudeCodeGrant {
     if (!this.covers(toolName)) {
       // Until tasks can wait for the user's answer (needs-input), what the grant does not cover is refused.
       return `Orchestr8 denied ${toolName}: this agent's file does not grant it (tools: ${this.tools.join(', ')}). Add it to the agent file's tools: to allow it.`;
+    }
+    if (toolName === 'Bash' && typeof input.command === 'string') {
+      const verdict = checkShellCommand(input.command, this.rules);
+      if (verdict.kind === 'deny') return `Orchestr8 denied Bash: the rule ${verdict.rule} refuses \`${input.command}\`.`;
     }
     const key = WRITING_TOOLS[toolName] ?? READING_TOOLS[toolName];
     const path = key ? input[key] : undefined;

@@ -13,6 +13,7 @@ import { WorkspaceGuard } from '../tools/workspace-guard.ts';
 import { readClaudeCodeCheckpoint, type ClaudeCodeCheckpoint } from './claude-code-checkpoint.ts';
 import { CLAUDE_CODE_INSTALL_HELP, findClaudeCode } from './claude-code-executable.ts';
 import { ClaudeCodeGrant } from './claude-code-permissions.ts';
+import { mergeRules } from '../permissions/permission-rules.ts';
 import { loadClaudeAgentSdk, type ClaudeAgentSdk } from './load-claude-agent-sdk.ts';
 
 export interface ClaudeCodeRuntimeOptions {
@@ -60,7 +61,7 @@ export class ClaudeCodeRuntime {
       throw new TaskError(`could not load @anthropic-ai/claude-agent-sdk: ${errorMessage(error)}`, false);
     });
     const guard = await WorkspaceGuard.open(ctx.cwd);
-    const grant = ClaudeCodeGrant.fromAgentTools(def.tools, guard);
+    const grant = ClaudeCodeGrant.fromAgentTools(def.tools, guard, mergeRules(def.permissions, ctx.run.options?.permissions));
     const state: ClaudeCodeCheckpoint = saved ?? { version: 1, runtime: 'claude-code', agent: def.name, sessionId: '', turn: 0 };
     if (state.unreported) await this.recordCrashedRun(ctx, state);
 
