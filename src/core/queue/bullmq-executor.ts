@@ -2,14 +2,14 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { TaskExecutor } from '../runners/task-executor.ts';
 import type { TaskContext, TaskOutput } from '../runners/task-runner.ts';
-import { TaskError, abortReason } from '../runners/task-runner.ts';
+import { NeedsInput, PauseRun, TaskError, abortReason } from '../runners/task-runner.ts';
 import type { Clock } from '../util/clock.ts';
 import { systemClock } from '../util/clock.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { bullConnection, redactRedisUrl } from './redis-url.ts';
 import type { RunSource } from '../model/run-delivery.ts';
-import type { CancelMessage, TaskJobData, TaskJobProgress, TaskJobRecord, TaskJobResult } from './task-job.ts';
+import type { CancelMessage, TaskJobData, TaskJobProgress, TaskJobRecord, TaskJobResult, TaskJobStop } from './task-job.ts';
 import { DEFAULT_QUEUE, TASK_JOB_NAME, TASK_JOB_VERSION, queueKeys, taskJobId } from './task-job.ts';
 
 export interface BullmqExecutorOptions {
@@ -205,12 +205,15 @@ export class BullmqExecutor implements TaskExecutor {
     if (!entry || entry.settling) return;
     entry.settling = true;
     let retryable = true;
+    let stop: TaskJobStop | undefined;
     try {
       const failure = await this.applyRecords(entry);
-      if (failure) retryable = failure.retryable;
+      if (failure) ({ retryable, stop } = failure);
     } catch (error) {
       this.logger.warn(`task ${entry.ctx.task.id}: could not read its records: ${errorMessage(error)}`);
     }
+    if (stop?.kind === 'needs-input') return entry.reject(new NeedsInput(stop.request));
+    if (stop?.kind === 'pause') return entry.reject(new PauseRun(stop.message, stop.retryAfterMs, stop.why));
     entry.reject(new TaskError(failedReason || 'the worker reported no reason', retryable));
   }
 
@@ -220,15 +223,15 @@ export class BullmqExecutor implements TaskExecutor {
   }
 
   /** Moves the job's durable records (usage, gates) into the engine's store, then drops them from Redis. */
-  private async applyRecords(entry: Awaited): Promise<{ retryable: boolean } | undefined> {
+  private async applyRecords(entry: Awaited): Promise<{ retryable: boolean; stop?: TaskJobStop } | undefined> {
     const key = this.keys.records(entry.jobId);
     const raw = await this.redis.lrange(key, 0, -1);
-    let failure: { retryable: boolean } | undefined;
+    let failure: { retryable: boolean; stop?: TaskJobStop } | undefined;
     for (const line of raw) {
       const record = JSON.parse(line) as TaskJobRecord;
       if (record.k === 'usage') await entry.ctx.recordUsage(record.usage);
       else if (record.k === 'gate') await entry.ctx.recordGate(record.gate);
-      else if (record.k === 'failure') failure = { retryable: record.retryable };
+      else if (record.k === 'failure') failure = { retryable: record.retryable, ...(record.stop ? { stop: record.stop } : {}) };
     }
     if (raw.length) await this.redis.del(key);
     return failure;

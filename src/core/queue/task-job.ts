@@ -1,4 +1,5 @@
 import type { QualityGateRecord, RunRecord, TaskRecord, TokenUsageRecord } from '../model/records.ts';
+import type { InputRequest } from '../model/input-request.ts';
 import type { RunSource } from '../model/run-delivery.ts';
 import type { TaskAction } from '../model/workflow.ts';
 
@@ -51,7 +52,15 @@ export type TaskJobRecord =
   | { k: 'usage'; usage: Omit<TokenUsageRecord, 'taskId' | 'runId' | 'createdAt'> }
   | { k: 'gate'; gate: Omit<QualityGateRecord, 'taskId' | 'runId' | 'createdAt'> }
   /** Why the attempt failed, with whether another attempt could help. */
-  | { k: 'failure'; message: string; retryable: boolean };
+  | { k: 'failure'; message: string; retryable: boolean; stop?: TaskJobStop };
+
+/**
+ * An attempt that stopped to wait rather than failed: the coordinator rethrows it as the same
+ * `NeedsInput` / `PauseRun` so the engine parks the task or pauses the run as it does locally.
+ */
+export type TaskJobStop =
+  | { kind: 'needs-input'; request: InputRequest }
+  | { kind: 'pause'; message: string; retryAfterMs?: number; why: 'quota' | 'run-paused' };
 
 /** Message on the cancel channel: every worker hears it; the one running the job stops it. */
 export interface CancelMessage {

@@ -4,12 +4,12 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { TaskContext, TaskRunner } from '../runners/task-runner.ts';
-import { TaskError } from '../runners/task-runner.ts';
+import { NeedsInput, PauseRun, TaskError } from '../runners/task-runner.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { connectionWarnings } from './bullmq-executor.ts';
 import { bullConnection } from './redis-url.ts';
-import type { CancelMessage, TaskJobData, TaskJobProgress, TaskJobRecord, TaskJobResult } from './task-job.ts';
+import type { CancelMessage, TaskJobData, TaskJobProgress, TaskJobRecord, TaskJobResult, TaskJobStop } from './task-job.ts';
 import { DEFAULT_QUEUE, TASK_JOB_VERSION, queueKeys } from './task-job.ts';
 import type { WorkspaceResolver } from './worker-workspace.ts';
 
@@ -158,7 +158,8 @@ export class TaskWorker {
   private async fail(jobId: string, error: unknown): Promise<never> {
     const message = errorMessage(error);
     const retryable = !(error instanceof TaskError) || error.retryable;
-    const record: TaskJobRecord = { k: 'failure', message, retryable };
+    const stop = stopOf(error);
+    const record: TaskJobRecord = { k: 'failure', message, retryable, ...(stop ? { stop } : {}) };
     await this.redis.rpush(this.keys.records(jobId), JSON.stringify(record)).catch(() => {});
     throw error instanceof Error ? error : new Error(message);
   }
@@ -230,3 +231,10 @@ const remoteEngine: EngineApi = new Proxy({} as EngineApi, {
     };
   },
 });
+
+/** The wait an attempt stopped for, if it did not fail (`NeedsInput`, `PauseRun`). */
+function stopOf(error: unknown): TaskJobStop | undefined {
+  if (error instanceof NeedsInput) return { kind: 'needs-input', request: error.request };
+  if (error instanceof PauseRun) return { kind: 'pause', message: error.message, why: error.why, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
+  return undefined;
+}
