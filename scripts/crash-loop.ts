@@ -51,8 +51,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const momentFigures = (moments: CrashFigures['moments']) => CRASH_MOMENTS.map((m) => `${m} ${moments[m].landed}/${moments[m].aimed}`).join(', ');
 
 console.log(`crash loop: ${runs} runs of ${kills} kills, first seed ${firstSeed} (kills landed/aimed per moment below)`);
-let failed = 0;
-for (let run = 1; run <= runs && failed === 0; run++) {
+/** The run that failed; the loop stops there. */
+let failedAt = 0;
+for (let run = 1; run <= runs && !failedAt; run++) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'o8-crash-loop-'));
   const stateDir = path.join(root, 'state');
   const cwd = path.join(root, 'cwd');
@@ -84,7 +85,7 @@ for (let run = 1; run <= runs && failed === 0; run++) {
         `${figures.interruptions} task interruptions resumed (at most ${figures.mostInterruptions} for one task), ${figures.failedByBound} tasks failed by the stall bound; ${figures.runs} runs (${figures.tasks} tasks) completed after recovery in ${seconds(figures.recoveryMs)}; ${seconds(figures.ms)}`,
     );
   } catch (error) {
-    failed++;
+    failedAt = run;
     if (error instanceof CrashHarnessFailure) {
       add(error.figures);
       console.log(`run ${run}/${runs} FAILED (seed ${seed}) after ${error.figures.kills} kills (${momentFigures(error.figures.moments)}):\n${error.message}`);
@@ -96,10 +97,9 @@ for (let run = 1; run <= runs && failed === 0; run++) {
   }
 }
 
-const green = runs - failed;
 console.log(
-  `\nsummary: ${failed ? `FAILED at run ${green + 1} of ${runs}` : `${runs} runs green in a row`}; ` +
+  `\nsummary: ${failedAt ? `FAILED at run ${failedAt} of ${runs}` : `${runs} runs green in a row`}; ` +
     `${total.kills} kills, ${total.acknowledged} acknowledged transitions checked, ${total.inSnapshot} kills in a snapshot, ` +
     `${total.inSegmentRemoval} in segment removal; ${momentFigures(total.moments)}; ${total.interruptions} task interruptions resumed (at most ${total.mostInterruptions} for one task), ${total.failedByBound} tasks failed by the stall bound; ${seconds(total.ms)} in all`,
 );
-process.exit(failed ? 1 : 0);
+process.exit(failedAt ? 1 : 0);
