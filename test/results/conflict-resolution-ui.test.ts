@@ -12,7 +12,7 @@ import { taskFailedToast, workflowToast } from '../../src/extension/presenters/n
 import { presentTask } from '../../src/extension/presenters/tree-items.ts';
 import { runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { makeRepo, sh } from './git-fixtures.ts';
+import { clashRepo, sh } from './git-fixtures.ts';
 
 /**
  * What the editor's "Resolve Merge Conflict…" works from, on a real conflict: the task row and the
@@ -20,14 +20,7 @@ import { makeRepo, sh } from './git-fixtures.ts';
  * are resolved on disk (saved, not staged) the retry it offers completes the run.
  */
 test('a real merge conflict: the row and the toasts offer Resolve Merge Conflict…, the files left are tracked on disk, and Retry Task completes the run', async () => {
-  const fx = makeRepo({ remote: false });
-  after(() => fx.dispose());
-  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
-  sh(fx.repo, 'add', '-A');
-  sh(fx.repo, 'commit', '-q', '-m', 'config');
-  const barrier = tempDir('o8-barrier-');
-  const edit = (name: string, other: string) =>
-    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+  const { fx, edit } = clashRepo();
   const stateDir = tempDir('o8-state-');
   const results = setupResults({ stateDir });
   const engine = await Engine.open({ stateDir, cwd: fx.repo, hooks: [results.hooks], concurrency: 4, runners: [] });

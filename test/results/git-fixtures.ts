@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 
 /** Runs real git with a fixed identity, so fixtures never depend on the machine's config. */
 export function sh(cwd: string, ...args: string[]): string {
@@ -42,4 +43,22 @@ export function makeRepo(options: { remote?: boolean } = {}): RepoFixture {
     sh(repo, 'push', '-q', 'origin', 'main');
   }
   return { root, repo, remote, dispose: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * A repository whose config.txt two tasks will both change, and `edit(name, other)`: a shell
+ * command that changes its line, then waits until task `other` has too, so both run at once.
+ * Disposed after the test.
+ */
+export function clashRepo(): { fx: RepoFixture; edit: (name: string, other: string) => string } {
+  const fx = makeRepo({ remote: false });
+  after(() => fx.dispose());
+  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
+  sh(fx.repo, 'add', '-A');
+  sh(fx.repo, 'commit', '-q', '-m', 'config');
+  const barrier = mkdtempSync(join(tmpdir(), 'o8-barrier-'));
+  after(() => rmSync(barrier, { recursive: true, force: true }));
+  const edit = (name: string, other: string) =>
+    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+  return { fx, edit };
 }

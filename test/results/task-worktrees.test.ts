@@ -14,7 +14,7 @@ import { scriptedAgents } from '../../src/devtools/fake-anthropic/scripted-agent
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { makeRepo, sh } from './git-fixtures.ts';
+import { clashRepo, makeRepo, sh } from './git-fixtures.ts';
 import { applyDelivery, runRecord, taskRecord } from './run-fixtures.ts';
 
 /** An engine owning `stateDir` on the project `repo`, with the git hooks and (optionally) the agent runner. */
@@ -45,23 +45,13 @@ async function finalized(engine: Engine, runId: string): Promise<RunRecord> {
   }
 }
 
-/** Each commit of the run's branch (oldest first) with the files it changed, merges left out. */
-/**
- * A repository whose config.txt two tasks will both change, and `edit(name, other)`: a shell
- * command that changes its line, then waits until task `other` has too, so both run at once.
- */
+/** Two tasks that change the same line (`clashRepo`), and an engine on the repository. */
 async function clash() {
-  const fx = makeRepo({ remote: false });
-  after(() => fx.dispose());
-  writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
-  sh(fx.repo, 'add', '-A');
-  sh(fx.repo, 'commit', '-q', '-m', 'config');
-  const barrier = tempDir('o8-barrier-');
-  const edit = (name: string, other: string) =>
-    `sed -i 's/old/${name}/' config.txt && touch ${barrier}/${name} && for i in $(seq 600); do test -e ${barrier}/${other} && break; sleep 0.05; done`;
+  const { fx, edit } = clashRepo();
   return { fx, edit, engine: await open(fx.repo, tempDir('o8-state-')) };
 }
 
+/** Each commit of the run's branch (oldest first) with the files it changed, merges left out. */
 function commitsOf(repo: string, branch: string): Array<{ subject: string; files: string[] }> {
   const out = sh(repo, 'log', '--reverse', '--no-merges', '--format=%x00%s', '--name-only', `main..${branch}`);
   return out
