@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AGENT_SNAPSHOT_LIMIT, snapshotAgentFiles } from '../agents/agent-catalog.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
+import { gitOk } from './git-exec.ts';
 
 /**
  * What a new run's worktree (made from HEAD) would miss of the project folder the user sees: the
@@ -19,14 +19,6 @@ export interface ProjectFiles {
 
 /** The file Claude Code reads for the same purpose: gitignore-style patterns of local files a worktree should get. */
 export const WORKTREE_INCLUDE_FILE = '.worktreeinclude';
-
-function git(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (error, stdout, stderr) =>
-      error ? reject(new Error(`git ${args[0]} failed: ${stderr.trim() || error.message}`)) : resolve(stdout),
-    );
-  });
-}
 
 const nul = (out: string) => out.split('\0').filter(Boolean);
 
@@ -47,9 +39,9 @@ async function filesToCopy(projectDir: string, patterns: string[]): Promise<stri
   try {
     const list = join(dir, 'patterns');
     await writeFile(list, `${patterns.join('\n')}\n`);
-    const untracked = nul(await git(projectDir, ['ls-files', '-z', '--others', '--ignored', `--exclude-from=${list}`]));
-    const modified = new Set(nul(await git(projectDir, ['ls-files', '-z', '--modified'])));
-    const tracked = nul(await git(projectDir, ['ls-files', '-z', '--cached', '--ignored', `--exclude-from=${list}`])).filter((p) => modified.has(p));
+    const untracked = nul(await gitOk(projectDir, ['ls-files', '-z', '--others', '--ignored', `--exclude-from=${list}`]));
+    const modified = new Set(nul(await gitOk(projectDir, ['ls-files', '-z', '--modified'])));
+    const tracked = nul(await gitOk(projectDir, ['ls-files', '-z', '--cached', '--ignored', `--exclude-from=${list}`])).filter((p) => modified.has(p));
     return [...new Set([...untracked, ...tracked])].sort();
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -59,8 +51,8 @@ async function filesToCopy(projectDir: string, patterns: string[]): Promise<stri
 /** Uncommitted paths under the project folder (staged, unstaged, untracked; not ignored), relative to it. */
 async function uncommitted(projectDir: string): Promise<string[]> {
   // --porcelain paths are relative to the repository's top; `ls-files` ones to the folder: ask for the prefix.
-  const prefix = (await git(projectDir, ['rev-parse', '--show-prefix'])).trim();
-  const entries = nul(await git(projectDir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.']));
+  const prefix = (await gitOk(projectDir, ['rev-parse', '--show-prefix'])).trim();
+  const entries = nul(await gitOk(projectDir, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.']));
   const paths: string[] = [];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;

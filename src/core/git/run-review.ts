@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import type { RunDelivery } from '../model/run-delivery.ts';
+import { git, gitOk } from './git-exec.ts';
 
 /**
  * Review, apply and discard: what a user does with a run's branch once it has work on it.
@@ -64,32 +64,8 @@ export interface DiscardOutcome {
   notes: string[];
 }
 
-interface GitResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Identity for merge commits when the repository has none configured (fresh CI boxes, tests). */
 const FALLBACK_IDENTITY = ['-c', 'user.name=Orchestr8', '-c', 'user.email=orchestr8@localhost'];
-
-/** Runs git without prompts (credentials, editors); resolves with the exit code, never rejects on a non-zero one. */
-function git(cwd: string, args: string[]): Promise<GitResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_MERGE_AUTOEDIT: 'no' };
-  for (const key of ['EDITOR', 'VISUAL', 'GIT_EDITOR', 'GIT_PAGER', 'PAGER']) delete env[key];
-  return new Promise((resolvePromise, reject) => {
-    execFile('git', args, { cwd, env, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error && typeof (error as NodeJS.ErrnoException).code === 'string') return reject(error);
-      resolvePromise({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function gitOk(cwd: string, args: string[]): Promise<string> {
-  const r = await git(cwd, args);
-  if (r.code !== 0) throw new Error(`git ${args[0]} failed: ${(r.stderr || r.stdout).trim()}`);
-  return r.stdout;
-}
 
 function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.length > 0);
