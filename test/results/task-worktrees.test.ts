@@ -273,6 +273,27 @@ test('which tasks get a worktree of their own: shell commands and agents with a 
   assert.equal(sh(own.cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), `${run.delivery!.branch}--edit`);
 });
 
+test('a run cancelled while its task\'s worktree is being made leaves no branch, whichever comes first', async () => {
+  const fx = makeRepo({ remote: false });
+  after(() => fx.dispose());
+  const hooks = new GitRunHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees') });
+  for (const order of ['task first', 'finish first'] as const) {
+    const run = runRecord(fx.repo);
+    const prepared = await hooks.prepareRun(run);
+    if (prepared?.delivery) applyDelivery(run, prepared.delivery);
+    run.cwd = prepared!.cwd!;
+    const task = taskRecord(run, 'sleep', { kind: 'run', run: 'sleep 30' });
+    const cancelled: RunRecord = { ...run, state: 'cancelled' };
+    // Neither awaited before the other starts: the engine cancels a task as it starts.
+    const [first, second] = order === 'task first'
+      ? [hooks.prepareTask(run, task), hooks.runFinished(cancelled, [])]
+      : [hooks.runFinished(cancelled, []), hooks.prepareTask(run, task)];
+    await Promise.allSettled([first, second]);
+    assert.equal(sh(fx.repo, 'branch', '--list', 'orchestr8/*'), '', `${order}: no run or task branch left`);
+    assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1, `${order}: no worktree left`);
+  }
+});
+
 test('a failed run that changed nothing leaves no branch; retried, it gets a branch again and its commit', async () => {
   const fx = makeRepo({ remote: false });
   after(() => fx.dispose());

@@ -258,6 +258,8 @@ export class GitRunHooks implements RunHooks {
     const { repoRoot, worktree, branch, baseSha } = state;
     const taskBranch = taskBranchName(branch, task.key);
     return this.serial(worktree, async () => {
+      // The run may have finished (cancelled) and removed its worktree while this waited its turn.
+      if (!existsSync(worktree)) return;
       await this.recover(worktree);
       const found = await findTaskWork(repoRoot, baseSha, branch, taskBranch, task.id, task.followUps?.length ?? 0);
       if (found) {
@@ -412,7 +414,7 @@ export class GitRunHooks implements RunHooks {
       addNote('the run changed no files: no commit, no branch, no pull request');
       return;
     }
-    await this.removeIdleTaskWorktrees(run, state);
+    await this.removeIdleTaskWorktrees(state);
     if (run.state !== 'completed') {
       this.note(run, patch, { noPullRequest: `run ${run.state}` });
       addNote(`run ${run.state}: branch ${state.branch} kept locally, not pushed`);
@@ -483,10 +485,12 @@ export class GitRunHooks implements RunHooks {
     const { repoRoot, branch, baseSha, worktree } = state;
     if (!repoRoot || !branch || !baseSha || !worktree) return false;
     const g = git(repoRoot);
-    const branches = (await g.raw(['for-each-ref', '--format=%(refname:short)', `refs/heads/${branch}`, `refs/heads/${branch}--*`])).split('\n').filter(Boolean);
-    if (!branches.includes(branch)) return false;
-    for (const b of branches) if ((await commitsAhead(repoRoot, baseSha, b)) > 0) return false;
+    // Listed in the worktree's turn: a task worktree being made for a task cancelled as it
+    // started (prepareTask holds the turn) is on the list once it exists.
     return this.serial(worktree, async () => {
+      const branches = (await g.raw(['for-each-ref', '--format=%(refname:short)', `refs/heads/${branch}`, `refs/heads/${branch}--*`])).split('\n').filter(Boolean);
+      if (!branches.includes(branch)) return false;
+      for (const b of branches) if ((await commitsAhead(repoRoot, baseSha, b)) > 0) return false;
       for (const b of branches) if (b !== branch) await removeTaskWorktree(repoRoot, b);
       await removeWorktree(repoRoot, worktree);
       await g.raw(['branch', '-D', branch]);
@@ -497,17 +501,19 @@ export class GitRunHooks implements RunHooks {
   }
 
   /** Task worktrees of a finished run that hold no work of their own (failed attempts) go; conflicted ones stay for the user. */
-  private async removeIdleTaskWorktrees(run: RunRecord, state: RunDelivery): Promise<void> {
-    const { repoRoot, branch } = state;
-    if (!repoRoot || !branch) return;
-    const head = (await git(repoRoot).raw(['rev-parse', '-q', '--verify', `refs/heads/${branch}`]).catch(() => '')).trim();
-    if (!head) return;
-    for (const w of await listWorktrees(repoRoot)) {
-      if (!w.branch?.startsWith(`${branch}--`)) continue;
-      if ((await commitsAhead(repoRoot, head, w.branch)) === 0 && !(await mergeInProgress(w.path))) {
-        await removeTaskWorktree(repoRoot, w.branch);
+  private async removeIdleTaskWorktrees(state: RunDelivery): Promise<void> {
+    const { repoRoot, branch, worktree } = state;
+    if (!repoRoot || !branch || !worktree) return;
+    await this.serial(worktree, async () => {
+      const head = (await git(repoRoot).raw(['rev-parse', '-q', '--verify', `refs/heads/${branch}`]).catch(() => '')).trim();
+      if (!head) return;
+      for (const w of await listWorktrees(repoRoot)) {
+        if (!w.branch?.startsWith(`${branch}--`)) continue;
+        if ((await commitsAhead(repoRoot, head, w.branch)) === 0 && !(await mergeInProgress(w.path))) {
+          await removeTaskWorktree(repoRoot, w.branch);
+        }
       }
-    }
+    });
   }
 
   private async target(repoRoot: string, remote: string): Promise<GitHubRepo | undefined> {
