@@ -44,6 +44,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--name <name>', 'display name')
     .option('--timeout <duration>', 'e.g. 30s, 5m')
     .option('--retries <n>', 'extra attempts on failure')
+    .option('--budget-usd <n>', "an agent task's budget in dollars: it asks before a model turn that would pass it")
+    .option('--budget-tokens <n>', "an agent task's budget in tokens")
     .action(act(async (_o: unknown, cmd: Command) => launchCommand(opts(cmd) as never)));
   program
     .command('status [id]')

@@ -84,7 +84,7 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), ['run_pause', 'run_resume', 'task_answer', 'task_async', 'task_cancel', 'task_continue', 'task_result', 'task_run', 'task_status', 'workflow_launch', 'workflow_list']);
     const taskAsync = tools.find((t) => t.name === 'task_async')!;
-    assert.deepEqual(Object.keys(taskAsync.inputSchema.properties ?? {}).sort(), ['agent', 'inputs', 'name', 'prompt', 'retries', 'run', 'timeout', 'workflow']);
+    assert.deepEqual(Object.keys(taskAsync.inputSchema.properties ?? {}).sort(), ['agent', 'budget_tokens', 'budget_usd', 'inputs', 'name', 'prompt', 'retries', 'run', 'timeout', 'workflow']);
   });
 
   it('launches a task, returns its id at once, announces its end, and hands over its result', async () => {

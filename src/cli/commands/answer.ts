@@ -1,8 +1,8 @@
-import type { Budget, InputReply } from '../../core/model/input-request.ts';
+import type { InputReply } from '../../core/model/input-request.ts';
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
-import { CliError, ExitCode } from '../cli-error.ts';
 import { withEngine } from '../engine-access.ts';
+import { budgetFromFlags } from './budget-options.ts';
 
 export interface AnswerOptions extends GlobalOptions {
   /** approve: allow for the rest of the run (the request's rule joins the run's allow list). */
@@ -23,10 +23,8 @@ export async function answerCommand(verb: 'approve' | 'deny', id: string, option
   const reply: InputReply = { decision: verb === 'approve' ? 'allow' : 'deny' };
   if (verb === 'approve' && options.always) reply.always = true;
   if (verb === 'deny' && options.reason) reply.reason = options.reason;
-  const raise: Budget = {};
-  if (options.raiseUsd !== undefined) raise.usd = positive('--raise-usd', options.raiseUsd);
-  if (options.raiseTokens !== undefined) raise.tokens = Math.round(positive('--raise-tokens', options.raiseTokens));
-  if (raise.usd !== undefined || raise.tokens !== undefined) reply.raise = raise;
+  const raise = budgetFromFlags({ flag: '--raise-usd', value: options.raiseUsd }, { flag: '--raise-tokens', value: options.raiseTokens });
+  if (raise) reply.raise = raise;
   return withEngine(ctx, async (api) => {
     const asked = (await api.task(id)).request;
     await api.answer(id, reply);
@@ -55,10 +53,4 @@ export async function pauseCommand(verb: 'pause' | 'resume', id: string, options
     ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action: verb }) : `${said} ${id}${verb === 'pause' ? ' (running tasks finish their current turn; nothing new starts)' : ''}`);
     return 0;
   });
-}
-
-function positive(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${flag} takes a positive number, not "${text}"`, ExitCode.usage);
-  return n;
 }

@@ -2,7 +2,7 @@ import type { TranscriptEntry } from '../agents/transcript.ts';
 import type { EngineEvent } from '../model/events.ts';
 import type { NotificationRecord, QualityGateRecord, RunRecord, TaskRecord, TaskResult, TokenUsageRecord } from '../model/records.ts';
 import type { RunState } from '../model/task-state.ts';
-import type { InputReply } from '../model/input-request.ts';
+import type { Budget, InputReply } from '../model/input-request.ts';
 import type { TaskAction, WorkflowDef } from '../model/workflow.ts';
 import type { Disposable } from '../util/disposable.ts';
 
@@ -12,6 +12,8 @@ export interface SingleTaskSpec {
   action: TaskAction;
   timeoutMs?: number;
   retries?: number;
+  /** An agent task's spending limit, as `budget:` in a workflow file (none: the default setting's). */
+  budget?: Budget;
 }
 
 export type LaunchRequest =

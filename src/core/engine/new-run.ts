@@ -48,6 +48,8 @@ function taskRecord(runId: string, def: TaskDef, order: number, now: number): Ta
 
 function singleTaskWorkflow(spec: SingleTaskSpec): WorkflowDef {
   const action = spec.action;
+  // As in a workflow file: only an agent checks a budget, so on anything else it would be a silent no-op.
+  if (spec.budget && action.kind !== 'agent') throw new Error(`a budget applies to agent tasks only, not to a ${action.kind} task`);
   const label = action.kind === 'run' ? action.run : action.kind === 'agent' ? `${action.agent}: ${action.prompt}` : action.kind;
   const name = spec.name ?? (label.length > 60 ? `${label.slice(0, 57)}…` : label);
   return {
@@ -63,6 +65,7 @@ function singleTaskWorkflow(spec: SingleTaskSpec): WorkflowDef {
         continueOnError: false,
         priority: 0,
         ...(spec.timeoutMs ? { timeoutMs: spec.timeoutMs } : {}),
+        ...(spec.budget ? { budget: spec.budget } : {}),
       },
     ],
   };

@@ -47,6 +47,9 @@ export interface LaunchSummary extends LaunchResult {
 export async function taskAsync(host: ToolHost, args: TaskAsyncArgs): Promise<LaunchSummary> {
   const kinds = (['agent', 'run', 'workflow'] as const).filter((k) => args[k] !== undefined);
   if (kinds.length !== 1) throw new Error('give exactly one of: agent (with prompt), run (a shell command), or workflow (with inputs)');
+  const budget = { ...(args.budget_usd !== undefined ? { usd: args.budget_usd } : {}), ...(args.budget_tokens !== undefined ? { tokens: args.budget_tokens } : {}) };
+  const budgeted = budget.usd !== undefined || budget.tokens !== undefined;
+  if (budgeted && args.agent === undefined) throw new Error('budget_usd and budget_tokens only apply to an agent task');
   if (args.workflow !== undefined) return workflowLaunch(host, { file: args.workflow, ...(args.inputs ? { inputs: args.inputs } : {}) });
   if (args.inputs) throw new Error('inputs only apply to a workflow');
   if (args.agent !== undefined && !args.prompt) throw new Error(`agent ${args.agent} needs a prompt`);
@@ -56,6 +59,7 @@ export async function taskAsync(host: ToolHost, args: TaskAsyncArgs): Promise<La
     ...(args.name ? { name: args.name } : {}),
     ...(args.timeout ? { timeoutMs: parseDuration(args.timeout) } : {}),
     ...(args.retries !== undefined ? { retries: args.retries } : {}),
+    ...(budgeted ? { budget } : {}),
   };
   const result = await host.use((api) => api.launch({ task, cwd: host.root }), 'write');
   const taskId = result.taskIds[0]!;

@@ -15,11 +15,21 @@ const common = {
   cwd: z.string().min(1).optional(),
 };
 
+const budgetSchema = z.strictObject({ usd: z.number().positive().optional(), tokens: z.int().positive().optional() });
+
 /** POST /v1/tasks: one agent prompt or one shell command, launched on its own (TaskAsync). */
 export const launchTaskSchema = z.union([
-  z.strictObject({ ...common, agent: z.string().min(1), prompt: z.string().min(1), model: z.string().min(1).optional() }),
+  z.strictObject({ ...common, agent: z.string().min(1), prompt: z.string().min(1), model: z.string().min(1).optional(), budget: budgetSchema.optional() }),
   z.strictObject({ ...common, run: z.string().min(1), env: z.record(z.string(), z.string()).optional() }),
 ]);
+
+/**
+ * The `budget` of POST /v1/tasks, checked before the launch itself so that a bad one is named
+ * plainly (the union above would only say "Invalid input" when both of its shapes fail).
+ */
+export const launchBudgetSchema = z
+  .object({ budget: budgetSchema.refine((b) => b.usd !== undefined || b.tokens !== undefined, { message: 'a budget gives usd, tokens or both' }).optional(), run: z.unknown().optional() })
+  .refine((b) => b.budget === undefined || b.run === undefined, { message: 'a budget applies to agent tasks only, not to a shell command', path: ['budget'] });
 
 /** POST /v1/workflows: a workflow file (path) or inline YAML, with inputs. */
 export const launchWorkflowSchema = z
@@ -41,8 +51,6 @@ export const signalSchema = z.strictObject({
   /** Rejects the wait (the task fails, the payload is the reason) instead of completing it. */
   reject: z.boolean().optional(),
 });
-
-const budgetSchema = z.strictObject({ usd: z.number().positive().optional(), tokens: z.int().positive().optional() });
 
 /** POST /v1/tasks/:id/answer: the answer to a `needs-input` task's request. */
 export const answerSchema = z.strictObject({

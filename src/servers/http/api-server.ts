@@ -12,6 +12,7 @@ import { loadWorkflowFile, parseWorkflow } from '../../core/workflow/parse-workf
 import { newApiToken, removeDiscovery, writeDiscovery } from './api-discovery.ts';
 import {
   clearQuerySchema,
+  launchBudgetSchema,
   launchTaskSchema,
   launchWorkflowSchema,
   listQuerySchema,
@@ -186,12 +187,15 @@ export class ApiServer implements Disposable {
     return [
       route('GET', '/v1/health', async () => ok({ ok: true, pid: process.pid })),
       route('POST', '/v1/tasks', async (req) => {
-        const b = parse(launchTaskSchema, await this.body(req));
+        const body = await this.body(req);
+        parse(launchBudgetSchema, body);
+        const b = parse(launchTaskSchema, body);
         const spec: SingleTaskSpec = {
           action: 'agent' in b ? { kind: 'agent', agent: b.agent, prompt: b.prompt, ...(b.model ? { model: b.model } : {}) } : { kind: 'run', run: b.run, ...(b.env ? { env: b.env } : {}) },
           ...(b.name ? { name: b.name } : {}),
           ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
           ...(b.retries !== undefined ? { retries: b.retries } : {}),
+          ...('agent' in b && b.budget ? { budget: b.budget } : {}),
         };
         const result = await engine.launch({ task: spec, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}), ...(b.id ? { id: b.id } : {}) });
         return ok({ id: result.taskIds[0], runId: result.runId }, 202);
