@@ -40,6 +40,7 @@ export function rebuildEvent(db: StateDb, e: StoredEvent): EngineEvent | undefin
     case 'workflow.resumed':
     case 'workflow.paused':
     case 'workflow.unpaused':
+    case 'run.updated':
     case 'run.delivered': {
       const run = e.runId ? db.getRun(e.runId) : undefined;
       return run && { type: e.type, run };

@@ -56,10 +56,10 @@ export function unpauseRun(batch: Batch, active: ActiveRun): void {
   batch.record({ t: 'run', run: active.run }, { type: 'workflow.unpaused', run: active.run });
 }
 
-/** The run's own record changed outside its state machine (a rule allowed for the run, a raised budget). */
+/** The run's own record changed outside its state machine (a rule allowed for the run, a raised budget): announced as `run.updated`. */
 export function updateRun(batch: Batch, active: ActiveRun, run: RunRecord): void {
   active.run = run;
-  batch.record({ t: 'run', run });
+  batch.record({ t: 'run', run }, { type: 'run.updated', run });
 }
 
 /** What a run delivered changed: the run's new record and its `run.delivered` event. */
@@ -288,6 +288,7 @@ export function storedEvent(event: EngineEvent, at: number): { type: string; at:
     case 'workflow.resumed':
     case 'workflow.paused':
     case 'workflow.unpaused':
+    case 'run.updated':
     case 'run.delivered':
       return { type: event.type, at, runId: event.run.id };
     case 'workflow.removed':

@@ -41,6 +41,11 @@ export type EngineEvent = EventCursor & (
   /** A paused run goes on (its pause ran out, or the user resumed it). */
   | { type: 'workflow.unpaused'; run: RunRecord }
   /**
+   * The run's record changed outside its state machine, durably: a rule "allowed for this run"
+   * joined `run.allowed`, or its budget (`run.budget`) was raised. Listeners replace their copy.
+   */
+  | { type: 'run.updated'; run: RunRecord }
+  /**
    * What the run delivered changed and is durable: its worktree and branch once prepared, its push
    * and pull request (`run.delivery.pullRequest`) once finalized. Also fired when finalization ends
    * (`run.finalized`), so listeners waiting for a pull request know that none is coming.

@@ -235,6 +235,8 @@ export class RunTreeModel {
       case 'workflow.resumed':
       case 'workflow.paused':
       case 'workflow.unpaused':
+      // Its allowed rules or a raised budget (spent / budget on the row).
+      case 'run.updated':
       // Its branch or pull request: the row's "Open Pull Request" action appears without a reload.
       case 'run.delivered': {
         const entry = this.entries.get(event.run.id);

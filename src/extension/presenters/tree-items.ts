@@ -104,6 +104,9 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
     lines.push(`- Paused: ${escapeMarkdown(oneLine(run.pause.reason, 200))}${run.pause.until !== undefined ? ` (tries again at ${formatTime(run.pause.until)})` : ' (until resumed)'}`);
   }
   if (usage && spent) lines.push(...usageLines(usage));
+  // Both change while the run goes on (an answer raises the budget or allows a rule for the run): see `run.updated`.
+  if (run.budget) lines.push(`- Run budget: ${spentOfBudget(run.budget, usage)}`);
+  if (run.allowed?.length) lines.push(`- Allowed for this run: ${run.allowed.map((rule) => `\`${rule}\``).join(', ')}`);
   if (run.error) lines.push('', `Error: ${escapeMarkdown(oneLine(run.error, 500))}`);
 
   return {
