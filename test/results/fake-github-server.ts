@@ -16,7 +16,7 @@ export interface FakePull {
 }
 
 /**
- * A local stand-in for GitHub's REST pulls endpoints (list, create), good enough for the
+ * A local stand-in for GitHub's REST pulls endpoints (list, create, update), good enough for the
  * real @octokit/rest client: real HTTP on 127.0.0.1, token checked, and branches checked
  * against a real (bare) git repository, so a pull request for a branch that was never
  * pushed is refused just as GitHub refuses it.
@@ -36,6 +36,8 @@ export class FakeGitHub {
    * and calls `onHeld`: the moment a test kills the client process.
    */
   holdNextCreate: { when: 'before' | 'after'; onHeld: () => void } | undefined;
+  /** Refuses the next update (PATCH) with a 403, as GitHub does for a token that may not write. */
+  failNextUpdate = false;
   private server?: Server;
 
   constructor(
@@ -71,10 +73,27 @@ export class FakeGitHub {
     if (auth !== `token ${this.options.token}` && auth !== `bearer ${this.options.token}` && auth !== `Bearer ${this.options.token}`) {
       return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     }
-    const m = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(url.pathname);
+    const m = /^\/repos\/([^/]+)\/([^/]+)\/pulls(?:\/(\d+))?$/.exec(url.pathname);
     const bare = m ? this.options.repos[`${m[1]}/${m[2]}`] : undefined;
     if (!m || !bare) return send(404, { message: 'Not Found' });
     const [owner, repo] = [m[1]!, m[2]!];
+
+    if (m[3] !== undefined) {
+      // PATCH /repos/{owner}/{repo}/pulls/{number}: title, body, state as GitHub changes them.
+      const pull = this.pulls.find((p) => p.owner === owner && p.repo === repo && p.number === Number(m[3]));
+      if (!pull || req.method !== 'PATCH') return send(404, { message: 'Not Found' });
+      if (this.failNextUpdate) {
+        this.failNextUpdate = false;
+        return send(403, { message: 'Resource not accessible by personal access token' });
+      }
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<FakePull>;
+      if (input.title !== undefined) pull.title = input.title;
+      if (input.body !== undefined) pull.body = input.body;
+      if (input.state === 'open' || input.state === 'closed') pull.state = input.state;
+      return send(200, this.json(pull));
+    }
 
     if (req.method === 'GET') {
       const state = url.searchParams.get('state') ?? 'open';

@@ -60,6 +60,8 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
   const first = await finalized(engine, runId);
   const branch = String(first.delivery?.branch);
   assert.equal(github.pulls.length, 1);
+  const firstBody = github.pulls[0]!.body;
+  assert.doesNotMatch(firstBody, /Follow-ups/);
   assert.equal(sh(fx.remote, 'rev-list', '--count', `main..refs/heads/${branch}`), '1');
 
   // The follow-up: the model sees the whole conversation so far, then the new prompt.
@@ -89,6 +91,24 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
   assert.equal(sh(fx.remote, 'rev-list', '--count', `main..refs/heads/${branch}`), '2', 'the new commit was pushed to the pull request’s branch');
   assert.equal(github.pulls.length, 1, 'the same pull request, updated by the push');
   assert.equal(second.delivery?.pullRequest?.url, first.delivery?.pullRequest?.url);
+
+  // Its description was written again: it names the follow-up and the run's new totals.
+  const body = github.pulls[0]!.body;
+  assert.ok(github.requests.includes('PATCH /repos/acme/widgets/pulls/1'), github.requests.join('\n'));
+  assert.match(body, /### Follow-ups\n\n- scribe: Write notes: Also add a TODO list\n/);
+  const totals = (text: string) => /- Tokens: (\d+) in, (\d+) out/.exec(text)!.slice(1).map(Number);
+  const usage = await engine.usage(runId);
+  assert.deepEqual(totals(body), [usage.inputTokens, usage.outputTokens], 'the totals of both attempts');
+  assert.ok(totals(body)[0]! > totals(firstBody)[0]!, `more than the first attempt's ${totals(firstBody)[0]} tokens in`);
+  assert.deepEqual(second.delivery?.notes ?? [], []);
+
+  // GitHub refusing the new description does not keep the run from finishing: the run says why.
+  server.enqueue(textReply('Nothing else to do.'));
+  github.failNextUpdate = true;
+  await engine.followUp(taskId, 'Anything else?');
+  const third = await finalized(engine, runId, second.finishedAt);
+  assert.deepEqual(third.delivery?.notes, ["updating the description of pull request #1 failed: Resource not accessible by personal access token"]);
+  assert.equal(github.pulls[0]!.body, body, 'unchanged on GitHub');
 });
 
 test('Continue… refuses what it cannot continue: a shell task, a running task, an empty prompt', async () => {

@@ -423,8 +423,11 @@ export class GitRunHooks implements RunHooks {
     if (state.pullRequest) {
       // Finished again after a Continue…: the new commits go to the same branch, which updates the
       // open pull request. (A push with nothing new is a no-op, so a repeated finalization costs nothing.)
-      const pushed = await pushBranch(state.repoRoot, this.options.remote ?? 'origin', state.branch);
-      if (!pushed.pushed) this.note(run, patch, { pushError: pushed.message });
+      const remote = this.options.remote ?? 'origin';
+      const pushed = await pushBranch(state.repoRoot, remote, state.branch);
+      if (!pushed.pushed) return this.note(run, patch, { pushError: pushed.message });
+      const refused = await this.rewriteBody(run, state.repoRoot, remote, state.pullRequest.number);
+      if (refused) addNote(refused);
       return;
     }
     const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);
@@ -514,6 +517,28 @@ export class GitRunHooks implements RunHooks {
         }
       }
     });
+  }
+
+  /**
+   * The pull request's description says what the run did (tasks, gates, totals): after a
+   * Continue… it is written again, so it names the follow-up and the new totals. The same
+   * text twice is harmless, so a finalization repeated after a crash just writes it again.
+   * A failure is logged and resolved as the note to show on the run, not thrown: the commits
+   * are pushed already, and a description GitHub refuses to change must not keep the run
+   * from finishing.
+   */
+  private async rewriteBody(run: RunRecord, repoRoot: string, remote: string, number: number): Promise<string | undefined> {
+    const publisher = this.options.publisher;
+    const target = publisher ? await this.target(repoRoot, remote) : undefined;
+    if (!publisher || !target) return undefined;
+    try {
+      await publisher.updateBody(target, number, await this.body(run));
+      return undefined;
+    } catch (error) {
+      const message = `updating the description of pull request #${number} failed: ${errorMessage(error)}`;
+      this.logger.warn(`run ${run.id}: ${message}`);
+      return message;
+    }
   }
 
   private async target(repoRoot: string, remote: string): Promise<GitHubRepo | undefined> {

@@ -61,6 +61,12 @@ export function pullRequestBody(summary: RunSummary): string {
     const cost = u ? `$${u.costUsd.toFixed(4)}` : '—';
     lines.push(`| ${cell(t.name)} | ${describeAction(t)} | ${t.state} | ${d} | ${tok} | ${cost} |`);
   }
+  // Continue… prompts, newest last: the description is written again once they are done.
+  const followUps = tasks.filter((t) => t.followUps?.length);
+  if (followUps.length) {
+    lines.push('', '### Follow-ups', '');
+    for (const t of followUps) for (const prompt of t.followUps!) lines.push(`- ${cell(t.name)}: ${cell(prompt.length > 300 ? `${prompt.slice(0, 299)}…` : prompt)}`);
+  }
   lines.push('', '### Quality gates');
   if (gates.length === 0) lines.push('', 'No quality gates ran.');
   else {

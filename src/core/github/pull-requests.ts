@@ -88,6 +88,11 @@ export class PullRequestPublisher {
       throw error;
     }
   }
+
+  /** Rewrites the description of pull request `number` (a run finished again after a Continue…: new tasks' results and totals). */
+  async updateBody(target: GitHubRepo, number: number, body: string): Promise<void> {
+    await this.octokit.pulls.update({ owner: target.owner, repo: target.repo, pull_number: number, body });
+  }
 }
 
 function isStatus(error: unknown, status: number): boolean {
