@@ -59,7 +59,10 @@ const INTERRUPT_GRACE_MS = 3_000;
  * the task folder. Its stream goes to the task log; its session id is checkpointed as soon
  * as it starts and each turn, so a crashed or retried attempt resumes the same session;
  * every tool call is decided by the agent file's grant (hook and `canUseTool`); usage
- * and cost come from its result message.
+ * and cost come from its result message. A Bash command no allow rule covers, or a budget the
+ * next request would pass, stops Claude Code and parks the task (`NeedsInput`, the question
+ * checkpointed with the session); the attempt after the answer resumes the session, told what
+ * the user decided. Continue… resumes it with the follow-up prompt.
  */
 export class ClaudeCodeRuntime {
   constructor(private readonly options: ClaudeCodeRuntimeOptions) {}
@@ -201,6 +204,7 @@ export class ClaudeCodeRuntime {
     const stderr = new TailBuffer(4_000);
     /** The question this run stopped on; the task parks on it once Claude Code has stopped. */
     let parked: InputRequest | undefined;
+    /** The tool-use id of the call that took the user's "allow once", which the hook and then canUseTool both ask about. */
     let approvedCall: string | undefined;
     const decide = async (toolName: string, input: Record<string, unknown>, toolUseId: string): Promise<{ kind: 'allow' } | { kind: 'deny' | 'ask'; message: string }> => {
       const verdict = await grant.check(toolName, input);
