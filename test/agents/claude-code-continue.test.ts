@@ -61,7 +61,7 @@ test('Continue… on a finished claude-code task: a new attempt resumes its Clau
 
   const { runId, taskIds } = await engine.launch({ task: { action: { kind: 'agent', agent: 'scribe', prompt: 'Write notes' } } });
   const taskId = taskIds[0]!;
-  assert.equal((await runFinished(engine, runId)).state, 'completed');
+  assert.equal((await runFinished(engine, runId, 60_000)).state, 'completed');
   const first = await finalized(engine, runId);
   const branch = String(first.delivery?.branch);
   assert.equal(sh(fx.repo, 'rev-list', '--count', `main..${branch}`), '1');
@@ -71,7 +71,7 @@ test('Continue… on a finished claude-code task: a new attempt resumes its Clau
   const resumed = nextEvent(engine, 'workflow.resumed');
   await engine.followUp(taskId, FOLLOW_UP);
   await resumed;
-  assert.equal((await runFinished(engine, runId)).state, 'completed');
+  assert.equal((await runFinished(engine, runId, 60_000)).state, 'completed');
   const second = await finalized(engine, runId, first.finishedAt);
 
   // The same session: the earlier turns are in the follow-up's first request, with the new prompt after them.
