@@ -114,7 +114,8 @@ export class ClaudeCodeRuntime {
    */
   private async takeAnswer(ctx: TaskContext, state: ClaudeCodeCheckpoint): Promise<void> {
     const asked = state.asked!;
-    const answer = ctx.task.answers?.find((a) => a.requestId === asked.id);
+    // The latest: a budget asked about again (after a Continue…) has the same id as the first time.
+    const answer = [...(ctx.task.answers ?? [])].reverse().find((a) => a.requestId === asked.id);
     if (!answer) {
       ctx.log(`\n[needs input: ${describeRequest(asked)}]\n`);
       throw new NeedsInput(asked);
