@@ -1,14 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { AgentRunner } from '../../src/core/agents/agent-runner.ts';
 import { Engine } from '../../src/core/engine/engine.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { allToolResults, scriptedAgents } from '../../src/devtools/fake-anthropic/scripted-agents.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { makeClaudeCodeProject } from '../support/claude-code-project.ts';
+import { runFinished } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const OWNER = fileURLToPath(new URL('./fixtures/agent-engine-owner.ts', import.meta.url));
@@ -98,4 +100,58 @@ test('SIGKILL of the engine mid-run: the next owner resumes the same Claude Code
   assert.equal(totals.outputTokens, 40);
   assert.ok(totals.costUsd > 0);
   assert.match(log, /usage of the interrupted run recorded from its stream: claude-sonnet-5-5 500 in, 30 out/);
+});
+
+const ASKER = 'You are the asking note writer.';
+
+test('SIGKILL of the engine while a claude-code task is parked on a permission request: the next owner still has the question, and its answer resumes the session', async () => {
+  const server = await FakeAnthropicServer.start({
+    responder: scriptedAgents({
+      [ASKER]: (_turn, request) => {
+        const results = allToolResults(request);
+        const told = JSON.stringify(request.body.messages.filter((m) => m.role === 'user').at(-1));
+        if (!results.length || told.includes('The user allowed')) return toolReply([{ name: 'Bash', input: { command: 'touch asked.txt && echo touched', description: 'touch' } }]);
+        return textReply(`bash said: ${results.at(-1)}`);
+      },
+    }),
+  });
+  after(() => server.close());
+  const project = makeClaudeCodeProject({ writer: { frontmatter: 'runtime: claude-code\ntools: Read, Bash\n', prompt: ASKER } });
+  const stateDir = tempDir('o8-claude-code-parked-crash-');
+  const env = project.env(server);
+
+  const first = owner([stateDir, project.root, 'launch', 'writer', 'touch the file'], env);
+  const launched = await new Promise<{ runId: string; taskIds: string[] }>((resolve, reject) => {
+    first.child.stdout!.on('data', () => {
+      const line = first.output().split('\n')[0]!;
+      if (first.output().includes('\n')) resolve(JSON.parse(line) as { runId: string; taskIds: string[] });
+    });
+    first.exited.then((code) => reject(new Error(`owner exited early (${code}): ${first.output()}`)));
+  });
+  const taskId = launched.taskIds[0]!;
+  // The engine notes the question in the task's log once the task is parked durably.
+  const logFile = join(stateDir, 'logs', launched.runId, `${taskId.slice(taskId.indexOf('.') + 1)}.log`);
+  const end = Date.now() + 60_000;
+  while (!(existsSync(logFile) && readFileSync(logFile, 'utf8').includes('--- needs input: permission to run Bash(touch asked.txt && echo touched)'))) {
+    if (Date.now() > end) assert.fail(`the task never parked: ${first.output()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  first.child.kill('SIGKILL');
+  await first.exited;
+  assert.equal(server.requests.length, 1);
+  assert.ok(!existsSync(join(project.root, 'asked.txt')));
+
+  const engine = await Engine.open({ stateDir, cwd: project.root, runners: [new AgentRunner({ maxRetries: 0, env, sandbox: false })] });
+  after(() => engine.close());
+  const parked = await engine.task(taskId);
+  assert.equal(parked.state, 'needs-input');
+  assert.equal(parked.request?.kind === 'permission' && parked.request.call, 'Bash(touch asked.txt && echo touched)');
+  const finished = runFinished(engine, launched.runId, 60_000);
+  await engine.answer(taskId, { decision: 'allow' });
+  assert.equal((await finished).state, 'completed');
+  assert.equal((await engine.result(taskId))?.output, 'bash said: touched');
+  assert.ok(existsSync(join(project.root, 'asked.txt')));
+  assert.equal(server.requests.length, 3, 'the first turn was not asked again');
+  const log = await engine.log(taskId);
+  assert.match(log, /resuming session [0-9a-f-]{36} after turn 1/);
 });

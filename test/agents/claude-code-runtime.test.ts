@@ -20,7 +20,8 @@ const project: ClaudeCodeProject = makeClaudeCodeProject({
   // No runtime in the file: the setting picks Claude Code.
   sheller: { frontmatter: 'tools: Read, Write\n', prompt: 'You are the shell user.' },
   slow: { frontmatter: 'runtime: claude-code\n', prompt: 'You are the slow one.' },
-  boxed: { frontmatter: 'runtime: claude-code\ntools: Bash\n', prompt: 'You are the boxed shell.' },
+  // Its commands are allowed by rules, so they run without asking: the OS sandbox is what confines them.
+  boxed: { frontmatter: 'runtime: claude-code\ntools: Bash\npermissions:\n  allow: ["Bash(echo:*)", "Bash(python3:*)"]\n', prompt: 'You are the boxed shell.' },
 });
 
 before(async () => {

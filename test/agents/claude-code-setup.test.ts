@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CLAUDE_CODE_INSTALL_HELP, findClaudeCode } from '../../src/core/agents/claude-code/claude-code-executable.ts';
-import { ClaudeCodeGrant } from '../../src/core/agents/claude-code/claude-code-permissions.ts';
+import { ClaudeCodeGrant, type ToolDecision } from '../../src/core/agents/claude-code/claude-code-permissions.ts';
 import { WorkspaceGuard } from '../../src/core/agents/tools/workspace-guard.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -55,7 +55,7 @@ test('grant: Claude Code and our tool names; mcp servers by prefix; the default 
   const defaults = ClaudeCodeGrant.fromAgentTools(undefined, guard);
   for (const tool of ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Agent']) assert.ok(defaults.covers(tool), tool);
   for (const tool of ['Bash', 'WebFetch', 'WebSearch', 'mcp__x__y']) assert.ok(!defaults.covers(tool), tool);
-  assert.match((await defaults.check('Bash', { command: 'ls' }))!, /^Orchestr8 denied Bash: this agent's file does not grant it \(tools: Read, /);
+  assert.match(denied(await defaults.check('Bash', { command: 'ls' })), /^Orchestr8 denied Bash: this agent's file does not grant it \(tools: Read, /);
 });
 
 test("grant: writes and reads stay in the task folder, through symlinks too", async () => {
@@ -64,20 +64,27 @@ test("grant: writes and reads stay in the task folder, through symlinks too", as
   mkdirSync(join(root, 'src'), { recursive: true });
   symlinkSync(outer, join(root, 'out-link'));
   const grant = ClaudeCodeGrant.fromAgentTools(['Read', 'Write', 'Edit', 'Grep'], await WorkspaceGuard.open(root));
-  assert.equal(await grant.check('Write', { file_path: join(root, 'src/new.ts'), content: '' }), undefined);
-  assert.equal(await grant.check('Write', { file_path: 'src/relative.ts', content: '' }), undefined);
-  assert.equal(await grant.check('Grep', { pattern: 'x' }), undefined);
-  assert.match((await grant.check('Write', { file_path: join(root, '../../x.txt'), content: '' }))!, /^Orchestr8 denied Write: .*outside the task folder.*only write files in their task folder/);
-  assert.match((await grant.check('Edit', { file_path: join(root, 'out-link/x.txt') }))!, /symlink/);
-  assert.match((await grant.check('Read', { file_path: '/etc/passwd' }))!, /only read files/);
-  assert.match((await grant.check('Grep', { pattern: 'x', path: outer }))!, /outside the task folder/);
+  assert.deepEqual(await grant.check('Write', { file_path: join(root, 'src/new.ts'), content: '' }), { kind: 'allow' });
+  assert.deepEqual(await grant.check('Write', { file_path: 'src/relative.ts', content: '' }), { kind: 'allow' });
+  assert.deepEqual(await grant.check('Grep', { pattern: 'x' }), { kind: 'allow' });
+  assert.match(denied(await grant.check('Write', { file_path: join(root, '../../x.txt'), content: '' })), /^Orchestr8 denied Write: .*outside the task folder.*only write files in their task folder/);
+  assert.match(denied(await grant.check('Edit', { file_path: join(root, 'out-link/x.txt') })), /symlink/);
+  assert.match(denied(await grant.check('Read', { file_path: '/etc/passwd' })), /only read files/);
+  assert.match(denied(await grant.check('Grep', { pattern: 'x', path: outer })), /outside the task folder/);
 });
 
-test("grant: a deny rule refuses a granted Bash call, other commands still run", async () => {
+test('grant: a granted Bash call runs under an allow rule, is refused by a deny rule, and is asked about otherwise', async () => {
   const root = tempDir('o8-grant-rules-');
-  const grant = ClaudeCodeGrant.fromAgentTools(['Bash'], await WorkspaceGuard.open(root), { allow: [], deny: ['Bash(git push:*)'] });
-  assert.equal(await grant.check('Bash', { command: 'npm test' }), undefined);
-  assert.match((await grant.check('Bash', { command: 'npm test && git push origin main' }))!, /^Orchestr8 denied Bash: the rule Bash\(git push:\*\) refuses/);
+  const grant = ClaudeCodeGrant.fromAgentTools(['Bash(npm test:*)'], await WorkspaceGuard.open(root), { allow: ['Bash(npm test:*)'], deny: ['Bash(git push:*)'] });
+  assert.deepEqual(grant.tools, ['Bash'], 'a rule in tools: grants its tool');
+  assert.deepEqual(await grant.check('Bash', { command: 'npm test -- --watch' }), { kind: 'allow' });
+  assert.deepEqual(await grant.check('Bash', { command: 'npm test && ls' }), { kind: 'ask', command: 'npm test && ls' });
+  assert.match(denied(await grant.check('Bash', { command: 'npm test && git push origin main' })), /^Orchestr8 denied Bash: the rule Bash\(git push:\*\) refuses/);
   const unruled = ClaudeCodeGrant.fromAgentTools(['Bash'], await WorkspaceGuard.open(root));
-  assert.equal(await unruled.check('Bash', { command: 'git push origin main' }), undefined);
+  assert.deepEqual(await unruled.check('Bash', { command: 'git push origin main' }), { kind: 'ask', command: 'git push origin main' });
 });
+
+function denied(decision: ToolDecision): string {
+  assert.equal(decision.kind, 'deny', JSON.stringify(decision));
+  return decision.kind === 'deny' ? decision.message : '';
+}

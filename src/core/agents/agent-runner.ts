@@ -109,8 +109,7 @@ export class AgentRunner implements TaskRunner {
     const setting = typeof this.options.runtime === 'function' ? this.options.runtime() : this.options.runtime;
     // Claude Code signs in its own way (the user's login or ANTHROPIC_API_KEY in its environment).
     if (resolveAgentRuntime(action.runtime, def.runtime, setting) === 'claude-code') {
-      if (ctx.task.followUps?.length) throw new TaskError('Continue… is not available for claude-code agent tasks yet: launch a new task with the follow-up instead', false);
-      return this.claudeCode.execute(ctx, def, action.prompt, model);
+      return this.claudeCode.execute(ctx, def, action.prompt, model, { rules: this.rules(ctx, def), budget: this.defaultBudget() });
     }
 
     const apiKey = await this.apiKey(env);

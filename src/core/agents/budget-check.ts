@@ -19,7 +19,14 @@ export function tokensOf(totals: UsageTotals): number {
  * what the last one did (nothing before the first), so a task stops before it overspends rather
  * than after.
  */
-export async function budgetRequest(ctx: TaskContext, fallback: Budget | undefined, next: TurnSpend | undefined, now: number): Promise<InputRequest | undefined> {
+export async function budgetRequest(
+  ctx: TaskContext,
+  fallback: Budget | undefined,
+  next: TurnSpend | undefined,
+  now: number,
+  /** Spent but not recorded yet (the claude-code runtime's requests before Claude Code reports them). */
+  unrecorded: TurnSpend = { usd: 0, tokens: 0 },
+): Promise<InputRequest | undefined> {
   if (!ctx.spent) return undefined;
   const scopes: ['task' | 'run', Budget | undefined][] = [
     ['task', ctx.task.budget ?? fallback],
@@ -28,7 +35,7 @@ export async function budgetRequest(ctx: TaskContext, fallback: Budget | undefin
   for (const [scope, budget] of scopes) {
     if (!budget || (budget.usd === undefined && budget.tokens === undefined)) continue;
     const totals = await ctx.spent(scope);
-    const spent = { usd: totals.costUsd, tokens: tokensOf(totals) };
+    const spent = { usd: totals.costUsd + unrecorded.usd, tokens: tokensOf(totals) + unrecorded.tokens };
     const usdOver = budget.usd !== undefined && spent.usd + (next?.usd ?? 0) > budget.usd;
     const tokensOver = budget.tokens !== undefined && spent.tokens + (next?.tokens ?? 0) > budget.tokens;
     if (usdOver || tokensOver) {

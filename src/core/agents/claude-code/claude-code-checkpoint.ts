@@ -1,3 +1,5 @@
+import type { InputRequest } from '../../model/input-request.ts';
+import type { TurnSpend } from '../budget-check.ts';
 import type { TurnTokens } from '../model-prices.ts';
 
 /**
@@ -25,6 +27,22 @@ export interface ClaudeCodeCheckpoint {
   unreported?: Record<string, TurnTokens>;
   /** How many such crashed runs were recorded (each gets usage rows of its own). */
   crashedRuns?: number;
+  /**
+   * The question the task parked on (a Bash command to allow, a budget to raise), saved before
+   * it parks: the next attempt reads the user's answer to it from the task's answers, or parks
+   * again on it without starting Claude Code while there is none.
+   */
+  asked?: InputRequest;
+  /** What the next run of the session tells the model first (the user's answers), kept until a model request carried them. */
+  notes?: string[];
+  /** A Bash command the user allowed once: it runs the next time the model issues it exactly, then asks again. */
+  approved?: string;
+  /** How many of the task's Continue… prompts (`TaskRecord.followUps`) the session has been given. */
+  followUpsTaken?: number;
+  /** The Continue… prompt being worked on: an interrupted run of it is reminded of it when resumed. */
+  followUp?: string;
+  /** What the last main-thread model request cost: the estimate of the next one, for the budget check. */
+  lastTurn?: TurnSpend;
 }
 
 /** The checkpoint if it is a claude-code one of this agent; our own runtime's (or another agent's) is ignored. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Options, Query, SandboxSettings, SDKMessage, SDKResultMessage, SDKUserMessage, SpawnedProcess, SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
 import { commandRules } from '../../sandbox/sandbox-policy.ts';
 import { sharedShellSandbox, type ShellSandbox } from '../../sandbox/shell-sandbox.ts';
-import { abortReason, TaskError, type TaskContext, type TaskOutput } from '../../runners/task-runner.ts';
+import { abortReason, NeedsInput, TaskError, type TaskContext, type TaskOutput } from '../../runners/task-runner.ts';
 import { errorMessage } from '../../util/logger.ts';
 import type { AgentDefinition } from '../agent-definition.ts';
 import { costUsd, type TurnTokens } from '../model-prices.ts';
@@ -13,8 +13,18 @@ import { WorkspaceGuard } from '../tools/workspace-guard.ts';
 import { readClaudeCodeCheckpoint, type ClaudeCodeCheckpoint } from './claude-code-checkpoint.ts';
 import { CLAUDE_CODE_INSTALL_HELP, findClaudeCode } from './claude-code-executable.ts';
 import { ClaudeCodeGrant } from './claude-code-permissions.ts';
-import { mergeRules } from '../permissions/permission-rules.ts';
+import { suggestRule, type PermissionRules } from '../permissions/permission-rules.ts';
+import { budgetRequest, type TurnSpend } from '../budget-check.ts';
+import { describeRequest, type Budget, type InputRequest } from '../../model/input-request.ts';
 import { loadClaudeAgentSdk, type ClaudeAgentSdk } from './load-claude-agent-sdk.ts';
+
+/** What a claude-code task may do and spend, merged as for our own runtime (AgentRunner). */
+export interface ClaudeCodePolicy {
+  /** The agent file's, the workflow's, the settings' and the run's ("allow for this run") rules. */
+  rules: PermissionRules;
+  /** The budget of a task that sets none (the setting). */
+  budget: Budget | undefined;
+}
 
 export interface ClaudeCodeRuntimeOptions {
   /** `orchestr8.claudeCodePath`, read as each task starts. */
@@ -37,6 +47,8 @@ export interface ClaudeCodeRuntimeOptions {
 
 /** What a resumed session is told: the task prompt is already in its transcript. */
 const RESUME_PROMPT = 'Your previous run of this task was interrupted. Continue the task from where you stopped, then give your final answer.';
+/** What a session stopped on a question is told after the user's answer. */
+const CONTINUE_PROMPT = 'Continue the task from where you stopped, then give your final answer.';
 /** What Claude Code says when asked to resume a session it has no transcript of. */
 const SESSION_LOST = /no conversation found/i;
 /** Time Claude Code gets to stop after an interrupt before its process group is killed. */
@@ -47,33 +59,95 @@ const INTERRUPT_GRACE_MS = 3_000;
  * the task folder. Its stream goes to the task log; its session id is checkpointed as soon
  * as it starts and each turn, so a crashed or retried attempt resumes the same session;
  * every tool call is decided by the agent file's grant (hook and `canUseTool`); usage
- * and cost come from its result message.
+ * and cost come from its result message. A Bash command no allow rule covers, or a budget the
+ * next request would pass, stops Claude Code and parks the task (`NeedsInput`, the question
+ * checkpointed with the session); the attempt after the answer resumes the session, told what
+ * the user decided. Continue… resumes it with the follow-up prompt.
  */
 export class ClaudeCodeRuntime {
   constructor(private readonly options: ClaudeCodeRuntimeOptions) {}
 
-  async execute(ctx: TaskContext, def: AgentDefinition, prompt: string, model: string | undefined): Promise<TaskOutput> {
+  async execute(ctx: TaskContext, def: AgentDefinition, prompt: string, model: string | undefined, policy: ClaudeCodePolicy): Promise<TaskOutput> {
     const saved = readClaudeCodeCheckpoint(await ctx.loadCheckpoint(), def.name);
-    if (saved?.result !== undefined) return { output: saved.result, data: { runtime: 'claude-code', sessionId: saved.sessionId, turns: saved.turn } };
+    const followUps = ctx.task.followUps ?? [];
+    const pending = followUps.slice(saved?.followUpsTaken ?? 0);
+    if (saved?.result !== undefined && !pending.length) return { output: saved.result, data: { runtime: 'claude-code', sessionId: saved.sessionId, turns: saved.turn } };
 
     const executable = this.findExecutable();
     const sdk = await (this.options.loadSdk ?? loadClaudeAgentSdk)().catch((error: unknown) => {
       throw new TaskError(`could not load @anthropic-ai/claude-agent-sdk: ${errorMessage(error)}`, false);
     });
     const guard = await WorkspaceGuard.open(ctx.cwd);
-    const grant = ClaudeCodeGrant.fromAgentTools(def.tools, guard, mergeRules(def.permissions, ctx.run.options?.permissions));
+    const grant = ClaudeCodeGrant.fromAgentTools(def.tools, guard, policy.rules);
     const state: ClaudeCodeCheckpoint = saved ?? { version: 1, runtime: 'claude-code', agent: def.name, sessionId: '', turn: 0 };
     if (state.unreported) await this.recordCrashedRun(ctx, state);
+    if (state.asked) await this.takeAnswer(ctx, state);
+    if (pending.length) {
+      // Continue…: the session goes on with the new prompt. Durable before Claude Code starts, so a
+      // crash from here on resumes the session reminded of it rather than sending it as new twice.
+      delete state.result;
+      state.followUpsTaken = followUps.length;
+      state.followUp = pending.join('\n\n');
+      await ctx.saveCheckpoint(structuredClone(state));
+      ctx.log(`[agent ${def.name}: continuing the conversation with: ${abbreviate(state.followUp)}]\n`);
+    }
+    const over = await this.overBudget(ctx, state, policy.budget);
+    if (over) await this.park(ctx, state, over);
 
     if (state.sessionId) ctx.log(`[agent ${def.name} on Claude Code: resuming session ${state.sessionId} after turn ${state.turn}]\n`);
     else ctx.log(`[agent ${def.name} on Claude Code (${executable.path}, from ${executable.source})${model ? ` with ${model}` : ''}]\n`);
 
-    const first = await this.session(ctx, sdk, { def, grant, guard, state, executable: executable.path, model, prompt: state.sessionId ? RESUME_PROMPT : prompt });
+    const fresh = [prompt, ...followUps].join('\n\n');
+    const s = { def, grant, guard, state, budget: policy.budget, executable: executable.path, model };
+    const first = await this.session(ctx, sdk, { ...s, prompt: state.sessionId ? resumePrompt(state, pending.length > 0) : fresh });
     if (first !== 'session-lost') return first;
     // Its transcript is gone (another machine, a cleared ~/.claude): start the task over in a new session.
     ctx.log(`[session ${state.sessionId} could not be resumed; starting over]\n`);
     state.sessionId = '';
-    return (await this.session(ctx, sdk, { def, grant, guard, state, executable: executable.path, model, prompt })) as TaskOutput;
+    return (await this.session(ctx, sdk, { ...s, prompt: fresh })) as TaskOutput;
+  }
+
+  /**
+   * The task parked on `state.asked`: the user's answer becomes what the resumed session is told
+   * (and a command allowed once, which runs when the model issues it again). No answer yet (the
+   * engine died before the task parked durably, say): it parks again without starting Claude Code.
+   */
+  private async takeAnswer(ctx: TaskContext, state: ClaudeCodeCheckpoint): Promise<void> {
+    const asked = state.asked!;
+    // The latest: a budget asked about again (after a Continue…) has the same id as the first time.
+    const answer = [...(ctx.task.answers ?? [])].reverse().find((a) => a.requestId === asked.id);
+    if (!answer) {
+      ctx.log(`\n[needs input: ${describeRequest(asked)}]\n`);
+      throw new NeedsInput(asked);
+    }
+    delete state.asked;
+    if (asked.kind === 'permission') {
+      const command = asked.call.slice('Bash('.length, -1);
+      if (answer.decision === 'allow') {
+        state.approved = command;
+        state.notes = [...(state.notes ?? []), `The user allowed the command \`${command}\`${answer.always ? ` (and ${asked.rule} for the rest of this run)` : ''}. Run it again now: it will be allowed.`];
+      } else {
+        delete state.approved;
+        state.notes = [...(state.notes ?? []), `The user denied the command \`${command}\`${answer.reason ? `: ${answer.reason}` : '.'} Do not run it; go on without it.`];
+      }
+    } else if (answer.decision === 'allow') {
+      state.notes = [...(state.notes ?? []), 'The user raised your budget.'];
+    }
+    // Durable at once: the answer is in the task's record, what it means for the session is here now.
+    await ctx.saveCheckpoint(structuredClone(state));
+  }
+
+  /** The budget request to park on when the next model turn would pass the task's budget or its run's. */
+  private overBudget(ctx: TaskContext, state: ClaudeCodeCheckpoint, fallback: Budget | undefined, unrecorded?: TurnSpend): Promise<InputRequest | undefined> {
+    return budgetRequest(ctx, fallback, state.lastTurn, Date.now(), unrecorded);
+  }
+
+  /** Parks the task on `request`, saved first with the session, so that the next attempt applies the answer to it. */
+  private async park(ctx: TaskContext, state: ClaudeCodeCheckpoint, request: InputRequest): Promise<never> {
+    state.asked = request;
+    await ctx.saveCheckpoint(structuredClone(state));
+    ctx.log(`\n[needs input: ${describeRequest(request)}]\n`);
+    throw new NeedsInput(request);
   }
 
   private findExecutable() {
@@ -120,7 +194,7 @@ export class ClaudeCodeRuntime {
   private async session(
     ctx: TaskContext,
     sdk: ClaudeAgentSdk,
-    s: { def: AgentDefinition; grant: ClaudeCodeGrant; guard: WorkspaceGuard; state: ClaudeCodeCheckpoint; executable: string; model: string | undefined; prompt: string },
+    s: { def: AgentDefinition; grant: ClaudeCodeGrant; guard: WorkspaceGuard; state: ClaudeCodeCheckpoint; budget: Budget | undefined; executable: string; model: string | undefined; prompt: string },
   ): Promise<TaskOutput | 'session-lost'> {
     const { def, grant, state } = s;
     const resuming = state.sessionId !== '';
@@ -129,6 +203,28 @@ export class ClaudeCodeRuntime {
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     const stderr = new TailBuffer(4_000);
+    /** The question this run stopped on; the task parks on it once Claude Code has stopped. */
+    let parked: InputRequest | undefined;
+    /** The tool-use id of the call that took the user's "allow once", which the hook and then canUseTool both ask about. */
+    let approvedCall: string | undefined;
+    const decide = async (toolName: string, input: Record<string, unknown>, toolUseId: string): Promise<{ kind: 'allow' } | { kind: 'deny' | 'ask'; message: string }> => {
+      const verdict = await grant.check(toolName, input);
+      if (verdict.kind === 'allow') return verdict;
+      if (verdict.kind === 'deny') {
+        ctx.log(`[${verdict.message}]\n`);
+        return verdict;
+      }
+      if (toolUseId === approvedCall) return { kind: 'allow' };
+      if (state.approved !== undefined && state.approved === verdict.command) {
+        // Allowed once by the user: this call (asked about by both the hook and canUseTool), and no other.
+        approvedCall = toolUseId;
+        delete state.approved;
+        await ctx.saveCheckpoint(structuredClone(state));
+        return { kind: 'allow' };
+      }
+      parked ??= { kind: 'permission', id: toolUseId, tool: 'Bash', call: `Bash(${verdict.command})`, rule: suggestRule(verdict.command), askedAt: Date.now() };
+      return { kind: 'ask', message: `Orchestr8 asked the user for permission to run \`${verdict.command}\`; the task waits for the answer.` };
+    };
 
     const options: Options = {
       cwd: s.guard.root,
@@ -152,20 +248,38 @@ export class ClaudeCodeRuntime {
             hooks: [
               async (input) => {
                 if (input.hook_event_name !== 'PreToolUse') return {};
-                const denied = await grant.check(input.tool_name, (input.tool_input ?? {}) as Record<string, unknown>);
-                if (!denied) return {};
-                ctx.log(`[${denied}]\n`);
-                return { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: denied } };
+                const verdict = await decide(input.tool_name, (input.tool_input ?? {}) as Record<string, unknown>, input.tool_use_id);
+                if (verdict.kind === 'allow') return {};
+                // Asking stops the session here (continue: false), even where the user's settings would allow the
+                // call: the task parks, and no tokens are spent while it waits.
+                return {
+                  ...(verdict.kind === 'ask' ? { continue: false, stopReason: verdict.message } : {}),
+                  hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: verdict.message },
+                };
+              },
+            ],
+          },
+        ],
+        // After a batch of tool calls, before the model request that follows it: where a budget stops the session.
+        PostToolBatch: [
+          {
+            hooks: [
+              async (input) => {
+                if (input.hook_event_name !== 'PostToolBatch' || parked) return {};
+                const over = await this.overBudget(ctx, state, s.budget, unreportedSpend(state));
+                if (!over) return {};
+                parked = over;
+                ctx.log(`\n[${describeRequest(over)}: stopping Claude Code before its next request]\n`);
+                return { continue: false, stopReason: describeRequest(over) };
               },
             ],
           },
         ],
       },
-      canUseTool: async (toolName, input) => {
-        const denied = await grant.check(toolName, input);
-        if (!denied) return { behavior: 'allow', updatedInput: input };
-        ctx.log(`[${denied}]\n`);
-        return { behavior: 'deny', message: denied };
+      canUseTool: async (toolName, input, { toolUseID }) => {
+        const verdict = await decide(toolName, input, toolUseID);
+        if (verdict.kind === 'allow') return { behavior: 'allow', updatedInput: input };
+        return { behavior: 'deny', message: verdict.message, ...(verdict.kind === 'ask' ? { interrupt: true } : {}) };
       },
       spawnClaudeCodeProcess: (spawnOptions) => this.spawnInOwnGroup(ctx, spawnOptions, stderr),
     };
@@ -196,6 +310,8 @@ export class ClaudeCodeRuntime {
         await this.onMessage(ctx, message, state, toolNames, seenMessages);
       }
     } catch (error) {
+      // canUseTool's interrupt ends the stream with an error result (the hook, which asks first, stops it cleanly).
+      if (parked && !ctx.signal.aborted) return this.park(ctx, state, parked);
       if (resuming && assistantMessages === 0 && !ctx.signal.aborted && SESSION_LOST.test(errorMessage(error))) return 'session-lost';
       throw this.toTaskError(ctx, error, stderr);
     } finally {
@@ -207,6 +323,11 @@ export class ClaudeCodeRuntime {
       if (result) await this.recordResult(ctx, state, result);
       const reason = abortReason(ctx.signal) ?? 'cancelled';
       throw new TaskError(`agent ${reason}`, reason === 'timeout');
+    }
+    if (parked) {
+      // What the stopped run cost is recorded with the question (not its text as an answer: the task is not done).
+      if (result) await this.recordResult(ctx, state, result, false);
+      return this.park(ctx, state, parked);
     }
     if (!result) throw new TaskError(`Claude Code ended without a result${stderr.text ? `: ${stderr.text}` : ''}`, true);
     if (resuming && result.subtype !== 'success' && assistantMessages === 0 && SESSION_LOST.test(result.errors.join(' '))) return 'session-lost';
@@ -253,6 +374,8 @@ export class ClaudeCodeRuntime {
   private async countTokens(ctx: TaskContext, event: StreamEvent, state: ClaudeCodeCheckpoint, request: { model: string; tokens: TurnTokens }): Promise<void> {
     if (event.type === 'message_start') {
       const u = event.message.usage;
+      // This request carries what the session was told (the user's answers): they need not be told again.
+      delete state.notes;
       request.model = event.message.model;
       request.tokens = { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0, cacheReadTokens: u.cache_read_input_tokens ?? 0 };
     } else if (event.type === 'message_delta') {
@@ -260,6 +383,7 @@ export class ClaudeCodeRuntime {
     } else if (event.type === 'message_stop' && request.model) {
       const sum = ((state.unreported ??= {})[request.model] ??= noTokens());
       for (const key of Object.keys(sum) as Array<keyof TurnTokens>) sum[key] += request.tokens[key];
+      state.lastTurn = spendOf(request.model, request.tokens);
       request.model = '';
       await ctx.saveCheckpoint(structuredClone(state));
     }
@@ -342,10 +466,11 @@ export class ClaudeCodeRuntime {
    * no longer counts this run's requests as unreported, goes out with them (one group commit),
    * with the answer when there is one.
    */
-  private async recordResult(ctx: TaskContext, state: ClaudeCodeCheckpoint, result: SDKResultMessage): Promise<void> {
+  private async recordResult(ctx: TaskContext, state: ClaudeCodeCheckpoint, result: SDKResultMessage, final = true): Promise<void> {
     const models = Object.entries(result.modelUsage ?? {});
     delete state.unreported;
-    const answer = result.subtype === 'success' && !result.is_error ? result.result : undefined;
+    const answer = final && result.subtype === 'success' && !result.is_error ? result.result : undefined;
+    if (answer !== undefined) delete state.followUp;
     await Promise.all([
       ...models.map(([model, u], i) =>
         ctx.recordUsage({
@@ -392,6 +517,32 @@ class TailBuffer {
 }
 
 type StreamEvent = Extract<SDKMessage, { type: 'stream_event' }>['event'];
+
+function spendOf(model: string, t: TurnTokens): TurnSpend {
+  return { usd: costUsd(model, t) ?? 0, tokens: t.inputTokens + t.outputTokens + t.cacheWriteTokens + t.cacheReadTokens };
+}
+
+/** The requests of the current run that no result has reported (and so no usage row counts yet). */
+function unreportedSpend(state: ClaudeCodeCheckpoint): TurnSpend {
+  const sum: TurnSpend = { usd: 0, tokens: 0 };
+  for (const [model, tokens] of Object.entries(state.unreported ?? {})) {
+    const spend = spendOf(model, tokens);
+    sum.usd += spend.usd;
+    sum.tokens += spend.tokens;
+  }
+  return sum;
+}
+
+/**
+ * What a resumed session is told: the user's answers first, then the Continue… prompt it is
+ * given now, or else to continue (reminded of the Continue… prompt its interrupted run worked on).
+ */
+function resumePrompt(state: ClaudeCodeCheckpoint, followingUp: boolean): string {
+  const notes = state.notes ?? [];
+  if (followingUp) return [...notes, state.followUp!].join('\n\n');
+  if (notes.length) return [...notes, CONTINUE_PROMPT].join('\n\n');
+  return state.followUp ? `${RESUME_PROMPT} You were working on: ${state.followUp}` : RESUME_PROMPT;
+}
 
 function noTokens(): TurnTokens {
   return { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
