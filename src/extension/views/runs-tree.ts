@@ -122,11 +122,25 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
 
   private resetModel(): void {
     const engine = this.host.engine;
-    this.model = engine ? new RunTreeModel(engine) : undefined;
+    this.model = engine ? new RunTreeModel(engine, { onRowChanged: (node) => this.redraw(node) }) : undefined;
     this.model?.prefetch();
     this.view.message = this.host.readOnly ? `Read-only: ${this.host.owner ?? 'another process'} runs this workspace’s tasks.` : undefined;
     if (!engine) setContext('orchestr8.empty', false);
     this.changed.fire(undefined);
+  }
+
+  /** Rows whose late answers (a run's spending) came this turn: drawn again together. */
+  private redrawing: Set<TreeNode> | undefined;
+  private redraw(node: TreeNode): void {
+    if (!this.redrawing) {
+      this.redrawing = new Set();
+      setImmediate(() => {
+        const nodes = [...(this.redrawing ?? [])];
+        this.redrawing = undefined;
+        if (nodes.length) this.changed.fire(nodes);
+      });
+    }
+    this.redrawing.add(node);
   }
 
   private applyBatch(batch: EngineEvent[]): void {
