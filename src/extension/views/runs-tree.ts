@@ -88,7 +88,18 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     });
   }
 
+  /** True while the view's request for the root rows waits for the engine to open (see getChildren). */
+  private rootWaiting = false;
+
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    if (!node && !this.model && this.host.state === 'starting') {
+      // The view asks as soon as it shows, before the store is open: answered once it is (with a
+      // progress bar meanwhile), so the first rows need no second round trip to the workbench, which
+      // is busy on a reload.
+      this.rootWaiting = true;
+      await this.host.whenSettled();
+      this.rootWaiting = false;
+    }
     const model = this.model;
     if (!model) return [];
     try {
@@ -155,7 +166,8 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     this.model?.prefetch();
     this.view.message = this.host.readOnly ? `Read-only: ${this.host.owner ?? 'another process'} runs this workspace’s tasks.` : undefined;
     if (!engine) setContext('orchestr8.empty', false);
-    this.changed.fire(undefined);
+    // A root request waiting for the engine answers with the new model's rows itself.
+    if (!this.rootWaiting) this.changed.fire(undefined);
   }
 
   /** Rows whose late answers (a run's spending) came this turn: drawn again together. */
