@@ -191,7 +191,10 @@ export function extensionResultsOptions(
  */
 async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
   const { logger } = options;
-  const services = Promise.resolve(options.results?.() ?? { webhookUrls: [] }).then((settings) =>
+  // Asked once this process holds the store: a window waiting for a reloading one retries every 250 ms.
+  let opened!: () => void;
+  const owning = new Promise<void>((resolve) => (opened = resolve));
+  const services = owning.then(() => options.results?.() ?? { webhookUrls: [] }).then((settings) =>
     ownerServices({
       stateDir: options.stateDir,
       cwd: options.cwd,
@@ -242,6 +245,7 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
     throw error;
   }
   if (scaleOut) logger.info('BullMQ mode: tasks go to workers through Redis (orchestr8.redisUrl)');
+  opened();
   let closing = false;
   const running = services.then(
     (s) => (closing ? undefined : s.start(engine)),

@@ -312,6 +312,24 @@ test('the store opens without waiting for the results settings (VS Code’s GitH
   }
 });
 
+test('a window waiting for a reloading one’s store asks for the results settings once, when it holds the store', async () => {
+  const opts = options();
+  const first = await openWorkspaceEngine(opts); // the window being reloaded: its lock says vscode
+  let asked = 0;
+  const waiting = openWorkspaceEngine({ ...opts, ownerWaitMs: 30_000, results: async () => (asked++, { webhookUrls: [] }) });
+  // It retries every 250 ms while the old owner closes; before, each try asked VS Code for its GitHub session.
+  await new Promise((r) => setTimeout(r, 1200));
+  await first.close();
+  const second = await waiting;
+  try {
+    assert.equal(second.readOnly, false);
+    await second.services;
+    assert.equal(asked, 1);
+  } finally {
+    await second.close();
+  }
+});
+
 test('orchestr8.redisUrl: an unreachable Redis fails the open with a clear message and leaves the store free', async () => {
   const opts = options({ redisUrl: 'redis://127.0.0.1:1/0' });
   await assert.rejects(openWorkspaceEngine(opts), /BullMQ mode \(orchestr8\.redisUrl\): .*127\.0\.0\.1:1/);
