@@ -1,10 +1,11 @@
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineApi } from '../core/engine/engine-api.ts';
 import type { EngineEvent } from '../core/model/events.ts';
 import { Emitter } from '../core/util/emitter.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
 import type { ExtensionResultsSettings, OpenEngineOptions, OpenedEngine } from './open-engine.ts';
-import { loadRuntime } from './runtime-loader.ts';
+import { loadRuntime, runtimeFromCodeCache, saveRuntimeCodeCache } from './runtime-loader.ts';
 import { WEBHOOK_SECRET } from './secret-keys.ts';
 import type { Settings } from './settings.ts';
 import { workspaceStateDir } from './store-location.ts';
@@ -27,6 +28,9 @@ export type EngineHostState = 'untrusted' | 'no-folder' | 'starting' | 'ready' |
  * removes its lock, which the view hears of at once; one that was killed leaves it, hence the check.
  */
 const TAKEOVER_CHECK_MS = 3000;
+
+/** How long after the engine opened the runtime's code cache is written (when it had none). */
+const CODE_CACHE_SAVE_DELAY_MS = 2000;
 
 /** Longest wait for VS Code's GitHub session before opening without it (branches, no pull requests). */
 const GITHUB_SESSION_TIMEOUT_MS = 3000;
@@ -142,8 +146,9 @@ export class EngineHost implements vscode.Disposable {
     // owner waited for it before opening the store, so a reload showed no runs until it came.
     let firstResults: Promise<ExtensionResultsSettings> | undefined = this.resultsSettings(settings.webhookUrls, settings.gitPush);
     try {
-      const { openWorkspaceEngine, prepareWorkspaceStore } = loadRuntime();
-      this.logger.info(`engine runtime loaded in ${(performance.now() - started).toFixed(1)} ms`);
+      const globalStorage = this.context.globalStorageUri;
+      const { openWorkspaceEngine, prepareWorkspaceStore } = loadRuntime(globalStorage?.scheme === 'file' ? { codeCacheDir: path.join(globalStorage.fsPath, 'code-cache') } : {});
+      this.logger.info(`engine runtime loaded in ${(performance.now() - started).toFixed(1)} ms${runtimeFromCodeCache() ? ' (from the code cache)' : ''}`);
       const { stateDir } = await prepareWorkspaceStore({ stateDir: folderStateDir, ...(previousDir ? { previousDir } : {}), logger: this.logger });
       if (stateDir !== folderStateDir) this.shareStateWithTerminals(stateDir);
       this.openOptions = {
@@ -174,6 +179,8 @@ export class EngineHost implements vscode.Disposable {
       firstResults = undefined;
       this.logger.info(`engine ${opened.readOnly ? 'opened read-only' : 'ready'} in ${(performance.now() - started).toFixed(1)} ms (state in ${stateDir})`);
       await this.adopt(opened);
+      // Once the tree has had its turn: a few MB written, off the path to the first rows.
+      setTimeout(saveRuntimeCodeCache, CODE_CACHE_SAVE_DELAY_MS).unref?.();
     } catch (error) {
       this.logger.error('could not open the Orchestr8 engine', error);
       this.setState('failed');

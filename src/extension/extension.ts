@@ -48,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
   host = new EngineHost(context, logger, settings, async () => context.secrets.get(API_KEY_SECRET));
   const documents = new OrchestrDocuments(host, logger);
   const tree = new RunsTree(host, logger, globalThis.__orchestr8LoadStart ?? activateStart);
-  const notifier = new Notifier(host, settings, logger);
+  const notifier = new Notifier(host, settings, logger, () => tree.whenFirstRowsShown());
   const ctx: CommandContext = { extension: context, host, tree, documents, logger, output, settings };
   const requests = new PermissionRequests(host, tree, logger);
 
@@ -94,8 +94,12 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     }),
     host.onDidChangeState((state) => {
-      if (state === 'ready') void pruneHistory(host!, settings().historyRetentionDays, logger);
-      if (state === 'ready') void pruneBranches(host!, settings().branchRetentionDays, logger);
+      if (state !== 'ready') return;
+      // After the tree's first rows: a reload shows the runs first, then tidies up.
+      void tree.whenFirstRowsShown().then(async () => {
+        await pruneHistory(host!, settings().historyRetentionDays, logger);
+        await pruneBranches(host!, settings().branchRetentionDays, logger);
+      });
     }),
     // The runner already wrote it to the log (and each affected task's log); say it once where it is seen.
     host.onAgentWarning((warning) => {

@@ -33,6 +33,8 @@ export class Notifier implements vscode.Disposable {
     private readonly host: EngineHost,
     private readonly settings: () => Settings,
     private readonly logger: Logger,
+    /** The away summary waits for this (the tree's first rows on a reload), so it does not compete with them. */
+    private readonly afterStart: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.disposables.push(
       this.deliver,
@@ -80,9 +82,12 @@ export class Notifier implements vscode.Disposable {
 
   /** On start: one toast for everything that finished while no window was open, then mark it delivered. */
   private async summarizeMissed(): Promise<void> {
+    if (!this.host.engine || this.host.readOnly) return;
+    // Now, not once the summary runs: what this window hears from here on it handles live.
+    this.liveSince = Date.now();
+    await this.afterStart();
     const engine = this.host.engine;
     if (!engine || this.host.readOnly) return;
-    this.liveSince = Date.now();
     try {
       const missed = (await engine.undeliveredNotifications()).filter((n) => n.createdAt < this.liveSince);
       if (!missed.length) return;

@@ -11,6 +11,7 @@ import { isLockLive, readLock, StateOwnedError, type LockInfo } from '../core/st
 import type { Disposable } from '../core/util/disposable.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
 import { ownerServices } from '../servers/owner-services.ts';
+import { deferredHooks } from './deferred-hooks.ts';
 import { extensionRunners } from './extension-runners.ts';
 import type { SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
 
@@ -64,8 +65,11 @@ export interface OpenedEngine {
   readOnly: boolean;
   /** Who owns the store, when read-only. */
   owner?: LockInfo;
-  /** The local HTTP API's address while this window owns the store (its token is in `api.json` beside the store). */
-  apiUrl?: string;
+  /**
+   * Owner: resolves once the results hooks and the local HTTP API have started beside the open engine
+   * (they wait for the results settings), with the API's address (its token is in `api.json` beside the store).
+   */
+  services?: Promise<{ apiUrl?: string }>;
   /** Read-only: the view could not follow the owner's journal and was loaded afresh (once, not on a timer). */
   onDidReload?: (listener: () => void) => Disposable;
   /** Read-only: the owner's lock changed (it exited or another took over): time to try taking over. */
@@ -180,16 +184,26 @@ export function extensionResultsOptions(
  * pull request, webhooks), BullMQ when configured, and the local HTTP API. Closing goes in
  * reverse: the API first (no new commands), then webhooks (deliveries in flight recorded), then
  * the engine.
+ *
+ * The store opens without waiting for the results settings (VS Code's GitHub session can take
+ * seconds, and a reload showed no runs until it came): the results hooks stand in deferred until
+ * they arrive, then the services start beside the open engine.
  */
 async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
   const { logger } = options;
-  const services = ownerServices({
-    stateDir: options.stateDir,
-    cwd: options.cwd,
-    api: options.localApi ?? true,
-    results: extensionResultsOptions(options.stateDir, (await options.results?.()) ?? { webhookUrls: [] }, logger),
-    logger,
-  });
+  // Asked once this process holds the store: a window waiting for a reloading one retries every 250 ms.
+  let opened!: () => void;
+  const owning = new Promise<void>((resolve) => (opened = resolve));
+  const services = owning.then(() => options.results?.() ?? { webhookUrls: [] }).then((settings) =>
+    ownerServices({
+      stateDir: options.stateDir,
+      cwd: options.cwd,
+      api: options.localApi ?? true,
+      results: extensionResultsOptions(options.stateDir, settings, logger),
+      logger,
+    }),
+  );
+  services.catch(() => {}); // reported once the engine is open (below), or the open failed anyway
   let scaleOut: BullmqMode | undefined;
   if (options.redisUrl) {
     try {
@@ -200,7 +214,7 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
       throw new Error(`BullMQ mode (orchestr8.redisUrl): ${errorMessage(error)}`);
     }
   }
-  const hooks: RunHooks[] = [...services.hooks, ...(scaleOut ? [scaleOut.hook] : [])];
+  const hooks: RunHooks[] = [deferredHooks(services.then((s) => s.hooks)), ...(scaleOut ? [scaleOut.hook] : [])];
   let engine: Engine;
   try {
     engine = await Engine.open({
@@ -231,13 +245,19 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
     throw error;
   }
   if (scaleOut) logger.info('BullMQ mode: tasks go to workers through Redis (orchestr8.redisUrl)');
-  const running = await services.start(engine);
+  opened();
+  let closing = false;
+  const running = services.then(
+    (s) => (closing ? undefined : s.start(engine)),
+    (error: unknown) => void logger.error('the results hooks and the local API could not start (runs stay unfinished until the next start)', error),
+  );
   return {
     engine,
     readOnly: false,
-    ...(running.api ? { apiUrl: running.api.url } : {}),
+    services: running.then((r) => (r?.api ? { apiUrl: r.api.url } : {})),
     close: async () => {
-      await running.close();
+      closing = true;
+      await (await running)?.close();
       await engine.close();
     },
   };

@@ -1,20 +1,39 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireWithCodeCache, type CachedRequire } from './code-cache.ts';
 import type * as Runtime from './engine-runtime.ts';
 
 export type EngineRuntime = typeof Runtime;
 
 let runtime: EngineRuntime | undefined;
+let cached: CachedRequire | undefined;
 
 /**
  * Loads `engine-runtime.cjs` from beside this bundle, once. A computed path, so the bundler leaves
  * the require alone and the runtime stays a bundle of its own (see engine-runtime.ts for why).
+ * `codeCacheDir`: where V8's code cache of the runtime is kept (see code-cache.ts); the window's
+ * engine host gives it, as the first to load the runtime.
  */
-export function loadRuntime(): EngineRuntime {
+export function loadRuntime(options: { codeCacheDir?: string } = {}): EngineRuntime {
   if (!runtime) {
     const here = path.dirname(fileURLToPath(import.meta.url));
-    runtime = createRequire(import.meta.url)(path.join(here, ['engine-runtime', 'cjs'].join('.'))) as EngineRuntime;
+    const file = path.join(here, ['engine-runtime', 'cjs'].join('.'));
+    cached = options.codeCacheDir ? requireWithCodeCache(file, options.codeCacheDir) : undefined;
+    runtime = (cached?.exports ?? createRequire(import.meta.url)(file)) as EngineRuntime;
   }
   return runtime;
+}
+
+/** Whether the runtime was loaded from V8's code cache (for the log). */
+export function runtimeFromCodeCache(): boolean {
+  return cached?.cacheUsed ?? false;
+}
+
+/**
+ * Writes the runtime's code cache if it had none: call once the engine has opened, so the functions
+ * compiled for opening are in it too (V8 compiles most functions on their first call).
+ */
+export function saveRuntimeCodeCache(): void {
+  cached?.saveCache();
 }

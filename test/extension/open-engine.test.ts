@@ -15,7 +15,7 @@ import { readLock } from '../../src/core/store/state-lock.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
-import { extensionResultsOptions, openWorkspaceEngine, tryOpenOwner, WINDOW_SNAPSHOT_THRESHOLD, windowSnapshotThreshold, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
+import { extensionResultsOptions, openWorkspaceEngine, type ExtensionResultsSettings, tryOpenOwner, WINDOW_SNAPSHOT_THRESHOLD, windowSnapshotThreshold, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { redisMissingReason, RedisServer } from '../support/redis-server.ts';
 
@@ -132,10 +132,11 @@ test('the owner serves the local HTTP API (token in api.json, mode 0600) and tak
   const discovery = join(opts.stateDir, 'api.json');
   let url: string;
   try {
-    assert.ok(opened.apiUrl, 'the owner reports its API address');
+    const { apiUrl } = (await opened.services) ?? {};
+    assert.ok(apiUrl, 'the owner reports its API address');
     const info = JSON.parse(readFileSync(discovery, 'utf8')) as { url: string; token: string; pid: number };
     url = info.url;
-    assert.equal(info.url, opened.apiUrl);
+    assert.equal(info.url, apiUrl);
     assert.equal(info.pid, process.pid);
     assert.equal(statSync(discovery).mode & 0o777, 0o600);
     assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -156,7 +157,7 @@ test('the owner serves the local HTTP API (token in api.json, mode 0600) and tak
     // A second window reads the store and serves nothing.
     const viewer = await openWorkspaceEngine(opts);
     assert.equal(viewer.readOnly, true);
-    assert.equal(viewer.apiUrl, undefined);
+    assert.equal(viewer.services, undefined, 'a reader starts no services');
     assert.equal(JSON.parse(readFileSync(discovery, 'utf8')).token, info.token, 'the owner’s api.json stays');
     assert.equal(await tryOpenOwner(opts), undefined, 'no take-over while the owner lives');
     await viewer.close();
@@ -169,7 +170,7 @@ test('the owner serves the local HTTP API (token in api.json, mode 0600) and tak
 
   // Once the owner is gone, a polling window takes over, API and all.
   const taken = await tryOpenOwner(opts);
-  assert.ok(taken && !taken.readOnly && taken.apiUrl);
+  assert.ok(taken && !taken.readOnly && (await taken.services)?.apiUrl);
   await taken.close();
 });
 
@@ -280,6 +281,53 @@ test('runs finish through the results hooks: signed webhooks go to the configure
     await new Promise((ok) => receiver.close(ok));
   }
   assert.ok(!allBytes(opts.stateDir).includes(secret), 'the webhook secret is not in the state folder');
+});
+
+test('the store opens without waiting for the results settings (VS Code’s GitHub session); a run launched meanwhile is delivered once they come', async () => {
+  let give!: (settings: ExtensionResultsSettings) => void;
+  const settings = new Promise<ExtensionResultsSettings>((resolve) => (give = resolve));
+  const opts = options({ results: () => settings });
+  // Before: the open waited for the session, so a reloaded window showed no runs until it came.
+  const opened = await Promise.race([
+    openWorkspaceEngine(opts),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the open waited for the results settings')), 10_000)),
+  ]);
+  try {
+    assert.equal(opened.readOnly, false);
+    assert.deepEqual((await opened.engine.list({ limit: 1 })).total, 0, 'queries are answered meanwhile');
+    const { runId } = await opened.engine.launch({ task: { name: 'early', action: { kind: 'run', run: 'echo early' } }, cwd: project.root });
+    let ended = false;
+    const end = finished(opened, runId).then((e) => ((ended = true), e));
+    // Its run waits for the results hooks (its worktree, its branch), which wait for the settings.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(ended, false, 'the run waited for the results hooks');
+    assert.equal(existsSync(join(opts.stateDir, 'api.json')), false, 'the API starts with the results hooks');
+    give({ webhookUrls: [] });
+    assert.equal((await end).type, 'workflow.completed');
+    assert.ok((await opened.services)?.apiUrl, 'then the API started');
+    const { run } = await opened.engine.status(runId);
+    assert.match(JSON.stringify(run.delivery?.notes ?? ''), /not in a git repository/, 'delivered by the results hooks');
+  } finally {
+    await opened.close();
+  }
+});
+
+test('a window waiting for a reloading one’s store asks for the results settings once, when it holds the store', async () => {
+  const opts = options();
+  const first = await openWorkspaceEngine(opts); // the window being reloaded: its lock says vscode
+  let asked = 0;
+  const waiting = openWorkspaceEngine({ ...opts, ownerWaitMs: 30_000, results: async () => (asked++, { webhookUrls: [] }) });
+  // It retries every 250 ms while the old owner closes; before, each try asked VS Code for its GitHub session.
+  await new Promise((r) => setTimeout(r, 1200));
+  await first.close();
+  const second = await waiting;
+  try {
+    assert.equal(second.readOnly, false);
+    await second.services;
+    assert.equal(asked, 1);
+  } finally {
+    await second.close();
+  }
 });
 
 test('orchestr8.redisUrl: an unreachable Redis fails the open with a clear message and leaves the store free', async () => {

@@ -160,3 +160,47 @@ test('prefetch: the first page loads before the view asks, with one query, and a
   await model.roots();
   assert.equal(lists, 2, 'later calls query again');
 });
+
+test('the first page draws with one query: run rows never wait for their spending, and are drawn again when it comes', async () => {
+  const spender = await fx.engine.launch({ workflow: workflow('name: spender\ntasks:\n  a:\n    run: "true"\n') });
+  await fx.next('workflow.completed', (e) => e.run.id === spender.runId);
+  const frugal = await fx.engine.launch({ workflow: workflow('name: frugal\ntasks:\n  a:\n    run: "true"\n') });
+  await fx.next('workflow.completed', (e) => e.run.id === frugal.runId);
+  const zero = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costUsd: 0 };
+  // Answers held until released, as a busy index worker would hold them.
+  const asked: Array<{ id: string; answer: () => void }> = [];
+  const holding: TreeEngine = {
+    list: (options) => fx.engine.list(options),
+    status: (id) => fx.engine.status(id),
+    result: (id) => fx.engine.result(id),
+    usage: (id) => new Promise((resolve) => asked.push({ id, answer: () => resolve(id === spender.runId ? { ...zero, inputTokens: 1200, costUsd: 0.0042 } : zero) })),
+  };
+  const redrawn: TreeNode[] = [];
+  const model = new RunTreeModel(holding, { onRowChanged: (node) => redrawn.push(node) });
+  const roots = await model.roots();
+  const spenderNode = model.nodeOf({ runId: spender.runId })!;
+  const frugalNode = model.nodeOf({ runId: frugal.runId })!;
+  // Before: each run row awaited its own usage query, so the first page waited for one answer per run.
+  const first = await Promise.race([
+    Promise.all(roots.map((n) => model.item(n, Date.now()))),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a run row waited for its spending')), 5000)),
+  ]);
+  assert.equal(first.length, roots.length);
+  assert.doesNotMatch(first[roots.indexOf(spenderNode)]!.description, /tokens/, 'drawn before its spending is known');
+  assert.ok(asked.some((a) => a.id === spender.runId), 'its spending was asked');
+
+  const answered = asked.splice(0);
+  for (const a of answered) a.answer();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(redrawn, [spenderNode], 'only the row whose spending shows is drawn again');
+  assert.match((await model.item(spenderNode, Date.now()))!.description, /1\.2k tokens · \$0\.004/);
+  assert.equal(asked.length, 0, 'known and current: not asked again');
+  await model.item(frugalNode, Date.now());
+  assert.equal(asked.length, 0);
+
+  // An event of the run makes its spending out of date: the row shows the last answer and asks again.
+  model.apply({ type: 'workflow.resumed', run: model.run(spender.runId)! });
+  assert.match((await model.item(spenderNode, Date.now()))!.description, /1\.2k tokens/);
+  assert.deepEqual(asked.map((a) => a.id), [spender.runId]);
+  asked.splice(0)[0]!.answer();
+});

@@ -2,7 +2,7 @@ import type { EngineApi, UsageTotals } from '../../core/engine/engine-api.ts';
 import { isTaskTransition, type EngineEvent } from '../../core/model/events.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import { waitQuestion } from '../../core/engine/wait-question.ts';
-import { presentRun, presentTask, runProgress, dagOrder, type TreeItemView } from './tree-items.ts';
+import { presentRun, presentTask, runProgress, dagOrder, usageText, type TreeItemView } from './tree-items.ts';
 
 /** Rows of the runs tree. Node objects are kept per id so VS Code can match refreshes to rows. */
 export type RunNode = { readonly kind: 'run'; readonly runId: string };
@@ -24,6 +24,11 @@ export interface RunTreeOptions {
   pageSize?: number;
   /** Tasks shown under a run before a "more" row. */
   taskPageSize?: number;
+  /**
+   * A row to draw again: a run's spending came after the row was drawn without it (or changed).
+   * Rows never wait for it, so the first page shows with one query instead of one per run.
+   */
+  onRowChanged?: (node: TreeNode) => void;
 }
 
 interface RunEntry {
@@ -33,6 +38,13 @@ interface RunEntry {
   tasks?: Map<string, TaskRecord>;
   taskNodes: Map<string, TaskNode>;
   shownTasks: number;
+  /** The run's spending as last answered; its row shows it while a fresher answer is asked. */
+  usage?: UsageTotals;
+  /** Bumped by every event of the run: an answer asked at an older generation is asked again. */
+  usageGeneration: number;
+  /** The generation `usage` answers for (undefined: never asked). */
+  usageAnswers?: number;
+  usageAsking?: boolean;
 }
 
 /**
@@ -51,6 +63,7 @@ export class RunTreeModel {
   private prefetched: Promise<void> | undefined;
   private readonly pageSize: number;
   private readonly taskPageSize: number;
+  private readonly onRowChanged: ((node: TreeNode) => void) | undefined;
 
   constructor(
     private readonly engine: TreeEngine,
@@ -58,6 +71,7 @@ export class RunTreeModel {
   ) {
     this.pageSize = options.pageSize ?? 50;
     this.taskPageSize = options.taskPageSize ?? 200;
+    this.onRowChanged = options.onRowChanged;
   }
 
   /** True once the first page is loaded and there are no runs at all (drives the welcome view). */
@@ -102,7 +116,7 @@ export class RunTreeModel {
     for (const run of runs) {
       const entry = this.entries.get(run.id);
       if (entry) entry.run = run;
-      else this.entries.set(run.id, { run, node: { kind: 'run', runId: run.id }, taskNodes: new Map(), shownTasks: this.taskPageSize });
+      else this.entries.set(run.id, { run, node: { kind: 'run', runId: run.id }, taskNodes: new Map(), shownTasks: this.taskPageSize, usageGeneration: 0 });
     }
     // Forget runs that fell off the loaded pages so a long session doesn't keep all of history.
     const keep = new Set(this.order);
@@ -180,8 +194,9 @@ export class RunTreeModel {
     if (!entry) return undefined;
     if (node.kind === 'run') {
       const tasks = entry.tasks ? [...entry.tasks.values()] : undefined;
-      // Unexpanded runs are asked too: spending is what a collapsed row most needs to show.
-      const usage = !tasks || tasks.some((t) => t.action.kind === 'agent') ? await this.engine.usage(entry.run.id).catch(() => undefined) : undefined;
+      // Unexpanded runs are asked too: spending is what a collapsed row most needs to show. Drawn with
+      // what is known now, and again once the answer differs (see onRowChanged).
+      const usage = !tasks || tasks.some((t) => t.action.kind === 'agent') ? this.knownUsage(entry) : undefined;
       return presentRun(entry.run, tasks ? runProgress(tasks) : undefined, now, usage);
     }
     const task = entry.tasks?.get(node.taskId);
@@ -190,6 +205,31 @@ export class RunTreeModel {
     if (task.action.kind === 'agent' && task.attempt > 0) usage = await this.engine.usage(task.id).catch(() => undefined);
     const question = task.state === 'waiting' ? await waitQuestion(this.engine, entry.run, task) : undefined;
     return presentTask(task, now, usage, { single: entry.run.single, ...(question ? { question } : {}) });
+  }
+
+  /**
+   * The run's spending as last known, asking the engine when that is out of date (never asked, or
+   * an event of the run came since); when the answer shows differently, the row is drawn again.
+   */
+  private knownUsage(entry: RunEntry): UsageTotals | undefined {
+    if (entry.usageAnswers === entry.usageGeneration || entry.usageAsking) return entry.usage;
+    entry.usageAsking = true;
+    const generation = entry.usageGeneration;
+    this.engine
+      .usage(entry.run.id)
+      .then(
+        (usage) => {
+          const shown = (u: UsageTotals | undefined) => (usageText(u) ? JSON.stringify(u) : '');
+          const changed = shown(usage) !== shown(entry.usage);
+          entry.usage = usage;
+          entry.usageAnswers = generation;
+          // An event came while it was asked: the row asks again when it is drawn.
+          if (changed || generation !== entry.usageGeneration) this.onRowChanged?.(entry.node);
+        },
+        () => (entry.usageAnswers = generation),
+      )
+      .finally(() => (entry.usageAsking = false));
+    return entry.usage;
   }
 
   /** Runs and tasks whose rows show a ticking duration or a retry countdown. */
@@ -220,6 +260,7 @@ export class RunTreeModel {
           tasks: new Map(event.tasks.map((t) => [t.id, t])),
           taskNodes: new Map(),
           shownTasks: this.taskPageSize,
+          usageGeneration: 0,
         };
         if (!this.entries.has(event.run.id)) {
           this.entries.set(event.run.id, entry);
@@ -242,6 +283,7 @@ export class RunTreeModel {
         const entry = this.entries.get(event.run.id);
         if (entry) {
           entry.run = event.run;
+          entry.usageGeneration++;
           change.nodes.add(entry.node);
         }
         break;
@@ -263,6 +305,7 @@ export class RunTreeModel {
   private applyTask(task: TaskRecord, change: TreeChange): void {
     const entry = this.entries.get(task.runId);
     if (!entry) return;
+    entry.usageGeneration++;
     // Tasks not loaded yet stay unloaded (lazy); the run row still changes (progress, duration).
     if (entry.tasks) {
       entry.tasks.set(task.id, task);

@@ -10,6 +10,8 @@ export const RUNS_VIEW_ID = 'orchestr8.runs';
 const REFRESH_DEBOUNCE_MS = 150;
 /** Durations and retry countdowns of live rows tick at this pace. */
 const TICK_MS = 1000;
+/** Longest wait of start-up chores for the tree's first rows (see `whenFirstRowsShown`). */
+const FIRST_ROWS_WAIT_MS = 3000;
 
 /**
  * The runs tree: a thin `TreeDataProvider` over `RunTreeModel` (which holds the data and decides
@@ -48,6 +50,28 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     this.resetModel();
   }
 
+  /**
+   * Resolves once the tree has handed its first rows of the open engine to VS Code, at once when the
+   * view is not showing, and after `FIRST_ROWS_WAIT_MS` at most. Start-up chores that query the store
+   * (the away summary, pruning) wait for it: on a reload they share the index worker, the extension
+   * host's thread and the machine with the tree's first page, which the user is looking at.
+   */
+  whenFirstRowsShown(): Promise<void> {
+    if (!this.view.visible || this.firstRowsShown) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, FIRST_ROWS_WAIT_MS);
+      const waiter = () => done();
+      this.firstRowsWaiters.push(waiter);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  private firstRowsShown = false;
+  private firstRowsWaiters: Array<() => void> = [];
+
   getTreeItem(node: TreeNode): Thenable<vscode.TreeItem> | vscode.TreeItem {
     if (!this.model) return new vscode.TreeItem('');
     return this.model.item(node, Date.now()).then((view) => {
@@ -64,7 +88,18 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     });
   }
 
+  /** True while the view's request for the root rows waits for the engine to open (see getChildren). */
+  private rootWaiting = false;
+
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    if (!node && !this.model && this.host.state === 'starting') {
+      // The view asks as soon as it shows, before the store is open: answered once it is (with a
+      // progress bar meanwhile), so the first rows need no second round trip to the workbench, which
+      // is busy on a reload.
+      this.rootWaiting = true;
+      await this.host.whenSettled();
+      this.rootWaiting = false;
+    }
     const model = this.model;
     if (!model) return [];
     try {
@@ -82,6 +117,10 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
       }
       setContext('orchestr8.empty', model.isEmpty);
       this.updateTicker();
+      this.firstRowsShown = true;
+      // After this turn: VS Code asks for the rows' items once it has the nodes.
+      const waiters = this.firstRowsWaiters.splice(0);
+      if (waiters.length) setImmediate(() => waiters.forEach((w) => w()));
       return roots;
     } catch (error) {
       this.logger.error('could not load runs', error);
@@ -122,11 +161,27 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
 
   private resetModel(): void {
     const engine = this.host.engine;
-    this.model = engine ? new RunTreeModel(engine) : undefined;
+    this.firstRowsShown = false;
+    this.model = engine ? new RunTreeModel(engine, { onRowChanged: (node) => this.redraw(node) }) : undefined;
     this.model?.prefetch();
     this.view.message = this.host.readOnly ? `Read-only: ${this.host.owner ?? 'another process'} runs this workspace’s tasks.` : undefined;
     if (!engine) setContext('orchestr8.empty', false);
-    this.changed.fire(undefined);
+    // A root request waiting for the engine answers with the new model's rows itself.
+    if (!this.rootWaiting) this.changed.fire(undefined);
+  }
+
+  /** Rows whose late answers (a run's spending) came this turn: drawn again together. */
+  private redrawing: Set<TreeNode> | undefined;
+  private redraw(node: TreeNode): void {
+    if (!this.redrawing) {
+      this.redrawing = new Set();
+      setImmediate(() => {
+        const nodes = [...(this.redrawing ?? [])];
+        this.redrawing = undefined;
+        if (nodes.length) this.changed.fire(nodes);
+      });
+    }
+    this.redrawing.add(node);
   }
 
   private applyBatch(batch: EngineEvent[]): void {
