@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { editFileTool, listFilesTool, readFileTool, searchTool, writeFileTool } 
 import { runCommandTool } from '../../src/core/agents/tools/run-command-tool.ts';
 import { WorkspaceGuard } from '../../src/core/agents/tools/workspace-guard.ts';
 import { InMemoryTaskStore } from '../support/in-memory-task-context.ts';
+import { until } from '../support/until.ts';
 
 let base: string;
 let root: string;
@@ -133,10 +135,34 @@ test('run_command kills the whole process group on timeout and on cancel', async
 
   const controller = new AbortController();
   const cancelEnv: ToolEnv = { ...env, ctx: store.attempt(controller.signal) };
+  const reported = store.pids.length;
   const running = runCommandTool.run({ command: '(sleep 2; touch grandchild-alive) & sleep 30' }, cancelEnv);
-  setTimeout(() => controller.abort('cancelled'), 200);
+  await until('the cancellable command to start', () => store.pids.length > reported, 10_000);
+  controller.abort('cancelled');
   await assert.rejects(running, /cancelled/);
-  await new Promise((r) => setTimeout(r, 2500));
-  await assert.rejects(readFile(marker), /ENOENT/, 'a background child of the command survived');
   assert.ok(store.pids.length >= 2, 'pids were not reported through ctx.setPid');
+  // Each command is its own process group (led by the pid it reported): once no live process is
+  // left in either group, nothing can touch the marker any more, so its absence is final.
+  await until('both commands’ process groups to be empty', () => store.pids.every((pgid) => liveInGroup(pgid).length === 0), 10_000, () =>
+    `still alive: ${store.pids.flatMap(liveInGroup).join(', ')}`,
+  );
+  await assert.rejects(readFile(marker), /ENOENT/, 'a background child of the command survived');
 });
+
+/** Pids of the processes in group `pgid` that still run (zombies waiting to be reaped cannot act, so they do not count). */
+function liveInGroup(pgid: number): number[] {
+  const live: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after its last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') live.push(Number(entry));
+  }
+  return live;
+}
