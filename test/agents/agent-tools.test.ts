@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { editFileTool, listFilesTool, readFileTool, searchTool, writeFileTool } 
 import { runCommandTool } from '../../src/core/agents/tools/run-command-tool.ts';
 import { WorkspaceGuard } from '../../src/core/agents/tools/workspace-guard.ts';
 import { InMemoryTaskStore } from '../support/in-memory-task-context.ts';
+import { liveInGroup } from '../support/proc.ts';
 import { until } from '../support/until.ts';
 
 let base: string;
@@ -148,21 +148,3 @@ test('run_command kills the whole process group on timeout and on cancel', async
   );
   await assert.rejects(readFile(marker), /ENOENT/, 'a background child of the command survived');
 });
-
-/** Pids of the processes in group `pgid` that still run (zombies waiting to be reaped cannot act, so they do not count). */
-function liveInGroup(pgid: number): number[] {
-  const live: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after its last ')'.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') live.push(Number(entry));
-  }
-  return live;
-}
