@@ -151,7 +151,7 @@ test('a torn tail is left until the rest of the record arrives', async () => {
   ]);
   const cut = frame.length - 7;
   fs.appendFileSync(segment, frame.subarray(0, cut));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await reader.refresh(); // has read what the journal holds now, the half frame included
   assert.deepEqual(completedIds(events), [], 'nothing from an incomplete record');
   fs.appendFileSync(segment, frame.subarray(cut));
   await until('the completed record', () => completedIds(events).length === 1, 5000);
@@ -168,14 +168,14 @@ test('a reader follows across an owner change: the old owner left a torn tail, t
   let reloads = 0;
   reader.onEvent((e) => events.push(e));
   reader.onDidReload(() => reloads++);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await reader.refresh();
   // A write the old owner never finished: half a frame at the end of its segment.
   const { encodeRecord } = await import('../../src/core/store/journal-format.ts');
   const fs = await import('node:fs');
   const segment = listSegments(journalDir(stateDir)).at(-1)!.path;
   const torn = encodeRecord({ seq: 11, record: { t: 'run', run: run('torn', 99) } });
   fs.appendFileSync(segment, torn.subarray(0, torn.length - 5));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await reader.refresh();
   assert.deepEqual(completedIds(events), []);
   ownerChild(stateDir, 'b', 0, 10);
   await until('the new owner’s transitions', () => completedIds(events).length === 10, 10_000);
