@@ -12,7 +12,7 @@ import { setupResults } from '../../src/core/results/results-setup.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { scriptedAgents } from '../../src/devtools/fake-anthropic/scripted-agents.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
-import { runFinished, workflow } from '../support/engine-harness.ts';
+import { finalized, runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { clashRepo, makeRepo, sh } from './git-fixtures.ts';
 import { applyDelivery, runRecord, taskRecord } from './run-fixtures.ts';
@@ -33,16 +33,6 @@ async function open(repo: string, stateDir: string, server?: FakeAnthropicServer
     await engine.close();
   });
   return engine;
-}
-
-async function finalized(engine: Engine, runId: string): Promise<RunRecord> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const { run } = await engine.status(runId);
-    if (run.finalized) return run;
-    if (Date.now() > end) throw new Error(`run ${runId} not finalized`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Two tasks that change the same line (`clashRepo`), and an engine on the repository. */
