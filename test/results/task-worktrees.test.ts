@@ -222,7 +222,7 @@ tasks:
   await engine.retry(runId);
   assert.equal((await runFinished(engine, runId)).state, 'failed');
   const again = (await engine.status(runId)).tasks.find((t) => t.key === loser.key)!;
-  assert.deepEqual(again.mergeConflict?.files, ['config.txt']);
+  assert.deepEqual(again.mergeConflict?.files, ['config.txt'], `the retried task: ${JSON.stringify(again)}`);
   const branch = (await engine.status(runId)).run.delivery!.branch!;
   assert.doesNotMatch(sh(fx.repo, 'show', `${branch}:config.txt`), /<<<<<<<|>>>>>>>/);
 
