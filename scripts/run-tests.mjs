@@ -12,5 +12,7 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A backstop: a test file that waits for something that never comes fails after 20 minutes
+// (node 20 applies --test-timeout to each file's process) instead of holding CI forever.
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=1200000', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

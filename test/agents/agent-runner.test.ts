@@ -9,6 +9,7 @@ import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anth
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { InMemoryTaskStore } from '../support/in-memory-task-context.ts';
+import { stillHolds, until } from '../support/until.ts';
 
 let server: FakeAnthropicServer;
 let project: AgentProject;
@@ -111,7 +112,7 @@ test('cancellation mid-stream aborts the HTTP stream at once', async () => {
   const controller = new AbortController();
   const started = Date.now();
   const running = runner().execute(store.attempt(controller.signal));
-  while (!store.log.includes('Thinking about it')) await new Promise((r) => setTimeout(r, 10));
+  await until('the stream to start', () => store.log.includes('Thinking about it'), 10_000);
   controller.abort('cancelled');
   await assert.rejects(running, (e: unknown) => e instanceof TaskError && /agent cancelled/.test(e.message) && e.retryable === false);
   assert.ok(Date.now() - started < 3000);
@@ -249,10 +250,9 @@ test("the final answer returns without waiting for its turn's saves (they share 
   ctx.recordUsage = held('usage', ctx.recordUsage.bind(ctx));
   const out = runner().execute(ctx);
 
-  while (saves.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(server.requests.length, 1, 'no tool runs and no next request before the tool turn is saved');
-  assert.ok(!store.log.includes('← read_file'), 'the tool did not run');
+  await until('the tool turn’s saves', () => saves.length >= 2, 10_000);
+  // Nothing positive follows while the saves are held: watch that nothing moves for a while.
+  await stillHolds('no tool run and no next request before the tool turn is saved', () => server.requests.length === 1 && !store.log.includes('← read_file'), 100);
   acknowledge();
 
   const result = await Promise.race([out, new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5000))]);

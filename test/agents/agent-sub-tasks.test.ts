@@ -8,6 +8,8 @@ import { lastToolResults, promptOf, scriptedAgents } from '../../src/devtools/fa
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { makeAgentProject } from '../support/agent-project.ts';
 import { openEngine, runFinished } from '../support/engine-harness.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { until } from '../support/until.ts';
 
 test('an agent launches sub-tasks, waits for them without spending tokens, and uses their results', async () => {
   const WORKER_MS = 400;
@@ -78,11 +80,19 @@ test('through the engine: a stalled stream hits the task timeout, the engine ret
   after(() => server.close());
   const project = await makeAgentProject({ slowpoke: {} });
   after(() => project.dispose());
-  const { engine } = await openEngine({ cwd: project.root, runners: [new AgentRunner({ apiKey: server.apiKey, baseURL: server.url, env: {} })] });
+  // The engine's time moves only when the test says: the first attempt times out once it has
+  // streamed, and the retry never does, however slow a loaded machine makes it.
+  const clock = new ManualClock(Date.now());
+  const { engine } = await openEngine({ cwd: project.root, clock, runners: [new AgentRunner({ apiKey: server.apiKey, baseURL: server.url, env: {} })] });
   server.enqueue({ kind: 'stall', text: 'hmm' }, textReply('second attempt answered'));
   const { runId, taskIds } = await engine.launch({
     task: { name: 'slow', action: { kind: 'agent', agent: 'slowpoke', prompt: 'answer' }, timeoutMs: 700, retries: 1 },
   });
+  await until('the first attempt to stream, then stall', async () => (await engine.log(taskIds[0]!)).includes('hmm'), 20_000);
+  clock.advance(700);
+  // To the retry's backoff and no further: the retry's own timeout is due 700 ms after that.
+  const backoff = await until('the retry’s backoff timer', () => clock.due[0], 20_000);
+  clock.advance(backoff - clock.now());
   const run = await runFinished(engine, runId, 20_000);
   assert.equal(run.state, 'completed', run.error);
   const task = await engine.task(taskIds[0]!);

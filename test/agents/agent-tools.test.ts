@@ -8,6 +8,8 @@ import { editFileTool, listFilesTool, readFileTool, searchTool, writeFileTool } 
 import { runCommandTool } from '../../src/core/agents/tools/run-command-tool.ts';
 import { WorkspaceGuard } from '../../src/core/agents/tools/workspace-guard.ts';
 import { InMemoryTaskStore } from '../support/in-memory-task-context.ts';
+import { liveInGroup } from '../support/proc.ts';
+import { until } from '../support/until.ts';
 
 let base: string;
 let root: string;
@@ -126,6 +128,7 @@ test('run_command refuses commands that leave the folder', async () => {
 
 test('run_command kills the whole process group on timeout and on cancel', async () => {
   const marker = join(root, 'grandchild-alive');
+  const earlier = store.pids.length; // pids of the commands other tests ran
   const started = Date.now();
   const out = await runCommandTool.run({ command: `(sleep 2; touch grandchild-alive) & sleep 30`, timeout_ms: 300 }, env);
   assert.match(out, /timed out after 300 ms; killed/);
@@ -133,10 +136,17 @@ test('run_command kills the whole process group on timeout and on cancel', async
 
   const controller = new AbortController();
   const cancelEnv: ToolEnv = { ...env, ctx: store.attempt(controller.signal) };
+  const reported = store.pids.length;
   const running = runCommandTool.run({ command: '(sleep 2; touch grandchild-alive) & sleep 30' }, cancelEnv);
-  setTimeout(() => controller.abort('cancelled'), 200);
+  await until('the cancellable command to start', () => store.pids.length > reported, 10_000);
+  controller.abort('cancelled');
   await assert.rejects(running, /cancelled/);
-  await new Promise((r) => setTimeout(r, 2500));
+  const groups = store.pids.slice(earlier);
+  assert.ok(groups.length >= 2, 'pids were not reported through ctx.setPid');
+  // Each command is its own process group (led by the pid it reported): once no live process is
+  // left in either group, nothing can touch the marker any more, so its absence is final.
+  await until('both commands’ process groups to be empty', () => groups.every((pgid) => liveInGroup(pgid).length === 0), 10_000, () =>
+    `still alive: ${groups.flatMap(liveInGroup).join(', ')}`,
+  );
   await assert.rejects(readFile(marker), /ENOENT/, 'a background child of the command survived');
-  assert.ok(store.pids.length >= 2, 'pids were not reported through ctx.setPid');
 });

@@ -132,7 +132,7 @@ test('cancelling interrupts Claude Code and stops its process group', async () =
   const store = new InMemoryTaskStore(project.root, { kind: 'agent', agent: 'slow', prompt: 'take your time' });
   const controller = new AbortController();
   const running = runner().execute(store.attempt(controller.signal));
-  while (!store.log.includes('Thinking very hard')) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => store.log.includes('Thinking very hard'), 30_000);
   const started = Date.now();
   controller.abort('cancelled');
   await assert.rejects(running, (e: unknown) => e instanceof TaskError && e.message === 'agent cancelled' && !e.retryable);

@@ -8,16 +8,9 @@ import { isProcessAlive } from '../../src/core/store/state-lock.ts';
 import { parseWorkflow } from '../../src/core/workflow/parse-workflow.ts';
 import { BullmqCluster } from '../support/bullmq-cluster.ts';
 import { redisMissingReason } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 const skip = redisMissingReason();
-
-async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('cancel and timeout reach the worker running the task: its process group is stopped', { skip, timeout: 90_000 }, async () => {
   const cluster = await BullmqCluster.start();
@@ -34,10 +27,10 @@ test('cancel and timeout reach the worker running the task: its process group is
       cwd: cluster.project,
     });
     const pidOf = (name: string) => Number(readFileSync(path.join(cluster.project, `${name}.pid`), 'utf8'));
-    await until(() => existsSync(path.join(cluster.project, 'cancelled.pid')) && existsSync(path.join(cluster.project, 'timed.pid')), 'both tasks started on the worker');
+    await until('both tasks started on the worker', () => existsSync(path.join(cluster.project, 'cancelled.pid')) && existsSync(path.join(cluster.project, 'timed.pid')), 60_000);
     await engine.cancel(`${runId}.cancelled`);
-    await until(() => !isProcessAlive(pidOf('cancelled')), 'the cancelled task\'s shell was stopped on the worker');
-    await until(() => !isProcessAlive(pidOf('timed')), 'the timed-out task\'s shell was stopped on the worker');
+    await until('the cancelled task\'s shell was stopped on the worker', () => !isProcessAlive(pidOf('cancelled')), 60_000);
+    await until('the timed-out task\'s shell was stopped on the worker', () => !isProcessAlive(pidOf('timed')), 60_000);
     const status = await engine.status(runId);
     assert.deepEqual(status.tasks.map((t) => [t.key, t.state]), [['cancelled', 'cancelled'], ['timed', 'failed']]);
     assert.match(status.tasks[1]!.error!, /timed out/);

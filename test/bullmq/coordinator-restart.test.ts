@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { BullmqCluster } from '../support/bullmq-cluster.ts';
 import { redisMissingReason } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 const skip = redisMissingReason();
 
@@ -24,14 +25,6 @@ function chain(cluster: BullmqCluster): string {
       '    run: echo "c after ${tasks.b.result}"',
     ].join('\n'),
   );
-}
-
-async function untilExists(file: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(file)) {
-    if (Date.now() > deadline) throw new Error(`${file} did not appear within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 test('coordinator killed mid-run and restarted while the task still runs: it re-attaches and the run finishes', { skip, timeout: 90_000 }, async () => {
@@ -71,8 +64,9 @@ test('coordinator killed, task finishes while no coordinator runs: the restarted
     await first.waitFor(/^progress .*\.b "b-begin/);
     await first.kill('SIGKILL');
     writeFileSync(path.join(cluster.project, 'release'), '');
-    await untilExists(path.join(cluster.project, 'b.done'));
-    await new Promise((r) => setTimeout(r, 300)); // let the worker report completion to Redis
+    // Finished while no coordinator runs: the worker has moved b's job to BullMQ's completed set.
+    const completed = () => cluster.redis.cli('ZRANGE', 'bull:orchestr8:completed', '0', '-1').split('\n');
+    await until('b’s job to complete in Redis', () => completed().some((id) => id.startsWith(`${runId}.b@`)), 30_000, () => completed().join(', '));
 
     const second = await cluster.coordinator('coordinator-2');
     await second.waitFor(new RegExp(`^finished ${runId} `), 60_000);

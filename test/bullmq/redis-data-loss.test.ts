@@ -15,9 +15,15 @@ test('Redis restarted WITHOUT appendonly loses its jobs: the coordinator queues 
     const coordinator = await cluster.coordinator('coordinator', workflow);
     const runId = (await coordinator.waitFor(/^launched /)).split(' ')[1]!;
     await coordinator.waitFor(/^progress .*\.t0 "begin/);
-    // Every job (waiting and active) is gone after this.
-    await cluster.redis.restart('SIGKILL', 500);
-    assert.equal(cluster.redis.cli('DBSIZE'), '0');
+    // Every job (waiting and active) is gone after this. The worker and the coordinator are frozen
+    // meanwhile: otherwise they reconnect, and write, before the test can look at what Redis kept.
+    for (const p of cluster.processes) await p.freeze();
+    try {
+      await cluster.redis.restart('SIGKILL', 500);
+      assert.equal(cluster.redis.cli('DBSIZE'), '0');
+    } finally {
+      for (const p of cluster.processes) p.thaw();
+    }
 
     await coordinator.waitFor(new RegExp(`^finished ${runId} `), 90_000);
     await coordinator.exited;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BullmqCluster } from '../support/bullmq-cluster.ts';
 import { redisMissingReason } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 const skip = redisMissingReason();
 
@@ -19,8 +20,10 @@ test('SIGTERM drains a worker: its running task finishes, it takes no new one, a
     draining.child.kill('SIGTERM');
     await coordinator.waitFor(/^completed .*\.first$/, 30_000);
     assert.equal(await draining.exited, 0);
-    // `second` became ready while the first worker drained: it waits for a worker.
-    await new Promise((r) => setTimeout(r, 1000));
+    // `second` became ready while the first worker drained: its job waits in the queue (not active
+    // under the worker that left), and its log below is written by the next worker.
+    const waiting = () => cluster.redis.cli('LRANGE', 'bull:orchestr8:wait', '0', '-1').split('\n');
+    await until('`second` to wait in the queue for a worker', () => waiting().some((id) => id.startsWith(`${runId}.second@`)), 15_000, () => waiting().join(', '));
     assert.ok(!coordinator.lines.some((l) => /^completed .*\.second$/.test(l)), 'the draining worker took no new task');
     const next = await cluster.worker('next');
     await coordinator.waitFor(new RegExp(`^finished ${runId} `), 30_000);

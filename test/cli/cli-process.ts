@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+// The CLI tests' one polling helper is the suite's (test/support/until.ts).
+export { until } from '../support/until.ts';
+
 /** The built CLI, as users run it (`npm run build` makes it; `npm test` builds first). */
 export const CLI = path.resolve(import.meta.dirname, '../../dist/cli.cjs');
 
@@ -43,15 +46,4 @@ export function startOrchestr8(cwd: string, args: string[], env: NodeJS.ProcessE
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<CliOutcome>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
   return { child, output: () => ({ code: child.exitCode, stdout, stderr }), exited };
-}
-
-/** Polls `check` until it returns something truthy. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, context: () => string = () => ''): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${context() ? `\n${context()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

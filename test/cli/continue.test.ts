@@ -6,15 +6,7 @@ import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anth
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { cliMissingReason, orchestr8 } from './cli-process.ts';
-
-/** Polls an async condition (each check runs the CLI) until it holds. */
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../support/until.ts';
 
 const skip = cliMissingReason();
 if (skip) console.warn(`\n*** test/cli/continue.test.ts ${skip} ***\n`);

@@ -3,21 +3,10 @@ import { test } from 'node:test';
 import { Engine } from '../../src/core/engine/engine.ts';
 import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
 import type { RunHooks } from '../../src/core/engine/run-hooks.ts';
-import type { RunRecord } from '../../src/core/model/records.ts';
-import { runFinished, workflow } from '../support/engine-harness.ts';
+import { finalized, runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const ONE_TASK = 'name: one\ntasks:\n  a:\n    run: echo a\n';
-
-async function finalized(engine: Engine, runId: string, timeoutMs = 10_000): Promise<RunRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { run } = await engine.status(runId);
-    if (run.finalized) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} was not finalized within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('finalize merges the delivery runFinished returns into the one stored now, keeping what was recorded while it ran', async () => {
   let engine: Engine | undefined;

@@ -8,15 +8,11 @@ import { MAX_STALLS } from '../../src/core/scheduler/task-machine.ts';
 import { LineProcess } from '../support/line-process.ts';
 import { openEngine, runFinished } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 
 // Prints "first" and hangs the first time, prints "second" and ends the next: a task whose
 // engine is stopped during its first run completes only if it is run again.
 const RESUMABLE = 'if [ -e marker ]; then echo second; else touch marker; echo first; sleep 30; fi';
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (await check()) return;
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 /** Lines of the log that the engine writes itself, in order. */
 async function headers(engine: Engine, taskId: string): Promise<string[]> {

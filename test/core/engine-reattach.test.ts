@@ -7,6 +7,7 @@ import type { TaskContext, TaskOutput } from '../../src/core/runners/task-runner
 import { TaskError, abortReason } from '../../src/core/runners/task-runner.ts';
 import { runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 
 /**
  * A remote queue in miniature: tasks live here, not in the engine, so they outlive
@@ -58,7 +59,7 @@ test('an executor whose tasks outlive the engine: close leaves the task running,
   const remote = new RemoteQueue();
   const first = await Engine.open({ stateDir, cwd, executor: remote.executor() });
   const { runId } = await first.launch({ workflow: workflow('name: w\ntasks:\n  a:\n    run: "true"\n  b:\n    needs: [a]\n    run: "true"\n') });
-  while (remote.size === 0) await new Promise((r) => setTimeout(r, 5));
+  await until('a to be handed to the remote queue', () => remote.size > 0, 10_000);
   await first.close();
 
   const second = await Engine.open({ stateDir, cwd, executor: remote.executor() });
@@ -67,7 +68,7 @@ test('an executor whose tasks outlive the engine: close leaves the task running,
     assert.equal(a.state, 'running', 'not interrupted: it still runs elsewhere');
     assert.equal(a.attempt, 1);
     remote.finishAll('done remotely');
-    while (remote.size < 2) await new Promise((r) => setTimeout(r, 5));
+    await until('b to be handed to the remote queue', () => remote.size >= 2, 10_000);
     remote.finishAll('done remotely');
     const run = await runFinished(second, runId);
     assert.equal(run.state, 'completed');

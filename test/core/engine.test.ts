@@ -6,21 +6,26 @@ import type { TaskContext, TaskOutput, TaskRunner } from '../../src/core/runners
 import { MemoryBackend } from '../../src/core/store/backend.ts';
 import { isProcessAlive } from '../../src/core/store/state-lock.ts';
 import { openEngine, nextEvent, runFinished, workflow } from '../support/engine-harness.ts';
+import { until } from '../support/until.ts';
 
 /** A runner whose tasks finish when the test says so: `release(key)`. */
 class LatchRunner implements TaskRunner {
   readonly kind = 'noop';
   readonly started: string[] = [];
+  /** The most tasks it ever held at once: a cap checked over the whole run, not at one moment. */
+  mostRunning = 0;
+  private running = 0;
   private latches = new Map<string, () => void>();
   private waiting = new Map<string, (() => void)[]>();
 
   execute(ctx: TaskContext): Promise<TaskOutput> {
     this.started.push(ctx.task.key);
+    this.mostRunning = Math.max(this.mostRunning, ++this.running);
     for (const resolve of this.waiting.get(ctx.task.key) ?? []) resolve();
-    return new Promise((resolve, reject) => {
+    return new Promise<TaskOutput>((resolve, reject) => {
       this.latches.set(ctx.task.key, () => resolve({ output: `${ctx.task.key} done` }));
       ctx.signal.addEventListener('abort', () => reject(new Error(String(ctx.signal.reason))));
-    });
+    }).finally(() => this.running--);
   }
 
   whenStarted(key: string): Promise<void> {
@@ -90,8 +95,7 @@ tasks:
   const { runId } = await engine.launch({ workflow: wf });
   await latch.whenStarted('t4');
   await latch.whenStarted('t1');
-  await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(latch.started, ['t4', 't1'], 'two at a time, priority first, then file order');
+  assert.deepEqual(latch.started, ['t4', 't1'], 'priority first, then file order');
   latch.release('t4');
   await latch.whenStarted('t2');
   assert.equal(latch.started.length, 3);
@@ -100,6 +104,7 @@ tasks:
   await latch.whenStarted('t3');
   latch.release('t3');
   assert.equal((await runFinished(engine, runId)).state, 'completed');
+  assert.equal(latch.mostRunning, 2, 'two at a time, never more');
 });
 
 test('retries back off exponentially and the last error is kept when attempts run out', async () => {
@@ -147,7 +152,7 @@ tasks:
   const started = nextEvent(engine, 'task.started', (e) => e.task.key === 'tree');
   const { runId } = await engine.launch({ workflow: wf });
   await started;
-  for (let i = 0; i < 100 && (!fs.existsSync(pids) || fs.readFileSync(pids, 'utf8').trim().split('\n').length < 3); i++) await new Promise((r) => setTimeout(r, 20));
+  await until('the task to write its three pids', () => fs.existsSync(pids) && fs.readFileSync(pids, 'utf8').trim().split('\n').length >= 3, 10_000);
   const tree = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
   assert.equal(tree.length, 3);
   assert.ok(tree.every(isProcessAlive));
@@ -155,8 +160,7 @@ tasks:
   const run = await runFinished(engine, runId);
   assert.equal(run.state, 'cancelled');
   assert.equal((await engine.task(`${runId}.after`)).state, 'skipped');
-  for (let i = 0; i < 100 && tree.some(isProcessAlive); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(tree.filter(isProcessAlive), [], 'shell, child and grandchild all gone');
+  await until('shell, child and grandchild all gone', () => !tree.some(isProcessAlive), 10_000, () => `alive: ${tree.filter(isProcessAlive).join(', ')}`);
 });
 
 test('a failure skips every transitive dependent; continue_on_error lets dependents run', async () => {

@@ -56,7 +56,7 @@ test('a reader follows 1,000 transitions across a rotation and two snapshots, in
   }
   assert.ok(listSnapshots(stateDir).length >= 2, 'two snapshot generations were written');
   assert.ok(listSegments(journalDir(stateDir))[0]!.firstSeq > 1, 'the first segment was folded and removed');
-  await until(() => completedIds(events).length >= 1000, 10_000, 'every transition');
+  await until('every transition', () => completedIds(events).length >= 1000, 10_000);
   assert.deepEqual(completedIds(events), expected, 'every transition, in order, once');
   assert.equal(reloads, 0, 'followed, never reloaded');
   assert.equal(reader.lastSeq, await owner.index.lastSeq());
@@ -78,7 +78,7 @@ test('a reader sees an acknowledged transition well within a second', async () =
     const id = `l${n}`;
     await transition(owner, id, n);
     const acked = performance.now();
-    await until(() => seenAt.has(id), 5000, `the reader to see ${id}`);
+    await until(`the reader to see ${id}`, () => seenAt.has(id), 5000);
     latencies.push(seenAt.get(id)! - acked);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -126,7 +126,7 @@ test('a reader keeps following while its own thread is blocked: the records are 
   // This thread is blocked while another owner commits and folds twice (a busy extension host, say).
   ownerChild(stateDir, 'b', 0, 300, 100);
   assert.ok(listSegments(journalDir(stateDir))[0]!.firstSeq > 11, 'segments were folded and removed meanwhile');
-  await until(() => completedIds(events).filter((id) => id.startsWith('b-')).length === 300, 10_000, 'every transition');
+  await until('every transition', () => completedIds(events).filter((id) => id.startsWith('b-')).length === 300, 10_000);
   assert.deepEqual(completedIds(events).filter((id) => id.startsWith('b-')), Array.from({ length: 300 }, (_, i) => `b-${i}`));
   assert.equal(reloads, 0, 'followed as the owner wrote, never fell behind, never reloaded');
   assert.equal((await reader.list({ limit: 1 })).total, 310);
@@ -151,10 +151,10 @@ test('a torn tail is left until the rest of the record arrives', async () => {
   ]);
   const cut = frame.length - 7;
   fs.appendFileSync(segment, frame.subarray(0, cut));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await reader.refresh(); // has read what the journal holds now, the half frame included
   assert.deepEqual(completedIds(events), [], 'nothing from an incomplete record');
   fs.appendFileSync(segment, frame.subarray(cut));
-  await until(() => completedIds(events).length === 1, 5000, 'the completed record');
+  await until('the completed record', () => completedIds(events).length === 1, 5000);
   assert.deepEqual(completedIds(events), ['second']);
   assert.equal(reader.lastSeq, 4);
   await reader.close();
@@ -168,17 +168,17 @@ test('a reader follows across an owner change: the old owner left a torn tail, t
   let reloads = 0;
   reader.onEvent((e) => events.push(e));
   reader.onDidReload(() => reloads++);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await reader.refresh();
   // A write the old owner never finished: half a frame at the end of its segment.
   const { encodeRecord } = await import('../../src/core/store/journal-format.ts');
   const fs = await import('node:fs');
   const segment = listSegments(journalDir(stateDir)).at(-1)!.path;
   const torn = encodeRecord({ seq: 11, record: { t: 'run', run: run('torn', 99) } });
   fs.appendFileSync(segment, torn.subarray(0, torn.length - 5));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await reader.refresh();
   assert.deepEqual(completedIds(events), []);
   ownerChild(stateDir, 'b', 0, 10);
-  await until(() => completedIds(events).length === 10, 10_000, 'the new owner’s transitions');
+  await until('the new owner’s transitions', () => completedIds(events).length === 10, 10_000);
   assert.deepEqual(completedIds(events), Array.from({ length: 10 }, (_, i) => `b-${i}`));
   assert.equal(reloads, 0, 'followed across the owner change, no reload');
   assert.equal((await reader.status('torn').catch(() => undefined)), undefined, 'the torn record never shows');
@@ -195,7 +195,7 @@ test('a reader hears what a run delivered (a pull request) as run.delivered, wit
   try {
     const { runId } = await owner.launch({ task: { action: { kind: 'noop', output: 'x' } } });
     await owner.recordDelivery(runId, { pullRequest: { url: 'https://github.example/o/r/pull/7', number: 7 } });
-    await until(() => heard.some((e) => e.type === 'run.delivered'), 5000, 'run.delivered at the reader');
+    await until('run.delivered at the reader', () => heard.some((e) => e.type === 'run.delivered'), 5000);
     const delivered = heard.find((e) => e.type === 'run.delivered');
     assert.ok(delivered?.type === 'run.delivered');
     assert.equal(delivered.run.delivery?.pullRequest?.url, 'https://github.example/o/r/pull/7');

@@ -103,7 +103,7 @@ test('a v1 state folder opens with everything in it, takes v2 records in a segme
   const head = readSegmentHeader(fs.readFileSync(segments[2]!.path));
   assert.equal(typeof head === 'object' && head.version, 2, 'the new segment says it is v2');
 
-  await until(() => followed.length >= 3, 5000, 'the reader to follow the v2 records');
+  await until('the reader to follow the v2 records', () => followed.length >= 3, 5000);
   assert.deepEqual(followed.map((e) => `${e.type} ${e.seq}`), ['task.completed 105', 'task.started 107', 'workflow.cancelled 109']);
   const started = followed[1]!;
   assert.equal(started.type === 'task.started' && `${started.task.state}:${started.task.attempt}:${started.task.name}`, 'running:1:second', 'the patched row keeps the fields the patch left alone');

@@ -4,11 +4,22 @@ import type { RunHooks } from '../../src/core/engine/run-hooks.ts';
 import type { EngineEvent } from '../../src/core/model/events.ts';
 import { CompletionToasts } from '../../src/extension/presenters/completion-toasts.ts';
 import type { ToastView } from '../../src/extension/presenters/notification-policy.ts';
+import { until } from '../support/until.ts';
 import { openEngine, workflow, type EngineFixture } from './real-engine.ts';
 
-/** A publish step like GitRunHooks': the pull request of a run named `pr-after-<ms>` is ready that many ms after it finished. */
+let releasePullRequest!: () => void;
+const pullRequestReleased = new Promise<void>((resolve) => (releasePullRequest = resolve));
+
+/**
+ * A publish step like GitRunHooks': the pull request of a run named `pr-after-<ms>` is ready that
+ * many ms after it finished; that of `pr-when-released`, when the test calls releasePullRequest().
+ */
 const slowPullRequest: RunHooks = {
   runFinished: async (run) => {
+    if (run.name === 'pr-when-released') {
+      await pullRequestReleased;
+      return { delivery: { pullRequest: { url: 'https://github.example/acme/widgets/pull/7', number: 7 } } };
+    }
     const ms = Number(/^pr-after-(\d+)$/.exec(run.name)?.[1]);
     if (!Number.isFinite(ms)) return;
     await new Promise((r) => setTimeout(r, ms));
@@ -52,16 +63,18 @@ test('the completion toast waits for the pull request being opened and offers "O
 
 test('a pull request that comes after the wait gets its own toast with "Open Pull Request"', async () => {
   let runId = '';
-  const listening = toastsFor((runId = await launched('pr-after-600')), 100);
+  const listening = toastsFor((runId = await launched('pr-when-released')), 100);
   try {
-    await fx.next('workflow.completed', (e) => e.run.id === runId);
-    await new Promise((r) => setTimeout(r, 300));
+    // The pull request is held until the toast has shown, however long a loaded machine takes.
+    await until('the completion toast', () => listening.shown.length > 0, 10_000);
     assert.deepEqual(listening.shown.map((t) => t.actions.map((a) => a.title)), [['Open Result']], 'the completion did not wait for a slow push');
+    releasePullRequest();
     await fx.next('run.delivered', (e) => e.run.id === runId && e.run.finalized === true);
     assert.equal(listening.shown.length, 2);
     assert.match(listening.shown[1]!.message, /opened a pull request/);
     assert.deepEqual(listening.shown[1]!.actions.map((a) => a.title), ['Open Pull Request']);
   } finally {
+    releasePullRequest(); // the engine's close waits for the run's finalization
     listening.dispose();
   }
 });

@@ -7,7 +7,7 @@ import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
 import type { RunRecord } from '../../src/core/model/records.ts';
 import { cleanupWorktrees } from '../../src/core/git/worktree-cleanup.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
-import { runFinished, workflow } from '../support/engine-harness.ts';
+import { finalized, runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { FakeGitHub } from './fake-github-server.ts';
 import { makeRepo, sh } from './git-fixtures.ts';
@@ -41,16 +41,6 @@ async function open(stateDir: string, cwd: string, github: FakeGitHub, receiver:
       await engine.close();
     },
   };
-}
-
-async function finalized(engine: Engine, runId: string, timeoutMs = 15_000): Promise<RunRecord> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const { run } = await engine.status(runId);
-    if (run.finalized) return run;
-    if (Date.now() > end) throw new Error(`run ${runId} not finalized: ${JSON.stringify(run.delivery)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 async function setup() {

@@ -4,26 +4,15 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AgentRunner } from '../../src/core/agents/agent-runner.ts';
 import { Engine } from '../../src/core/engine/engine.ts';
-import type { RunRecord } from '../../src/core/model/records.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
-import { nextEvent, runFinished } from '../support/engine-harness.ts';
+import { finalized, nextEvent, runFinished } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { FakeGitHub } from './fake-github-server.ts';
 import { makeRepo, sh } from './git-fixtures.ts';
 
 const TOKEN = 'ghp_follow_up_test';
-
-async function finalized(engine: Engine, runId: string, since = 0): Promise<RunRecord> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const { run } = await engine.status(runId);
-    if (run.finalized && (run.finishedAt ?? 0) > since) return run;
-    if (Date.now() > end) throw new Error(`run ${runId} not finalized: ${JSON.stringify(run)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test('Continue… on a finished agent task: a new attempt continues the conversation in the run’s worktree, commits on its branch and pushes to the open pull request', async () => {
   const fx = makeRepo();

@@ -12,7 +12,7 @@ import { setupResults } from '../../src/core/results/results-setup.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { scriptedAgents } from '../../src/devtools/fake-anthropic/scripted-agents.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
-import { runFinished, workflow } from '../support/engine-harness.ts';
+import { finalized, runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { clashRepo, makeRepo, sh } from './git-fixtures.ts';
 import { applyDelivery, runRecord, taskRecord } from './run-fixtures.ts';
@@ -33,16 +33,6 @@ async function open(repo: string, stateDir: string, server?: FakeAnthropicServer
     await engine.close();
   });
   return engine;
-}
-
-async function finalized(engine: Engine, runId: string): Promise<RunRecord> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const { run } = await engine.status(runId);
-    if (run.finalized) return run;
-    if (Date.now() > end) throw new Error(`run ${runId} not finalized`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Two tasks that change the same line (`clashRepo`), and an engine on the repository. */
@@ -158,7 +148,7 @@ tasks:
   await engine.retry(runId);
   const again = await runFinished(engine, runId);
   const after2 = await engine.status(runId);
-  assert.equal(again.state, 'completed', after2.tasks.map((t) => `${t.key}: ${t.state} ${t.error ?? ''}`).join('\n'));
+  assert.equal(again.state, 'completed', [`run: ${again.error ?? ''}`, ...after2.tasks.map((t) => `${t.key}: ${t.state} ${t.error ?? ''}`)].join('\n'));
   assert.equal(readFileSync(join(runWorktree, 'final.txt'), 'utf8'), 'mode = both\n');
   assert.equal(after2.tasks.find((t) => t.key === loser.key)!.mergeConflict, undefined);
   // The retry did not run the loser again (its change would clash once more): it found its work merged.
@@ -230,9 +220,10 @@ tasks:
   // Staged as git left it, markers and all: not a resolution.
   sh(here, 'add', 'config.txt');
   await engine.retry(runId);
-  assert.equal((await runFinished(engine, runId)).state, 'failed');
+  const retried = await runFinished(engine, runId);
+  assert.equal(retried.state, 'failed');
   const again = (await engine.status(runId)).tasks.find((t) => t.key === loser.key)!;
-  assert.deepEqual(again.mergeConflict?.files, ['config.txt']);
+  assert.deepEqual(again.mergeConflict?.files, ['config.txt'], `the run: ${retried.error ?? ''}; the retried task: ${JSON.stringify(again)}`);
   const branch = (await engine.status(runId)).run.delivery!.branch!;
   assert.doesNotMatch(sh(fx.repo, 'show', `${branch}:config.txt`), /<<<<<<<|>>>>>>>/);
 

@@ -13,6 +13,8 @@ import { ShellRunner } from '../../src/core/runners/shell-runner.ts';
 import { DEFAULT_ALLOWED_DOMAINS } from '../../src/core/sandbox/sandbox-policy.ts';
 import { ShellSandbox } from '../../src/core/sandbox/shell-sandbox.ts';
 import { InMemoryTaskStore } from '../support/in-memory-task-context.ts';
+import { descendants, isLive, procStat } from '../support/proc.ts';
+import { until } from '../support/until.ts';
 
 /**
  * The escape suite: each way out that the text checks of `run_command` cannot see, tried
@@ -158,14 +160,19 @@ for (const [name, run] of [
 
 describe('sandboxed commands and cancellation', { skip }, () => {
   test('cancelling a sandboxed shell task kills what it started inside the sandbox', async () => {
-    const store = new InMemoryTaskStore(worktree, { kind: 'run', run: '(sleep 2; touch late.txt) & sleep 30', sandbox: true });
+    const store = new InMemoryTaskStore(worktree, { kind: 'run', run: '(touch early.txt; sleep 2; touch late.txt) & sleep 30', sandbox: true });
     const controller = new AbortController();
-    const started = Date.now();
     const result = new ShellRunner({ sandbox }).execute(store.attempt(controller.signal));
-    setTimeout(() => controller.abort('cancelled'), 1000);
+    // Cancelled once the background child runs, and every process the command started by then
+    // watched until it is gone: after that nothing can write late.txt, so its absence is final.
+    await until('the background child to start', () => existsSync(join(worktree, 'early.txt')), 20_000);
+    const tree = store.pids.flatMap((pid) => [pid, ...descendants(pid)]);
+    const started = Date.now();
+    controller.abort('cancelled');
     await assert.rejects(result, /cancelled/);
     assert.ok(Date.now() - started < 10_000, 'the command was not killed');
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const alive = () => tree.filter((pid) => isLive(procStat(pid)));
+    await until('every process of the command to be gone', () => alive().length === 0, 10_000, () => `still alive: ${alive().join(', ')}`);
     assert.equal(existsSync(join(worktree, 'late.txt')), false, 'a child of the sandboxed command lived on');
   });
 });

@@ -11,6 +11,7 @@ import { createMcpServer } from '../../src/servers/mcp/mcp-server.ts';
 import { ReadOnlyEngine } from '../../src/core/engine/read-only-engine.ts';
 import { StateFolderAccess } from '../../src/servers/mcp/state-access.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO, 'src/cli/cli.ts');
@@ -67,13 +68,7 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     await client.close();
   });
 
-  const until = async (what: string, check: () => boolean, timeoutMs = 10_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; server stderr:\n${stderr()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const serverSaid = () => `server stderr:\n${stderr()}`;
 
   it('lists no resources before the first launch (there is no state yet)', async () => {
     assert.deepEqual((await client.listResources()).resources, []);
@@ -88,7 +83,9 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
   });
 
   it('launches a task, returns its id at once, announces its end, and hands over its result', async () => {
-    const launched = await call(client, 'task_async', { run: 'sleep 1.5; echo "hello from mcp"', name: 'greeting' });
+    // The task ends when the test lets it, not after a sleep a slow first query could outlast.
+    const release = path.join(root, 'greeting.release');
+    const launched = await call(client, 'task_async', { run: `while [ ! -e '${release}' ]; do sleep 0.05; done; echo "hello from mcp"`, name: 'greeting' });
     assert.equal(launched.isError, false, launched.text);
     const { taskId, runId } = launched.json();
     assert.match(taskId, /^[0-9a-f]{12}\.task$/);
@@ -99,14 +96,15 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     assert.ok(['queued', 'running'].includes(early.state), JSON.stringify(early));
     assert.match(early.note, /^not finished/);
     await client.subscribeResource({ uri: `orchestr8://tasks/${taskId}` });
+    fs.writeFileSync(release, '');
 
-    await until('the completion notification', () => notes.some((n) => n.data.event === 'task.completed' && n.data.taskId === taskId));
+    await until('the completion notification', () => notes.some((n) => n.data.event === 'task.completed' && n.data.taskId === taskId), 10_000, serverSaid);
     const note = notes.find((n) => n.data.taskId === taskId)!;
     assert.deepEqual(note, {
       level: 'info',
       data: { event: 'task.completed', taskId, runId, name: 'greeting', state: 'completed', hint: `read it with task_result { id: "${taskId}" }` },
     });
-    await until('the resource update', () => updated.includes(`orchestr8://tasks/${taskId}`));
+    await until('the resource update', () => updated.includes(`orchestr8://tasks/${taskId}`), 10_000, serverSaid);
 
     const result = await call(client, 'task_result', { id: taskId });
     assert.deepEqual(result.json(), { id: taskId, state: 'completed', output: 'hello from mcp', exitCode: 0 });
@@ -256,11 +254,7 @@ describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () =
     owner = spawn(process.execPath, ['--import', TSX, CLI, 'run', 'hold.yaml'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     owner.stderr!.on('data', (d: Buffer) => (ownerStderr += d.toString()));
     ownerExit = new Promise((resolve) => owner.on('exit', resolve));
-    const deadline = Date.now() + 30_000;
-    while (!fs.existsSync(path.join(stateDir, 'api.json'))) {
-      if (Date.now() > deadline) throw new Error(`the owner published no API; its stderr:\n${ownerStderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('the owner to publish its API', () => fs.existsSync(path.join(stateDir, 'api.json')), 30_000, () => `its stderr:\n${ownerStderr}`);
     ({ client, stderr } = await connect(root));
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void notes.push(n.params.data as { event: string; taskId: string }));
   });
@@ -277,9 +271,7 @@ describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () =
     const result = (await call(client, 'task_result', { id: taskId, wait_seconds: 20 })).json();
     assert.deepEqual(result, { id: taskId, state: 'completed', output: 'done by the owner', exitCode: 0 });
     // Announced although it ran in the other process: its events come over the owner's API.
-    const deadline = Date.now() + 10_000;
-    while (!notes.some((n) => n.event === 'task.completed' && n.taskId === taskId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(notes.some((n) => n.event === 'task.completed' && n.taskId === taskId), JSON.stringify(notes));
+    await until('the completion notification', () => notes.some((n) => n.event === 'task.completed' && n.taskId === taskId), 10_000, () => JSON.stringify(notes));
     assert.equal(JSON.parse(fs.readFileSync(path.join(stateDir, 'owner.lock'), 'utf8')).pid, owner.pid, 'the run process owns the state throughout');
 
     const wf = (await call(client, 'workflow_launch', { file: 'greet', inputs: { who: 'owner' } })).json();

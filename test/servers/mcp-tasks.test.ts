@@ -9,6 +9,7 @@ import { CallToolResultSchema, CreateTaskResultSchema, TaskStatusNotificationSch
 import { createMcpServer } from '../../src/servers/mcp/mcp-server.ts';
 import { StateFolderAccess } from '../../src/servers/mcp/state-access.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(REPO, 'src/cli/cli.ts');
@@ -24,14 +25,6 @@ async function callAsTask(client: Client, args: Record<string, unknown>): Promis
 /** The text of a tool result (task_result's JSON report). */
 function reportOf(result: { content: unknown[] }): any {
   return JSON.parse((result.content as { text: string }[]).map((c) => c.text).join(''));
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('task_run as an MCP task, over an in-memory transport to the real server and engine', () => {
@@ -67,7 +60,9 @@ describe('task_run as an MCP task, over an in-memory transport to the real serve
   });
 
   it('returns the handle at once, then follows it with tasks/get, notifications/tasks/status and tasks/result', async () => {
-    const task = await callAsTask(client, { run: 'sleep 1.5; echo "hello as a task"', name: 'greeting' });
+    // The task ends when the test lets it, not after a sleep a slow first query could outlast.
+    const release = path.join(root, 'greeting.release');
+    const task = await callAsTask(client, { run: `while [ ! -e '${release}' ]; do sleep 0.05; done; echo "hello as a task"`, name: 'greeting' });
     assert.match(task.taskId, /^[0-9a-f]{12}$/, 'the handle is the run id');
     assert.equal(task.status, 'working', 'answered before the command could have finished');
     assert.equal(task.ttl, null, 'kept until the run is cleared');
@@ -75,6 +70,7 @@ describe('task_run as an MCP task, over an in-memory transport to the real serve
     const working = await client.experimental.tasks.getTask(task.taskId);
     assert.equal(working.status, 'working');
     assert.equal(working.createdAt, task.createdAt);
+    fs.writeFileSync(release, '');
 
     await until('the status notification', () => statuses.some((s) => s.taskId === task.taskId && s.status === 'completed'));
     const done = await client.experimental.tasks.getTask(task.taskId);
@@ -163,7 +159,9 @@ describe('an MCP task handle across a restart of the `orchestr8 mcp` process', (
     const done = await callAsTask(first.client, { run: 'echo before the restart' });
     const doneResult = await first.client.experimental.tasks.getTaskResult(done.taskId, CallToolResultSchema);
     assert.equal(reportOf(doneResult).output, 'before the restart');
-    const unfinished = await callAsTask(first.client, { run: 'sleep 1; echo after the restart' });
+    // Unfinished until the first server is gone: it waits for a file the test writes after the kill.
+    const release = path.join(root, 'restart.release');
+    const unfinished = await callAsTask(first.client, { run: `while [ ! -e '${release}' ]; do sleep 0.05; done; echo after the restart` });
     // A crash, not a goodbye: the process has no chance to finish its run.
     process.kill(first.pid, 'SIGKILL');
     await until('the first server to die', () => {
@@ -175,6 +173,7 @@ describe('an MCP task handle across a restart of the `orchestr8 mcp` process', (
       }
     });
     await first.client.close().catch(() => {});
+    fs.writeFileSync(release, '');
 
     const second = await serverProcess(root);
     try {

@@ -34,10 +34,14 @@ if (workflowFile) {
 say('ready');
 const stop = () => void engine.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);
-for (;;) {
+// Bounded: a run that never ends fails the test, with a reason, instead of hanging it.
+for (const deadline = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 100))) {
   const { runs } = await engine.list({ states: ['running'] });
   if (runs.length === 0) break;
-  await new Promise((r) => setTimeout(r, 100));
+  if (Date.now() > deadline) {
+    process.stderr.write(`coordinator gave up: ${runs.map((r) => r.id).join(', ')} still running after 120 s\n`);
+    process.exit(3);
+  }
 }
 say('idle');
 await engine.close();

@@ -6,6 +6,7 @@ import type { RunRecord } from '../../src/core/model/records.ts';
 import type { WorkflowDef } from '../../src/core/model/workflow.ts';
 import { parseWorkflow } from '../../src/core/workflow/parse-workflow.ts';
 import { tempDir } from './temp-dir.ts';
+import { until } from './until.ts';
 
 /** Opens a real engine on a temp state folder; closed when the test file ends. */
 export async function openEngine(options: Partial<EngineOptions> = {}): Promise<{ engine: Engine; events: EngineEvent[]; stateDir: string; cwd: string }> {
@@ -53,4 +54,16 @@ export function nextEvent<T extends EngineEvent['type']>(engine: Engine, type: T
       }
     });
   });
+}
+
+/**
+ * Resolves with the run once it is finalized (its delivery recorded, its hooks done) after a
+ * finish later than `since` (a follow-up's finish, say), asking its status until then.
+ */
+export async function finalized(engine: Pick<Engine, 'status'>, runId: string, since = 0, timeoutMs = 20_000): Promise<RunRecord> {
+  let last: RunRecord | undefined;
+  return until(`run ${runId} to be finalized`, async () => {
+    last = (await engine.status(runId)).run;
+    return last.finalized && (last.finishedAt ?? 0) > since ? last : undefined;
+  }, timeoutMs, () => JSON.stringify(last));
 }

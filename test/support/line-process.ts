@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { procStat } from './proc.ts';
+import { until } from './until.ts';
 
 /**
  * A child Node process (TypeScript via tsx) whose stdout lines a test can wait for.
@@ -64,6 +66,19 @@ export class LineProcess {
         },
       });
     });
+  }
+
+  /**
+   * Stops the process (SIGSTOP) until `thaw()`: frozen, it does nothing at all, not even reconnect
+   * to a server the test is looking at. Resolves once the kernel reports it stopped.
+   */
+  async freeze(): Promise<void> {
+    this.child.kill('SIGSTOP');
+    await until(`${this.name} to stop`, () => procStat(this.pid)?.state === 'T', 5000);
+  }
+
+  thaw(): void {
+    this.child.kill('SIGCONT');
   }
 
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
