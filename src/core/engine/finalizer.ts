@@ -48,7 +48,9 @@ export class Finalizer {
     }
     if (core.state === 'closed') return;
     const latest = await core.deps.reads.getRun(run.id);
-    if (!latest || latest.state === 'running') return; // retried meanwhile
+    // Retried meanwhile: the store says so, or the retry is committed or on its way to disk and
+    // the read above was asked before it (it would write the run back as it was).
+    if (!latest || latest.state === 'running' || core.active.has(run.id) || core.joining.has(run.id)) return;
     // Merged into what is stored now, not into the record the hooks started from: a delivery
     // recorded meanwhile (recordDelivery from a hook or an adapter) must survive.
     const batch = new Batch();
