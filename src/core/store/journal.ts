@@ -53,7 +53,7 @@ export interface JournalIo {
    * Segments are opened with O_DSYNC: each write returns once its data (and the metadata needed
    * to read it back) is on disk, as write + fdatasync would, so the journal skips `fdatasync`.
    * One trip through libuv's thread pool per group commit instead of two (see docs/benchmarks.md,
-   * launch p99).
+   * launch p99). Linux only (see `O_DSYNC` below).
    */
   readonly dsync?: boolean;
 }
@@ -361,8 +361,12 @@ function openAppend(file: string, flags: string | number): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, flags, 0o600, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
-/** O_DSYNC where the platform has it (Linux, macOS); Windows has none and keeps write + fdatasync. */
-const O_DSYNC: number | undefined = fs.constants.O_DSYNC;
+/**
+ * O_DSYNC on Linux only: there a write through it is as durable as write + fdatasync. macOS has
+ * the flag, but libuv's fdatasync there is F_FULLFSYNC (the drive's cache flushed too), which
+ * O_DSYNC is not; Windows has no such flag. Both keep write + fdatasync.
+ */
+const O_DSYNC: number | undefined = process.platform === 'linux' ? fs.constants.O_DSYNC : undefined;
 
 /** How a segment is opened: 'a', with O_DSYNC added when the io writes through it. */
 function appendFlags(io: JournalIo): string | number {
