@@ -3,8 +3,11 @@
  * engine, the same 10,000 no-op tasks at 100 in flight, in the two submission shapes, alternated
  * in rounds so both see the same machine:
  *
- * - `closed`: `npm run bench`'s shape, a new launch each time a run completes (100 outstanding);
- * - `burst`: `npm run bench:peers`'s shape, all 10,000 launched at once (10,000 runs open).
+ * - `closed`: `npm run bench`'s shape, a new launch each time a run completes (100 outstanding),
+ *   the engine choosing the run ids;
+ * - `burst-ids`: `npm run bench:peers`'s shape, all 10,000 launched at once (10,000 runs open),
+ *   each with an id the caller chose (which the engine checks against the history: a query);
+ * - `burst`: all at once, the engine choosing the ids.
  *
  * Each is timed from the first launch to the last `workflow.completed` event, and also as the
  * peers bench does (first `queuedAt` to last `finishedAt` of the state of record), with the
@@ -60,7 +63,8 @@ function recordsCommitted(engine: Engine): number {
   return count.records;
 }
 
-type Shape = 'closed' | 'burst';
+type Shape = 'closed' | 'burst-ids' | 'burst';
+const SHAPES: Shape[] = ['closed', 'burst-ids', 'burst'];
 
 interface ShapeRound {
   shape: Shape;
@@ -75,34 +79,38 @@ interface ShapeRound {
   cpuMsPerTask: ThreadCpu | false;
 }
 
-async function run(engine: Engine, shape: Shape, ids: string[]): Promise<void> {
+/** Runs the load; returns the run ids. */
+async function run(engine: Engine, shape: Shape): Promise<string[]> {
+  const chosen = shape === 'burst-ids' ? Array.from({ length: TASKS }, () => newRunId()) : undefined;
+  const ids: string[] = [];
   let completed = 0;
   let launched = 0;
   await new Promise<void>((resolve, reject) => {
     const launchOne = () => {
-      const id = ids[launched++]!;
-      engine.launch({ id, task: { action: { kind: 'noop' } } }).catch(reject);
+      const id = chosen?.[launched];
+      launched++;
+      engine.launch({ ...(id ? { id } : {}), task: { action: { kind: 'noop' } } }).then((r) => ids.push(r.runId), reject);
     };
     engine.onEvent((e) => {
       if (e.type !== 'workflow.completed') return;
-      if (++completed === ids.length) resolve();
-      else if (shape === 'closed' && launched < ids.length) launchOne();
+      if (++completed === TASKS) resolve();
+      else if (shape === 'closed' && launched < TASKS) launchOne();
     });
-    const first = shape === 'closed' ? IN_FLIGHT : ids.length;
+    const first = shape === 'closed' ? IN_FLIGHT : TASKS;
     for (let i = 0; i < first; i++) launchOne();
   });
+  return ids;
 }
 
 async function round(shape: Shape): Promise<ShapeRound> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'o8-shapes-'));
   const engine = await openEngine({ stateDir: dir, cwd: dir, concurrency: IN_FLIGHT });
   try {
-    const ids = Array.from({ length: TASKS }, () => newRunId());
     const records0 = recordsCommitted(engine);
     const syncs0 = { ...syncs };
     const cpu0 = sampleThreadCpu();
     const start = performance.now();
-    await run(engine, shape, ids);
+    const ids = await run(engine, shape);
     const seconds = (performance.now() - start) / 1000;
     const cpu = threadCpuSince(cpu0);
     const groupCommits = syncs.groupCommits - syncs0.groupCommits;
@@ -140,29 +148,29 @@ for (let r = 0; r < ROUNDS; r++) {
       console.log(`plain BullMQ (always), ${tasks} tasks: ${f(x.tasksPerSecond)} tasks/s`);
     }
   }
-  for (const shape of ['closed', 'burst'] as const) {
+  for (const shape of SHAPES) {
     const x = await round(shape);
     rounds.push(x);
     const c = x.cpuMsPerTask;
     console.log(
-      `${shape.padEnd(6)} ${f(x.tasksPerSec).padStart(6)} tasks/s (by records ${f(x.tasksPerSecByRecords)}), ${f(x.groupCommitsPerTask, 3)} group commits/task (${f(x.tasksPerGroupCommit, 1)} tasks per group commit), ${f(x.recordsPerTask, 2)} records/task` +
+      `${shape.padEnd(9)} ${f(x.tasksPerSec).padStart(6)} tasks/s (by records ${f(x.tasksPerSecByRecords)}), ${f(x.groupCommitsPerTask, 3)} group commits/task (${f(x.tasksPerGroupCommit, 1)} tasks per group commit), ${f(x.recordsPerTask, 2)} records/task` +
         (c ? `, CPU ms/task main ${f(c.main, 3)} workers ${f(c.workers, 3)} other ${f(c.other, 3)} process ${f(c.process, 3)}` : ''),
     );
   }
 }
 const summary = Object.fromEntries(
-  (['closed', 'burst'] as const).map((shape) => {
+  SHAPES.map((shape) => {
     const mine = rounds.filter((r) => r.shape === shape);
     return [shape, { tasksPerSec: median(mine.map((r) => r.tasksPerSec)), tasksPerSecByRecords: median(mine.map((r) => r.tasksPerSecByRecords)), groupCommitsPerTask: median(mine.map((r) => r.groupCommitsPerTask)), recordsPerTask: median(mine.map((r) => r.recordsPerTask)) }];
   }),
 );
 await redis?.dispose();
-console.log(`median: closed ${f(summary.closed!.tasksPerSec)} tasks/s, burst ${f(summary.burst!.tasksPerSec)} tasks/s; burst/closed ${f(summary.burst!.tasksPerSec / summary.closed!.tasksPerSec, 2)}`);
+console.log(`median tasks/s: ${SHAPES.map((shape) => `${shape} ${f(summary[shape]!.tasksPerSec)}`).join(', ')}; burst-ids / closed ${f(summary['burst-ids']!.tasksPerSec / summary.closed!.tasksPerSec, 2)}`);
 const plainMedian = (tasks: number) => (plain.some((p) => p.tasks === tasks) ? median(plain.filter((p) => p.tasks === tasks).map((p) => p.tasksPerSec)) : null);
 const plainLong = plainMedian(TASKS);
 const plainShort = plainMedian(SHORT_TASKS);
 if (plainLong && plainShort) {
-  console.log(`plain BullMQ (always): ${f(plainLong)} tasks/s at ${TASKS} tasks, ${f(plainShort)} at ${SHORT_TASKS}; closed / plain at ${TASKS}: ${f(summary.closed!.tasksPerSec / plainLong, 2)}×, burst (by records) / plain: ${f(summary.burst!.tasksPerSecByRecords / plainLong, 2)}×`);
+  console.log(`plain BullMQ (always): ${f(plainLong)} tasks/s at ${TASKS} tasks, ${f(plainShort)} at ${SHORT_TASKS}; closed / plain at ${TASKS}: ${f(summary.closed!.tasksPerSec / plainLong, 2)}×, burst-ids (by records, as bench:peers) / plain: ${f(summary['burst-ids']!.tasksPerSecByRecords / plainLong, 2)}×`);
 }
 console.log(`load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const file = writeBenchArtifact('shapes', {
