@@ -166,6 +166,59 @@ test('a missing segment is reported, never silently skipped', async () => {
   assert.throws(() => replayJournal(dir, { afterSeq: 0, repair: true, logger: recordingLogger() }), /records after 0 are missing/);
 });
 
+/** The open flags of this process's descriptors on `dir`'s segments, from /proc (Linux). */
+function segmentFdFlags(dir: string): number[] {
+  const flags: number[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    let target = '';
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // the directory's own descriptor, closed by now
+    }
+    if (!target.startsWith(fs.realpathSync(dir)) || !target.endsWith('.journal')) continue;
+    const line = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').find((l) => l.startsWith('flags:'))!;
+    flags.push(parseInt(line.split(/\s+/)[1]!, 8));
+  }
+  return flags;
+}
+
+test('segments are written through O_DSYNC (one durable write per group commit), across a rotation too', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+  const dir = tempDir();
+  const journal = new JournalWriter(dir, 0, () => {});
+  await journal.append([event(1)]);
+  const dsync = fs.constants.O_DSYNC;
+  assert.deepEqual(segmentFdFlags(dir).map((f) => (f & dsync) === dsync), [true], 'the first segment');
+  await journal.rotate();
+  await journal.append([event(2)]);
+  assert.deepEqual(segmentFdFlags(dir).map((f) => (f & dsync) === dsync), [true], 'the segment opened by the rotation');
+  await journal.close();
+  const reopened = new JournalWriter(dir, 2, () => {});
+  await reopened.append([event(3)]);
+  assert.deepEqual(segmentFdFlags(dir).map((f) => (f & dsync) === dsync), [true], 'the newest segment, reopened to append');
+  await reopened.close();
+  assert.equal(replayJournal(dir, { afterSeq: 0, repair: false, logger: recordingLogger() }).lastSeq, 3);
+});
+
+test('an io that writes through O_DSYNC is never asked to fdatasync; one that does not is, once per group commit', async () => {
+  for (const dsync of [true, false]) {
+    const dir = tempDir();
+    let syncs = 0;
+    const io = {
+      write: (fd: number, data: Buffer) => (fs.writeSync(fd, data), Promise.resolve()),
+      fdatasync: (fd: number) => (syncs++, fs.fdatasyncSync(fd), Promise.resolve()),
+      ftruncate: (fd: number, length: number) => (fs.ftruncateSync(fd, length), Promise.resolve()),
+      dsync,
+    };
+    const journal = new JournalWriter(dir, 0, () => {}, { io });
+    await Promise.all([journal.append([event(1)]), journal.append([event(2)])]);
+    await journal.append([event(3)]);
+    await journal.close();
+    assert.equal(syncs, dsync ? 0 : 2, `dsync ${dsync}`);
+    assert.equal(replayJournal(dir, { afterSeq: 0, repair: false, logger: recordingLogger() }).lastSeq, 3);
+  }
+});
+
 test('a failed write rejects its callers and every later append; nothing half-written stays', async () => {
   const dir = tempDir();
   const journal = new JournalWriter(dir, 0, () => {});

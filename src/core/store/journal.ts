@@ -49,6 +49,13 @@ export interface JournalIo {
   write(fd: number, data: Buffer): Promise<void>;
   fdatasync(fd: number): Promise<void>;
   ftruncate(fd: number, length: number): Promise<void>;
+  /**
+   * Segments are opened with O_DSYNC: each write returns once its data (and the metadata needed
+   * to read it back) is on disk, as write + fdatasync would, so the journal skips `fdatasync`.
+   * One trip through libuv's thread pool per group commit instead of two (see docs/benchmarks.md,
+   * launch p99). Linux only (see `O_DSYNC` below).
+   */
+  readonly dsync?: boolean;
 }
 
 export interface JournalOptions {
@@ -108,12 +115,12 @@ export class JournalWriter {
     if (last && (last.firstSeq === this.nextSeq || isCurrentFormat(last.path))) {
       // Keep appending to the newest segment (already cut back to its last whole record).
       this.segmentFirstSeq = last.firstSeq;
-      this.fd = fs.openSync(last.path, 'a');
+      this.fd = fs.openSync(last.path, appendFlags(this.io));
       this.offset = fs.fstatSync(this.fd).size;
     } else {
       // None yet, or the newest is of an older format: this version's records start a segment of their own.
       this.segmentFirstSeq = this.nextSeq;
-      this.fd = fs.openSync(segmentPath(dir, this.nextSeq), 'a', 0o600);
+      this.fd = fs.openSync(segmentPath(dir, this.nextSeq), appendFlags(this.io), 0o600);
       this.offset = 0;
       fsyncDir(dir);
     }
@@ -245,7 +252,7 @@ export class JournalWriter {
     const data = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
     try {
       await this.io.write(this.fd, data);
-      await this.io.fdatasync(this.fd);
+      if (!this.io.dsync) await this.io.fdatasync(this.fd);
     } catch (error) {
       // Back at the head of the queue, its callers still waiting: a retry writes all of it again.
       this.pending = {
@@ -279,7 +286,7 @@ export class JournalWriter {
     if (this.offset > 0) {
       // Records waiting in `pending` already carry their seqs: the new segment is named after the first of them.
       const firstSeq = this.pending.entries[0]?.seq ?? this.nextSeq;
-      const fd = await openAppend(segmentPath(this.dir, firstSeq));
+      const fd = await openAppend(segmentPath(this.dir, firstSeq), appendFlags(this.io));
       try {
         await fsyncDirAsync(this.dir);
       } catch (error) {
@@ -350,8 +357,22 @@ function isCurrentFormat(file: string): boolean {
 }
 
 /** A raw fd (not a FileHandle, which would close itself when collected). */
-function openAppend(file: string): Promise<number> {
-  return new Promise((resolve, reject) => fs.open(file, 'a', 0o600, (error, fd) => (error ? reject(error) : resolve(fd))));
+function openAppend(file: string, flags: string | number): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, flags, 0o600, (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
+/**
+ * O_DSYNC on Linux only: there a write through it is as durable as write + fdatasync. macOS has
+ * the flag, but libuv's fdatasync there is F_FULLFSYNC (the drive's cache flushed too), which
+ * O_DSYNC is not; Windows has no such flag. Both keep write + fdatasync.
+ */
+const O_DSYNC: number | undefined = process.platform === 'linux' ? fs.constants.O_DSYNC : undefined;
+
+/** How a segment is opened: 'a', with O_DSYNC added when the io writes through it. */
+function appendFlags(io: JournalIo): string | number {
+  if (!io.dsync) return 'a';
+  const { O_WRONLY, O_CREAT, O_APPEND } = fs.constants;
+  return O_WRONLY | O_CREAT | O_APPEND | O_DSYNC!;
 }
 
 const fileIo: JournalIo = {
@@ -369,4 +390,6 @@ const fileIo: JournalIo = {
     }),
   fdatasync: (fd) => new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()))),
   ftruncate: (fd, length) => new Promise((resolve, reject) => fs.ftruncate(fd, length, (error) => (error ? reject(error) : resolve()))),
+  // O8_JOURNAL_DSYNC=0 keeps write + fdatasync, to measure one against the other (`npm run bench:launch`).
+  dsync: O_DSYNC !== undefined && process.env.O8_JOURNAL_DSYNC !== '0',
 };
