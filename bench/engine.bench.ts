@@ -14,6 +14,7 @@ import { encodeRecord } from '../src/core/store/journal-format.ts';
 import { listSnapshots } from '../src/core/store/snapshot-files.ts';
 import { RedisServer, redisMissingReason } from '../test/support/redis-server.ts';
 import { writeBenchArtifact } from './artifacts.ts';
+import { LAUNCH_COMMIT_BYTES, rawFdatasyncMs } from './disk-floor.ts';
 import { buildHistory, openEngine, wideWorkflow } from './history.ts';
 import { runPlainBullmq } from './peers/plain-peer.ts';
 import { type Target, loadWarning, target, targetsTable } from './targets.ts';
@@ -30,8 +31,6 @@ const PLAIN_ROUNDS = Number(process.env.BENCH_PLAIN_ROUNDS ?? 3);
  * engine against plain BullMQ (docs/benchmarks.md, "why the two benches disagreed").
  */
 const TARGET_TASKS = Number(process.env.BENCH_TARGET_TASKS ?? 10_000);
-/** Bytes of the raw write + fdatasync sampled beside the 1-in-flight rounds: about one launch's group commit. */
-const LAUNCH_COMMIT_BYTES = 400;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
@@ -53,25 +52,6 @@ function fsyncPerRecord(n: number): number {
   return perSecond;
 }
 
-/**
- * The disk's own floor for a durable launch: `n` writes of one launch's size, each followed by
- * `fdatasync`, synchronously on this thread (no event loop, no thread pool), in ms per write.
- */
-function rawFdatasyncMs(n: number): number[] {
-  const dir = tmp();
-  const fd = fs.openSync(path.join(dir, 'j'), 'a');
-  const data = Buffer.alloc(LAUNCH_COMMIT_BYTES, 7);
-  const ms: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    fs.writeSync(fd, data);
-    fs.fdatasyncSync(fd);
-    ms.push(performance.now() - t);
-  }
-  fs.closeSync(fd);
-  fs.rmSync(dir, { recursive: true, force: true });
-  return ms;
-}
 
 /** What one throughput round measured. */
 interface Round {

@@ -9,32 +9,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeBenchArtifact } from './artifacts.ts';
+import { LAUNCH_COMMIT_BYTES, rawFdatasyncMs } from './disk-floor.ts';
 import { openEngine } from './history.ts';
 
 const ROUNDS = Number(process.env.LAUNCH_ROUNDS ?? 5);
 const TASKS = Number(process.env.LAUNCH_TASKS ?? 1000);
-/** About one launch's group commit at 1 in flight (run, task, start and their events). */
-const BYTES = 400;
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'o8-launch-'));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function rawFdatasyncMs(n: number): number[] {
-  const dir = tmp();
-  const fd = fs.openSync(path.join(dir, 'j'), 'a');
-  const data = Buffer.alloc(BYTES, 7);
-  const ms: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    fs.writeSync(fd, data);
-    fs.fdatasyncSync(fd);
-    ms.push(performance.now() - t);
-  }
-  fs.closeSync(fd);
-  fs.rmSync(dir, { recursive: true, force: true });
-  return ms;
-}
 
 /** `n` single no-op tasks one after the other: each launched when the one before has completed. */
 async function launchesMs(n: number): Promise<number[]> {
@@ -59,7 +43,7 @@ async function launchesMs(n: number): Promise<number[]> {
 }
 
 const f = (n: number) => n.toFixed(3);
-console.log(`launch bench: ${ROUNDS} rounds of ${TASKS} launches at 1 in flight, each beside ${TASKS} raw ${BYTES}-byte write + fdatasync; load ${os.loadavg()[0]!.toFixed(2)}`);
+console.log(`launch bench: ${ROUNDS} rounds of ${TASKS} launches at 1 in flight, each beside ${TASKS} raw ${LAUNCH_COMMIT_BYTES}-byte write + fdatasync; load ${os.loadavg()[0]!.toFixed(2)}`);
 const rounds: { disk: { p50: number; p99: number }; launch: { p50: number; p99: number } }[] = [];
 const allDisk: number[] = [];
 const allLaunch: number[] = [];
@@ -84,6 +68,6 @@ console.log(
     `launch / disk: p50 ${summary.p50Ratio.toFixed(2)}×, p99 ${summary.p99Ratio.toFixed(2)}× (target: launch p99 ≤ 2 ms)`,
 );
 console.log(`load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-const file = writeBenchArtifact('launch', { settings: { rounds: ROUNDS, tasks: TASKS, bytes: BYTES }, rounds, ...summary });
+const file = writeBenchArtifact('launch', { settings: { rounds: ROUNDS, tasks: TASKS, bytes: LAUNCH_COMMIT_BYTES }, rounds, ...summary });
 console.log(`figures: ${path.relative(process.cwd(), file)}`);
 process.exit(0);
