@@ -195,7 +195,10 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
   private applyBatch(batch: EngineEvent[]): void {
     if (!this.model) return;
     const change: TreeChange = { root: false, nodes: new Set() };
-    for (const event of batch) this.model.apply(event, change);
+    for (const event of batch) {
+      this.model.apply(event, change);
+      if (event.type === 'workflow.removed') for (const id of event.runIds) this.expandedRuns.delete(id);
+    }
     if (change.root) this.changed.fire(undefined);
     else if (change.nodes.size) this.changed.fire([...change.nodes]);
     this.updateTicker();
