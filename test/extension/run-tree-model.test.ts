@@ -230,3 +230,26 @@ test('the first page draws with one query: run rows never wait for their spendin
   assert.deepEqual(asked.map((a) => a.id), [spender.runId]);
   asked.splice(0)[0]!.answer();
 });
+
+test('a tick redraws an expanded running run’s live task rows but not the run’s own row, whose redraw would make VS Code re-list its tasks', async () => {
+  const model = new RunTreeModel(fx.engine);
+  await model.roots();
+  const sub = fx.engine.onEvent((e) => model.apply(e));
+  const { runId } = await fx.engine.launch({ workflow: workflow('name: ticking\ntasks:\n  busy:\n    run: sleep 30\n  gate:\n    wait: Ship it?\n') });
+  const runNode = model.nodeOf({ runId })!;
+  const tasks = await model.children(runNode);
+  const byKey = async (key: string) => tasks[(await labels(model, tasks)).indexOf(key)]!;
+  const busy = await byKey('busy');
+  const gate = await byKey('gate');
+  const state = (node: TreeNode) => model.task((node as { taskId: string }).taskId)?.state;
+  await until('busy running and gate waiting', () => state(busy) === 'running' && state(gate) === 'waiting', 15_000);
+  const ofRun = (nodes: TreeNode[]) => nodes.filter((n) => n.runId === runId);
+
+  assert.deepEqual(ofRun(model.tickNodes(new Set())), [runNode, busy], 'collapsed: the run row ticks (a waiting task has no clock)');
+  assert.deepEqual(ofRun(model.tickNodes(new Set([runId]))), [busy], 'expanded: only its running task row ticks');
+  assert.deepEqual(ofRun(model.liveNodes()), [runNode, busy], 'both are still live');
+
+  await fx.engine.cancel(runId);
+  await fx.next('workflow.cancelled', (e) => e.run.id === runId);
+  sub.dispose();
+});

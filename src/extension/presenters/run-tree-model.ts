@@ -246,6 +246,16 @@ export class RunTreeModel {
     return nodes;
   }
 
+  /**
+   * The live rows a tick redraws. An expanded run's own row is left out (its live task rows tick):
+   * VS Code forgets the children of a row it redraws until it has listed them again, and an inline
+   * action (Approve…) clicked on a task row meanwhile reaches its command without the row, which then
+   * asks which run. A run's duration still changes with its events, and ticks again once collapsed.
+   */
+  tickNodes(expandedRuns: ReadonlySet<string>): TreeNode[] {
+    return this.liveNodes().filter((node) => node.kind !== 'run' || !expandedRuns.has(node.runId));
+  }
+
   /** Folds an engine event into the cached rows and says which rows changed. */
   apply(event: EngineEvent, change: TreeChange = { root: false, nodes: new Set() }): TreeChange {
     if (isTaskTransition(event)) {

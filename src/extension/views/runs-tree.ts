@@ -25,6 +25,8 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
   private readonly debouncer: Debouncer<EngineEvent>;
   private readonly disposables: vscode.Disposable[] = [];
   private ticker: ReturnType<typeof setInterval> | undefined;
+  /** Runs whose rows are expanded (by id: a new model keeps them), which ticks leave alone. */
+  private readonly expandedRuns = new Set<string>();
 
   /** When the extension began loading (`performance.now()`), for the log line of the first rows of runs. */
   private loadStart: number | undefined;
@@ -43,6 +45,12 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
       this.debouncer,
       host.onEvent((e) => {
         if (e.type !== 'task.progress') this.debouncer.push(e);
+      }),
+      this.view.onDidExpandElement(({ element }) => {
+        if (element.kind === 'run') this.expandedRuns.add(element.runId);
+      }),
+      this.view.onDidCollapseElement(({ element }) => {
+        if (element.kind === 'run') this.expandedRuns.delete(element.runId);
       }),
       host.onDidChangeState(() => this.resetModel()),
       host.onDidReload(() => this.resetModel()),
@@ -187,7 +195,10 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
   private applyBatch(batch: EngineEvent[]): void {
     if (!this.model) return;
     const change: TreeChange = { root: false, nodes: new Set() };
-    for (const event of batch) this.model.apply(event, change);
+    for (const event of batch) {
+      this.model.apply(event, change);
+      if (event.type === 'workflow.removed') for (const id of event.runIds) this.expandedRuns.delete(id);
+    }
     if (change.root) this.changed.fire(undefined);
     else if (change.nodes.size) this.changed.fire([...change.nodes]);
     this.updateTicker();
@@ -198,9 +209,9 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
     const live = this.model?.liveNodes() ?? [];
     if (live.length && !this.ticker) {
       this.ticker = setInterval(() => {
-        const nodes = this.model?.liveNodes() ?? [];
+        if (!this.model?.liveNodes().length) return this.updateTicker();
+        const nodes = this.model.tickNodes(this.expandedRuns);
         if (nodes.length && this.view.visible) this.changed.fire(nodes);
-        if (!nodes.length) this.updateTicker();
       }, TICK_MS);
     } else if (!live.length && this.ticker) {
       clearInterval(this.ticker);
