@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { AgentRunner, type AgentRunnerOptions } from '../../src/core/agents/agent-runner.ts';
 import { checkShellCommand, parseRule, suggestRule } from '../../src/core/agents/permissions/permission-rules.ts';
-import type { InputAnswer } from '../../src/core/model/input-request.ts';
-import { NeedsInput, PauseRun } from '../../src/core/runners/task-runner.ts';
+import { PauseRun } from '../../src/core/runners/task-runner.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { InMemoryTaskStore } from '../support/in-memory-task-context.ts';
+import { answer, parked } from '../support/needs-input.ts';
 
 let server: FakeAnthropicServer;
 let project: AgentProject;
@@ -38,17 +38,6 @@ function runner(extra: AgentRunnerOptions = {}): AgentRunner {
 function storeFor(agent: string): InMemoryTaskStore {
   return new InMemoryTaskStore(project.root, { kind: 'agent', agent, prompt: 'do the thing' });
 }
-
-async function parked(promise: Promise<unknown>): Promise<NeedsInput> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof NeedsInput, `expected the task to park, got ${String(error)}`);
-  return error;
-}
-
-const answer = (requestId: string, decision: 'allow' | 'deny', reason?: string): InputAnswer => ({ requestId, decision, answeredAt: Date.now(), ...(reason ? { reason } : {}) });
 
 test('rules: Claude Code spelling, prefixes at word boundaries, compound commands need every part, deny wins', () => {
   assert.deepEqual(parseRule('Bash(npm test:*)'), { tool: 'Bash', command: 'npm test', prefix: true });

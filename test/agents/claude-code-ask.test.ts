@@ -3,13 +3,12 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AgentRunner } from '../../src/core/agents/agent-runner.ts';
-import type { InputAnswer } from '../../src/core/model/input-request.ts';
-import { NeedsInput } from '../../src/core/runners/task-runner.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { allToolResults, scriptedAgents } from '../../src/devtools/fake-anthropic/scripted-agents.ts';
 import { textReply, toolReply, type RecordedRequest } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { makeClaudeCodeProject, type ClaudeCodeProject } from '../support/claude-code-project.ts';
 import { InMemoryTaskStore } from '../support/in-memory-task-context.ts';
+import { answer, parked } from '../support/needs-input.ts';
 
 // Claude Code itself (the SDK's native executable) against the local Messages server: a Bash
 // command no allow rule covers, and a budget the next turn would pass, park the task instead of
@@ -56,17 +55,6 @@ function lastUserText(request: RecordedRequest): string {
   if (typeof last.content === 'string') return last.content;
   return last.content.map((b) => (b.type === 'text' ? String(b.text ?? '') : '')).join('\n');
 }
-
-async function parked(promise: Promise<unknown>): Promise<NeedsInput> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof NeedsInput, `expected the task to park, got ${String(error)}`);
-  return error;
-}
-
-const answer = (requestId: string, decision: 'allow' | 'deny', reason?: string): InputAnswer => ({ requestId, decision, answeredAt: Date.now(), ...(reason ? { reason } : {}) });
 
 function requestsOf(prompt: string): RecordedRequest[] {
   return server.requests.filter((r) => JSON.stringify(r.body.system).includes(prompt));
