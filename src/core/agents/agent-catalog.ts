@@ -25,14 +25,14 @@ export async function loadAgentCatalog(root: string, extraDirs: string[] = [], c
 }
 
 async function catalogOf(dirs: string[], cache?: AgentFileCache): Promise<AgentCatalog> {
+  // Read side by side (every agent task does this as it starts, on the critical path), applied in precedence order.
+  const files = (await Promise.all(dirs.map(markdownFiles))).flat();
+  const parsed = await Promise.all(files.map((file) => (cache ? cache.parse(file) : parseFile(file))));
   const agents = new Map<string, AgentDefinition>();
   const errors: Error[] = [];
-  for (const dir of dirs) {
-    for (const file of await markdownFiles(dir)) {
-      const parsed = cache ? await cache.parse(file) : await parseFile(file);
-      if (parsed instanceof Error) errors.push(parsed);
-      else agents.set(parsed.name, parsed);
-    }
+  for (const p of parsed) {
+    if (p instanceof Error) errors.push(p);
+    else agents.set(p.name, p);
   }
   return { agents, errors };
 }

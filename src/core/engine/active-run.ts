@@ -15,6 +15,12 @@ export interface ActiveRun {
    * in the active set until then, so nothing the engine says gets ahead of the disk.
    */
   finished?: Promise<void>;
+  /**
+   * Keys of tasks known to have no checkpoint: those of a run launched by this engine, until one
+   * is saved. Their starts skip the store's lookup, which right after an open waits for the index
+   * worker to load. Not set for runs rebuilt from the store (a recovery, a retry of a finished run).
+   */
+  uncheckpointed?: Set<string>;
 }
 
 /** A ready task in the dispatch queue: highest priority first, then first come. */

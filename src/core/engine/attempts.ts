@@ -188,8 +188,11 @@ export class Attempts {
         moves.noteSandboxed(batch, active, current, clock.now(), sandboxed);
         core.commit(batch).catch((error) => core.fatal(error));
       },
-      loadCheckpoint: async () => (await reads.checkpoint(task.id))?.state,
-      saveCheckpoint: (state) => core.commit(Batch.of([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: clock.now() } }])),
+      loadCheckpoint: async () => (active.uncheckpointed?.has(task.key) ? undefined : (await reads.checkpoint(task.id))?.state),
+      saveCheckpoint: (state) => {
+        active.uncheckpointed?.delete(task.key);
+        return core.commit(Batch.of([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: clock.now() } }]));
+      },
       recordUsage: (usage) => core.commit(Batch.of([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: clock.now() } }])),
       spent: (scope) => core.deps.api.usage(scope === 'task' ? task.id : run.id),
       runPaused: () => active.run.state === 'paused',

@@ -130,6 +130,7 @@ export class Engine extends QueryFacade implements EngineApi {
     const now = this.core.deps.clock.now();
     const { run, tasks } = newRun(request, request.id ?? newRunId(), this.options.cwd, now);
     const active = activeRun(run, tasks);
+    active.uncheckpointed = new Set(tasks.map((t) => t.key));
     const batch = new Batch();
     // Active (listed, answered for) only once durable. Its first tasks' starts go in the same
     // batch and begin once it is durable; a run with prepareRun hooks holds them in `held` until prepared.
