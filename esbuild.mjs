@@ -48,6 +48,14 @@ const agentSdkAsSibling = {
     build.onResolve({ filter: /^@anthropic-ai\/claude-agent-sdk$/ }, () => ({ path: './claude-agent-sdk.cjs', external: true }));
   },
 };
+// The extension's engine runtime (src/extension/runtime-loader.ts requires it): a bundle of its own,
+// loaded after activation (see src/extension/engine-runtime.ts), never inlined into extension.cjs.
+const engineRuntimeAsSibling = {
+  name: 'engine-runtime-as-sibling',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/engine-runtime\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
 const agentSdk = {
   ...common,
   entryPoints: { 'claude-agent-sdk': 'node_modules/@anthropic-ai/claude-agent-sdk/sdk.mjs' },
@@ -82,7 +90,7 @@ for (const arch of ['x64', 'arm64']) {
   fs.mkdirSync(`dist/vendor/seccomp/${arch}`, { recursive: true });
   fs.copyFileSync(`node_modules/@anthropic-ai/sandbox-runtime/vendor/seccomp/${arch}/apply-seccomp`, `dist/vendor/seccomp/${arch}/apply-seccomp`);
 }
-const options = { ...common, entryPoints, plugins: [agentSdkAsSibling, sandboxRuntimeAlone] };
+const options = { ...common, entryPoints, plugins: [agentSdkAsSibling, sandboxRuntimeAlone, engineRuntimeAsSibling] };
 if (watch) {
   await (await esbuild.context(options)).watch();
   await esbuild.build(agentSdk);

@@ -79,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerDiscardRun(ctx),
     registerResolveMergeConflict(ctx),
     registerWorkflowLanguageClient(context, output),
-    registerLanguageModelTools(context, host, () => loadRuntime().agentTools, output),
+    registerLanguageModelTools(host, () => loadRuntime().agentTools),
     ...registerViewCommands(ctx),
     ...registerAnswerWait(ctx),
     ...registerDeepLinks(ctx),

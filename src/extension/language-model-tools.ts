@@ -16,25 +16,6 @@ export interface ToolEngineSource {
   onEvent(listener: (event: EngineEvent) => void): { dispose(): void };
 }
 
-// `vscode.lm.registerTool` and its types arrived in VS Code 1.95; @types/vscode here is 1.90, so they
-// are declared as far as they are used, and looked up at run time (older hosts skip the tools).
-interface ToolInvocationOptions<T> {
-  input: T;
-}
-interface PreparedToolInvocation {
-  invocationMessage?: string;
-  confirmationMessages?: { title: string; message: string | vscode.MarkdownString };
-}
-interface LanguageModelTool<T> {
-  invoke(options: ToolInvocationOptions<T>, token: vscode.CancellationToken): Promise<unknown>;
-  prepareInvocation?(options: ToolInvocationOptions<T>, token: vscode.CancellationToken): PreparedToolInvocation | undefined;
-}
-interface LmToolApi {
-  lm?: { registerTool?<T>(name: string, tool: LanguageModelTool<T>): vscode.Disposable };
-  LanguageModelToolResult?: new (parts: unknown[]) => unknown;
-  LanguageModelTextPart?: new (value: string) => unknown;
-}
-
 /** Tool names, in the order of package.json `contributes.languageModelTools` (a test keeps the two equal). */
 const TOOL_NAMES: readonly AgentToolSpec['name'][] = ['task_async', 'task_status', 'task_result', 'task_cancel', 'task_continue', 'workflow_list', 'workflow_launch', 'task_answer', 'run_pause', 'run_resume'];
 
@@ -43,27 +24,14 @@ const TOOL_NAMES: readonly AgentToolSpec['name'][] = ['task_async', 'task_status
  * the same operations as `orchestr8 mcp`. Launches and cancels ask the user first
  * (`prepareInvocation`). `loadOperations` returns the operations module; the extension
  * passes one from its engine runtime bundle so activation does not load the parser.
- * On a VS Code without the API this registers nothing and says so in the log.
+ * The API arrived in VS Code 1.95, which is why `engines.vscode` asks for it (see test/extension/engine-version.test.ts).
  * The caller disposes the result (push it to `context.subscriptions`).
  */
-export function registerLanguageModelTools(
-  context: vscode.ExtensionContext,
-  engine: ToolEngineSource,
-  loadOperations: () => AgentToolOperations,
-  log?: vscode.LogOutputChannel,
-): vscode.Disposable {
-  const api = vscode as unknown as LmToolApi;
-  const register = api.lm?.registerTool;
-  const Result = api.LanguageModelToolResult;
-  const TextPart = api.LanguageModelTextPart;
-  if (!register || !Result || !TextPart) {
-    log?.info(`language-model tools need VS Code 1.95 or later (this is ${vscode.version}); Copilot agent mode will not see Orchestr8's tools`);
-    return new vscode.Disposable(() => {});
-  }
+export function registerLanguageModelTools(engine: ToolEngineSource, loadOperations: () => AgentToolOperations): vscode.Disposable {
   const disposables = TOOL_NAMES.map((name) =>
-    register.call(api.lm, `orchestr8_${name}`, {
-      prepareInvocation: (options: ToolInvocationOptions<Record<string, unknown>>) => prepare(name, options.input),
-      invoke: async (options: ToolInvocationOptions<Record<string, unknown>>) => {
+    vscode.lm.registerTool<Record<string, unknown>>(`orchestr8_${name}`, {
+      prepareInvocation: (options) => prepare(name, options.input),
+      invoke: async (options) => {
         const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
         if (!root) throw new Error('Open a folder first: Orchestr8 keeps its runs per workspace folder.');
         const host: ToolHost = {
@@ -73,7 +41,7 @@ export function registerLanguageModelTools(
         };
         const value = await runOperation(loadOperations(), name, host, options.input);
         // A thrown error reaches the model as the tool's failure, with the message: what it needs to correct its call.
-        return new Result([new TextPart(JSON.stringify(value, null, 2))]);
+        return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(JSON.stringify(value, null, 2))]);
       },
     }),
   );
@@ -106,7 +74,7 @@ function runOperation(ops: AgentToolOperations, name: AgentToolSpec['name'], hos
 }
 
 /** What the chat shows while a tool runs, and the confirmation asked before anything starts or stops. */
-export function prepare(name: AgentToolSpec['name'], input: Record<string, unknown>): PreparedToolInvocation {
+export function prepare(name: AgentToolSpec['name'], input: Record<string, unknown>): vscode.PreparedToolInvocation {
   const code = (s: unknown) => `\`${String(s).replace(/`/g, "'")}\``;
   const inputs = (v: unknown) =>
     v && typeof v === 'object' && Object.keys(v).length ? `\n\nInputs: ${Object.entries(v).map(([k, x]) => `${k} = ${code(x)}`).join(', ')}` : '';

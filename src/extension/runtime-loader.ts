@@ -1,6 +1,3 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { requireWithCodeCache, type CachedRequire } from './code-cache.ts';
 import type * as Runtime from './engine-runtime.ts';
 
@@ -10,17 +7,15 @@ let runtime: EngineRuntime | undefined;
 let cached: CachedRequire | undefined;
 
 /**
- * Loads `engine-runtime.cjs` from beside this bundle, once. A computed path, so the bundler leaves
- * the require alone and the runtime stays a bundle of its own (see engine-runtime.ts for why).
+ * Loads `engine-runtime.cjs` from beside this bundle, once. esbuild.mjs marks it external, so it
+ * stays a bundle of its own (see engine-runtime.ts for why) and this require stays a require.
  * `codeCacheDir`: where V8's code cache of the runtime is kept (see code-cache.ts); the window's
  * engine host gives it, as the first to load the runtime.
  */
 export function loadRuntime(options: { codeCacheDir?: string } = {}): EngineRuntime {
   if (!runtime) {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const file = path.join(here, ['engine-runtime', 'cjs'].join('.'));
-    cached = options.codeCacheDir ? requireWithCodeCache(file, options.codeCacheDir) : undefined;
-    runtime = (cached?.exports ?? createRequire(import.meta.url)(file)) as EngineRuntime;
+    cached = options.codeCacheDir ? requireWithCodeCache(require.resolve('./engine-runtime.cjs'), options.codeCacheDir) : undefined;
+    runtime = (cached?.exports ?? require('./engine-runtime.cjs')) as EngineRuntime;
   }
   return runtime;
 }

@@ -213,15 +213,26 @@ test('reload the window mid-run: the run resumes in the new window and completes
   await session.runCommand('View: Close All Editors');
 });
 
+/** How many notifications the window has marked delivered: it marks them once it has handled their events (src/extension/notifier.ts). */
+function deliveredNotifications() {
+  return [...session.outputLog().matchAll(/marked (\d+) notification\(s\) delivered/g)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
 test('a failing task raises one error toast (the run’s, naming the task) whose Show Log opens the task log', async () => {
   await clearToasts();
   await session.runCommand('View: Close All Editors');
+  const deliveredBefore = deliveredNotifications();
   await session.runCommand('Orchestr8: Launch Workflow…');
   await session.pick('e2e-fail');
   const toast = session.toast(/e2e-fail \(run \S+\) failed/);
   await toast.waitFor({ timeout: 20_000 });
   assert.match(await toast.innerText(), /failed: task check failed: exited with code 3/);
-  await new Promise((r) => setTimeout(r, 2000));
+  // The task's failure and the run's are two notifications. Once both are marked delivered, the window has
+  // handed both to its toast grouper, and the run's toast is out: a task toast would have gone out before it
+  // or with it, never after (the grouper holds the task's and drops it when its run's toast goes out).
+  for (const deadline = Date.now() + 20_000; deliveredNotifications() < deliveredBefore + 2; await new Promise((r) => setTimeout(r, 200))) {
+    assert.ok(Date.now() < deadline, `the window did not mark the failure's two notifications delivered:\n${session.outputLog()}`);
+  }
   assert.equal(await session.toast('Task check of e2e-fail').count(), 0, 'no second toast for the same failure');
   assert.ok(await toast.locator('.monaco-button', { hasText: 'Retry' }).isVisible(), 'Retry is offered');
   await rowWithIcon('check', 'error').waitFor({ timeout: 10_000 }).catch(async () => {

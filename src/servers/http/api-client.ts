@@ -75,7 +75,7 @@ export class ApiClient implements EngineApi, Disposable {
     return json as T;
   }
 
-  /** Workflows travel as their definition (already parsed here), single tasks as their spec. */
+  /** Workflows travel as their file's YAML text, which the owner parses again; single tasks as their spec. */
   async launch(request: LaunchRequest): Promise<LaunchResult> {
     if ('task' in request) {
       const { action, ...rest } = request.task;
