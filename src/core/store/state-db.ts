@@ -48,7 +48,8 @@ export interface UsageSums {
  */
 export class StateDb {
   private readonly statements = new Map<string, Statement>();
-  private readonly stmtFn = (sql: string): Statement => this.stmt(sql);
+  /** `stmt` as a function, for the row writers. */
+  private readonly prepare = (sql: string): Statement => this.stmt(sql);
   private appliedSeq: number;
   /** Durable records not yet in the tables (see `defer`). */
   private backlog: SequencedRecord[] = [];
@@ -134,12 +135,12 @@ export class StateDb {
         if (record.t === 'delete-runs') {
           // Rows staged before the deletion are written first, so that it removes them.
           this.writeRows(rows);
-          insertEvents(this.stmtFn, events.splice(0));
+          insertEvents(this.prepare, events.splice(0));
         }
-        writeRecord(this.stmtFn, entry.seq, record);
+        writeRecord(this.prepare, entry.seq, record);
       }
       this.writeRows(rows);
-      insertEvents(this.stmtFn, events);
+      insertEvents(this.prepare, events);
       if (last !== from) this.stmt("UPDATE meta SET value = ? WHERE key = 'last_seq'").run([String(last)]);
       this.db.run('COMMIT');
       this.appliedSeq = last;
@@ -167,7 +168,7 @@ export class StateDb {
   }
 
   private writeRows(rows: Map<string, StoreRecord>): void {
-    for (const record of rows.values()) writeRecord(this.stmtFn, 0, record);
+    for (const record of rows.values()) writeRecord(this.prepare, 0, record);
     rows.clear();
   }
 
