@@ -89,7 +89,7 @@ test('SIGKILL after a run finished in memory but before that was durable: the ne
 
   const { engine } = await openEngine({ stateDir, cwd });
   const run = await runFinished(engine, runId);
-  assert.equal(run.state, 'completed', `the interrupted run completes, not fails: ${run.error ?? ''}`);
+  assert.equal(run.state, 'completed', 'the interrupted run completes, not fails');
   const task = await engine.task(`${runId}.task`);
   assert.equal(task.state, 'completed');
   assert.equal(task.attempt, 1, 'the interruption spent no attempt');

@@ -93,7 +93,7 @@ test('a v1 state folder opens with everything in it, takes v2 records in a segme
     { t: 'event', event: { type: 'task.started', at: now, runId: 'r-busy', taskId: 'r-busy.second' } },
   ]);
   await owner.commit([
-    { t: 'run-patch', id: 'r-open', set: { state: 'cancelled', finishedAt: now, error: 'cancelled by test' } },
+    { t: 'run-patch', id: 'r-open', set: { state: 'cancelled', finishedAt: now, description: 'cancelled by test' } },
     { t: 'event', event: { type: 'workflow.cancelled', at: now, runId: 'r-open' } },
   ]);
 
@@ -121,7 +121,7 @@ test('a v1 state folder opens with everything in it, takes v2 records in a segme
   ];
   for (const store of [await StateStore.openOwner(dir, { logger }), await StateStore.openReader(dir, { logger })]) {
     assert.deepEqual(await runsOf(store.index), expected);
-    assert.equal((await store.index.getRun('r-open'))?.error, 'cancelled by test');
+    assert.equal((await store.index.getRun('r-open'))?.description, 'cancelled by test');
     assert.equal((await store.index.getResult('r-busy.first'))?.output, 'first done');
     assert.equal(await store.index.lastSeq(), 109);
     await store.close();

@@ -92,3 +92,41 @@ test('a patch of a removed run (or of a row deleted earlier in its batch) change
   assert.equal(db.lastSeq, 6);
   db.close();
 });
+
+test('removing runs deletes their event rows with the rest of their rows, in the transaction that removes them', async () => {
+  const db = await StateDb.open();
+  const event = (seq: number, runId: string, type = 'task.started'): SequencedRecord => ({ seq, record: { t: 'event', event: { type, at: seq, runId, taskId: `${runId}.a` } } });
+  db.apply([{ seq: 1, record: { t: 'run', run: run('gone') } }, { seq: 2, record: { t: 'run', run: run('kept') } }, event(3, 'gone'), event(4, 'kept')]);
+  // Events of the removed run heard in the very batch that removes it go too.
+  db.apply([event(5, 'gone', 'task.completed'), { seq: 6, record: { t: 'delete-runs', runIds: ['gone'] } }, { seq: 7, record: { t: 'event', event: { type: 'workflow.removed', at: 7, detail: 'gone' } } }]);
+  assert.deepEqual(
+    db.eventsAfter(0).map((e) => `${e.seq} ${e.type} ${e.runId ?? '-'}`),
+    ['4 task.started kept', '7 workflow.removed -'],
+  );
+  assert.equal(db.getRun('gone'), undefined);
+  // A batch that fails midway leaves the events where they were (one transaction).
+  assert.throws(() => db.apply([{ seq: 8, record: { t: 'delete-runs', runIds: ['kept'] } }, { seq: 9, record: { t: 'run', run: { ...run('bad'), name: null as unknown as string } } }]));
+  assert.deepEqual(db.eventsAfter(0).map((e) => e.seq), [4, 7]);
+  assert.equal(db.getRun('kept')?.name, 'run kept');
+  db.close();
+});
+
+test('a snapshot written before task_executions.retry_count was dropped opens, migrates and takes new rows', async () => {
+  // Built as schema version 2 made it (the column NOT NULL), with a task row in it.
+  const old = await StateDb.open();
+  old.db.run('DROP TABLE task_executions; DELETE FROM schema_migrations WHERE version > 2');
+  old.db.run(
+    'CREATE TABLE task_executions (id TEXT PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL, retry_count INTEGER NOT NULL, ord INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc TEXT NOT NULL); CREATE INDEX task_executions_run ON task_executions (run_id, ord)',
+  );
+  old.db.run('INSERT INTO task_executions VALUES (?, ?, ?, ?, ?, ?, ?, ?)', ['r.a', 'r', 'a', 'queued', 0, 0, 1, JSON.stringify(task('r.a'))]);
+  const bytes = old.export();
+  old.close();
+
+  const db = await StateDb.open(bytes);
+  const columns = db.db.exec('SELECT name FROM pragma_table_info(\'task_executions\')')[0]!.values.flat();
+  assert.equal(columns.includes('retry_count'), false);
+  assert.deepEqual(db.getTask('r.a'), task('r.a'));
+  db.apply([{ seq: 1, record: { t: 'task', task: task('r.b', { attempt: 3, order: 1 }) } }]);
+  assert.deepEqual(db.getTasks('r').map((t) => `${t.key}:${t.attempt}`), ['a:0', 'b:3']);
+  db.close();
+});

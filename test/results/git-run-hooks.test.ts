@@ -56,6 +56,28 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     fx.dispose();
   });
 
+  test('what prepareRun decided is kept for stale records only until the run finishes: the hooks do not grow with every run', async () => {
+    const run = runRecord(fx.repo);
+    const stale = structuredClone(run); // a record read before prepareRun, as some engines hand later hooks
+    const hooks = hooksFor(fx, undefined, [run]);
+    const cwd = await prepare(hooks, run);
+    writeFileSync(join(cwd, 'one.txt'), '1\n');
+    const one = taskRecord(run, 'one', { kind: 'wait' });
+    await hooks.taskCompleted(stale, one, resultOf(one));
+    assert.deepEqual(sh(cwd, 'log', '--format=%s', 'main..HEAD').split('\n'), ['one: wait'], 'the stale record reached the run through what the hooks kept');
+
+    run.state = 'failed';
+    run.finishedAt = Date.now();
+    await finish(hooks, run);
+    writeFileSync(join(cwd, 'two.txt'), '2\n');
+    const two = taskRecord(run, 'two', { kind: 'wait' });
+    await hooks.taskCompleted(stale, two, resultOf(two));
+    assert.deepEqual(sh(cwd, 'log', '--format=%s', 'main..HEAD').split('\n'), ['one: wait'], 'forgotten: nothing is kept for a finished run');
+    // The run's own record still says where everything is (a Continue… starts from it).
+    await hooks.taskCompleted(run, two, resultOf(two));
+    assert.equal(sh(cwd, 'log', '-1', '--format=%s'), 'two: wait');
+  });
+
   test('a run works in its own worktree, commits per task, pushes and opens one pull request', async () => {
     // The user's tree is dirty: the run must neither see nor touch it.
     writeFileSync(join(fx.repo, 'README.md'), '# project\nuser edit in progress\n');

@@ -26,7 +26,7 @@ export function launchRun(batch: Batch, active: ActiveRun): void {
 
 /** A finished run put back into play (a retry); active again once the batch is durable. */
 export function resumeRun(batch: Batch, active: ActiveRun): void {
-  const { finishedAt: _finished, error: _error, finalized: _finalized, ...rest } = active.run;
+  const { finishedAt: _finished, finalized: _finalized, ...rest } = active.run;
   active.run = { ...rest, state: 'running' };
   batch.record({ t: 'run', run: active.run }, { type: 'workflow.resumed', run: active.run });
   batch.starts(active);

@@ -23,7 +23,6 @@ export interface RunRecord {
   delivery?: RunDelivery;
   createdAt: number;
   finishedAt?: number;
-  error?: string;
   /** The `runFinished` hooks have completed (false after a crash between the end and, say, the pull request). */
   finalized?: boolean;
   /** Allow rules added by "Allow for this run" answers (`Bash(npm test:*)`), on top of the workflow's `permissions:`. */

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { deepLink } from '../model/deep-link.ts';
 import type { EngineEvent } from '../model/events.ts';
-import type { RunRecord, TaskRecord, TaskResult, WebhookDeliveryRecord } from '../model/records.ts';
-import { backoffDelay } from '../scheduler/backoff.ts';
+import type { RunRecord, TaskRecord, WebhookDeliveryRecord } from '../model/records.ts';
 import type { Clock } from '../util/clock.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
 import type { WebhookOutboxStore } from './webhook-outbox.ts';
-import { EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhookBody } from './webhook-signature.ts';
+import { resultPayload, runPayload, taskPayload } from './webhook-payloads.ts';
+import { attemptDelivery, type WebhookSendOptions } from './webhook-sender.ts';
 
 export const WEBHOOK_EVENTS = ['task.completed', 'task.failed', 'workflow.completed', 'workflow.failed', 'pr.opened', 'task.needs-input', 'workflow.paused'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
@@ -30,7 +29,10 @@ export interface OpenedPullRequest {
   draft: boolean;
 }
 
-export interface WebhookDispatcherOptions {
+/** Signing and retrying (see webhook-sender.ts); `env` defaults to process.env. */
+type SendSettings = Pick<WebhookSendOptions, 'secret' | 'maxAttempts' | 'backoffMs' | 'maxDelayMs' | 'timeoutMs'> & Partial<Pick<WebhookSendOptions, 'env'>>;
+
+export interface WebhookDispatcherOptions extends SendSettings {
   outbox: WebhookOutboxStore;
   /**
    * The engine's durable events, for `start()` to queue those after the outbox's cursor: made
@@ -41,17 +43,6 @@ export interface WebhookDispatcherOptions {
   /** Reads a run (for per-workflow endpoints of task events, which carry only the task). */
   runOf: (runId: string) => Promise<RunRecord | undefined>;
   endpoints?: WebhookEndpoint[];
-  /** The global signing secret (settings / ORCHESTR8_WEBHOOK_SECRET); never stored. */
-  secret?: string;
-  /** For `env:NAME` secrets; process.env by default. */
-  env?: Record<string, string | undefined>;
-  /** Attempts before a delivery is dead-lettered (default 8). */
-  maxAttempts?: number;
-  /** First retry delay, doubled each further attempt up to `maxDelayMs` (defaults 2 s and 10 min). */
-  backoffMs?: number;
-  maxDelayMs?: number;
-  /** Per request (default 10 s). */
-  timeoutMs?: number;
   /** How long `close()` keeps sending what is due before it leaves the rest pending for the next owner (default 5 s). */
   closeGraceMs?: number;
   clock?: Clock;
@@ -102,28 +93,6 @@ export function workflowEndpoints(run: RunRecord | undefined): WebhookEndpoint[]
   return out;
 }
 
-function runPayload(run: RunRecord) {
-  const d = run.delivery ?? {};
-  return {
-    id: run.id,
-    name: run.name,
-    state: run.state,
-    createdAt: new Date(run.createdAt).toISOString(),
-    ...(run.finishedAt ? { finishedAt: new Date(run.finishedAt).toISOString() } : {}),
-    ...(run.error ? { error: run.error } : {}),
-    ...(d.branch ? { branch: d.branch } : {}),
-    ...(d.pullRequest ? { pullRequestUrl: d.pullRequest.url } : {}),
-    link: deepLink({ runId: run.id }),
-  };
-}
-
-function taskPayload(task: TaskRecord) {
-  return { id: task.id, key: task.key, name: task.name, state: task.state, attempt: task.attempt, ...(task.error ? { error: task.error } : {}), link: deepLink({ runId: task.runId, taskId: task.id }) };
-}
-
-/** Long outputs are cut: a webhook announces, the API serves the full result. */
-const OUTPUT_LIMIT = 4000;
-
 /**
  * Turns engine events into signed webhook deliveries: each event is first written to the
  * durable outbox (one row per endpoint), then sent, retried with exponential backoff,
@@ -133,7 +102,8 @@ const OUTPUT_LIMIT = 4000;
 export class WebhookDispatcher implements Disposable {
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly env: Record<string, string | undefined>;
+  private readonly send: WebhookSendOptions;
+  /** A batch holds up to 20 due deliveries: at most 4 requests in flight, so one slow receiver does not hold them all. */
   private readonly limit = pLimit(4);
   private timer: { cancel(): void } | undefined;
   private timerAt = Infinity;
@@ -157,7 +127,8 @@ export class WebhookDispatcher implements Disposable {
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.clock = options.clock ?? unrefClock;
     this.logger = options.logger ?? silentLogger;
-    this.env = options.env ?? process.env;
+    const { secret, maxAttempts, backoffMs, maxDelayMs, timeoutMs } = options;
+    this.send = { secret, maxAttempts, backoffMs, maxDelayMs, timeoutMs, env: options.env ?? process.env, now: () => this.clock.now(), logger: this.logger };
   }
 
   /** Listens to an engine; events heard wait for `start()`, which first queues what was missed and sends what an earlier process left in the outbox. */
@@ -350,70 +321,10 @@ export class WebhookDispatcher implements Disposable {
       if (this.closed) return;
       const due = await this.options.outbox.due(this.clock.now(), BATCH);
       if (due.length === 0) return;
-      const updated = await Promise.all(due.map((d) => this.limit(() => this.attempt(d))));
+      const updated = await Promise.all(due.map((d) => this.limit(() => attemptDelivery(d, this.send))));
       await this.options.outbox.save(updated);
       if (due.length < BATCH) return;
     }
-  }
-
-  /** One attempt; returns the row's new state. */
-  private async attempt(delivery: WebhookDeliveryRecord): Promise<WebhookDeliveryRecord> {
-    const now = () => this.clock.now();
-    const secret = this.secretFor(delivery.secretRef);
-    if (!secret) {
-      return { ...delivery, state: 'dead', lastError: `no signing secret (${delivery.secretRef}): webhooks are never sent unsigned` };
-    }
-    const attempts = delivery.attempts + 1;
-    let error: string;
-    try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'orchestr8-webhooks',
-          [SIGNATURE_HEADER]: signWebhookBody(delivery.body, secret),
-          [TIMESTAMP_HEADER]: String(Math.floor(now() / 1000)),
-          [EVENT_HEADER]: delivery.event,
-          [EVENT_ID_HEADER]: delivery.eventId,
-        },
-        body: delivery.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
-      await response.body?.cancel().catch(() => {});
-      if (response.status >= 200 && response.status < 300) {
-        const { lastError: _dropped, ...rest } = delivery;
-        return { ...rest, state: 'delivered', attempts, deliveredAt: now() };
-      }
-      error = `HTTP ${response.status}`;
-    } catch (e) {
-      error = errorMessage((e as { cause?: unknown }).cause ?? e);
-    }
-    const max = this.options.maxAttempts ?? 8;
-    if (attempts >= max) {
-      this.logger.warn(`webhook ${delivery.event} to ${delivery.url} dead-lettered after ${attempts} attempts: ${error}`);
-      return { ...delivery, state: 'dead', attempts, lastError: error };
-    }
-    const delay = backoffDelay(
-      { max, backoffMs: this.options.backoffMs ?? 2000, factor: 2, maxDelayMs: this.options.maxDelayMs ?? 600_000, jitter: true },
-      attempts,
-    );
-    return { ...delivery, attempts, nextAttemptAt: now() + delay, lastError: error };
-  }
-
-  private secretFor(ref: string): string | undefined {
-    if (ref === 'global') return this.options.secret || undefined;
-    if (ref.startsWith('env:')) return this.env[ref.slice(4)] || undefined;
-    return undefined;
-  }
-
-  /** Requeues a dead letter (the user fixed the receiver). */
-  async redeliver(id: string): Promise<void> {
-    const d = await this.options.outbox.get(id);
-    if (!d) throw new Error(`no webhook delivery ${id}`);
-    if (d.state !== 'dead') throw new Error(`webhook delivery ${id} is ${d.state}, not dead`);
-    await this.options.outbox.save([{ ...d, state: 'pending', attempts: 0, nextAttemptAt: this.clock.now() }]);
-    this.kick();
   }
 
   /**
@@ -450,9 +361,4 @@ export class WebhookDispatcher implements Disposable {
     this.closed = true;
     this.timer?.cancel();
   }
-}
-
-function resultPayload(result: TaskResult) {
-  const output = result.output.length > OUTPUT_LIMIT ? `${result.output.slice(0, OUTPUT_LIMIT)}…` : result.output;
-  return { output, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) };
 }

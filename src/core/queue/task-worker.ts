@@ -160,7 +160,9 @@ export class TaskWorker {
     const retryable = !(error instanceof TaskError) || error.retryable;
     const stop = stopOf(error);
     const record: TaskJobRecord = { k: 'failure', message, retryable, ...(stop ? { stop } : {}) };
-    await this.redis.rpush(this.keys.records(jobId), JSON.stringify(record)).catch(() => {});
+    await this.redis
+      .rpush(this.keys.records(jobId), JSON.stringify(record))
+      .catch((e: unknown) => this.logger.error(`job ${jobId}: its failure record was not written (the coordinator takes the failure as retryable): ${errorMessage(e)}`));
     throw error instanceof Error ? error : new Error(message);
   }
 

@@ -1,26 +1,25 @@
-import pLimit from 'p-limit';
-import type { LimitFunction } from 'p-limit';
 import type { TaskExecutor } from './task-executor.ts';
 import type { TaskContext, TaskOutput, TaskRunner } from './task-runner.ts';
 import { TaskError, abortReason } from './task-runner.ts';
 
-/** Runs tasks in this process with the runner for their kind, at most `concurrency` at once. */
+/**
+ * Runs tasks in this process with the runner for their kind, at most `concurrency` at once.
+ * The engine's scheduler hands over no more attempts than `freeSlots()` says (and holds each
+ * run to its own limit), so nothing ever waits here: counting the running tasks is the limit.
+ */
 export class LocalExecutor implements TaskExecutor {
   private readonly runners = new Map<string, TaskRunner>();
-  private readonly limit: LimitFunction;
+  private running = 0;
 
-  constructor(runners: Iterable<TaskRunner>, concurrency: number) {
+  constructor(
+    runners: Iterable<TaskRunner>,
+    private readonly concurrency: number,
+  ) {
     for (const runner of runners) this.runners.set(runner.kind, runner);
-    this.limit = pLimit(concurrency);
-  }
-
-  /** Changes the global limit on the fly (a settings change in the editor). */
-  setConcurrency(concurrency: number): void {
-    this.limit.concurrency = concurrency;
   }
 
   freeSlots(): number {
-    return Math.max(0, this.limit.concurrency - this.limit.activeCount - this.limit.pendingCount);
+    return Math.max(0, this.concurrency - this.running);
   }
 
   execute(ctx: TaskContext): Promise<TaskOutput> {
@@ -29,15 +28,16 @@ export class LocalExecutor implements TaskExecutor {
       const hint = ctx.action.kind === 'agent' ? ' (agent tasks need the agent runner; see README "Agents")' : '';
       return Promise.reject(new TaskError(`no runner for ${ctx.action.kind} tasks in this process${hint}`, false));
     }
-    // Aborted while it waited for a slot, or before it was handed over (its engine shut down
-    // while its start was being written): start nothing that no one will wait for.
-    return this.limit(() => {
-      const reason = abortReason(ctx.signal);
-      return reason ? Promise.reject(new TaskError(reason)) : runner.execute(ctx);
-    });
+    // Aborted before it was handed over (its engine shut down while its start was being
+    // written): start nothing that no one will wait for.
+    const reason = abortReason(ctx.signal);
+    if (reason) return Promise.reject(new TaskError(reason));
+    this.running++;
+    // Freed before the caller hears the outcome: the pass that follows sees the slot.
+    return runner.execute(ctx).finally(() => this.running--);
   }
 
   async close(): Promise<void> {
-    this.limit.clearQueue();
+    // Nothing waits here; the engine aborts the attempts still running.
   }
 }

@@ -126,10 +126,6 @@ export class JournalWriter {
     }
   }
 
-  get lastSeq(): number {
-    return this.nextSeq - 1;
-  }
-
   /** Bytes written since the last rotation; the store snapshots when this grows. */
   get size(): number {
     return this.bytesSinceRotate;

@@ -59,6 +59,12 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
     `,
   },
+  {
+    version: 3,
+    name: 'drop task_executions.retry_count',
+    // Never read: a task's attempts are in its record (`doc`). Snapshots written before still open: they migrate here.
+    sql: 'ALTER TABLE task_executions DROP COLUMN retry_count;',
+  },
 ];
 
 export function migrate(db: Database): void {

@@ -14,15 +14,10 @@ import { upgradeRunRecord } from '../model/run-delivery.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import { loadSqlJs } from './sqljs-loader.ts';
 import { migrate } from './migrations.ts';
+import { eventFromRow, gateFromRow, NOTIFICATION_COLUMNS, notificationFromRow, resultFromRow, tokenUsageFromRow } from './row-decoders.ts';
 import { patchRow } from './row-patch.ts';
+import { insertEvents, rowKey, writeRecord } from './row-writes.ts';
 import type { SequencedRecord, StoreRecord, StoredEvent } from './store-records.ts';
-
-const EVENT_COLUMNS = 6;
-const EVENTS_PER_STATEMENT = 64;
-const eventsInsert = (rows: number) =>
-  `INSERT OR REPLACE INTO events (seq, at, type, run_id, task_id, detail) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`;
-const INSERT_EVENT = eventsInsert(1);
-const INSERT_EVENTS = eventsInsert(EVENTS_PER_STATEMENT);
 
 /** Deferred records are applied after at most this long, or once this many are waiting. */
 const DEFER_MAX_MS = 20;
@@ -36,41 +31,6 @@ const DEFER_MAX_RECORDS = 500;
  */
 function tune(db: Database): void {
   db.run('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA locking_mode = EXCLUSIVE');
-}
-
-/** The row a record writes whole (INSERT OR REPLACE by id), or patches (`run-patch`, `task-patch`). */
-function rowKey(record: StoreRecord): string | undefined {
-  switch (record.t) {
-    case 'run':
-      return `r ${record.run.id}`;
-    case 'run-patch':
-      return `r ${record.id}`;
-    case 'task':
-      return `t ${record.task.id}`;
-    case 'task-patch':
-      return `t ${record.id}`;
-    case 'webhook':
-      return `w ${record.delivery.id}`;
-    case 'checkpoint':
-      return `c ${record.checkpoint.taskId}`;
-    default:
-      return undefined;
-  }
-}
-
-const rowJsonCache = new WeakMap<object, string>();
-
-/**
- * JSON of a run or task row for the `doc` column, computed once per object: rows are never
- * mutated (every move makes a new one), and the same row may be written by several batches.
- */
-function rowJson(row: object): string {
-  let json = rowJsonCache.get(row);
-  if (json === undefined) {
-    json = JSON.stringify(row);
-    rowJsonCache.set(row, json);
-  }
-  return json;
 }
 
 export interface UsageSums {
@@ -88,6 +48,8 @@ export interface UsageSums {
  */
 export class StateDb {
   private readonly statements = new Map<string, Statement>();
+  /** `stmt` as a function, for the row writers. */
+  private readonly prepare = (sql: string): Statement => this.stmt(sql);
   private appliedSeq: number;
   /** Durable records not yet in the tables (see `defer`). */
   private backlog: SequencedRecord[] = [];
@@ -173,12 +135,12 @@ export class StateDb {
         if (record.t === 'delete-runs') {
           // Rows staged before the deletion are written first, so that it removes them.
           this.writeRows(rows);
-          this.insertEvents(events.splice(0));
+          insertEvents(this.prepare, events.splice(0));
         }
-        this.applyRecord(entry.seq, record);
+        writeRecord(this.prepare, entry.seq, record);
       }
       this.writeRows(rows);
-      this.insertEvents(events);
+      insertEvents(this.prepare, events);
       if (last !== from) this.stmt("UPDATE meta SET value = ? WHERE key = 'last_seq'").run([String(last)]);
       this.db.run('COMMIT');
       this.appliedSeq = last;
@@ -206,7 +168,7 @@ export class StateDb {
   }
 
   private writeRows(rows: Map<string, StoreRecord>): void {
-    for (const record of rows.values()) this.applyRecord(0, record);
+    for (const record of rows.values()) writeRecord(this.prepare, 0, record);
     rows.clear();
   }
 
@@ -277,28 +239,16 @@ export class StateDb {
 
   getResult(taskId: string): TaskResult | undefined {
     const row = this.row('SELECT task_id, run_id, output, exit_code, data, created_at FROM task_results WHERE task_id = ?', [taskId]);
-    if (!row) return undefined;
-    const result: TaskResult = { taskId: row[0] as string, runId: row[1] as string, output: row[2] as string, createdAt: row[5] as number };
-    if (row[3] !== null) result.exitCode = row[3] as number;
-    if (row[4] !== null) result.data = JSON.parse(row[4] as string);
-    return result;
+    return row && resultFromRow(row);
   }
 
   undeliveredNotifications(): NotificationRecord[] {
-    return this.rows('SELECT id, run_id, task_id, kind, title, body, created_at FROM notifications WHERE delivered_at IS NULL ORDER BY created_at', []).map((r) => {
-      const n: NotificationRecord = { id: r[0] as string, runId: r[1] as string, kind: r[3] as NotificationRecord['kind'], title: r[4] as string, body: r[5] as string, createdAt: r[6] as number };
-      if (r[2] !== null) n.taskId = r[2] as string;
-      return n;
-    });
+    return this.rows(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE delivered_at IS NULL ORDER BY created_at`, []).map(notificationFromRow);
   }
 
   getNotification(id: string): NotificationRecord | undefined {
-    const r = this.row('SELECT id, run_id, task_id, kind, title, body, created_at, delivered_at FROM notifications WHERE id = ?', [id]);
-    if (!r) return undefined;
-    const n: NotificationRecord = { id: r[0] as string, runId: r[1] as string, kind: r[3] as NotificationRecord['kind'], title: r[4] as string, body: r[5] as string, createdAt: r[6] as number };
-    if (r[2] !== null) n.taskId = r[2] as string;
-    if (r[7] !== null) n.deliveredAt = r[7] as number;
-    return n;
+    const r = this.row(`SELECT ${NOTIFICATION_COLUMNS} FROM notifications WHERE id = ?`, [id]);
+    return r && notificationFromRow(r);
   }
 
   /** Token and cost sums of a run (`runId`) or a task (`taskId`). */
@@ -315,18 +265,11 @@ export class StateDb {
     return this.rows(
       'SELECT task_id, run_id, turn, model, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, created_at FROM token_usage WHERE task_id = ? ORDER BY turn',
       [taskId],
-    ).map((r) => ({
-      taskId: r[0] as string, runId: r[1] as string, turn: r[2] as number, model: r[3] as string, inputTokens: r[4] as number, outputTokens: r[5] as number,
-      cacheWriteTokens: r[6] as number, cacheReadTokens: r[7] as number, costUsd: r[8] as number, createdAt: r[9] as number,
-    }));
+    ).map(tokenUsageFromRow);
   }
 
   gates(runId: string): QualityGateRecord[] {
-    return this.rows('SELECT run_id, task_id, gate, verdict, report, created_at FROM quality_gates WHERE run_id = ? ORDER BY gate', [runId]).map((r) => {
-      const g: QualityGateRecord = { runId: r[0] as string, taskId: r[1] as string, gate: r[2] as string, verdict: r[3] as QualityGateRecord['verdict'], createdAt: r[5] as number };
-      if (r[4] !== null) g.report = r[4] as string;
-      return g;
-    });
+    return this.rows('SELECT run_id, task_id, gate, verdict, report, created_at FROM quality_gates WHERE run_id = ? ORDER BY gate', [runId]).map(gateFromRow);
   }
 
   checkpoint(taskId: string): CheckpointRecord | undefined {
@@ -336,13 +279,7 @@ export class StateDb {
 
   /** Persisted events after `seq`, oldest first. */
   eventsAfter(seq: number, limit = 1000): (StoredEvent & { seq: number })[] {
-    return this.rows('SELECT seq, at, type, run_id, task_id, detail FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [seq, limit]).map((r) => {
-      const e: StoredEvent & { seq: number } = { seq: r[0] as number, at: r[1] as number, type: r[2] as string };
-      if (r[3] !== null) e.runId = r[3] as string;
-      if (r[4] !== null) e.taskId = r[4] as string;
-      if (r[5] !== null) e.detail = r[5] as string;
-      return e;
-    });
+    return this.rows('SELECT seq, at, type, run_id, task_id, detail FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [seq, limit]).map(eventFromRow);
   }
 
   getWebhookDelivery(id: string): WebhookDeliveryRecord | undefined {
@@ -363,7 +300,6 @@ export class StateDb {
     return v === null || v === undefined ? undefined : Number(v);
   }
 
-  /** When the newest delivery was queued, if any. */
   /** Where a consumer of the events table resumes (see the `cursor` record); undefined before it first saved one. */
   cursor(name: string): number | undefined {
     const v = this.scalar('SELECT value FROM meta WHERE key = ?', [`cursor.${name}`]);
@@ -378,95 +314,6 @@ export class StateDb {
   /** Deliveries in a state (dead letters for the user to see), newest first. */
   webhookDeliveries(state: WebhookDeliveryRecord['state'], limit: number): WebhookDeliveryRecord[] {
     return this.docs<WebhookDeliveryRecord>('SELECT doc FROM webhook_deliveries WHERE state = ? ORDER BY created_at DESC LIMIT ?', [state, limit]);
-  }
-
-  // ---- applying records ----------------------------------------------------
-
-  private applyRecord(seq: number, record: StoreRecord): void {
-    switch (record.t) {
-      case 'run': {
-        const r = record.run;
-        this.stmt('INSERT OR REPLACE INTO workflow_executions (id, name, state, created_at, finished_at, doc) VALUES (?, ?, ?, ?, ?, ?)').run([
-          r.id, r.name, r.state, r.createdAt, r.finishedAt ?? null, rowJson(r),
-        ]);
-        return;
-      }
-      case 'task': {
-        const t = record.task;
-        this.stmt('INSERT OR REPLACE INTO task_executions (id, run_id, key, state, retry_count, ord, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run([
-          t.id, t.runId, t.key, t.state, Math.max(0, t.attempt - 1), t.order, t.updatedAt, rowJson(t),
-        ]);
-        return;
-      }
-      case 'result': {
-        const r = record.result;
-        this.stmt('INSERT OR REPLACE INTO task_results (task_id, run_id, output, exit_code, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run([
-          r.taskId, r.runId, r.output, r.exitCode ?? null, r.data === undefined ? null : JSON.stringify(r.data), r.createdAt,
-        ]);
-        return;
-      }
-      case 'event':
-        this.insertEvents([seq, record.event.at, record.event.type, record.event.runId ?? null, record.event.taskId ?? null, record.event.detail ?? null]);
-        return;
-      case 'notification': {
-        const n = record.notification;
-        this.stmt('INSERT OR REPLACE INTO notifications (id, run_id, task_id, kind, title, body, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run([
-          n.id, n.runId, n.taskId ?? null, n.kind, n.title, n.body, n.createdAt, n.deliveredAt ?? null,
-        ]);
-        return;
-      }
-      case 'usage': {
-        const u = record.usage;
-        this.stmt(
-          'INSERT OR REPLACE INTO token_usage (task_id, run_id, turn, model, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        ).run([u.taskId, u.runId, u.turn, u.model, u.inputTokens, u.outputTokens, u.cacheWriteTokens, u.cacheReadTokens, u.costUsd, u.createdAt]);
-        return;
-      }
-      case 'gate': {
-        const g = record.gate;
-        this.stmt('INSERT OR REPLACE INTO quality_gates (run_id, task_id, gate, verdict, report, created_at) VALUES (?, ?, ?, ?, ?, ?)').run([
-          g.runId, g.taskId, g.gate, g.verdict, g.report ?? null, g.createdAt,
-        ]);
-        return;
-      }
-      case 'checkpoint': {
-        const c = record.checkpoint;
-        this.stmt('INSERT OR REPLACE INTO checkpoints (task_id, run_id, attempt, state, updated_at) VALUES (?, ?, ?, ?, ?)').run([
-          c.taskId, c.taskId.slice(0, c.taskId.indexOf('.')), c.attempt, JSON.stringify(c.state), c.updatedAt,
-        ]);
-        return;
-      }
-      case 'webhook': {
-        const d = record.delivery;
-        this.stmt(
-          'INSERT OR REPLACE INTO webhook_deliveries (id, event_id, event, run_id, url, state, attempts, next_attempt_at, created_at, delivered_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        ).run([d.id, d.eventId, d.event, d.runId ?? null, d.url, d.state, d.attempts, d.nextAttemptAt, d.createdAt, d.deliveredAt ?? null, JSON.stringify(d)]);
-        return;
-      }
-      case 'run-patch':
-      case 'task-patch':
-        return; // staged into whole rows by applyNow
-      case 'cursor':
-        this.stmt('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run([`cursor.${record.name}`, String(record.seq)]);
-        return;
-      case 'delete-runs': {
-        for (const table of ['task_executions', 'task_results', 'notifications', 'events', 'token_usage', 'quality_gates', 'checkpoints']) {
-          for (const id of record.runIds) this.stmt(`DELETE FROM ${table} WHERE run_id = ?`).run([id]);
-        }
-        for (const id of record.runIds) this.stmt('DELETE FROM workflow_executions WHERE id = ?').run([id]);
-        return;
-      }
-    }
-  }
-
-  /** Event rows (6 values each) in statements of many rows: events are most of the records, and sql.js pays per statement. */
-  private insertEvents(values: SqlValue[]): void {
-    const row = EVENT_COLUMNS;
-    let i = 0;
-    for (; values.length - i >= row * EVENTS_PER_STATEMENT; i += row * EVENTS_PER_STATEMENT) {
-      this.stmt(INSERT_EVENTS).run(values.slice(i, i + row * EVENTS_PER_STATEMENT));
-    }
-    for (; i < values.length; i += row) this.stmt(INSERT_EVENT).run(values.slice(i, i + row));
   }
 
   // ---- helpers -------------------------------------------------------------

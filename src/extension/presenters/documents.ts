@@ -66,7 +66,6 @@ export function renderRunSummary(run: RunRecord, tasks: readonly TaskRecord[], r
     // The notes say why something did not happen (no remote, no session, uncommitted files not seen).
     for (const note of run.delivery?.notes ?? []) lines.push(`- ${escapeMarkdown(note)}`);
   }
-  if (run.error) lines.push('', `**Error:** ${escapeMarkdown(run.error)}`);
   const inputs = Object.entries(run.inputs);
   if (inputs.length) {
     lines.push('', '## Inputs', '', ...inputs.map(([k, v]) => `- **${escapeMarkdown(k)}**: ${escapeMarkdown(v)}`));

@@ -70,7 +70,7 @@ export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], leve
       // This toast stands for its tasks' failure toasts too (toast-grouping), so a conflicted task's
       // way on is offered even when another task failed first.
       const conflicted = tasks.find((t) => t.state === 'failed' && t.mergeConflict);
-      const why = run.error ?? (failed ? `task ${failed.name || failed.key} failed${failed.error ? `: ${failed.error}` : ''}` : undefined);
+      const why = failed ? `task ${failed.name || failed.key} failed${failed.error ? `: ${failed.error}` : ''}` : undefined;
       return {
         severity: 'error',
         message: `${runLabel(run)} failed${why ? `: ${oneLine(why, 200)}` : '.'}${codeSentence(run)}`,

@@ -164,15 +164,6 @@ export class RunTreeModel {
     return entry.tasks?.has(target.taskId) ? this.taskNode(entry, target.taskId) : undefined;
   }
 
-  /** Loaded runs, newest first. */
-  runs(): RunRecord[] {
-    return this.order.map((id) => this.entries.get(id)!.run);
-  }
-
-  run(runId: string): RunRecord | undefined {
-    return this.entries.get(runId)?.run;
-  }
-
   task(taskId: string): TaskRecord | undefined {
     const runId = taskId.slice(0, taskId.indexOf('.'));
     return this.entries.get(runId)?.tasks?.get(taskId);

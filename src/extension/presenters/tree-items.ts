@@ -107,7 +107,6 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   // Both change while the run goes on (an answer raises the budget or allows a rule for the run): see `run.updated`.
   if (run.budget) lines.push(`- Run budget: ${spentOfBudget(run.budget, usage)}`);
   if (run.allowed?.length) lines.push(`- Allowed for this run: ${run.allowed.map((rule) => `\`${rule}\``).join(', ')}`);
-  if (run.error) lines.push('', `Error: ${escapeMarkdown(oneLine(run.error, 500))}`);
 
   return {
     label: run.description && run.single ? oneLine(run.description, 80) : run.name,

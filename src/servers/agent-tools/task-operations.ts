@@ -230,6 +230,5 @@ function runSummary(r: RunRecord): RunSummary {
     createdAt: iso(r.createdAt)!,
     ...(r.file ? { file: r.file } : {}),
     ...(r.finishedAt ? { finishedAt: iso(r.finishedAt)! } : {}),
-    ...(r.error ? { error: r.error } : {}),
   };
 }

@@ -115,7 +115,9 @@ export function mcpTaskOf({ run, tasks }: RunStatus): Task {
           : waiting.length > 0
             ? `waiting for a signal: orchestr8 signal ${waiting.join(', ')}`
             : undefined
-        : (run.error ?? (failed.length > 0 ? failed.join('; ') : undefined));
+        : failed.length > 0
+          ? failed.join('; ')
+          : undefined;
   return {
     taskId: run.id,
     // A task asking a permission or a raised budget is exactly MCP's input_required.

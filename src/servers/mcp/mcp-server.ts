@@ -205,7 +205,7 @@ export function notificationOf(event: EngineEvent): Note | 'list-changed' | unde
     case 'workflow.failed':
     case 'workflow.cancelled': {
       const r = event.run;
-      const data = { event: event.type, runId: r.id, name: r.name, state: r.state, ...(r.error ? { error: r.error } : {}) };
+      const data = { event: event.type, runId: r.id, name: r.name, state: r.state };
       return { level: event.type === 'workflow.failed' ? 'error' : event.type === 'workflow.completed' ? 'info' : 'warning', data, uris: [runUri(r.id)] };
     }
     case 'run.delivered': {

@@ -1,21 +1,18 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Options, Query, SandboxSettings, SDKMessage, SDKResultMessage, SDKUserMessage, SpawnedProcess, SpawnOptions } from '@anthropic-ai/claude-agent-sdk';
-import { commandRules } from '../../sandbox/sandbox-policy.ts';
-import { sharedShellSandbox, type ShellSandbox } from '../../sandbox/shell-sandbox.ts';
+import type { Options, Query, SDKResultMessage, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import { describeRequest, type Budget, type InputRequest } from '../../model/input-request.ts';
 import { abortReason, NeedsInput, TaskError, type TaskContext, type TaskOutput } from '../../runners/task-runner.ts';
+import type { ShellSandbox } from '../../sandbox/shell-sandbox.ts';
 import { errorMessage } from '../../util/logger.ts';
 import type { AgentDefinition } from '../agent-definition.ts';
-import { costUsd, type TurnTokens } from '../model-prices.ts';
+import { budgetRequest, type TurnSpend } from '../budget-check.ts';
+import { suggestRule, type PermissionRules } from '../permissions/permission-rules.ts';
 import { WorkspaceGuard } from '../tools/workspace-guard.ts';
 import { readClaudeCodeCheckpoint, type ClaudeCodeCheckpoint } from './claude-code-checkpoint.ts';
 import { CLAUDE_CODE_INSTALL_HELP, findClaudeCode } from './claude-code-executable.ts';
+import { abbreviate, followMessage } from './claude-code-messages.ts';
 import { ClaudeCodeGrant } from './claude-code-permissions.ts';
-import { suggestRule, type PermissionRules } from '../permissions/permission-rules.ts';
-import { budgetRequest, type TurnSpend } from '../budget-check.ts';
-import { describeRequest, type Budget, type InputRequest } from '../../model/input-request.ts';
+import { bashSandbox, claudeCodeEnv, spawnInOwnGroup, TailBuffer } from './claude-code-process.ts';
+import { countTokens, noTokens, recordCrashedRun, recordResult, unreportedSpend, type StreamedRequest } from './claude-code-usage.ts';
 import { loadClaudeAgentSdk, type ClaudeAgentSdk } from './load-claude-agent-sdk.ts';
 
 /** What a claude-code task may do and spend, merged as for our own runtime (AgentRunner). */
@@ -80,7 +77,7 @@ export class ClaudeCodeRuntime {
     const guard = await WorkspaceGuard.open(ctx.cwd);
     const grant = ClaudeCodeGrant.fromAgentTools(def.tools, guard, policy.rules);
     const state: ClaudeCodeCheckpoint = saved ?? { version: 1, runtime: 'claude-code', agent: def.name, sessionId: '', turn: 0 };
-    if (state.unreported) await this.recordCrashedRun(ctx, state);
+    if (state.unreported) await recordCrashedRun(ctx, state);
     if (state.asked) await this.takeAnswer(ctx, state);
     if (pending.length) {
       // Continue…: the session goes on with the new prompt. Durable before Claude Code starts, so a
@@ -161,32 +158,6 @@ export class ClaudeCodeRuntime {
     throw new TaskError(CLAUDE_CODE_INSTALL_HELP, false);
   }
 
-  /**
-   * Claude Code's own sandbox for a granted Bash, with our rules; where there is none, Bash runs
-   * unconfined under the grant's checks, and the log says so once.
-   */
-  private async bashSandbox(ctx: TaskContext, root: string): Promise<SandboxSettings | undefined> {
-    const shell = this.options.sandbox?.() ?? sharedShellSandbox();
-    const probe = shell ? await shell.probe() : { available: false as const, reason: 'the sandbox is turned off' };
-    ctx.noteSandboxed?.(probe.available);
-    if (!shell || !probe.available) {
-      const why = probe.available ? 'the sandbox is turned off' : probe.reason;
-      ctx.log(`[UNCONFINED: Claude Code's Bash runs without an OS sandbox here (${why}); only the permission checks apply]\n`);
-      return undefined;
-    }
-    // A temp folder of the task's own: all of /tmp writable would let a command reach other projects there.
-    const rules = commandRules(shell.policy, root, mkdtempSync(join(tmpdir(), 'o8-claude-code-')));
-    return {
-      enabled: true,
-      // Never run a command outside it, and never let the model ask to: a sandbox that cannot start fails the task.
-      failIfUnavailable: true,
-      allowUnsandboxedCommands: false,
-      autoAllowBashIfSandboxed: false,
-      network: { allowedDomains: [...shell.policy.allowedDomains] },
-      filesystem: { allowWrite: rules.allowWrite, denyWrite: rules.denyWrite, denyRead: rules.denyRead },
-    };
-  }
-
   private get env(): NodeJS.ProcessEnv {
     return this.options.env ?? process.env;
   }
@@ -198,7 +169,7 @@ export class ClaudeCodeRuntime {
   ): Promise<TaskOutput | 'session-lost'> {
     const { def, grant, state } = s;
     const resuming = state.sessionId !== '';
-    const sandbox = s.grant.tools.includes('Bash') ? await this.bashSandbox(ctx, s.guard.root) : undefined;
+    const sandbox = s.grant.tools.includes('Bash') ? await bashSandbox(ctx, s.guard.root, this.options.sandbox) : undefined;
     const abort = new AbortController();
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -230,7 +201,7 @@ export class ClaudeCodeRuntime {
       cwd: s.guard.root,
       pathToClaudeCodeExecutable: s.executable,
       abortController: abort,
-      env: this.childEnv(),
+      env: claudeCodeEnv(this.env, this.options.baseURL?.()),
       // Its own settings (permission deny rules, hooks, MCP servers) and the project's CLAUDE.md apply,
       // under our hook and canUseTool below.
       settingSources: ['user', 'project', 'local'],
@@ -281,12 +252,13 @@ export class ClaudeCodeRuntime {
         if (verdict.kind === 'allow') return { behavior: 'allow', updatedInput: input };
         return { behavior: 'deny', message: verdict.message, ...(verdict.kind === 'ask' ? { interrupt: true } : {}) };
       },
-      spawnClaudeCodeProcess: (spawnOptions) => this.spawnInOwnGroup(ctx, spawnOptions, stderr),
+      spawnClaudeCodeProcess: (spawnOptions) => spawnInOwnGroup(ctx, spawnOptions, stderr),
     };
 
     const q: Query = sdk.query({ prompt: oneMessage(s.prompt, finished), options });
     const onAbort = () => {
       ctx.log(`\n[${abortReason(ctx.signal) ?? 'cancelled'}: interrupting Claude Code]\n`);
+      // Only a shutdown path: an interrupt that fails is followed by the abort below, which kills the process.
       q.interrupt().catch(() => {});
       setTimeout(() => abort.abort(), INTERRUPT_GRACE_MS).unref();
     };
@@ -295,7 +267,7 @@ export class ClaudeCodeRuntime {
 
     const toolNames = new Map<string, string>();
     const seenMessages = new Set<string>();
-    const request: { model: string; tokens: TurnTokens } = { model: '', tokens: noTokens() };
+    const request: StreamedRequest = { model: '', tokens: noTokens() };
     let result: SDKResultMessage | undefined;
     let assistantMessages = 0;
     try {
@@ -306,8 +278,8 @@ export class ClaudeCodeRuntime {
           continue;
         }
         if (message.type === 'assistant') assistantMessages += 1;
-        if (message.type === 'stream_event' && message.parent_tool_use_id === null) await this.countTokens(ctx, message.event, state, request);
-        await this.onMessage(ctx, message, state, toolNames, seenMessages);
+        if (message.type === 'stream_event' && message.parent_tool_use_id === null) await countTokens(ctx, message.event, state, request);
+        await followMessage(ctx, message, state, toolNames, seenMessages);
       }
     } catch (error) {
       // canUseTool's interrupt ends the stream with an error result (the hook, which asks first, stops it cleanly).
@@ -320,13 +292,13 @@ export class ClaudeCodeRuntime {
     }
     if (ctx.signal.aborted) {
       // The interrupted run's result still says what it cost.
-      if (result) await this.recordResult(ctx, state, result);
+      if (result) await recordResult(ctx, state, result);
       const reason = abortReason(ctx.signal) ?? 'cancelled';
       throw new TaskError(`agent ${reason}`, reason === 'timeout');
     }
     if (parked) {
       // What the stopped run cost is recorded with the question (not its text as an answer: the task is not done).
-      if (result) await this.recordResult(ctx, state, result, false);
+      if (result) await recordResult(ctx, state, result, false);
       return this.park(ctx, state, parked);
     }
     if (!result) throw new TaskError(`Claude Code ended without a result${stderr.text ? `: ${stderr.text}` : ''}`, true);
@@ -334,158 +306,14 @@ export class ClaudeCodeRuntime {
     return this.finish(ctx, def, state, result);
   }
 
-  /** Claude Code's environment: the user's (its login, PATH), the base URL if one is set, no telemetry or update checks from a background run. */
-  private childEnv(): Record<string, string | undefined> {
-    const env: Record<string, string | undefined> = { ...this.env };
-    const baseURL = this.options.baseURL?.();
-    if (baseURL) env['ANTHROPIC_BASE_URL'] = baseURL;
-    env['CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC'] ??= '1';
-    env['CLAUDE_AGENT_SDK_CLIENT_APP'] ??= 'orchestr8';
-    return env;
-  }
-
-  /**
-   * Claude Code in its own process group, recorded as the task's pid: after a crash of the
-   * engine the next owner kills the group (it and the commands it started) before the task
-   * resumes, so two processes never write the same session. Also killed when it exits.
-   */
-  private spawnInOwnGroup(ctx: TaskContext, o: SpawnOptions, stderr: TailBuffer): SpawnedProcess {
-    // Windows has no process groups to kill (and `detached` would open a console there).
-    const groups = process.platform !== 'win32';
-    const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, stdio: ['pipe', 'pipe', 'pipe'], detached: groups, windowsHide: true });
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(groups ? -child.pid : child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
-    o.signal?.addEventListener('abort', killGroup, { once: true });
-    child.once('exit', killGroup);
-    if (child.pid && groups) ctx.setPid(child.pid);
-    return child;
-  }
-
-  /**
-   * Follows the tokens of each main-thread model request as it streams, and checkpoints them
-   * with the session when the request ends: the turn is paid for even if no result follows.
-   */
-  private async countTokens(ctx: TaskContext, event: StreamEvent, state: ClaudeCodeCheckpoint, request: { model: string; tokens: TurnTokens }): Promise<void> {
-    if (event.type === 'message_start') {
-      const u = event.message.usage;
-      // This request carries what the session was told (the user's answers): they need not be told again.
-      delete state.notes;
-      request.model = event.message.model;
-      request.tokens = { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0, cacheReadTokens: u.cache_read_input_tokens ?? 0 };
-    } else if (event.type === 'message_delta') {
-      request.tokens.outputTokens = event.usage.output_tokens ?? request.tokens.outputTokens;
-    } else if (event.type === 'message_stop' && request.model) {
-      const sum = ((state.unreported ??= {})[request.model] ??= noTokens());
-      for (const key of Object.keys(sum) as Array<keyof TurnTokens>) sum[key] += request.tokens[key];
-      state.lastTurn = spendOf(request.model, request.tokens);
-      request.model = '';
-      await ctx.saveCheckpoint(structuredClone(state));
-    }
-  }
-
-  /** Usage of a run that crashed before its result: our count of its requests, priced with our table. */
-  private async recordCrashedRun(ctx: TaskContext, state: ClaudeCodeCheckpoint): Promise<void> {
-    const run = (state.crashedRuns ?? 0) + 1;
-    const models = Object.entries(state.unreported ?? {});
-    // Rows 1000+ never collide with the result's rows (1, 2, … per model), which a later result replaces.
-    await Promise.all(models.map(([model, tokens], i) => ctx.recordUsage({ turn: 1000 * run + i, model, ...tokens, costUsd: costUsd(model, tokens) ?? 0 })));
-    delete state.unreported;
-    state.crashedRuns = run;
-    await ctx.saveCheckpoint(structuredClone(state));
-    if (models.length) ctx.log(`[usage of the interrupted run recorded from its stream: ${models.map(([m, t]) => `${m} ${t.inputTokens} in, ${t.outputTokens} out`).join('; ')}]\n`);
-  }
-
-  private async onMessage(ctx: TaskContext, message: SDKMessage, state: ClaudeCodeCheckpoint, toolNames: Map<string, string>, seen: Set<string>): Promise<void> {
-    switch (message.type) {
-      case 'system':
-        if (message.subtype === 'init' && message.session_id && message.session_id !== state.sessionId) {
-          state.sessionId = message.session_id;
-          // Durable before the first request: a crash from here on resumes this session.
-          await ctx.saveCheckpoint(structuredClone(state));
-        }
-        return;
-      case 'stream_event': {
-        const event = message.event;
-        if (message.parent_tool_use_id === null && event.type === 'content_block_delta' && event.delta.type === 'text_delta') ctx.log(event.delta.text);
-        return;
-      }
-      case 'assistant': {
-        const sub = message.parent_tool_use_id !== null;
-        for (const block of message.message.content) {
-          if (block.type === 'tool_use') {
-            toolNames.set(block.id, block.name);
-            ctx.log(`\n${sub ? '  ' : ''}→ ${block.name} ${abbreviate(JSON.stringify(block.input))}\n`);
-          } else if (block.type === 'text' && sub) {
-            ctx.log(`  ${abbreviate(block.text)}\n`);
-          }
-        }
-        // Claude Code sends one message per content block; a new message id is a new model turn
-        // (checkpointed with its tokens when its stream ends, see countTokens).
-        if (!sub && !seen.has(message.message.id)) {
-          seen.add(message.message.id);
-          state.turn += 1;
-        }
-        return;
-      }
-      case 'user': {
-        const content = message.message.content;
-        if (typeof content === 'string') return;
-        for (const block of content) {
-          if (block.type !== 'tool_result') continue;
-          const name = toolNames.get(block.tool_use_id) ?? 'tool';
-          const text = typeof block.content === 'string' ? block.content : (block.content ?? []).map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('');
-          ctx.log(`${message.parent_tool_use_id ? '  ' : ''}← ${name}${block.is_error ? ' failed' : ''}: ${abbreviate(text)}\n`);
-        }
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
   private async finish(ctx: TaskContext, def: AgentDefinition, state: ClaudeCodeCheckpoint, result: SDKResultMessage): Promise<TaskOutput> {
-    await this.recordResult(ctx, state, result);
+    await recordResult(ctx, state, result);
     if (result.subtype === 'success' && !result.is_error) return { output: result.result, data: { runtime: 'claude-code', sessionId: state.sessionId, turns: state.turn } };
     const denials = result.permission_denials.length ? ` (${result.permission_denials.length} tool calls denied)` : '';
     if (result.subtype === 'success') throw new TaskError(`Claude Code: ${result.result || 'the turn ended on an API error'}`, true);
     if (result.subtype === 'error_max_turns') throw new TaskError(`agent ${def.name} reached its limit of turns without a final answer${denials}`, false);
     if (result.subtype === 'error_max_budget_usd') throw new TaskError(`agent ${def.name} reached its budget${denials}`, false);
     throw new TaskError(`Claude Code failed (${result.subtype})${result.errors.length ? `: ${result.errors.join('; ')}` : ''}${denials}`, true);
-  }
-
-  /**
-   * Usage whatever the outcome: the turns were paid for. The totals are the session's (a
-   * resumed session's result carries the runs before it that ended), one row per model, so
-   * that recording them again after a retry replaces rather than adds. The checkpoint, which
-   * no longer counts this run's requests as unreported, goes out with them (one group commit),
-   * with the answer when there is one.
-   */
-  private async recordResult(ctx: TaskContext, state: ClaudeCodeCheckpoint, result: SDKResultMessage, final = true): Promise<void> {
-    const models = Object.entries(result.modelUsage ?? {});
-    delete state.unreported;
-    const answer = final && result.subtype === 'success' && !result.is_error ? result.result : undefined;
-    if (answer !== undefined) delete state.followUp;
-    await Promise.all([
-      ...models.map(([model, u], i) =>
-        ctx.recordUsage({
-          turn: i + 1,
-          model,
-          inputTokens: u.inputTokens,
-          outputTokens: u.outputTokens,
-          cacheWriteTokens: u.cacheCreationInputTokens,
-          cacheReadTokens: u.cacheReadInputTokens,
-          costUsd: u.costUSD,
-        }),
-      ),
-      ctx.saveCheckpoint(answer !== undefined ? { ...state, result: answer } : { ...state }),
-    ]);
-    ctx.log(`\n[Claude Code: ${result.num_turns} turns, $${result.total_cost_usd.toFixed(4)}${models.length ? ` (${models.map(([m]) => m).join(', ')})` : ''}]\n`);
   }
 
   private toTaskError(ctx: TaskContext, error: unknown, stderr: TailBuffer): TaskError {
@@ -504,35 +332,6 @@ async function* oneMessage(prompt: string, finished: Promise<void>): AsyncGenera
   await finished;
 }
 
-/** Keeps the last characters of a stream (Claude Code's stderr, for error messages). */
-class TailBuffer {
-  private buffer = '';
-  constructor(private readonly max: number) {}
-  push(text: string): void {
-    this.buffer = (this.buffer + text).slice(-this.max);
-  }
-  get text(): string {
-    return this.buffer.trim().split('\n').slice(-5).join(' | ');
-  }
-}
-
-type StreamEvent = Extract<SDKMessage, { type: 'stream_event' }>['event'];
-
-function spendOf(model: string, t: TurnTokens): TurnSpend {
-  return { usd: costUsd(model, t) ?? 0, tokens: t.inputTokens + t.outputTokens + t.cacheWriteTokens + t.cacheReadTokens };
-}
-
-/** The requests of the current run that no result has reported (and so no usage row counts yet). */
-function unreportedSpend(state: ClaudeCodeCheckpoint): TurnSpend {
-  const sum: TurnSpend = { usd: 0, tokens: 0 };
-  for (const [model, tokens] of Object.entries(state.unreported ?? {})) {
-    const spend = spendOf(model, tokens);
-    sum.usd += spend.usd;
-    sum.tokens += spend.tokens;
-  }
-  return sum;
-}
-
 /**
  * What a resumed session is told: the user's answers first, then the Continue… prompt it is
  * given now, or else to continue (reminded of the Continue… prompt its interrupted run worked on).
@@ -544,11 +343,3 @@ function resumePrompt(state: ClaudeCodeCheckpoint, followingUp: boolean): string
   return state.followUp ? `${RESUME_PROMPT} You were working on: ${state.followUp}` : RESUME_PROMPT;
 }
 
-function noTokens(): TurnTokens {
-  return { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
-}
-
-function abbreviate(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
