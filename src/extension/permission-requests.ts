@@ -145,7 +145,10 @@ export class PermissionRequests implements vscode.Disposable {
   private update(): void {
     const n = this.asking.size;
     this.tree.view.badge = n ? { value: n, tooltip: `${n} task${n === 1 ? '' : 's'} need${n === 1 ? 's' : ''} your input` } : undefined;
-    if (!n) return this.item.hide();
+    if (!n) {
+      this.item.hide();
+      return;
+    }
     this.item.text = `$(question) ${n} need${n === 1 ? 's' : ''} input`;
     this.item.tooltip = [...this.asking.values()].map((t) => requestToast(t, this.runNames.get(t.runId) ?? t.runId)?.message.replace(/^Orchestr8: /, '') ?? t.id).join('\n');
     this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');

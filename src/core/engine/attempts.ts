@@ -1,3 +1,4 @@
+import type { TaskAction } from '../model/workflow.ts';
 import type { TaskRecord, TaskResult } from '../model/records.ts';
 import type { TaskContext, TaskOutput } from '../runners/task-runner.ts';
 import { MergeConflictError, NeedsInput, PauseRun, TaskError, abortReason } from '../runners/task-runner.ts';
@@ -153,7 +154,7 @@ export class Attempts {
     const run = active.run;
     const scope = await this.scope(active, task);
     const placed = core.deps.hooks.some((h) => h.prepareTask) ? await this.place(active, task) : undefined;
-    let action;
+    let action: TaskAction;
     try {
       action = interpolateAction(task.action, scope);
     } catch (error) {

@@ -20,6 +20,7 @@ import { acquireLock } from './state-lock.ts';
 import type { LockInfo } from './state-lock.ts';
 import type { StorageState } from './storage-full.ts';
 import type { StoreRecord } from './store-records.ts';
+import type { Written } from './index-worker/protocol.ts';
 
 export interface StoreOptions {
   logger?: Logger;
@@ -194,7 +195,7 @@ export class StateStore implements StateBackend {
     if (closed.length === 0 || (newest && closedUpTo <= newest.lastSeq)) return; // the newest snapshot holds them all
     this.logger.debug(`snapshot: folding ${closed.length} journal segments`);
     // The worker holds every batch posted before the rotation (and perhaps a few after): all durable.
-    let written;
+    let written: Written;
     try {
       written = await this.index.snapshot(this.stateDir);
     } catch (error) {

@@ -56,8 +56,9 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   const issues: WorkflowIssue[] = [];
   const report = (path: PathSegment[], message: string, target: 'key' | 'value' = 'value') =>
     issues.push(at.issue(at.range(path, target), message));
-  const reportAll = (list: PathIssue[]) =>
-    list.forEach((i) => report(i.path, i.target === 'value' && i.path.length > 0 ? `${dotted(i.path)}: ${i.message}` : i.message, i.target));
+  const reportAll = (list: PathIssue[]) => {
+    for (const i of list) report(i.path, i.target === 'value' && i.path.length > 0 ? `${dotted(i.path)}: ${i.message}` : i.message, i.target);
+  };
 
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {

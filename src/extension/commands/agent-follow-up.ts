@@ -14,7 +14,7 @@ export function registerAgentFollowUp(ctx: CommandContext): vscode.Disposable[] 
     registerCommand(ctx, COMMAND_IDS.continueTask, async (arg) => {
       const engine = await ctx.host.writable();
       const task = await agentTask(engine, asTarget(arg) ?? (await pickTarget(engine, { title: 'Continue', taskStates: ['completed', 'failed', 'cancelled'] })));
-      if (!task || task.action.kind !== 'agent') return;
+      if (task?.action.kind !== 'agent') return;
       const { run } = await engine.status(task.runId);
       const prompt = await vscode.window.showInputBox({
         title: `Continue ${task.name || task.key}`,

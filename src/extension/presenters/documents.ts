@@ -37,7 +37,7 @@ export function renderResult(run: RunRecord, task: TaskRecord, result: TaskResul
   if (result) lines.push(outputBlock(task, result));
   else if (task.state === 'failed') lines.push(`The task failed${task.error ? ':' : '.'}`, ...(task.error ? ['', codeFence(task.error, 'text')] : []));
   else lines.push(`_No result yet: the task is ${task.state}._`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function renderLog(task: TaskRecord, log: string, now: number): string {
@@ -50,7 +50,7 @@ export function renderLog(task: TaskRecord, log: string, now: number): string {
     log ? codeFence(log, 'text') : '_(nothing logged yet)_',
   ];
   if (task.error) lines.push('', `**Error:** ${escapeMarkdown(task.error)}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** All of a run: a table of its tasks, then each completed task's result. */
@@ -84,5 +84,5 @@ export function renderRunSummary(run: RunRecord, tasks: readonly TaskRecord[], r
     if (result) lines.push(outputBlock(t, result));
     else lines.push(t.error ? codeFence(t.error, 'text') : '_failed_');
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

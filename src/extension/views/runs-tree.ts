@@ -128,7 +128,9 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
       this.firstRowsShown = true;
       // After this turn: VS Code asks for the rows' items once it has the nodes.
       const waiters = this.firstRowsWaiters.splice(0);
-      if (waiters.length) setImmediate(() => waiters.forEach((w) => w()));
+      if (waiters.length) setImmediate(() => {
+        for (const w of waiters) w();
+      });
       return roots;
     } catch (error) {
       this.logger.error('could not load runs', error);

@@ -7,7 +7,7 @@ import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts'
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
-import { errorMessage, silentLogger, type Logger } from '../../core/util/logger.ts';
+import { silentLogger, type Logger } from '../../core/util/logger.ts';
 import { loadWorkflowFile, parseWorkflow } from '../../core/workflow/parse-workflow.ts';
 import { newApiToken, removeDiscovery, writeDiscovery } from './api-discovery.ts';
 import {

@@ -63,6 +63,7 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
       }
     };
 
+  // biome-ignore lint/suspicious/noExplicitAny: each operation takes its own tool's arguments, which the SDK has checked against spec.shape.
   const operations: Record<AgentToolSpec['name'], (args: any) => Promise<unknown>> = {
     task_async: (args) => taskAsync(host, args),
     task_status: (args) => taskStatus(host, args),

@@ -108,7 +108,7 @@ export const searchTool = defineTool({
       if (buffer.includes(0)) continue; // binary
       const lines = buffer.toString('utf8').split('\n');
       for (const [i, line] of lines.entries()) {
-        if (re.test(line)) hits.push(`${guard.display(file)}:${i + 1}: ${line.length > 300 ? line.slice(0, 300) + '…' : line}`);
+        if (re.test(line)) hits.push(`${guard.display(file)}:${i + 1}: ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`);
         if (hits.length >= MAX_MATCHES) break;
       }
       if (hits.length >= MAX_MATCHES) break;
