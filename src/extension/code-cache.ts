@@ -35,7 +35,7 @@ export function requireWithCodeCache(file: string, cacheDir: string): CachedRequ
   }
   const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {
     filename: file,
-    ...(cachedData ? { cachedData } : {}),
+    cachedData,
     importModuleDynamically,
   });
   const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;

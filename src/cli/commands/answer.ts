@@ -38,7 +38,7 @@ export async function answerCommand(verb: 'approve' | 'deny', id: string, option
           : options.always
             ? 'allowed for this run'
             : 'allowed once';
-    ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action: verb, ...(asked ? { request: asked } : {}) }) : `${said} ${id}${asked?.kind === 'permission' ? `: ${asked.call}` : ''}`);
+    ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action: verb, request: asked }) : `${said} ${id}${asked?.kind === 'permission' ? `: ${asked.call}` : ''}`);
     return 0;
   });
 }

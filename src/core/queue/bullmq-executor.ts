@@ -192,7 +192,7 @@ export class BullmqExecutor implements TaskExecutor {
       if (result.records > 0) await this.applyRecords(entry);
       entry.resolve({
         output: result.output,
-        ...(result.data !== undefined ? { data: result.data } : {}),
+        data: result.data,
         ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
       });
     } catch (error) {

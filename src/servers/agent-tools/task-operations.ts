@@ -50,7 +50,7 @@ export async function taskAsync(host: ToolHost, args: TaskAsyncArgs): Promise<La
   const budget = { ...(args.budget_usd !== undefined ? { usd: args.budget_usd } : {}), ...(args.budget_tokens !== undefined ? { tokens: args.budget_tokens } : {}) };
   const budgeted = budget.usd !== undefined || budget.tokens !== undefined;
   if (budgeted && args.agent === undefined) throw new Error('budget_usd and budget_tokens only apply to an agent task');
-  if (args.workflow !== undefined) return workflowLaunch(host, { file: args.workflow, ...(args.inputs ? { inputs: args.inputs } : {}) });
+  if (args.workflow !== undefined) return workflowLaunch(host, { file: args.workflow, inputs: args.inputs });
   if (args.inputs) throw new Error('inputs only apply to a workflow');
   if (args.agent !== undefined && !args.prompt) throw new Error(`agent ${args.agent} needs a prompt`);
   if (args.run !== undefined && args.prompt) throw new Error('prompt only applies to an agent task');

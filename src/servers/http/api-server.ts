@@ -136,7 +136,7 @@ export class ApiServer implements Disposable {
       const e = toHttpError(error);
       // A full disk (507) is logged once by the engine, not once per refused request.
       if (e.status >= 500 && e.status !== 507) this.logger.error(`API ${req.method} ${req.url} failed`, error);
-      this.send(res, e.status, { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } }, e.status === 413);
+      this.send(res, e.status, { error: { code: e.code, message: e.message, details: e.details } }, e.status === 413);
     }
   }
 
