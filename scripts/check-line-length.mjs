@@ -5,7 +5,10 @@ import path from 'node:path';
 
 const MAX = 160;
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['src'];
-const files = roots.flatMap((root) => fs.readdirSync(root, { recursive: true }).map((f) => path.join(root, f))).filter((f) => /\.[cm]?[jt]s$/.test(f)).sort();
+const files = roots
+  .flatMap((root) => (fs.statSync(root).isFile() ? [root] : fs.readdirSync(root, { recursive: true }).map((f) => path.join(root, f))))
+  .filter((f) => /\.[cm]?[jt]s$/.test(f))
+  .sort();
 let long = 0;
 for (const file of files) {
   fs.readFileSync(file, 'utf8')

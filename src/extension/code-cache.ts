@@ -61,7 +61,8 @@ export function requireWithCodeCache(file: string, cacheDir: string): CachedRequ
       if (cacheUsed) return;
       try {
         fs.mkdirSync(cacheDir, { recursive: true });
-        for (const old of fs.readdirSync(cacheDir)) if (old.startsWith(stem) && old.endsWith('.code-cache')) fs.rmSync(path.join(cacheDir, old), { force: true });
+        for (const old of fs.readdirSync(cacheDir))
+          if (old.startsWith(stem) && old.endsWith('.code-cache')) fs.rmSync(path.join(cacheDir, old), { force: true });
         const temp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(temp, script.createCachedData());
         fs.renameSync(temp, cacheFile);

@@ -127,7 +127,12 @@ export class Attempts {
       // a reference without a value yet: the question as written
     }
     const asks = question ? `${question.replace(/\s+/g, ' ').trim()} · ` : '';
-    logs.note(active.run.id, task.key, `--- waiting for a signal: ${asks}answer: orchestr8 signal ${task.id} [PAYLOAD] · ${new Date(clock.now()).toISOString()} ---\n`, logger);
+    logs.note(
+      active.run.id,
+      task.key,
+      `--- waiting for a signal: ${asks}answer: orchestr8 signal ${task.id} [PAYLOAD] · ${new Date(clock.now()).toISOString()} ---\n`,
+      logger,
+    );
   }
 
   /** What an action's references resolve against: the run's inputs and, read first (from the index) only, the results it names. */
@@ -190,7 +195,8 @@ export class Attempts {
         core.commit(batch).catch((error) => core.fatal(error));
       },
       loadCheckpoint: async () => (await reads.checkpoint(task.id))?.state,
-      saveCheckpoint: (state) => core.commit(Batch.of([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: clock.now() } }])),
+      saveCheckpoint: (state) =>
+        core.commit(Batch.of([{ t: 'checkpoint', checkpoint: { taskId: task.id, attempt: task.attempt, state, updatedAt: clock.now() } }])),
       recordUsage: (usage) => core.commit(Batch.of([{ t: 'usage', usage: { ...usage, taskId: task.id, runId: run.id, createdAt: clock.now() } }])),
       spent: (scope) => core.deps.api.usage(scope === 'task' ? task.id : run.id),
       runPaused: () => active.run.state === 'paused',
@@ -246,7 +252,8 @@ export class Attempts {
         const again = retryable && hasAttemptsLeft(current.retry, attemptsSpent(current));
         const delay = again ? backoffDelay(current.retry, attemptsSpent(current)) : 0;
         // Said in the log too: a task that failed or timed out before printing anything would leave it empty.
-        const line = `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ${new Date(now).toISOString()} ---\n`;
+        const line = `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ` +
+          `${new Date(now).toISOString()} ---\n`;
         batch.afterCommit(() => core.deps.logs.note(active.run.id, current.key, line, core.deps.logger));
         if (again) core.scheduler.enqueue(active, moves.retryLater(batch, active, current, now, message, delay), batch, now);
         else moves.fail(batch, active, error instanceof MergeConflictError ? { ...current, mergeConflict: error.conflict } : current, now, message);

@@ -128,7 +128,9 @@ export class JournalFollower implements Disposable {
       if (outcome === 'partial') return; // the rest of this segment is still being written
       if (next && next.firstSeq > this.seq + 1) {
         // The owner's replay reports these (a damaged end it set aside); nothing here can bring them back.
-        this.options.logger.warn(`journal follower: records ${this.seq + 1}–${next.firstSeq - 1} are missing (lost to damage at the end of ${path.basename(segment.path)})`);
+        this.options.logger.warn(
+          `journal follower: records ${this.seq + 1}–${next.firstSeq - 1} are missing (lost to damage at the end of ${path.basename(segment.path)})`,
+        );
         this.seq = next.firstSeq - 1;
       }
     }

@@ -99,7 +99,11 @@ export class StateIndex {
    * Starts a worker and loads the folder in it: as the owner (`repair`: torn tails cut, damage
    * set aside; the caller holds the lock) or as a reader, following the journal if asked.
    */
-  static async open(stateDir: string, mode: { repair: boolean; follow?: { pollMs?: number } }, options: StateIndexOptions = {}): Promise<{ index: StateIndex; opened: Opened }> {
+  static async open(
+    stateDir: string,
+    mode: { repair: boolean; follow?: { pollMs?: number } },
+    options: StateIndexOptions = {},
+  ): Promise<{ index: StateIndex; opened: Opened }> {
     const index = await StateIndex.start({ type: 'open', stateDir, repair: mode.repair, ...(mode.follow ? { follow: mode.follow } : {}) }, options);
     try {
       const opened = await index.loaded;

@@ -118,9 +118,14 @@ export class StateStore implements StateBackend {
       store.loaded.catch(() => {}); // reported by the index; a snapshot waiting on it fails and says so
       store.inherited = unsnapshottedBytes(stateDir, snapshotSeq);
       const posting = index;
-      store.journal = new JournalWriter(journalDir(stateDir), lastSeq, (entries, frames) => entries.length && posting.post(entries[0]!.seq, entries.at(-1)!.seq, frames), {
-        onStorage: (state) => store.storageChanged.fire(state),
-      });
+      store.journal = new JournalWriter(
+        journalDir(stateDir),
+        lastSeq,
+        (entries, frames) => entries.length && posting.post(entries[0]!.seq, entries.at(-1)!.seq, frames),
+        {
+          onStorage: (state) => store.storageChanged.fire(state),
+        },
+      );
       return store;
     } catch (error) {
       await index?.close();

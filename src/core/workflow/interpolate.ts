@@ -157,7 +157,8 @@ function interpolateRun(action: Extract<TaskAction, { kind: 'run' }>, scope: Int
       varOf.set(key, name);
     }
     const context = contexts.shift();
-    if (context === 'literal') throw new InterpolationError(`${part.raw} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter`);
+    if (context === 'literal')
+      throw new InterpolationError(`${part.raw} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter`);
     run += context === 'double' ? `\${${name}}` : context === 'single' ? `'"$${name}"'` : `"$${name}"`;
   }
   return action.sandbox !== undefined ? { kind: 'run', run, env, sandbox: action.sandbox } : { kind: 'run', run, env };

@@ -26,7 +26,8 @@ export function renderResult(run: RunRecord, task: TaskRecord, result: TaskResul
   const lines = [
     `# ${taskTitle(task)} — result`,
     '',
-    `Run **${escapeMarkdown(run.name)}** \`${run.id}\` · task \`${task.key}\` · ${tookLine(task, now)}${result?.exitCode !== undefined ? ` · exit ${result.exitCode}` : ''}`,
+    `Run **${escapeMarkdown(run.name)}** \`${run.id}\` · task \`${task.key}\` · ` +
+      `${tookLine(task, now)}${result?.exitCode !== undefined ? ` · exit ${result.exitCode}` : ''}`,
     '',
     `Action: ${describeAction(task.action)}`,
   ];
@@ -54,9 +55,19 @@ export function renderLog(task: TaskRecord, log: string, now: number): string {
 }
 
 /** All of a run: a table of its tasks, then each completed task's result. */
-export function renderRunSummary(run: RunRecord, tasks: readonly TaskRecord[], results: ReadonlyMap<string, TaskResult>, now: number, usage?: UsageTotals): string {
+export function renderRunSummary(
+  run: RunRecord,
+  tasks: readonly TaskRecord[],
+  results: ReadonlyMap<string, TaskResult>,
+  now: number,
+  usage?: UsageTotals,
+): string {
   const took = formatDuration((run.finishedAt ?? now) - run.createdAt);
-  const lines = [`# ${escapeMarkdown(run.name)}`, '', `Run \`${run.id}\` · ${run.state} · ${run.finishedAt !== undefined ? 'took' : 'running for'} ${took} · started ${formatTime(run.createdAt)}`];
+  const lines = [
+    `# ${escapeMarkdown(run.name)}`,
+    '',
+    `Run \`${run.id}\` · ${run.state} · ${run.finishedAt !== undefined ? 'took' : 'running for'} ${took} · started ${formatTime(run.createdAt)}`,
+  ];
   if (usage && usage.inputTokens + usage.outputTokens > 0) {
     lines.push('', `Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out · $${usage.costUsd.toFixed(4)}`);
   }

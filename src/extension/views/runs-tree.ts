@@ -91,7 +91,8 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
       item.iconPath = new vscode.ThemeIcon(view.icon.id, view.icon.color ? new vscode.ThemeColor(view.icon.color) : undefined);
       item.contextValue = view.contextValue;
       if (node.kind === 'more') item.command = { command: 'orchestr8.loadMore', title: 'Load More', arguments: [node] };
-      else if (node.kind === 'task') item.command = { command: 'orchestr8.showLog', title: 'Show Task Log', arguments: [{ runId: node.runId, taskId: node.taskId }] };
+      else if (node.kind === 'task')
+        item.command = { command: 'orchestr8.showLog', title: 'Show Task Log', arguments: [{ runId: node.runId, taskId: node.taskId }] };
       return item;
     });
   }

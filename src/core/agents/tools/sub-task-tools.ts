@@ -26,7 +26,8 @@ export function subTaskRunId(parentTaskId: string, toolUseId: string): string {
 export const launchTaskTool = defineTool({
   name: 'launch_task',
   description:
-    'Start a sub-task in the background: another agent with its own prompt, in the same folder. Returns its task id at once; use wait_for_tasks or task_status/task_result later.',
+    'Start a sub-task in the background: another agent with its own prompt, in the same folder. Returns its task id at once; ' +
+      'use wait_for_tasks or task_status/task_result later.',
   schema: z.object({
     agent: z.string().min(1).describe('Agent name'),
     prompt: z.string().min(1),
