@@ -57,7 +57,11 @@ const results = {
   'v2 msgpack, patches': measure(v2Entries, encodeRecord),
 };
 
-const kinds = (entries: SequencedRecord[]) => entries.reduce<Record<string, number>>((n, e) => ({ ...n, [e.record.t]: (n[e.record.t] ?? 0) + 1 }), {});
+const kinds = (entries: SequencedRecord[]) => {
+  const n: Record<string, number> = {};
+  for (const e of entries) n[e.record.t] = (n[e.record.t] ?? 0) + 1;
+  return n;
+};
 console.log(`orchestr8 records bench · node ${process.version} · load ${os.loadavg()[0]!.toFixed(2)} · ${LOOPS} passes over the v1-state fixture journal`);
 console.log(`v1 records: ${JSON.stringify(kinds(v1Entries))}`);
 console.log(`v2 records: ${JSON.stringify(kinds(v2Entries))}\n`);

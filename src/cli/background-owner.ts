@@ -127,7 +127,9 @@ async function spawnOwner(ctx: CliContext, request: OwnerRequest): Promise<Launc
       if (newline >= 0) resolve(JSON.parse(out.slice(0, newline)) as LaunchReply);
     });
     child.on('error', reject);
-    child.on('exit', (code) => reject(new CliError(`background owner exited (${code}) before launching; see ${path.join(ctx.stateDir, 'serve.log')}`, ExitCode.failed)));
+    child.on('exit', (code) =>
+      reject(new CliError(`background owner exited (${code}) before launching; see ${path.join(ctx.stateDir, 'serve.log')}`, ExitCode.failed)),
+    );
   });
   child.stdout!.destroy();
   child.unref();

@@ -4,7 +4,12 @@ import { StateOwnedError } from '../core/store/state-lock.ts';
 import { WorkflowError } from '../core/workflow/workflow-error.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 
-const CLI_CODES: Record<number, string> = { [ExitCode.usage]: 'usage', [ExitCode.owned]: 'owned', [ExitCode.notFound]: 'not_found', [ExitCode.conflict]: 'merge_conflict' };
+const CLI_CODES: Record<number, string> = {
+  [ExitCode.usage]: 'usage',
+  [ExitCode.owned]: 'owned',
+  [ExitCode.notFound]: 'not_found',
+  [ExitCode.conflict]: 'merge_conflict',
+};
 
 /** An error's exit code (as the README promises) and its `--json` code: by type, never by message; anything else is a failure. */
 export function outcomeOf(error: unknown): [exit: number, code: string] {

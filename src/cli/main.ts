@@ -64,14 +64,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
   for (const verb of ['cancel', 'retry'] as const) {
     program
       .command(`${verb} <id>`)
-      .description(verb === 'cancel' ? 'cancel a run or a task (its dependents are skipped)' : 'retry the failed, cancelled and skipped tasks of a run, or one task')
+      .description(
+        verb === 'cancel' ? 'cancel a run or a task (its dependents are skipped)' : 'retry the failed, cancelled and skipped tasks of a run, or one task',
+      )
       .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).controlCommand(verb, id, undefined, opts(cmd))));
   }
   program
     .command('signal <taskId> [payload]')
     .description('complete a waiting task (an approval, a CI callback); --reject fails it, the payload being the reason')
     .option('--reject', 'reject the wait: the task fails and the tasks that need it are skipped')
-    .action(act(async (id: string, payload: string | undefined, _o: unknown, cmd: Command) => (await loadCommands()).controlCommand('signal', id, payload, opts(cmd) as never)));
+    .action(
+      act(async (id: string, payload: string | undefined, _o: unknown, cmd: Command) =>
+        (await loadCommands()).controlCommand('signal', id, payload, opts(cmd) as never),
+      ),
+    );
   program
     .command('continue <taskId>')
     .description("send a follow-up to a finished agent task: a new attempt continues its conversation, in the run's worktree")

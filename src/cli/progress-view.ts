@@ -81,7 +81,8 @@ export class ProgressView {
     const now = Date.now();
     const all = [...this.tasks.values()];
     const done = all.filter((t) => isTerminal(t.state)).length;
-    return `${this.run.name} ${runStateText(this.run)} · ${done}/${all.length} done · ${formatDuration((this.run.finishedAt ?? now) - this.run.createdAt)} · run ${this.run.id}`;
+    return `${this.run.name} ${runStateText(this.run)} · ${done}/${all.length} done · ` +
+      `${formatDuration((this.run.finishedAt ?? now) - this.run.createdAt)} · run ${this.run.id}`;
   }
 
   private draw(): void {

@@ -34,7 +34,8 @@ async function resumeAfterDeadOwner(ctx: CliContext): Promise<void> {
   if (!lock || isLockLive(lock)) return;
   try {
     const resumed = await resumeInBackground(ctx);
-    if (resumed > 0) process.stderr.write(`orchestr8: resumed ${resumed} unfinished run(s) in a background owner after the owner (pid ${lock.pid}, ${lock.command}) died\n`);
+    if (resumed > 0)
+      process.stderr.write(`orchestr8: resumed ${resumed} unfinished run(s) in a background owner after the owner (pid ${lock.pid}, ${lock.command}) died\n`);
   } catch (error) {
     // Another command took over first (it runs them), or the spawn failed: the runs stay durable for the next owner.
     ctx.logger.warn(`could not resume the runs of the dead owner (pid ${lock.pid}): ${(error as Error).message}`);

@@ -35,7 +35,7 @@ export function requireWithCodeCache(file: string, cacheDir: string): CachedRequ
   }
   const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {
     filename: file,
-    ...(cachedData ? { cachedData } : {}),
+    cachedData,
     importModuleDynamically,
   });
   const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
@@ -61,7 +61,8 @@ export function requireWithCodeCache(file: string, cacheDir: string): CachedRequ
       if (cacheUsed) return;
       try {
         fs.mkdirSync(cacheDir, { recursive: true });
-        for (const old of fs.readdirSync(cacheDir)) if (old.startsWith(stem) && old.endsWith('.code-cache')) fs.rmSync(path.join(cacheDir, old), { force: true });
+        for (const old of fs.readdirSync(cacheDir))
+          if (old.startsWith(stem) && old.endsWith('.code-cache')) fs.rmSync(path.join(cacheDir, old), { force: true });
         const temp = `${cacheFile}.${process.pid}.tmp`;
         fs.writeFileSync(temp, script.createCachedData());
         fs.renameSync(temp, cacheFile);

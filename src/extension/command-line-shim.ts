@@ -32,7 +32,12 @@ export async function writeShim(binDir: string, target: ShimTarget): Promise<str
   ].join('\n');
   await writeIfChanged(shim, script, 0o755);
   if (process.platform === 'win32') {
-    await writeIfChanged(`${shim}.cmd`, `@rem ${MARK}\r\n@where node >nul 2>nul && (node "${target.cliPath}" %*) || (set ELECTRON_RUN_AS_NODE=1 && "${target.fallbackNode}" "${target.cliPath}" %*)\r\n`, 0o755);
+    await writeIfChanged(
+      `${shim}.cmd`,
+      `@rem ${MARK}\r\n@where node >nul 2>nul && (node "${target.cliPath}" %*) || (set ELECTRON_RUN_AS_NODE=1 && "${target.fallbackNode}" ` +
+        `"${target.cliPath}" %*)\r\n`,
+      0o755,
+    );
   }
   return shim;
 }
@@ -50,7 +55,11 @@ export interface InstallOutcome {
  * command in PATH". Replaces an earlier link or shim of ours; never someone else's `orchestr8`
  * (an `npm link` of this repository, say): that is an error naming it.
  */
-export async function installCommandLine(shim: string, dir = path.join(os.homedir(), '.local', 'bin'), pathVar = process.env.PATH ?? ''): Promise<InstallOutcome> {
+export async function installCommandLine(
+  shim: string,
+  dir = path.join(os.homedir(), '.local', 'bin'),
+  pathVar = process.env.PATH ?? '',
+): Promise<InstallOutcome> {
   await fs.promises.mkdir(dir, { recursive: true });
   const installed = path.join(dir, 'orchestr8');
   const existing = await fs.promises.lstat(installed).catch(() => undefined);

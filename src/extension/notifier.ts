@@ -116,11 +116,17 @@ export class Notifier implements vscode.Disposable {
   private show(view: ToastView | undefined): void {
     if (!view) return;
     const show =
-      view.severity === 'error' ? vscode.window.showErrorMessage : view.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void Promise.resolve(show(view.message, ...view.actions.map((a) => a.title))).then((picked) => {
-      const action = view.actions.find((a) => a.title === picked);
-      if (action) return vscode.commands.executeCommand(action.command, ...action.args);
-    }).then(undefined, (error: unknown) => this.logger.error('notification action failed', error));
+      view.severity === 'error'
+        ? vscode.window.showErrorMessage
+        : view.severity === 'warning'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
+    void Promise.resolve(show(view.message, ...view.actions.map((a) => a.title)))
+      .then((picked) => {
+        const action = view.actions.find((a) => a.title === picked);
+        if (action) return vscode.commands.executeCommand(action.command, ...action.args);
+      })
+      .then(undefined, (error: unknown) => this.logger.error('notification action failed', error));
   }
 
   /** Marks what this window handled as delivered; awaited on deactivate before the engine closes. */

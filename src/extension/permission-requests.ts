@@ -145,9 +145,14 @@ export class PermissionRequests implements vscode.Disposable {
   private update(): void {
     const n = this.asking.size;
     this.tree.view.badge = n ? { value: n, tooltip: `${n} task${n === 1 ? '' : 's'} need${n === 1 ? 's' : ''} your input` } : undefined;
-    if (!n) return this.item.hide();
+    if (!n) {
+      this.item.hide();
+      return;
+    }
     this.item.text = `$(question) ${n} need${n === 1 ? 's' : ''} input`;
-    this.item.tooltip = [...this.asking.values()].map((t) => requestToast(t, this.runNames.get(t.runId) ?? t.runId)?.message.replace(/^Orchestr8: /, '') ?? t.id).join('\n');
+    this.item.tooltip = [...this.asking.values()]
+      .map((t) => requestToast(t, this.runNames.get(t.runId) ?? t.runId)?.message.replace(/^Orchestr8: /, '') ?? t.id)
+      .join('\n');
     this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
     this.item.show();
   }
@@ -158,7 +163,11 @@ export class PermissionRequests implements vscode.Disposable {
     if (typeof taskId === 'string') return this.asking.get(taskId) ?? (await this.host.engine?.task(taskId));
     if (this.asking.size === 1) return [...this.asking.values()][0];
     const pick = await vscode.window.showQuickPick(
-      [...this.asking.values()].map((t) => ({ label: t.name || t.key, description: requestToast(t, this.runNames.get(t.runId) ?? t.runId)?.message.replace(/^Orchestr8: /, ''), task: t })),
+      [...this.asking.values()].map((t) => ({
+        label: t.name || t.key,
+        description: requestToast(t, this.runNames.get(t.runId) ?? t.runId)?.message.replace(/^Orchestr8: /, ''),
+        task: t,
+      })),
       { title: 'Which request?' },
     );
     return pick?.task;

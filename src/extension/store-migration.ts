@@ -62,7 +62,8 @@ export function holdsStore(dir: string): boolean {
  */
 export async function prepareWorkspaceStore(options: { stateDir: string; previousDir?: string; logger: Logger }): Promise<PreparedStore> {
   const { stateDir, previousDir, logger } = options;
-  const move = previousDir && path.resolve(previousDir) !== path.resolve(stateDir) ? await adoptPreviousStore(previousDir, stateDir) : ({ kind: 'none' } as const);
+  const move =
+    previousDir && path.resolve(previousDir) !== path.resolve(stateDir) ? await adoptPreviousStore(previousDir, stateDir) : ({ kind: 'none' } as const);
   switch (move.kind) {
     case 'moved':
       logger.info(
@@ -71,7 +72,10 @@ export async function prepareWorkspaceStore(options: { stateDir: string; previou
       );
       break;
     case 'kept':
-      logger.warn(`${stateDir} already holds this workspace's runs: older runs of this window stay in ${move.from}, not merged (open that folder with the CLI's --state to see them)`);
+      logger.warn(
+        `${stateDir} already holds this workspace's runs: older runs of this window stay in ${move.from}, ` +
+          `not merged (open that folder with the CLI's --state to see them)`,
+      );
       break;
     case 'deferred':
       logger.warn(`this workspace's runs stay in ${move.from} for now (${move.reason}); they move to ${stateDir} on a later start`);
@@ -130,7 +134,10 @@ async function adoptPreviousStore(from: string, to: string): Promise<StoreMove> 
     for (const name of [...entries, 'api.json']) await fs.promises.rm(path.join(from, name), { recursive: true, force: true });
     const worktrees = path.join(from, 'worktrees');
     const worktreesLeftIn = fs.existsSync(worktrees) && fs.readdirSync(worktrees).length ? worktrees : undefined;
-    await fs.promises.writeFile(path.join(from, MOVED_NOTE), `${JSON.stringify({ movedTo: to, at: new Date().toISOString(), ...(worktreesLeftIn ? { worktreesLeftHere: true } : {}) }, null, 2)}\n`);
+    await fs.promises.writeFile(
+      path.join(from, MOVED_NOTE),
+      `${JSON.stringify({ movedTo: to, at: new Date().toISOString(), ...(worktreesLeftIn ? { worktreesLeftHere: true } : {}) }, null, 2)}\n`,
+    );
     return { kind: 'moved', from, ...(worktreesLeftIn ? { worktreesLeftIn } : {}) };
   } catch (error) {
     // Once renamed, the folder's store is whole: what failed is removing the old copy, which only costs space.

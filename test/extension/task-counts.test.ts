@@ -59,7 +59,7 @@ test('while storage is paused the status bar shows it as a warning with the reas
   assert.equal(idle.visible, true);
   assert.equal(idle.warning, true);
   assert.equal(idle.text, '$(warning) disk full, paused');
-  assert.match(idle.tooltip, /new work is paused until space is freed[^]*ENOSPC: no space left on device/);
+  assert.match(idle.tooltip, /new work is paused until space is freed[\s\S]*ENOSPC: no space left on device/);
   assert.equal(statusBarView({ ...none, running: 2 }, false, 'ENOSPC').text, '$(warning) disk full, paused · 2 running');
   assert.equal(statusBarView({ ...none, running: 2 }).warning, false);
 });

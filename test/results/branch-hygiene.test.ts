@@ -93,7 +93,7 @@ describe('branch hygiene (real repositories)', () => {
     const hooks = new GitRunHooks({ worktreeRoot: join(stateDir, 'worktrees') });
     const run = runRecord(fx.repo);
     const prepared = await hooks.prepareRun(run);
-    assert.ok(prepared && prepared.cwd && existsSync(prepared.cwd));
+    assert.ok(prepared?.cwd && existsSync(prepared.cwd));
     assert.equal(sh(fx.repo, 'status', '--porcelain', '--untracked-files=all'), '', 'nothing of the state folder shows in git status');
   });
 });

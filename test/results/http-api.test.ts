@@ -187,7 +187,7 @@ test('workflow files outside the project are refused without a word of their con
   writeFileSync(outside, 'SECRET-LINE: {{{\n');
   symlinkSync(outside, join(cwd, 'link.yaml'));
   try {
-    for (const file of ['/etc/passwd', outside, '../' + outside.split('/').pop(), 'link.yaml']) {
+    for (const file of ['/etc/passwd', outside, `../${outside.split('/').pop()}`, 'link.yaml']) {
       const r = await raw(server.port, 'POST', '/v1/workflows', { headers: auth, body: JSON.stringify({ file }) });
       assert.equal(r.status, 400, file);
       const message = (r.json as { error: { message: string } }).error.message;

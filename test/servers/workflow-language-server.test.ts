@@ -108,7 +108,7 @@ describe('workflow language server over JSON-RPC (stdio)', () => {
 
     const hover = await client.hover(brokenUri, 8, 15);
     assert.deepEqual(hover?.range, rangeOf(fixed, 8, 'code-reviewer'));
-    const value = (hover?.contents as { value: string }).value;
+    const value = (hover?.contents as { value: string } | undefined)?.value ?? '';
     assert.match(value, /^\*\*code-reviewer\*\*\n\nReviews a change for bugs and style\.\n\nDefined in \[\.orchestr8\/agents\/reviewer\.md\]\(file:\/\//);
     assert.equal(await client.hover(brokenUri, 9, 6), null, 'no hover away from an agent name');
   });

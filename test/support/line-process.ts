@@ -16,7 +16,7 @@ export class LineProcess {
     let buffer = '';
     child.stdout!.on('data', (d: Buffer) => {
       buffer += d.toString();
-      let nl;
+      let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);

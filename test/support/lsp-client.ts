@@ -38,7 +38,7 @@ export class LspTestClient {
   ) {
     connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       this.published.push(params);
-      this.waiters.forEach((w) => w());
+      for (const w of this.waiters) w();
     });
   }
 

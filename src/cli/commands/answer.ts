@@ -38,7 +38,9 @@ export async function answerCommand(verb: 'approve' | 'deny', id: string, option
           : options.always
             ? 'allowed for this run'
             : 'allowed once';
-    ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action: verb, ...(asked ? { request: asked } : {}) }) : `${said} ${id}${asked?.kind === 'permission' ? `: ${asked.call}` : ''}`);
+    ctx.out(
+      ctx.json ? JSON.stringify({ ok: true, id, action: verb, request: asked }) : `${said} ${id}${asked?.kind === 'permission' ? `: ${asked.call}` : ''}`,
+    );
     return 0;
   });
 }
@@ -50,7 +52,11 @@ export async function pauseCommand(verb: 'pause' | 'resume', id: string, options
     if (verb === 'pause') await api.pause(id, options.reason);
     else await api.resume(id);
     const said = verb === 'pause' ? 'paused' : 'resumed';
-    ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action: verb }) : `${said} ${id}${verb === 'pause' ? ' (running tasks finish their current turn; nothing new starts)' : ''}`);
+    ctx.out(
+      ctx.json
+        ? JSON.stringify({ ok: true, id, action: verb })
+        : `${said} ${id}${verb === 'pause' ? ' (running tasks finish their current turn; nothing new starts)' : ''}`,
+    );
     return 0;
   });
 }

@@ -22,16 +22,16 @@ export interface CleanupOptions extends GlobalOptions {
 export async function cleanupCommand(options: CleanupOptions): Promise<number> {
   const ctx = cliContext(options);
   const branchesOlderThanMs = options.olderThan ? parseDuration(options.olderThan) : undefined;
-  return withReader(
-    ctx,
-    async (api) => {
-      const outcome = await cleanupWorktrees(api, { all: options.all ?? false, ...(branchesOlderThanMs !== undefined ? { branchesOlderThanMs } : {}) });
-      if (ctx.json) return ctx.out(JSON.stringify(outcome, null, 2)), ExitCode.ok;
-      for (const r of outcome.removed) ctx.out(describeRemoval(r));
-      for (const k of outcome.kept) ctx.out(dim(`kept ${k.branch ?? k.worktree}: ${k.reason}`));
-      const branches = outcome.removed.filter((r) => r.branchDeleted).length;
-      ctx.out(`${outcome.removed.length} run(s) cleaned up (${branches} branch(es) deleted), ${outcome.kept.length} kept${outcome.kept.length && !options.all ? ' (apply, merge or discard them; --older-than removes old unmerged ones)' : ''}`);
-      return ExitCode.ok;
-    },
-  );
+  return withReader(ctx, async (api) => {
+    const outcome = await cleanupWorktrees(api, { all: options.all ?? false, ...(branchesOlderThanMs !== undefined ? { branchesOlderThanMs } : {}) });
+    if (ctx.json) return (ctx.out(JSON.stringify(outcome, null, 2)), ExitCode.ok);
+    for (const r of outcome.removed) ctx.out(describeRemoval(r));
+    for (const k of outcome.kept) ctx.out(dim(`kept ${k.branch ?? k.worktree}: ${k.reason}`));
+    const branches = outcome.removed.filter((r) => r.branchDeleted).length;
+    ctx.out(
+      `${outcome.removed.length} run(s) cleaned up (${branches} branch(es) deleted), ` +
+        `${outcome.kept.length} kept${outcome.kept.length && !options.all ? ' (apply, merge or discard them; --older-than removes old unmerged ones)' : ''}`,
+    );
+    return ExitCode.ok;
+  });
 }

@@ -4,18 +4,25 @@ import { CliError, ExitCode } from '../cli-error.ts';
 import { withEngine } from '../engine-access.ts';
 
 /** `orchestr8 cancel ID`, `retry ID`, `signal TASK_ID [PAYLOAD] [--reject]`: changes that go to the owner of the state. */
-export async function controlCommand(verb: 'cancel' | 'retry' | 'signal', id: string, payload: string | undefined, options: GlobalOptions & { reject?: boolean }): Promise<number> {
+export async function controlCommand(
+  verb: 'cancel' | 'retry' | 'signal',
+  id: string,
+  payload: string | undefined,
+  options: GlobalOptions & { reject?: boolean },
+): Promise<number> {
   const ctx = cliContext(options);
-  return withEngine(
-    ctx,
-    async (api) => {
-      if (verb === 'cancel') await api.cancel(id);
-      else if (verb === 'retry') await api.retry(id);
-      else await api.signal(id, payload, options.reject ? { reject: true } : undefined);
-      const action = verb === 'signal' && options.reject ? 'reject' : verb;
-      ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action }) : `${action === 'reject' ? 'rejected' : verb === 'signal' ? 'signalled' : `${verb}${verb === 'cancel' ? 'led' : 'ing'}`} ${id}`);
-      return 0;
-    });
+  return withEngine(ctx, async (api) => {
+    if (verb === 'cancel') await api.cancel(id);
+    else if (verb === 'retry') await api.retry(id);
+    else await api.signal(id, payload, options.reject ? { reject: true } : undefined);
+    const action = verb === 'signal' && options.reject ? 'reject' : verb;
+    ctx.out(
+      ctx.json
+        ? JSON.stringify({ ok: true, id, action })
+        : `${action === 'reject' ? 'rejected' : verb === 'signal' ? 'signalled' : `${verb}${verb === 'cancel' ? 'led' : 'ing'}`} ${id}`,
+    );
+    return 0;
+  });
 }
 
 /**

@@ -33,6 +33,8 @@ export async function launchCommand(options: LaunchOptions): Promise<number> {
     ...(budget ? { budget } : {}),
   };
   const result = await postLaunch(ctx, { task, cwd: ctx.projectRoot });
-  ctx.out(ctx.json ? JSON.stringify(result) : `${result.taskIds[0]}\n${'  '}status: orchestr8 status ${result.runId} · result: orchestr8 result ${result.taskIds[0]}`);
+  ctx.out(
+    ctx.json ? JSON.stringify(result) : `${result.taskIds[0]}\n${'  '}status: orchestr8 status ${result.runId} · result: orchestr8 result ${result.taskIds[0]}`,
+  );
   return ExitCode.ok;
 }

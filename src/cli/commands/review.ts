@@ -44,7 +44,11 @@ export async function applyCommand(id: string, options: GlobalOptions): Promise<
     if (ctx.json) ctx.out(JSON.stringify({ runId: run.id, ...out }, null, 2));
     else if (!out.applied) process.stderr.write(`orchestr8: ${out.message}\n`);
     else if (out.alreadyApplied) ctx.out(`${out.branch} is already in ${out.into}`);
-    else ctx.out(`applied ${out.branch} to ${out.into}${out.fastForward ? ' (fast-forward)' : ''}: ${out.files.length} file(s)\n${out.files.map((f) => `  ${f}`).join('\n')}`);
+    else
+      ctx.out(
+        `applied ${out.branch} to ${out.into}${out.fastForward ? ' (fast-forward)' : ''}: ` +
+          `${out.files.length} file(s)\n${out.files.map((f) => `  ${f}`).join('\n')}`,
+      );
     return out.applied ? ExitCode.ok : ExitCode.conflict;
   });
 }
@@ -63,7 +67,10 @@ export async function discardCommand(id: string, options: DiscardOptions): Promi
     if (!options.yes) {
       if (!process.stdin.isTTY) throw new CliError(`discarding deletes the branch ${branch ?? '(none)'} and its worktrees: confirm with --yes`, ExitCode.usage);
       const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question(`Discard run ${run.id} (${run.name}): delete branch ${branch ?? '(none)'}${run.delivery?.pushedTo ? ` here and on ${run.delivery.pushedTo}` : ''} and its worktrees? [y/N] `);
+      const answer = await rl.question(
+        `Discard run ${run.id} (${run.name}): delete branch ` +
+          `${branch ?? '(none)'}${run.delivery?.pushedTo ? ` here and on ${run.delivery.pushedTo}` : ''} and its worktrees? [y/N] `,
+      );
       rl.close();
       if (!/^y(es)?$/i.test(answer.trim())) return ctx.out('kept'), ExitCode.ok;
     }

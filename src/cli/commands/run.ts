@@ -59,11 +59,17 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 }
 
 /** Launches the run, shows its progress until it ends (Ctrl-C cancels it), then what it delivered. */
-async function followToEnd(ctx: CliContext, engine: EngineApi, request: LaunchRequest & { id: string }, whenFinalized: (runId: string) => Promise<void>): Promise<number> {
+async function followToEnd(
+  ctx: CliContext,
+  engine: EngineApi,
+  request: LaunchRequest & { id: string },
+  whenFinalized: (runId: string) => Promise<void>,
+): Promise<number> {
   let view: ProgressView | undefined;
   let ended!: (run: RunRecord) => void;
   const finished = new Promise<RunRecord>((resolve) => (ended = resolve));
-  const isEnd = (event: EngineEvent) => (event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') && event.run.id === request.id;
+  const isEnd = (event: EngineEvent) =>
+    (event.type === 'workflow.completed' || event.type === 'workflow.failed' || event.type === 'workflow.cancelled') && event.run.id === request.id;
   const agents = new Map<string, TaskRecord>();
   const listener = (event: EngineEvent) => {
     view?.update(event);
@@ -82,7 +88,17 @@ async function followToEnd(ctx: CliContext, engine: EngineApi, request: LaunchRe
   // Agent turns and tokens as they are spent (usage rows carry no event of their own).
   const spendTimer = setInterval(() => {
     for (const task of agents.values()) {
-      void engine.tokenUsage(task.id).then((turns) => view?.spent(task, spendText(turns.length, turns.reduce((n, t) => n + t.inputTokens + t.outputTokens, 0))), () => {});
+      void engine.tokenUsage(task.id).then(
+        (turns) =>
+          view?.spent(
+            task,
+            spendText(
+              turns.length,
+              turns.reduce((n, t) => n + t.inputTokens + t.outputTokens, 0),
+            ),
+          ),
+        () => {},
+      );
     }
   }, 1000);
   // Subscribed (and, remotely, streaming) before the launch: no event of the run can be missed.

@@ -52,7 +52,8 @@ export async function watchStatus(ctx: CliContext, id: string | undefined): Prom
       reader.onDidReload(() => void check());
       void check();
     });
-    if (!ctx.json && !ownerLive && watched.length > ended.size) ctx.out(dim('  nobody runs these now: they resume when an owner opens the state (VS Code, orchestr8 run, orchestr8 mcp)'));
+    if (!ctx.json && !ownerLive && watched.length > ended.size)
+      ctx.out(dim('  nobody runs these now: they resume when an owner opens the state (VS Code, orchestr8 run, orchestr8 mcp)'));
     await finished;
     view?.finish();
     return [...ended.values()].every((run) => run.state === 'completed') ? ExitCode.ok : ExitCode.failed;

@@ -38,7 +38,8 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
         const withUsage = tasks.map((t, i) => ({ ...t, usage: taskUsage[i] }));
         const waiting = waits.map((w) => ({ taskId: w.task.id, question: w.question, signal: signalCommand(w.task) }));
         const needsInput = tasks.filter((t) => t.state === 'needs-input' && t.request).map((t) => ({ taskId: t.id, request: t.request, ...answerCommands(t) }));
-        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates: await api.gates(run.id), waiting, needsInput, link: deepLink({ runId: run.id }) }, null, 2)), 0;
+        const gates = await api.gates(run.id);
+        return ctx.out(JSON.stringify({ run, tasks: withUsage, usage, gates, waiting, needsInput, link: deepLink({ runId: run.id }) }, null, 2)), 0;
       }
       ctx.out(`${run.name} · run ${run.id} · ${runStateText(run)} · ${formatDuration((run.finishedAt ?? now) - run.createdAt)}`);
       if (run.file) ctx.out(dim(`  ${run.file}`));
@@ -50,7 +51,9 @@ export async function statusCommand(id: string | undefined, options: StatusOptio
         const wait = waits.find((w) => w.task === task);
         if (wait) ctx.out(waitLines(wait.question, signalCommand(wait.task)));
       }
-      if (usage.inputTokens + usage.outputTokens > 0) ctx.out(dim(`  tokens: ${usage.inputTokens} in · ${usage.outputTokens} out · $${usage.costUsd.toFixed(4)}`));
+      if (usage.inputTokens + usage.outputTokens > 0) {
+        ctx.out(dim(`  tokens: ${usage.inputTokens} in · ${usage.outputTokens} out · $${usage.costUsd.toFixed(4)}`));
+      }
       if (run.budget) ctx.out(dim(`  run ${budgetText(run.budget, usage)}`));
       for (const line of resultsLines(run)) ctx.out(dim(`  ${line}`));
       ctx.out(dim(`  open in VS Code: ${deepLink({ runId: run.id })}`));

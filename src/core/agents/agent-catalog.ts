@@ -86,7 +86,12 @@ export async function snapshotAgentFiles(root: string): Promise<{ files: AgentFi
 }
 
 /** The catalog of a run's snapshot: `extraDirs` from disk first, then the snapshot's files (named as in the project folder). */
-export async function catalogFromSnapshot(projectRoot: string, snapshot: AgentFileSnapshot[], extraDirs: string[] = [], cache?: AgentFileCache): Promise<AgentCatalog> {
+export async function catalogFromSnapshot(
+  projectRoot: string,
+  snapshot: AgentFileSnapshot[],
+  extraDirs: string[] = [],
+  cache?: AgentFileCache,
+): Promise<AgentCatalog> {
   const catalog = await catalogOf(extraDirs, cache);
   for (const f of snapshot) {
     try {

@@ -44,5 +44,10 @@ export function takeFollowUps(state: AgentCheckpoint, followUps: readonly string
   if (!pending.length) return undefined;
   const last = state.messages.at(-1);
   if (last?.role !== 'assistant' || (typeof last.content !== 'string' && last.content.some((b) => b.type === 'tool_use'))) return undefined;
-  return { ...state, messages: [...state.messages, { role: 'user', content: pending.join('\n\n') }], followUpsTaken: taken + pending.length, followUpAt: state.turn };
+  return {
+    ...state,
+    messages: [...state.messages, { role: 'user', content: pending.join('\n\n') }],
+    followUpsTaken: taken + pending.length,
+    followUpAt: state.turn,
+  };
 }

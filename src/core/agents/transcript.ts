@@ -29,7 +29,8 @@ export function transcriptOf(checkpoint: unknown): TranscriptEntry[] {
         toolNames.set(block.id, block.name);
         entries.push({ kind: 'tool-call', tool: block.name, input: JSON.stringify(block.input) });
       } else if (block.type === 'tool_result') {
-        const text = typeof block.content === 'string' ? block.content : (block.content ?? []).map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('\n');
+        const text =
+          typeof block.content === 'string' ? block.content : (block.content ?? []).map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('\n');
         entries.push({ kind: 'tool-result', tool: toolNames.get(block.tool_use_id) ?? 'tool', text, error: block.is_error === true });
       }
     }

@@ -1,3 +1,4 @@
+import type { TaskAction } from '../model/workflow.ts';
 import type { TaskRecord, TaskResult } from '../model/records.ts';
 import type { TaskContext, TaskOutput } from '../runners/task-runner.ts';
 import { MergeConflictError, NeedsInput, PauseRun, TaskError, abortReason } from '../runners/task-runner.ts';
@@ -126,7 +127,12 @@ export class Attempts {
       // a reference without a value yet: the question as written
     }
     const asks = question ? `${question.replace(/\s+/g, ' ').trim()} · ` : '';
-    logs.note(active.run.id, task.key, `--- waiting for a signal: ${asks}answer: orchestr8 signal ${task.id} [PAYLOAD] · ${new Date(clock.now()).toISOString()} ---\n`, logger);
+    logs.note(
+      active.run.id,
+      task.key,
+      `--- waiting for a signal: ${asks}answer: orchestr8 signal ${task.id} [PAYLOAD] · ${new Date(clock.now()).toISOString()} ---\n`,
+      logger,
+    );
   }
 
   /** What an action's references resolve against: the run's inputs and, read first (from the index) only, the results it names. */
@@ -153,7 +159,7 @@ export class Attempts {
     const run = active.run;
     const scope = await this.scope(active, task);
     const placed = core.deps.hooks.some((h) => h.prepareTask) ? await this.place(active, task) : undefined;
-    let action;
+    let action: TaskAction;
     try {
       action = interpolateAction(task.action, scope);
     } catch (error) {
@@ -248,7 +254,8 @@ export class Attempts {
         const again = retryable && hasAttemptsLeft(current.retry, attemptsSpent(current));
         const delay = again ? backoffDelay(current.retry, attemptsSpent(current)) : 0;
         // Said in the log too: a task that failed or timed out before printing anything would leave it empty.
-        const line = `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ${new Date(now).toISOString()} ---\n`;
+        const line = `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ` +
+          `${new Date(now).toISOString()} ---\n`;
         batch.afterCommit(() => core.deps.logs.note(active.run.id, current.key, line, core.deps.logger));
         if (again) core.scheduler.enqueue(active, moves.retryLater(batch, active, current, now, message, delay), batch, now);
         else moves.fail(batch, active, error instanceof MergeConflictError ? { ...current, mergeConflict: error.conflict } : current, now, message);

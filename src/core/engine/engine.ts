@@ -217,7 +217,7 @@ export class Engine extends QueryFacade implements EngineApi {
     core.assertWritable();
     const { active, key } = await this.activeTarget(id, 'signal');
     const task = key ? active.tasks.get(key) : undefined;
-    if (!task || task.state !== 'waiting') throw new ConflictError(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
+    if (task?.state !== 'waiting') throw new ConflictError(`task ${id} is not waiting for a signal${task ? ` (it is ${task.state})` : ''}`);
     const now = core.deps.clock.now();
     core.attempts.signalled(task);
     const batch = new Batch();
@@ -234,7 +234,7 @@ export class Engine extends QueryFacade implements EngineApi {
     core.assertWritable();
     const { active, key } = await this.activeTarget(id, 'answer');
     const task = key ? active.tasks.get(key) : undefined;
-    if (!task || task.state !== 'needs-input') throw new ConflictError(`task ${id} asks nothing${task ? ` (it is ${task.state})` : ''}`);
+    if (task?.state !== 'needs-input') throw new ConflictError(`task ${id} asks nothing${task ? ` (it is ${task.state})` : ''}`);
     await core.inputs.answer(active, task, reply);
     core.scheduler.pump();
   };

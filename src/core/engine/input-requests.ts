@@ -21,7 +21,10 @@ export class InputRequests {
   park(active: ActiveRun, batch: Batch, task: TaskRecord, request: InputRequest, now: number): void {
     const parked = moves.park(batch, active, task, request, now);
     const { logs, logger } = this.core.deps;
-    const how = request.kind === 'permission' ? `orchestr8 approve ${task.id} [--always] | orchestr8 deny ${task.id} [--reason TEXT]` : `orchestr8 approve ${task.id} [--raise-usd N] | orchestr8 deny ${task.id}`;
+    const how =
+      request.kind === 'permission'
+        ? `orchestr8 approve ${task.id} [--always] | orchestr8 deny ${task.id} [--reason TEXT]`
+        : `orchestr8 approve ${task.id} [--raise-usd N] | orchestr8 deny ${task.id}`;
     const line = `--- needs input: ${describeRequest(request)} · answer: ${how} · ${new Date(now).toISOString()} ---\n`;
     batch.afterCommit(() => {
       logs.note(active.run.id, task.key, line, logger);
@@ -63,7 +66,14 @@ export class InputRequests {
     if (reply.reason) answer.reason = reply.reason;
     if (reply.raise) answer.raise = reply.raise;
     const batch = new Batch();
-    const said = reply.decision === 'allow' ? (reply.always ? 'allowed for this run' : request.kind === 'budget' ? 'budget raised' : 'allowed once') : `denied${reply.reason ? `: ${reply.reason}` : ''}`;
+    const said =
+      reply.decision === 'allow'
+        ? reply.always
+          ? 'allowed for this run'
+          : request.kind === 'budget'
+            ? 'budget raised'
+            : 'allowed once'
+        : `denied${reply.reason ? `: ${reply.reason}` : ''}`;
     batch.afterCommit(() => core.deps.logs.note(active.run.id, task.key, `--- ${said} · ${new Date(now).toISOString()} ---\n`, core.deps.logger));
     if (request.kind === 'budget' && reply.decision === 'deny') {
       moves.fail(batch, active, task, now, `stopped at its budget: ${describeBudget(request)}${reply.reason ? ` (${reply.reason})` : ''}`);

@@ -26,12 +26,21 @@ export class RunPauses {
     moves.hold(batch, active, task, now, error.message);
     // Stopped because its run is paused (or was, and was resumed meanwhile): only queued again.
     if (active.run.state === 'paused' || error.why === 'run-paused') {
-      batch.afterCommit(() => logs.note(active.run.id, task.key, `--- attempt ${task.attempt} held: the run is paused · ${new Date(now).toISOString()} ---\n`, logger));
+      batch.afterCommit(() =>
+        logs.note(active.run.id, task.key, `--- attempt ${task.attempt} held: the run is paused · ${new Date(now).toISOString()} ---\n`, logger),
+      );
       return;
     }
     const wait = error.retryAfterMs ?? QUOTA_BACKOFF_MS;
     this.pause(active, batch, error.message, now, now + wait);
-    batch.afterCommit(() => logs.note(active.run.id, task.key, `--- run paused: ${error.message} · trying again in ${formatDuration(wait)} · ${new Date(now).toISOString()} ---\n`, logger));
+    batch.afterCommit(() =>
+      logs.note(
+        active.run.id,
+        task.key,
+        `--- run paused: ${error.message} · trying again in ${formatDuration(wait)} · ${new Date(now).toISOString()} ---\n`,
+        logger,
+      ),
+    );
   }
 
   /** The run pauses (until `until`, or until resumed by hand). */

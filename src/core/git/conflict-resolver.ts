@@ -57,7 +57,12 @@ export async function resolveConflictsWithAgent(options: {
       logger.warn(`run ${run.id}: agent ${agent} left ${marked.join(', ')} unresolved`);
       return false;
     }
-    const message = taskCommitMessage(task.key, `resolve conflicts with ${conflict.runBranch} (agent ${agent})`, `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`, task.id);
+    const message = taskCommitMessage(
+      task.key,
+      `resolve conflicts with ${conflict.runBranch} (agent ${agent})`,
+      `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`,
+      task.id,
+    );
     // A commit even when the resolution equals the task's side: it is the merge that makes the branches join.
     await git(conflict.worktree).raw([...(await identityArgs(conflict.worktree)), 'commit', '--no-verify', '-q', '-m', message]);
     return true;

@@ -51,7 +51,10 @@ export function deliverySummary(run: RunRecord): DeliverySummary {
     lines.push(`Pull request: none — ${d.noPullRequest}`);
   }
   if (pr) parts.push(pr);
-  const short = [commits !== undefined ? (commits === 0 ? 'no changes' : plural(commits, 'commit')) : undefined, d.pullRequest ? `PR #${d.pullRequest.number}` : pushed === 'kept local' ? 'local branch' : undefined]
+  const short = [
+    commits !== undefined ? (commits === 0 ? 'no changes' : plural(commits, 'commit')) : undefined,
+    d.pullRequest ? `PR #${d.pullRequest.number}` : pushed === 'kept local' ? 'local branch' : undefined,
+  ]
     .filter(Boolean)
     .join(' · ');
   const sentence = `${parts[0]![0]!.toUpperCase()}${parts.join(', ').slice(1)}.`;

@@ -68,7 +68,12 @@ async function uncommitted(projectDir: string): Promise<string[]> {
  * copies the files `.worktreeinclude` / `include:` list (committing those git does not ignore, so
  * the branch says they came in), and notes how many other uncommitted files the run cannot see.
  */
-export async function bringProjectFiles(options: { projectDir: string; worktreeCwd: string; include?: readonly string[]; commit: (message: string) => Promise<unknown> }): Promise<ProjectFiles> {
+export async function bringProjectFiles(options: {
+  projectDir: string;
+  worktreeCwd: string;
+  include?: readonly string[];
+  commit: (message: string) => Promise<unknown>;
+}): Promise<ProjectFiles> {
   const { projectDir, worktreeCwd } = options;
   const notes: string[] = [];
   const agents = await snapshotAgentFiles(projectDir);
@@ -86,7 +91,9 @@ export async function bringProjectFiles(options: { projectDir: string; worktreeC
   const unseen = (await uncommitted(projectDir)).filter((p) => !seen.has(p));
   if (unseen.length) {
     notes.push(
-      `${unseen.length} uncommitted file${unseen.length === 1 ? '' : 's'} in the project folder ${unseen.length === 1 ? 'is' : 'are'} not in the run's worktree, which starts from the last commit (${sample(unseen)}): commit them, use \`workspace: in-place\`, or list them in ${WORKTREE_INCLUDE_FILE} (or the workflow's \`include:\`) to copy them in`,
+      `${unseen.length} uncommitted file${unseen.length === 1 ? '' : 's'} in the project folder ${unseen.length === 1 ? 'is' : 'are'} not in the ` +
+        `run's worktree, which starts from the last commit (${sample(unseen)}): commit them, use \`workspace: in-place\`, ` +
+        `or list them in ${WORKTREE_INCLUDE_FILE} (or the workflow's \`include:\`) to copy them in`,
     );
   }
   return { delivery: { projectDir, ...(agents.files.length ? { agentFiles: agents.files } : {}) }, copied, notes };

@@ -177,7 +177,8 @@ export async function applyRun(runId: string, delivery: RunDelivery | undefined,
   const { repoRoot, branch } = branchOf(runId, delivery);
   if (!(await branchExists(repoRoot, branch))) throw new NoRunBranchError(`the branch ${branch} of run ${runId} no longer exists (discarded or deleted)`);
   const into = await currentBranch(repoRoot);
-  if (into === branch) throw new NoRunBranchError(`the run's branch ${branch} is the one checked out in ${repoRoot}: its changes are already in the working tree`);
+  if (into === branch)
+    throw new NoRunBranchError(`the run's branch ${branch} is the one checked out in ${repoRoot}: its changes are already in the working tree`);
   const head = (await gitOk(repoRoot, ['rev-parse', 'HEAD'])).trim();
   const tip = (await gitOk(repoRoot, ['rev-parse', `refs/heads/${branch}`])).trim();
   if ((await git(repoRoot, ['merge-base', '--is-ancestor', tip, head])).code === 0) {
@@ -212,7 +213,15 @@ export async function applyRun(runId: string, delivery: RunDelivery | undefined,
     };
   }
   const fastForward = (await git(repoRoot, ['merge-base', '--is-ancestor', head, tip])).code === 0;
-  const merged = await git(repoRoot, [...((await hasIdentity(repoRoot)) ? [] : FALLBACK_IDENTITY), 'merge', '--no-edit', '--no-verify', '-m', `Apply ${branch} (Orchestr8 run ${runId})`, branch]);
+  const merged = await git(repoRoot, [
+    ...((await hasIdentity(repoRoot)) ? [] : FALLBACK_IDENTITY),
+    'merge',
+    '--no-edit',
+    '--no-verify',
+    '-m',
+    `Apply ${branch} (Orchestr8 run ${runId})`,
+    branch,
+  ]);
   if (merged.code !== 0) {
     // Checked above, so only a race with the user's own edits gets here: undo whatever git started.
     await git(repoRoot, ['merge', '--abort']);
@@ -223,7 +232,8 @@ export async function applyRun(runId: string, delivery: RunDelivery | undefined,
 
 function conflictMessage(branch: string, into: string, files: string[], leftInTree: boolean): string {
   return leftInTree
-    ? `merging ${branch} into ${into} conflicts in ${files.join(', ')}: the merge is in the working tree with conflict markers; resolve and commit, or run git merge --abort`
+    ? `merging ${branch} into ${into} conflicts in ${files.join(', ')}: the merge is in the working tree with conflict markers; resolve and commit, ` +
+      `or run git merge --abort`
     : `not applied: ${branch} conflicts with ${into} in ${files.join(', ')}. Nothing was changed.`;
 }
 

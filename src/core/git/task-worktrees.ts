@@ -59,7 +59,14 @@ export async function worktreeOfBranch(repoRoot: string, branch: string): Promis
  * does (the owner died between the commit and the merge, or the merge conflicted). `baseSha`
  * bounds the search to the run's own commits.
  */
-export async function findTaskWork(repoRoot: string, baseSha: string, runBranch: string, taskBranch: string, taskId: string, followUps = 0): Promise<'merged' | 'committed' | undefined> {
+export async function findTaskWork(
+  repoRoot: string,
+  baseSha: string,
+  runBranch: string,
+  taskBranch: string,
+  taskId: string,
+  followUps = 0,
+): Promise<'merged' | 'committed' | undefined> {
   const g = git(repoRoot);
   const line = `^${TASK_TRAILER}: ${taskMark(taskId, followUps).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
   const find = async (branch: string) =>
@@ -138,7 +145,13 @@ export type MergeOutcome = { merged: true; head: string } | { merged: false; fil
  * files. Already merged (by a previous owner, or by hand) is a success. Callers serialize
  * merges per run.
  */
-export async function mergeTaskBranch(options: { repoRoot: string; runWorktree: string; runBranch: string; taskBranch: string; message: string }): Promise<MergeOutcome> {
+export async function mergeTaskBranch(options: {
+  repoRoot: string;
+  runWorktree: string;
+  runBranch: string;
+  taskBranch: string;
+  message: string;
+}): Promise<MergeOutcome> {
   const { repoRoot, runWorktree, runBranch, taskBranch } = options;
   const g = git(repoRoot);
   const runHead = await sha(repoRoot, `refs/heads/${runBranch}`);

@@ -67,7 +67,8 @@ export async function cleanupRunWorktrees(runs: RunRecord[], options: CleanupOpt
     if (s.changed === false) reason = 'unchanged';
     else if (branch && s.baseBranch && (await isBranchMerged(s.repoRoot, branch, `refs/heads/${s.baseBranch}`))) reason = 'merged';
     else if (branch && (await isRunApplied(s))) reason = 'applied';
-    else if (options.branchesOlderThanMs !== undefined && run.finishedAt !== undefined && now - run.finishedAt > options.branchesOlderThanMs) reason = 'expired';
+    else if (options.branchesOlderThanMs !== undefined && run.finishedAt !== undefined && now - run.finishedAt > options.branchesOlderThanMs)
+      reason = 'expired';
     if (reason) {
       // A pushed branch is deleted once its work landed; an expired one only if no pull request hangs on it.
       const remote = (reason === 'merged' || reason === 'applied' || (reason === 'expired' && !s.pullRequest)) && !!branch;

@@ -65,7 +65,8 @@ export function pullRequestBody(summary: RunSummary): string {
   const followUps = tasks.filter((t) => t.followUps?.length);
   if (followUps.length) {
     lines.push('', '### Follow-ups', '');
-    for (const t of followUps) for (const prompt of t.followUps!) lines.push(`- ${cell(t.name)}: ${cell(prompt.length > 300 ? `${prompt.slice(0, 299)}…` : prompt)}`);
+    for (const t of followUps)
+      for (const prompt of t.followUps!) lines.push(`- ${cell(t.name)}: ${cell(prompt.length > 300 ? `${prompt.slice(0, 299)}…` : prompt)}`);
   }
   lines.push('', '### Quality gates');
   if (gates.length === 0) lines.push('', 'No quality gates ran.');

@@ -37,7 +37,7 @@ export interface GitHubOptions {
 export class PullRequestPublisher {
   private readonly octokit: Octokit;
 
-  constructor(private readonly options: GitHubOptions) {
+  constructor(options: GitHubOptions) {
     this.octokit = new Octokit({
       auth: options.token,
       userAgent: 'orchestr8',

@@ -56,6 +56,8 @@ export function describeRequest(request: InputRequest): string {
 
 /** Which budget a budget request is about and what was spent: `its budget of $1 is spent ($1.02, 9000 tokens)`. */
 export function describeBudget(request: Extract<InputRequest, { kind: 'budget' }>): string {
-  const limit = [request.budget.usd !== undefined ? `$${request.budget.usd}` : '', request.budget.tokens !== undefined ? `${request.budget.tokens} tokens` : ''].filter(Boolean).join(' / ');
+  const limit = [request.budget.usd !== undefined ? `$${request.budget.usd}` : '', request.budget.tokens !== undefined ? `${request.budget.tokens} tokens` : '']
+    .filter(Boolean)
+    .join(' / ');
   return `${request.scope === 'run' ? "the run's" : 'its'} budget of ${limit} is spent ($${request.spent.usd.toFixed(4)}, ${request.spent.tokens} tokens)`;
 }

@@ -58,7 +58,19 @@ export interface RunDelivery {
 }
 
 /** Keys of `RunDelivery` that records written before it existed kept in `run.options`, under the same name. */
-const LEGACY_SAME_NAME = ['repoRoot', 'worktree', 'worktreeCwd', 'branch', 'baseSha', 'baseBranch', 'changed', 'pushedTo', 'pushError', 'pullRequestError', 'source'] as const;
+const LEGACY_SAME_NAME = [
+  'repoRoot',
+  'worktree',
+  'worktreeCwd',
+  'branch',
+  'baseSha',
+  'baseBranch',
+  'changed',
+  'pushedTo',
+  'pushError',
+  'pullRequestError',
+  'source',
+] as const;
 /** Every delivery key such records kept in `options`; `workspace` is not one, as it is also a workflow option. */
 const LEGACY_KEYS: readonly string[] = [...LEGACY_SAME_NAME, 'pullRequestUrl', 'pullRequestNumber', 'gitNotes'];
 

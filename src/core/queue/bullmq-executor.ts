@@ -131,7 +131,8 @@ export class BullmqExecutor implements TaskExecutor {
     const closed = Promise.allSettled([this.events.close(), this.queue.close()]);
     const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 2000).unref())]);
     // (BullMQ's disconnect waits for a first connection that may never come: bounded too.)
-    if (timedOut) await Promise.race([Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), new Promise((r) => setTimeout(r, 1000).unref())]);
+    if (timedOut)
+      await Promise.race([Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), new Promise((r) => setTimeout(r, 1000).unref())]);
     this.redis.disconnect();
   }
 
@@ -192,7 +193,7 @@ export class BullmqExecutor implements TaskExecutor {
       if (result.records > 0) await this.applyRecords(entry);
       entry.resolve({
         output: result.output,
-        ...(result.data !== undefined ? { data: result.data } : {}),
+        data: result.data,
         ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
       });
     } catch (error) {

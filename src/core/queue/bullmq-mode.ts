@@ -26,7 +26,11 @@ export interface BullmqMode {
  */
 export async function openBullmqMode(options: BullmqModeOptions): Promise<BullmqMode> {
   await probeRedis(options.redisUrl);
-  const executor = new BullmqExecutor({ redisUrl: options.redisUrl, logger: options.logger, ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}) });
+  const executor = new BullmqExecutor({
+    redisUrl: options.redisUrl,
+    logger: options.logger,
+    ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
+  });
   try {
     await executor.waitUntilReady();
   } catch (error) {

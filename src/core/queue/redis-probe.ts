@@ -7,7 +7,13 @@ import { redactRedisUrl } from './redis-url.ts';
  * starts its endless reconnect loop.
  */
 export async function probeRedis(url: string, timeoutMs = 5000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+  });
   // The first error event says what went wrong (ECONNREFUSED, WRONGPASS); the rejection only "Connection is closed".
   let cause: string | undefined;
   client.on('error', (error: Error) => (cause ??= error.message));

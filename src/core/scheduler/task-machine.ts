@@ -89,32 +89,65 @@ export const TaskMachine = {
       queuedAt: now,
     }),
 
-  /** running | waiting | queued | needs-input → failed: attempts exhausted, a timeout on a wait, too many interruptions, nothing can run it, or stopped at its budget. */
+  /**
+   * running | waiting | queued | needs-input → failed: attempts exhausted, a timeout on a wait, too
+   * many interruptions, nothing can run it, or stopped at its budget.
+   */
   fail: (t: TaskRecord, now: number, error: string) =>
     move(without(t, 'pid', 'interrupted', 'request'), 'fail', ['running', 'waiting', 'queued', 'needs-input'], 'failed', now, { error, finishedAt: now }),
 
   /** Any unfinished state → cancelled. */
   cancel: (t: TaskRecord, now: number) =>
-    move(without(t, 'pid', 'notBefore', 'interrupted', 'request'), 'cancel', ['pending', 'queued', 'running', 'waiting', 'needs-input'], 'cancelled', now, { finishedAt: now }),
+    move(without(t, 'pid', 'notBefore', 'interrupted', 'request'), 'cancel', ['pending', 'queued', 'running', 'waiting', 'needs-input'], 'cancelled', now, {
+      finishedAt: now,
+    }),
 
   /** pending → skipped: a need failed or was cancelled. */
   skip: (t: TaskRecord, now: number, reason: string) => move(t, 'skip', ['pending'], 'skipped', now, { error: reason, finishedAt: now }),
 
   /** failed | cancelled | skipped → pending: the user retries; the retry budget and interruptions start over, attempt numbers go on. */
   reset: (t: TaskRecord, now: number) =>
-    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted', 'answers', 'mergeConflict'), 'retry', ['failed', 'cancelled', 'skipped'], 'pending', now, {
-      attemptBase: t.attempt,
-    }),
+    move(
+      without(
+        t,
+        'error',
+        'notBefore',
+        'startedAt',
+        'finishedAt',
+        'queuedAt',
+        'pid',
+        'owner',
+        'interruptions',
+        'stalls',
+        'interrupted',
+        'answers',
+        'mergeConflict',
+      ),
+      'retry',
+      ['failed', 'cancelled', 'skipped'],
+      'pending',
+      now,
+      {
+        attemptBase: t.attempt,
+      },
+    ),
 
   /**
    * completed | failed | cancelled → pending: Continue… on an agent task. A new attempt takes up its
    * conversation with `prompt`; like a retry, the retry budget starts over and attempt numbers go on.
    */
   followUp: (t: TaskRecord, now: number, prompt: string) =>
-    move(without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted'), 'continue', ['completed', 'failed', 'cancelled'], 'pending', now, {
-      attemptBase: t.attempt,
-      followUps: [...(t.followUps ?? []), prompt],
-    }),
+    move(
+      without(t, 'error', 'notBefore', 'startedAt', 'finishedAt', 'queuedAt', 'pid', 'owner', 'interruptions', 'stalls', 'interrupted'),
+      'continue',
+      ['completed', 'failed', 'cancelled'],
+      'pending',
+      now,
+      {
+        attemptBase: t.attempt,
+        followUps: [...(t.followUps ?? []), prompt],
+      },
+    ),
 } as const;
 
 /**

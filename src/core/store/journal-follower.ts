@@ -110,7 +110,10 @@ export class JournalFollower implements Disposable {
     // The segment holding lastSeq + 1: the last one starting at or before it.
     let i = -1;
     for (let k = 0; k < segments.length; k++) if (segments[k]!.firstSeq <= this.seq + 1) i = k;
-    if (i < 0) return this.giveUp(segments[0]!.firstSeq);
+    if (i < 0) {
+      this.giveUp(segments[0]!.firstSeq);
+      return;
+    }
     for (let k = i; k < segments.length && !this.stopped; k++) {
       const segment = segments[k]!;
       const next = segments[k + 1];
@@ -118,13 +121,16 @@ export class JournalFollower implements Disposable {
       if (outcome === 'gone') {
         // Removed since listed: folded by the owner. If nothing left holds our next record, reload.
         const left = listSegments(this.journalDir);
-        if (!left.some((s) => s.firstSeq <= this.seq + 1)) return this.giveUp(left[0]?.firstSeq);
-        return this.schedule();
+        if (left.some((s) => s.firstSeq <= this.seq + 1)) this.schedule();
+        else this.giveUp(left[0]?.firstSeq);
+        return;
       }
       if (outcome === 'partial') return; // the rest of this segment is still being written
       if (next && next.firstSeq > this.seq + 1) {
         // The owner's replay reports these (a damaged end it set aside); nothing here can bring them back.
-        this.options.logger.warn(`journal follower: records ${this.seq + 1}–${next.firstSeq - 1} are missing (lost to damage at the end of ${path.basename(segment.path)})`);
+        this.options.logger.warn(
+          `journal follower: records ${this.seq + 1}–${next.firstSeq - 1} are missing (lost to damage at the end of ${path.basename(segment.path)})`,
+        );
         this.seq = next.firstSeq - 1;
       }
     }

@@ -60,7 +60,8 @@ export function replayJournal(dir: string, options: ReplayOptions): ReplayResult
     if (segment.firstSeq > lastSeq + 1) {
       const missing = `${lastSeq + 1}–${segment.firstSeq - 1}`;
       if (lostIn) logger.error(`journal: records ${missing} were in the unreadable end of ${lostIn} and are lost`);
-      else if (previousName && setAside.has(previousName)) logger.warn(`journal: records ${missing} were lost to damage at the end of ${previousName} (its original is kept as *.corrupt)`);
+      else if (previousName && setAside.has(previousName))
+        logger.warn(`journal: records ${missing} were lost to damage at the end of ${previousName} (its original is kept as *.corrupt)`);
       else if (segment.firstSeq - 1 <= setAsideHighest) logger.warn(`journal: records ${missing} are only in set-aside copies (*.corrupt) of damaged segments`);
       else throw new Error(`journal: segment ${name} starts at ${segment.firstSeq} but records after ${lastSeq} are missing`);
     }
@@ -125,7 +126,8 @@ function reportDamage(file: string, buf: Buffer, scan: ScanResult, options: Repl
     action = `; its original bytes are kept as ${path.basename(copy)} and the segment rewritten without the bad ones`;
   }
   options.logger.error(
-    `journal: ${path.basename(file)} is corrupt at offset ${first.offset} (${first.problem}): ${bad} unreadable bytes in ${where} place(s), the ${scan.entries.length} records around them kept${action}`,
+    `journal: ${path.basename(file)} is corrupt at offset ${first.offset} (${first.problem}): ${bad} unreadable bytes in ${where} place(s), ` +
+      `the ${scan.entries.length} records around them kept${action}`,
   );
 }
 

@@ -60,6 +60,7 @@ const DEFAULT_MAX_BEHIND_BYTES = 16 * 1024 * 1024;
  * less than it must see. Only a worker that keeps dying is given up on: every question then
  * fails with IndexUnavailableError.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below lists the query methods the constructor assigns.
 export class StateIndex {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -98,7 +99,11 @@ export class StateIndex {
    * Starts a worker and loads the folder in it: as the owner (`repair`: torn tails cut, damage
    * set aside; the caller holds the lock) or as a reader, following the journal if asked.
    */
-  static async open(stateDir: string, mode: { repair: boolean; follow?: { pollMs?: number } }, options: StateIndexOptions = {}): Promise<{ index: StateIndex; opened: Opened }> {
+  static async open(
+    stateDir: string,
+    mode: { repair: boolean; follow?: { pollMs?: number } },
+    options: StateIndexOptions = {},
+  ): Promise<{ index: StateIndex; opened: Opened }> {
     const index = await StateIndex.start({ type: 'open', stateDir, repair: mode.repair, ...(mode.follow ? { follow: mode.follow } : {}) }, options);
     try {
       const opened = await index.loaded;
@@ -247,11 +252,15 @@ export class StateIndex {
    * hears `reloaded`: events its old worker followed but had not told are not replayed.
    */
   private died(why: string): void {
-    if (this.failure || this.closing) return this.fail(new IndexUnavailableError(why));
+    if (this.failure || this.closing) {
+      this.fail(new IndexUnavailableError(why));
+      return;
+    }
     const now = Date.now();
     this.deaths = [...this.deaths.filter((t) => now - t < RESPAWN_WINDOW_MS), now];
     if (this.deaths.length > (this.options.maxRespawns ?? 3)) {
-      return this.fail(new IndexUnavailableError(`${why}; it died ${this.deaths.length} times within ${RESPAWN_WINDOW_MS / 1000} s, so it is not started again`));
+      this.fail(new IndexUnavailableError(`${why}; it died ${this.deaths.length} times within ${RESPAWN_WINDOW_MS / 1000} s, so it is not started again`));
+      return;
     }
     this.logger.error(`${why}; starting it again from the state folder (nothing is lost: everything it held is on disk)`);
     this.respawning = true;

@@ -17,7 +17,10 @@ export class StateOwnedError extends Error {
     readonly stateDir: string,
     readonly owner: LockInfo,
   ) {
-    super(`state in ${stateDir} is owned by pid ${owner.pid} (${owner.command}, started ${new Date(owner.startedAt).toISOString()}${owner.hostname === os.hostname() ? '' : ` on ${owner.hostname}`})`);
+    super(
+      `state in ${stateDir} is owned by pid ${owner.pid} (${owner.command}, ` +
+        `started ${new Date(owner.startedAt).toISOString()}${owner.hostname === os.hostname() ? '' : ` on ${owner.hostname}`})`,
+    );
     this.name = 'StateOwnedError';
   }
 }

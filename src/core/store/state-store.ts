@@ -20,6 +20,7 @@ import { acquireLock } from './state-lock.ts';
 import type { LockInfo } from './state-lock.ts';
 import type { StorageState } from './storage-full.ts';
 import type { StoreRecord } from './store-records.ts';
+import type { Written } from './index-worker/protocol.ts';
 
 export interface StoreOptions {
   logger?: Logger;
@@ -117,9 +118,14 @@ export class StateStore implements StateBackend {
       store.loaded.catch(() => {}); // reported by the index; a snapshot waiting on it fails and says so
       store.inherited = unsnapshottedBytes(stateDir, snapshotSeq);
       const posting = index;
-      store.journal = new JournalWriter(journalDir(stateDir), lastSeq, (entries, frames) => entries.length && posting.post(entries[0]!.seq, entries.at(-1)!.seq, frames), {
-        onStorage: (state) => store.storageChanged.fire(state),
-      });
+      store.journal = new JournalWriter(
+        journalDir(stateDir),
+        lastSeq,
+        (entries, frames) => entries.length && posting.post(entries[0]!.seq, entries.at(-1)!.seq, frames),
+        {
+          onStorage: (state) => store.storageChanged.fire(state),
+        },
+      );
       return store;
     } catch (error) {
       await index?.close();
@@ -194,7 +200,7 @@ export class StateStore implements StateBackend {
     if (closed.length === 0 || (newest && closedUpTo <= newest.lastSeq)) return; // the newest snapshot holds them all
     this.logger.debug(`snapshot: folding ${closed.length} journal segments`);
     // The worker holds every batch posted before the rotation (and perhaps a few after): all durable.
-    let written;
+    let written: Written;
     try {
       written = await this.index.snapshot(this.stateDir);
     } catch (error) {

@@ -59,7 +59,10 @@ export function checkReferences(at: YamlLocator, id: string, fields: readonly Te
         issues.push(at.issue(range, `${part.raw}: unknown task '${part.task}'`));
       } else if (part.kind === 'result' && dependsOn && !dependsOn(part.task)) {
         issues.push(
-          at.issue(range, `${part.raw}: task '${id}' does not need '${part.task}' (directly or through its needs), so its result may not exist yet; add it to needs`),
+          at.issue(
+            range,
+            `${part.raw}: task '${id}' does not need '${part.task}' (directly or through its needs), so its result may not exist yet; add it to needs`,
+          ),
         );
       }
     }

@@ -83,7 +83,7 @@ export class InterpolationError extends Error {
   }
 }
 
-function valueOf(part: Exclude<TemplatePart, { kind: 'text' }>, scope: InterpolationScope): string {
+function partValue(part: Exclude<TemplatePart, { kind: 'text' }>, scope: InterpolationScope): string {
   if (part.kind === 'input') {
     const v = scope.inputs[part.name];
     if (v === undefined) throw new InterpolationError(`${part.raw}: input '${part.name}' has no value`);
@@ -98,7 +98,7 @@ function valueOf(part: Exclude<TemplatePart, { kind: 'text' }>, scope: Interpola
 export function interpolateText(text: string, scope: InterpolationScope): string {
   const { parts, problems } = parseTemplate(text);
   if (problems[0]) throw new InterpolationError(problems[0].message);
-  return parts.map((p) => (p.kind === 'text' ? p.text : valueOf(p, scope))).join('');
+  return parts.map((p) => (p.kind === 'text' ? p.text : partValue(p, scope))).join('');
 }
 
 /** `O8_INPUT_TARGET`, `O8_TASK_LINT_RESULT`: the env var a reference becomes in a shell command. */
@@ -153,11 +153,12 @@ function interpolateRun(action: Extract<TaskAction, { kind: 'run' }>, scope: Int
       name = base;
       // `a-b` and `a_b` map to the same name; so may a user's own env entry.
       for (let n = 2; name in env; n++) name = `${base}_${n}`;
-      env[name] = valueOf(part, scope);
+      env[name] = partValue(part, scope);
       varOf.set(key, name);
     }
     const context = contexts.shift();
-    if (context === 'literal') throw new InterpolationError(`${part.raw} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter`);
+    if (context === 'literal')
+      throw new InterpolationError(`${part.raw} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter`);
     run += context === 'double' ? `\${${name}}` : context === 'single' ? `'"$${name}"'` : `"$${name}"`;
   }
   return action.sandbox !== undefined ? { kind: 'run', run, env, sandbox: action.sandbox } : { kind: 'run', run, env };

@@ -41,7 +41,8 @@ export async function readWorkflowText(path: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new WorkflowError([{ message: `cannot read workflow file: ${why}`, file: path, line: 0, col: 0, endLine: 0, endCol: 0 }]);
   }
 }
@@ -56,8 +57,9 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   const issues: WorkflowIssue[] = [];
   const report = (path: PathSegment[], message: string, target: 'key' | 'value' = 'value') =>
     issues.push(at.issue(at.range(path, target), message));
-  const reportAll = (list: PathIssue[]) =>
-    list.forEach((i) => report(i.path, i.target === 'value' && i.path.length > 0 ? `${dotted(i.path)}: ${i.message}` : i.message, i.target));
+  const reportAll = (list: PathIssue[]) => {
+    for (const i of list) report(i.path, i.target === 'value' && i.path.length > 0 ? `${dotted(i.path)}: ${i.message}` : i.message, i.target);
+  };
 
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
@@ -66,7 +68,12 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   }
   const unresolved = unresolvedAlias(doc);
   if (unresolved) {
-    issues.push(at.issue(at.span(unresolved.start, unresolved.end), `unknown alias *${unresolved.name}: an alias must follow its anchor (&${unresolved.name}) and may not sit inside it`));
+    issues.push(
+      at.issue(
+        at.span(unresolved.start, unresolved.end),
+        `unknown alias *${unresolved.name}: an alias must follow its anchor (&${unresolved.name}) and may not sit inside it`,
+      ),
+    );
     return { issues, outline };
   }
   let data: unknown;
@@ -108,7 +115,8 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
       if (v.description !== undefined) def.description = v.description;
       if (v.default !== undefined) def.default = v.default;
       def.required = v.required ?? false;
-      if (v.required && v.default !== undefined) report(['inputs', name, 'required'], `input '${name}' has a default, so it is never missing: drop 'required' or 'default'`);
+      if (v.required && v.default !== undefined)
+        report(['inputs', name, 'required'], `input '${name}' has a default, so it is never missing: drop 'required' or 'default'`);
     }
     inputs.push(def);
   }

@@ -22,7 +22,9 @@ export function taskFromYaml(
   const needList = raw.needs === undefined ? [] : typeof raw.needs === 'string' ? [raw.needs] : raw.needs;
   // Duplicate needs collapse; the first mention is the one pointed at.
   const needPaths = new Map<string, PathSegment[]>();
-  needList.forEach((n, i) => needPaths.has(n) || needPaths.set(n, typeof raw.needs === 'string' ? ['needs'] : ['needs', i]));
+  needList.forEach((n, i) => {
+    if (!needPaths.has(n)) needPaths.set(n, typeof raw.needs === 'string' ? ['needs'] : ['needs', i]);
+  });
   const task: TaskDef = {
     id,
     needs: [...needPaths.keys()],

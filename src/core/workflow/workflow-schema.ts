@@ -49,7 +49,9 @@ export const taskSchema = z.strictObject({
   wait: z.union([z.literal(true), z.string().min(1), waitObjectSchema], { error: 'expected a message, true, or { message }' }).optional(),
   needs: z.union([z.string(), z.array(z.string())], { error: 'expected a task id or a list of task ids' }).optional(),
   timeout: durationSchema.optional(),
-  retries: z.union([z.int().nonnegative(), retriesObjectSchema], { error: 'expected a number of retries or { max, backoff, max_delay, factor, jitter }' }).optional(),
+  retries: z
+    .union([z.int().nonnegative(), retriesObjectSchema], { error: 'expected a number of retries or { max, backoff, max_delay, factor, jitter }' })
+    .optional(),
   continue_on_error: z.boolean().optional(),
   priority: z.int().optional(),
   sandbox: z.boolean().optional(),

@@ -59,11 +59,25 @@ const UI = `<form id="greet">
 
 export function addFeatureScripts(options: AddFeatureScriptOptions = {}): Record<string, AgentScript> {
   const shell = options.shell ?? true;
-  const verdicts: Record<GateKey, 'pass' | 'warn' | 'fail'> = { 'code-review': 'pass', tests: 'pass', security: 'pass', performance: 'warn', accessibility: 'pass', ...options.verdicts };
+  const verdicts: Record<GateKey, 'pass' | 'warn' | 'fail'> = {
+    'code-review': 'pass',
+    tests: 'pass',
+    security: 'pass',
+    performance: 'warn',
+    accessibility: 'pass',
+    ...options.verdicts,
+  };
 
   const scripts: Record<string, Turn[]> = {
     'You are the feature analyst': [
-      () => toolReply([{ name: 'list_files', input: { pattern: '**/*' } }, { name: 'read_file', input: { path: 'package.json' } }], { text: 'Looking at the project first.' }),
+      () =>
+        toolReply(
+          [
+            { name: 'list_files', input: { pattern: '**/*' } },
+            { name: 'read_file', input: { path: 'package.json' } },
+          ],
+          { text: 'Looking at the project first.' },
+        ),
       () =>
         toolReply([
           {
@@ -71,11 +85,17 @@ export function addFeatureScripts(options: AddFeatureScriptOptions = {}): Record
             input: {
               path: 'docs/plan.md',
               content:
-                '# Plan: personal greeting\n\n## API\n`greeting(name)` in `src/api/greeting.mjs` returns `{ message }`; empty names are rejected.\n\n## Frontend\nA labelled form in `src/ui/greeting.html` with a live region for the result.\n\n## Risks\nUser input reaches HTML: escape it.\n',
+                '# Plan: personal greeting\n\n' +
+                '## API\n`greeting(name)` in `src/api/greeting.mjs` returns `{ message }`; empty names are rejected.\n\n' +
+                '## Frontend\nA labelled form in `src/ui/greeting.html` with a live region for the result.\n\n' +
+                '## Risks\nUser input reaches HTML: escape it.\n',
             },
           },
         ]),
-      () => textReply('Add greeting(name) in src/api/greeting.mjs (validated, HTML-escaped) and a labelled form in src/ui/greeting.html that announces the greeting.'),
+      () =>
+        textReply(
+          'Add greeting(name) in src/api/greeting.mjs (validated, HTML-escaped) and a labelled form in src/ui/greeting.html that announces the greeting.',
+        ),
     ],
     'You are the backend engineer': [
       () => toolReply([{ name: 'read_file', input: { path: 'docs/plan.md' } }]),
@@ -85,7 +105,11 @@ export function addFeatureScripts(options: AddFeatureScriptOptions = {}): Record
           { name: 'write_file', input: { path: 'src/api/greeting.test.mjs', content: API_TEST } },
         ]),
       ...(shell ? [() => toolReply([{ name: 'run_command', input: { command: 'node --test src/api/', timeout_ms: 60_000 } }])] : []),
-      (results) => textReply(`Backend done: src/api/greeting.mjs, src/api/greeting.test.mjs.${shell ? ` Tests: ${/exit code 0/.test(results[0] ?? '') ? 'passing' : 'FAILING'}.` : ''}`),
+      (results) =>
+        textReply(
+          `Backend done: src/api/greeting.mjs, ` +
+            `src/api/greeting.test.mjs.${shell ? ` Tests: ${/exit code 0/.test(results[0] ?? '') ? 'passing' : 'FAILING'}.` : ''}`,
+        ),
     ],
     'You are the frontend engineer': [
       () => toolReply([{ name: 'read_file', input: { path: 'docs/plan.md' } }]),
@@ -93,11 +117,24 @@ export function addFeatureScripts(options: AddFeatureScriptOptions = {}): Record
       () => textReply('Frontend done: src/ui/greeting.html (labelled input, live region).'),
     ],
     'You are the technical writer': [
-      () => toolReply([{ name: 'list_files', input: { pattern: 'reports/*.md' } }, { name: 'read_file', input: { path: 'docs/plan.md' } }]),
       () =>
         toolReply([
-          { name: 'write_file', input: { path: 'docs/features/greeting.md', content: '# Personal greeting\n\nType your name and press **Greet me**; the page greets you by name.\n' } },
-          { name: 'write_file', input: { path: 'CHANGELOG.md', content: '## Unreleased\n- Personal greeting (performance gate: warn, see reports/performance.md)\n' } },
+          { name: 'list_files', input: { pattern: 'reports/*.md' } },
+          { name: 'read_file', input: { path: 'docs/plan.md' } },
+        ]),
+      () =>
+        toolReply([
+          {
+            name: 'write_file',
+            input: {
+              path: 'docs/features/greeting.md',
+              content: '# Personal greeting\n\nType your name and press **Greet me**; the page greets you by name.\n',
+            },
+          },
+          {
+            name: 'write_file',
+            input: { path: 'CHANGELOG.md', content: '## Unreleased\n- Personal greeting (performance gate: warn, see reports/performance.md)\n' },
+          },
         ]),
       () => textReply('docs/features/greeting.md'),
     ],
@@ -105,7 +142,11 @@ export function addFeatureScripts(options: AddFeatureScriptOptions = {}): Record
   for (const gate of GATES) {
     const report = `reports/${gate.key}.md`;
     scripts[`You are the ${gate.role} gate`] = [
-      () => toolReply([{ name: 'list_files', input: { pattern: 'src/**/*' } }, { name: 'read_file', input: { path: 'docs/plan.md' } }]),
+      () =>
+        toolReply([
+          { name: 'list_files', input: { pattern: 'src/**/*' } },
+          { name: 'read_file', input: { path: 'docs/plan.md' } },
+        ]),
       () =>
         toolReply([
           { name: 'write_file', input: { path: report, content: `# ${gate.role} report\n\nVerdict: ${verdicts[gate.key]}\n\n- ${gate.finding}\n` } },

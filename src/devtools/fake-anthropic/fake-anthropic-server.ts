@@ -122,7 +122,14 @@ export class FakeAnthropicServer implements Disposable {
     switch (scripted.kind) {
       case 'error': {
         if (scripted.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(scripted.retryAfterSeconds));
-        const type = scripted.status === 429 ? 'rate_limit_error' : scripted.status === 529 ? 'overloaded_error' : scripted.status >= 500 ? 'api_error' : 'invalid_request_error';
+        const type =
+          scripted.status === 429
+            ? 'rate_limit_error'
+            : scripted.status === 529
+              ? 'overloaded_error'
+              : scripted.status >= 500
+                ? 'api_error'
+                : 'invalid_request_error';
         return sendError(res, scripted.status, type, scripted.message ?? `scripted ${scripted.status}`);
       }
       case 'malformed': {
@@ -136,7 +143,8 @@ export class FakeAnthropicServer implements Disposable {
         startSse(res);
         writeEvent(res, 'message_start', { type: 'message_start', message: this.messageShell(body, { input_tokens: 1 }) });
         writeEvent(res, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
-        if (scripted.text) writeEvent(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: scripted.text } });
+        if (scripted.text)
+          writeEvent(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: scripted.text } });
         // Never ends on its own; close() or the client going away ends it.
         return;
       }

@@ -13,12 +13,16 @@ export function registerAgentFollowUp(ctx: CommandContext): vscode.Disposable[] 
   return [
     registerCommand(ctx, COMMAND_IDS.continueTask, async (arg) => {
       const engine = await ctx.host.writable();
-      const task = await agentTask(engine, asTarget(arg) ?? (await pickTarget(engine, { title: 'Continue', taskStates: ['completed', 'failed', 'cancelled'] })));
-      if (!task || task.action.kind !== 'agent') return;
+      const task = await agentTask(
+        engine,
+        asTarget(arg) ?? (await pickTarget(engine, { title: 'Continue', taskStates: ['completed', 'failed', 'cancelled'] })),
+      );
+      if (task?.action.kind !== 'agent') return;
       const { run } = await engine.status(task.runId);
       const prompt = await vscode.window.showInputBox({
         title: `Continue ${task.name || task.key}`,
-        prompt: `A follow-up for ${task.action.agent}: it continues the same conversation, in the run's folder${run.delivery?.branch ? ` (branch ${run.delivery.branch})` : ''}.`,
+        prompt: `A follow-up for ${task.action.agent}: it continues the same conversation, ` +
+          `in the run's folder${run.delivery?.branch ? ` (branch ${run.delivery.branch})` : ''}.`,
         placeHolder: 'e.g. Also add a test for the error path',
         ignoreFocusOut: true,
         validateInput: (v) => (v.trim() ? undefined : 'say what the agent should do next'),
@@ -34,7 +38,10 @@ export function registerAgentFollowUp(ctx: CommandContext): vscode.Disposable[] 
     }),
     registerCommand(ctx, COMMAND_IDS.showTranscript, async (arg) => {
       const engine = await ctx.host.readable();
-      const task = await agentTask(engine, asTarget(arg) ?? (await pickTarget(engine, { title: 'Show Transcript', taskStates: ['running', 'queued', 'completed', 'failed', 'cancelled'] })));
+      const task = await agentTask(
+        engine,
+        asTarget(arg) ?? (await pickTarget(engine, { title: 'Show Transcript', taskStates: ['running', 'queued', 'completed', 'failed', 'cancelled'] })),
+      );
       if (task) await ctx.documents.open({ kind: 'transcript', taskId: task.id }, `${task.name || task.key} transcript`);
     }),
   ];
@@ -46,7 +53,9 @@ async function agentTask(engine: EngineApi, target: CommandTarget | undefined): 
   const { run, tasks } = await engine.status(target.runId);
   const agents = tasks.filter((t) => t.action.kind === 'agent');
   const task = target.taskId ? tasks.find((t) => t.id === target.taskId) : agents.length === 1 ? agents[0] : undefined;
-  if (!task) throw new UserError(`Orchestr8: ${target.taskId ? `no task ${target.taskId}` : `${run.name} has ${agents.length} agent tasks; pick one in the tree`}.`);
-  if (task.action.kind !== 'agent') throw new UserError(`Orchestr8: ${task.name || task.key} is a ${task.action.kind} task; only agent tasks have a conversation.`);
+  if (!task)
+    throw new UserError(`Orchestr8: ${target.taskId ? `no task ${target.taskId}` : `${run.name} has ${agents.length} agent tasks; pick one in the tree`}.`);
+  if (task.action.kind !== 'agent')
+    throw new UserError(`Orchestr8: ${task.name || task.key} is a ${task.action.kind} task; only agent tasks have a conversation.`);
   return task;
 }

@@ -21,7 +21,7 @@ async function answerWait(ctx: CommandContext, arg: unknown, answer: WaitAnswer)
   if (!target) return;
   const { run, tasks } = await engine.status(target.runId);
   const task = target.taskId ? tasks.find((t) => t.id === target.taskId) : tasks.find((t) => t.state === 'waiting');
-  if (!task || task.state !== 'waiting') {
+  if (task?.state !== 'waiting') {
     throw new UserError(`Orchestr8: ${task ? `${task.name || task.key} is ${task.state}` : `${run.name} has no waiting task`}; there is nothing to ${answer}.`);
   }
   const question = await waitQuestion(engine, run, task);

@@ -74,11 +74,13 @@ export function registerClearFinished(ctx: CommandContext): vscode.Disposable {
     if (leftovers.length) {
       const unmerged = leftovers.filter((l) => !l.landed).length;
       const branches = leftovers.filter((l) => l.branch).length;
+      const worktrees = leftovers.filter((l) => l.worktree).length;
+      const landed = unmerged ? `; ${unmerged} of them hold work that is not merged or applied anywhere and would be lost` : ', all merged or applied';
       const pick = await vscode.window.showWarningMessage(
         clearFinishedQuestion(counts),
         {
           modal: true,
-          detail: `They left ${branches} branch${branches === 1 ? '' : 'es'} and ${leftovers.filter((l) => l.worktree).length} worktree(s)${unmerged ? `; ${unmerged} of them hold work that is not merged or applied anywhere and would be lost` : ', all merged or applied'}. Branches pushed to a remote stay there.`,
+          detail: `They left ${branches} branch${branches === 1 ? '' : 'es'} and ${worktrees} worktree(s)${landed}. Branches pushed to a remote stay there.`,
         },
         'Clear Runs and Branches',
         'Clear Runs Only',

@@ -25,7 +25,8 @@ export function registerOpenResult(ctx: CommandContext): vscode.Disposable {
 export function registerShowLog(ctx: CommandContext): vscode.Disposable {
   return registerCommand(ctx, COMMAND_IDS.showLog, async (arg) => {
     const engine = await ctx.host.readable();
-    let target = asTarget(arg) ?? (await pickTarget(engine, { title: 'Show Task Log', taskStates: ['running', 'completed', 'failed', 'cancelled', 'queued', 'waiting'] }));
+    let target =
+      asTarget(arg) ?? (await pickTarget(engine, { title: 'Show Task Log', taskStates: ['running', 'completed', 'failed', 'cancelled', 'queued', 'waiting'] }));
     if (!target) return;
     if (!target.taskId) {
       // A run was given (e.g. from a toast about the whole run): show its first failed or running task.

@@ -58,10 +58,12 @@ export function registerResolveMergeConflict(ctx: CommandContext): vscode.Dispos
     const task = tasks.find((t) => t.id === target.taskId);
     const conflict = task?.state === 'failed' ? task.mergeConflict : undefined;
     if (!task || !conflict) throw new UserError(`${task ? task.name || task.key : target.taskId} has no merge conflict to resolve.`);
-    if (!existsSync(conflict.worktree)) throw new UserError(`The worktree of ${task.name || task.key} is gone (${conflict.worktree}); Retry runs the task again.`);
+    if (!existsSync(conflict.worktree))
+      throw new UserError(`The worktree of ${task.name || task.key} is gone (${conflict.worktree}); Retry runs the task again.`);
 
     let left = await filesStillConflicted(conflict.worktree, conflict.files);
-    for (const file of left.slice(1)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(path.join(conflict.worktree, file)), { preview: false });
+    for (const file of left.slice(1))
+      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(path.join(conflict.worktree, file)), { preview: false });
     if (left[0]) await openMergeEditor(conflict, task.name || task.key, left[0]);
 
     let again = false;

@@ -46,11 +46,20 @@ export function registerReviewChanges(ctx: CommandContext): vscode.Disposable {
     // An added file has no original and a deleted one no modified side (not an empty file).
     const resources = changes.files.map((f) => {
       const original = f.status === 'A' ? undefined : gitUri(changes.repoRoot, changes.baseSha, f.path);
-      const modified = f.status === 'D' ? undefined : changes.worktree ? vscode.Uri.file(path.join(changes.worktree, f.path)) : gitUri(changes.repoRoot, changes.headSha, f.path);
+      const modified =
+        f.status === 'D'
+          ? undefined
+          : changes.worktree
+            ? vscode.Uri.file(path.join(changes.worktree, f.path))
+            : gitUri(changes.repoRoot, changes.headSha, f.path);
       return [vscode.Uri.file(path.join(changes.repoRoot, f.path)), original, modified];
     });
     const commits = `${changes.commits.length} commit${changes.commits.length === 1 ? '' : 's'}`;
-    await vscode.commands.executeCommand('vscode.changes', `${run.name}: ${changes.branch} (${commits}${run.state === 'running' ? ', so far' : ''})`, resources);
+    await vscode.commands.executeCommand(
+      'vscode.changes',
+      `${run.name}: ${changes.branch} (${commits}${run.state === 'running' ? ', so far' : ''})`,
+      resources,
+    );
   });
 }
 
@@ -64,7 +73,10 @@ export function registerApplyRun(ctx: CommandContext): vscode.Disposable {
     if (!run) return;
     const out = await applyRun(run.id, run.delivery);
     if (out.applied) {
-      const what = out.alreadyApplied ? `${out.branch} is already in ${out.into}.` : `applied ${out.branch} to ${out.into}: ${out.files.length} file${out.files.length === 1 ? '' : 's'} (${out.files.slice(0, 5).join(', ')}${out.files.length > 5 ? ', …' : ''}).`;
+      const what = out.alreadyApplied
+        ? `${out.branch} is already in ${out.into}.`
+        : `applied ${out.branch} to ${out.into}: ${out.files.length} file${out.files.length === 1 ? '' : 's'} ` +
+          `(${out.files.slice(0, 5).join(', ')}${out.files.length > 5 ? ', …' : ''}).`;
       ctx.logger.info(`run ${run.id}: ${what}`);
       void vscode.window.showInformationMessage(`Orchestr8: ${what}`);
       return;
@@ -98,7 +110,14 @@ export function registerDiscardRun(ctx: CommandContext): vscode.Disposable {
     );
     if (ok !== 'Discard') return;
     const out = await discardRun(run.id, run.delivery);
-    const said = [out.branch ? `deleted branch ${out.branch}` : undefined, out.remoteBranch ? `deleted ${out.remoteBranch}` : undefined, out.worktrees.length ? `removed ${out.worktrees.length} worktree(s)` : undefined, ...out.notes].filter(Boolean).join('; ');
+    const said = [
+      out.branch ? `deleted branch ${out.branch}` : undefined,
+      out.remoteBranch ? `deleted ${out.remoteBranch}` : undefined,
+      out.worktrees.length ? `removed ${out.worktrees.length} worktree(s)` : undefined,
+      ...out.notes,
+    ]
+      .filter(Boolean)
+      .join('; ');
     ctx.logger.info(`run ${run.id}: ${said}`);
     void vscode.window.showInformationMessage(`Orchestr8: ${said || 'nothing to remove'}.`);
     ctx.tree.refresh();

@@ -11,7 +11,12 @@ export function registerCancel(ctx: CommandContext): vscode.Disposable {
     const engine = await ctx.host.writable();
     const target =
       asTarget(arg) ??
-      (await pickTarget(engine, { title: 'Cancel', runStates: ['running', 'paused'], taskStates: ['pending', 'queued', 'running', 'waiting', 'needs-input'], allowRun: true }));
+      (await pickTarget(engine, {
+        title: 'Cancel',
+        runStates: ['running', 'paused'],
+        taskStates: ['pending', 'queued', 'running', 'waiting', 'needs-input'],
+        allowRun: true,
+      }));
     if (!target) return;
     await engine.cancel(target.taskId ?? target.runId);
     vscode.window.setStatusBarMessage(`Orchestr8: cancelled ${target.taskId ?? `run ${shortRunId(target.runId)}`}`, 4000);

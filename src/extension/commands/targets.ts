@@ -38,7 +38,13 @@ export async function pickTarget(engine: EngineApi, options: PickOptions): Promi
   const wanted = dagOrder(tasks).filter((t) => options.taskStates!.includes(t.state));
   const items: Array<vscode.QuickPickItem & { target: CommandTarget }> = [];
   if (options.allowRun) items.push({ label: '$(list-tree) Whole run', description: run.label, target: { runId: run.runId } });
-  for (const t of wanted) items.push({ label: t.name || t.key, description: t.state, detail: describeAction(t.action).replace(/\\/g, ''), target: { runId: run.runId, taskId: t.id } });
+  for (const t of wanted)
+    items.push({
+      label: t.name || t.key,
+      description: t.state,
+      detail: describeAction(t.action).replace(/\\/g, ''),
+      target: { runId: run.runId, taskId: t.id },
+    });
   if (!items.length) throw new UserError(`No ${options.taskStates.join(' or ')} tasks in ${run.label}.`);
   if (items.length === 1) return items[0]!.target;
   return (await vscode.window.showQuickPick(items, { title: options.title, placeHolder: 'Which task?' }))?.target;

@@ -26,7 +26,8 @@ export function renderResult(run: RunRecord, task: TaskRecord, result: TaskResul
   const lines = [
     `# ${taskTitle(task)} — result`,
     '',
-    `Run **${escapeMarkdown(run.name)}** \`${run.id}\` · task \`${task.key}\` · ${tookLine(task, now)}${result?.exitCode !== undefined ? ` · exit ${result.exitCode}` : ''}`,
+    `Run **${escapeMarkdown(run.name)}** \`${run.id}\` · task \`${task.key}\` · ` +
+      `${tookLine(task, now)}${result?.exitCode !== undefined ? ` · exit ${result.exitCode}` : ''}`,
     '',
     `Action: ${describeAction(task.action)}`,
   ];
@@ -37,7 +38,7 @@ export function renderResult(run: RunRecord, task: TaskRecord, result: TaskResul
   if (result) lines.push(outputBlock(task, result));
   else if (task.state === 'failed') lines.push(`The task failed${task.error ? ':' : '.'}`, ...(task.error ? ['', codeFence(task.error, 'text')] : []));
   else lines.push(`_No result yet: the task is ${task.state}._`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function renderLog(task: TaskRecord, log: string, now: number): string {
@@ -50,13 +51,23 @@ export function renderLog(task: TaskRecord, log: string, now: number): string {
     log ? codeFence(log, 'text') : '_(nothing logged yet)_',
   ];
   if (task.error) lines.push('', `**Error:** ${escapeMarkdown(task.error)}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** All of a run: a table of its tasks, then each completed task's result. */
-export function renderRunSummary(run: RunRecord, tasks: readonly TaskRecord[], results: ReadonlyMap<string, TaskResult>, now: number, usage?: UsageTotals): string {
+export function renderRunSummary(
+  run: RunRecord,
+  tasks: readonly TaskRecord[],
+  results: ReadonlyMap<string, TaskResult>,
+  now: number,
+  usage?: UsageTotals,
+): string {
   const took = formatDuration((run.finishedAt ?? now) - run.createdAt);
-  const lines = [`# ${escapeMarkdown(run.name)}`, '', `Run \`${run.id}\` · ${run.state} · ${run.finishedAt !== undefined ? 'took' : 'running for'} ${took} · started ${formatTime(run.createdAt)}`];
+  const lines = [
+    `# ${escapeMarkdown(run.name)}`,
+    '',
+    `Run \`${run.id}\` · ${run.state} · ${run.finishedAt !== undefined ? 'took' : 'running for'} ${took} · started ${formatTime(run.createdAt)}`,
+  ];
   if (usage && usage.inputTokens + usage.outputTokens > 0) {
     lines.push('', `Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out · $${usage.costUsd.toFixed(4)}`);
   }
@@ -83,5 +94,5 @@ export function renderRunSummary(run: RunRecord, tasks: readonly TaskRecord[], r
     if (result) lines.push(outputBlock(t, result));
     else lines.push(t.error ? codeFence(t.error, 'text') : '_failed_');
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

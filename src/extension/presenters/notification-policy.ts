@@ -55,7 +55,9 @@ function codeSentence(run: RunRecord): string {
 
 /** "Review Changes" for a run whose branch holds commits. */
 function reviewChanges(run: RunRecord): ToastAction[] {
-  return run.delivery?.branch && (run.delivery.commits ?? 0) > 0 ? [{ title: 'Review Changes', command: 'orchestr8.reviewChanges', args: [{ runId: run.id }] }] : [];
+  return run.delivery?.branch && (run.delivery.commits ?? 0) > 0
+    ? [{ title: 'Review Changes', command: 'orchestr8.reviewChanges', args: [{ runId: run.id }] }]
+    : [];
 }
 
 export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], level: NotificationLevel): ToastView | undefined {
@@ -64,7 +66,11 @@ export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], leve
   switch (run.state) {
     case 'completed':
       if (level !== 'all') return undefined;
-      return { severity: 'info', message: `${runLabel(run)} completed${took}.${codeSentence(run)}`, actions: [openResult({ runId: run.id }), ...openPr(run), ...reviewChanges(run)] };
+      return {
+        severity: 'info',
+        message: `${runLabel(run)} completed${took}.${codeSentence(run)}`,
+        actions: [openResult({ runId: run.id }), ...openPr(run), ...reviewChanges(run)],
+      };
     case 'failed': {
       const failed = tasks.find((t) => t.state === 'failed');
       // This toast stands for its tasks' failure toasts too (toast-grouping), so a conflicted task's

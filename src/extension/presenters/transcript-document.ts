@@ -38,7 +38,7 @@ export function renderTranscript(task: TaskRecord, entries: readonly TranscriptE
   }
   const streaming = live ? currentTurn(log) : '';
   if (streaming) lines.push('', '---', '', `**${escapeMarkdown(agent)}** _(this turn, as it streams)_`, '', streaming);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** The log after its last finished-turn line (`[turn N: …]`): the turn being streamed now. */

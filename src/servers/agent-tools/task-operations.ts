@@ -47,10 +47,13 @@ export interface LaunchSummary extends LaunchResult {
 export async function taskAsync(host: ToolHost, args: TaskAsyncArgs): Promise<LaunchSummary> {
   const kinds = (['agent', 'run', 'workflow'] as const).filter((k) => args[k] !== undefined);
   if (kinds.length !== 1) throw new Error('give exactly one of: agent (with prompt), run (a shell command), or workflow (with inputs)');
-  const budget = { ...(args.budget_usd !== undefined ? { usd: args.budget_usd } : {}), ...(args.budget_tokens !== undefined ? { tokens: args.budget_tokens } : {}) };
+  const budget = {
+    ...(args.budget_usd !== undefined ? { usd: args.budget_usd } : {}),
+    ...(args.budget_tokens !== undefined ? { tokens: args.budget_tokens } : {}),
+  };
   const budgeted = budget.usd !== undefined || budget.tokens !== undefined;
   if (budgeted && args.agent === undefined) throw new Error('budget_usd and budget_tokens only apply to an agent task');
-  if (args.workflow !== undefined) return workflowLaunch(host, { file: args.workflow, ...(args.inputs ? { inputs: args.inputs } : {}) });
+  if (args.workflow !== undefined) return workflowLaunch(host, { file: args.workflow, inputs: args.inputs });
   if (args.inputs) throw new Error('inputs only apply to a workflow');
   if (args.agent !== undefined && !args.prompt) throw new Error(`agent ${args.agent} needs a prompt`);
   if (args.run !== undefined && args.prompt) throw new Error('prompt only applies to an agent task');
@@ -136,7 +139,12 @@ export async function taskCancel(host: ToolHost, args: IdArgs): Promise<StatusRe
 /** Answers a task's request (see `EngineApi.answer`), then reports its state. */
 export async function taskAnswer(host: ToolHost, args: TaskAnswerArgs): Promise<StatusReport> {
   const raise = { ...(args.raise_usd !== undefined ? { usd: args.raise_usd } : {}), ...(args.raise_tokens !== undefined ? { tokens: args.raise_tokens } : {}) };
-  const reply: InputReply = { decision: args.decision, ...(args.always ? { always: true } : {}), ...(args.reason ? { reason: args.reason } : {}), ...(Object.keys(raise).length ? { raise } : {}) };
+  const reply: InputReply = {
+    decision: args.decision,
+    ...(args.always ? { always: true } : {}),
+    ...(args.reason ? { reason: args.reason } : {}),
+    ...(Object.keys(raise).length ? { raise } : {}),
+  };
   await host.use((api) => api.answer(args.id, reply), 'write');
   return taskStatus(host, { id: args.id });
 }
@@ -164,7 +172,9 @@ async function resultReport(api: EngineApi, id: string): Promise<ResultReport> {
     ...base,
     output: truncated ? result.output.slice(0, MAX_OUTPUT_CHARS) : result.output,
     ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
-    ...(truncated ? { truncated: true, note: `output cut at ${MAX_OUTPUT_CHARS} of ${result.output.length} characters; the rest: orchestr8 result ${task.id}` } : {}),
+    ...(truncated
+      ? { truncated: true, note: `output cut at ${MAX_OUTPUT_CHARS} of ${result.output.length} characters; the rest: orchestr8 result ${task.id}` }
+      : {}),
   };
 }
 

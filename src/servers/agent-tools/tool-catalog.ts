@@ -4,7 +4,17 @@ import { idShape, taskAnswerShape, taskAsyncShape, taskContinueShape, taskResult
 /** One fire-and-forget tool, as both the MCP server and VS Code's language-model tools offer it. */
 export interface AgentToolSpec {
   /** The MCP tool name; VS Code's is `orchestr8_<name>` (tool names are global there). */
-  name: 'task_async' | 'task_status' | 'task_result' | 'task_cancel' | 'task_continue' | 'workflow_list' | 'workflow_launch' | 'task_answer' | 'run_pause' | 'run_resume';
+  name:
+    | 'task_async'
+    | 'task_status'
+    | 'task_result'
+    | 'task_cancel'
+    | 'task_continue'
+    | 'workflow_list'
+    | 'workflow_launch'
+    | 'task_answer'
+    | 'run_pause'
+    | 'run_resume';
   title: string;
   description: string;
   shape: z.ZodRawShape;
@@ -18,7 +28,8 @@ export const AGENT_TOOLS: readonly AgentToolSpec[] = [
     name: 'task_async',
     title: 'Launch a background task',
     description:
-      'Fire and forget: starts an agent task (agent + prompt), a shell command (run) or a workflow (workflow + inputs) in the background and returns its ids at once. ' +
+      'Fire and forget: starts an agent task (agent + prompt), a shell command (run) or a workflow (workflow + inputs) in the background and ' +
+        'returns its ids at once. ' +
       'Check on it later with task_status or task_result.',
     shape: taskAsyncShape,
     changesState: true,
@@ -52,7 +63,8 @@ export const AGENT_TOOLS: readonly AgentToolSpec[] = [
     name: 'task_continue',
     title: 'Continue an agent task',
     description:
-      "Sends a follow-up to a finished agent task: a new attempt continues the same conversation in the run's folder (its worktree and branch), in the background. " +
+      "Sends a follow-up to a finished agent task: a new attempt continues the same conversation in the run's folder (its worktree and branch), " +
+        "in the background. " +
       'Check on it with task_status or task_result.',
     shape: taskContinueShape,
     changesState: true,
@@ -78,7 +90,8 @@ export const AGENT_TOOLS: readonly AgentToolSpec[] = [
     name: 'task_answer',
     title: 'Answer a task that needs input',
     description:
-      'Answers a task in needs-input: a shell command its agent wants to run (allow once, allow for the run with always, or deny with a reason the agent receives), ' +
+      'Answers a task in needs-input: a shell command its agent wants to run (allow once, allow for the run with always, ' +
+        'or deny with a reason the agent receives), ' +
       'or a budget it reached (allow with raise_usd / raise_tokens, or deny to stop it).',
     shape: taskAnswerShape,
     changesState: true,

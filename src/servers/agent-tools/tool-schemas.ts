@@ -13,7 +13,11 @@ export const taskAsyncShape = {
   name: z.string().min(1).optional().describe('Display name of the task'),
   timeout: z.string().optional().describe('Longest the task may run, e.g. 30s, 5m, 1h'),
   retries: z.number().int().min(0).max(10).optional().describe('Extra attempts if it fails'),
-  budget_usd: z.number().positive().optional().describe('With agent: its budget in dollars; before a model turn that would pass it, the task asks to raise the budget or stop'),
+  budget_usd: z
+    .number()
+    .positive()
+    .optional()
+    .describe('With agent: its budget in dollars; before a model turn that would pass it, the task asks to raise the budget or stop'),
   budget_tokens: z.number().int().positive().optional().describe('With agent: its budget in tokens (input, output and cache, as billed)'),
 };
 

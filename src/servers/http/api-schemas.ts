@@ -28,7 +28,10 @@ export const launchTaskSchema = z.union([
  * plainly (the union above would only say "Invalid input" when both of its shapes fail).
  */
 export const launchBudgetSchema = z
-  .object({ budget: budgetSchema.refine((b) => b.usd !== undefined || b.tokens !== undefined, { message: 'a budget gives usd, tokens or both' }).optional(), run: z.unknown().optional() })
+  .object({
+    budget: budgetSchema.refine((b) => b.usd !== undefined || b.tokens !== undefined, { message: 'a budget gives usd, tokens or both' }).optional(),
+    run: z.unknown().optional(),
+  })
   .refine((b) => b.budget === undefined || b.run === undefined, { message: 'a budget applies to agent tasks only, not to a shell command', path: ['budget'] });
 
 /** POST /v1/workflows: a workflow file (path) or inline YAML, with inputs. */

@@ -7,7 +7,7 @@ import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts'
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
-import { errorMessage, silentLogger, type Logger } from '../../core/util/logger.ts';
+import { silentLogger, type Logger } from '../../core/util/logger.ts';
 import { loadWorkflowFile, parseWorkflow } from '../../core/workflow/parse-workflow.ts';
 import { newApiToken, removeDiscovery, writeDiscovery } from './api-discovery.ts';
 import {
@@ -136,7 +136,7 @@ export class ApiServer implements Disposable {
       const e = toHttpError(error);
       // A full disk (507) is logged once by the engine, not once per refused request.
       if (e.status >= 500 && e.status !== 507) this.logger.error(`API ${req.method} ${req.url} failed`, error);
-      this.send(res, e.status, { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } }, e.status === 413);
+      this.send(res, e.status, { error: { code: e.code, message: e.message, details: e.details } }, e.status === 413);
     }
   }
 
@@ -191,7 +191,10 @@ export class ApiServer implements Disposable {
         parse(launchBudgetSchema, body);
         const b = parse(launchTaskSchema, body);
         const spec: SingleTaskSpec = {
-          action: 'agent' in b ? { kind: 'agent', agent: b.agent, prompt: b.prompt, ...(b.model ? { model: b.model } : {}) } : { kind: 'run', run: b.run, ...(b.env ? { env: b.env } : {}) },
+          action:
+            'agent' in b
+              ? { kind: 'agent', agent: b.agent, prompt: b.prompt, ...(b.model ? { model: b.model } : {}) }
+              : { kind: 'run', run: b.run, ...(b.env ? { env: b.env } : {}) },
           ...(b.name ? { name: b.name } : {}),
           ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
           ...(b.retries !== undefined ? { retries: b.retries } : {}),
@@ -232,13 +235,22 @@ export class ApiServer implements Disposable {
       }),
       route('POST', '/v1/workflows', async (req) => {
         const b = parse(launchWorkflowSchema, await this.body(req));
-        const workflow = b.file ? await loadWorkflowFile(this.projectFile(b.file)) : { ...parseWorkflow(b.yaml!, b.source ?? '<inline>'), ...(b.source ? { file: b.source } : {}) };
-        const result = await engine.launch({ workflow, inputs: b.inputs ?? {}, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}), ...(b.id ? { id: b.id } : {}) });
+        const workflow = b.file
+          ? await loadWorkflowFile(this.projectFile(b.file))
+          : { ...parseWorkflow(b.yaml!, b.source ?? '<inline>'), ...(b.source ? { file: b.source } : {}) };
+        const result = await engine.launch({
+          workflow,
+          inputs: b.inputs ?? {},
+          ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}),
+          ...(b.id ? { id: b.id } : {}),
+        });
         return ok(result, 202);
       }),
       route('GET', '/v1/runs', async (_q, _p, query) => {
         const q = parse(listQuerySchema, Object.fromEntries(query));
-        return ok(await engine.list({ ...(q.limit ? { limit: q.limit } : {}), ...(q.offset ? { offset: q.offset } : {}), ...(q.state ? { states: q.state } : {}) }));
+        return ok(
+          await engine.list({ ...(q.limit ? { limit: q.limit } : {}), ...(q.offset ? { offset: q.offset } : {}), ...(q.state ? { states: q.state } : {}) }),
+        );
       }),
       route('DELETE', '/v1/runs', async (_q, _p, query) => {
         const q = parse(clearQuerySchema, Object.fromEntries(query));
@@ -272,7 +284,13 @@ export class ApiServer implements Disposable {
         const after = resumeSeq(req.headers['last-event-id']) ?? resumeSeq(query.get('after'));
         const read = engine.eventsAfter?.bind(engine);
         const replay = after !== undefined && read ? { after, read } : undefined;
-        const stream = openEventStream(res, (l) => engine.onEvent(l), { ...(runId ? { runId } : {}), progress: query.get('progress') === '1' }, undefined, replay);
+        const stream = openEventStream(
+          res,
+          (l) => engine.onEvent(l),
+          { ...(runId ? { runId } : {}), progress: query.get('progress') === '1' },
+          undefined,
+          replay,
+        );
         this.streams.add(stream);
         res.on('close', () => this.streams.delete(stream));
         return undefined;
@@ -318,12 +336,19 @@ function realOrSelf(p: string): string {
 function resumeSeq(value: string | string[] | null | undefined): number | undefined {
   if (value === null || value === undefined) return undefined;
   const text = Array.isArray(value) ? value[0]! : value;
-  if (!/^\d{1,15}$/.test(text.trim())) throw new HttpError(400, 'invalid_request', `Last-Event-ID / after must be an event seq (a whole number), not ${JSON.stringify(text)}`);
+  if (!/^\d{1,15}$/.test(text.trim()))
+    throw new HttpError(400, 'invalid_request', `Last-Event-ID / after must be an event seq (a whole number), not ${JSON.stringify(text)}`);
   return Number(text);
 }
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError(400, 'invalid_request', z.prettifyError(r.error), r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  if (!r.success)
+    throw new HttpError(
+      400,
+      'invalid_request',
+      z.prettifyError(r.error),
+      r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
   return r.data;
 }

@@ -46,7 +46,12 @@ function unknownAgents(text: string, file: string, agents: readonly AgentSummary
     const range = at.range(['tasks', id, 'agent']);
     if (names.length === 0) {
       // Agents may come from somewhere this server cannot see (a user folder, a plugin not checked out): say so, softly.
-      out.push(diagnostic(at.issue(range, `agent '${task.agent}' is not defined in this project (no agents found in ${AGENT_FOLDERS.join(', ')})`), DiagnosticSeverity.Warning));
+      out.push(
+        diagnostic(
+          at.issue(range, `agent '${task.agent}' is not defined in this project (no agents found in ${AGENT_FOLDERS.join(', ')})`),
+          DiagnosticSeverity.Warning,
+        ),
+      );
       continue;
     }
     const guess = didYouMean(task.agent, names);

@@ -14,5 +14,8 @@ export function workflowHover(text: string, position: Position, agents: readonly
   const range = { start: { line: position.line, character: start }, end: { line: position.line, character: end } };
   if (!agent) return { range, contents: { kind: MarkupKind.Markdown, value: `**${m[3]}**: no agent of this name is defined in this project` } };
   const link = `[${agent.file.split(/[\\/]/).slice(-3).join('/')}](${URI.file(agent.file).toString()})`;
-  return { range, contents: { kind: MarkupKind.Markdown, value: `**${agent.name}**${agent.description ? `\n\n${agent.description}` : ''}\n\nDefined in ${link}` } };
+  return {
+    range,
+    contents: { kind: MarkupKind.Markdown, value: `**${agent.name}**${agent.description ? `\n\n${agent.description}` : ''}\n\nDefined in ${link}` },
+  };
 }

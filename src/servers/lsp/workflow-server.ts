@@ -75,7 +75,11 @@ export function startWorkflowServer(connection: Connection, options: WorkflowSer
       }, options.debounceMs ?? 150),
     );
   };
-  store.add({ dispose: () => pending.forEach((timer) => clearTimeout(timer)) });
+  store.add({
+    dispose: () => {
+      for (const timer of pending.values()) clearTimeout(timer);
+    },
+  });
 
   store.add(
     connection.onInitialize((params): InitializeResult => {

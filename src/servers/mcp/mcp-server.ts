@@ -5,7 +5,18 @@ import type { EngineEvent } from '../../core/model/events.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { DisposableStore } from '../../core/util/disposable.ts';
 import { errorMessage, type Logger, silentLogger } from '../../core/util/logger.ts';
-import { runPause, taskAnswer, taskAsync, taskCancel, taskContinue, taskResult, taskStatus, workflowLaunch, workflowList, type ToolHost } from '../agent-tools/task-operations.ts';
+import {
+  runPause,
+  taskAnswer,
+  taskAsync,
+  taskCancel,
+  taskContinue,
+  taskResult,
+  taskStatus,
+  workflowLaunch,
+  workflowList,
+  type ToolHost,
+} from '../agent-tools/task-operations.ts';
 import { AGENT_TOOLS, type AgentToolSpec } from '../agent-tools/tool-catalog.ts';
 import { taskAsyncShape } from '../agent-tools/tool-schemas.ts';
 import { EngineTaskStore } from './engine-task-store.ts';
@@ -63,6 +74,7 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
       }
     };
 
+  // biome-ignore lint/suspicious/noExplicitAny: each operation takes its own tool's arguments, which the SDK has checked against spec.shape.
   const operations: Record<AgentToolSpec['name'], (args: any) => Promise<unknown>> = {
     task_async: (args) => taskAsync(host, args),
     task_status: (args) => taskStatus(host, args),
@@ -82,7 +94,11 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
         title: spec.title,
         description: spec.description,
         inputSchema: spec.shape,
-        annotations: { readOnlyHint: spec.readOnly, destructiveHint: spec.name === 'task_cancel', openWorldHint: spec.changesState && spec.name !== 'task_cancel' },
+        annotations: {
+          readOnlyHint: spec.readOnly,
+          destructiveHint: spec.name === 'task_cancel',
+          openWorldHint: spec.changesState && spec.name !== 'task_cancel',
+        },
       },
       tool(operations[spec.name]),
     );
@@ -120,7 +136,11 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
         const { runs } = await recentRuns();
         if (runs.length === 0) return { resources: [] };
         const tasks = await host.use((api) => Promise.all(runs.map((r) => api.status(r.id))));
-        return { resources: tasks.flatMap((s) => s.tasks.map((t) => ({ uri: taskUri(t.id), name: t.id, title: `${t.name} (${t.state})`, mimeType: 'application/json' }))) };
+        return {
+          resources: tasks.flatMap((s) =>
+            s.tasks.map((t) => ({ uri: taskUri(t.id), name: t.id, title: `${t.name} (${t.state})`, mimeType: 'application/json' })),
+          ),
+        };
       },
     }),
     { title: 'Orchestr8 task', description: 'A task: its state and, once finished, its result', mimeType: 'application/json' },
@@ -133,10 +153,14 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
   server.registerResource(
     'run',
     new ResourceTemplate('orchestr8://runs/{id}', {
-      list: async () => ({ resources: (await recentRuns()).runs.map((r) => ({ uri: runUri(r.id), name: r.id, title: `${r.name} (${r.state})`, mimeType: 'application/json' })) }),
+      list: async () => ({
+        resources: (await recentRuns()).runs.map((r) => ({ uri: runUri(r.id), name: r.id, title: `${r.name} (${r.state})`, mimeType: 'application/json' })),
+      }),
     }),
     { title: 'Orchestr8 run', description: 'A run with the states of its tasks', mimeType: 'application/json' },
-    async (uri, { id }) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await taskStatus(host, { id: String(id) }), null, 2) }] }),
+    async (uri, { id }) => ({
+      contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await taskStatus(host, { id: String(id) }), null, 2) }],
+    }),
   );
 
   const subscribed = new Set<string>();
@@ -199,7 +223,11 @@ export function notificationOf(event: EngineEvent): Note | 'list-changed' | unde
       const data: Record<string, unknown> = { event: event.type, taskId: t.id, runId: t.runId, name: t.name, state: t.state };
       if (event.type === 'task.failed') data.error = event.error;
       if (event.type === 'task.completed') data.hint = `read it with task_result { id: "${t.id}" }`;
-      return { level: event.type === 'task.failed' ? 'error' : event.type === 'task.completed' ? 'info' : 'warning', data, uris: [taskUri(t.id), runUri(t.runId)] };
+      return {
+        level: event.type === 'task.failed' ? 'error' : event.type === 'task.completed' ? 'info' : 'warning',
+        data,
+        uris: [taskUri(t.id), runUri(t.runId)],
+      };
     }
     case 'workflow.completed':
     case 'workflow.failed':

@@ -49,6 +49,7 @@ export interface ClaudeCodeCheckpoint {
 export function readClaudeCodeCheckpoint(state: unknown, agent: string): ClaudeCodeCheckpoint | undefined {
   if (!state || typeof state !== 'object') return undefined;
   const cp = state as Partial<ClaudeCodeCheckpoint>;
-  if (cp.version !== 1 || cp.runtime !== 'claude-code' || cp.agent !== agent || typeof cp.sessionId !== 'string' || typeof cp.turn !== 'number') return undefined;
+  if (cp.version !== 1 || cp.runtime !== 'claude-code' || cp.agent !== agent || typeof cp.sessionId !== 'string' || typeof cp.turn !== 'number')
+    return undefined;
   return cp as ClaudeCodeCheckpoint;
 }

@@ -7,7 +7,19 @@ import { ToolRefusal, type WorkspaceGuard } from '../tools/workspace-guard.ts';
  * same checks). Like our runtime, anything that runs commands or reaches the network
  * (Bash, WebFetch, WebSearch, MCP tools) must be named in the file.
  */
-export const DEFAULT_CLAUDE_CODE_TOOLS: readonly string[] = ['Read', 'Write', 'Edit', 'MultiEdit', 'NotebookEdit', 'Glob', 'Grep', 'LS', 'TodoWrite', 'Task', 'Agent'];
+export const DEFAULT_CLAUDE_CODE_TOOLS: readonly string[] = [
+  'Read',
+  'Write',
+  'Edit',
+  'MultiEdit',
+  'NotebookEdit',
+  'Glob',
+  'Grep',
+  'LS',
+  'TodoWrite',
+  'Task',
+  'Agent',
+];
 
 /** Our tool names (as an agent file may use them) to Claude Code's. */
 const FROM_OUR_NAMES: Readonly<Record<string, readonly string[]>> = {
@@ -37,7 +49,10 @@ export class ClaudeCodeGrant {
     /** Granted tool names; `mcp__server` grants every tool of that server. */
     readonly tools: readonly string[],
     private readonly guard: WorkspaceGuard,
-    /** Allow / deny rules (`Bash(rm:*)`): as in our runtime, a granted Bash call runs when an allow rule covers it, is refused by a deny rule, and is asked about otherwise. */
+    /**
+     * Allow / deny rules (`Bash(rm:*)`): as in our runtime, a granted Bash call runs when an allow
+     * rule covers it, is refused by a deny rule, and is asked about otherwise.
+     */
     private readonly rules: PermissionRules,
   ) {}
 
@@ -62,7 +77,11 @@ export class ClaudeCodeGrant {
   async check(toolName: string, input: Record<string, unknown>): Promise<ToolDecision> {
     if (!this.covers(toolName)) {
       // Not offered to the model at all (Claude Code's `tools`); a call that still comes is refused, like an unknown tool in our runtime.
-      return { kind: 'deny', message: `Orchestr8 denied ${toolName}: this agent's file does not grant it (tools: ${this.tools.join(', ')}). Add it to the agent file's tools: to allow it.` };
+      return {
+        kind: 'deny',
+        message: `Orchestr8 denied ${toolName}: this agent's file does not grant it (tools: ${this.tools.join(', ')}). ` +
+          `Add it to the agent file's tools: to allow it.`,
+      };
     }
     if (toolName === 'Bash') {
       const command = typeof input.command === 'string' ? input.command : '';
@@ -79,7 +98,11 @@ export class ClaudeCodeGrant {
     } catch (error) {
       if (!(error instanceof ToolRefusal)) throw error;
       const verb = WRITING_TOOLS[toolName] ? 'write' : 'read';
-      return { kind: 'deny', message: `Orchestr8 denied ${toolName}: ${error.message.replace(/^refused: /, '')} (${this.guard.root}); agents may only ${verb} files in their task folder.` };
+      return {
+        kind: 'deny',
+        message: `Orchestr8 denied ${toolName}: ${error.message.replace(/^refused: /, '')} (${this.guard.root}); ` +
+          `agents may only ${verb} files in their task folder.`,
+      };
     }
   }
 }

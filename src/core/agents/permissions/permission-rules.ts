@@ -58,7 +58,26 @@ export function checkShellCommand(command: string, rules: PermissionRules): Comm
 }
 
 /** Commands that take a sub-command: "Allow for this run" covers `npm test:*`, not all of `npm`. */
-const WITH_SUBCOMMAND = new Set(['npm', 'npx', 'pnpm', 'yarn', 'bun', 'git', 'cargo', 'go', 'make', 'docker', 'kubectl', 'gh', 'pip', 'uv', 'poetry', 'dotnet', 'mvn', 'gradle']);
+const WITH_SUBCOMMAND = new Set([
+  'npm',
+  'npx',
+  'pnpm',
+  'yarn',
+  'bun',
+  'git',
+  'cargo',
+  'go',
+  'make',
+  'docker',
+  'kubectl',
+  'gh',
+  'pip',
+  'uv',
+  'poetry',
+  'dotnet',
+  'mvn',
+  'gradle',
+]);
 
 /** The rule "Allow for this run" adds for a command: its first word (and sub-command) with any arguments. */
 export function suggestRule(command: string): string {

@@ -46,7 +46,8 @@ export const writeFileTool = defineTool({
 
 export const editFileTool = defineTool({
   name: 'edit_file',
-  description: 'Replace the exact text `old_string` with `new_string` in a file. `old_string` must occur exactly once (include surrounding lines to make it unique).',
+  description:
+    'Replace the exact text `old_string` with `new_string` in a file. `old_string` must occur exactly once (include surrounding lines to make it unique).',
   schema: z.object({ path: z.string(), old_string: z.string().min(1), new_string: z.string() }),
   async run({ path, old_string, new_string }, { guard }) {
     const file = await guard.resolve(path);
@@ -81,7 +82,8 @@ export const listFilesTool = defineTool({
 
 export const searchTool = defineTool({
   name: 'search',
-  description: 'Search file contents with a JavaScript regular expression. Returns `path:line: text`. Optional `glob` filters files, `path` narrows the folder.',
+  description:
+    'Search file contents with a JavaScript regular expression. Returns `path:line: text`. Optional `glob` filters files, `path` narrows the folder.',
   schema: z.object({
     pattern: z.string().min(1),
     path: z.string().optional(),
@@ -108,7 +110,7 @@ export const searchTool = defineTool({
       if (buffer.includes(0)) continue; // binary
       const lines = buffer.toString('utf8').split('\n');
       for (const [i, line] of lines.entries()) {
-        if (re.test(line)) hits.push(`${guard.display(file)}:${i + 1}: ${line.length > 300 ? line.slice(0, 300) + '…' : line}`);
+        if (re.test(line)) hits.push(`${guard.display(file)}:${i + 1}: ${line.length > 300 ? `${line.slice(0, 300)}…` : line}`);
         if (hits.length >= MAX_MATCHES) break;
       }
       if (hits.length >= MAX_MATCHES) break;

@@ -32,7 +32,8 @@ export function checkCommand(command: string, guard: WorkspaceGuard): void {
   for (const [i, word] of words.entries()) {
     if (word === 'cd' || word === 'pushd' || word === 'chdir') {
       const target = words[i + 1];
-      if (target === undefined || target === '-' || target.startsWith('-') && target !== '--') throw new ToolRefusal(`refused: "${word}" without a folder inside the task folder`);
+      if (target === undefined || target === '-' || (target.startsWith('-') && target !== '--'))
+        throw new ToolRefusal(`refused: "${word}" without a folder inside the task folder`);
     }
     if (word.startsWith('~')) throw new ToolRefusal(`refused: "${word}" refers to a home folder outside the task folder`);
     // `--out=../x` and `dir/../..`: check every path-looking part.
@@ -53,7 +54,10 @@ export function checkCommand(command: string, guard: WorkspaceGuard): void {
 export const runCommandTool = defineTool({
   name: 'run_command',
   description:
-    'Run a shell command (/bin/sh -c) in the task folder and return its exit code and combined output (capped). Commands that leave the folder (cd .., absolute paths outside) are refused. Where a sandbox is available, writes outside the folder, its temp folder (TMPDIR) and tool caches fail (read-only file system), secrets in the home folder read as missing, and only allow-listed hosts (package registries) are reachable.',
+    'Run a shell command (/bin/sh -c) in the task folder and return its exit code and combined output (capped). ' +
+      'Commands that leave the folder (cd .., absolute paths outside) are refused. Where a sandbox is available, writes outside the folder, ' +
+      'its temp folder (TMPDIR) and tool caches fail (read-only file system), secrets in the home folder read as missing, ' +
+      'and only allow-listed hosts (package registries) are reachable.',
   schema: z.object({
     command: z.string().min(1),
     timeout_ms: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional(),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { EngineApi } from '../../engine/engine-api.ts';
 import type { TaskRecord } from '../../model/records.ts';
 import { isTerminal } from '../../model/task-state.ts';
-import { capText, defineTool, type AgentTool, type ToolEnv } from './agent-tool.ts';
+import { capText, defineTool, type AgentTool } from './agent-tool.ts';
 
 const DEFAULT_WAIT_MS = 10 * 60_000;
 const MAX_WAIT_MS = 24 * 60 * 60_000;
@@ -26,7 +26,8 @@ export function subTaskRunId(parentTaskId: string, toolUseId: string): string {
 export const launchTaskTool = defineTool({
   name: 'launch_task',
   description:
-    'Start a sub-task in the background: another agent with its own prompt, in the same folder. Returns its task id at once; use wait_for_tasks or task_status/task_result later.',
+    'Start a sub-task in the background: another agent with its own prompt, in the same folder. Returns its task id at once; ' +
+      'use wait_for_tasks or task_status/task_result later.',
   schema: z.object({
     agent: z.string().min(1).describe('Agent name'),
     prompt: z.string().min(1),

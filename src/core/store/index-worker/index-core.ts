@@ -118,7 +118,13 @@ export class IndexCore {
     return this.db.lastSeq;
   }
 
-  private async reload(stateDir: string, news: (message: FollowNews) => void, pollMs: number | undefined, afterSeq: number, firstAvailable: number | undefined): Promise<void> {
+  private async reload(
+    stateDir: string,
+    news: (message: FollowNews) => void,
+    pollMs: number | undefined,
+    afterSeq: number,
+    firstAvailable: number | undefined,
+  ): Promise<void> {
     this.follower?.dispose();
     this.follower = undefined;
     if (this.closed) return;
