@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { agentMayWrite } from '../agents/agent-writes.ts';
+import { actionLabel } from '../model/action-label.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
 import type { PreparedTask, RunHooks } from '../engine/run-hooks.ts';
 import type { MergeConflict, RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
@@ -95,14 +96,9 @@ export function runBranchName(run: RunRecord): string {
   return `orchestr8/${slug}-${run.id.slice(0, 7)}`;
 }
 
-function describeTask(task: TaskRecord): string {
-  const a = task.action;
-  return a.kind === 'agent' ? `agent ${a.agent}` : a.kind === 'run' ? 'shell command' : a.kind;
-}
-
 /** The commit subject's "what": the task's name when it has one of its own, else its kind. */
 function whatTaskDid(task: TaskRecord): string {
-  return task.name && task.name !== task.key ? task.name : describeTask(task);
+  return task.name && task.name !== task.key ? task.name : actionLabel(task.action);
 }
 
 /** Where a task's worktree lives: beside the run's, one folder per attempt (a retry starts clean). */

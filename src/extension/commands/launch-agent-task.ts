@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { UserError } from '../engine-host.ts';
 import { startedMessage } from '../presenters/notification-policy.ts';
-import { oneLine } from '../presenters/format.ts';
 import { listAgents } from '../agent-choices.ts';
 import { COMMAND_IDS } from './command-ids.ts';
 import { registerCommand, workspaceFolder, type CommandContext } from './command-context.ts';
+import { oneLine } from '../../core/util/text-format.ts';
 
 /** "Launch Agent Task…": a prompt and an agent, run as a single-task run in the background. */
 export function registerLaunchAgentTask(ctx: CommandContext): vscode.Disposable {

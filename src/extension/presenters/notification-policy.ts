@@ -1,7 +1,8 @@
 import type { NotificationRecord, RunRecord, TaskRecord } from '../../core/model/records.ts';
 import { deliverySummary } from '../../core/git/delivery-summary.ts';
-import { formatDuration, oneLine, shortRunId } from './format.ts';
+import { shortRunId } from './format.ts';
 import { pullRequestUrl } from './run-links.ts';
+import { formatDuration, oneLine } from '../../core/util/text-format.ts';
 
 /** `orchestr8.notifications`: how chatty the extension is. */
 export const NOTIFICATION_LEVELS = ['all', 'failures', 'none'] as const;

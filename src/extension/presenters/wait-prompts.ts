@@ -1,6 +1,7 @@
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
-import { oneLine, shortRunId } from './format.ts';
+import { shortRunId } from './format.ts';
 import type { NotificationLevel, ToastView } from './notification-policy.ts';
+import { oneLine } from '../../core/util/text-format.ts';
 
 /** How a `wait` task is answered from the editor. */
 export type WaitAnswer = 'approve' | 'reject';
