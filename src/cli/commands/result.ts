@@ -2,6 +2,7 @@ import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { CliError, ExitCode } from '../cli-error.ts';
 import { withReader } from '../state-reader.ts';
+import { isTaskId } from '../../core/util/ids.ts';
 
 /** `orchestr8 result ID`: a task's stored result (a run id works for a single-task run). */
 export async function resultCommand(id: string, options: GlobalOptions): Promise<number> {
@@ -10,7 +11,7 @@ export async function resultCommand(id: string, options: GlobalOptions): Promise
     ctx,
     async (api) => {
       let taskId = id;
-      if (!id.includes('.')) {
+      if (!isTaskId(id)) {
         const { tasks } = await api.status(id);
         if (tasks.length !== 1) throw new CliError(`run ${id} has ${tasks.length} tasks; name one: ${tasks.map((t) => t.id).join(', ')}`, ExitCode.usage);
         taskId = tasks[0]!.id;

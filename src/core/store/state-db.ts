@@ -16,6 +16,7 @@ import { loadSqlJs } from './sqljs-loader.ts';
 import { migrate } from './migrations.ts';
 import { patchRow } from './row-patch.ts';
 import type { SequencedRecord, StoreRecord, StoredEvent } from './store-records.ts';
+import { runIdOf } from '../util/ids.ts';
 
 const EVENT_COLUMNS = 6;
 const EVENTS_PER_STATEMENT = 64;
@@ -432,7 +433,7 @@ export class StateDb {
       case 'checkpoint': {
         const c = record.checkpoint;
         this.stmt('INSERT OR REPLACE INTO checkpoints (task_id, run_id, attempt, state, updated_at) VALUES (?, ?, ?, ?, ?)').run([
-          c.taskId, c.taskId.slice(0, c.taskId.indexOf('.')), c.attempt, JSON.stringify(c.state), c.updatedAt,
+          c.taskId, runIdOf(c.taskId), c.attempt, JSON.stringify(c.state), c.updatedAt,
         ]);
         return;
       }

@@ -8,6 +8,7 @@ import type { Disposable } from '../../core/util/disposable.ts';
 import { loadWorkflowFile } from '../../core/workflow/parse-workflow.ts';
 import type { IdArgs, TaskAnswerArgs, TaskAsyncArgs, TaskContinueArgs, TaskResultArgs, WorkflowLaunchArgs } from './tool-schemas.ts';
 import { listWorkflowFiles, resolveWorkflowPath, type WorkflowFileInfo } from './workflow-files.ts';
+import { isTaskId } from '../../core/util/ids.ts';
 
 /** What the tools need from their host: the engine API (however it is reached) and the project. */
 export interface ToolHost {
@@ -192,10 +193,6 @@ async function waitForTasks(host: ToolHost, ids: string[], timeoutMs: number): P
   } finally {
     subscription.dispose();
   }
-}
-
-function isTaskId(id: string): boolean {
-  return id.includes('.');
 }
 
 function iso(ms: number | undefined): string | undefined {
