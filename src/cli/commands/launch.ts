@@ -34,10 +34,10 @@ const CLI_FIELDS: LaunchFieldNames = {
 export async function launchCommand(options: LaunchOptions): Promise<number> {
   const ctx = cliContext(options);
   const budget = budgetFromFlags({ flag: '--budget-usd', value: options.budgetUsd }, { flag: '--budget-tokens', value: options.budgetTokens });
-  const input = { agent: options.agent, prompt: options.prompt, run: options.run, name: options.name, timeout: options.timeout, retries: options.retries, budget };
+  const { agent, prompt, run, name, timeout, retries } = options;
   let task: SingleTaskSpec;
   try {
-    task = singleTaskFromInput(input, CLI_FIELDS);
+    task = singleTaskFromInput({ agent, prompt, run, name, timeout, retries, budget }, CLI_FIELDS);
   } catch (error) {
     throw error instanceof LaunchInputError ? new CliError(error.message, ExitCode.usage) : error;
   }

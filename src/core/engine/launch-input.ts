@@ -56,7 +56,8 @@ export function launchFromInput(input: LaunchInput, fields: LaunchFieldNames = L
   const kind = kindOf(input, fields, true);
   if (kind !== 'workflow') return { task: taskSpec(input, kind, fields) };
   refuseBudget(input, fields, 'a workflow (its tasks set their own budget:)');
-  for (const field of ['prompt', 'model'] as const) if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} only applies to an agent task`);
+  for (const field of ['prompt', 'model'] as const)
+    if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} only applies to an agent task`);
   // A workflow file names, times and retries its own tasks.
   for (const field of ['env', 'name', 'timeout', 'retries'] as const) {
     if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} applies to a single task, not to a workflow (its file sets that per task)`);
@@ -72,7 +73,11 @@ export function singleTaskFromInput(input: Omit<LaunchInput, 'workflow' | 'input
 function kindOf(input: LaunchInput, fields: LaunchFieldNames, workflows: boolean): 'agent' | 'run' | 'workflow' {
   const kinds = (['agent', 'run', 'workflow'] as const).filter((k) => input[k] !== undefined);
   if (kinds.length === 1) return kinds[0]!;
-  const choices = [`${fields.agent} (with ${fields.prompt})`, `${fields.run} (a shell command)`, ...(workflows ? [`${fields.workflow} (with ${fields.inputs})`] : [])];
+  const choices = [
+    `${fields.agent} (with ${fields.prompt})`,
+    `${fields.run} (a shell command)`,
+    ...(workflows ? [`${fields.workflow} (with ${fields.inputs})`] : []),
+  ];
   const listed = choices.length === 2 ? choices.join(' or ') : `${choices.slice(0, -1).join(', ')}, or ${choices.at(-1)}`;
   throw new LaunchInputError(`give exactly one of: ${listed}`);
 }
@@ -82,7 +87,8 @@ function taskSpec(input: LaunchInput, kind: 'agent' | 'run', fields: LaunchField
   if (kind === 'run') {
     if (!input.run?.trim()) throw new LaunchInputError(`${fields.run} needs a command to run`);
     refuseBudget(input, fields, 'a shell command');
-    for (const field of ['prompt', 'model'] as const) if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} only applies to an agent task`);
+    for (const field of ['prompt', 'model'] as const)
+      if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} only applies to an agent task`);
   } else {
     if (!input.prompt?.trim()) throw new LaunchInputError(`agent ${input.agent} needs a prompt (${fields.prompt})`);
     if (input.env !== undefined) throw new LaunchInputError(`${fields.env} only applies to a shell command`);
@@ -120,6 +126,7 @@ function timeoutOf(input: LaunchInput, fields: LaunchFieldNames): number | undef
 function retriesOf(input: LaunchInput, fields: LaunchFieldNames): number | undefined {
   if (input.retries === undefined || input.retries === '') return undefined;
   const n = Number(input.retries);
-  if (!Number.isInteger(n) || n < 0) throw new LaunchInputError(`${fields.retries} takes a whole number of extra attempts (0 or more), not ${JSON.stringify(input.retries)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new LaunchInputError(`${fields.retries} takes a whole number of extra attempts (0 or more), not ${JSON.stringify(input.retries)}`);
   return n;
 }
