@@ -1,7 +1,7 @@
 import { deliverySummary } from '../core/git/delivery-summary.ts';
 import type { RunRecord, TaskRecord } from '../core/model/records.ts';
 import type { TaskState } from '../core/model/task-state.ts';
-import { formatDuration } from '../core/notifications/notification-builder.ts';
+import { formatDuration, oneLine } from '../core/util/text-format.ts';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -57,11 +57,6 @@ export function taskLine(task: TaskRecord, now: number, icon = stateIcon(task.st
 export function runLine(run: RunRecord, now: number): string {
   const took = formatDuration((run.finishedAt ?? now) - run.createdAt);
   return `${run.id}  ${runStateText(run).padEnd(useColor ? 18 : 9)}  ${new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19)}  ${took.padStart(8)}  ${run.name}`;
-}
-
-export function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 /** Under a waiting task: what it asks, and the exact command that answers it. */

@@ -1,8 +1,8 @@
 import { describeRequest, type Budget } from '../core/model/input-request.ts';
 import type { RunRecord, TaskRecord } from '../core/model/records.ts';
 import type { UsageTotals } from '../core/engine/engine-api.ts';
-import { formatDuration } from '../core/notifications/notification-builder.ts';
-import { dim, oneLine, yellow } from './format.ts';
+import { dim, yellow } from './format.ts';
+import { formatDuration, oneLine } from '../core/util/text-format.ts';
 
 /** The commands that answer a task's request, as `status` prints them and `--json` lists them. */
 export function answerCommands(task: TaskRecord): { approve: string; deny: string } {

@@ -1,9 +1,9 @@
 import type { EngineEvent } from '../core/model/events.ts';
 import type { RunRecord, TaskRecord } from '../core/model/records.ts';
 import { isTerminal } from '../core/model/task-state.ts';
-import { formatDuration } from '../core/notifications/notification-builder.ts';
 import { dim, runStateText, stateIcon, taskLine, waitLines } from './format.ts';
 import { pauseText, requestLines } from './needs-input-text.ts';
+import { formatDuration } from '../core/util/text-format.ts';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

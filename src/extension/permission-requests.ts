@@ -7,6 +7,7 @@ import { EngineHost } from './engine-host.ts';
 import { ALLOW_FOR_RUN, ALLOW_ONCE, DENY, RAISE_BUDGET, RESUME, STOP, pausedToast, requestToast } from './presenters/permission-texts.ts';
 import type { RunsTree } from './views/runs-tree.ts';
 import { RUNS_VIEW_ID } from './views/runs-tree.ts';
+import { COMMAND_IDS } from './commands/command-ids.ts';
 
 /**
  * Tasks that ask the user something (`needs-input`) and runs that paused, as this window sees
@@ -29,7 +30,7 @@ export class PermissionRequests implements vscode.Disposable {
     private readonly logger: Logger,
   ) {
     this.item.name = 'Orchestr8: needs input';
-    this.item.command = 'orchestr8.showRequests';
+    this.item.command = COMMAND_IDS.showRequests;
     this.disposables.push(
       this.item,
       host.onEvent((e) => {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { DEFAULT_AGENT_MODEL } from '../core/agents/agent-model.ts';
 import type { SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
 import type { Budget } from '../core/model/input-request.ts';
 import { toNotificationLevel, type NotificationLevel } from './presenters/notification-policy.ts';
@@ -39,7 +40,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
   const positive = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : fallback);
   return {
     concurrency: Math.max(1, positive(c.get('concurrency'), 4)),
-    defaultModel: c.get<string>('defaultModel')?.trim() || 'claude-sonnet-5-5',
+    defaultModel: c.get<string>('defaultModel')?.trim() || DEFAULT_AGENT_MODEL,
     notifications: toNotificationLevel(c.get('notifications')),
     historyRetentionDays: positive(c.get('historyRetentionDays'), 30),
     // User settings only: a workspace's own settings must not send the user's API key elsewhere.

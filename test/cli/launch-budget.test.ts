@@ -36,7 +36,7 @@ describe('orchestr8 launch --budget-usd / --budget-tokens', { skip }, () => {
     assert.match(JSON.parse(bad.stdout).error.message, /--budget-usd takes a positive number, not "lots"/);
     const onShell = await o8('--json', 'launch', '--run', 'echo hi', '--budget-tokens', '100');
     assert.equal(onShell.code, 2, onShell.stdout + onShell.stderr);
-    assert.match(JSON.parse(onShell.stdout).error.message, /apply to an agent task/);
+    assert.match(JSON.parse(onShell.stdout).error.message, /a budget \(--budget-usd, --budget-tokens\) applies to an agent task only/);
     assert.ok(!fs.existsSync(path.join(project, 'state', 'inbox')) || fs.readdirSync(path.join(project, 'state', 'inbox')).length === 0, 'nothing was launched');
 
     // The first turn costs 750 tokens: with that as the estimate of the next, a second turn would pass 1000.

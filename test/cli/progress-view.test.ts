@@ -44,7 +44,7 @@ test('live progress shows an agent task’s turns and tokens on its line, and a 
   const view = new ProgressView(run, [agentTask], live);
   view.spent(agentTask, 'turn 2 · 12.4k tokens');
   view.finish();
-  assert.match(live.text(), /review\s+running\s+\d+ m?s turn 2 · 12\.4k tokens/);
+  assert.match(live.text(), /review\s+running\s+[\d.]+m?s turn 2 · 12\.4k tokens/);
   const plain = stream(false);
   const log = new ProgressView(run, [agentTask], plain);
   log.spent(agentTask, 'turn 1 · 900 tokens');

@@ -98,7 +98,7 @@ test('an unanswered request is denied after inputTimeoutMs, with that reason', a
   const { engine } = await openEngine({ runners: [new AskingRunner(permission)], inputTimeoutMs: 300 });
   const { runId, taskIds } = await engine.launch(AGENT);
   await finished(engine, runId);
-  assert.equal((await engine.result(taskIds[0]!))?.output, 'deny: no answer within 300 ms');
+  assert.equal((await engine.result(taskIds[0]!))?.output, 'deny: no answer within 300ms');
 });
 
 test('a budget request: deny stops the task (failed, saying so); allow raises the budget on the task', async () => {

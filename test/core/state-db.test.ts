@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { StateDb } from '../../src/core/store/state-db.ts';
 import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';
 import type { SequencedRecord } from '../../src/core/store/store-records.ts';
+import { splitTaskId, type TaskId } from '../../src/core/util/ids.ts';
 
 const run = (id: string): RunRecord => ({ id, name: `run ${id}`, inputs: {}, state: 'running', single: false, cwd: '/tmp', createdAt: 1 });
 
@@ -36,8 +37,8 @@ test('export keeps the connection and its prepared statements: repeated snapshot
   db.close();
 });
 
-const task = (id: string, extra: Partial<TaskRecord> = {}): TaskRecord => ({
-  id, runId: id.slice(0, id.indexOf('.')), key: id.slice(id.indexOf('.') + 1), name: id, action: { kind: 'run', run: 'make' }, needs: [], state: 'queued',
+const task = (id: TaskId, extra: Partial<TaskRecord> = {}): TaskRecord => ({
+  id, ...splitTaskId(id)!, name: id, action: { kind: 'run', run: 'make' }, needs: [], state: 'queued',
   priority: 0, order: 0, attempt: 0, retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 1, ...extra,
 });
 

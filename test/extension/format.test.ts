@@ -1,16 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { codeFence, escapeMarkdown, formatDuration, formatTokens, formatWhen, oneLine, shortRunId } from '../../src/extension/presenters/format.ts';
-
-test('durations read naturally at every scale', () => {
-  assert.equal(formatDuration(0), '0ms');
-  assert.equal(formatDuration(850), '850ms');
-  assert.equal(formatDuration(4_249), '4.2s');
-  assert.equal(formatDuration(42_000), '42s');
-  assert.equal(formatDuration(185_000), '3m 05s');
-  assert.equal(formatDuration(2 * 3600_000 + 7 * 60_000), '2h 07m');
-  assert.equal(formatDuration(-5), '0ms', 'clock skew never shows a negative duration');
-});
+import { codeFence, escapeMarkdown, formatTokens, formatWhen, shortRunId } from '../../src/extension/presenters/format.ts';
 
 test('token counts and run ids are short', () => {
   assert.equal(formatTokens(950), '950');
@@ -18,11 +8,6 @@ test('token counts and run ids are short', () => {
   assert.equal(formatTokens(1_234), '1.2k');
   assert.equal(formatTokens(4_100_000), '4.1M');
   assert.equal(shortRunId('4f2c1a2b3c4d'), '4f2c…');
-});
-
-test('oneLine folds whitespace and cuts long text', () => {
-  assert.equal(oneLine('a\n  b\tc'), 'a b c');
-  assert.equal(oneLine('x'.repeat(10), 5), 'xxxx…');
 });
 
 test('a code fence is longer than any backtick run inside it', () => {

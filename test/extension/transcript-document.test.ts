@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { transcriptOf } from '../../src/core/agents/transcript.ts';
 import type { TaskRecord } from '../../src/core/model/records.ts';
 import { renderTranscript } from '../../src/extension/presenters/transcript-document.ts';
+import { taskId } from '../../src/core/util/ids.ts';
 
 const checkpoint = {
   version: 1,
@@ -19,7 +20,7 @@ const checkpoint = {
 };
 
 const task = (state: TaskRecord['state']): TaskRecord =>
-  ({ id: 'r1.task', runId: 'r1', key: 'task', name: 'scribe: Write notes', state, attempt: 2, action: { kind: 'agent', agent: 'scribe', prompt: 'Write notes' } }) as TaskRecord;
+  ({ id: taskId('r1', 'task'), runId: 'r1', key: 'task', name: 'scribe: Write notes', state, attempt: 2, action: { kind: 'agent', agent: 'scribe', prompt: 'Write notes' } }) as TaskRecord;
 
 test('the transcript reads the conversation from the checkpoint: prompts, answers, tool calls and their results', () => {
   const entries = transcriptOf(checkpoint);

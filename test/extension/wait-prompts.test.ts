@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';
 import { answeredMessage, answerPrompt, waitToast } from '../../src/extension/presenters/wait-prompts.ts';
+import { taskId } from '../../src/core/util/ids.ts';
 
 const run = { id: '4f2c0a1b9e7d', name: 'release', single: false } as RunRecord;
-const task = { id: '4f2c0a1b9e7d.approve', runId: run.id, key: 'approve', name: 'approve', state: 'waiting', action: { kind: 'wait', message: 'Ship ${tasks.build.result}?' } } as TaskRecord;
+const task = { id: taskId(run.id, 'approve'), runId: run.id, key: 'approve', name: 'approve', state: 'waiting', action: { kind: 'wait', message: 'Ship ${tasks.build.result}?' } } as TaskRecord;
 
 test('the toast announcing a wait asks its question and offers Approve… and Reject… on that task', () => {
   const view = waitToast(run, task, 'Ship v1.2.3?', 'failures')!;

@@ -79,7 +79,7 @@ test('a workflow run in a repository: own worktree, a commit per task that chang
   assert.equal(github.pulls.length, 1);
   assert.equal(github.pulls[0]!.draft, true);
   assert.equal(github.pulls[0]!.title, 'Fix the flaky test');
-  assert.match(github.pulls[0]!.body, /\| check \| shell \| completed \|/);
+  assert.match(github.pulls[0]!.body, /\| check \| shell command \| completed \|/);
   assert.equal(o.pullRequest?.url, 'https://github.example/acme/widgets/pull/1');
 
   await o8.webhooks.flush();

@@ -120,7 +120,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     assert.equal(pr.head, branch);
     assert.equal(pr.base, 'main');
     assert.equal(pr.draft, true);
-    assert.match(pr.body, /\| edit \| agent `coder` \| completed \|/);
+    assert.match(pr.body, /\| edit \| agent coder \| completed \|/);
     assert.match(pr.body, /Tokens: 1200 in, 340 out/);
     assert.match(pr.body, /Cost: \$0\.0123/);
     assert.match(pr.body, /Open the run in VS Code: `vscode:\/\/orchestr8\.orchestr8\/run\/[0-9a-f]+`/);

@@ -48,7 +48,7 @@ describe('a budget on a single-task launch', () => {
         [{ agent: 'a', prompt: 'p', budget: { usd: 'five', tokens: 1.5 } }, /expected number, received string[\s\S]*budget\.usd[\s\S]*expected int[\s\S]*budget\.tokens/],
         [{ agent: 'a', prompt: 'p', budget: { dollars: 5 } }, /Unrecognized key: "dollars"[\s\S]*budget/],
         [{ agent: 'a', prompt: 'p', budget: {} }, /a budget gives usd, tokens or both/],
-        [{ run: 'echo hi', budget: { usd: 1 } }, /a budget applies to agent tasks only, not to a shell command/],
+        [{ run: 'echo hi', budget: { usd: 1 } }, /a budget \("budget"\) applies to an agent task only, not to a shell command/],
       ];
       for (const [body, message] of cases) {
         const r = await post(body);
@@ -88,7 +88,7 @@ describe('a budget on a single-task launch', () => {
       assert.deepEqual((await access.use((api) => api.task(taskId))).budget, { usd: 0.25, tokens: 8000 });
 
       const onShell = await call({ run: 'echo hi', budget_usd: 1 });
-      assert.deepEqual([onShell.isError, onShell.text], [true, 'budget_usd and budget_tokens only apply to an agent task']);
+      assert.deepEqual([onShell.isError, onShell.text], [true, 'a budget (budget_usd, budget_tokens) applies to an agent task only, not to a shell command']);
       const negative = await call({ agent: 'reviewer', prompt: 'p', budget_usd: -1 });
       assert.equal(negative.isError, true);
       assert.match(negative.text, /budget_usd/);

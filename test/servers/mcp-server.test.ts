@@ -186,7 +186,7 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
     const both = await call(client, 'task_async', { run: 'echo', agent: 'x', prompt: 'p' });
     assert.deepEqual([both.isError, both.text], [true, 'give exactly one of: agent (with prompt), run (a shell command), or workflow (with inputs)']);
     const noPrompt = await call(client, 'task_async', { agent: 'code-reviewer' });
-    assert.deepEqual([noPrompt.isError, noPrompt.text], [true, 'agent code-reviewer needs a prompt']);
+    assert.deepEqual([noPrompt.isError, noPrompt.text], [true, 'agent code-reviewer needs a prompt (prompt)']);
     const broken = await call(client, 'workflow_launch', { file: 'broken.yml' });
     assert.equal(broken.isError, true);
     assert.match(broken.text, /broken\.yml:5:12: unknown need 'nope' \(tasks: a\)$/);

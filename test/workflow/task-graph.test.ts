@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dependsOn, findCycle, topologicalOrder, transitiveNeeds } from '../../src/core/workflow/task-graph.ts';
+import { dependsOn, findCycle, needsFirstOrder, topologicalOrder, transitiveNeeds } from '../../src/core/workflow/task-graph.ts';
 
 const t = (id: string, ...needs: string[]) => ({ id, needs });
 
@@ -14,6 +14,12 @@ test('findCycle returns the cycle path or undefined', () => {
 test('topologicalOrder puts needs first and keeps file order otherwise', () => {
   assert.deepEqual(topologicalOrder([t('deploy', 'test', 'build'), t('lint'), t('test', 'build'), t('build')]), ['lint', 'build', 'test', 'deploy']);
   assert.throws(() => topologicalOrder([t('a', 'b'), t('b', 'a')]), { message: 'dependency cycle: a -> b -> a' });
+});
+
+test('needsFirstOrder orders like topologicalOrder but keeps tasks caught in a cycle, last and in file order', () => {
+  const dag = [t('deploy', 'test', 'build'), t('lint'), t('test', 'build'), t('build')];
+  assert.deepEqual(needsFirstOrder(dag), topologicalOrder(dag));
+  assert.deepEqual(needsFirstOrder([t('b', 'a'), t('x', 'y'), t('a'), t('y', 'x'), t('z', 'gone')]), ['a', 'b', 'z', 'x', 'y']);
 });
 
 test('transitiveNeeds follows needs of needs', () => {

@@ -2,6 +2,7 @@ import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
 import { CliError, ExitCode } from '../cli-error.ts';
 import { withEngine } from '../engine-access.ts';
+import { runIdOf } from '../../core/util/ids.ts';
 
 /** `orchestr8 cancel ID`, `retry ID`, `signal TASK_ID [PAYLOAD] [--reject]`: changes that go to the owner of the state. */
 export async function controlCommand(
@@ -35,8 +36,7 @@ export async function continueCommand(id: string, options: GlobalOptions & { pro
   if (!prompt) throw new CliError('continue needs --prompt TEXT: what the agent should do next', ExitCode.usage);
   return withEngine(ctx, async (api) => {
     await api.followUp(id, prompt);
-    const runId = id.includes('.') ? id.slice(0, id.indexOf('.')) : id;
-    ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action: 'continue' }) : `continuing ${id}; follow it with: orchestr8 status ${runId} --watch`);
+    ctx.out(ctx.json ? JSON.stringify({ ok: true, id, action: 'continue' }) : `continuing ${id}; follow it with: orchestr8 status ${runIdOf(id)} --watch`);
     return 0;
   });
 }

@@ -1,5 +1,5 @@
 import type { SingleTaskSpec } from '../../core/engine/engine-api.ts';
-import { parseDuration } from '../../core/workflow/duration.ts';
+import { LAUNCH_FIELD_NAMES, LaunchInputError, singleTaskFromInput, type LaunchFieldNames } from '../../core/engine/launch-input.ts';
 import { postLaunch } from '../background-owner.ts';
 import type { GlobalOptions } from '../cli-context.ts';
 import { cliContext } from '../cli-context.ts';
@@ -18,20 +18,29 @@ export interface LaunchOptions extends GlobalOptions {
   budgetTokens?: string;
 }
 
+/** The flags, as messages about a launch name them. */
+const CLI_FIELDS: LaunchFieldNames = {
+  ...LAUNCH_FIELD_NAMES,
+  agent: '--agent NAME',
+  prompt: '--prompt TEXT',
+  run: '--run COMMAND',
+  name: '--name',
+  timeout: '--timeout',
+  retries: '--retries',
+  budget: '--budget-usd, --budget-tokens',
+};
+
 /** `orchestr8 launch`: one task, fire and forget; prints its ids once the launch is durable (in the owner, or in the inbox until an owner takes it in). */
 export async function launchCommand(options: LaunchOptions): Promise<number> {
   const ctx = cliContext(options);
-  if (Boolean(options.run) === Boolean(options.agent)) throw new CliError('give exactly one of --run COMMAND or --agent NAME --prompt TEXT', ExitCode.usage);
-  if (options.agent && !options.prompt) throw new CliError('--agent needs --prompt', ExitCode.usage);
   const budget = budgetFromFlags({ flag: '--budget-usd', value: options.budgetUsd }, { flag: '--budget-tokens', value: options.budgetTokens });
-  if (budget && !options.agent) throw new CliError('--budget-usd and --budget-tokens apply to an agent task (--agent NAME --prompt TEXT) only', ExitCode.usage);
-  const task: SingleTaskSpec = {
-    action: options.run ? { kind: 'run', run: options.run } : { kind: 'agent', agent: options.agent!, prompt: options.prompt! },
-    ...(options.name ? { name: options.name } : {}),
-    ...(options.timeout ? { timeoutMs: parseDuration(options.timeout) } : {}),
-    ...(options.retries ? { retries: Number(options.retries) } : {}),
-    ...(budget ? { budget } : {}),
-  };
+  const { agent, prompt, run, name, timeout, retries } = options;
+  let task: SingleTaskSpec;
+  try {
+    task = singleTaskFromInput({ agent, prompt, run, name, timeout, retries, budget }, CLI_FIELDS);
+  } catch (error) {
+    throw error instanceof LaunchInputError ? new CliError(error.message, ExitCode.usage) : error;
+  }
   const result = await postLaunch(ctx, { task, cwd: ctx.projectRoot });
   ctx.out(
     ctx.json ? JSON.stringify(result) : `${result.taskIds[0]}\n${'  '}status: orchestr8 status ${result.runId} · result: orchestr8 result ${result.taskIds[0]}`,

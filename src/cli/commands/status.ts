@@ -4,9 +4,9 @@ import { withReader } from '../state-reader.ts';
 import { watchStatus } from './status-watch.ts';
 import { dim, resultsLines, runLine, runStateText, taskLine, waitLines } from '../format.ts';
 import { signalCommand, waitQuestion } from '../../core/engine/wait-question.ts';
-import { formatDuration } from '../../core/notifications/notification-builder.ts';
 import { answerCommands, budgetText, pauseText, requestLines } from '../needs-input-text.ts';
 import { deepLink } from '../../core/model/deep-link.ts';
+import { formatDuration } from '../../core/util/text-format.ts';
 
 export interface StatusOptions extends GlobalOptions {
   limit?: string;

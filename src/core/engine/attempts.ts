@@ -3,7 +3,6 @@ import type { TaskRecord, TaskResult } from '../model/records.ts';
 import type { TaskContext, TaskOutput } from '../runners/task-runner.ts';
 import { MergeConflictError, NeedsInput, PauseRun, TaskError, abortReason } from '../runners/task-runner.ts';
 import { attemptsSpent, backoffDelay, hasAttemptsLeft } from '../scheduler/backoff.ts';
-import { formatDuration } from '../notifications/notification-builder.ts';
 import { taskId } from '../util/ids.ts';
 import { errorMessage } from '../util/logger.ts';
 import { InterpolationError, interpolateAction, resultReferences } from '../workflow/interpolate.ts';
@@ -13,6 +12,7 @@ import type { PreparedTask } from './run-hooks.ts';
 import * as moves from './moves.ts';
 import { Batch } from './moves.ts';
 import type { TaskLogWriter } from './task-logs.ts';
+import { formatDuration } from '../util/text-format.ts';
 
 /** One attempt under way in this process. */
 interface Execution {

@@ -5,6 +5,7 @@ import type { RunState } from '../model/task-state.ts';
 import type { Budget, InputReply } from '../model/input-request.ts';
 import type { TaskAction, WorkflowDef } from '../model/workflow.ts';
 import type { Disposable } from '../util/disposable.ts';
+import type { TaskId } from '../util/ids.ts';
 
 /** One task launched on its own (TaskAsync): a run with a single task. */
 export interface SingleTaskSpec {
@@ -22,7 +23,7 @@ export type LaunchRequest =
 
 export interface LaunchResult {
   runId: string;
-  taskIds: string[];
+  taskIds: TaskId[];
 }
 
 export interface RunStatus {

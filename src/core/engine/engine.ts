@@ -16,7 +16,7 @@ import type { StorageState } from '../store/storage-full.ts';
 import type { StoreRecord } from '../store/store-records.ts';
 import { systemClock } from '../util/clock.ts';
 import type { Disposable } from '../util/disposable.ts';
-import { newRunId } from '../util/ids.ts';
+import { newRunId, runIdOf, splitTaskId } from '../util/ids.ts';
 import { errorMessage, silentLogger } from '../util/logger.ts';
 import { activeRun, type ActiveRun } from './active-run.ts';
 import type { EngineApi, LaunchRequest, LaunchResult, SignalOptions } from './engine-api.ts';
@@ -165,7 +165,7 @@ export class Engine extends QueryFacade implements EngineApi {
     const core = this.core;
     core.assertWritable();
     const runId = await this.queries.resolveRunId(id);
-    const key = id.includes('.') ? id.slice(id.indexOf('.') + 1) : undefined;
+    const key = splitTaskId(id)?.key;
     const active = await this.activeOrFinished(runId);
     const now = core.deps.clock.now();
     const batch = new Batch();
@@ -192,10 +192,10 @@ export class Engine extends QueryFacade implements EngineApi {
     const text = prompt.trim();
     if (!text) throw new ConflictError('Continue… needs a prompt');
     const runId = await this.queries.resolveRunId(id);
-    const dot = id.indexOf('.');
-    if (dot < 0) throw new NotFoundError(`${id} is a run; Continue… takes an agent task's id (<runId>.<key>)`);
+    const key = splitTaskId(id)?.key;
+    if (key === undefined) throw new NotFoundError(`${id} is a run; Continue… takes an agent task's id (<runId>.<key>)`);
     const active = await this.activeOrFinished(runId);
-    const task = active.tasks.get(id.slice(dot + 1));
+    const task = active.tasks.get(key);
     if (!task) throw new NotFoundError(`no task ${id}`);
     if (task.action.kind !== 'agent') throw new ConflictError(`task ${task.id} is a ${task.action.kind} task; only an agent task continues a conversation`);
     if (task.state !== 'completed' && task.state !== 'failed' && task.state !== 'cancelled') {
@@ -242,7 +242,7 @@ export class Engine extends QueryFacade implements EngineApi {
   pause = async (id: string, reason?: string): Promise<void> => {
     const core = this.core;
     core.assertWritable();
-    const { active } = await this.activeTarget(id.split('.')[0]!, 'pause');
+    const { active } = await this.activeTarget(runIdOf(id), 'pause');
     const batch = new Batch();
     core.pauses.pause(active, batch, reason ?? 'paused by the user', core.deps.clock.now());
     await core.commit(batch);
@@ -251,7 +251,7 @@ export class Engine extends QueryFacade implements EngineApi {
   resume = async (id: string): Promise<void> => {
     const core = this.core;
     core.assertWritable();
-    const { active } = await this.activeTarget(id.split('.')[0]!, 'resume');
+    const { active } = await this.activeTarget(runIdOf(id), 'resume');
     await core.pauses.resume(active);
   };
 
@@ -346,9 +346,8 @@ export class Engine extends QueryFacade implements EngineApi {
     const runId = await this.queries.resolveRunId(id);
     const active = await this.core.settledActive(runId);
     if (!active) throw new ConflictError(`run ${runId} is ${(await this.reads.getRun(runId))?.state}; nothing to ${verb}`);
-    const dot = id.indexOf('.');
-    if (dot < 0) return { active };
-    const key = id.slice(dot + 1);
+    const key = splitTaskId(id)?.key;
+    if (key === undefined) return { active };
     if (!active.tasks.has(key)) throw new NotFoundError(`no task ${id}`);
     return { active, key };
   }

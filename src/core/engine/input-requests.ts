@@ -1,11 +1,11 @@
 import { describeBudget, describeRequest, type Budget, type InputAnswer, type InputReply, type InputRequest } from '../model/input-request.ts';
 import type { TaskRecord } from '../model/records.ts';
-import { formatDuration } from '../notifications/notification-builder.ts';
 import type { ActiveRun } from './active-run.ts';
 import type { EngineCore } from './engine-core.ts';
 import { ConflictError } from './errors.ts';
 import * as moves from './moves.ts';
 import { Batch } from './moves.ts';
+import { formatDuration } from '../util/text-format.ts';
 
 /**
  * Tasks parked in `needs-input`: parks them (their attempt stopped on a question), applies the

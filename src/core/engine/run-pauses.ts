@@ -1,11 +1,11 @@
 import type { PauseRun } from '../runners/task-runner.ts';
 import type { TaskRecord } from '../model/records.ts';
-import { formatDuration } from '../notifications/notification-builder.ts';
 import type { ActiveRun } from './active-run.ts';
 import type { EngineCore } from './engine-core.ts';
 import { ConflictError } from './errors.ts';
 import * as moves from './moves.ts';
 import { Batch } from './moves.ts';
+import { formatDuration } from '../util/text-format.ts';
 
 /** How long a run waits after a quota or overload answer that names no `retry-after`. */
 export const QUOTA_BACKOFF_MS = 60_000;

@@ -13,7 +13,7 @@ import type {
 import type { RunState } from '../model/task-state.ts';
 import type { WebhookOutboxStore } from '../notifications/webhook-outbox.ts';
 import type { IndexQueries } from '../store/index-worker/protocol.ts';
-import { splitTaskId } from '../util/ids.ts';
+import { isTaskId, runIdOf, splitTaskId, taskId } from '../util/ids.ts';
 import type { ListOptions, RunPage, RunStatus, UsageTotals } from './engine-api.ts';
 import { NotFoundError } from './errors.ts';
 import type { TaskLogs } from './task-logs.ts';
@@ -74,7 +74,7 @@ export class StateQueries {
 
   /** Resolves a run id, a unique prefix of one, or a task id to a full run id. */
   async resolveRunId(id: string): Promise<string> {
-    const runPart = splitTaskId(id)?.runId ?? id;
+    const runPart = runIdOf(id);
     if (await this.index.getRun(runPart)) return runPart;
     const matches = await this.index.runIdsByPrefix(runPart, AMBIGUOUS_LISTED + 1);
     if (matches.length === 1) return matches[0]!;
@@ -87,7 +87,7 @@ export class StateQueries {
   async resolveTaskId(id: string): Promise<string> {
     const parts = splitTaskId(id);
     if (!parts) throw new NotFoundError(`${id} is not a task id (expected <run>.<task>)`);
-    const full = `${await this.resolveRunId(parts.runId)}.${parts.key}`;
+    const full = taskId(await this.resolveRunId(parts.runId), parts.key);
     if (!(await this.index.getTask(full))) throw new NotFoundError(`no task ${id}`);
     return full;
   }
@@ -111,7 +111,7 @@ export class StateQueries {
   }
 
   async usage(id: string): Promise<UsageTotals> {
-    return splitTaskId(id) ? this.index.usage({ taskId: await this.resolveTaskId(id) }) : this.index.usage({ runId: await this.resolveRunId(id) });
+    return isTaskId(id) ? this.index.usage({ taskId: await this.resolveTaskId(id) }) : this.index.usage({ runId: await this.resolveRunId(id) });
   }
 
   async gates(runId: string): Promise<QualityGateRecord[]> {

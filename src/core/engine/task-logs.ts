@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isStorageFull, storageErrorText } from '../store/storage-full.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorMessage } from '../util/logger.ts';
+import { taskId } from '../util/ids.ts';
 
 /**
  * Task output lives in plain files beside the store (`logs/<run>/<task>.log`), not
@@ -44,7 +45,7 @@ export class TaskLogs {
       fs.mkdirSync(path.join(this.root, runId), { recursive: true, mode: 0o700 });
       fs.appendFileSync(this.file(runId, key), text, { mode: 0o600 });
     } catch (error) {
-      logger.warn(`could not write to the log of ${runId}.${key}: ${errorMessage(error)}`);
+      logger.warn(`could not write to the log of ${taskId(runId, key)}: ${errorMessage(error)}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { RunRecord, TaskRecord } from '../model/records.ts';
 import { parseTemplate } from '../workflow/interpolate.ts';
 import type { EngineApi } from './engine-api.ts';
+import { taskId } from '../util/ids.ts';
 
 /**
  * What a waiting task asks, shared by every front end (the CLI's status and run views, the tree, the
@@ -13,7 +14,7 @@ export async function waitQuestion(api: Pick<EngineApi, 'result'>, run: RunRecor
     parts.map(async (part) => {
       if (part.kind === 'text') return part.text;
       if (part.kind === 'input') return run.inputs[part.name] ?? part.raw;
-      return (await api.result(`${run.id}.${part.task}`).catch(() => undefined))?.output.trim() ?? part.raw;
+      return (await api.result(taskId(run.id, part.task)).catch(() => undefined))?.output.trim() ?? part.raw;
     }),
   );
   return values.join('') || 'waiting for a signal';

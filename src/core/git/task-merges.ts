@@ -22,19 +22,15 @@ import {
   unmergedFiles,
   worktreeOfBranch,
 } from './task-worktrees.ts';
+import { actionLabel } from '../model/action-label.ts';
 import { subPath, taskOutputFile, taskWorktreeDir } from './worktree-paths.ts';
 
 /** Trailer of the commit merging a task into the run's branch (the task's own commit carries `Orchestr8-Task`). */
 const TASK_MERGE_TRAILER = 'Orchestr8-Merged-Task';
 
-function describeTask(task: TaskRecord): string {
-  const a = task.action;
-  return a.kind === 'agent' ? `agent ${a.agent}` : a.kind === 'run' ? 'shell command' : a.kind;
-}
-
 /** The commit subject's "what": the task's name when it has one of its own, else its kind. */
 function whatTaskDid(task: TaskRecord): string {
-  return task.name && task.name !== task.key ? task.name : describeTask(task);
+  return task.name && task.name !== task.key ? task.name : actionLabel(task.action);
 }
 
 export interface TaskMergesOptions {

@@ -1,6 +1,8 @@
 import type { UsageTotals } from '../engine/engine-api.ts';
+import { actionLabel } from '../model/action-label.ts';
 import { deepLink } from '../model/deep-link.ts';
 import type { QualityGateRecord, RunRecord, TaskRecord } from '../model/records.ts';
+import { formatDuration } from '../util/text-format.ts';
 
 /** Everything the pull request body reports about a run. */
 export interface RunSummary {
@@ -10,29 +12,6 @@ export interface RunSummary {
   usage: UsageTotals;
   /** Per task id, when known. */
   taskUsage?: Record<string, UsageTotals>;
-}
-
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '—';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-
-function describeAction(task: TaskRecord): string {
-  const a = task.action;
-  switch (a.kind) {
-    case 'agent':
-      return `agent \`${a.agent}\``;
-    case 'run':
-      return 'shell';
-    case 'wait':
-      return 'wait';
-    default:
-      return a.kind;
-  }
 }
 
 /** Markdown table cells must not break the table. */
@@ -59,7 +38,7 @@ export function pullRequestBody(summary: RunSummary): string {
     const d = t.startedAt && t.finishedAt ? formatDuration(t.finishedAt - t.startedAt) : '—';
     const tok = u ? `${u.inputTokens} / ${u.outputTokens}` : '—';
     const cost = u ? `$${u.costUsd.toFixed(4)}` : '—';
-    lines.push(`| ${cell(t.name)} | ${describeAction(t)} | ${t.state} | ${d} | ${tok} | ${cost} |`);
+    lines.push(`| ${cell(t.name)} | ${cell(actionLabel(t.action))} | ${t.state} | ${d} | ${tok} | ${cost} |`);
   }
   // Continue… prompts, newest last: the description is written again once they are done.
   const followUps = tasks.filter((t) => t.followUps?.length);

@@ -1,3 +1,5 @@
+import { runIdOf } from '../util/ids.ts';
+
 /**
  * Links that open a run or a task in the editor's Orchestr8 view: `vscode://orchestr8.orchestr8/run/<runId>`
  * and `…/task/<taskId>`. The extension's URI handler opens them; webhooks, pull request bodies and
@@ -38,6 +40,6 @@ export function parseDeepLink(link: string): DeepLinkTarget | undefined {
   if (rest.some(Boolean) || !id) return undefined;
   const decoded = decodeURIComponent(id);
   if (kind === 'run' && ID.test(decoded)) return { runId: decoded };
-  if (kind === 'task' && TASK_ID.test(decoded)) return { runId: decoded.slice(0, decoded.indexOf('.')), taskId: decoded };
+  if (kind === 'task' && TASK_ID.test(decoded)) return { runId: runIdOf(decoded), taskId: decoded };
   return undefined;
 }

@@ -3,6 +3,7 @@ import type { RunDelivery } from './run-delivery.ts';
 import type { Budget, InputAnswer, InputRequest } from './input-request.ts';
 import type { RetryPolicy, TaskAction } from './workflow.ts';
 import type { WorkflowOptions } from '../workflow/workflow-schema.ts';
+import type { TaskId } from '../util/ids.ts';
 
 /** The durable row of one run (one execution of a workflow, or of a single launched task). */
 export interface RunRecord {
@@ -35,8 +36,7 @@ export interface RunRecord {
 
 /** The durable row of one task of a run. */
 export interface TaskRecord {
-  /** `<runId>.<key>` */
-  id: string;
+  id: TaskId;
   runId: string;
   key: string;
   name: string;

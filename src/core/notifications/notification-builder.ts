@@ -1,19 +1,12 @@
 import type { NotificationRecord, RunRecord, TaskRecord } from '../model/records.ts';
 import { newId } from '../util/ids.ts';
+import { formatDuration } from '../util/text-format.ts';
 
 /** Human summary of a run's tasks: "3 completed, 1 failed, 2 skipped". */
 export function summarizeTasks(tasks: Iterable<TaskRecord>): string {
   const counts = new Map<string, number>();
   for (const task of tasks) counts.set(task.state, (counts.get(task.state) ?? 0) + 1);
   return [...counts].map(([state, n]) => `${n} ${state}`).join(', ');
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
 /** The notification for a run that reached a final state. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { EngineEvent } from '../model/events.ts';
 import type { RunRecord, TaskRecord, WebhookDeliveryRecord } from '../model/records.ts';
-import type { Clock } from '../util/clock.ts';
+import { realClock, type Clock } from '../util/clock.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
@@ -56,14 +56,7 @@ const CLOSE_GRACE_MS = 5000;
  * Retry timers must not keep a finished CLI process alive for minutes: what is still
  * pending stays in the outbox for the next process (or the extension) to send.
  */
-const unrefClock: Clock = {
-  now: () => Date.now(),
-  setTimeout(fn, ms) {
-    const handle = setTimeout(fn, ms);
-    handle.unref();
-    return { cancel: () => clearTimeout(handle) };
-  },
-};
+const unrefClock = realClock({ keepAlive: false });
 
 /** Stable id of one event occurrence: the same transition heard twice yields the same id. */
 export function webhookEventId(type: string, ...parts: Array<string | number | undefined>): string {

@@ -4,6 +4,7 @@ import { RUN_STATES } from '../model/task-state.ts';
 import type { IndexQueries } from './index-worker/protocol.ts';
 import { patchRow } from './row-patch.ts';
 import type { SequencedRecord } from './store-records.ts';
+import { runIdOf } from '../util/ids.ts';
 
 /** One run the engine must take up again on opening, with all its tasks (in order). */
 export interface ActiveRunRows {
@@ -112,7 +113,3 @@ export class ActiveFold {
 
 const byCreation = (a: ActiveRunRows, b: ActiveRunRows) => a.run.createdAt - b.run.createdAt;
 
-/** Task ids are `<runId>.<key>`. */
-function runIdOf(taskId: string): string {
-  return taskId.slice(0, taskId.indexOf('.'));
-}

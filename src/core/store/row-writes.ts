@@ -1,5 +1,6 @@
 import type { SqlValue, Statement } from 'sql.js';
 import type { StoreRecord } from './store-records.ts';
+import { runIdOf } from '../util/ids.ts';
 
 const EVENT_COLUMNS = 6;
 const EVENTS_PER_STATEMENT = 64;
@@ -100,7 +101,7 @@ export function writeRecord(stmt: PrepareStatement, seq: number, record: StoreRe
     case 'checkpoint': {
       const c = record.checkpoint;
       stmt('INSERT OR REPLACE INTO checkpoints (task_id, run_id, attempt, state, updated_at) VALUES (?, ?, ?, ?, ?)').run([
-        c.taskId, c.taskId.slice(0, c.taskId.indexOf('.')), c.attempt, JSON.stringify(c.state), c.updatedAt,
+        c.taskId, runIdOf(c.taskId), c.attempt, JSON.stringify(c.state), c.updatedAt,
       ]);
       return;
     }

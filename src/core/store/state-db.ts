@@ -18,6 +18,7 @@ import { eventFromRow, gateFromRow, NOTIFICATION_COLUMNS, notificationFromRow, r
 import { patchRow } from './row-patch.ts';
 import { insertEvents, rowKey, writeRecord } from './row-writes.ts';
 import type { SequencedRecord, StoreRecord, StoredEvent } from './store-records.ts';
+import { runIdOf } from '../util/ids.ts';
 
 /** Deferred records are applied after at most this long, or once this many are waiting. */
 const DEFER_MAX_MS = 20;

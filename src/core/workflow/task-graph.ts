@@ -46,15 +46,41 @@ export function findCycle(tasks: readonly GraphNode[]): string[] | undefined {
 export function topologicalOrder(tasks: readonly GraphNode[]): string[] {
   const cycle = findCycle(tasks);
   if (cycle) throw new Error(`dependency cycle: ${cycle.join(' -> ')}`);
-  const ids = new Set(tasks.map((t) => t.id));
-  const done = new Set<string>();
+  return needsFirstOrder(tasks);
+}
+
+/**
+ * Like `topologicalOrder`, for views that must never drop a row: tasks caught in a
+ * cycle (which can't be launched, but could slip through) come last, in file order.
+ * Needs naming unknown tasks are ignored.
+ */
+export function needsFirstOrder(tasks: readonly GraphNode[]): string[] {
+  const index = new Map(tasks.map((t, i) => [t.id, i]));
+  const remaining = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const t of tasks) {
+    const needs = t.needs.filter((n) => index.has(n));
+    remaining.set(t.id, needs.length);
+    for (const n of needs) dependents.set(n, [...(dependents.get(n) ?? []), t.id]);
+  }
+  const byFileOrder = (a: string, b: string) => index.get(a)! - index.get(b)!;
+  const ready = tasks.filter((t) => remaining.get(t.id) === 0).map((t) => t.id);
   const order: string[] = [];
-  // Quadratic, but workflows are small and this keeps the order easy to predict.
-  while (order.length < tasks.length) {
-    const next = tasks.find((t) => !done.has(t.id) && t.needs.every((n) => done.has(n) || !ids.has(n)));
-    if (!next) throw new Error('dependency cycle');
-    done.add(next.id);
-    order.push(next.id);
+  while (ready.length) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const d of dependents.get(id) ?? []) {
+      const left = remaining.get(d)! - 1;
+      remaining.set(d, left);
+      if (left > 0) continue;
+      // Keep `ready` in file order; workflows are small enough that a linear insert beats a heap.
+      const at = ready.findIndex((r) => byFileOrder(d, r) < 0);
+      ready.splice(at < 0 ? ready.length : at, 0, d);
+    }
+  }
+  if (order.length < tasks.length) {
+    const placed = new Set(order);
+    order.push(...tasks.filter((t) => !placed.has(t.id)).map((t) => t.id));
   }
   return order;
 }

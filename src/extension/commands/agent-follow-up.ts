@@ -2,11 +2,12 @@ import * as vscode from 'vscode';
 import type { EngineApi } from '../../core/engine/engine-api.ts';
 import type { TaskRecord } from '../../core/model/records.ts';
 import { UserError } from '../engine-host.ts';
-import { oneLine, shortRunId } from '../presenters/format.ts';
+import { shortRunId } from '../presenters/format.ts';
 import type { CommandTarget } from '../presenters/notification-policy.ts';
 import { COMMAND_IDS } from './command-ids.ts';
 import { registerCommand, type CommandContext } from './command-context.ts';
 import { asTarget, pickTarget } from './targets.ts';
+import { oneLine } from '../../core/util/text-format.ts';
 
 /** "Continue…" and "Show Transcript" on an agent task (its tree row, or the palette). */
 export function registerAgentFollowUp(ctx: CommandContext): vscode.Disposable[] {

@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
+import { singleTaskFromInput } from '../../core/engine/launch-input.ts';
 import { UserError } from '../engine-host.ts';
 import { startedMessage } from '../presenters/notification-policy.ts';
-import { oneLine } from '../presenters/format.ts';
 import { listAgents } from '../agent-choices.ts';
 import { COMMAND_IDS } from './command-ids.ts';
 import { registerCommand, workspaceFolder, type CommandContext } from './command-context.ts';
+import { oneLine } from '../../core/util/text-format.ts';
 
 /** "Launch Agent Task…": a prompt and an agent, run as a single-task run in the background. */
 export function registerLaunchAgentTask(ctx: CommandContext): vscode.Disposable {
@@ -42,10 +43,8 @@ export function registerLaunchAgentTask(ctx: CommandContext): vscode.Disposable 
     if (!prompt) return undefined;
 
     const name = `${agent}: ${oneLine(prompt, 40)}`;
-    const { runId, taskIds } = await engine.launch({
-      task: { name, action: { kind: 'agent', agent, prompt, model: ctx.settings().defaultModel } },
-      cwd: folder.uri.fsPath,
-    });
+    const task = singleTaskFromInput({ agent, prompt, model: ctx.settings().defaultModel, name });
+    const { runId, taskIds } = await engine.launch({ task, cwd: folder.uri.fsPath });
     ctx.logger.info(`launched agent task ${agent} as run ${runId}`);
     void vscode.window.showInformationMessage(startedMessage(name, runId), 'Show Run', 'Show Transcript').then((pick) => {
       if (pick === 'Show Run') void ctx.tree.reveal({ runId });

@@ -1,4 +1,5 @@
 import { URI } from 'vscode-uri';
+import { isTaskId } from '../../core/util/ids.ts';
 
 /** The scheme of Orchestr8's read-only documents (results, logs, transcripts, run summaries). */
 export const DOCUMENT_SCHEME = 'orchestr8';
@@ -28,6 +29,6 @@ export function parseDocumentUri(uri: URI | string): DocumentRef | undefined {
   const [, kind, id] = parsed.path.split('/');
   if (!id || !ID.test(id)) return undefined;
   if (kind === 'run') return { kind, runId: id };
-  if ((kind === 'result' || kind === 'log' || kind === 'transcript') && id.includes('.')) return { kind, taskId: id };
+  if ((kind === 'result' || kind === 'log' || kind === 'transcript') && isTaskId(id)) return { kind, taskId: id };
   return undefined;
 }

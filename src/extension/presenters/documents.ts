@@ -1,8 +1,9 @@
 import { deliverySummary } from '../../core/git/delivery-summary.ts';
 import type { UsageTotals } from '../../core/engine/engine-api.ts';
 import type { RunRecord, TaskRecord, TaskResult } from '../../core/model/records.ts';
-import { codeFence, escapeMarkdown, formatDuration, formatTime, formatTokens } from './format.ts';
+import { codeFence, escapeMarkdown, formatTime, formatTokens } from './format.ts';
 import { dagOrder, describeAction } from './tree-items.ts';
+import { formatDuration } from '../../core/util/text-format.ts';
 
 /** Markdown of the read-only documents under `orchestr8:`. */
 

@@ -1,15 +1,7 @@
-/** Short human formats shared by the tree, toasts and documents. No `vscode` here: tested in plain Node. */
-
-/** `850ms`, `4.2s`, `3m 05s`, `2h 07m`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) ms = 0;
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
-  const totalSeconds = Math.floor(ms / 1000);
-  if (totalSeconds < 3600) return `${Math.floor(totalSeconds / 60)}m ${String(totalSeconds % 60).padStart(2, '0')}s`;
-  const totalMinutes = Math.floor(totalSeconds / 60);
-  return `${Math.floor(totalMinutes / 60)}h ${String(totalMinutes % 60).padStart(2, '0')}m`;
-}
+/**
+ * Short human formats of the tree, toasts and documents. No `vscode` here: tested in plain Node.
+ * Durations and one-line text are the core's (core/util/text-format.ts), shared with the CLI.
+ */
 
 /** `950`, `12.3k`, `4.1M` tokens. */
 export function formatTokens(n: number): string {
@@ -26,12 +18,6 @@ export function formatCost(usd: number): string {
 /** How a run id is shown next to its name, as in "Started add-feature (run 4f2c…)". */
 export function shortRunId(runId: string): string {
   return runId.length > 4 ? `${runId.slice(0, 4)}…` : runId;
-}
-
-/** One line of at most `max` characters, for labels and toasts (errors can span pages). */
-export function oneLine(text: string, max = 120): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** A local date-time without seconds noise: `2026-11-25 09:31:07`. */

@@ -1,7 +1,9 @@
 import type { NotificationRecord, RunRecord, TaskRecord } from '../../core/model/records.ts';
 import { deliverySummary } from '../../core/git/delivery-summary.ts';
-import { formatDuration, oneLine, shortRunId } from './format.ts';
+import { shortRunId } from './format.ts';
 import { pullRequestUrl } from './run-links.ts';
+import { formatDuration, oneLine } from '../../core/util/text-format.ts';
+import { COMMAND_IDS } from '../commands/command-ids.ts';
 
 /** `orchestr8.notifications`: how chatty the extension is. */
 export const NOTIFICATION_LEVELS = ['all', 'failures', 'none'] as const;
@@ -19,7 +21,7 @@ export interface CommandTarget {
 
 export interface ToastAction {
   title: string;
-  /** A command id from package.json (or a built-in one). */
+  /** A `COMMAND_IDS` command, or one VS Code makes itself (a view's `.focus`). */
   command: string;
   args: unknown[];
 }
@@ -30,14 +32,14 @@ export interface ToastView {
   actions: ToastAction[];
 }
 
-const openResult = (target: CommandTarget): ToastAction => ({ title: 'Open Result', command: 'orchestr8.openResult', args: [target] });
-const showLog = (target: CommandTarget): ToastAction => ({ title: 'Show Log', command: 'orchestr8.showLog', args: [target] });
-const retry = (target: CommandTarget): ToastAction => ({ title: 'Retry', command: 'orchestr8.retry', args: [target] });
+const openResult = (target: CommandTarget): ToastAction => ({ title: 'Open Result', command: COMMAND_IDS.openResult, args: [target] });
+const showLog = (target: CommandTarget): ToastAction => ({ title: 'Show Log', command: COMMAND_IDS.showLog, args: [target] });
+const retry = (target: CommandTarget): ToastAction => ({ title: 'Retry', command: COMMAND_IDS.retry, args: [target] });
 /** "Resolve Merge Conflict…" for a task whose merge into its run's branch conflicted; nothing for any other. */
 const resolveConflict = (task: TaskRecord): ToastAction[] =>
-  task.mergeConflict ? [{ title: 'Resolve Merge Conflict…', command: 'orchestr8.resolveMergeConflict', args: [{ runId: task.runId, taskId: task.id }] }] : [];
+  task.mergeConflict ? [{ title: 'Resolve Merge Conflict…', command: COMMAND_IDS.resolveMergeConflict, args: [{ runId: task.runId, taskId: task.id }] }] : [];
 const openPr = (run: RunRecord): ToastAction[] =>
-  pullRequestUrl(run) ? [{ title: 'Open Pull Request', command: 'orchestr8.openPullRequest', args: [{ runId: run.id }] }] : [];
+  pullRequestUrl(run) ? [{ title: 'Open Pull Request', command: COMMAND_IDS.openPullRequest, args: [{ runId: run.id }] }] : [];
 
 function runLabel(run: RunRecord): string {
   return `${run.name} (run ${shortRunId(run.id)})`;
@@ -55,9 +57,7 @@ function codeSentence(run: RunRecord): string {
 
 /** "Review Changes" for a run whose branch holds commits. */
 function reviewChanges(run: RunRecord): ToastAction[] {
-  return run.delivery?.branch && (run.delivery.commits ?? 0) > 0
-    ? [{ title: 'Review Changes', command: 'orchestr8.reviewChanges', args: [{ runId: run.id }] }]
-    : [];
+  return run.delivery?.branch && (run.delivery.commits ?? 0) > 0 ? [{ title: 'Review Changes', command: COMMAND_IDS.reviewChanges, args: [{ runId: run.id }] }] : [];
 }
 
 export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], level: NotificationLevel): ToastView | undefined {

@@ -3,6 +3,7 @@ import { isTaskTransition, type EngineEvent } from '../../core/model/events.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import { waitQuestion } from '../../core/engine/wait-question.ts';
 import { presentRun, presentTask, runProgress, dagOrder, usageText, type TreeItemView } from './tree-items.ts';
+import { runIdOf } from '../../core/util/ids.ts';
 
 /** Rows of the runs tree. Node objects are kept per id so VS Code can match refreshes to rows. */
 export type RunNode = { readonly kind: 'run'; readonly runId: string };
@@ -165,8 +166,7 @@ export class RunTreeModel {
   }
 
   task(taskId: string): TaskRecord | undefined {
-    const runId = taskId.slice(0, taskId.indexOf('.'));
-    return this.entries.get(runId)?.tasks?.get(taskId);
+    return this.entries.get(runIdOf(taskId))?.tasks?.get(taskId);
   }
 
   /** The row for a node. Agent tasks ask the engine for their token use, so this is async. */
@@ -329,7 +329,7 @@ export class RunTreeModel {
     const status = await this.engine.status(entry.run.id);
     entry.run = status.run;
     // Events that arrived while the query ran are newer than its answer: keep them.
-    const fresh = new Map(status.tasks.map((t) => [t.id, t]));
+    const fresh = new Map<string, TaskRecord>(status.tasks.map((t) => [t.id, t]));
     if (entry.tasks) for (const [id, t] of entry.tasks) if ((fresh.get(id)?.updatedAt ?? -1) < t.updatedAt) fresh.set(id, t);
     entry.tasks = fresh;
     return fresh;

@@ -1,6 +1,7 @@
 import { isTaskTransition, type EngineEvent } from '../../core/model/events.ts';
 import type { TaskRecord } from '../../core/model/records.ts';
 import { isTerminal, type TaskState } from '../../core/model/task-state.ts';
+import { runIdOf } from '../../core/util/ids.ts';
 
 /** Unfinished tasks by state, as the status bar shows them. */
 export interface TaskCounts {
@@ -40,7 +41,7 @@ export class ActiveTaskTracker {
         let changed = false;
         const removed = new Set(event.runIds);
         for (const id of [...this.states.keys()]) {
-          if (removed.has(id.slice(0, id.indexOf('.')))) changed = this.states.delete(id) || changed;
+          if (removed.has(runIdOf(id))) changed = this.states.delete(id) || changed;
         }
         return changed;
       }

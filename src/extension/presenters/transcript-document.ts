@@ -1,6 +1,7 @@
 import type { TranscriptEntry } from '../../core/agents/transcript.ts';
 import type { TaskRecord } from '../../core/model/records.ts';
-import { codeFence, escapeMarkdown, oneLine } from './format.ts';
+import { codeFence, escapeMarkdown } from './format.ts';
+import { oneLine } from '../../core/util/text-format.ts';
 
 /** Tool input and results past this are cut: the log holds everything, the transcript is for reading. */
 const TOOL_TEXT_LIMIT = 2000;

@@ -4,9 +4,12 @@ import type { UsageTotals } from '../../core/engine/engine-api.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import type { RunState, TaskState } from '../../core/model/task-state.ts';
 import type { TaskAction } from '../../core/model/workflow.ts';
-import { escapeMarkdown, formatCost, formatDuration, formatTime, formatTokens, formatWhen, oneLine } from './format.ts';
+import { escapeMarkdown, formatCost, formatTime, formatTokens, formatWhen } from './format.ts';
 import { pullRequestUrl } from './run-links.ts';
 import { deliverySummary } from '../../core/git/delivery-summary.ts';
+import { actionLabel } from '../../core/model/action-label.ts';
+import { needsFirstOrder } from '../../core/workflow/task-graph.ts';
+import { formatDuration, oneLine } from '../../core/util/text-format.ts';
 
 /** A codicon id (`sync~spin`) and an optional theme colour id; the adapter makes a `ThemeIcon` of it. */
 export interface IconView {
@@ -178,7 +181,8 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals, 
   if (task.error) lines.push('', `Error: ${escapeMarkdown(oneLine(task.error, 500))}`);
 
   return {
-    label: context.single ? shortTaskLabel(task.action) : task.name || task.key,
+    // A single-task run's row already shows the long label: its task row says what kind of task it is.
+    label: context.single ? actionLabel(task.action) : task.name || task.key,
     description: parts.join(' · '),
     tooltip: lines.join('\n'),
     icon: taskIcon(task, now),
@@ -201,20 +205,6 @@ function usageLines(usage: UsageTotals): string[] {
   ];
 }
 
-/** A single-task run's task row: what kind of task, since its run row already shows the long label. */
-function shortTaskLabel(action: TaskAction): string {
-  switch (action.kind) {
-    case 'agent':
-      return `agent ${action.agent}`;
-    case 'run':
-      return 'command';
-    case 'wait':
-      return 'wait';
-    case 'noop':
-      return 'no-op';
-  }
-}
-
 /** One line saying what a task does, for tooltips and documents. */
 export function describeAction(action: TaskAction): string {
   switch (action.kind) {
@@ -234,40 +224,9 @@ export function describeAction(action: TaskAction): string {
  * order. File order alone is not enough: a workflow may list a task before one it needs.
  */
 export function dagOrder(tasks: readonly TaskRecord[]): TaskRecord[] {
-  const byKey = new Map(tasks.map((t) => [t.key, t]));
-  const remaining = new Map<string, number>();
-  const dependents = new Map<string, TaskRecord[]>();
-  for (const t of tasks) {
-    const needs = t.needs.filter((n) => byKey.has(n));
-    remaining.set(t.key, needs.length);
-    for (const n of needs) {
-      const list = dependents.get(n);
-      if (list) list.push(t);
-      else dependents.set(n, [t]);
-    }
-  }
-  const byOrder = (a: TaskRecord, b: TaskRecord) => a.order - b.order || a.key.localeCompare(b.key);
-  const ready = tasks.filter((t) => remaining.get(t.key) === 0).sort(byOrder);
-  const out: TaskRecord[] = [];
-  while (ready.length) {
-    const t = ready.shift()!;
-    out.push(t);
-    for (const d of dependents.get(t.key) ?? []) {
-      const left = remaining.get(d.key)! - 1;
-      remaining.set(d.key, left);
-      if (left === 0) {
-        // Keep `ready` sorted; runs are small enough that a linear insert is cheaper than a heap.
-        const at = ready.findIndex((r) => byOrder(d, r) < 0);
-        ready.splice(at < 0 ? ready.length : at, 0, d);
-      }
-    }
-  }
-  // A cycle can't be launched, but never drop rows if one slips through: append leftovers in file order.
-  if (out.length < tasks.length) {
-    const seen = new Set(out);
-    out.push(...tasks.filter((t) => !seen.has(t)).sort(byOrder));
-  }
-  return out;
+  const inFileOrder = [...tasks].sort((a, b) => a.order - b.order || a.key.localeCompare(b.key));
+  const byKey = new Map(inFileOrder.map((t) => [t.key, t]));
+  return needsFirstOrder(inFileOrder.map((t) => ({ id: t.key, needs: t.needs }))).map((key) => byKey.get(key)!);
 }
 
 /** `$0.04 / $0.50 budget`: what a task spent against its budget, for its row. */

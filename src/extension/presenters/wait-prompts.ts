@@ -1,6 +1,8 @@
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
-import { oneLine, shortRunId } from './format.ts';
+import { shortRunId } from './format.ts';
 import type { NotificationLevel, ToastView } from './notification-policy.ts';
+import { oneLine } from '../../core/util/text-format.ts';
+import { COMMAND_IDS } from '../commands/command-ids.ts';
 
 /** How a `wait` task is answered from the editor. */
 export type WaitAnswer = 'approve' | 'reject';
@@ -16,8 +18,8 @@ export function waitToast(run: RunRecord, task: TaskRecord, question: string, le
     severity: 'warning',
     message: `${run.name} (run ${shortRunId(run.id)}) waits for you at ${task.name || task.key}: ${oneLine(question, 200)}`,
     actions: [
-      { title: 'Approve…', command: 'orchestr8.approveWait', args: [target] },
-      { title: 'Reject…', command: 'orchestr8.rejectWait', args: [target] },
+      { title: 'Approve…', command: COMMAND_IDS.approveWait, args: [target] },
+      { title: 'Reject…', command: COMMAND_IDS.rejectWait, args: [target] },
     ],
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/util/logger.ts';
 import { setContext, type EngineHost } from '../engine-host.ts';
 import { Debouncer } from '../presenters/debouncer.ts';
 import { RunTreeModel, type TreeChange, type TreeNode } from '../presenters/run-tree-model.ts';
+import { COMMAND_IDS } from '../commands/command-ids.ts';
 
 export const RUNS_VIEW_ID = 'orchestr8.runs';
 /** Engine events are folded in at most this often, so a burst of task events is one refresh. */
@@ -90,9 +91,8 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
       item.tooltip = new vscode.MarkdownString(view.tooltip);
       item.iconPath = new vscode.ThemeIcon(view.icon.id, view.icon.color ? new vscode.ThemeColor(view.icon.color) : undefined);
       item.contextValue = view.contextValue;
-      if (node.kind === 'more') item.command = { command: 'orchestr8.loadMore', title: 'Load More', arguments: [node] };
-      else if (node.kind === 'task')
-        item.command = { command: 'orchestr8.showLog', title: 'Show Task Log', arguments: [{ runId: node.runId, taskId: node.taskId }] };
+      if (node.kind === 'more') item.command = { command: COMMAND_IDS.loadMore, title: 'Load More', arguments: [node] };
+      else if (node.kind === 'task') item.command = { command: COMMAND_IDS.showLog, title: 'Show Task Log', arguments: [{ runId: node.runId, taskId: node.taskId }] };
       return item;
     });
   }

@@ -1,13 +1,14 @@
 import type { InputReply } from '../../core/model/input-request.ts';
-import type { EngineApi, LaunchResult, SingleTaskSpec } from '../../core/engine/engine-api.ts';
+import type { EngineApi, LaunchResult } from '../../core/engine/engine-api.ts';
+import { LAUNCH_FIELD_NAMES, launchFromInput, type LaunchFieldNames } from '../../core/engine/launch-input.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { RunRecord, TaskRecord } from '../../core/model/records.ts';
 import { isTerminal } from '../../core/model/task-state.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
-import { parseDuration } from '../../core/workflow/duration.ts';
 import { loadWorkflowFile } from '../../core/workflow/parse-workflow.ts';
 import type { IdArgs, TaskAnswerArgs, TaskAsyncArgs, TaskContinueArgs, TaskResultArgs, WorkflowLaunchArgs } from './tool-schemas.ts';
 import { listWorkflowFiles, resolveWorkflowPath, type WorkflowFileInfo } from './workflow-files.ts';
+import { isTaskId } from '../../core/util/ids.ts';
 
 /** What the tools need from their host: the engine API (however it is reached) and the project. */
 export interface ToolHost {
@@ -43,27 +44,16 @@ export interface LaunchSummary extends LaunchResult {
   hint: string;
 }
 
+/** task_async's arguments, as messages about a launch name them. */
+const TOOL_FIELDS: LaunchFieldNames = { ...LAUNCH_FIELD_NAMES, budget: 'budget_usd, budget_tokens' };
+
 /** task_async: one agent task or shell command, or a whole workflow; returns the ids as soon as the launch is durable. */
 export async function taskAsync(host: ToolHost, args: TaskAsyncArgs): Promise<LaunchSummary> {
-  const kinds = (['agent', 'run', 'workflow'] as const).filter((k) => args[k] !== undefined);
-  if (kinds.length !== 1) throw new Error('give exactly one of: agent (with prompt), run (a shell command), or workflow (with inputs)');
-  const budget = {
-    ...(args.budget_usd !== undefined ? { usd: args.budget_usd } : {}),
-    ...(args.budget_tokens !== undefined ? { tokens: args.budget_tokens } : {}),
-  };
-  const budgeted = budget.usd !== undefined || budget.tokens !== undefined;
-  if (budgeted && args.agent === undefined) throw new Error('budget_usd and budget_tokens only apply to an agent task');
-  if (args.workflow !== undefined) return workflowLaunch(host, { file: args.workflow, inputs: args.inputs });
-  if (args.inputs) throw new Error('inputs only apply to a workflow');
-  if (args.agent !== undefined && !args.prompt) throw new Error(`agent ${args.agent} needs a prompt`);
-  if (args.run !== undefined && args.prompt) throw new Error('prompt only applies to an agent task');
-  const task: SingleTaskSpec = {
-    action: args.run !== undefined ? { kind: 'run', run: args.run } : { kind: 'agent', agent: args.agent!, prompt: args.prompt! },
-    ...(args.name ? { name: args.name } : {}),
-    ...(args.timeout ? { timeoutMs: parseDuration(args.timeout) } : {}),
-    ...(args.retries !== undefined ? { retries: args.retries } : {}),
-    ...(budgeted ? { budget } : {}),
-  };
+  const { budget_usd: usd, budget_tokens: tokens, ...rest } = args;
+  const budget = usd !== undefined || tokens !== undefined ? { ...(usd !== undefined ? { usd } : {}), ...(tokens !== undefined ? { tokens } : {}) } : undefined;
+  const choice = launchFromInput({ ...rest, budget }, TOOL_FIELDS);
+  if ('workflow' in choice) return workflowLaunch(host, { file: choice.workflow, inputs: choice.inputs });
+  const { task } = choice;
   const result = await host.use((api) => api.launch({ task, cwd: host.root }), 'write');
   const taskId = result.taskIds[0]!;
   return { ...result, taskId, hint: `running in the background; check it with task_status or task_result { id: "${taskId}" }` };
@@ -210,10 +200,6 @@ async function waitForTasks(host: ToolHost, ids: string[], timeoutMs: number): P
   } finally {
     subscription.dispose();
   }
-}
-
-function isTaskId(id: string): boolean {
-  return id.includes('.');
 }
 
 function iso(ms: number | undefined): string | undefined {

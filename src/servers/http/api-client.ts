@@ -7,6 +7,7 @@ import type { EngineEvent } from '../../core/model/events.ts';
 import type { NotificationRecord, QualityGateRecord, TaskRecord, TaskResult, TokenUsageRecord, WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
+import { isTaskId, type TaskId } from '../../core/util/ids.ts';
 import { readDiscovery, type ApiDiscovery } from './api-discovery.ts';
 import { errorFromResponse } from './error-status.ts';
 
@@ -81,7 +82,7 @@ export class ApiClient implements EngineApi, Disposable {
       const { action, ...rest } = request.task;
       if (action.kind !== 'agent' && action.kind !== 'run') throw new Error(`the local API launches agent and run tasks, not ${action.kind}`);
       const spec = action.kind === 'agent' ? { agent: action.agent, prompt: action.prompt, ...(action.model ? { model: action.model } : {}) } : { run: action.run, ...(action.env ? { env: action.env } : {}) };
-      const r = await this.call<{ id: string; runId: string }>('POST', '/v1/tasks', { ...spec, ...rest, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
+      const r = await this.call<{ id: TaskId; runId: string }>('POST', '/v1/tasks', { ...spec, ...rest, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
       return { runId: r.runId, taskIds: [r.id] };
     }
     if (!request.workflow.file) throw new Error('the local API launches workflows from a file or YAML text; this one has neither');
@@ -113,11 +114,11 @@ export class ApiClient implements EngineApi, Disposable {
   }
 
   async cancel(id: string): Promise<void> {
-    await this.call('POST', `/v1/${id.includes('.') ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/cancel`);
+    await this.call('POST', `/v1/${isTaskId(id) ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/cancel`);
   }
 
   async retry(id: string): Promise<void> {
-    await this.call('POST', `/v1/${id.includes('.') ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/retry`);
+    await this.call('POST', `/v1/${isTaskId(id) ? 'tasks' : 'runs'}/${encodeURIComponent(id)}/retry`);
   }
 
   async followUp(taskId: string, prompt: string): Promise<void> {
@@ -149,7 +150,7 @@ export class ApiClient implements EngineApi, Disposable {
   }
 
   async usage(id: string): Promise<UsageTotals> {
-    if (id.includes('.')) return (await this.call<{ totals: UsageTotals }>('GET', `/v1/tasks/${encodeURIComponent(id)}/usage`)).totals;
+    if (isTaskId(id)) return (await this.call<{ totals: UsageTotals }>('GET', `/v1/tasks/${encodeURIComponent(id)}/usage`)).totals;
     return this.call('GET', `/v1/runs/${encodeURIComponent(id)}/usage`);
   }
 

@@ -17,22 +17,20 @@ const common = {
 
 const budgetSchema = z.strictObject({ usd: z.number().positive().optional(), tokens: z.int().positive().optional() });
 
-/** POST /v1/tasks: one agent prompt or one shell command, launched on its own (TaskAsync). */
-export const launchTaskSchema = z.union([
-  z.strictObject({ ...common, agent: z.string().min(1), prompt: z.string().min(1), model: z.string().min(1).optional(), budget: budgetSchema.optional() }),
-  z.strictObject({ ...common, run: z.string().min(1), env: z.record(z.string(), z.string()).optional() }),
-]);
-
 /**
- * The `budget` of POST /v1/tasks, checked before the launch itself so that a bad one is named
- * plainly (the union above would only say "Invalid input" when both of its shapes fail).
+ * POST /v1/tasks: one agent prompt or one shell command, launched on its own (TaskAsync). Only the
+ * types are checked here; which fields go together is core/engine/launch-input.ts's to say, with
+ * the same messages the CLI and the tools give.
  */
-export const launchBudgetSchema = z
-  .object({
-    budget: budgetSchema.refine((b) => b.usd !== undefined || b.tokens !== undefined, { message: 'a budget gives usd, tokens or both' }).optional(),
-    run: z.unknown().optional(),
-  })
-  .refine((b) => b.budget === undefined || b.run === undefined, { message: 'a budget applies to agent tasks only, not to a shell command', path: ['budget'] });
+export const launchTaskSchema = z.strictObject({
+  ...common,
+  agent: z.string().min(1).optional(),
+  prompt: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  budget: budgetSchema.optional(),
+  run: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
 
 /** POST /v1/workflows: a workflow file (path) or inline YAML, with inputs. */
 export const launchWorkflowSchema = z

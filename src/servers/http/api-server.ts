@@ -3,7 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import type { EngineApi, SingleTaskSpec } from '../../core/engine/engine-api.ts';
+import type { EngineApi } from '../../core/engine/engine-api.ts';
+import { LAUNCH_FIELD_NAMES, singleTaskFromInput, type LaunchFieldNames } from '../../core/engine/launch-input.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { WebhookDeliveryRecord } from '../../core/model/records.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
@@ -12,7 +13,6 @@ import { loadWorkflowFile, parseWorkflow } from '../../core/workflow/parse-workf
 import { newApiToken, removeDiscovery, writeDiscovery } from './api-discovery.ts';
 import {
   clearQuerySchema,
-  launchBudgetSchema,
   launchTaskSchema,
   launchWorkflowSchema,
   listQuerySchema,
@@ -61,6 +61,11 @@ interface Reply {
 }
 
 const ok = (body: unknown, status = 200): Reply => ({ status, body });
+
+/** POST /v1/tasks body fields, as messages about a launch name them (the timeout comes in milliseconds). */
+const HTTP_FIELDS: LaunchFieldNames = Object.fromEntries(
+  Object.entries({ ...LAUNCH_FIELD_NAMES, timeout: 'timeoutMs' }).map(([field, name]) => [field, `"${name}"`]),
+) as LaunchFieldNames;
 
 /**
  * The local HTTP API: the engine API for scripts, other agents and other processes (the
@@ -188,19 +193,9 @@ export class ApiServer implements Disposable {
       route('GET', '/v1/health', async () => ok({ ok: true, pid: process.pid })),
       route('POST', '/v1/tasks', async (req) => {
         const body = await this.body(req);
-        parse(launchBudgetSchema, body);
-        const b = parse(launchTaskSchema, body);
-        const spec: SingleTaskSpec = {
-          action:
-            'agent' in b
-              ? { kind: 'agent', agent: b.agent, prompt: b.prompt, ...(b.model ? { model: b.model } : {}) }
-              : { kind: 'run', run: b.run, ...(b.env ? { env: b.env } : {}) },
-          ...(b.name ? { name: b.name } : {}),
-          ...(b.timeoutMs ? { timeoutMs: b.timeoutMs } : {}),
-          ...(b.retries !== undefined ? { retries: b.retries } : {}),
-          ...('agent' in b && b.budget ? { budget: b.budget } : {}),
-        };
-        const result = await engine.launch({ task: spec, ...(b.cwd ? { cwd: this.resolvePath(b.cwd) } : {}), ...(b.id ? { id: b.id } : {}) });
+        const { id, cwd, ...input } = parse(launchTaskSchema, body);
+        const spec = singleTaskFromInput(input, HTTP_FIELDS);
+        const result = await engine.launch({ task: spec, ...(cwd ? { cwd: this.resolvePath(cwd) } : {}), ...(id ? { id } : {}) });
         return ok({ id: result.taskIds[0], runId: result.runId }, 202);
       }),
       route('GET', '/v1/tasks/:id', async (_q, p) => ok(await engine.task(p['id']!))),

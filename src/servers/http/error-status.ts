@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError } from '../../core/engine/errors.ts';
+import { LaunchInputError } from '../../core/engine/launch-input.ts';
 import { StateOwnedError } from '../../core/store/state-lock.ts';
 import { StorageFullError } from '../../core/store/storage-full.ts';
 import { errorMessage } from '../../core/util/logger.ts';
@@ -16,6 +17,7 @@ const STATUSES: [new (...args: never[]) => Error, number, string][] = [
   // Another process owns the state: the command was refused, as a conflict is.
   [StateOwnedError, 409, 'conflict'],
   [WorkflowError, 400, 'invalid_workflow'],
+  [LaunchInputError, 400, 'invalid_request'],
   [StorageFullError, 507, 'storage_full'],
 ];
 
