@@ -4,28 +4,17 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { AgentRunner } from '../../src/core/agents/agent-runner.ts';
 import { Engine } from '../../src/core/engine/engine.ts';
-import type { RunRecord } from '../../src/core/model/records.ts';
 import { setupResults } from '../../src/core/results/results-setup.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { allToolResults, scriptedAgents } from '../../src/devtools/fake-anthropic/scripted-agents.ts';
 import { textReply, toolReply, type RecordedRequest } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { makeClaudeCodeProject } from '../support/claude-code-project.ts';
-import { nextEvent, runFinished } from '../support/engine-harness.ts';
+import { finalized, nextEvent, runFinished } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { makeRepo, sh } from '../results/git-fixtures.ts';
 
 const PROMPT = 'You are the continuing scribe.';
 const FOLLOW_UP = 'Also add a TODO list';
-
-async function finalized(engine: Engine, runId: string, since = 0): Promise<RunRecord> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const { run } = await engine.status(runId);
-    if (run.finalized && (run.finishedAt ?? 0) > since) return run;
-    if (Date.now() > end) throw new Error(`run ${runId} not finalized: ${JSON.stringify(run)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function told(request: RecordedRequest): string {
   return JSON.stringify(request.body.messages.filter((m) => m.role === 'user'));
@@ -62,7 +51,7 @@ test('Continue… on a finished claude-code task: a new attempt resumes its Clau
   const { runId, taskIds } = await engine.launch({ task: { action: { kind: 'agent', agent: 'scribe', prompt: 'Write notes' } } });
   const taskId = taskIds[0]!;
   assert.equal((await runFinished(engine, runId, 60_000)).state, 'completed');
-  const first = await finalized(engine, runId);
+  const first = await finalized(engine, runId, 0, 30_000);
   const branch = String(first.delivery?.branch);
   assert.equal(sh(fx.repo, 'rev-list', '--count', `main..${branch}`), '1');
   assert.equal(server.requests.length, 2);
@@ -72,7 +61,7 @@ test('Continue… on a finished claude-code task: a new attempt resumes its Clau
   await engine.followUp(taskId, FOLLOW_UP);
   await resumed;
   assert.equal((await runFinished(engine, runId, 60_000)).state, 'completed');
-  const second = await finalized(engine, runId, first.finishedAt);
+  const second = await finalized(engine, runId, first.finishedAt, 30_000);
 
   // The same session: the earlier turns are in the follow-up's first request, with the new prompt after them.
   assert.equal(server.requests.length, 4, 'no finished turn was paid for twice');

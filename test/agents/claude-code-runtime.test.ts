@@ -11,6 +11,7 @@ import { allToolResults, scriptedAgents } from '../../src/devtools/fake-anthropi
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import { makeClaudeCodeProject, type ClaudeCodeProject } from '../support/claude-code-project.ts';
 import { InMemoryTaskStore } from '../support/in-memory-task-context.ts';
+import { until } from '../support/until.ts';
 
 // Claude Code itself (the SDK's native executable) against the local Messages server.
 let server: FakeAnthropicServer;
@@ -132,13 +133,13 @@ test('cancelling interrupts Claude Code and stops its process group', async () =
   const store = new InMemoryTaskStore(project.root, { kind: 'agent', agent: 'slow', prompt: 'take your time' });
   const controller = new AbortController();
   const running = runner().execute(store.attempt(controller.signal));
-  await waitUntil(() => store.log.includes('Thinking very hard'), 30_000);
+  await until('the agent to think', () => store.log.includes('Thinking very hard'), 30_000);
   const started = Date.now();
   controller.abort('cancelled');
   await assert.rejects(running, (e: unknown) => e instanceof TaskError && e.message === 'agent cancelled' && !e.retryable);
   assert.ok(Date.now() - started < 8_000);
   const pid = store.pids.at(-1)!;
-  await waitUntil(() => !alive(pid));
+  await until(`pid ${pid} to be gone`, () => !alive(pid), 5_000);
 });
 
 test('a checkpointed session that Claude Code no longer has: the task starts over in a new session', async () => {
@@ -169,13 +170,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitUntil(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) assert.fail('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const bubblewrap = ['bwrap', 'socat', 'rg'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
 if (!bubblewrap) console.warn('\n*** SKIPPED: Claude Code Bash sandbox test needs bwrap, socat and rg (apt-get install bubblewrap socat ripgrep) ***\n');

@@ -208,7 +208,11 @@ describe('a command with no owner there', { skip }, () => {
 describe('CLI owners', { skip }, () => {
   it('run at least 8 tasks at once by default', { timeout: 60_000 }, async () => {
     const project = tempDir('o8-conc-');
-    const tasks = Array.from({ length: 8 }, (_, i) => `  t${i}:\n    run: sleep 2`).join('\n');
+    // Each task marks itself started and waits (30 s at most) until all 8 have: they end only if
+    // all ran at once, however slowly a loaded machine starts them (a 2 s sleep each did not prove it).
+    const started = tempDir('o8-conc-started-');
+    const together = `touch ${started}/$ORCHESTR8_TASK_ID; for i in $(seq 600); do [ $(ls ${started} | wc -l) -ge 8 ] && exit 0; sleep 0.05; done; exit 1`;
+    const tasks = Array.from({ length: 8 }, (_, i) => `  t${i}:\n    run: '${together}'`).join('\n');
     fs.writeFileSync(path.join(project, 'wide.yaml'), `name: wide\ntasks:\n${tasks}\n`);
     const r = await orchestr8(project, ['--state', path.join(project, 'state'), '--json', 'run', 'wide.yaml']);
     assert.equal(r.code, 0, r.stderr);

@@ -28,6 +28,11 @@ tasks:
   gate: { wait: "go?" }
   after: { run: echo after, needs: gate }
 `;
+const QUICK = `name: quick
+workspace: in-place
+tasks:
+  done: { run: echo done }
+`;
 
 let server: FakeAnthropicServer;
 before(async () => {
@@ -41,6 +46,7 @@ function project(): { dir: string; o8: (...args: string[]) => ReturnType<typeof 
   fs.writeFileSync(path.join(dir, '.orchestr8/agents/shell.md'), AGENT);
   fs.writeFileSync(path.join(dir, 'asks.yaml'), FLOW);
   fs.writeFileSync(path.join(dir, 'held.yaml'), HELD);
+  fs.writeFileSync(path.join(dir, 'quick.yaml'), QUICK);
   const env = { ANTHROPIC_API_KEY: server.apiKey, ANTHROPIC_BASE_URL: server.url, ORCHESTR8_SANDBOX: 'off' };
   const state = path.join(dir, 'state');
   return { dir, env, o8: (...args: string[]) => orchestr8(dir, ['--state', state, ...args], env) };
@@ -152,7 +158,10 @@ describe('orchestr8 approve / deny / pause / resume', { skip }, () => {
     assert.match(paused.stdout, new RegExp(`^paused ${runId}`));
     assert.equal((await o8('pause', runId)).code, 2, 'already paused');
     assert.equal((await o8('signal', `${runId}.gate`)).code, 0);
-    await new Promise((r) => setTimeout(r, 800));
+    // A run launched after the signal, through the same owner, completes: the owner starts queued
+    // tasks in order, so had the signal let `after` start, it would have started before this one.
+    const later = (JSON.parse((await o8('--json', 'run', 'quick.yaml', '--detach')).stdout) as { runId: string }).runId;
+    await until('a later run completes', async () => (JSON.parse((await o8('--json', 'status', later)).stdout) as StatusJson).run.state === 'completed', 60_000);
     const json = JSON.parse((await o8('--json', 'status', runId)).stdout) as StatusJson;
     assert.equal(json.run.state, 'paused');
     assert.equal(json.run.pause?.reason, 'paused by the user');

@@ -7,6 +7,7 @@ import { StateStore as Store } from '../../src/core/store/state-store.ts';
 import { LineProcess } from '../support/line-process.ts';
 import { openEngine, runFinished } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { stillHolds } from '../support/until.ts';
 
 /**
  * Holds back the first store commit whose records match until `release()`: the window in
@@ -45,9 +46,11 @@ test('a finished run stays active until the batch finishing it is durable: count
   assert.equal((await engine.list()).runs.find((r) => r.id === runId)?.state, 'running');
   assert.equal((await engine.task(taskIds[0]!)).state, 'running');
   // A command on it waits for the finish to be durable, then answers from it.
-  const cancelled = engine.cancel(runId);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(engine.activeRunCount, 1);
+  let answered = false;
+  const cancelled = engine.cancel(runId).finally(() => (answered = true));
+  // Nothing follows while the commit is held, so a bounded check: a command that did not wait
+  // for it would answer from memory within a few turns of the event loop, well inside 50 ms.
+  await stillHolds('the cancel waits for the finish, and the run stays active', () => !answered && engine.activeRunCount === 1, 50);
 
   hold.release();
   await assert.rejects(cancelled, /is completed; nothing to cancel/);

@@ -35,16 +35,26 @@ test('finalize merges the delivery runFinished returns into the one stored now, 
 
 test('close waits for a run being finalized (a push, a pull request) instead of leaving it to the next owner', async () => {
   const stateDir = tempDir('o8-state-');
+  // The publish step is under way when close is called and ends only after that (a fixed delay
+  // could end first on a loaded machine, and the test would pass without testing the wait).
+  let publishing!: () => void;
+  const publishStarted = new Promise<void>((resolve) => (publishing = resolve));
+  let closeCalled!: () => void;
+  const closing = new Promise<void>((resolve) => (closeCalled = resolve));
   const slowPublish: RunHooks = {
     runFinished: async () => {
-      await new Promise((r) => setTimeout(r, 400));
+      publishing();
+      await closing;
       return { delivery: { pullRequest: { url: 'https://example.test/pr/1', number: 1 } } };
     },
   };
   const engine = await Engine.open({ stateDir, cwd: tempDir('o8-cwd-'), hooks: [slowPublish] });
   const { runId } = await engine.launch({ workflow: workflow(ONE_TASK) });
   await runFinished(engine, runId);
-  await engine.close();
+  await publishStarted;
+  const closed = engine.close();
+  closeCalled();
+  await closed;
   const reader = await ReadOnlyEngine.open(stateDir);
   try {
     const { run } = await reader.status(runId);

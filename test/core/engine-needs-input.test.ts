@@ -7,6 +7,7 @@ import { NeedsInput, PauseRun, type TaskContext, type TaskOutput, type TaskRunne
 import { nextEvent, openEngine } from '../support/engine-harness.ts';
 import { AskingRunner as CrashAskingRunner } from '../support/asking-runner.ts';
 import { LineProcess } from '../support/line-process.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const AGENT = { task: { action: { kind: 'agent' as const, agent: 'scripted', prompt: 'go' } } };
@@ -38,6 +39,17 @@ async function finished(engine: Engine, runId: string, timeoutMs = 15_000): Prom
     if (run.state === 'completed' || run.state === 'failed' || run.state === 'cancelled') return run;
   }
   throw new Error(`run ${runId} did not end within ${timeoutMs} ms`);
+}
+
+/**
+ * Launches a one-task shell run and waits for its end: the engine starts tasks in the order it
+ * queued them and journals each start before the task runs, so whatever an open or a signal
+ * before it set going (a held task started, a parked one run again) has started by then. What
+ * must not happen is thus checked after an event that follows it, not after a guessed sleep.
+ */
+async function laterRunFinished(engine: Engine): Promise<void> {
+  const { runId } = await engine.launch({ task: { action: { kind: 'run', run: 'true' } } });
+  assert.equal((await finished(engine, runId)).state, 'completed', 'a run of its own goes on meanwhile');
 }
 
 test('a request parks the task in needs-input (durable, with its event); allow resumes the same attempt', async () => {
@@ -86,7 +98,7 @@ test('a restart while parked keeps the task parked, asking the same, and the ans
   await first.engine.close();
 
   const second = await openEngine({ stateDir, cwd, runners: [runner] });
-  await new Promise((r) => setTimeout(r, 200));
+  await laterRunFinished(second.engine);
   assert.equal(await stateOf(second.engine, taskIds[0]!), 'needs-input', 'still parked after the restart');
   assert.equal(runner.starts, 1, 'nothing ran (and nothing was spent) while parked');
   await second.engine.answer(taskIds[0]!, { decision: 'allow' });
@@ -121,6 +133,15 @@ test('a budget request: deny stops the task (failed, saying so); allow raises th
   assert.deepEqual((await engine.task(raised.taskIds[0]!)).budget, { usd: 5 });
 });
 
+/** Moves `clock` to 1 ms before `until` (the run stays paused), then to `until` (it resumes and completes). */
+async function resumesAt(engine: Engine, clock: ManualClock, runId: string, until: number): Promise<void> {
+  clock.advance(until - 1 - clock.now());
+  await laterRunFinished(engine);
+  assert.equal((await engine.status(runId)).run.state, 'paused', 'not resumed before its time');
+  clock.advance(1);
+  assert.equal((await finished(engine, runId)).state, 'completed');
+}
+
 /** Fails with PauseRun the first `times` starts (quota), then completes. */
 class QuotaRunner implements TaskRunner {
   readonly kind = 'agent';
@@ -136,7 +157,9 @@ class QuotaRunner implements TaskRunner {
 }
 
 test('quota: the run pauses (durable, with why and until when), then resumes by itself after retry-after', async () => {
-  const { engine, events } = await openEngine({ runners: [new QuotaRunner(1, 2000)] });
+  // The engine's clock is the test's: the pause lasts exactly until the test moves time past it.
+  const clock = new ManualClock(Date.now());
+  const { engine, events } = await openEngine({ runners: [new QuotaRunner(1, 2000)], clock });
   const paused = nextEvent(engine, 'workflow.paused');
   const { runId, taskIds } = await engine.launch(AGENT);
   const event = await paused;
@@ -145,7 +168,7 @@ test('quota: the run pauses (durable, with why and until when), then resumes by 
   assert.ok(event.run.pause?.until && event.run.pause.until - event.run.pause.since === 2000);
   assert.equal((await engine.status(runId)).run.state, 'paused');
   assert.equal((await engine.list({ states: ['paused'] })).total, 1);
-  assert.equal((await finished(engine, runId)).state, 'completed');
+  await resumesAt(engine, clock, runId, event.run.pause.until);
   assert.ok(events.some((e) => e.type === 'workflow.unpaused'));
   assert.equal((await engine.task(taskIds[0]!)).attempt, 1, 'a pause spends no attempt');
 });
@@ -162,12 +185,12 @@ test('pause by hand holds new tasks; a restart keeps the run paused; resume star
   await first.engine.pause(runId);
   await assert.rejects(first.engine.pause(runId), /paused; nothing to pause/);
   await first.engine.signal(`${runId}.a`);
-  await new Promise((r) => setTimeout(r, 300));
+  await laterRunFinished(first.engine);
   assert.equal(await stateOf(first.engine, `${runId}.b`), 'queued', 'nothing new starts while paused');
   await first.engine.close();
 
   const second = await openEngine({ stateDir, cwd });
-  await new Promise((r) => setTimeout(r, 300));
+  await laterRunFinished(second.engine);
   const status = await second.engine.status(runId);
   assert.equal(status.run.state, 'paused', 'still paused after a restart');
   assert.equal(status.tasks[1]!.state, 'queued');
@@ -180,14 +203,17 @@ test('a quota pause survives a restart and resumes at its time', async () => {
   const stateDir = tempDir('o8-state-');
   const cwd = tempDir('o8-cwd-');
   const runner = new QuotaRunner(1, 1500);
-  const first = await openEngine({ stateDir, cwd, runners: [runner] });
+  // One clock for both owners: no time passes across the restart unless the test says so (real
+  // time did, and a loaded machine could outlast the pause before the second owner was asked).
+  const clock = new ManualClock(Date.now());
+  const first = await openEngine({ stateDir, cwd, runners: [runner], clock });
   const paused = nextEvent(first.engine, 'workflow.paused');
   const { runId } = await first.engine.launch(AGENT);
-  await paused;
+  const until = (await paused).run.pause?.until;
   await first.engine.close();
-  const second = await openEngine({ stateDir, cwd, runners: [runner] });
+  const second = await openEngine({ stateDir, cwd, runners: [runner], clock });
   assert.equal((await second.engine.status(runId)).run.state, 'paused');
-  assert.equal((await finished(second.engine, runId)).state, 'completed');
+  await resumesAt(second.engine, clock, runId, until!);
   assert.equal(runner.starts, 2);
 });
 
@@ -201,7 +227,7 @@ test('an owner SIGKILLed while a task is parked: the next owner finds it parked,
   await child.exited;
 
   const { engine } = await openEngine({ stateDir, cwd, runners: [new CrashAskingRunner()] });
-  await new Promise((r) => setTimeout(r, 200));
+  await laterRunFinished(engine);
   const task = await engine.task(`${runId}.task`);
   assert.equal(task.state, 'needs-input', 'a crash does not lose the request, nor turn it into an interruption');
   assert.equal(task.request?.kind === 'permission' && task.request.call, 'Bash(make deploy)');
@@ -222,7 +248,7 @@ test('an owner SIGKILLed while its run is paused: the next owner keeps it paused
   await child.exited;
 
   const { engine } = await openEngine({ stateDir, cwd });
-  await new Promise((r) => setTimeout(r, 300));
+  await laterRunFinished(engine);
   const status = await engine.status(runId);
   assert.equal(status.run.state, 'paused');
   assert.equal(status.run.pause?.reason, 'paused before the crash');

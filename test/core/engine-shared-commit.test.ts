@@ -5,6 +5,7 @@ import { TaskError } from '../../src/core/runners/task-runner.ts';
 import { MemoryBackend } from '../../src/core/store/backend.ts';
 import type { StoreRecord } from '../../src/core/store/store-records.ts';
 import { openEngine, runFinished, workflow } from '../support/engine-harness.ts';
+import { stillHolds } from '../support/until.ts';
 
 /**
  * Fewer fsyncs between a task and the next: a launch and its first starts, a completion and its
@@ -117,7 +118,9 @@ tasks:
   engine.onEvent((e) => void (e.type === 'task.started' && heard.push(e.task.key)));
   const { runId } = await engine.launch({ workflow: wf });
   await gate.held;
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Nothing follows while the commit is held, so a bounded check: b's begin, had it not waited
+  // for the commit, would come within a few turns of the event loop (no I/O), well inside 100 ms.
+  await stillHolds('b is decided but not begun while the commit carrying its start is held', () => probe.began.length === 1, 100);
   assert.deepEqual(probe.began, ['a'], 'b is decided but not begun while the commit carrying its start is held');
   assert.deepEqual(heard, ['a'], 'nobody hears of b starting either');
   assert.equal((await engine.task(`${runId}.b`)).state, 'pending', "a query answers from what is durable");

@@ -7,6 +7,7 @@ import { replayJournal } from '../../src/core/store/journal-replay.ts';
 import type { StorageState } from '../../src/core/store/storage-full.ts';
 import { silentLogger } from '../../src/core/util/logger.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { until } from '../support/until.ts';
 
 const event = (n: number) => ({ t: 'event' as const, event: { type: 'test', at: n } });
 
@@ -17,21 +18,28 @@ function errno(code: string, syscall: string): NodeJS.ErrnoException {
 /**
  * The real file calls, on a disk whose segment cannot grow past `limit` bytes: a write
  * puts down what fits (a short write, as on a real full disk) and then fails with ENOSPC.
- * `failSyncs` fdatasyncs fail with EIO after the data reached the page cache.
+ * `failSyncs` fdatasyncs fail with EIO after the data reached the page cache. `refused`
+ * counts the writes that failed, `onSyncFailure` is told of each fdatasync that does.
  */
-function smallDisk(): { limit: number; failSyncs: number; io: JournalIo } {
+function smallDisk(): { limit: number; failSyncs: number; refused: number; onSyncFailure: () => void; io: JournalIo } {
   const disk = {
     limit: Infinity,
     failSyncs: 0,
+    refused: 0,
+    onSyncFailure: () => {},
     io: {
       write: async (fd: number, data: Buffer) => {
         const room = Math.max(0, disk.limit - fs.fstatSync(fd).size);
         if (room > 0) fs.writeSync(fd, data, 0, Math.min(room, data.length));
-        if (room < data.length) throw errno('ENOSPC', 'write');
+        if (room < data.length) {
+          disk.refused++;
+          throw errno('ENOSPC', 'write');
+        }
       },
       fdatasync: async (fd: number) => {
         if (disk.failSyncs > 0) {
           disk.failSyncs--;
+          disk.onSyncFailure();
           throw errno('EIO', 'fdatasync');
         }
         fs.fdatasyncSync(fd);
@@ -41,9 +49,6 @@ function smallDisk(): { limit: number; failSyncs: number; io: JournalIo } {
   };
   return disk;
 }
-
-const settledWithin = (promise: Promise<unknown>, ms: number) =>
-  Promise.race([promise.then(() => 'settled', () => 'settled'), new Promise((r) => setTimeout(() => r('pending'), ms))]);
 
 const replayedSeqs = (dir: string) => replayJournal(dir, { afterSeq: 0, repair: false, logger: silentLogger }).entries.map((e) => e.seq);
 
@@ -65,7 +70,11 @@ test('a full disk pauses the journal: callers wait, nothing is rejected, and the
 
   const waiting = journal.append([event(3), event(4)]);
   const later = journal.append([event(5)]);
-  assert.equal(await settledWithin(Promise.all([waiting, later]), 200), 'pending', 'appends wait for space rather than fail');
+  let settled = false;
+  Promise.all([waiting, later]).then(() => (settled = true), () => (settled = true));
+  // The first write and two retries refused: each was a moment to fail the callers, or to report a pause again.
+  await until('three refused writes', () => disk.refused >= 3, 10_000);
+  assert.equal(settled, false, 'appends wait for space rather than fail');
   assert.equal(journal.storage.state, 'paused');
   assert.match((journal.storage as { reason: string }).reason, /ENOSPC: simulated, write \(journal in .+\)/);
   assert.deepEqual(states.map((s) => s.state), ['paused'], 'one pause reported, not one per retry');
@@ -90,10 +99,11 @@ test('a failed fsync is not trusted: the batch is cut back and written again bef
   await journal.append([event(1)]);
   disk.failSyncs = 2; // the data is in the file, the disk said EIO twice
   let acked = false;
+  const ackedAtFailures: boolean[] = [];
+  disk.onSyncFailure = () => ackedAtFailures.push(acked);
   const append = journal.append([event(2), event(3)]).then(() => (acked = true));
-  await new Promise((r) => setTimeout(r, 2));
-  assert.equal(acked, false);
   await append;
+  assert.deepEqual(ackedAtFailures, [false, false], 'nobody was told the batch was durable before its fdatasync succeeded');
   await journal.close();
   assert.deepEqual(replayedSeqs(dir), [1, 2, 3], 'written once: the unsynced copy was cut off before the rewrite');
 });

@@ -17,11 +17,15 @@ test('an attempt aborted before it starts runs nothing and settles at once with 
   const store = new InMemoryTaskStore(cwd, { kind: 'run', run: 'touch ran; sleep 30' });
   const controller = new AbortController();
   controller.abort('shutdown');
-  const executor = new LocalExecutor([new ShellRunner()], 2);
+  // The shell runner, counting its calls: the executor decides before it settles whether to
+  // hand the attempt over, so no call by then means no command, without waiting to see one.
+  const shell = new ShellRunner();
+  let handedOver = 0;
+  const executor = new LocalExecutor([{ kind: shell.kind, execute: (ctx) => (handedOver++, shell.execute(ctx)) }], 2);
   const started = Date.now();
   await assert.rejects(executor.execute(store.attempt(controller.signal)), (error: unknown) => error instanceof TaskError && error.message === 'shutdown');
   assert.ok(Date.now() - started < 2000, 'settled at once, not after the command');
-  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(handedOver, 0, 'the command was never handed to the shell');
   assert.equal(fs.existsSync(path.join(cwd, 'ran')), false, 'the command never ran');
 });
 

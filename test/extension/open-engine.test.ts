@@ -18,6 +18,7 @@ import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted
 import { extensionResultsOptions, openWorkspaceEngine, type ExtensionResultsSettings, tryOpenOwner, WINDOW_SNAPSHOT_THRESHOLD, windowSnapshotThreshold, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { redisMissingReason, RedisServer } from '../support/redis-server.ts';
+import { stillHolds } from '../support/until.ts';
 
 let server: FakeAnthropicServer;
 let project: AgentProject;
@@ -299,9 +300,9 @@ test('the store opens without waiting for the results settings (VS Code’s GitH
     let ended = false;
     const end = finished(opened, runId).then((e) => ((ended = true), e));
     // Its run waits for the results hooks (its worktree, its branch), which wait for the settings.
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(ended, false, 'the run waited for the results hooks');
-    assert.equal(existsSync(join(opts.stateDir, 'api.json')), false, 'the API starts with the results hooks');
+    // Nothing follows until the test gives them, so a bounded check: a one-line shell run that did
+    // not wait would end within 300 ms on all but a stalled machine.
+    await stillHolds('the run and the API wait for the results settings', () => !ended && !existsSync(join(opts.stateDir, 'api.json')), 300);
     give({ webhookUrls: [] });
     assert.equal((await end).type, 'workflow.completed');
     assert.ok((await opened.services)?.apiUrl, 'then the API started');
@@ -317,8 +318,9 @@ test('a window waiting for a reloading one’s store asks for the results settin
   const first = await openWorkspaceEngine(opts); // the window being reloaded: its lock says vscode
   let asked = 0;
   const waiting = openWorkspaceEngine({ ...opts, ownerWaitMs: 30_000, results: async () => (asked++, { webhookUrls: [] }) });
-  // It retries every 250 ms while the old owner closes; before, each try asked VS Code for its GitHub session.
-  await new Promise((r) => setTimeout(r, 1200));
+  // It retries every 250 ms while the old owner closes; before, each try asked VS Code for its
+  // GitHub session. Watched over 1.2 s, its first try and several retries: none may ask.
+  await stillHolds('no ask while another window holds the store', () => asked === 0, 1200);
   await first.close();
   const second = await waiting;
   try {

@@ -134,8 +134,12 @@ test("responsive with 10,000 tasks in history: the root pages runs, a big run pa
 });
 
 test('a run’s pull request shows on its row when run.delivered arrives, without reloading the tree', async () => {
+  // The pull request is held until the test has seen the row without it (a fixed 100 ms delay
+  // could pass before the first look on a loaded machine).
+  let publish!: () => void;
+  const published = new Promise<void>((resolve) => (publish = resolve));
   const publishing = await openEngine({
-    hooks: [{ runFinished: async () => (await new Promise((r) => setTimeout(r, 100)), { delivery: { pullRequest: { url: 'https://github.example/acme/widgets/pull/4', number: 4 } } }) }],
+    hooks: [{ runFinished: async () => (await published, { delivery: { pullRequest: { url: 'https://github.example/acme/widgets/pull/4', number: 4 } } }) }],
   });
   try {
     const model = new RunTreeModel(publishing.engine);
@@ -147,11 +151,13 @@ test('a run’s pull request shows on its row when run.delivered arrives, withou
     await publishing.next('workflow.completed', (e) => e.run.id === runId);
     assert.doesNotMatch((await model.item(runNode, Date.now()))!.contextValue!, /:pr$/, 'no pull request yet');
     const before = changes.length;
+    publish();
     await publishing.next('run.delivered', (e) => e.run.id === runId && e.run.finalized === true);
     sub.dispose();
     assert.ok(changes.slice(before).some((c) => c.nodes.has(runNode)), 'the run row is refreshed');
     assert.match((await model.item(runNode, Date.now()))!.contextValue!, /:pr$/, '"Open Pull Request" is offered');
   } finally {
+    publish(); // the engine's close waits for the run's finalization
     await publishing.close();
   }
 });
