@@ -45,7 +45,7 @@ export async function openOwner(ctx: CliContext, options: Partial<EngineOptions>
       cwd: ctx.projectRoot,
       logger: ctx.logger,
       command: `orchestr8 ${process.argv.slice(2, 3).join(' ')}`.trim(),
-      runners: cliRunners(ctx),
+      runners: cliRunners(),
       concurrency: defaultConcurrency(),
       ...permissionTimeout(),
       ...withResults,

@@ -77,7 +77,6 @@ export class EngineHost implements vscode.Disposable {
   private poll: ReturnType<typeof setInterval> | undefined;
   private readOnlySubscriptions: { dispose(): void }[] = [];
   private openOptions: OpenEngineOptions | undefined;
-  private readyWaiters: Array<() => void> = [];
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -308,7 +307,13 @@ export class EngineHost implements vscode.Disposable {
   /** Resolves once the engine is open (or it is clear it won't open). */
   whenSettled(): Promise<void> {
     if (this._state !== 'starting') return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+    return new Promise((resolve) => {
+      const subscription = this.stateChanged.event((state) => {
+        if (state === 'starting') return;
+        subscription.dispose();
+        resolve();
+      });
+    });
   }
 
   private setState(state: EngineHostState, force = false): void {
@@ -320,7 +325,6 @@ export class EngineHost implements vscode.Disposable {
       setContext('orchestr8.startFailed', state === 'failed');
     }
     this.stateChanged.fire(state);
-    if (state !== 'starting') for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
   /**

@@ -25,7 +25,7 @@ export async function mcpCommand(options: GlobalOptions): Promise<number> {
     cwd: ctx.projectRoot,
     logger: ctx.logger,
     command: 'orchestr8 mcp',
-    runners: cliRunners(ctx),
+    runners: cliRunners(),
     concurrency: defaultConcurrency(),
     // While it owns the state: results (worktrees, pull requests, webhooks) and the local API for the CLI and others.
     services: () => ownerServices({ stateDir: ctx.stateDir, cwd: ctx.projectRoot, api: true, logger: ctx.logger }),
