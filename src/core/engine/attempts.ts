@@ -169,7 +169,7 @@ export class Attempts {
       placed,
       signal,
       logger: core.deps.logger,
-      engine: core.deps.api,
+      subTasks: core.deps.api,
       log: (text) => {
         log.write(text);
         core.events.fire({ type: 'task.progress', taskId: task.id, runId: run.id, text });
