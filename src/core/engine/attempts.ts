@@ -141,7 +141,7 @@ export class Attempts {
   private async place(active: ActiveRun, task: TaskRecord): Promise<PreparedTask | undefined> {
     let placed: PreparedTask | undefined;
     for (const hook of this.core.deps.hooks) {
-      const p = await hook.prepareTask?.(active.run, task);
+      const p = await hook.prepareTask?.(active.run, task, this.core.deps.hookContext);
       if (p) placed = { ...placed, ...p };
     }
     return placed;
@@ -215,7 +215,7 @@ export class Attempts {
     if ('output' in outcome && hooks.length) {
       try {
         for (const hook of hooks) {
-          await hook.taskCompleted?.(active.run, current, resultOf(current, outcome.output, clock.now()));
+          await hook.taskCompleted?.(active.run, current, resultOf(current, outcome.output, clock.now()), core.deps.hookContext);
         }
       } catch (error) {
         // A merge conflict is the task's own failure, with the files it names; anything else is said as is.

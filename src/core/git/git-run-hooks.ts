@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { agentMayWrite } from '../agents/agent-writes.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
-import type { PreparedTask, RunHooks } from '../engine/run-hooks.ts';
+import type { HookContext, PreparedTask, RunHooks } from '../engine/run-hooks.ts';
 import type { MergeConflict, RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
 import { MergeConflictError, type TaskOutput } from '../runners/task-runner.ts';
 import { crashPoint } from '../util/crash-points.ts';
@@ -36,11 +36,8 @@ import {
   worktreeOfBranch,
 } from './task-worktrees.ts';
 
-/** The parts of the engine the hooks read after the engine is open. */
-export type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'> & Partial<Pick<EngineApi, 'launch'>>;
-
-/** Durably records part of what a run delivered (the engine's `recordDelivery`). */
-export type DeliveryWriter = (runId: string, patch: RunDelivery) => Promise<void>;
+/** The parts of the engine a pull request's summary reads. */
+type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'>;
 
 export interface GitRunHooksOptions {
   /** Folder under which each run's worktree is created (`<stateDir>/worktrees`). */
@@ -58,11 +55,6 @@ export interface GitRunHooksOptions {
   /** Why there is no `publisher`, as the user should read it (`no GitHub session in VS Code`); default names the token variables. */
   noPublisherReason?: string;
   logger?: Logger;
-  /**
-   * Hold `runFinished` until `attach` (the engine finalizes runs left unfinished while it
-   * opens, before the adapter can attach): the pull request body needs the engine.
-   */
-  awaitAttach?: boolean;
   /** Heard once per run whose pull request exists (created now or found after a restart). */
   onPullRequest?: (run: RunRecord, pr: PullRequestInfo) => void;
   /**
@@ -117,27 +109,14 @@ function taskWorktreeDir(worktreeRoot: string, run: RunRecord, task: TaskRecord)
  * and every step may run again after a crash without doing anything twice.
  */
 export class GitRunHooks implements RunHooks {
-  private source?: RunSummarySource;
-  private writeDelivery?: DeliveryWriter;
   /** What prepareRun decided, for engines that hand later hooks a run record read before it. */
   private readonly known = new Map<string, RunDelivery>();
   /** One git operation at a time per worktree (git's index lock), and one publish per run. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly logger: Logger;
-  private readonly attached: Promise<void>;
-  private markAttached!: () => void;
 
   constructor(private readonly options: GitRunHooksOptions) {
     this.logger = options.logger ?? silentLogger;
-    this.attached = options.awaitAttach ? new Promise((resolve) => (this.markAttached = resolve)) : Promise.resolve();
-    this.markAttached ??= () => {};
-  }
-
-  /** Connects the engine once it is open (the hooks are created before it). */
-  attach(source: RunSummarySource, writeDelivery: DeliveryWriter): void {
-    this.source = source;
-    this.writeDelivery = writeDelivery;
-    this.markAttached();
   }
 
   private state(run: RunRecord): RunDelivery {
@@ -294,7 +273,7 @@ export class GitRunHooks implements RunHooks {
     if (await clearStaleIndexLock(worktree).catch(() => false)) this.logger.warn(`${worktree}: removed the index lock a killed git left`);
   }
 
-  async taskCompleted(run: RunRecord, task: TaskRecord, result: TaskResult): Promise<void> {
+  async taskCompleted(run: RunRecord, task: TaskRecord, result: TaskResult, ctx: HookContext): Promise<void> {
     const state = this.state(run);
     const { worktree, branch, repoRoot } = state;
     if (!worktree || !existsSync(worktree)) return;
@@ -322,7 +301,7 @@ export class GitRunHooks implements RunHooks {
           const left = await unmergedFiles(own);
           const marked = left.length ? left : await filesWithConflictMarkers(own);
           const conflict = { files: marked, taskBranch, worktree: own, runBranch: branch, runWorktree: worktree };
-          if (marked.length && !(await this.resolveWithAgent(run, task, conflict))) throw this.conflict(run, task, conflict);
+          if (marked.length && !(await this.resolveWithAgent(run, task, conflict, ctx))) throw this.conflict(run, task, conflict);
         }
       }
       await writeFile(this.outputFile(run, task), JSON.stringify({ output: result.output, ...(result.data !== undefined ? { data: result.data } : {}), ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) }));
@@ -341,7 +320,7 @@ export class GitRunHooks implements RunHooks {
       await startConflictMerge(where, branch);
       const conflict = { files: outcome.files, taskBranch, worktree: where, runBranch: branch, runWorktree: worktree };
       // Resolved (and committed) in the task's worktree: the task's branch now holds the run's, so it merges.
-      if (await this.resolveWithAgent(run, task, conflict)) outcome = await merge();
+      if (await this.resolveWithAgent(run, task, conflict, ctx)) outcome = await merge();
       if (!outcome.merged) throw this.conflict(run, task, { ...conflict, files: outcome.files });
     }
     await removeTaskWorktree(repoRoot, taskBranch);
@@ -361,12 +340,10 @@ export class GitRunHooks implements RunHooks {
     return dir;
   }
 
-  private resolveWithAgent(run: RunRecord, task: TaskRecord, conflict: MergeConflict): Promise<boolean> {
+  private resolveWithAgent(run: RunRecord, task: TaskRecord, conflict: MergeConflict, ctx: HookContext): Promise<boolean> {
     const agent = readGitOptions(run).resolveConflicts;
-    if (!agent || !this.source?.launch) return Promise.resolve(false);
-    const source = this.source;
-    const engine = { launch: source.launch!.bind(source), status: source.status.bind(source) };
-    return resolveConflictsWithAgent({ engine, logger: this.logger, agent, run, task, conflict });
+    if (!agent) return Promise.resolve(false);
+    return resolveConflictsWithAgent({ engine: ctx.engine, logger: this.logger, agent, run, task, conflict });
   }
 
   private conflict(run: RunRecord, task: TaskRecord, conflict: MergeConflict): MergeConflictError {
@@ -380,16 +357,15 @@ export class GitRunHooks implements RunHooks {
     );
   }
 
-  async runFinished(run: RunRecord, _tasks: TaskRecord[]): Promise<{ delivery?: RunDelivery } | void> {
-    await this.attached;
+  async runFinished(run: RunRecord, _tasks: TaskRecord[], ctx: HookContext): Promise<{ delivery?: RunDelivery } | void> {
     return this.serial(`publish:${run.id}`, async () => {
       const patch: RunDelivery = {};
       try {
-        await this.publish(run, patch);
+        await this.publish(run, patch, ctx.engine);
       } catch (error) {
         // The engine keeps the run unfinalized and calls again on its next start; what got
         // done (the push) and why it stopped are recorded now so the user can see them.
-        if (this.writeDelivery && Object.keys(patch).length) await this.writeDelivery(run.id, patch).catch(() => {});
+        if (Object.keys(patch).length) await ctx.recordDelivery(run.id, patch).catch(() => {});
         throw error;
       }
       return Object.keys(patch).length ? { delivery: patch } : undefined;
@@ -400,7 +376,7 @@ export class GitRunHooks implements RunHooks {
    * Pushes the branch and opens the pull request of a completed run. Each step checks what
    * is already done, so it can run again after a crash.
    */
-  private async publish(run: RunRecord, patch: RunDelivery): Promise<void> {
+  private async publish(run: RunRecord, patch: RunDelivery, source: RunSummarySource): Promise<void> {
     const state = this.state(run);
     if (!state.worktree || !state.branch || !state.repoRoot || !state.baseSha) return;
     const notes = [...(state.notes ?? [])];
@@ -426,7 +402,7 @@ export class GitRunHooks implements RunHooks {
       const remote = this.options.remote ?? 'origin';
       const pushed = await pushBranch(state.repoRoot, remote, state.branch);
       if (!pushed.pushed) return this.note(run, patch, { pushError: pushed.message });
-      const refused = await this.rewriteBody(run, state.repoRoot, remote, state.pullRequest.number);
+      const refused = await this.rewriteBody(run, state.repoRoot, remote, state.pullRequest.number, source);
       if (refused) addNote(refused);
       return;
     }
@@ -467,7 +443,7 @@ export class GitRunHooks implements RunHooks {
         head: state.branch,
         base,
         title: opts.pullRequest.title ?? pullRequestTitle(run),
-        body: await this.body(run),
+        body: await this.body(run, source),
         draft: opts.pullRequest.draft,
       });
       this.note(run, patch, { pullRequest: { url: pr.url, number: pr.number }, pullRequestError: undefined, noPullRequest: undefined });
@@ -527,12 +503,12 @@ export class GitRunHooks implements RunHooks {
    * are pushed already, and a description GitHub refuses to change must not keep the run
    * from finishing.
    */
-  private async rewriteBody(run: RunRecord, repoRoot: string, remote: string, number: number): Promise<string | undefined> {
+  private async rewriteBody(run: RunRecord, repoRoot: string, remote: string, number: number, source: RunSummarySource): Promise<string | undefined> {
     const publisher = this.options.publisher;
     const target = publisher ? await this.target(repoRoot, remote) : undefined;
     if (!publisher || !target) return undefined;
     try {
-      await publisher.updateBody(target, number, await this.body(run));
+      await publisher.updateBody(target, number, await this.body(run, source));
       return undefined;
     } catch (error) {
       const message = `updating the description of pull request #${number} failed: ${errorMessage(error)}`;
@@ -548,18 +524,12 @@ export class GitRunHooks implements RunHooks {
     return url ? parseGitHubRemote(url, this.options.githubHost) : undefined;
   }
 
-  private async body(run: RunRecord): Promise<string> {
-    const source = this.source;
-    if (!source) return pullRequestBody({ run, tasks: [], gates: [], usage: zeroUsage() });
+  private async body(run: RunRecord, source: RunSummarySource): Promise<string> {
     const [status, gates, usage] = await Promise.all([source.status(run.id), source.gates(run.id), source.usage(run.id)]);
     const taskUsage: Record<string, Awaited<ReturnType<RunSummarySource['usage']>>> = {};
     await Promise.all(status.tasks.map(async (t) => void (taskUsage[t.id] = await source.usage(t.id))));
     return pullRequestBody({ run: status.run, tasks: status.tasks, gates, usage, taskUsage });
   }
-}
-
-function zeroUsage() {
-  return { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costUsd: 0 };
 }
 
 /** `rel` when it names a folder inside the one it is relative to ('' for that folder itself), else undefined. */
