@@ -2,7 +2,6 @@ import type { Budget } from '../core/model/input-request.ts';
 import { AgentRunner } from '../core/agents/agent-runner.ts';
 import type { TaskRunner } from '../core/runners/task-runner.ts';
 import { sandboxSettingsFromEnv, sandboxedShell } from '../core/sandbox/sandbox-settings.ts';
-import type { CliContext } from './cli-context.ts';
 
 /**
  * Runners the CLI adds to the built-in no-op one. The agent runner reads ANTHROPIC_API_KEY
@@ -14,7 +13,7 @@ import type { CliContext } from './cli-context.ts';
  * ORCHESTR8_PERMISSIONS (`{"allow":[…],"deny":[…]}`) and ORCHESTR8_BUDGET_USD / _TOKENS are the
  * twins of orchestr8.permissions.* and orchestr8.budget.* (see docs/human-in-the-loop.md).
  */
-export function cliRunners(_ctx: CliContext): TaskRunner[] {
+export function cliRunners(): TaskRunner[] {
   const { sandbox, shellRunner } = sandboxedShell(sandboxSettingsFromEnv());
   return [
     new AgentRunner({

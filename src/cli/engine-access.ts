@@ -1,26 +1,24 @@
 import { parseDuration } from '../core/workflow/duration.ts';
 import os from 'node:os';
 import type { EngineApi } from '../core/engine/engine-api.ts';
-import { Engine } from '../core/engine/engine.ts';
+import type { Engine } from '../core/engine/engine.ts';
 import type { EngineOptions } from '../core/engine/engine-options.ts';
 import { StateOwnedError } from '../core/store/state-lock.ts';
-import { ApiClient } from '../servers/http/api-client.ts';
+import { connectRemote, openOwnerStack, ScaleOutError, type OwnerStack } from '../servers/engine-access.ts';
 import type { ApiServer } from '../servers/http/api-server.ts';
-import { ownerServices } from '../servers/owner-services.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
 import { cliRunners } from './cli-runners.ts';
 import { resumeInBackground } from './background-owner.ts';
 import { HoldingExecutor } from './holding-executor.ts';
 import { watchInbox } from './launch-inbox.ts';
-import { openBullmqMode } from '../core/queue/bullmq-mode.ts';
 
 /** Tasks in flight at once for a CLI owner without `--concurrency`: agent tasks mostly wait on the network. */
 export function defaultConcurrency(): number {
   return Math.max(8, os.availableParallelism());
 }
 
-/** The state opened by this process as its owner, with the results hooks attached. */
+/** The state opened by this process as its owner (see `openOwnerStack`), for a CLI command. */
 export interface OwnedState {
   readonly engine: Engine;
   /** The local API other processes command this owner through (owners that outlive one command). */
@@ -35,37 +33,35 @@ export interface OwnedState {
  * (worktree per run, commits, push, pull request, webhooks from the environment) are always on.
  */
 export async function openOwner(ctx: CliContext, options: Partial<EngineOptions> = {}, serve: { api: boolean } = { api: true }): Promise<OwnedState> {
-  const services = ownerServices({ stateDir: ctx.stateDir, cwd: ctx.projectRoot, api: serve.api, logger: ctx.logger });
-  const withResults = { ...options, hooks: [...(options.hooks ?? []), ...services.hooks] };
-  const scaleOut = ctx.redisUrl && !options.executor ? await bullmqMode(ctx, ctx.redisUrl, withResults) : {};
-  let engine: Engine;
+  let stack: OwnerStack;
   try {
-    engine = await Engine.open({
+    stack = await openOwnerStack({
       stateDir: ctx.stateDir,
       cwd: ctx.projectRoot,
       logger: ctx.logger,
       command: `orchestr8 ${process.argv.slice(2, 3).join(' ')}`.trim(),
-      runners: cliRunners(ctx),
+      runners: cliRunners(),
       concurrency: defaultConcurrency(),
       ...permissionTimeout(),
-      ...withResults,
-      ...scaleOut,
+      ...options,
+      api: serve.api,
+      ...(ctx.redisUrl ? { redisUrl: ctx.redisUrl } : {}),
+      ...(options.concurrency ? { maxInFlight: options.concurrency } : {}),
     });
   } catch (error) {
-    await scaleOut.executor?.close();
     if (error instanceof StateOwnedError) throw ownedError(error);
+    if (error instanceof ScaleOutError) throw new CliError(error.message, ExitCode.failed);
     throw error;
   }
-  const running = await services.start(engine);
+  const { api } = await stack.services;
   // Launches posted while no owner was there (see launch-inbox.ts) start now, with the ids already printed.
-  const stopInbox = await watchInbox(ctx.stateDir, engine, ctx.logger);
+  const stopInbox = await watchInbox(ctx.stateDir, stack.engine, ctx.logger);
   return {
-    engine,
-    api: running.api,
+    engine: stack.engine,
+    api,
     close: async () => {
       await stopInbox();
-      await running.close();
-      await engine.close();
+      await stack.close();
     },
   };
 }
@@ -75,27 +71,14 @@ function ownedError(error: StateOwnedError): CliError {
   return new CliError(`${error.message}; it runs the tasks there and serves no local API (stop it, then try again)`, ExitCode.owned);
 }
 
-/**
- * BullMQ mode: this process stays the state of record and hands tasks to workers
- * through Redis. Fails fast, with the URL (password hidden), if Redis cannot be reached.
- */
-async function bullmqMode(ctx: CliContext, redisUrl: string, options: Partial<EngineOptions>): Promise<Pick<EngineOptions, 'executor' | 'hooks'>> {
-  try {
-    const { executor, hook } = await openBullmqMode({ redisUrl, logger: ctx.logger, ...(options.concurrency ? { maxInFlight: options.concurrency } : {}) });
-    return { executor, hooks: [...(options.hooks ?? []), hook] };
-  } catch (error) {
-    throw new CliError((error as Error).message, ExitCode.failed);
-  }
-}
-
 /** Runs `fn` over the local API of the live owner of `stateDir`, or resolves `undefined` when none answers. */
 export async function withLiveOwner<T>(stateDir: string, fn: (api: EngineApi) => Promise<T>): Promise<{ value: T } | undefined> {
-  const client = await ApiClient.connect(stateDir);
-  if (!client) return undefined;
+  const remote = await connectRemote(stateDir);
+  if (!remote) return undefined;
   try {
-    return { value: await fn(client) };
+    return { value: await fn(remote.engine) };
   } finally {
-    client.dispose();
+    await remote.close();
   }
 }
 

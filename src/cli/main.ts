@@ -5,7 +5,6 @@ import { loadCommands, loadedCommands, loadReadCommands, loadValidateCommand } f
 import { collect } from './commands/inputs-option.ts';
 import { launchCommand } from './commands/launch.ts';
 import { workerCommand } from './commands/worker.ts';
-import { cliContext } from './cli-context.ts';
 import { cliVersion } from './version.ts';
 
 /**
@@ -136,7 +135,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program.addCommand(
     workerCommand(async (flags) => {
       const commands = await loadCommands();
-      await commands.runWorker(flags, (f) => commands.cliRunners(cliContext(f)));
+      await commands.runWorker(flags, () => commands.cliRunners());
     }),
   );
   program

@@ -4,7 +4,7 @@ import type { EngineApi } from '../core/engine/engine-api.ts';
 import type { EngineEvent } from '../core/model/events.ts';
 import { Emitter } from '../core/util/emitter.ts';
 import { errorMessage, type Logger } from '../core/util/logger.ts';
-import type { ExtensionResultsSettings, OpenEngineOptions, OpenedEngine } from './open-engine.ts';
+import type { ExtensionResultsSettings, OpenEngineOptions, WorkspaceEngine } from './open-engine.ts';
 import { loadRuntime, runtimeFromCodeCache, saveRuntimeCodeCache } from './runtime-loader.ts';
 import { WEBHOOK_SECRET } from './secret-keys.ts';
 import type { Settings } from './settings.ts';
@@ -59,7 +59,7 @@ export class UserError extends Error {
  */
 export class EngineHost implements vscode.Disposable {
   private _state: EngineHostState = 'starting';
-  private opened: OpenedEngine | undefined;
+  private opened: WorkspaceEngine | undefined;
   private opening: Promise<void> | undefined;
   private subscription: { dispose(): void } | undefined;
   private readonly events = new Emitter<EngineEvent>((e) => this.logger.error('event listener failed', e));
@@ -77,7 +77,6 @@ export class EngineHost implements vscode.Disposable {
   private poll: ReturnType<typeof setInterval> | undefined;
   private readOnlySubscriptions: { dispose(): void }[] = [];
   private openOptions: OpenEngineOptions | undefined;
-  private readyWaiters: Array<() => void> = [];
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -177,7 +176,7 @@ export class EngineHost implements vscode.Disposable {
       };
       const opened = await openWorkspaceEngine(this.openOptions);
       firstResults = undefined;
-      this.logger.info(`engine ${opened.readOnly ? 'opened read-only' : 'ready'} in ${(performance.now() - started).toFixed(1)} ms (state in ${stateDir})`);
+      this.logger.info(`engine ${opened.kind === 'reader' ? 'opened read-only' : 'ready'} in ${(performance.now() - started).toFixed(1)} ms (state in ${stateDir})`);
       await this.adopt(opened);
       // Once the tree has had its turn: a few MB written, off the path to the first rows.
       setTimeout(saveRuntimeCodeCache, CODE_CACHE_SAVE_DELAY_MS).unref?.();
@@ -217,7 +216,7 @@ export class EngineHost implements vscode.Disposable {
   }
 
   /** Makes `opened` the current engine. */
-  private async adopt(opened: OpenedEngine): Promise<void> {
+  private async adopt(opened: WorkspaceEngine): Promise<void> {
     if (this._state === 'stopped') {
       await opened.close();
       return;
@@ -226,13 +225,13 @@ export class EngineHost implements vscode.Disposable {
     for (const subscription of this.readOnlySubscriptions.splice(0)) subscription.dispose();
     this.opened = opened;
     this.subscription = opened.engine.onEvent((e) => this.events.fire(e));
-    if (opened.readOnly) {
+    if (opened.kind === 'reader') {
       this.owner = opened.owner ? `pid ${opened.owner.pid} (${opened.owner.command})` : 'another process';
-      if (opened.onDidReload) this.readOnlySubscriptions.push(opened.onDidReload(() => this.reloaded.fire()));
-      if (opened.onOwnerChanged) this.readOnlySubscriptions.push(opened.onOwnerChanged(() => void this.pollOwner()));
+      this.readOnlySubscriptions.push(opened.engine.onDidReload(() => this.reloaded.fire()));
+      this.readOnlySubscriptions.push(opened.engine.onOwnerChanged(() => void this.pollOwner()));
       this.startPolling();
     } else this.stopPolling();
-    this.setState(opened.readOnly ? 'read-only' : 'ready', true);
+    this.setState(opened.kind === 'reader' ? 'read-only' : 'ready', true);
   }
 
   /** Who owns the store while this window is read-only. */
@@ -256,7 +255,7 @@ export class EngineHost implements vscode.Disposable {
   private async pollOwner(): Promise<void> {
     const options = this.openOptions;
     const current = this.opened;
-    if (this.polling || !options || !current?.readOnly || this._state !== 'read-only') return;
+    if (this.polling || !options || current?.kind !== 'reader' || this._state !== 'read-only') return;
     this.polling = true;
     try {
       const owned = await loadRuntime().tryOpenOwner(options);
@@ -283,7 +282,7 @@ export class EngineHost implements vscode.Disposable {
     const engine = await this.readable();
     if (this.readOnly) {
       // A window can be closed to hand over; a CLI run is waited out.
-      const next = this.opened?.owner?.command === 'vscode' ? 'Use that window, or close it (this one takes over within seconds).' : 'This window takes over within seconds of it finishing.';
+      const next = this.opened?.kind === 'reader' && this.opened.owner?.command === 'vscode' ? 'Use that window, or close it (this one takes over within seconds).' : 'This window takes over within seconds of it finishing.';
       throw new UserError(`This window only shows this workspace’s runs: ${this.owner ?? 'another process'} owns them and runs their tasks. ${next}`);
     }
     return engine;
@@ -308,7 +307,13 @@ export class EngineHost implements vscode.Disposable {
   /** Resolves once the engine is open (or it is clear it won't open). */
   whenSettled(): Promise<void> {
     if (this._state !== 'starting') return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+    return new Promise((resolve) => {
+      const subscription = this.stateChanged.event((state) => {
+        if (state === 'starting') return;
+        subscription.dispose();
+        resolve();
+      });
+    });
   }
 
   private setState(state: EngineHostState, force = false): void {
@@ -320,7 +325,6 @@ export class EngineHost implements vscode.Disposable {
       setContext('orchestr8.startFailed', state === 'failed');
     }
     this.stateChanged.fire(state);
-    if (state !== 'starting') for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
   /**

@@ -3,7 +3,7 @@
  * activation: the engine with sql.js, and the workflow parser with zod and yaml take ~300 ms to load,
  * three times the activation budget. `runtime-loader.ts` loads it; nothing else imports it at run time.
  */
-export { openReadOnly, openWorkspaceEngine, tryOpenOwner } from './open-engine.ts';
+export { openWorkspaceEngine, tryOpenOwner } from './open-engine.ts';
 export { prepareWorkspaceStore } from './store-migration.ts';
 export { parseWorkflow } from '../core/workflow/parse-workflow.ts';
 export { parse as parseYaml } from 'yaml';

@@ -1,17 +1,10 @@
 import type { Budget } from '../core/model/input-request.ts';
 import fs from 'node:fs';
-import type { EngineApi } from '../core/engine/engine-api.ts';
-import { Engine } from '../core/engine/engine.ts';
-import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
-import type { RunHooks } from '../core/engine/run-hooks.ts';
-import type { BullmqMode } from '../core/queue/bullmq-mode.ts';
 import { resultsOptionsFromEnv, type ResultsOptions } from '../core/results/results-setup.ts';
 import { listSnapshots } from '../core/store/snapshot-files.ts';
-import { isLockLive, readLock, StateOwnedError, type LockInfo } from '../core/store/state-lock.ts';
-import type { Disposable } from '../core/util/disposable.ts';
-import { errorMessage, type Logger } from '../core/util/logger.ts';
-import { ownerServices } from '../servers/owner-services.ts';
-import { deferredHooks } from './deferred-hooks.ts';
+import { StateOwnedError } from '../core/store/state-lock.ts';
+import type { Logger } from '../core/util/logger.ts';
+import { liveOwner, openOwnerStack, openReader, ScaleOutError, type OwnerStack, type ReaderAccess } from '../servers/engine-access.ts';
 import { extensionRunners } from './extension-runners.ts';
 import type { SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
 
@@ -59,23 +52,8 @@ export interface OpenEngineOptions {
   ownerWaitMs?: number;
 }
 
-/** An engine this window owns, or a read-only view of a store another process owns. */
-export interface OpenedEngine {
-  engine: EngineApi;
-  readOnly: boolean;
-  /** Who owns the store, when read-only. */
-  owner?: LockInfo;
-  /**
-   * Owner: resolves once the results hooks and the local HTTP API have started beside the open engine
-   * (they wait for the results settings), with the API's address (its token is in `api.json` beside the store).
-   */
-  services?: Promise<{ apiUrl?: string }>;
-  /** Read-only: the view could not follow the owner's journal and was loaded afresh (once, not on a timer). */
-  onDidReload?: (listener: () => void) => Disposable;
-  /** Read-only: the owner's lock changed (it exited or another took over): time to try taking over. */
-  onOwnerChanged?: (listener: () => void) => Disposable;
-  close(): Promise<void>;
-}
+/** The engine this window owns, or a view of a store another process owns (see `EngineAccess`). */
+export type WorkspaceEngine = OwnerStack | ReaderAccess;
 
 /**
  * Journal bytes a window's engine writes before it folds them into a snapshot (in the snapshot
@@ -107,7 +85,7 @@ const LOCK_COMMAND = 'vscode';
  * (on a window reload the old extension host is still closing its engine when the new one starts),
  * then settles for a read-only view.
  */
-export async function openWorkspaceEngine(options: OpenEngineOptions): Promise<OpenedEngine> {
+export async function openWorkspaceEngine(options: OpenEngineOptions): Promise<WorkspaceEngine> {
   const deadline = Date.now() + (options.ownerWaitMs ?? 6000);
   for (;;) {
     try {
@@ -117,7 +95,7 @@ export async function openWorkspaceEngine(options: OpenEngineOptions): Promise<O
       // Only a VS Code window's engine is worth waiting for; a CLI run may hold the store for hours.
       if (error.owner.command !== LOCK_COMMAND || Date.now() >= deadline) {
         options.logger.warn(`${error.message}; opening read-only`);
-        return openReadOnly(options, error.owner);
+        return openReader(options.stateDir, options.logger, error.owner);
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -125,29 +103,15 @@ export async function openWorkspaceEngine(options: OpenEngineOptions): Promise<O
 }
 
 /** Tries once to take ownership (used while read-only, to take over when the other owner goes away). */
-export async function tryOpenOwner(options: OpenEngineOptions): Promise<OpenedEngine | undefined> {
+export async function tryOpenOwner(options: OpenEngineOptions): Promise<OwnerStack | undefined> {
   // Checked every few seconds: while the owner lives, don't set up Redis clients and hooks only to be refused.
-  const lock = readLock(options.stateDir);
-  if (lock && lock.pid !== process.pid && isLockLive(lock)) return undefined;
+  if (liveOwner(options.stateDir)) return undefined;
   try {
     return await openOwner(options);
   } catch (error) {
     if (error instanceof StateOwnedError) return undefined;
     throw error;
   }
-}
-
-/** A view of a store another process owns, kept up to date by following its journal (its events fire as the owner's do). */
-export async function openReadOnly(options: OpenEngineOptions, owner?: LockInfo): Promise<OpenedEngine> {
-  const reader = await ReadOnlyEngine.open(options.stateDir, { logger: options.logger, follow: true });
-  return {
-    engine: reader,
-    readOnly: true,
-    ...(owner ? { owner } : {}),
-    onDidReload: reader.onDidReload,
-    onOwnerChanged: reader.onOwnerChanged,
-    close: () => reader.close(),
-  };
 }
 
 /**
@@ -180,44 +144,18 @@ export function extensionResultsOptions(
 }
 
 /**
- * The owner's engine with everything around it: agent runner, results hooks (worktree, branch,
- * pull request, webhooks), BullMQ when configured, and the local HTTP API. Closing goes in
- * reverse: the API first (no new commands), then webhooks (deliveries in flight recorded), then
- * the engine.
+ * The owner's engine with everything around it (see `openOwnerStack`): agent runner, results hooks
+ * (worktree, branch, pull request, webhooks), BullMQ when configured, and the local HTTP API.
  *
  * The store opens without waiting for the results settings (VS Code's GitHub session can take
  * seconds, and a reload showed no runs until it came): the results hooks stand in deferred until
  * they arrive, then the services start beside the open engine.
  */
-async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
+async function openOwner(options: OpenEngineOptions): Promise<OwnerStack> {
   const { logger } = options;
-  // Asked once this process holds the store: a window waiting for a reloading one retries every 250 ms.
-  let opened!: () => void;
-  const owning = new Promise<void>((resolve) => (opened = resolve));
-  const services = owning.then(() => options.results?.() ?? { webhookUrls: [] }).then((settings) =>
-    ownerServices({
-      stateDir: options.stateDir,
-      cwd: options.cwd,
-      api: options.localApi ?? true,
-      results: extensionResultsOptions(options.stateDir, settings, logger),
-      logger,
-    }),
-  );
-  services.catch(() => {}); // reported once the engine is open (below), or the open failed anyway
-  let scaleOut: BullmqMode | undefined;
-  if (options.redisUrl) {
-    try {
-      // Evaluated only in BullMQ mode: BullMQ and ioredis took a fifth of the runtime's load, paid at every window (re)load.
-      const { openBullmqMode } = await import('../core/queue/bullmq-mode.ts');
-      scaleOut = await openBullmqMode({ redisUrl: options.redisUrl, logger, maxInFlight: options.concurrency });
-    } catch (error) {
-      throw new Error(`BullMQ mode (orchestr8.redisUrl): ${errorMessage(error)}`);
-    }
-  }
-  const hooks: RunHooks[] = [deferredHooks(services.then((s) => s.hooks)), ...(scaleOut ? [scaleOut.hook] : [])];
-  let engine: Engine;
+  let stack: OwnerStack;
   try {
-    engine = await Engine.open({
+    stack = await openOwnerStack({
       stateDir: options.stateDir,
       cwd: options.cwd,
       concurrency: options.concurrency,
@@ -225,8 +163,6 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
       command: LOCK_COMMAND,
       snapshotThreshold: windowSnapshotThreshold(options.stateDir),
       ...(options.inputTimeoutMs ? { inputTimeoutMs: options.inputTimeoutMs } : {}),
-      hooks,
-      ...(scaleOut ? { executor: scaleOut.executor } : {}),
       runners: extensionRunners({
         apiKey: options.apiKey,
         defaultModel: options.defaultModel,
@@ -239,26 +175,14 @@ async function openOwner(options: OpenEngineOptions): Promise<OpenedEngine> {
         ...(options.budget ? { budget: options.budget } : {}),
         logger,
       }),
+      results: async () => extensionResultsOptions(options.stateDir, (await options.results?.()) ?? { webhookUrls: [] }, logger),
+      api: options.localApi ?? true,
+      ...(options.redisUrl ? { redisUrl: options.redisUrl, maxInFlight: options.concurrency } : {}),
     });
   } catch (error) {
-    await scaleOut?.executor.close();
+    if (error instanceof ScaleOutError) throw new Error(`BullMQ mode (orchestr8.redisUrl): ${error.message}`);
     throw error;
   }
-  if (scaleOut) logger.info('BullMQ mode: tasks go to workers through Redis (orchestr8.redisUrl)');
-  opened();
-  let closing = false;
-  const running = services.then(
-    (s) => (closing ? undefined : s.start(engine)),
-    (error: unknown) => void logger.error('the results hooks and the local API could not start (runs stay unfinished until the next start)', error),
-  );
-  return {
-    engine,
-    readOnly: false,
-    services: running.then((r) => (r?.api ? { apiUrl: r.api.url } : {})),
-    close: async () => {
-      closing = true;
-      await (await running)?.close();
-      await engine.close();
-    },
-  };
+  if (options.redisUrl) logger.info('BullMQ mode: tasks go to workers through Redis (orchestr8.redisUrl)');
+  return stack;
 }

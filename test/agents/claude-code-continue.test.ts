@@ -45,7 +45,7 @@ test('Continue… on a finished claude-code task: a new attempt resumes its Clau
   const stateDir = tempDir('o8-claude-code-continue-');
   const results = setupResults({ stateDir });
   const engine = await Engine.open({ stateDir, cwd: fx.repo, hooks: [results.hooks], runners: [new AgentRunner({ env: claude.env(server), sandbox: false })] });
-  const attached = results.attach(engine);
+  const attached = results.startWebhooks(engine);
   after(async () => (await attached.close(), await engine.close()));
 
   const { runId, taskIds } = await engine.launch({ task: { action: { kind: 'agent', agent: 'scribe', prompt: 'Write notes' } } });

@@ -15,7 +15,8 @@ import { readLock } from '../../src/core/store/state-lock.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
-import { extensionResultsOptions, openWorkspaceEngine, type ExtensionResultsSettings, tryOpenOwner, WINDOW_SNAPSHOT_THRESHOLD, windowSnapshotThreshold, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
+import type { OwnerStack, ReaderAccess } from '../../src/servers/engine-access.ts';
+import { extensionResultsOptions, openWorkspaceEngine, type ExtensionResultsSettings, tryOpenOwner, WINDOW_SNAPSHOT_THRESHOLD, windowSnapshotThreshold, type OpenEngineOptions, type WorkspaceEngine } from '../../src/extension/open-engine.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { redisMissingReason, RedisServer } from '../support/redis-server.ts';
 import { stillHolds } from '../support/until.ts';
@@ -53,7 +54,17 @@ function options(extra: Partial<OpenEngineOptions> = {}): OpenEngineOptions {
   };
 }
 
-function finished(opened: OpenedEngine, runId: string): Promise<EngineEvent> {
+function ownerOf(opened: WorkspaceEngine): OwnerStack {
+  assert.equal(opened.kind, 'owner');
+  return opened as OwnerStack;
+}
+
+function readerOf(opened: WorkspaceEngine): ReaderAccess {
+  assert.equal(opened.kind, 'reader');
+  return opened as ReaderAccess;
+}
+
+function finished(opened: WorkspaceEngine, runId: string): Promise<EngineEvent> {
   return new Promise((resolve) => {
     const sub = opened.engine.onEvent((e) => {
       if ((e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled') && e.run.id === runId) {
@@ -77,7 +88,7 @@ test('agent tasks run on the Messages server named by the base URL setting, with
   const opts = options();
   const opened = await openWorkspaceEngine(opts);
   try {
-    assert.equal(opened.readOnly, false);
+    assert.equal(opened.kind, 'owner');
     server.enqueue(toolReply([{ name: 'write_file', input: { path: 'notes.md', content: 'written by the agent\n' } }]), textReply('Wrote notes.md.'));
     const { runId, taskIds } = await opened.engine.launch({ task: { name: 'write notes', action: { kind: 'agent', agent: 'writer', prompt: 'write notes' } }, cwd: project.root });
     const done = await finished(opened, runId);
@@ -133,7 +144,7 @@ test('the owner serves the local HTTP API (token in api.json, mode 0600) and tak
   const discovery = join(opts.stateDir, 'api.json');
   let url: string;
   try {
-    const { apiUrl } = (await opened.services) ?? {};
+    const apiUrl = (await ownerOf(opened).services).api?.url;
     assert.ok(apiUrl, 'the owner reports its API address');
     const info = JSON.parse(readFileSync(discovery, 'utf8')) as { url: string; token: string; pid: number };
     url = info.url;
@@ -157,8 +168,8 @@ test('the owner serves the local HTTP API (token in api.json, mode 0600) and tak
 
     // A second window reads the store and serves nothing.
     const viewer = await openWorkspaceEngine(opts);
-    assert.equal(viewer.readOnly, true);
-    assert.equal(viewer.services, undefined, 'a reader starts no services');
+    assert.equal(viewer.kind, 'reader');
+    assert.equal('services' in viewer, false, 'a reader starts no services');
     assert.equal(JSON.parse(readFileSync(discovery, 'utf8')).token, info.token, 'the owner’s api.json stays');
     assert.equal(await tryOpenOwner(opts), undefined, 'no take-over while the owner lives');
     await viewer.close();
@@ -171,19 +182,18 @@ test('the owner serves the local HTTP API (token in api.json, mode 0600) and tak
 
   // Once the owner is gone, a polling window takes over, API and all.
   const taken = await tryOpenOwner(opts);
-  assert.ok(taken && !taken.readOnly && (await taken.services)?.apiUrl);
+  assert.ok(taken && (await taken.services).api?.url);
   await taken.close();
 });
 
 test('a second window follows the owner’s runs live, with no reload, and hears the owner leave', async () => {
   const opts = options();
   const opened = await openWorkspaceEngine(opts);
-  let viewer: OpenedEngine | undefined;
+  let viewer: ReaderAccess | undefined;
   try {
-    viewer = await openWorkspaceEngine(opts);
-    assert.equal(viewer.readOnly, true);
+    viewer = readerOf(await openWorkspaceEngine(opts));
     let reloads = 0;
-    viewer.onDidReload?.(() => reloads++);
+    viewer.engine.onDidReload(() => reloads++);
     const seen: string[] = [];
     viewer.engine.onEvent((e) => seen.push(e.type));
     const { runId } = await opened.engine.launch({ task: { name: 'followed', action: { kind: 'run', run: 'echo followed' } }, cwd: project.root });
@@ -195,11 +205,11 @@ test('a second window follows the owner’s runs live, with no reload, and hears
     assert.equal(run.state, 'completed');
     assert.match((await viewer.engine.result(tasks[0]!.id))?.output ?? '', /followed/);
     assert.equal(reloads, 0, 'followed, not reloaded');
-    const ownerLeft = new Promise<void>((resolve) => viewer!.onOwnerChanged?.(resolve));
+    const ownerLeft = new Promise<void>((resolve) => viewer!.engine.onOwnerChanged(resolve));
     await opened.close();
     await Promise.race([ownerLeft, new Promise((_, reject) => setTimeout(() => reject(new Error('the viewer never heard the owner leave')), 5000))]);
     const taken = await tryOpenOwner(opts);
-    assert.ok(taken && !taken.readOnly, 'and can take over');
+    assert.ok(taken, 'and can take over');
     await taken.close();
   } finally {
     await viewer?.close();
@@ -294,7 +304,7 @@ test('the store opens without waiting for the results settings (VS Code’s GitH
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the open waited for the results settings')), 10_000)),
   ]);
   try {
-    assert.equal(opened.readOnly, false);
+    assert.equal(opened.kind, 'owner');
     assert.deepEqual((await opened.engine.list({ limit: 1 })).total, 0, 'queries are answered meanwhile');
     const { runId } = await opened.engine.launch({ task: { name: 'early', action: { kind: 'run', run: 'echo early' } }, cwd: project.root });
     let ended = false;
@@ -305,7 +315,7 @@ test('the store opens without waiting for the results settings (VS Code’s GitH
     await stillHolds('the run and the API wait for the results settings', () => !ended && !existsSync(join(opts.stateDir, 'api.json')), 300);
     give({ webhookUrls: [] });
     assert.equal((await end).type, 'workflow.completed');
-    assert.ok((await opened.services)?.apiUrl, 'then the API started');
+    assert.ok((await ownerOf(opened).services).api, 'then the API started');
     const { run } = await opened.engine.status(runId);
     assert.match(JSON.stringify(run.delivery?.notes ?? ''), /not in a git repository/, 'delivered by the results hooks');
   } finally {
@@ -324,8 +334,8 @@ test('a window waiting for a reloading one’s store asks for the results settin
   await first.close();
   const second = await waiting;
   try {
-    assert.equal(second.readOnly, false);
-    await second.services;
+    assert.equal(second.kind, 'owner');
+    await ownerOf(second).services;
     assert.equal(asked, 1);
   } finally {
     await second.close();
@@ -337,7 +347,7 @@ test('orchestr8.redisUrl: an unreachable Redis fails the open with a clear messa
   await assert.rejects(openWorkspaceEngine(opts), /BullMQ mode \(orchestr8\.redisUrl\): .*127\.0\.0\.1:1/);
   assert.equal(readLock(opts.stateDir), undefined, 'no lock left behind');
   const plain = await openWorkspaceEngine({ ...opts, redisUrl: undefined });
-  assert.equal(plain.readOnly, false);
+  assert.equal(plain.kind, 'owner');
   await plain.close();
 });
 

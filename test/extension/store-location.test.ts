@@ -9,7 +9,7 @@ import { afterEach, test } from 'node:test';
 import type { EngineEvent } from '../../src/core/model/events.ts';
 import { resolveStateDir } from '../../src/cli/state-location.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
-import { openWorkspaceEngine, tryOpenOwner, type OpenEngineOptions, type OpenedEngine } from '../../src/extension/open-engine.ts';
+import { openWorkspaceEngine, tryOpenOwner, type OpenEngineOptions, type WorkspaceEngine } from '../../src/extension/open-engine.ts';
 import { workspaceStateDir } from '../../src/extension/store-location.ts';
 import { holdsStore, MOVED_NOTE, prepareWorkspaceStore } from '../../src/extension/store-migration.ts';
 
@@ -38,14 +38,14 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
 }
 
-async function open(stateDir: string, cwd: string): Promise<OpenedEngine> {
+async function open(stateDir: string, cwd: string): Promise<WorkspaceEngine> {
   const options: OpenEngineOptions = { stateDir, cwd, concurrency: 2, defaultModel: 'm', apiKey: async () => undefined, logger: recordingLogger(), ownerWaitMs: 0, localApi: false };
   const opened = await openWorkspaceEngine(options);
   cleanups.push(() => opened.close());
   return opened;
 }
 
-function finished(opened: OpenedEngine, runId: string): Promise<EngineEvent> {
+function finished(opened: WorkspaceEngine, runId: string): Promise<EngineEvent> {
   return new Promise((resolve) => {
     const sub = opened.engine.onEvent((e) => {
       if ((e.type === 'workflow.completed' || e.type === 'workflow.failed') && e.run.id === runId) {
@@ -102,16 +102,16 @@ test('two windows of one folder, each with its own workspace storage, open one s
   assert.equal(a.stateDir, b.stateDir);
 
   const first = await open(a.stateDir, folder);
-  assert.equal(first.readOnly, false);
+  assert.equal(first.kind, 'owner');
   const { runId } = await first.engine.launch({ task: { name: 'seen by both', action: { kind: 'run', run: 'echo hi' } }, cwd: folder });
   await finished(first, runId);
   const second = await open(b.stateDir, folder);
-  assert.equal(second.readOnly, true, 'the second window follows the owner');
+  assert.equal(second.kind, 'reader', 'the second window follows the owner');
   assert.deepEqual((await second.engine.list()).runs.map((r) => r.id), [runId], 'and shows its runs');
 
   await first.close();
   const taken = await tryOpenOwner({ stateDir: b.stateDir, cwd: folder, concurrency: 2, defaultModel: 'm', apiKey: async () => undefined, logger: recordingLogger(), localApi: false });
-  assert.ok(taken && !taken.readOnly, 'the follower takes over once the owner has gone');
+  assert.ok(taken, 'the follower takes over once the owner has gone');
   cleanups.push(() => taken.close());
   assert.equal((await taken.engine.status(runId)).run.state, 'completed');
 });
@@ -137,7 +137,7 @@ test('first open: the window’s old workspace-storage store moves to the folder
   assert.ok(!existsSync(join(stateDir, 'api.json')) && !existsSync(join(storageA, 'api.json')), 'a dead owner’s API address neither came along nor stayed');
 
   const reopened = await open(stateDir, folder);
-  assert.equal(reopened.readOnly, false);
+  assert.equal(reopened.kind, 'owner');
   assert.equal((await reopened.engine.status(runId)).run.state, 'completed');
   assert.match(await reopened.engine.log(taskId), /done before the move/);
   await reopened.close();

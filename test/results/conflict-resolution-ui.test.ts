@@ -24,7 +24,7 @@ test('a real merge conflict: the row and the toasts offer Resolve Merge Conflict
   const stateDir = tempDir('o8-state-');
   const results = setupResults({ stateDir });
   const engine = await Engine.open({ stateDir, cwd: fx.repo, hooks: [results.hooks], concurrency: 4, runners: [] });
-  const attached = results.attach(engine);
+  const attached = results.startWebhooks(engine);
   after(async () => {
     await attached.close();
     await engine.close();

@@ -32,7 +32,7 @@ async function open(stateDir: string, cwd: string, github: FakeGitHub, receiver:
     webhooks: { endpoints: [receiver.url], secret: SECRET, backoffMs: 20, maxDelayMs: 100 },
   });
   const engine = await Engine.open({ stateDir, cwd, hooks: [results.hooks] });
-  const attached = results.attach(engine);
+  const attached = results.startWebhooks(engine);
   return {
     engine,
     webhooks: attached.webhooks,
@@ -155,7 +155,7 @@ test('no token: the branch stays local (push: true pushes it) and the run says w
   const { fx, stateDir } = await setup();
   const results = setupResults({ stateDir });
   const engine = await Engine.open({ stateDir, cwd: fx.repo, hooks: [results.hooks] });
-  const attached = results.attach(engine);
+  const attached = results.startWebhooks(engine);
   after(async () => {
     await attached.close();
     await engine.close();

@@ -36,7 +36,7 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
     hooks: [results.hooks],
     runners: [new AgentRunner({ apiKey: server.apiKey, baseURL: server.url, sandbox: false })],
   });
-  const attached = results.attach(engine);
+  const attached = results.startWebhooks(engine);
   after(async () => (await attached.close(), await engine.close()));
 
   server.enqueue(

@@ -8,30 +8,22 @@ import { PullRequestPublisher } from '../../src/core/github/pull-requests.ts';
 import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';
 import { FakeGitHub } from './fake-github-server.ts';
 import { makeRepo, sh, type RepoFixture } from './git-fixtures.ts';
-import { applyDelivery, resultOf, runRecord, taskRecord } from './run-fixtures.ts';
+import { applyDelivery, ContextHooks, hookContext, resultOf, runRecord, taskRecord } from './run-fixtures.ts';
 
 const TOKEN = 'ghp_test_token';
 
 /** Hooks wired the way the engine wires them: returned and recorded deliveries merged into the run. */
-function hooksFor(fx: RepoFixture, github?: FakeGitHub, runs: RunRecord[] = [], tasks: TaskRecord[] = []) {
-  const hooks = new GitRunHooks({
+function hooksFor(fx: RepoFixture, github?: FakeGitHub, runs: RunRecord[] = [], tasks: TaskRecord[] = []): ContextHooks {
+  const options = {
     worktreeRoot: join(fx.root, 'state', 'worktrees'),
-    publisher: github ? new PullRequestPublisher({ token: TOKEN, baseUrl: github.url }) : undefined,
+    ...(github ? { publisher: new PullRequestPublisher({ token: TOKEN, baseUrl: github.url }) } : {}),
     repo: 'acme/widgets',
-  });
-  hooks.attach(
-    {
-      status: async (id) => ({ run: runs.find((r) => r.id === id)!, tasks: tasks.filter((t) => t.runId === id) }),
-      gates: async () => [],
-      usage: async () => ({ inputTokens: 1200, outputTokens: 340, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0123 }),
-    },
-    async (runId, patch) => applyDelivery(runs.find((r) => r.id === runId)!, patch),
-  );
-  return hooks;
+  };
+  return new ContextHooks(options, hookContext(runs, tasks));
 }
 
 /** Like the engine's finalize: the returned delivery is merged into the run's. */
-async function finish(hooks: GitRunHooks, run: RunRecord): Promise<void> {
+async function finish(hooks: ContextHooks, run: RunRecord): Promise<void> {
   const out = await hooks.runFinished(run, []);
   if (out?.delivery) applyDelivery(run, out.delivery);
 }
@@ -255,7 +247,7 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
   test('a remote that is not on GitHub: the note names the setting that works (ORCHESTR8_GITHUB_REPO), and the branch stays local', async () => {
     const run = runRecord(fx.repo);
     // No `repo`: the remote (a local bare repository) is the only clue, and it is not a GitHub URL.
-    const hooks = new GitRunHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees'), publisher: new PullRequestPublisher({ token: TOKEN, baseUrl: github.url }) });
+    const hooks = new ContextHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees'), publisher: new PullRequestPublisher({ token: TOKEN, baseUrl: github.url }) });
     const cwd = await prepare(hooks, run);
     writeFileSync(join(cwd, 'a.txt'), 'a\n');
     const t = taskRecord(run, 'edit', { kind: 'run', run: 'x' });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ConflictError, NotFoundError } from '../../src/core/engine/errors.ts';
 import type { EngineEvent } from '../../src/core/model/events.ts';
+import { loadWorkflowFile } from '../../src/core/workflow/parse-workflow.ts';
 import { ApiClient } from '../../src/servers/http/api-client.ts';
 import { discoveryPath, readDiscovery } from '../../src/servers/http/api-discovery.ts';
 import { ApiServer } from '../../src/servers/http/api-server.ts';
@@ -209,7 +210,10 @@ test('the HTTP client is the engine API of the owner: status, launch, signal and
   const events: EngineEvent[] = [];
   const sub = client.followEvents((e) => events.push(e));
   await sub.connected; // subscribed at the owner from here on
-  const { runId } = await client.launchYaml('name: remote\ntasks:\n  w: { wait: true }\n  after: { run: echo after, needs: w }\n');
+  // As the CLI launches a file: parsed here, its text sent to the owner.
+  const file = join(cwd, 'remote.yaml');
+  writeFileSync(file, 'name: remote\ntasks:\n  w: { wait: true }\n  after: { run: echo after, needs: w }\n');
+  const { runId } = await client.launch({ workflow: await loadWorkflowFile(file) });
   await client.signal(`${runId}.w`, 'go');
   await runFinished(engine, runId);
   const status = await client.status(runId.slice(0, 6));

@@ -12,7 +12,7 @@ const results = setupResults({
   webhooks: { endpoints: [receiverUrl], secret, backoffMs: 20, maxDelayMs: 100 },
 });
 const engine = await Engine.open({ stateDir, cwd, hooks: [results.hooks] });
-results.attach(engine);
+results.startWebhooks(engine);
 const { runId } = await engine.launch({ workflow: parseWorkflow(yaml, 'crash.yaml') });
 process.stdout.write(`${JSON.stringify({ runId })}\n`);
 setInterval(() => {}, 1000); // stay alive until killed

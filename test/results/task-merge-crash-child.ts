@@ -7,7 +7,7 @@ import { parseWorkflow } from '../../src/core/workflow/parse-workflow.ts';
 const [stateDir, cwd, yaml] = process.argv.slice(2) as [string, string, string];
 const results = setupResults({ stateDir });
 const engine = await Engine.open({ stateDir, cwd, hooks: [results.hooks], concurrency: 4 });
-results.attach(engine);
+results.startWebhooks(engine);
 const { runId } = await engine.launch({ workflow: parseWorkflow(yaml, 'crash.yaml') });
 process.stdout.write(`${JSON.stringify({ runId })}\n`);
 setInterval(() => {}, 1000); // stay alive until killed (or until the test kills it)

@@ -63,7 +63,7 @@ for (const at of points) {
 
     const results = setupResults({ stateDir });
     const engine = await Engine.open({ stateDir, cwd: fx.repo, hooks: [results.hooks], concurrency: 4 });
-    const attached = results.attach(engine);
+    const attached = results.startWebhooks(engine);
     after(async () => {
       await attached.close();
       await engine.close();

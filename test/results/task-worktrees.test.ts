@@ -15,7 +15,7 @@ import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted
 import { finalized, runFinished, workflow } from '../support/engine-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { clashRepo, makeRepo, sh } from './git-fixtures.ts';
-import { applyDelivery, runRecord, taskRecord } from './run-fixtures.ts';
+import { applyDelivery, ContextHooks, runRecord, taskRecord } from './run-fixtures.ts';
 
 /** An engine owning `stateDir` on the project `repo`, with the git hooks and (optionally) the agent runner. */
 async function open(repo: string, stateDir: string, server?: FakeAnthropicServer) {
@@ -27,7 +27,7 @@ async function open(repo: string, stateDir: string, server?: FakeAnthropicServer
     concurrency: 4,
     runners: server ? [new AgentRunner({ apiKey: server.apiKey, baseURL: server.url, env: {}, sandbox: false })] : [],
   });
-  const attached = results.attach(engine);
+  const attached = results.startWebhooks(engine);
   after(async () => {
     await attached.close();
     await engine.close();
@@ -267,7 +267,7 @@ test('which tasks get a worktree of their own: shell commands and agents with a 
 test('a run cancelled while its task\'s worktree is being made leaves no branch, whichever comes first', async () => {
   const fx = makeRepo({ remote: false });
   after(() => fx.dispose());
-  const hooks = new GitRunHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees') });
+  const hooks = new ContextHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees') });
   for (const order of ['task first', 'finish first'] as const) {
     const run = runRecord(fx.repo);
     const prepared = await hooks.prepareRun(run);

@@ -19,7 +19,7 @@ test('a CLI-like owner that closes right after its run ends sends workflow.compl
   const stateDir = tempDir('o8-state-');
   const results = setupResults({ stateDir, webhooks: { endpoints: [receiver.url], secret: SECRET } });
   const engine = await Engine.open({ stateDir, cwd: tempDir('o8-cwd-'), hooks: [results.hooks] });
-  const attachment = results.attach(engine);
+  const attachment = results.startWebhooks(engine);
   const { runId } = await engine.launch({ task: { action: { kind: 'run', run: 'echo done' } } });
   await nextEvent(engine, 'workflow.completed', (e) => e.run.id === runId);
   const started = Date.now();
@@ -53,7 +53,7 @@ test('an owner that dies after its run ended: the next owner sends workflow.comp
   const owner = async () => {
     const results = setupResults({ stateDir, webhooks: { endpoints: [{ url: receiver.url, events: ['workflow.completed', 'workflow.failed'] }], secret: SECRET } });
     const engine = await Engine.open({ stateDir, cwd, hooks: [results.hooks] });
-    const attachment = results.attach(engine);
+    const attachment = results.startWebhooks(engine);
     return { engine, attachment };
   };
   const next = await owner();

@@ -7,7 +7,7 @@ import { setupResults } from '../../src/core/results/results-setup.ts';
 const [stateDir, cwd, receiverUrl, secret] = process.argv.slice(2) as [string, string, string, string];
 const results = setupResults({ stateDir, webhooks: { endpoints: [{ url: receiverUrl, events: ['workflow.completed', 'workflow.failed'] }], secret } });
 const engine = await Engine.open({ stateDir, cwd, hooks: [results.hooks] });
-results.attach(engine);
+results.startWebhooks(engine);
 const { runId } = await engine.launch({ task: { action: { kind: 'run', run: 'echo done' } } });
 process.stdout.write(`${JSON.stringify({ runId })}\n`);
 setInterval(() => {}, 1000); // stays alive until it dies at the crash point

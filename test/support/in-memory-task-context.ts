@@ -1,4 +1,3 @@
-import type { EngineApi } from '../../src/core/engine/engine-api.ts';
 import type { QualityGateRecord, RunRecord, TaskRecord, TokenUsageRecord } from '../../src/core/model/records.ts';
 import { DEFAULT_RETRY, type TaskAction } from '../../src/core/model/workflow.ts';
 import type { TaskContext } from '../../src/core/runners/task-runner.ts';
@@ -48,7 +47,6 @@ export class InMemoryTaskStore {
   constructor(
     readonly cwd: string,
     readonly action: TaskAction,
-    readonly engine: EngineApi = engineNotAvailable,
   ) {}
 
   attempt(signal: AbortSignal = new AbortController().signal): TaskContext {
@@ -79,7 +77,6 @@ export class InMemoryTaskStore {
       cwd: this.cwd,
       signal,
       logger: this.logger,
-      engine: this.engine,
       log(text) {
         store.log += text;
       },
@@ -119,34 +116,3 @@ export class InMemoryTaskStore {
     };
   }
 }
-
-const fail = async (): Promise<never> => {
-  throw new Error('no engine in this test (sub-task tests run through the real Engine)');
-};
-
-/** For runner tests that never touch sub-task tools; every call fails loudly. */
-export const engineNotAvailable: EngineApi = {
-  launch: fail,
-  status: fail,
-  task: fail,
-  result: fail,
-  cancel: fail,
-  retry: fail,
-  signal: fail,
-  answer: fail,
-  pause: fail,
-  resume: fail,
-  followUp: fail,
-  list: fail,
-  usage: fail,
-  gates: fail,
-  tokenUsage: fail,
-  log: fail,
-  transcript: fail,
-  undeliveredNotifications: fail,
-  markDelivered: fail,
-  clearFinished: fail,
-  onEvent: () => {
-    throw new Error('no engine in this test');
-  },
-};

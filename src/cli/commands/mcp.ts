@@ -8,7 +8,6 @@ import { cliContext } from '../cli-context.ts';
 import { ExitCode } from '../cli-error.ts';
 import { cliRunners } from '../cli-runners.ts';
 import { defaultConcurrency } from '../engine-access.ts';
-import { ownerServices } from '../../servers/owner-services.ts';
 
 /**
  * `orchestr8 mcp`: the MCP server on stdio (stdout is the protocol; logs go to stderr).
@@ -25,10 +24,10 @@ export async function mcpCommand(options: GlobalOptions): Promise<number> {
     cwd: ctx.projectRoot,
     logger: ctx.logger,
     command: 'orchestr8 mcp',
-    runners: cliRunners(ctx),
+    runners: cliRunners(),
     concurrency: defaultConcurrency(),
     // While it owns the state: results (worktrees, pull requests, webhooks) and the local API for the CLI and others.
-    services: () => ownerServices({ stateDir: ctx.stateDir, cwd: ctx.projectRoot, api: true, logger: ctx.logger }),
+    services: { api: true },
   });
   const host: ToolHost = { use: (fn, mode) => access.use(fn, mode), onEvent: access.onEvent, root: ctx.projectRoot };
   const mcp = createMcpServer({ host, version: packageJson.version, logger: ctx.logger });

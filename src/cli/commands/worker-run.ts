@@ -10,7 +10,7 @@ import type { GlobalOptions } from '../cli-context.ts';
 import type { WorkerFlags } from './worker.ts';
 
 /** Runs an `orchestr8 worker` until signalled; `extraRunners` are the runners beyond shell and noop (the agent runner). */
-export async function runWorker(flags: WorkerFlags & GlobalOptions, extraRunners: (flags: GlobalOptions) => TaskRunner[] = () => []): Promise<void> {
+export async function runWorker(flags: WorkerFlags & GlobalOptions, extraRunners: () => TaskRunner[] = () => []): Promise<void> {
   const logger = consoleLogger('orchestr8 worker', flags.verbose ?? false);
   const redisUrl = redisUrlFrom(flags.redis);
   if (!redisUrl) throw new Error(`no Redis URL: pass --redis redis://host:port or set ${REDIS_URL_ENV}`);
@@ -20,7 +20,7 @@ export async function runWorker(flags: WorkerFlags & GlobalOptions, extraRunners
     queue: flags.queue,
     concurrency: flags.concurrency,
     lockDurationMs: flags.lockDuration,
-    runners: [new ShellRunner(), new NoopRunner(), ...extraRunners(flags)],
+    runners: [new ShellRunner(), new NoopRunner(), ...extraRunners()],
     workspace: new CheckoutWorkspaces({ checkout: flags.checkout, ...(flags.workdir ? { workdir: flags.workdir } : {}) }),
     logger,
   });

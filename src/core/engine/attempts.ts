@@ -147,7 +147,7 @@ export class Attempts {
   private async place(active: ActiveRun, task: TaskRecord): Promise<PreparedTask | undefined> {
     let placed: PreparedTask | undefined;
     for (const hook of this.core.deps.hooks) {
-      const p = await hook.prepareTask?.(active.run, task);
+      const p = await hook.prepareTask?.(active.run, task, this.core.deps.hookContext);
       if (p) placed = { ...placed, ...p };
     }
     return placed;
@@ -175,7 +175,7 @@ export class Attempts {
       placed,
       signal,
       logger: core.deps.logger,
-      engine: core.deps.api,
+      subTasks: core.deps.api,
       log: (text) => {
         log.write(text);
         core.events.fire({ type: 'task.progress', taskId: task.id, runId: run.id, text });
@@ -224,7 +224,7 @@ export class Attempts {
     if ('output' in outcome && hooks.length) {
       try {
         for (const hook of hooks) {
-          await hook.taskCompleted?.(active.run, current, resultOf(current, outcome.output, clock.now()));
+          await hook.taskCompleted?.(active.run, current, resultOf(current, outcome.output, clock.now()), core.deps.hookContext);
         }
       } catch (error) {
         // A merge conflict is the task's own failure, with the files it names; anything else is said as is.

@@ -13,7 +13,7 @@ import { Finalizer } from './finalizer.ts';
 import { InputRequests } from './input-requests.ts';
 import { RunPauses } from './run-pauses.ts';
 import type { Batch } from './moves.ts';
-import type { RunHooks } from './run-hooks.ts';
+import type { HookContext, RunHooks } from './run-hooks.ts';
 import { Scheduler } from './scheduler.ts';
 import type { EngineReads } from './state-queries.ts';
 import type { TaskLogs } from './task-logs.ts';
@@ -28,6 +28,8 @@ export interface CoreDeps {
   logs: TaskLogs;
   executor: TaskExecutor;
   hooks: RunHooks[];
+  /** Handed to every hook call. */
+  hookContext: HookContext;
   logger: Logger;
   clock: Clock;
   /** The facade, handed to runners that launch sub-tasks. */

@@ -64,6 +64,7 @@ export class Engine extends QueryFacade implements EngineApi {
       logs,
       executor: options.executor ?? new LocalExecutor(runners, options.concurrency ?? Math.max(2, os.availableParallelism())),
       hooks: options.hooks ?? [],
+      hookContext: { engine: this, recordDelivery: async (runId, patch) => void (await this.recordDelivery(runId, patch)) },
       logger,
       clock: options.clock ?? systemClock,
       api: this,

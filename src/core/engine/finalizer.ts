@@ -39,7 +39,7 @@ export class Finalizer {
     let returned: RunDelivery = {};
     try {
       for (const hook of core.deps.hooks) {
-        const out = await hook.runFinished?.(run, tasks);
+        const out = await hook.runFinished?.(run, tasks, core.deps.hookContext);
         if (out?.delivery) returned = { ...returned, ...out.delivery };
       }
     } catch (error) {

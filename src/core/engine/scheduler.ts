@@ -113,7 +113,7 @@ export class Scheduler {
     const core = this.core;
     try {
       for (const hook of core.deps.hooks) {
-        const prepared = await hook.prepareRun?.(active.run);
+        const prepared = await hook.prepareRun?.(active.run, core.deps.hookContext);
         if (prepared && (prepared.cwd || prepared.delivery)) {
           const batch = new Batch();
           moves.deliver(batch, { ...active.run, ...(prepared.cwd ? { cwd: prepared.cwd } : {}) }, prepared.delivery ?? {}, active);

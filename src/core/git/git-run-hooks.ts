@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { agentMayWrite } from '../agents/agent-writes.ts';
 import type { EngineApi } from '../engine/engine-api.ts';
-import type { PreparedTask, RunHooks } from '../engine/run-hooks.ts';
+import type { HookContext, PreparedTask, RunHooks } from '../engine/run-hooks.ts';
 import { pullRequestBody } from '../github/pull-request-body.ts';
 import type { MergeConflict, RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
@@ -16,21 +16,13 @@ import { publishRun, type PublishOptions, type RunPublishingContext } from './ru
 import { TaskMerges } from './task-merges.ts';
 import { subPath } from './worktree-paths.ts';
 
-/** The parts of the engine the hooks read after the engine is open. */
-export type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'> & Partial<Pick<EngineApi, 'launch'>>;
-
-/** Durably records part of what a run delivered (the engine's `recordDelivery`). */
-export type DeliveryWriter = (runId: string, patch: RunDelivery) => Promise<void>;
+/** The parts of the engine a pull request's summary reads. */
+type RunSummarySource = Pick<EngineApi, 'gates' | 'usage' | 'status'>;
 
 export interface GitRunHooksOptions extends PublishOptions {
   /** Folder under which each run's worktree is created (`<stateDir>/worktrees`). */
   worktreeRoot: string;
   logger?: Logger;
-  /**
-   * Hold `runFinished` until `attach` (the engine finalizes runs left unfinished while it
-   * opens, before the adapter can attach): the pull request body needs the engine.
-   */
-  awaitAttach?: boolean;
   /**
    * Whether a task may change files, and so works in a worktree of its own (default: shell
    * commands and agents with a writing tool do; `wait` and `noop` share the run's worktree).
@@ -65,8 +57,6 @@ export function runBranchName(run: RunRecord): string {
  * and every step may run again after a crash without doing anything twice.
  */
 export class GitRunHooks implements RunHooks {
-  private source?: RunSummarySource;
-  private writeDelivery?: DeliveryWriter;
   /**
    * What prepareRun decided, for engines that hand later hooks a run record read before it;
    * forgotten when the run finishes (the engine has recorded it in the run's delivery by then).
@@ -74,10 +64,7 @@ export class GitRunHooks implements RunHooks {
   private readonly known = new Map<string, RunDelivery>();
   private readonly turns: GitTurns;
   private readonly tasks: TaskMerges;
-  private readonly publishing: RunPublishingContext;
   private readonly logger: Logger;
-  private readonly attached: Promise<void>;
-  private markAttached!: () => void;
 
   constructor(private readonly options: GitRunHooksOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -87,18 +74,8 @@ export class GitRunHooks implements RunHooks {
       logger: this.logger,
       turns: this.turns,
       taskWrites: options.taskWrites ?? defaultTaskWrites,
-      resolveWithAgent: (run, task, conflict) => this.resolveWithAgent(run, task, conflict),
+      resolveWithAgent: (run, task, conflict, ctx) => this.resolveWithAgent(run, task, conflict, ctx),
     });
-    this.publishing = { options, worktreeRoot: options.worktreeRoot, turns: this.turns, logger: this.logger, body: (run) => this.body(run) };
-    this.attached = options.awaitAttach ? new Promise((resolve) => (this.markAttached = resolve)) : Promise.resolve();
-    this.markAttached ??= () => {};
-  }
-
-  /** Connects the engine once it is open (the hooks are created before it). */
-  attach(source: RunSummarySource, writeDelivery: DeliveryWriter): void {
-    this.source = source;
-    this.writeDelivery = writeDelivery;
-    this.markAttached();
   }
 
   private state(run: RunRecord): RunDelivery {
@@ -193,21 +170,27 @@ export class GitRunHooks implements RunHooks {
     return this.tasks.prepare(run, task, this.state(run));
   }
 
-  taskCompleted(run: RunRecord, task: TaskRecord, result: TaskResult): Promise<void> {
-    return this.tasks.complete(run, task, result, this.state(run));
+  taskCompleted(run: RunRecord, task: TaskRecord, result: TaskResult, ctx: HookContext): Promise<void> {
+    return this.tasks.complete(run, task, result, this.state(run), ctx);
   }
 
-  async runFinished(run: RunRecord, _tasks: TaskRecord[]): Promise<{ delivery?: RunDelivery } | void> {
-    await this.attached;
+  async runFinished(run: RunRecord, _tasks: TaskRecord[], ctx: HookContext): Promise<{ delivery?: RunDelivery } | void> {
+    const publishing: RunPublishingContext = {
+      options: this.options,
+      worktreeRoot: this.options.worktreeRoot,
+      turns: this.turns,
+      logger: this.logger,
+      body: (r) => this.body(r, ctx.engine),
+    };
     return this.turns.serial(`publish:${run.id}`, async () => {
       const patch: RunDelivery = {};
       try {
-        await publishRun(this.publishing, run, this.state(run), patch);
+        await publishRun(publishing, run, this.state(run), patch);
       } catch (error) {
         // The engine keeps the run unfinalized and calls again on its next start; what got
         // done (the push) and why it stopped are recorded now so the user can see them.
-        if (this.writeDelivery && Object.keys(patch).length) {
-          await this.writeDelivery(run.id, patch).catch((writeError: unknown) =>
+        if (Object.keys(patch).length) {
+          await ctx.recordDelivery(run.id, patch).catch((writeError: unknown) =>
             this.logger.error(`run ${run.id}: could not record what its delivery did before it failed (${JSON.stringify(patch)}): ${errorMessage(writeError)}`),
           );
         }
@@ -219,25 +202,17 @@ export class GitRunHooks implements RunHooks {
     });
   }
 
-  private resolveWithAgent(run: RunRecord, task: TaskRecord, conflict: MergeConflict): Promise<boolean> {
+  private resolveWithAgent(run: RunRecord, task: TaskRecord, conflict: MergeConflict, ctx: HookContext): Promise<boolean> {
     const agent = readGitOptions(run).resolveConflicts;
-    if (!agent || !this.source?.launch) return Promise.resolve(false);
-    const source = this.source;
-    const engine = { launch: source.launch!.bind(source), status: source.status.bind(source) };
-    return resolveConflictsWithAgent({ engine, logger: this.logger, agent, run, task, conflict });
+    if (!agent) return Promise.resolve(false);
+    return resolveConflictsWithAgent({ engine: ctx.engine, logger: this.logger, agent, run, task, conflict });
   }
 
-  private async body(run: RunRecord): Promise<string> {
-    const source = this.source;
-    if (!source) return pullRequestBody({ run, tasks: [], gates: [], usage: zeroUsage() });
+  private async body(run: RunRecord, source: RunSummarySource): Promise<string> {
     const [status, gates, usage] = await Promise.all([source.status(run.id), source.gates(run.id), source.usage(run.id)]);
     const taskUsage: Record<string, Awaited<ReturnType<RunSummarySource['usage']>>> = {};
     await Promise.all(status.tasks.map(async (t) => void (taskUsage[t.id] = await source.usage(t.id))));
     return pullRequestBody({ run: status.run, tasks: status.tasks, gates, usage, taskUsage });
   }
-}
-
-function zeroUsage() {
-  return { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costUsd: 0 };
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { PreparedTask } from '../engine/run-hooks.ts';
+import type { HookContext, PreparedTask } from '../engine/run-hooks.ts';
 import type { MergeConflict, RunRecord, TaskRecord, TaskResult } from '../model/records.ts';
 import type { RunDelivery } from '../model/run-delivery.ts';
 import { MergeConflictError, type TaskOutput } from '../runners/task-runner.ts';
@@ -40,7 +40,7 @@ export interface TaskMergesOptions {
   /** Whether the task may change files, and so works in a worktree of its own. */
   taskWrites: (run: RunRecord, task: TaskRecord) => Promise<boolean>;
   /** Asks the workflow's conflict-resolving agent, if any; true when it resolved and committed the merge. */
-  resolveWithAgent: (run: RunRecord, task: TaskRecord, conflict: MergeConflict) => Promise<boolean>;
+  resolveWithAgent: (run: RunRecord, task: TaskRecord, conflict: MergeConflict, ctx: HookContext) => Promise<boolean>;
 }
 
 /**
@@ -80,7 +80,7 @@ export class TaskMerges {
   }
 
   /** Commits what the task changed and merges it into the run's branch; throws a `MergeConflictError` when it conflicts. */
-  async complete(run: RunRecord, task: TaskRecord, result: TaskResult, state: RunDelivery): Promise<void> {
+  async complete(run: RunRecord, task: TaskRecord, result: TaskResult, state: RunDelivery, ctx: HookContext): Promise<void> {
     const { worktree, branch, repoRoot } = state;
     if (!worktree || !existsSync(worktree)) return;
     const { turns, logger } = this.options;
@@ -108,7 +108,7 @@ export class TaskMerges {
           const left = await unmergedFiles(own);
           const marked = left.length ? left : await filesWithConflictMarkers(own);
           const conflict = { files: marked, taskBranch, worktree: own, runBranch: branch, runWorktree: worktree };
-          if (marked.length && !(await this.options.resolveWithAgent(run, task, conflict))) throw this.conflict(run, task, conflict);
+          if (marked.length && !(await this.options.resolveWithAgent(run, task, conflict, ctx))) throw this.conflict(run, task, conflict);
         }
       }
       await writeFile(this.outputFile(run, task), JSON.stringify({ output: result.output, ...(result.data !== undefined ? { data: result.data } : {}), ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) }));
@@ -127,7 +127,7 @@ export class TaskMerges {
       await startConflictMerge(where, branch);
       const conflict = { files: outcome.files, taskBranch, worktree: where, runBranch: branch, runWorktree: worktree };
       // Resolved (and committed) in the task's worktree: the task's branch now holds the run's, so it merges.
-      if (await this.options.resolveWithAgent(run, task, conflict)) outcome = await merge();
+      if (await this.options.resolveWithAgent(run, task, conflict, ctx)) outcome = await merge();
       if (!outcome.merged) throw this.conflict(run, task, { ...conflict, files: outcome.files });
     }
     await removeTaskWorktree(repoRoot, taskBranch);

@@ -2,7 +2,6 @@ import os from 'node:os';
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { EngineApi } from '../engine/engine-api.ts';
 import type { TaskContext, TaskRunner } from '../runners/task-runner.ts';
 import { NeedsInput, PauseRun, TaskError } from '../runners/task-runner.ts';
 import type { Logger } from '../util/logger.ts';
@@ -186,7 +185,6 @@ export class TaskWorker {
       cwd,
       signal,
       logger: this.logger,
-      engine: remoteEngine,
       log: (text) => {
         const progress: TaskJobProgress = { k: 'log', text };
         job.updateProgress(progress).catch((error) => this.logger.debug(`progress of ${jobId}: ${errorMessage(error)}`));
@@ -220,19 +218,6 @@ export class TaskWorker {
     for (const [id, c] of this.earlyCancels) if (now - c.at > EARLY_CANCEL_MS) this.earlyCancels.delete(id);
   }
 }
-
-/**
- * Runners reach the engine for sub-tasks; a worker has no engine of its own, so
- * every call fails with a clear message instead of acting on some other state.
- */
-const remoteEngine: EngineApi = new Proxy({} as EngineApi, {
-  get(_target, name) {
-    if (name === 'then') return undefined;
-    return () => {
-      throw new TaskError(`engine.${String(name)} is not available to tasks on a BullMQ worker (sub-tasks need the coordinating engine)`, false);
-    };
-  },
-});
 
 /** The wait an attempt stopped for, if it did not fail (`NeedsInput`, `PauseRun`). */
 function stopOf(error: unknown): TaskJobStop | undefined {

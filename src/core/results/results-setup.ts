@@ -23,20 +23,31 @@ export interface ResultsOptions {
   clock?: Clock;
 }
 
-/** What an adapter wires: `hooks` go into `Engine.open`, then `attach(engine)` once it is open. */
+/** What an owner wires: `hooks` go into `Engine.open` (each call brings the engine), `startWebhooks` once it is open. */
 export interface Results {
   readonly hooks: GitRunHooks;
-  /** Connects hooks and webhooks to the open engine and sends what an earlier process left in the outbox. */
-  attach(engine: Engine): Disposable & { close(): Promise<void>; readonly webhooks: WebhookDispatcher };
+  /**
+   * Turns the open engine's events into signed deliveries and sends what an earlier process left
+   * in the outbox. Close it before the engine, so deliveries in flight are recorded.
+   */
+  startWebhooks(engine: Engine): ResultsWebhooks;
+}
+
+/** The webhooks of an open engine. */
+export interface ResultsWebhooks extends Disposable {
+  readonly webhooks: WebhookDispatcher;
+  /** Stops listening and lets deliveries in flight be recorded. */
+  close(): Promise<void>;
 }
 
 /**
  * Results reaching the world: a worktree and branch per run, commits per task, push and
- * pull request, and signed webhooks (including `pr.opened`). Close the attachment before
- * closing the engine so deliveries in flight are recorded.
+ * pull request, and signed webhooks (including `pr.opened`).
  */
 export function setupResults(options: ResultsOptions): Results {
   let dispatcher: WebhookDispatcher | undefined;
+  // A run a dead owner left may open its pull request while the engine opens, before its webhooks start.
+  const early: Array<Parameters<WebhookDispatcher['pullRequestOpened']>> = [];
   const token = options.github?.token;
   const hooks = new GitRunHooks({
     worktreeRoot: join(options.stateDir, 'worktrees'),
@@ -47,12 +58,11 @@ export function setupResults(options: ResultsOptions): Results {
     ...(options.github?.repo ? { repo: options.github.repo } : {}),
     ...(options.github?.host ? { githubHost: options.github.host } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
-    awaitAttach: true,
-    onPullRequest: (run, pr) => dispatcher?.pullRequestOpened(run, pr),
+    onPullRequest: (run, pr) => (dispatcher ? dispatcher.pullRequestOpened(run, pr) : early.push([run, pr])),
   });
   return {
     hooks,
-    attach(engine) {
+    startWebhooks(engine) {
       const w = options.webhooks ?? {};
       const d = new WebhookDispatcher({
         outbox: engine.webhookOutbox(),
@@ -67,10 +77,9 @@ export function setupResults(options: ResultsOptions): Results {
         ...(options.clock ? { clock: options.clock } : {}),
       });
       dispatcher = d;
+      for (const [run, pr] of early.splice(0)) d.pullRequestOpened(run, pr);
       const sub = d.listen(engine);
       d.start();
-      // Last: this releases finalizations held since the engine opened, which may open pull requests.
-      hooks.attach(engine, async (runId, patch) => void (await engine.recordDelivery(runId, patch)));
       return {
         webhooks: d,
         close: async () => {

@@ -4,6 +4,9 @@ import type { EngineApi, UsageTotals } from '../engine/engine-api.ts';
 import type { InputRequest } from '../model/input-request.ts';
 import type { Logger } from '../util/logger.ts';
 
+/** The part of the engine a runner may use: launch sub-tasks and follow them to their results. */
+export type SubTasks = Pick<EngineApi, 'launch' | 'status' | 'task' | 'result' | 'onEvent'>;
+
 /** Everything a runner may use while it executes one attempt of one task. */
 export interface TaskContext {
   readonly task: TaskRecord;
@@ -15,8 +18,8 @@ export interface TaskContext {
   /** Aborted on cancel, timeout, or engine shutdown; `signal.reason` says which. */
   readonly signal: AbortSignal;
   readonly logger: Logger;
-  /** The engine itself, for runners that launch sub-tasks (agents). */
-  readonly engine: EngineApi;
+  /** Launching and following sub-tasks (an agent's `launch_task`); absent where no engine coordinates them (a BullMQ worker). */
+  readonly subTasks?: SubTasks;
   /** Appends to the task log and emits `task.progress`. */
   log(text: string): void;
   /** Records the process group of a spawned child so a later owner can reap it after a crash. */

@@ -76,7 +76,10 @@ export class ApiClient implements EngineApi, Disposable {
     return json as T;
   }
 
-  /** Workflows travel as their file's YAML text, which the owner parses again; single tasks as their spec. */
+  /**
+   * A workflow travels as the text of the file it was parsed from (the owner parses it again;
+   * one with no file is refused), a single task as its spec.
+   */
   async launch(request: LaunchRequest): Promise<LaunchResult> {
     if ('task' in request) {
       const { action, ...rest } = request.task;
@@ -89,11 +92,6 @@ export class ApiClient implements EngineApi, Disposable {
     // The text travels, not the path: the owner reads files only inside its project, and this one may lie anywhere we can read.
     const yaml = await readFile(request.workflow.file, 'utf8');
     return this.call('POST', '/v1/workflows', { yaml, source: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
-  }
-
-  /** Launches inline YAML (the server parses and validates it). */
-  launchYaml(yaml: string, inputs: Record<string, string> = {}, cwd?: string): Promise<LaunchResult> {
-    return this.call('POST', '/v1/workflows', { yaml, inputs, ...(cwd ? { cwd } : {}) });
   }
 
   status(runId: string): Promise<RunStatus> {

@@ -1,51 +1,32 @@
 import fs from 'node:fs';
 import type { EngineApi } from '../../core/engine/engine-api.ts';
-import { Engine } from '../../core/engine/engine.ts';
 import type { EngineOptions } from '../../core/engine/engine-options.ts';
-import { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
+import type { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
 import { NotFoundError } from '../../core/engine/errors.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
-import { isLockLive, readLock, StateOwnedError } from '../../core/store/state-lock.ts';
+import { StateOwnedError } from '../../core/store/state-lock.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { silentLogger } from '../../core/util/logger.ts';
-import { ApiClient } from '../http/api-client.ts';
-import type { OwnerServices, RunningOwnerServices } from '../owner-services.ts';
+import type { ApiClient } from '../http/api-client.ts';
+import { connectRemote, liveOwner, openOwnerStack, openReader, type OwnerStack, type OwnerStackOptions, type ReaderAccess, type RemoteAccess } from '../engine-access.ts';
 
 /** Longest wait for the live owner's event stream before a command is sent anyway. */
 const STREAM_CONNECT_TIMEOUT_MS = 2000;
 
-/**
- * How a front end that may or may not own the state folder reaches the engine.
- * `owner`: this process runs tasks. `read-only`: it does not (another process such
- * as VS Code may); reads see the latest durable state and commands either make this
- * process the owner, go to the live owner through its local API, or fail naming the
- * owner when it serves none.
- */
-export interface EngineAccess {
-  readonly mode: 'owner' | 'read-only';
-  /** Calls `fn` with the engine API as of now; `write` (a launch, a cancel) needs ownership. */
-  use<T>(fn: (api: EngineApi) => Promise<T>, mode?: 'read' | 'write'): Promise<T>;
-  /** Engine events: of this process while it owns the state, else of the owner it last sent a command to. */
-  onEvent(listener: (event: EngineEvent) => void): Disposable;
-  /** Unfinished runs this process is running. */
-  readonly activeRunCount: number;
-  close(): Promise<void>;
-}
-
 export interface StateFolderAccessOptions extends EngineOptions {
   /** How long ownership is kept after the last run ends, so a quick next launch does not reopen (default 1 s). */
   releaseAfterMs?: number;
-  /** What runs beside the engine while this process owns the state (results hooks, the local API); a fresh set per ownership. */
-  services?: () => OwnerServices;
+  /** What runs beside the engine while this process owns the state (see `openOwnerStack`); default: the engine alone. */
+  services?: Pick<OwnerStackOptions, 'api' | 'results'>;
 }
 
 /** Events only the owner's live stream carries: the journal has no record of them. */
 const LIVE_ONLY: ReadonlySet<EngineEvent['type']> = new Set(['task.progress', 'engine.storage']);
 
 /**
- * `EngineAccess` over a state folder that a long-lived agent session shares with
- * VS Code and the CLI. It owns the folder only while it has work: the first write
+ * How `orchestr8 mcp` reaches the engine of a state folder that a long-lived agent session
+ * shares with VS Code and the CLI, moving between the three kinds of `EngineAccess`. It owns the folder only while it has work: the first write
  * opens the engine (and resumes runs a dead owner left), and once its runs are done
  * it lets go, so an editor opened meanwhile can take over. Otherwise it keeps one
  * read-only view that follows the owner's journal (its events are this access's
@@ -53,13 +34,12 @@ const LIVE_ONLY: ReadonlySet<EngineEvent['type']> = new Set(['task.progress', 'e
  * reopened. When another live process holds the folder, commands go through its local
  * API; without one they fail naming that process.
  */
-export class StateFolderAccess implements EngineAccess {
-  private engine: Engine | undefined;
+export class StateFolderAccess {
+  private owned: OwnerStack | undefined;
   private subscription: Disposable | undefined;
-  private services: RunningOwnerServices | undefined;
-  private remote: { client: ApiClient; subscription: Disposable } | undefined;
+  private remote: { access: RemoteAccess; subscription: Disposable } | undefined;
   /** The following view while another process (or nobody) owns the state. */
-  private reader: Promise<ReadOnlyEngine> | undefined;
+  private reader: Promise<ReaderAccess> | undefined;
   private releaseTimer: ReturnType<typeof setTimeout> | undefined;
   /** Opening and closing the engine, one at a time. */
   private transition: Promise<void> = Promise.resolve();
@@ -68,20 +48,24 @@ export class StateFolderAccess implements EngineAccess {
 
   constructor(private readonly options: StateFolderAccessOptions) {}
 
+  /** `owner` while this process runs tasks; `read-only` otherwise (commands then go to the owner, or make this process it). */
   get mode(): 'owner' | 'read-only' {
-    return this.engine ? 'owner' : 'read-only';
+    return this.owned ? 'owner' : 'read-only';
   }
 
+  /** Unfinished runs this process is running. */
   get activeRunCount(): number {
-    return this.engine?.activeRunCount ?? 0;
+    return this.owned?.engine.activeRunCount ?? 0;
   }
 
+  /** Engine events: of this process while it owns the state, else of the owner it follows. */
   readonly onEvent = this.events.event;
 
+  /** Calls `fn` with the engine API as of now; `write` (a launch, a cancel) needs ownership. */
   async use<T>(fn: (api: EngineApi) => Promise<T>, mode: 'read' | 'write' = 'read'): Promise<T> {
     if (this.closed) throw new Error('the engine is closed');
     await this.transition;
-    if (mode === 'write' && !this.engine) {
+    if (mode === 'write' && !this.owned) {
       try {
         await this.serially(() => this.own());
       } catch (error) {
@@ -91,10 +75,10 @@ export class StateFolderAccess implements EngineAccess {
         return await fn(client);
       }
     }
-    const engine = this.engine;
-    if (engine) {
+    const owned = this.owned;
+    if (owned) {
       try {
-        return await fn(engine);
+        return await fn(owned.engine);
       } finally {
         this.releaseWhenIdle();
       }
@@ -110,14 +94,14 @@ export class StateFolderAccess implements EngineAccess {
   private async follow(): Promise<ReadOnlyEngine | undefined> {
     if (!this.reader) {
       if (!fs.existsSync(this.options.stateDir)) return undefined;
-      const opening = ReadOnlyEngine.open(this.options.stateDir, { logger: this.options.logger ?? silentLogger, follow: true });
-      this.reader = opening.then((reader) => {
-        reader.onEvent((e) => this.events.fire(e));
+      const opening = openReader(this.options.stateDir, this.options.logger ?? silentLogger).then((reader) => {
+        reader.engine.onEvent((e) => this.events.fire(e));
         return reader;
       });
-      this.reader.catch(() => (this.reader === opening ? (this.reader = undefined) : undefined));
+      this.reader = opening;
+      opening.catch(() => (this.reader === opening ? (this.reader = undefined) : undefined));
     }
-    return this.reader;
+    return (await this.reader).engine;
   }
 
   private async stopFollowing(): Promise<void> {
@@ -131,17 +115,18 @@ export class StateFolderAccess implements EngineAccess {
    * or this process owns the state), so tasks launched through it are announced here too.
    */
   private async ownerApi(): Promise<ApiClient | undefined> {
-    const client = await ApiClient.connect(this.options.stateDir);
-    if (!client) return undefined;
-    if (this.remote?.client.url === client.url) {
-      client.dispose();
-      return this.remote.client;
+    const access = await connectRemote(this.options.stateDir);
+    if (!access) return undefined;
+    const client = access.engine;
+    if (this.remote?.access.engine.url === client.url) {
+      await access.close();
+      return this.remote.access.engine;
     }
     this.dropRemote();
     // The journal brings every transition (whoever launched it); the owner's stream adds what it never records.
     await this.follow();
     const subscription = client.followEvents((e) => LIVE_ONLY.has(e.type) && this.events.fire(e));
-    this.remote = { client, subscription };
+    this.remote = { access, subscription };
     // Only then send the command: a task that ends at once must still be announced.
     await Promise.race([subscription.connected, new Promise((resolve) => setTimeout(resolve, STREAM_CONNECT_TIMEOUT_MS).unref())]);
     return client;
@@ -149,7 +134,7 @@ export class StateFolderAccess implements EngineAccess {
 
   private dropRemote(): void {
     this.remote?.subscription.dispose();
-    this.remote?.client.dispose();
+    void this.remote?.access.close();
     this.remote = undefined;
   }
 
@@ -161,23 +146,17 @@ export class StateFolderAccess implements EngineAccess {
 
   /** Becomes the owner; a StateOwnedError (another live owner) goes to the caller, naming it. */
   private async own(): Promise<void> {
-    if (this.engine) return;
-    const services = this.options.services?.();
+    if (this.owned) return;
     // A live owner refuses us anyway: keep following it rather than reopen the view after the refusal.
-    const lock = readLock(this.options.stateDir);
-    if (lock && lock.pid !== process.pid && isLockLive(lock)) throw new StateOwnedError(this.options.stateDir, lock);
+    const lock = liveOwner(this.options.stateDir);
+    if (lock) throw new StateOwnedError(this.options.stateDir, lock);
     // Our own engine fires our events; a view following our own journal would repeat them.
     await this.stopFollowing();
-    const engine = await Engine.open({ ...this.options, hooks: [...(this.options.hooks ?? []), ...(services?.hooks ?? [])] });
-    try {
-      this.services = await services?.start(engine);
-    } catch (error) {
-      await engine.close();
-      throw error;
-    }
-    this.engine = engine;
+    const { releaseAfterMs: _, services, ...engineOptions } = this.options;
+    const owned = await openOwnerStack({ ...engineOptions, api: services?.api ?? false, results: services?.results ?? false });
+    this.owned = owned;
     this.dropRemote();
-    this.subscription = engine.onEvent((e) => {
+    this.subscription = owned.engine.onEvent((e) => {
       this.events.fire(e);
       if (e.type.startsWith('workflow.')) this.releaseWhenIdle();
     });
@@ -187,10 +166,10 @@ export class StateFolderAccess implements EngineAccess {
   /** Lets go of the state once no run of ours is left (after a grace period; a new launch cancels it). */
   private releaseWhenIdle(): void {
     clearTimeout(this.releaseTimer);
-    if (!this.engine || this.engine.activeRunCount > 0 || this.closed) return;
+    if (!this.owned || this.owned.engine.activeRunCount > 0 || this.closed) return;
     this.releaseTimer = setTimeout(() => {
       void this.serially(async () => {
-        if (!this.engine || this.engine.activeRunCount > 0) return;
+        if (!this.owned || this.owned.engine.activeRunCount > 0) return;
         await this.release();
         this.options.logger?.info(`released the state in ${this.options.stateDir} (no runs left)`);
         // Hear whoever owns it next.
@@ -200,13 +179,10 @@ export class StateFolderAccess implements EngineAccess {
   }
 
   private async release(): Promise<void> {
-    const engine = this.engine;
-    const services = this.services;
-    this.engine = undefined;
-    this.services = undefined;
+    const owned = this.owned;
+    this.owned = undefined;
     this.subscription?.dispose();
-    await services?.close();
-    await engine?.close();
+    await owned?.close();
   }
 
   async close(): Promise<void> {

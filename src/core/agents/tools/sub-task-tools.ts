@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { EngineApi } from '../../engine/engine-api.ts';
 import type { TaskRecord } from '../../model/records.ts';
 import { isTerminal } from '../../model/task-state.ts';
-import { capText, defineTool, type AgentTool } from './agent-tool.ts';
+import { TaskError, type SubTasks, type TaskContext } from '../../runners/task-runner.ts';
+import { capText, defineTool, type AgentTool, type ToolEnv } from './agent-tool.ts';
 
 const DEFAULT_WAIT_MS = 10 * 60_000;
 const MAX_WAIT_MS = 24 * 60 * 60_000;
@@ -37,9 +37,10 @@ export const launchTaskTool = defineTool({
   async run({ agent, prompt, name, model }, env) {
     const { ctx } = env;
     const id = subTaskRunId(ctx.task.id, env.toolUseId);
-    const existing = await ctx.engine.status(id).catch(() => undefined);
+    const engine = subTasksOf(ctx);
+    const existing = await engine.status(id).catch(() => undefined);
     if (existing) return `launched task ${existing.tasks[0]?.id ?? id} (agent ${agent}; resumed)`;
-    const launched = await ctx.engine.launch({
+    const launched = await engine.launch({
       id,
       cwd: ctx.cwd,
       task: {
@@ -59,7 +60,7 @@ export const taskStatusTool = defineTool({
   description: 'States of tasks by id (pending, queued, running, completed, failed, cancelled, …).',
   schema: z.object({ task_ids: z.array(z.string()).min(1) }),
   async run({ task_ids }, { ctx }) {
-    const lines = await Promise.all(task_ids.map(async (id) => describe(await findTask(ctx.engine, id), id)));
+    const lines = await Promise.all(task_ids.map(async (id) => describe(await findTask(subTasksOf(ctx), id), id)));
     return lines.join('\n');
   },
 });
@@ -69,7 +70,7 @@ export const taskResultTool = defineTool({
   description: 'The result text of a finished task, or its state and error if it has none.',
   schema: z.object({ task_id: z.string() }),
   async run({ task_id }, { ctx }) {
-    return resultText(ctx.engine, task_id);
+    return resultText(subTasksOf(ctx), task_id);
   },
 });
 
@@ -84,16 +85,23 @@ export const waitForTasksTool = defineTool({
   async run({ task_ids, timeout_ms }, env) {
     const { ctx } = env;
     ctx.log(`\n[waiting for ${task_ids.length} task(s): ${task_ids.join(', ')}]\n`);
-    const finished = await waitForTerminal(ctx.engine, task_ids, timeout_ms ?? DEFAULT_WAIT_MS, ctx.signal);
-    const parts = await Promise.all(task_ids.map((id) => resultText(ctx.engine, id)));
+    const engine = subTasksOf(ctx);
+    const finished = await waitForTerminal(engine, task_ids, timeout_ms ?? DEFAULT_WAIT_MS, ctx.signal);
+    const parts = await Promise.all(task_ids.map((id) => resultText(engine, id)));
     return `${finished ? 'all tasks finished' : 'timed out; some tasks are still running'}\n\n${parts.join('\n\n')}`;
   },
 });
 
+/** The attempt's sub-task capability; a task on a BullMQ worker has none (fails without retries, as a bad config does). */
+function subTasksOf(ctx: TaskContext): SubTasks {
+  if (!ctx.subTasks) throw new TaskError('sub-tasks are not available to tasks on a BullMQ worker (they need the coordinating engine)', false);
+  return ctx.subTasks;
+}
+
 export const SUB_TASK_TOOLS: readonly AgentTool[] = [launchTaskTool, taskStatusTool, taskResultTool, waitForTasksTool];
 
 /** Resolves true when every task is terminal, false at the timeout; rejects when `signal` aborts. */
-async function waitForTerminal(engine: EngineApi, ids: string[], timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+async function waitForTerminal(engine: SubTasks, ids: string[], timeoutMs: number, signal: AbortSignal): Promise<boolean> {
   const open = new Set(ids);
   return new Promise<boolean>((resolve, reject) => {
     let settled = false;
@@ -131,7 +139,7 @@ async function waitForTerminal(engine: EngineApi, ids: string[], timeoutMs: numb
   });
 }
 
-async function findTask(engine: EngineApi, id: string): Promise<TaskRecord | undefined> {
+async function findTask(engine: SubTasks, id: string): Promise<TaskRecord | undefined> {
   return engine.task(id).catch(() => undefined);
 }
 
@@ -140,7 +148,7 @@ function describe(task: TaskRecord | undefined, id: string): string {
   return `${task.id}: ${task.state}${task.error ? ` (${task.error})` : ''}`;
 }
 
-async function resultText(engine: EngineApi, id: string): Promise<string> {
+async function resultText(engine: SubTasks, id: string): Promise<string> {
   const task = await findTask(engine, id);
   if (!task) return `${id}: unknown task`;
   if (task.state !== 'completed') return describe(task, id);

@@ -13,31 +13,31 @@ import type { RunDelivery } from '../core/model/run-delivery.ts';
  */
 export function deferredHooks(later: Promise<readonly RunHooks[]>): RunHooks {
   return {
-    async prepareRun(run) {
+    async prepareRun(run, ctx) {
       let cwd: string | undefined;
       let delivery: RunDelivery | undefined;
       for (const hook of await later) {
-        const p = await hook.prepareRun?.(run);
+        const p = await hook.prepareRun?.(run, ctx);
         if (p?.cwd) cwd = p.cwd;
         if (p?.delivery) delivery = { ...delivery, ...p.delivery };
       }
       return cwd || delivery ? { ...(cwd ? { cwd } : {}), ...(delivery ? { delivery } : {}) } : undefined;
     },
-    async prepareTask(run, task) {
+    async prepareTask(run, task, ctx) {
       let placed: PreparedTask | undefined;
       for (const hook of await later) {
-        const p = await hook.prepareTask?.(run, task);
+        const p = await hook.prepareTask?.(run, task, ctx);
         if (p) placed = { ...placed, ...p };
       }
       return placed;
     },
-    async taskCompleted(run, task, result) {
-      for (const hook of await later) await hook.taskCompleted?.(run, task, result);
+    async taskCompleted(run, task, result, ctx) {
+      for (const hook of await later) await hook.taskCompleted?.(run, task, result, ctx);
     },
-    async runFinished(run, tasks) {
+    async runFinished(run, tasks, ctx) {
       let delivery: RunDelivery | undefined;
       for (const hook of await later) {
-        const out = await hook.runFinished?.(run, tasks);
+        const out = await hook.runFinished?.(run, tasks, ctx);
         if (out?.delivery) delivery = { ...delivery, ...out.delivery };
       }
       return delivery ? { delivery } : undefined;
