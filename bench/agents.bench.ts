@@ -78,7 +78,9 @@ console.log(`  critical path   ${criticalMs} ms`);
 console.log(`  sequential sum  ${sequentialMs} ms`);
 console.log(`  wall (median)   ${median.toFixed(0)} ms  = ${ratio.toFixed(3)} × critical path  (rounds: ${results.map((r) => r.toFixed(0)).join(', ')} ms)`);
 const criticalTurns = criticalMs / LATENCY_MS;
-console.log(`  overhead        ${((median - criticalMs) / criticalTurns).toFixed(1)} ms per model turn on the critical path (${criticalTurns} turns: SDK, stream parsing, tools, durable usage and checkpoint, task hand-over)`);
+console.log(
+  `  overhead        ${((median - criticalMs) / criticalTurns).toFixed(1)} ms per model turn on the critical path (${criticalTurns} turns: SDK, stream parsing, tools, durable usage and checkpoint, task hand-over)`,
+);
 writeBenchArtifact('agents', {
   settings: { latencyMs: LATENCY_MS, rounds: ROUNDS, modelTurns: requests },
   criticalPathMs: criticalMs,

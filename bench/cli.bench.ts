@@ -105,9 +105,14 @@ const labels: Record<keyof typeof TARGETS, string> = {
 };
 console.log(`node -e 0: median ${Math.round(base)} ms over ${ROUNDS} rounds`);
 for (const [name, r] of Object.entries(results)) {
-  console.log(`${labels[name as keyof typeof TARGETS].padEnd(22)} ${String(r.medianMs).padStart(5)} ms  ${r.ratio.toFixed(2)}×  (target ≤ ${r.target}×) ${r.met ? 'met' : 'NOT MET'}`);
+  console.log(
+    `${labels[name as keyof typeof TARGETS].padEnd(22)} ${String(r.medianMs).padStart(5)} ms  ${r.ratio.toFixed(2)}×  (target ≤ ${r.target}×) ${r.met ? 'met' : 'NOT MET'}`,
+  );
 }
 const out = fileURLToPath(new URL('../artifacts/bench/cli.json', import.meta.url));
 fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, nodeMs: Math.round(base), cpus: os.availableParallelism(), loadavg: os.loadavg(), results }, null, 2)}\n`);
+fs.writeFileSync(
+  out,
+  `${JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, nodeMs: Math.round(base), cpus: os.availableParallelism(), loadavg: os.loadavg(), results }, null, 2)}\n`,
+);
 for (const dir of [history, live, ...coldDirs]) fs.rmSync(dir, { recursive: true, force: true });

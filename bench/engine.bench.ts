@@ -52,7 +52,6 @@ function fsyncPerRecord(n: number): number {
   return perSecond;
 }
 
-
 /** What one throughput round measured. */
 interface Round {
   perSecond: number;
@@ -171,18 +170,32 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDig
 const medianCpu = (rounds: Round[]): ThreadCpu | false => {
   const cpus = rounds.map((r) => r.cpuPerTask).filter((c): c is ThreadCpu => c !== false);
   if (cpus.length === 0) return false;
-  return { main: median(cpus.map((c) => c.main)), workers: median(cpus.map((c) => c.workers)), other: median(cpus.map((c) => c.other)), process: median(cpus.map((c) => c.process)) };
+  return {
+    main: median(cpus.map((c) => c.main)),
+    workers: median(cpus.map((c) => c.workers)),
+    other: median(cpus.map((c) => c.other)),
+    process: median(cpus.map((c) => c.process)),
+  };
 };
 const fmtCpu = (c: ThreadCpu | false) => (c ? `${fmt(c.main, 3)} / ${fmt(c.workers, 3)} / ${fmt(c.other, 3)} (${fmt(c.process, 3)})` : 'n/a');
 
-console.log(`orchestr8 engine bench · node ${process.version} · ${os.cpus().length} cpus · load ${os.loadavg()[0]!.toFixed(2)} · ${ROUNDS} rounds of ${TASKS} tasks`);
-if (!process.execArgv.some((a) => a.includes('thread-names'))) console.log('(started without --import ./bench/thread-names.mjs: worker-thread CPU counts as "other")');
+console.log(
+  `orchestr8 engine bench · node ${process.version} · ${os.cpus().length} cpus · load ${os.loadavg()[0]!.toFixed(2)} · ${ROUNDS} rounds of ${TASKS} tasks`,
+);
+if (!process.execArgv.some((a) => a.includes('thread-names')))
+  console.log('(started without --import ./bench/thread-names.mjs: worker-thread CPU counts as "other")');
 const baseline = median(Array.from({ length: ROUNDS }, () => fsyncPerRecord(2000)));
 console.log(`baseline: one write+fdatasync per record: ${fmt(baseline)} records/s (median)`);
 const plainRounds = await plainBullmqAlways(TARGET_TASKS);
 const plain = plainRounds && median(plainRounds);
-console.log(plain ? `baseline: plain BullMQ, Redis appendfsync always, 100 in flight: ${fmt(plain)} tasks/s (median of ${PLAIN_ROUNDS})\n` : 'baseline: plain BullMQ not measured (no redis-server: bash scripts/setup-redis.sh)\n');
-console.log('in flight | completions/s (median) | × fsync baseline | × plain BullMQ | launch p50 ms | launch p99 ms | CPU ms per task: engine thread / worker threads / other (process)');
+console.log(
+  plain
+    ? `baseline: plain BullMQ, Redis appendfsync always, 100 in flight: ${fmt(plain)} tasks/s (median of ${PLAIN_ROUNDS})\n`
+    : 'baseline: plain BullMQ not measured (no redis-server: bash scripts/setup-redis.sh)\n',
+);
+console.log(
+  'in flight | completions/s (median) | × fsync baseline | × plain BullMQ | launch p50 ms | launch p99 ms | CPU ms per task: engine thread / worker threads / other (process)',
+);
 /** One row of engine.json: medians over the rounds at one in-flight level. */
 interface Row {
   inFlight: number;
@@ -254,7 +267,13 @@ const targets: Target[] = [
   target('engine-thread CPU per task (100 in flight)', at(100).cpuMsPerTask?.main ?? null, '≤', 0.15, 'ms'),
   target('launch p99, durable, 1 in flight', at(1).launchP99Ms, '≤', 2, 'ms'),
   target(`longest engine-thread stall, ${fmt(HISTORY)} tasks of history, 10,000 more running, snapshots on`, history.maxStallMs, '≤', 20, 'ms'),
-  target(`restart with ${fmt(HISTORY)} tasks of history until the first launch is accepted (median of 3)`, median(history.restartToFirstLaunchMs), '≤', 100, 'ms'),
+  target(
+    `restart with ${fmt(HISTORY)} tasks of history until the first launch is accepted (median of 3)`,
+    median(history.restartToFirstLaunchMs),
+    '≤',
+    100,
+    'ms',
+  ),
 ];
 console.log(`\n${targetsTable(targets)}`);
 const busy = loadWarning();
@@ -264,7 +283,13 @@ const file = writeBenchArtifact('engine', {
   settings: { rounds: ROUNDS, tasksPerRound: TASKS, targetTasksPerRound: TARGET_TASKS, historyTasks: HISTORY, plainRounds: PLAIN_ROUNDS },
   baselines: { fsyncPerRecordPerSec: baseline, plainBullmqAlwaysTasksPerSec: plain ?? null, plainBullmqAlwaysRounds: plainRounds ?? null },
   rows,
-  launchVsDisk: { bytes: LAUNCH_COMMIT_BYTES, samples: rawFsyncMs.length, rawFdatasyncMs: disk, launchMs: { p50: at1().launchP50Ms, p99: at1().launchP99Ms }, ratio: launchOverDisk },
+  launchVsDisk: {
+    bytes: LAUNCH_COMMIT_BYTES,
+    samples: rawFsyncMs.length,
+    rawFdatasyncMs: disk,
+    launchMs: { p50: at1().launchP50Ms, p99: at1().launchP99Ms },
+    ratio: launchOverDisk,
+  },
   inWorkflowsOf100: { completionsPerSec: inWorkflows, vsFsyncBaseline: inWorkflows / baseline, vsPlainBullmqAlways: plain ? inWorkflows / plain : null },
   history: {
     tasks: HISTORY,

@@ -74,7 +74,12 @@ for (let round = 1; round <= ROUNDS; round++) {
   console.log(`round ${round}  append:       ${summary(a)}\n         preallocated: ${summary(p)}`);
 }
 console.log(`all      append:       ${summary(all.append)}\n         preallocated: ${summary(all.preallocated)}`);
-console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const file = writeBenchArtifact('fsync-tail', {
   settings: { writes: WRITES, rounds: ROUNDS, bytes: BYTES },
   appendMs: quantiles(all.append),

@@ -14,7 +14,14 @@ export function wideWorkflow(n: number, width: number): WorkflowDef {
   return {
     name: `history-${n}`,
     inputs: [],
-    tasks: Array.from({ length: width }, (_, i) => ({ id: `t${i}`, needs: [], action: { kind: 'noop' as const }, retry: DEFAULT_RETRY, continueOnError: false, priority: 0 })),
+    tasks: Array.from({ length: width }, (_, i) => ({
+      id: `t${i}`,
+      needs: [],
+      action: { kind: 'noop' as const },
+      retry: DEFAULT_RETRY,
+      continueOnError: false,
+      priority: 0,
+    })),
   };
 }
 

@@ -54,7 +54,9 @@ async function round(n: number): Promise<{ launch: number[]; disk: number[]; poo
 }
 
 const f = (n: number) => n.toFixed(3);
-console.log(`launch bench: ${ROUNDS} rounds of ${TASKS} launches at 1 in flight, each after one raw ${LAUNCH_COMMIT_BYTES}-byte write + fdatasync and one O_DSYNC write through the pool; load ${os.loadavg()[0]!.toFixed(2)}`);
+console.log(
+  `launch bench: ${ROUNDS} rounds of ${TASKS} launches at 1 in flight, each after one raw ${LAUNCH_COMMIT_BYTES}-byte write + fdatasync and one O_DSYNC write through the pool; load ${os.loadavg()[0]!.toFixed(2)}`,
+);
 const rounds: Round[] = [];
 const all = { launch: [] as number[], disk: [] as number[], pool: [] as number[] };
 for (let r = 0; r < ROUNDS; r++) {
@@ -84,7 +86,12 @@ console.log(
 console.log(
   `launch / disk: p50 ${summary.p50Ratio.toFixed(2)}×, p99 ${summary.p99Ratio.toFixed(2)}×; launch / pool write: p50 ${summary.p50RatioToPool.toFixed(2)}×, p99 ${summary.p99RatioToPool.toFixed(2)}× (target: launch p99 ≤ 2 ms)`,
 );
-console.log(`load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const file = writeBenchArtifact('launch', { settings: { rounds: ROUNDS, tasks: TASKS, bytes: LAUNCH_COMMIT_BYTES }, rounds, ...summary });
 console.log(`figures: ${path.relative(process.cwd(), file)}`);
 process.exit(0);

@@ -26,7 +26,11 @@ interface Row extends PeerResult {
   load: string;
 }
 
-const loadNow = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadNow = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** CPU ms per task, per process of the peer (and Redis's own, when it has one). */
 const cpuPerTask = (r: Row) =>
@@ -40,7 +44,9 @@ async function measure<T extends PeerResult>(what: () => Promise<T>, fsync: Row[
   const result = await what();
   if (redisPid) result.cpu['redis'] = processCpuSeconds(redisPid) - redis0;
   const row = { ...result, fsync, load: `${before} → ${loadNow()}` };
-  process.stderr.write(`${row.peer} [${fsync}]: ${row.tasksPerSecond.toFixed(0)} tasks/s, p50 ${row.p50} ms, p99 ${row.p99} ms (load ${row.load}; CPU ms/task: ${cpuPerTask(row)})\n`);
+  process.stderr.write(
+    `${row.peer} [${fsync}]: ${row.tasksPerSecond.toFixed(0)} tasks/s, p50 ${row.p50} ms, p99 ${row.p99} ms (load ${row.load}; CPU ms/task: ${cpuPerTask(row)})\n`,
+  );
   return row;
 }
 
@@ -145,7 +151,9 @@ const lines = [
     `the coordinator spends ${cpuBound.coordinatorOverEmbeddedCpuMs.toFixed(2)} ms more than the embedded engine (${cpuBound.embeddedEngineCpuMs.toFixed(2)}); ` +
     `floor = embedded engine + plain BullMQ's processes = ${cpuBound.floorCpuMs.toFixed(2)} ms → at most ${cpuBound.floorCeilingTasksPerSec.toFixed(0)} tasks/s, **${cpuBound.bestRatioVsPlainAlways.toFixed(2)}×** plain BullMQ by CPU even if BullMQ mode cost nothing beyond that`,
   ...(ROUNDS > 1
-    ? [`- per round, BullMQ mode / plain at always: ${roundRatios.map((x) => x.bullmqModeVsPlainAlways.toFixed(2)).join(', ')}; embedded / plain at always: ${roundRatios.map((x) => x.embeddedVsPlainAlways.toFixed(2)).join(', ')}`]
+    ? [
+        `- per round, BullMQ mode / plain at always: ${roundRatios.map((x) => x.bullmqModeVsPlainAlways.toFixed(2)).join(', ')}; embedded / plain at always: ${roundRatios.map((x) => x.embeddedVsPlainAlways.toFixed(2)).join(', ')}`,
+      ]
     : []),
   '',
   targetsTable(targets),

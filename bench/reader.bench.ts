@@ -47,7 +47,16 @@ async function readerChild(stateDir: string): Promise<void> {
   process.exit(0);
 }
 
-const runRecord = (id: string, n: number): RunRecord => ({ id, name: id, inputs: {}, state: 'completed', single: false, cwd: '/tmp', createdAt: n, finishedAt: n + 1 });
+const runRecord = (id: string, n: number): RunRecord => ({
+  id,
+  name: id,
+  inputs: {},
+  state: 'completed',
+  single: false,
+  cwd: '/tmp',
+  createdAt: n,
+  finishedAt: n + 1,
+});
 const taskRecord = (runId: string, i: number, n: number): TaskRecord => ({
   id: `${runId}.t${i}`,
   runId,
@@ -101,7 +110,7 @@ async function main(): Promise<void> {
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       const message = JSON.parse(line) as Record<string, unknown>;
       if (typeof message.seen === 'string') seen.set(message.seen, message.at as number);
-      for (const w of waiting.splice(0)) (w.match(message) ? w.resolve(message) : waiting.push(w));
+      for (const w of waiting.splice(0)) w.match(message) ? w.resolve(message) : waiting.push(w);
     });
     const next = (match: (m: Record<string, unknown>) => boolean) => new Promise<Record<string, unknown>>((resolve) => waiting.push({ match, resolve }));
     const ready = await next((m) => m.ready === true);
@@ -141,7 +150,9 @@ async function main(): Promise<void> {
     console.log(`reader open (snapshot + journal): ${figures.readerOpenMs.toFixed(0)} ms`);
     console.log(`idle reader CPU over ${IDLE_MS / 1000} s: ${figures.idleCpuPercentOfCore.toFixed(3)} % of a core (target <= 1 %)`);
     console.log(`  before (a reload every 3 s, ${reloadMs.toFixed(0)} ms each): ~${figures.oldIdleCpuPercentOfCore.toFixed(1)} % of a core`);
-    console.log(`ack -> reader event: median ${figures.ackToReaderEventMs.median.toFixed(2)} ms, p99 ${figures.ackToReaderEventMs.p99.toFixed(2)} ms, max ${figures.ackToReaderEventMs.max.toFixed(2)} ms (${TRANSITIONS} transitions; target <= 200 ms)`);
+    console.log(
+      `ack -> reader event: median ${figures.ackToReaderEventMs.median.toFixed(2)} ms, p99 ${figures.ackToReaderEventMs.p99.toFixed(2)} ms, max ${figures.ackToReaderEventMs.max.toFixed(2)} ms (${TRANSITIONS} transitions; target <= 200 ms)`,
+    );
     writeBenchArtifact('reader', figures);
   } finally {
     fs.rmSync(stateDir, { recursive: true, force: true });

@@ -82,6 +82,11 @@ const taskBytes = {
   v2FullRow: avgBytes(v2Entries, 'task', encodeRecord),
   v2Patch: avgBytes(v2Entries, 'task-patch', encodeRecord),
 };
-console.log(`\na task transition: v1 full row ${taskBytes.v1FullRow} bytes; v2 patch ${taskBytes.v2Patch} bytes (a v2 full row, at launch: ${taskBytes.v2FullRow} bytes)`);
+console.log(
+  `\na task transition: v1 full row ${taskBytes.v1FullRow} bytes; v2 patch ${taskBytes.v2Patch} bytes (a v2 full row, at launch: ${taskBytes.v2FullRow} bytes)`,
+);
 fs.mkdirSync('artifacts/bench', { recursive: true });
-fs.writeFileSync(path.join('artifacts/bench', 'records.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loops: LOOPS, results, taskBytes }, null, 2)}\n`);
+fs.writeFileSync(
+  path.join('artifacts/bench', 'records.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loops: LOOPS, results, taskBytes }, null, 2)}\n`,
+);

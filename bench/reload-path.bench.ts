@@ -60,10 +60,23 @@ async function main(): Promise<void> {
     const child = path.join(work, 'window.cjs');
     fs.writeFileSync(child, CHILD);
     const codeCache = path.join(work, 'code-cache.cjs');
-    await esbuild.build({ entryPoints: [fileURLToPath(new URL('../src/extension/code-cache.ts', import.meta.url))], bundle: true, platform: 'node', format: 'cjs', outfile: codeCache, logLevel: 'error' });
+    await esbuild.build({
+      entryPoints: [fileURLToPath(new URL('../src/extension/code-cache.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: codeCache,
+      logLevel: 'error',
+    });
     const cacheDir = path.join(work, 'cache');
     const window = (mode: 'before' | 'after') =>
-      JSON.parse(execFileSync(process.execPath, [child, DIST, stateDir, mode, cacheDir, codeCache], { encoding: 'utf8' })) as { loadMs: number; loadCpu: number; pageMs: number; pageCpu: number; fromCache: boolean };
+      JSON.parse(execFileSync(process.execPath, [child, DIST, stateDir, mode, cacheDir, codeCache], { encoding: 'utf8' })) as {
+        loadMs: number;
+        loadCpu: number;
+        pageMs: number;
+        pageCpu: number;
+        fromCache: boolean;
+      };
     window('after'); // writes the code cache, as a window's first load does
     const samples = { before: [] as ReturnType<typeof window>[], after: [] as ReturnType<typeof window>[] };
     for (let i = 0; i < RELOADS; i++) {
@@ -78,7 +91,10 @@ async function main(): Promise<void> {
       firstPageCpuMs: median(xs.map((x) => x.pageCpu)),
     });
     const figures = { runs: RUNS, reloads: RELOADS, before: sum(samples.before), after: sum(samples.after) };
-    const ratios = { firstPageCpuAfterVsBefore: figures.after.firstPageCpuMs / figures.before.firstPageCpuMs, firstPageAfterVsBefore: figures.after.firstPageMs / figures.before.firstPageMs };
+    const ratios = {
+      firstPageCpuAfterVsBefore: figures.after.firstPageCpuMs / figures.before.firstPageCpuMs,
+      firstPageAfterVsBefore: figures.after.firstPageMs / figures.before.firstPageMs,
+    };
     const file = writeBenchArtifact('reload-path', { ...figures, ratios });
     const row = (name: string, s: ReturnType<typeof sum>) =>
       `${name.padEnd(7)} runtime load ${s.runtimeLoadMs.toFixed(0)} ms (CPU ${s.runtimeLoadCpuMs.toFixed(0)} ms), first page ${s.firstPageMs.toFixed(0)} ms (CPU ${s.firstPageCpuMs.toFixed(0)} ms, every thread)`;

@@ -49,7 +49,9 @@ const print = (label: string, s: ReturnType<typeof summary>) =>
     `${label}: first launch accepted ${fmt(s.restartToFirstLaunchMs.median)} ms (${s.restartToFirstLaunchMs.samples.map((x) => fmt(x)).join(', ')}); open ${fmt(s.openMs.median)} ms; first history query ${fmt(s.firstHistoryQueryMs.median)} ms`,
   );
 
-console.log(`orchestr8 restart bench · node ${process.version} · ${os.cpus().length} cpus · load ${os.loadavg()[0]!.toFixed(2)} · ${HISTORY} tasks of history, ${RESTARTS} restarts`);
+console.log(
+  `orchestr8 restart bench · node ${process.version} · ${os.cpus().length} cpus · load ${os.loadavg()[0]!.toFixed(2)} · ${HISTORY} tasks of history, ${RESTARTS} restarts`,
+);
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'o8-bench-restart-'));
 try {
   const t = performance.now();
@@ -67,11 +69,21 @@ try {
   }
   const one = summary(onePhase);
   print('one-phase open (sidecars removed: the full load first)', one);
-  const snapshot = fs.readdirSync(stateDir).filter((n) => n.endsWith('.sqlite')).sort().pop();
+  const snapshot = fs
+    .readdirSync(stateDir)
+    .filter((n) => n.endsWith('.sqlite'))
+    .sort()
+    .pop();
   const snapshotMb = snapshot ? fs.statSync(path.join(stateDir, snapshot)).size / 1e6 : 0;
   const busy = loadWarning();
   if (busy) console.log(busy);
-  const file = writeBenchArtifact('restart', { settings: { historyTasks: HISTORY, restarts: RESTARTS }, snapshotMb, twoPhase: two, onePhase: one, ...(busy ? { warning: busy } : {}) });
+  const file = writeBenchArtifact('restart', {
+    settings: { historyTasks: HISTORY, restarts: RESTARTS },
+    snapshotMb,
+    twoPhase: two,
+    onePhase: one,
+    ...(busy ? { warning: busy } : {}),
+  });
   console.log(`figures: ${path.relative(process.cwd(), file)}`);
 } finally {
   fs.rmSync(stateDir, { recursive: true, force: true });

@@ -161,18 +161,35 @@ for (let r = 0; r < ROUNDS; r++) {
 const summary = Object.fromEntries(
   SHAPES.map((shape) => {
     const mine = rounds.filter((r) => r.shape === shape);
-    return [shape, { tasksPerSec: median(mine.map((r) => r.tasksPerSec)), tasksPerSecByRecords: median(mine.map((r) => r.tasksPerSecByRecords)), groupCommitsPerTask: median(mine.map((r) => r.groupCommitsPerTask)), recordsPerTask: median(mine.map((r) => r.recordsPerTask)) }];
+    return [
+      shape,
+      {
+        tasksPerSec: median(mine.map((r) => r.tasksPerSec)),
+        tasksPerSecByRecords: median(mine.map((r) => r.tasksPerSecByRecords)),
+        groupCommitsPerTask: median(mine.map((r) => r.groupCommitsPerTask)),
+        recordsPerTask: median(mine.map((r) => r.recordsPerTask)),
+      },
+    ];
   }),
 );
 await redis?.dispose();
-console.log(`median tasks/s: ${SHAPES.map((shape) => `${shape} ${f(summary[shape]!.tasksPerSec)}`).join(', ')}; burst-ids / closed ${f(summary['burst-ids']!.tasksPerSec / summary.closed!.tasksPerSec, 2)}`);
+console.log(
+  `median tasks/s: ${SHAPES.map((shape) => `${shape} ${f(summary[shape]!.tasksPerSec)}`).join(', ')}; burst-ids / closed ${f(summary['burst-ids']!.tasksPerSec / summary.closed!.tasksPerSec, 2)}`,
+);
 const plainMedian = (tasks: number) => (plain.some((p) => p.tasks === tasks) ? median(plain.filter((p) => p.tasks === tasks).map((p) => p.tasksPerSec)) : null);
 const plainLong = plainMedian(TASKS);
 const plainShort = plainMedian(SHORT_TASKS);
 if (plainLong && plainShort) {
-  console.log(`plain BullMQ (always): ${f(plainLong)} tasks/s at ${TASKS} tasks, ${f(plainShort)} at ${SHORT_TASKS}; closed / plain at ${TASKS}: ${f(summary.closed!.tasksPerSec / plainLong, 2)}×, burst-ids (by records, as bench:peers) / plain: ${f(summary['burst-ids']!.tasksPerSecByRecords / plainLong, 2)}×`);
+  console.log(
+    `plain BullMQ (always): ${f(plainLong)} tasks/s at ${TASKS} tasks, ${f(plainShort)} at ${SHORT_TASKS}; closed / plain at ${TASKS}: ${f(summary.closed!.tasksPerSec / plainLong, 2)}×, burst-ids (by records, as bench:peers) / plain: ${f(summary['burst-ids']!.tasksPerSecByRecords / plainLong, 2)}×`,
+  );
 }
-console.log(`load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 const file = writeBenchArtifact('shapes', {
   settings: { tasks: TASKS, shortTasks: SHORT_TASKS, rounds: ROUNDS, inFlight: IN_FLIGHT },
   rounds,

@@ -35,6 +35,9 @@ export function targetsTable(targets: Target[]): string {
   return [
     '| measure | target | result | verdict |',
     '|---|---|---|---|',
-    ...targets.map((t) => `| ${t.measure} | ${t.comparison} ${withUnit(t.target, t.unit, 2, 0)} | ${t.value === null ? 'not measured' : withUnit(t.value, t.unit, t.unit === '×' ? 2 : 3)} | ${t.verdict} |`),
+    ...targets.map(
+      (t) =>
+        `| ${t.measure} | ${t.comparison} ${withUnit(t.target, t.unit, 2, 0)} | ${t.value === null ? 'not measured' : withUnit(t.value, t.unit, t.unit === '×' ? 2 : 3)} | ${t.verdict} |`,
+    ),
   ].join('\n');
 }

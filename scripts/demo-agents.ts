@@ -16,7 +16,10 @@ const repo = resolve(import.meta.dirname, '..');
 const project = realpathSync(mkdtempSync(join(tmpdir(), 'orchestr8-add-feature-')));
 mkdirSync(join(project, '.orchestr8'), { recursive: true });
 cpSync(join(repo, 'examples/agents'), join(project, '.orchestr8/agents'), { recursive: true });
-writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'greeting-app', version: '1.0.0', type: 'module', scripts: { test: 'node --test' } }, null, 2));
+writeFileSync(
+  join(project, 'package.json'),
+  JSON.stringify({ name: 'greeting-app', version: '1.0.0', type: 'module', scripts: { test: 'node --test' } }, null, 2),
+);
 writeFileSync(join(project, 'README.md'), '# greeting-app\n');
 // A git repository, as a real project is: the run gets a branch, each writing task a worktree and a commit.
 const git = (...args: string[]) =>
@@ -31,7 +34,17 @@ console.log(`Local Messages server on ${server.url}; project in ${project}\n`);
 // Not spawnSync: the server lives in this process and must keep answering while the CLI runs.
 const child = spawn(
   process.execPath,
-  [join(repo, 'dist/cli.cjs'), 'run', join(repo, 'examples/add-feature.yaml'), '--state', state, '--concurrency', '8', '--input', 'feature=Greet the user by name on the home page'],
+  [
+    join(repo, 'dist/cli.cjs'),
+    'run',
+    join(repo, 'examples/add-feature.yaml'),
+    '--state',
+    state,
+    '--concurrency',
+    '8',
+    '--input',
+    'feature=Greet the user by name on the home page',
+  ],
   { cwd: project, stdio: 'inherit', env: { ...process.env, ANTHROPIC_API_KEY: server.apiKey, ANTHROPIC_BASE_URL: server.url } },
 );
 const cli = { status: await new Promise<number | null>((done) => child.on('exit', (code) => done(code))) };
@@ -45,16 +58,28 @@ try {
   const gates = await engine.gates(run.id);
   const usage = await engine.usage(run.id);
   console.log(`\nRun ${run.id}: ${run.state}`);
-  for (const t of tasks) console.log(`  ${t.state.padEnd(9)} ${t.key.padEnd(14)} ${((await engine.result(t.id))?.output ?? t.error ?? '').split('\n')[0]!.slice(0, 90)}`);
+  for (const t of tasks)
+    console.log(`  ${t.state.padEnd(9)} ${t.key.padEnd(14)} ${((await engine.result(t.id))?.output ?? t.error ?? '').split('\n')[0]!.slice(0, 90)}`);
   console.log('\nQuality gates:');
   for (const g of gates) console.log(`  ${g.gate.padEnd(14)} ${g.verdict.padEnd(5)} ${g.report?.split('\n')[0] ?? ''}`);
-  console.log(`\nTokens: ${usage.inputTokens} in, ${usage.outputTokens} out, cache ${usage.cacheWriteTokens} written / ${usage.cacheReadTokens} read; cost $${usage.costUsd.toFixed(4)} (at claude-sonnet-5-5 prices)`);
+  console.log(
+    `\nTokens: ${usage.inputTokens} in, ${usage.outputTokens} out, cache ${usage.cacheWriteTokens} written / ${usage.cacheReadTokens} read; cost $${usage.costUsd.toFixed(4)} (at claude-sonnet-5-5 prices)`,
+  );
   console.log(`Model requests served: ${server.requests.length}`);
   // The agents' files are on the run's branch, in its worktree; the project's own checkout is untouched.
   const branch = run.delivery?.branch;
   const tree = run.delivery?.worktree ?? project;
-  if (branch) console.log(`\nThe run's branch ${branch}, one commit per task that wrote files:\n\n${git('log', '--stat', '--format=%h %s', `main..${branch}`)}`);
-  const files = ['docs/plan.md', 'src/api/greeting.mjs', 'src/api/greeting.test.mjs', 'src/ui/greeting.html', 'docs/features/greeting.md', 'CHANGELOG.md', ...gates.map((g) => `reports/${g.gate}.md`)];
+  if (branch)
+    console.log(`\nThe run's branch ${branch}, one commit per task that wrote files:\n\n${git('log', '--stat', '--format=%h %s', `main..${branch}`)}`);
+  const files = [
+    'docs/plan.md',
+    'src/api/greeting.mjs',
+    'src/api/greeting.test.mjs',
+    'src/ui/greeting.html',
+    'docs/features/greeting.md',
+    'CHANGELOG.md',
+    ...gates.map((g) => `reports/${g.gate}.md`),
+  ];
   console.log(`Files written by the agents: ${files.filter((f) => existsSync(join(tree, f))).join(', ')}`);
   console.log(`\nExplore: node ${join(repo, 'dist/cli.cjs')} status ${run.id} --state ${state}`);
 
@@ -68,7 +93,8 @@ try {
   else {
     const subjects = git('log', '--no-merges', '--format=%s', `main..${branch}`).split('\n').filter(Boolean);
     const keys = new Set(subjects.map((s) => s.split(':')[0]));
-    for (const k of ['analysis', 'backend', 'frontend', 'documentation', ...gates.map((g) => g.gate)]) if (!keys.has(k)) problems.push(`no commit of ${k} on ${branch}`);
+    for (const k of ['analysis', 'backend', 'frontend', 'documentation', ...gates.map((g) => g.gate)])
+      if (!keys.has(k)) problems.push(`no commit of ${k} on ${branch}`);
   }
   if (!/Tests: passing/.test((await engine.result(`${run.id}.backend`))?.output ?? '')) problems.push('backend tests did not pass');
   if (!existsSync(join(tree, 'CHANGELOG.md')) || !readFileSync(join(tree, 'CHANGELOG.md'), 'utf8').includes('greeting')) problems.push('no changelog entry');

@@ -13,8 +13,17 @@ const run = spawnSync(process.execPath, ['dist/cli.cjs', 'run', 'examples/demo.y
 const { run: record, tasks } = JSON.parse(cli('status', JSON.parse(cli('status', '--json')).runs[0].id, '--json'));
 const byKey = Object.fromEntries(tasks.map((t) => [t.key, t]));
 const expected = {
-  lint: 'completed', 'unit-tests': 'completed', version: 'completed', build: 'completed', package: 'completed',
-  flaky: 'completed', audit: 'failed', report: 'completed', broken: 'failed', publish: 'skipped', cleanup: 'completed',
+  lint: 'completed',
+  'unit-tests': 'completed',
+  version: 'completed',
+  build: 'completed',
+  package: 'completed',
+  flaky: 'completed',
+  audit: 'failed',
+  report: 'completed',
+  broken: 'failed',
+  publish: 'skipped',
+  cleanup: 'completed',
 };
 const wrong = Object.entries(expected).filter(([key, state]) => byKey[key]?.state !== state);
 console.log(`\nStored result of ${record.id}.package: ${cli('result', `${record.id}.package`).trim()}`);

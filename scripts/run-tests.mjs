@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
-const files = roots.flatMap((root) =>
-  fs.statSync(root).isFile() ? [root] : fs.readdirSync(root, { recursive: true }).map((f) => path.join(root, f)),
-).filter((f) => /\.test\.(ts|mjs)$/.test(f) && !f.split(path.sep).includes('e2e')).sort();
+const files = roots
+  .flatMap((root) => (fs.statSync(root).isFile() ? [root] : fs.readdirSync(root, { recursive: true }).map((f) => path.join(root, f))))
+  .filter((f) => /\.test\.(ts|mjs)$/.test(f) && !f.split(path.sep).includes('e2e'))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);

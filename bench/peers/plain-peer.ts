@@ -41,7 +41,9 @@ export async function runPlainBullmq(redisUrl: string, tasks: number, inFlight: 
     if (process.env.O8_BENCH_BREAKDOWN) {
       const all = [...times.values()];
       const mean = (f: (t: (typeof all)[number]) => number) => Math.round(all.reduce((a, t) => a + f(t), 0) / all.length);
-      process.stderr.write(`plain breakdown (mean ms): added→active ${mean((t) => t.active! - t.added!)}, active→completed ${mean((t) => t.finished! - t.active!)}\n`);
+      process.stderr.write(
+        `plain breakdown (mean ms): added→active ${mean((t) => t.active! - t.added!)}, active→completed ${mean((t) => t.finished! - t.active!)}\n`,
+      );
     }
     const spans = [...times.values()].map((t) => ({ enqueued: t.added!, started: t.active!, finished: t.finished! }));
     if (spans.length !== tasks || spans.some((s) => !s.enqueued || !s.started || !s.finished)) {

@@ -85,14 +85,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('approve <taskId>')
     .description('allow what a task in needs-input asks (a shell command), or raise its budget')
-    .option('--always', 'allow it for the rest of the run (its rule, e.g. Bash(npm test:*), joins the run\'s allow list)')
+    .option('--always', "allow it for the rest of the run (its rule, e.g. Bash(npm test:*), joins the run's allow list)")
     .option('--raise-usd <n>', 'a budget request: raise the budget by this many dollars (default: by the budget again)')
     .option('--raise-tokens <n>', 'a budget request: raise the budget by this many tokens')
     .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).answerCommand('approve', id, opts(cmd) as never)));
   program
     .command('deny <taskId>')
     .description('deny what a task in needs-input asks (the agent gets the reason), or stop it at its budget')
-    .option('--reason <text>', 'why; the agent receives it as the tool\'s result')
+    .option('--reason <text>', "why; the agent receives it as the tool's result")
     .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).answerCommand('deny', id, opts(cmd) as never)));
   program
     .command('pause <runId>')
@@ -100,7 +100,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).pauseCommand('pause', id, opts(cmd))));
   program
     .command('resume <runId>')
-    .description('resume a paused run (paused by hand, or on the API\'s quota before its retry time)')
+    .description("resume a paused run (paused by hand, or on the API's quota before its retry time)")
     .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).pauseCommand('resume', id, opts(cmd))));
   program
     .command('validate <files...>')
@@ -119,7 +119,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(act(async (_o: unknown, cmd: Command) => (await loadCommands()).cleanupCommand(opts(cmd) as never)));
   program
     .command('diff <runId>')
-    .description("what a run changed since its base commit (a running run: so far)")
+    .description('what a run changed since its base commit (a running run: so far)')
     .option('--stat', 'a summary per file')
     .option('--name-only', 'only the files, with A/M/D')
     .action(act(async (id: string, _o: unknown, cmd: Command) => (await loadCommands()).diffCommand(id, opts(cmd) as never)));

@@ -81,8 +81,10 @@ export class ProgressView {
     const now = Date.now();
     const all = [...this.tasks.values()];
     const done = all.filter((t) => isTerminal(t.state)).length;
-    return `${this.run.name} ${runStateText(this.run)} · ${done}/${all.length} done · ` +
-      `${formatDuration((this.run.finishedAt ?? now) - this.run.createdAt)} · run ${this.run.id}`;
+    return (
+      `${this.run.name} ${runStateText(this.run)} · ${done}/${all.length} done · ` +
+      `${formatDuration((this.run.finishedAt ?? now) - this.run.createdAt)} · run ${this.run.id}`
+    );
   }
 
   private draw(): void {
@@ -108,7 +110,5 @@ export class ProgressView {
 
 /** The owner's storage paused on a full disk, or resumed. */
 export function storageLine(state: 'paused' | 'resumed', reason: string): string {
-  return state === 'paused'
-    ? `⚠ disk full: new work is paused until space is freed; running tasks go on (${reason})`
-    : `  storage: ${reason}`;
+  return state === 'paused' ? `⚠ disk full: new work is paused until space is freed; running tasks go on (${reason})` : `  storage: ${reason}`;
 }

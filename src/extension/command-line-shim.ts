@@ -76,7 +76,13 @@ async function isOurs(file: string, stat: fs.Stats): Promise<boolean> {
   if (stat.isSymbolicLink()) {
     // A link to a shim of ours (even one whose target is gone) is ours to replace.
     const target = path.resolve(path.dirname(file), await fs.promises.readlink(file));
-    return path.basename(target) === 'orchestr8' && (await fs.promises.readFile(target, 'utf8').then((t) => t.includes(MARK), () => true));
+    return (
+      path.basename(target) === 'orchestr8' &&
+      (await fs.promises.readFile(target, 'utf8').then(
+        (t) => t.includes(MARK),
+        () => true,
+      ))
+    );
   }
   return (await fs.promises.readFile(file, 'utf8').catch(() => '')).includes(MARK);
 }

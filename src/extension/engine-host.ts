@@ -130,7 +130,7 @@ export class EngineHost implements vscode.Disposable {
    */
   private shareStateWithTerminals(stateDir: string): void {
     const terminals = this.context.environmentVariableCollection;
-    terminals.description = 'Orchestr8: the CLI in this terminal uses this workspace\'s task store';
+    terminals.description = "Orchestr8: the CLI in this terminal uses this workspace's task store";
     terminals.replace('ORCHESTR8_STATE', stateDir);
   }
 
@@ -146,7 +146,9 @@ export class EngineHost implements vscode.Disposable {
     let firstResults: Promise<ExtensionResultsSettings> | undefined = this.resultsSettings(settings.webhookUrls, settings.gitPush);
     try {
       const globalStorage = this.context.globalStorageUri;
-      const { openWorkspaceEngine, prepareWorkspaceStore } = loadRuntime(globalStorage?.scheme === 'file' ? { codeCacheDir: path.join(globalStorage.fsPath, 'code-cache') } : {});
+      const { openWorkspaceEngine, prepareWorkspaceStore } = loadRuntime(
+        globalStorage?.scheme === 'file' ? { codeCacheDir: path.join(globalStorage.fsPath, 'code-cache') } : {},
+      );
       this.logger.info(`engine runtime loaded in ${(performance.now() - started).toFixed(1)} ms${runtimeFromCodeCache() ? ' (from the code cache)' : ''}`);
       const { stateDir } = await prepareWorkspaceStore({ stateDir: folderStateDir, ...(previousDir ? { previousDir } : {}), logger: this.logger });
       if (stateDir !== folderStateDir) this.shareStateWithTerminals(stateDir);
@@ -176,7 +178,9 @@ export class EngineHost implements vscode.Disposable {
       };
       const opened = await openWorkspaceEngine(this.openOptions);
       firstResults = undefined;
-      this.logger.info(`engine ${opened.kind === 'reader' ? 'opened read-only' : 'ready'} in ${(performance.now() - started).toFixed(1)} ms (state in ${stateDir})`);
+      this.logger.info(
+        `engine ${opened.kind === 'reader' ? 'opened read-only' : 'ready'} in ${(performance.now() - started).toFixed(1)} ms (state in ${stateDir})`,
+      );
       await this.adopt(opened);
       // Once the tree has had its turn: a few MB written, off the path to the first rows.
       setTimeout(saveRuntimeCodeCache, CODE_CACHE_SAVE_DELAY_MS).unref?.();
@@ -204,8 +208,12 @@ export class EngineHost implements vscode.Disposable {
         vscode.authentication.getSession('github', ['repo'], { silent: true }),
         new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), GITHUB_SESSION_TIMEOUT_MS))),
       ]);
-      if (!session && (process.env['ORCHESTR8_GITHUB_TOKEN'] || process.env['GITHUB_TOKEN'])) this.logger.info('no GitHub session in VS Code: pull requests use the token in the environment');
-      else if (!session) this.logger.info('no GitHub session in VS Code: run branches stay local and no pull requests are opened (sign in to GitHub in the Accounts menu, then reload)');
+      if (!session && (process.env['ORCHESTR8_GITHUB_TOKEN'] || process.env['GITHUB_TOKEN']))
+        this.logger.info('no GitHub session in VS Code: pull requests use the token in the environment');
+      else if (!session)
+        this.logger.info(
+          'no GitHub session in VS Code: run branches stay local and no pull requests are opened (sign in to GitHub in the Accounts menu, then reload)',
+        );
       return session?.accessToken;
     } catch (error) {
       this.logger.info(`no GitHub session (${errorMessage(error)}): run branches stay local and no pull requests are opened`);
@@ -282,7 +290,10 @@ export class EngineHost implements vscode.Disposable {
     const engine = await this.readable();
     if (this.readOnly) {
       // A window can be closed to hand over; a CLI run is waited out.
-      const next = this.opened?.kind === 'reader' && this.opened.owner?.command === 'vscode' ? 'Use that window, or close it (this one takes over within seconds).' : 'This window takes over within seconds of it finishing.';
+      const next =
+        this.opened?.kind === 'reader' && this.opened.owner?.command === 'vscode'
+          ? 'Use that window, or close it (this one takes over within seconds).'
+          : 'This window takes over within seconds of it finishing.';
       throw new UserError(`This window only shows this workspace’s runs: ${this.owner ?? 'another process'} owns them and runs their tasks. ${next}`);
     }
     return engine;

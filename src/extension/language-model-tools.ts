@@ -17,7 +17,18 @@ export interface ToolEngineSource {
 }
 
 /** Tool names, in the order of package.json `contributes.languageModelTools` (a test keeps the two equal). */
-const TOOL_NAMES: readonly AgentToolSpec['name'][] = ['task_async', 'task_status', 'task_result', 'task_cancel', 'task_continue', 'workflow_list', 'workflow_launch', 'task_answer', 'run_pause', 'run_resume'];
+const TOOL_NAMES: readonly AgentToolSpec['name'][] = [
+  'task_async',
+  'task_status',
+  'task_result',
+  'task_cancel',
+  'task_continue',
+  'workflow_list',
+  'workflow_launch',
+  'task_answer',
+  'run_pause',
+  'run_resume',
+];
 
 /**
  * Registers the fire-and-forget tools for Copilot's agent mode (`vscode.lm.registerTool`),
@@ -77,7 +88,11 @@ function runOperation(ops: AgentToolOperations, name: AgentToolSpec['name'], hos
 export function prepare(name: AgentToolSpec['name'], input: Record<string, unknown>): vscode.PreparedToolInvocation {
   const code = (s: unknown) => `\`${String(s).replace(/`/g, "'")}\``;
   const inputs = (v: unknown) =>
-    v && typeof v === 'object' && Object.keys(v).length ? `\n\nInputs: ${Object.entries(v).map(([k, x]) => `${k} = ${code(x)}`).join(', ')}` : '';
+    v && typeof v === 'object' && Object.keys(v).length
+      ? `\n\nInputs: ${Object.entries(v)
+          .map(([k, x]) => `${k} = ${code(x)}`)
+          .join(', ')}`
+      : '';
   switch (name) {
     case 'task_async': {
       const what =
@@ -85,13 +100,21 @@ export function prepare(name: AgentToolSpec['name'], input: Record<string, unkno
           ? `Run the shell command ${code(input.run)} in the background?`
           : input.workflow !== undefined
             ? `Launch the workflow ${code(input.workflow)} in the background?${inputs(input.inputs)}`
-            : `Start agent ${code(input.agent)} in the background with this prompt?\n\n> ${String(input.prompt ?? '').split('\n').join('\n> ')}`;
-      return { invocationMessage: 'Launching a background task', confirmationMessages: { title: 'Orchestr8: launch a background task', message: new vscode.MarkdownString(what) } };
+            : `Start agent ${code(input.agent)} in the background with this prompt?\n\n> ${String(input.prompt ?? '')
+                .split('\n')
+                .join('\n> ')}`;
+      return {
+        invocationMessage: 'Launching a background task',
+        confirmationMessages: { title: 'Orchestr8: launch a background task', message: new vscode.MarkdownString(what) },
+      };
     }
     case 'workflow_launch':
       return {
         invocationMessage: `Launching workflow ${String(input.file)}`,
-        confirmationMessages: { title: 'Orchestr8: launch a workflow', message: new vscode.MarkdownString(`Launch the workflow ${code(input.file)} in the background?${inputs(input.inputs)}`) },
+        confirmationMessages: {
+          title: 'Orchestr8: launch a workflow',
+          message: new vscode.MarkdownString(`Launch the workflow ${code(input.file)} in the background?${inputs(input.inputs)}`),
+        },
       };
     case 'task_cancel':
       return {
@@ -103,18 +126,34 @@ export function prepare(name: AgentToolSpec['name'], input: Record<string, unkno
         input.decision === 'allow'
           ? `Allow what ${code(input.id)} asks${input.always ? ' for the rest of its run' : ''}?${input.raise_usd || input.raise_tokens ? ` (raise its budget by ${[input.raise_usd ? `$${String(input.raise_usd)}` : '', input.raise_tokens ? `${String(input.raise_tokens)} tokens` : ''].filter(Boolean).join(' and ')})` : ''}`
           : `Deny what ${code(input.id)} asks?${input.reason ? `\n\nReason given to the agent: ${String(input.reason)}` : ''}`;
-      return { invocationMessage: `Answering ${String(input.id)}`, confirmationMessages: { title: 'Orchestr8: answer a request', message: new vscode.MarkdownString(what) } };
+      return {
+        invocationMessage: `Answering ${String(input.id)}`,
+        confirmationMessages: { title: 'Orchestr8: answer a request', message: new vscode.MarkdownString(what) },
+      };
     }
     case 'run_pause':
-      return { invocationMessage: `Pausing ${String(input.id)}`, confirmationMessages: { title: 'Orchestr8: pause', message: new vscode.MarkdownString(`Pause run ${code(input.id)}? Running agents stop after their current turn.`) } };
+      return {
+        invocationMessage: `Pausing ${String(input.id)}`,
+        confirmationMessages: {
+          title: 'Orchestr8: pause',
+          message: new vscode.MarkdownString(`Pause run ${code(input.id)}? Running agents stop after their current turn.`),
+        },
+      };
     case 'run_resume':
-      return { invocationMessage: `Resuming ${String(input.id)}`, confirmationMessages: { title: 'Orchestr8: resume', message: new vscode.MarkdownString(`Resume run ${code(input.id)}?`) } };
+      return {
+        invocationMessage: `Resuming ${String(input.id)}`,
+        confirmationMessages: { title: 'Orchestr8: resume', message: new vscode.MarkdownString(`Resume run ${code(input.id)}?`) },
+      };
     case 'task_continue':
       return {
         invocationMessage: `Continuing ${String(input.id)}`,
         confirmationMessages: {
           title: 'Orchestr8: continue an agent task',
-          message: new vscode.MarkdownString(`Send this follow-up to ${code(input.id)}? It continues the same conversation in the background.\n\n> ${String(input.prompt ?? '').split('\n').join('\n> ')}`),
+          message: new vscode.MarkdownString(
+            `Send this follow-up to ${code(input.id)}? It continues the same conversation in the background.\n\n> ${String(input.prompt ?? '')
+              .split('\n')
+              .join('\n> ')}`,
+          ),
         },
       };
     case 'task_status':

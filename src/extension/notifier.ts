@@ -71,7 +71,10 @@ export class Notifier implements vscode.Disposable {
       } else if (event.type === 'engine.storage') {
         this.show(storageToast(event.state, event.reason));
       } else if (event.type === 'task.failed') {
-        const run = await this.host.engine?.status(event.task.runId).then((s) => s.run).catch(() => undefined);
+        const run = await this.host.engine
+          ?.status(event.task.runId)
+          .then((s) => s.run)
+          .catch(() => undefined);
         this.grouper.taskFailed(event.task.runId, run?.single ?? false, taskFailedToast(run, event.task, event.error, level));
         this.deliver.push(true);
       }

@@ -130,7 +130,9 @@ export function extensionResultsOptions(
   const token = settings.githubToken ?? fromEnv.github?.token;
   const github = { ...fromEnv.github, ...(token ? { token } : {}) };
   if (settings.webhookUrls.length && !settings.webhookSecret) {
-    logger.warn('orchestr8.webhooks.urls is set but there is no signing secret: deliveries are kept as dead letters, never sent unsigned. Run "Orchestr8: Set Webhook Signing Secret".');
+    logger.warn(
+      'orchestr8.webhooks.urls is set but there is no signing secret: deliveries are kept as dead letters, never sent unsigned. Run "Orchestr8: Set Webhook Signing Secret".',
+    );
   }
   return {
     stateDir,

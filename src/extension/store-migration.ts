@@ -41,7 +41,6 @@ export const MOVED_NOTE = 'moved-to.json';
 /** Written into an old store left apart (the folder had its own): it is named in the log once, not at every start. */
 export const KEPT_NOTE = 'kept-apart.json';
 
-
 /** A snapshot of any generation: `snapshot.sqlite`, or one named after its last record. */
 const SNAPSHOT_NAME = /^snapshot.*\.sqlite$/;
 

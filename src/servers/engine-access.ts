@@ -130,7 +130,14 @@ async function bullmqMode(redisUrl: string, logger: Logger, maxInFlight: number 
 }
 
 /** Webhooks, then the local API, beside the open engine; closing goes in reverse. */
-async function startServices(results: Results | undefined, engine: Engine, serve: boolean, stateDir: string, cwd: string, logger: Logger): Promise<{ api: ApiServer | undefined; close(): Promise<void> }> {
+async function startServices(
+  results: Results | undefined,
+  engine: Engine,
+  serve: boolean,
+  stateDir: string,
+  cwd: string,
+  logger: Logger,
+): Promise<{ api: ApiServer | undefined; close(): Promise<void> }> {
   const webhooks = results?.startWebhooks(engine);
   let api: ApiServer | undefined;
   if (serve) {

@@ -33,8 +33,10 @@ test('SIGKILL of the engine process mid-task: a new owner resumes from the last 
   const server = await FakeAnthropicServer.start({
     responder: scriptedAgents({
       'You are the note writer.': (turn) => {
-        if (turn === 1) return toolReply([{ name: 'write_file', input: { path: 'notes/1.txt', content: 'one' } }], { usage: { input_tokens: 100, output_tokens: 10 } });
-        if (turn === 2) return toolReply([{ name: 'write_file', input: { path: 'notes/2.txt', content: 'two' } }], { usage: { input_tokens: 200, output_tokens: 20 } });
+        if (turn === 1)
+          return toolReply([{ name: 'write_file', input: { path: 'notes/1.txt', content: 'one' } }], { usage: { input_tokens: 100, output_tokens: 10 } });
+        if (turn === 2)
+          return toolReply([{ name: 'write_file', input: { path: 'notes/2.txt', content: 'two' } }], { usage: { input_tokens: 200, output_tokens: 20 } });
         // The first time turn 3 is asked for, hang mid-stream: the test kills the owner now.
         if (++turn3Seen === 1) {
           setImmediate(stalled);
@@ -76,7 +78,14 @@ test('SIGKILL of the engine process mid-task: a new owner resumes from the last 
   assert.equal((await engine.status(runId)).run.state, 'completed');
   // Usage: one row per paid turn, none for the stalled request; totals equal the server's figures.
   const rows = await engine.tokenUsage(task.id);
-  assert.deepEqual(rows.map((r) => [r.turn, r.inputTokens, r.outputTokens]), [[1, 100, 10], [2, 200, 20], [3, 300, 30]]);
+  assert.deepEqual(
+    rows.map((r) => [r.turn, r.inputTokens, r.outputTokens]),
+    [
+      [1, 100, 10],
+      [2, 200, 20],
+      [3, 300, 30],
+    ],
+  );
   const totals = await engine.usage(task.id);
   assert.equal(totals.inputTokens, 600);
   assert.equal(totals.outputTokens, 60);

@@ -13,7 +13,18 @@ import { readFileSync } from 'node:fs';
 
 test('parses a Claude Code subagent file unchanged (comma tools, inherit, extra keys)', () => {
   const def = parseAgentFile(
-    ['---', 'name: code-reviewer', 'description: Reviews code', 'tools: Read, Grep, Glob, WebFetch', 'model: inherit', 'color: blue', '---', '', 'You review code.', ''].join('\n'),
+    [
+      '---',
+      'name: code-reviewer',
+      'description: Reviews code',
+      'tools: Read, Grep, Glob, WebFetch',
+      'model: inherit',
+      'color: blue',
+      '---',
+      '',
+      'You review code.',
+      '',
+    ].join('\n'),
     '/p/.claude/agents/code-reviewer.md',
   );
   assert.equal(def.name, 'code-reviewer');
@@ -27,13 +38,30 @@ test('parses a Claude Code subagent file unchanged (comma tools, inherit, extra 
 
 test('parses an Orchestr8 file with a tool list, max_turns and temperature', () => {
   const def = parseAgentFile(
-    ['---', 'name: backend', 'description: d', 'model: claude-opus-5-5', 'tools:', '  - read_file', '  - Bash', 'max_turns: 7', 'temperature: 0.2', '---', 'Body'].join('\n'),
+    [
+      '---',
+      'name: backend',
+      'description: d',
+      'model: claude-opus-5-5',
+      'tools:',
+      '  - read_file',
+      '  - Bash',
+      'max_turns: 7',
+      'temperature: 0.2',
+      '---',
+      'Body',
+    ].join('\n'),
     'f.md',
   );
   assert.equal(def.model, 'claude-opus-5-5');
   assert.equal(def.maxTurns, 7);
   assert.equal(def.temperature, 0.2);
-  assert.deepEqual(selectTools(def.tools).tools.map((t) => t.name).sort(), ['read_file', 'record_verdict', 'run_command']);
+  assert.deepEqual(
+    selectTools(def.tools)
+      .tools.map((t) => t.name)
+      .sort(),
+    ['read_file', 'record_verdict', 'run_command'],
+  );
 });
 
 test('runtime: in the frontmatter picks the agent loop; the task and then the setting are weighed against it', () => {
@@ -64,7 +92,8 @@ test('errors name file:line', () => {
   for (const [lines, line, message] of cases) {
     assert.throws(
       () => parseAgentFile(lines.join('\n'), '/x/agent.md'),
-      (error: unknown) => error instanceof AgentFileError && error.line === line && error.message.startsWith(`/x/agent.md:${line}: `) && message.test(error.message),
+      (error: unknown) =>
+        error instanceof AgentFileError && error.line === line && error.message.startsWith(`/x/agent.md:${line}: `) && message.test(error.message),
       `expected line ${line} for ${JSON.stringify(lines)}`,
     );
   }

@@ -90,8 +90,15 @@ test('denied with a reason: the agent gets the reason as the tool result and goe
 
 test('allow rules from the agent file, the workflow, the settings and the run run without asking; deny rules refuse without asking', async () => {
   server.enqueue(
-    toolReply([{ name: 'run_command', input: { command: 'node --version' } }, { name: 'run_command', input: { command: 'rm -rf src' } }]),
-    toolReply([{ name: 'run_command', input: { command: 'echo from-workflow' } }, { name: 'run_command', input: { command: 'echo from-setting' } }, { name: 'run_command', input: { command: 'pwd' } }]),
+    toolReply([
+      { name: 'run_command', input: { command: 'node --version' } },
+      { name: 'run_command', input: { command: 'rm -rf src' } },
+    ]),
+    toolReply([
+      { name: 'run_command', input: { command: 'echo from-workflow' } },
+      { name: 'run_command', input: { command: 'echo from-setting' } },
+      { name: 'run_command', input: { command: 'pwd' } },
+    ]),
     textReply('ok'),
   );
   const store = storeFor('tester');
@@ -102,7 +109,10 @@ test('allow rules from the agent file, the workflow, the settings and the run ru
   assert.equal(first[1]!.is_error, true);
   assert.match(first[1]!.content, /Denied by the permission rule Bash\(rm:\*\)/);
   const second = server.requests[2]!.body.messages.at(-1)!.content as Array<{ content: string; is_error?: boolean }>;
-  assert.deepEqual(second.map((r) => r.is_error ?? false), [false, false, false]);
+  assert.deepEqual(
+    second.map((r) => r.is_error ?? false),
+    [false, false, false],
+  );
 });
 
 test('budget: before a turn that would pass it the task asks to raise it or stop; a raised budget goes on', async () => {
@@ -128,13 +138,17 @@ test('budget: before a turn that would pass it the task asks to raise it or stop
 
 test('quota: a 529 after the SDK retries, a 429, or an exhausted credit pause the run with retry-after', async () => {
   server.outage({ kind: 'error', status: 529, retryAfterSeconds: 7 });
-  const overloaded = await runner().execute(storeFor('shell').attempt()).catch((e: unknown) => e);
+  const overloaded = await runner()
+    .execute(storeFor('shell').attempt())
+    .catch((e: unknown) => e);
   assert.ok(overloaded instanceof PauseRun, String(overloaded));
   assert.equal(overloaded.retryAfterMs, 7000);
-  assert.equal(overloaded.message, 'Anthropic API overloaded (529 after 0 retries): scripted 529', 'the API\'s own words, not the SDK\'s JSON');
+  assert.equal(overloaded.message, 'Anthropic API overloaded (529 after 0 retries): scripted 529', "the API's own words, not the SDK's JSON");
 
   server.outage({ kind: 'error', status: 400, message: 'Your credit balance is too low to access the Anthropic API.' });
-  const credit = await runner().execute(storeFor('shell').attempt()).catch((e: unknown) => e);
+  const credit = await runner()
+    .execute(storeFor('shell').attempt())
+    .catch((e: unknown) => e);
   assert.ok(credit instanceof PauseRun, String(credit));
   assert.match(credit.message, /usage limit or credit exhausted/);
   assert.equal(credit.retryAfterMs, undefined, 'no retry-after: the engine backs off');
@@ -147,7 +161,9 @@ test('a paused run: a running agent stops after its current turn, its tool resul
   const ctx = store.attempt();
   // Paused while its first turn is under way.
   Object.assign(ctx, { runPaused: () => server.requests.length >= 1 });
-  const error = await runner().execute(ctx).catch((e: unknown) => e);
+  const error = await runner()
+    .execute(ctx)
+    .catch((e: unknown) => e);
   assert.ok(error instanceof PauseRun);
   assert.equal(server.requests.length, 1);
   server.enqueue(textReply('Back.'));

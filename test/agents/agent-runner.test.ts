@@ -141,9 +141,15 @@ test('529 overloaded and 500 are retried by the SDK', async () => {
 
 test('when SDK retries run out the attempt fails retryable (engine retries above); 400 is not retryable', async () => {
   server.enqueue({ kind: 'error', status: 500, retryAfterSeconds: 0 }, { kind: 'error', status: 500, retryAfterSeconds: 0 });
-  await assert.rejects(runner({ maxRetries: 1 }).execute(storeFor('editor').attempt()), (e: unknown) => e instanceof TaskError && e.retryable && /500/.test(e.message));
+  await assert.rejects(
+    runner({ maxRetries: 1 }).execute(storeFor('editor').attempt()),
+    (e: unknown) => e instanceof TaskError && e.retryable && /500/.test(e.message),
+  );
   server.enqueue({ kind: 'error', status: 400, message: 'bad request body' });
-  await assert.rejects(runner().execute(storeFor('editor').attempt()), (e: unknown) => e instanceof TaskError && !e.retryable && /400.*bad request body/.test(e.message));
+  await assert.rejects(
+    runner().execute(storeFor('editor').attempt()),
+    (e: unknown) => e instanceof TaskError && !e.retryable && /400.*bad request body/.test(e.message),
+  );
 });
 
 test('a malformed stream fails the attempt as retryable', async () => {
@@ -175,10 +181,11 @@ test('no API key: fails at once, not retryable, says how to set it; the key neve
 });
 
 test('a new attempt resumes from the checkpoint without repeating finished turns', async () => {
-  server.enqueue(
-    toolReply([{ name: 'write_file', input: { path: 'notes/one.txt', content: 'turn one' } }]),
-    { kind: 'error', status: 400, message: 'simulated failure in turn 2' },
-  );
+  server.enqueue(toolReply([{ name: 'write_file', input: { path: 'notes/one.txt', content: 'turn one' } }]), {
+    kind: 'error',
+    status: 400,
+    message: 'simulated failure in turn 2',
+  });
   const store = storeFor('editor', 'write notes');
   await assert.rejects(runner().execute(store.attempt()), /simulated failure/);
   assert.equal(server.requests.length, 2);
@@ -190,13 +197,19 @@ test('a new attempt resumes from the checkpoint without repeating finished turns
   const resumed = server.requests[2]!.body.messages;
   assert.equal(resumed.length, 3);
   assert.equal(resumed[0]!.content, 'write notes');
-  assert.deepEqual(store.usage.map((u) => u.turn), [1, 2]);
+  assert.deepEqual(
+    store.usage.map((u) => u.turn),
+    [1, 2],
+  );
   assert.match(store.log, /resuming from checkpoint after turn 1/);
 });
 
 test('max_turns stops a looping agent (not retryable)', async () => {
   server.enqueue(toolReply([{ name: 'list_files', input: {} }]), toolReply([{ name: 'list_files', input: {} }]));
-  await assert.rejects(runner().execute(storeFor('limited').attempt()), (e: unknown) => e instanceof TaskError && !e.retryable && /limit of 2 turns/.test(e.message));
+  await assert.rejects(
+    runner().execute(storeFor('limited').attempt()),
+    (e: unknown) => e instanceof TaskError && !e.retryable && /limit of 2 turns/.test(e.message),
+  );
   assert.equal(server.requests.length, 2);
 });
 
@@ -211,7 +224,10 @@ test('the SDK deprecation warning for the agent model reaches the task log and t
 
 test('refused tool calls go back to the model as errors; record_verdict records the gate', async () => {
   server.enqueue(
-    toolReply([{ name: 'read_file', input: { path: '../../etc/passwd' } }, { name: 'run_command', input: { command: 'ls' } }]),
+    toolReply([
+      { name: 'read_file', input: { path: '../../etc/passwd' } },
+      { name: 'run_command', input: { command: 'ls' } },
+    ]),
     toolReply([
       { name: 'write_file', input: { path: 'reports/review.md', content: '# Review\nAll good.' } },
       { name: 'record_verdict', input: { verdict: 'warn', summary: 'minor nits', report_path: 'reports/review.md' } },
@@ -228,7 +244,10 @@ test('refused tool calls go back to the model as errors; record_verdict records 
 });
 
 test('unknown agent fails at once and lists the known ones', async () => {
-  await assert.rejects(runner().execute(storeFor('nobody').attempt()), (e: unknown) => e instanceof TaskError && !e.retryable && /unknown agent "nobody".*editor/.test(e.message));
+  await assert.rejects(
+    runner().execute(storeFor('nobody').attempt()),
+    (e: unknown) => e instanceof TaskError && !e.retryable && /unknown agent "nobody".*editor/.test(e.message),
+  );
 });
 
 test("the final answer returns without waiting for its turn's saves (they share the completion's commit); a tool turn still waits for them", async () => {
@@ -241,23 +260,29 @@ test("the final answer returns without waiting for its turn's saves (they share 
   const saves: string[] = [];
   let acknowledge!: () => void;
   const released = new Promise<void>((resolve) => (acknowledge = resolve));
-  const held = <A extends unknown[]>(name: string, save: (...args: A) => Promise<void>) => (...args: A) => {
-    saves.push(name);
-    void save(...args);
-    return saves.length <= 2 ? released : saves.length === 3 ? Promise.resolve() : new Promise<void>(() => {});
-  };
+  const held =
+    <A extends unknown[]>(name: string, save: (...args: A) => Promise<void>) =>
+    (...args: A) => {
+      saves.push(name);
+      void save(...args);
+      return saves.length <= 2 ? released : saves.length === 3 ? Promise.resolve() : new Promise<void>(() => {});
+    };
   ctx.saveCheckpoint = held('checkpoint', ctx.saveCheckpoint.bind(ctx));
   ctx.recordUsage = held('usage', ctx.recordUsage.bind(ctx));
   const out = runner().execute(ctx);
 
   await until('the tool turn’s saves', () => saves.length >= 2, 10_000);
   // Nothing positive follows while the saves are held: watch that nothing moves for a while.
-  await stillHolds('no tool run and no next request before the tool turn is saved', () => server.requests.length === 1 && !store.log.includes('← read_file'), 100);
+  await stillHolds(
+    'no tool run and no next request before the tool turn is saved',
+    () => server.requests.length === 1 && !store.log.includes('← read_file'),
+    100,
+  );
   acknowledge();
 
   const result = await Promise.race([out, new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5000))]);
   assert.notEqual(result, 'waited', 'the final answer waited for its saves');
   assert.equal((result as { output: string }).output, 'Read it.');
   assert.equal(store.usage.length, 2, "the final turn's usage was handed over before the runner returned");
-  assert.equal((store.checkpoint as { turn: number }).turn, 2, "so was its checkpoint");
+  assert.equal((store.checkpoint as { turn: number }).turn, 2, 'so was its checkpoint');
 });

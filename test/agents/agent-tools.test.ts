@@ -84,7 +84,10 @@ test('list_files globs in JS and does not descend into symlinked folders', async
 test('search: regex over files, path:line: text', async () => {
   const out = await searchTool.run({ pattern: 'need+le' }, env);
   assert.deepEqual(out.split('\n').sort(), ['README.md:2: needle here', 'src/deep/util.js:1: function helper() { return "needle"; }']);
-  assert.equal(await searchTool.run({ pattern: 'NEEDLE', ignore_case: true, glob: '**/*.js' }, env), 'src/deep/util.js:1: function helper() { return "needle"; }');
+  assert.equal(
+    await searchTool.run({ pattern: 'NEEDLE', ignore_case: true, glob: '**/*.js' }, env),
+    'src/deep/util.js:1: function helper() { return "needle"; }',
+  );
   await assert.rejects(searchTool.run({ pattern: '(' }, env), /invalid regular expression/);
 });
 
@@ -145,8 +148,11 @@ test('run_command kills the whole process group on timeout and on cancel', async
   assert.ok(groups.length >= 2, 'pids were not reported through ctx.setPid');
   // Each command is its own process group (led by the pid it reported): once no live process is
   // left in either group, nothing can touch the marker any more, so its absence is final.
-  await until('both commands’ process groups to be empty', () => groups.every((pgid) => liveInGroup(pgid).length === 0), 10_000, () =>
-    `still alive: ${groups.flatMap(liveInGroup).join(', ')}`,
+  await until(
+    'both commands’ process groups to be empty',
+    () => groups.every((pgid) => liveInGroup(pgid).length === 0),
+    10_000,
+    () => `still alive: ${groups.flatMap(liveInGroup).join(', ')}`,
   );
   await assert.rejects(readFile(marker), /ENOENT/, 'a background child of the command survived');
 });

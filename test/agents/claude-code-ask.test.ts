@@ -63,7 +63,10 @@ function requestsOf(prompt: string): RecordedRequest[] {
 test('a Bash command no rule allows parks the task with a permission request; allowed once, the resumed session runs it', async () => {
   const store = new InMemoryTaskStore(project.root, { kind: 'agent', agent: 'asker', prompt: 'make the file' });
   const ask = await parked(runner().execute(store.attempt()));
-  assert.deepEqual({ ...ask.request, askedAt: 0 }, { kind: 'permission', id: ask.request.id, tool: 'Bash', call: `Bash(${COMMAND})`, rule: 'Bash(touch:*)', askedAt: 0 });
+  assert.deepEqual(
+    { ...ask.request, askedAt: 0 },
+    { kind: 'permission', id: ask.request.id, tool: 'Bash', call: `Bash(${COMMAND})`, rule: 'Bash(touch:*)', askedAt: 0 },
+  );
   assert.match(ask.request.id, /^toolu_/, "the request is named by the model's tool-use id");
   assert.ok(!existsSync(join(project.root, 'made-by-claude.txt')), 'nothing ran while it asks');
   assert.equal(requestsOf('You are the asker.').length, 1, 'no request after the question');

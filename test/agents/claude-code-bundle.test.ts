@@ -25,7 +25,9 @@ test('the built CLI runs a runtime: claude-code task, loading the SDK from its s
   const server = await FakeAnthropicServer.start({
     responder: scriptedAgents({
       'You are the bundled writer.': (_turn, request) =>
-        allToolResults(request).length ? textReply('done from the bundle') : toolReply([{ name: 'Write', input: { file_path: 'from-cli.txt', content: 'cli' } }]),
+        allToolResults(request).length
+          ? textReply('done from the bundle')
+          : toolReply([{ name: 'Write', input: { file_path: 'from-cli.txt', content: 'cli' } }]),
     }),
   });
   after(() => server.close());

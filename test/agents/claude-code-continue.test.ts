@@ -24,7 +24,10 @@ test('Continue… on a finished claude-code task: a new attempt resumes its Clau
   const fx = makeRepo({ remote: false });
   after(() => fx.dispose());
   mkdirSync(join(fx.repo, '.orchestr8/agents'), { recursive: true });
-  writeFileSync(join(fx.repo, '.orchestr8/agents/scribe.md'), `---\nname: scribe\ndescription: writes notes\nruntime: claude-code\ntools: Read, Write\n---\n${PROMPT}\n`);
+  writeFileSync(
+    join(fx.repo, '.orchestr8/agents/scribe.md'),
+    `---\nname: scribe\ndescription: writes notes\nruntime: claude-code\ntools: Read, Write\n---\n${PROMPT}\n`,
+  );
   sh(fx.repo, 'add', '-A');
   sh(fx.repo, 'commit', '-q', '-m', 'agent');
   const server = await FakeAnthropicServer.start({

@@ -37,7 +37,8 @@ test('SIGKILL of the engine mid-run: the next owner resumes the same Claude Code
     responder: scriptedAgents({
       [PROMPT]: (_turn, request) => {
         const results = allToolResults(request);
-        if (!results.length) return toolReply([{ name: 'Write', input: { file_path: 'notes/1.txt', content: 'one' } }], { usage: { input_tokens: 500, output_tokens: 30 } });
+        if (!results.length)
+          return toolReply([{ name: 'Write', input: { file_path: 'notes/1.txt', content: 'one' } }], { usage: { input_tokens: 500, output_tokens: 30 } });
         // The first time the second turn is asked for, hang mid-stream: the test kills the owner now.
         if (++secondTurns === 1) {
           setImmediate(stalled);
@@ -89,12 +90,23 @@ test('SIGKILL of the engine mid-run: the next owner resumes the same Claude Code
     assert.equal(sessionOf(2), sessionId);
   }
   // Claude Code's transcript of that one session, in its (isolated) config folder.
-  const transcripts = readdirSync(join(project.configDir, 'projects'), { recursive: true }).map(String).filter((f) => f.endsWith('.jsonl'));
-  assert.deepEqual(transcripts.map((f) => f.split('/').at(-1)), [`${sessionId}.jsonl`]);
+  const transcripts = readdirSync(join(project.configDir, 'projects'), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.jsonl'));
+  assert.deepEqual(
+    transcripts.map((f) => f.split('/').at(-1)),
+    [`${sessionId}.jsonl`],
+  );
   // Usage: the resumed run's result, and the killed run's first turn, which no result reported
   // (counted from its stream and checkpointed); the stalled request never finished, so it has none.
   const rows = await engine.tokenUsage(task.id);
-  assert.deepEqual(rows.map((r) => [r.turn, r.model, r.inputTokens, r.outputTokens]).sort(), [[1, 'claude-sonnet-5-5', 900, 10], [1000, 'claude-sonnet-5-5', 500, 30]].sort());
+  assert.deepEqual(
+    rows.map((r) => [r.turn, r.model, r.inputTokens, r.outputTokens]).sort(),
+    [
+      [1, 'claude-sonnet-5-5', 900, 10],
+      [1000, 'claude-sonnet-5-5', 500, 30],
+    ].sort(),
+  );
   const totals = await engine.usage(task.id);
   assert.equal(totals.inputTokens, 1400);
   assert.equal(totals.outputTokens, 40);
@@ -110,7 +122,8 @@ test('SIGKILL of the engine while a claude-code task is parked on a permission r
       [ASKER]: (_turn, request) => {
         const results = allToolResults(request);
         const told = JSON.stringify(request.body.messages.filter((m) => m.role === 'user').at(-1));
-        if (!results.length || told.includes('The user allowed')) return toolReply([{ name: 'Bash', input: { command: 'touch asked.txt && echo touched', description: 'touch' } }]);
+        if (!results.length || told.includes('The user allowed'))
+          return toolReply([{ name: 'Bash', input: { command: 'touch asked.txt && echo touched', description: 'touch' } }]);
         return textReply(`bash said: ${results.at(-1)}`);
       },
     }),

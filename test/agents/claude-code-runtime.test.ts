@@ -118,10 +118,13 @@ test('the setting picks claude-code; a tool the agent file does not grant is not
   assert.ok(!existsSync(join(project.root, 'shell-ran.txt')));
 });
 
-test("user settings that allow every write without asking do not let a write leave the worktree (our hook decides first)", async () => {
+test('user settings that allow every write without asking do not let a write leave the worktree (our hook decides first)', async () => {
   const permissive = makeClaudeCodeProject({ writer: { frontmatter: 'runtime: claude-code\ntools: Read, Write\n', prompt: 'You are the note writer.' } });
   // Claude Code would then never call canUseTool for these writes.
-  writeFileSync(join(permissive.configDir, 'settings.json'), JSON.stringify({ permissions: { allow: ['Write', 'Write(//**)', 'Edit'], defaultMode: 'acceptEdits' } }));
+  writeFileSync(
+    join(permissive.configDir, 'settings.json'),
+    JSON.stringify({ permissions: { allow: ['Write', 'Write(//**)', 'Edit'], defaultMode: 'acceptEdits' } }),
+  );
   const store = new InMemoryTaskStore(permissive.root, { kind: 'agent', agent: 'writer', prompt: 'write the notes' });
   const out = await new AgentRunner({ env: permissive.env(server) }).execute(store.attempt());
   assert.equal(out.output, 'Wrote notes/hello.txt. Second write: refused.');
@@ -170,11 +173,13 @@ function alive(pid: number): boolean {
   }
 }
 
-
 const bubblewrap = ['bwrap', 'socat', 'rg'].every((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0);
 if (!bubblewrap) console.warn('\n*** SKIPPED: Claude Code Bash sandbox test needs bwrap, socat and rg (apt-get install bubblewrap socat ripgrep) ***\n');
 
-test("a granted Bash runs in Claude Code's OS sandbox under our rules: it writes in the worktree, never outside", { skip: !bubblewrap, timeout: 120_000 }, async () => {
+test("a granted Bash runs in Claude Code's OS sandbox under our rules: it writes in the worktree, never outside", {
+  skip: !bubblewrap,
+  timeout: 120_000,
+}, async () => {
   const store = new InMemoryTaskStore(project.root, { kind: 'agent', agent: 'boxed', prompt: 'use the shell' });
   const out = await runner().execute(store.attempt());
   assert.equal(readFileSync(join(project.root, 'inside.txt'), 'utf8'), 'in\n', `inside write: ${out.output}`);

@@ -20,7 +20,10 @@ test('executable: the configured path, else the SDK platform package, else claud
   const configured = fakeExecutable(join(dir, 'configured'));
   const packaged = fakeExecutable(join(dir, 'node_modules/@anthropic-ai/claude-agent-sdk-linux-x64'));
   const onPath = fakeExecutable(join(dir, 'bin'));
-  const pkg = (name: string) => (name === '@anthropic-ai/claude-agent-sdk-linux-x64/package.json' ? join(dir, 'node_modules/@anthropic-ai/claude-agent-sdk-linux-x64/package.json') : undefined);
+  const pkg = (name: string) =>
+    name === '@anthropic-ai/claude-agent-sdk-linux-x64/package.json'
+      ? join(dir, 'node_modules/@anthropic-ai/claude-agent-sdk-linux-x64/package.json')
+      : undefined;
   const none = () => undefined;
   const env = { PATH: `${join(dir, 'empty')}:${join(dir, 'bin')}` };
   const base = { platform: 'linux' as const, arch: 'x64', env };
@@ -58,7 +61,7 @@ test('grant: Claude Code and our tool names; mcp servers by prefix; the default 
   assert.match(denied(await defaults.check('Bash', { command: 'ls' })), /^Orchestr8 denied Bash: this agent's file does not grant it \(tools: Read, /);
 });
 
-test("grant: writes and reads stay in the task folder, through symlinks too", async () => {
+test('grant: writes and reads stay in the task folder, through symlinks too', async () => {
   const outer = tempDir('o8-grant-paths-');
   const root = join(outer, 'project');
   mkdirSync(join(root, 'src'), { recursive: true });
@@ -67,7 +70,10 @@ test("grant: writes and reads stay in the task folder, through symlinks too", as
   assert.deepEqual(await grant.check('Write', { file_path: join(root, 'src/new.ts'), content: '' }), { kind: 'allow' });
   assert.deepEqual(await grant.check('Write', { file_path: 'src/relative.ts', content: '' }), { kind: 'allow' });
   assert.deepEqual(await grant.check('Grep', { pattern: 'x' }), { kind: 'allow' });
-  assert.match(denied(await grant.check('Write', { file_path: join(root, '../../x.txt'), content: '' })), /^Orchestr8 denied Write: .*outside the task folder.*only write files in their task folder/);
+  assert.match(
+    denied(await grant.check('Write', { file_path: join(root, '../../x.txt'), content: '' })),
+    /^Orchestr8 denied Write: .*outside the task folder.*only write files in their task folder/,
+  );
   assert.match(denied(await grant.check('Edit', { file_path: join(root, 'out-link/x.txt') })), /symlink/);
   assert.match(denied(await grant.check('Read', { file_path: '/etc/passwd' })), /only read files/);
   assert.match(denied(await grant.check('Grep', { pattern: 'x', path: outer })), /outside the task folder/);
@@ -75,11 +81,17 @@ test("grant: writes and reads stay in the task folder, through symlinks too", as
 
 test('grant: a granted Bash call runs under an allow rule, is refused by a deny rule, and is asked about otherwise', async () => {
   const root = tempDir('o8-grant-rules-');
-  const grant = ClaudeCodeGrant.fromAgentTools(['Bash(npm test:*)'], await WorkspaceGuard.open(root), { allow: ['Bash(npm test:*)'], deny: ['Bash(git push:*)'] });
+  const grant = ClaudeCodeGrant.fromAgentTools(['Bash(npm test:*)'], await WorkspaceGuard.open(root), {
+    allow: ['Bash(npm test:*)'],
+    deny: ['Bash(git push:*)'],
+  });
   assert.deepEqual(grant.tools, ['Bash'], 'a rule in tools: grants its tool');
   assert.deepEqual(await grant.check('Bash', { command: 'npm test -- --watch' }), { kind: 'allow' });
   assert.deepEqual(await grant.check('Bash', { command: 'npm test && ls' }), { kind: 'ask', command: 'npm test && ls' });
-  assert.match(denied(await grant.check('Bash', { command: 'npm test && git push origin main' })), /^Orchestr8 denied Bash: the rule Bash\(git push:\*\) refuses/);
+  assert.match(
+    denied(await grant.check('Bash', { command: 'npm test && git push origin main' })),
+    /^Orchestr8 denied Bash: the rule Bash\(git push:\*\) refuses/,
+  );
   const unruled = ClaudeCodeGrant.fromAgentTools(['Bash'], await WorkspaceGuard.open(root));
   assert.deepEqual(await unruled.check('Bash', { command: 'git push origin main' }), { kind: 'ask', command: 'git push origin main' });
 });

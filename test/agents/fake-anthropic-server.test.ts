@@ -29,7 +29,12 @@ test('binds 127.0.0.1 and requires the API key', async () => {
 });
 
 test('SSE follows the real event sequence, with tool_use input as JSON deltas and usage', async () => {
-  server.enqueue(toolReply([{ name: 'read_file', input: { path: 'a-rather-long-file-name-to-split.txt' } }], { text: 'Reading.', usage: { input_tokens: 11, output_tokens: 7, cache_read_input_tokens: 5 } }));
+  server.enqueue(
+    toolReply([{ name: 'read_file', input: { path: 'a-rather-long-file-name-to-split.txt' } }], {
+      text: 'Reading.',
+      usage: { input_tokens: 11, output_tokens: 7, cache_read_input_tokens: 5 },
+    }),
+  );
   const res = await post({ model: 'claude-sonnet-5-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'hi' }] });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
   const events = (await res.text())

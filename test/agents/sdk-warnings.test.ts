@@ -18,7 +18,13 @@ test('works where console.warn ignores assignments (VS Code’s extension host f
   const seen: string[] = [];
   // A console like the extension host's: `warn` is a getter, and assigning it does nothing.
   const patched = Object.create(original) as Console;
-  Object.defineProperty(patched, 'warn', { get: () => (...args: unknown[]) => seen.push(args.join(' ')), set: () => {} });
+  Object.defineProperty(patched, 'warn', {
+    get:
+      () =>
+      (...args: unknown[]) =>
+        seen.push(args.join(' ')),
+    set: () => {},
+  });
   globalThis.console = patched;
   try {
     const { warnings } = captureConsoleWarnings(() => console.warn('deprecated model'));

@@ -27,12 +27,22 @@ test('cancel and timeout reach the worker running the task: its process group is
       cwd: cluster.project,
     });
     const pidOf = (name: string) => Number(readFileSync(path.join(cluster.project, `${name}.pid`), 'utf8'));
-    await until('both tasks started on the worker', () => existsSync(path.join(cluster.project, 'cancelled.pid')) && existsSync(path.join(cluster.project, 'timed.pid')), 60_000);
+    await until(
+      'both tasks started on the worker',
+      () => existsSync(path.join(cluster.project, 'cancelled.pid')) && existsSync(path.join(cluster.project, 'timed.pid')),
+      60_000,
+    );
     await engine.cancel(`${runId}.cancelled`);
-    await until('the cancelled task\'s shell was stopped on the worker', () => !isProcessAlive(pidOf('cancelled')), 60_000);
-    await until('the timed-out task\'s shell was stopped on the worker', () => !isProcessAlive(pidOf('timed')), 60_000);
+    await until("the cancelled task's shell was stopped on the worker", () => !isProcessAlive(pidOf('cancelled')), 60_000);
+    await until("the timed-out task's shell was stopped on the worker", () => !isProcessAlive(pidOf('timed')), 60_000);
     const status = await engine.status(runId);
-    assert.deepEqual(status.tasks.map((t) => [t.key, t.state]), [['cancelled', 'cancelled'], ['timed', 'failed']]);
+    assert.deepEqual(
+      status.tasks.map((t) => [t.key, t.state]),
+      [
+        ['cancelled', 'cancelled'],
+        ['timed', 'failed'],
+      ],
+    );
     assert.match(status.tasks[1]!.error!, /timed out/);
     assert.equal(existsSync(path.join(cluster.project, 'cancelled.finished')), false);
     assert.equal(existsSync(path.join(cluster.project, 'timed.finished')), false);

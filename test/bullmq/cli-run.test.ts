@@ -25,7 +25,18 @@ test('orchestr8 run with ORCHESTR8_REDIS_URL: tasks run on the worker, every cli
   const cluster = await BullmqCluster.start();
   try {
     const worker = await cluster.worker('worker');
-    const file = cluster.writeWorkflow('hello', ['name: hello', 'tasks:', '  who:', '    run: echo "worker pid $PPID"', '  greet:', '    needs: [who]', '    run: echo "hello from ${tasks.who.result}"'].join('\n'));
+    const file = cluster.writeWorkflow(
+      'hello',
+      [
+        'name: hello',
+        'tasks:',
+        '  who:',
+        '    run: echo "worker pid $PPID"',
+        '  greet:',
+        '    needs: [who]',
+        '    run: echo "hello from ${tasks.who.result}"',
+      ].join('\n'),
+    );
     const env = { ORCHESTR8_REDIS_URL: cluster.redis.url };
     const run = await orchestr8(cluster.project, env, '--state', cluster.stateDir, '--json', 'run', file);
     assert.equal(run.code, 0, run.stderr);

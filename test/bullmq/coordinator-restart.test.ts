@@ -49,7 +49,10 @@ test('coordinator killed mid-run and restarted while the task still runs: it re-
     assert.equal(readFileSync(path.join(cluster.project, 'b.count'), 'utf8'), 'x\n', 'b ran exactly once');
     assert.match(status.logs['c']!, /c after b-begin\s+b-end/);
     // The second coordinator heard b's later output live from the worker.
-    assert.ok(second.lines.some((l) => /^progress .*\.b "b-end/.test(l)), second.lines.join('\n'));
+    assert.ok(
+      second.lines.some((l) => /^progress .*\.b "b-end/.test(l)),
+      second.lines.join('\n'),
+    );
   } finally {
     await cluster.dispose();
   }
@@ -66,7 +69,12 @@ test('coordinator killed, task finishes while no coordinator runs: the restarted
     writeFileSync(path.join(cluster.project, 'release'), '');
     // Finished while no coordinator runs: the worker has moved b's job to BullMQ's completed set.
     const completed = () => cluster.redis.cli('ZRANGE', 'bull:orchestr8:completed', '0', '-1').split('\n');
-    await until('b’s job to complete in Redis', () => completed().some((id) => id.startsWith(`${runId}.b@`)), 30_000, () => completed().join(', '));
+    await until(
+      'b’s job to complete in Redis',
+      () => completed().some((id) => id.startsWith(`${runId}.b@`)),
+      30_000,
+      () => completed().join(', '),
+    );
 
     const second = await cluster.coordinator('coordinator-2');
     await second.waitFor(new RegExp(`^finished ${runId} `), 60_000);
@@ -74,7 +82,14 @@ test('coordinator killed, task finishes while no coordinator runs: the restarted
 
     const status = await cluster.status(runId);
     assert.equal(status.run.state, 'completed');
-    assert.deepEqual(status.tasks.map((t) => [t.key, t.state, t.attempt]), [['a', 'completed', 1], ['b', 'completed', 1], ['c', 'completed', 1]]);
+    assert.deepEqual(
+      status.tasks.map((t) => [t.key, t.state, t.attempt]),
+      [
+        ['a', 'completed', 1],
+        ['b', 'completed', 1],
+        ['c', 'completed', 1],
+      ],
+    );
     assert.equal(readFileSync(path.join(cluster.project, 'b.count'), 'utf8'), 'x\n', 'b ran exactly once');
     assert.match(status.logs['c']!, /c after b-begin\s+b-end/);
   } finally {

@@ -5,7 +5,10 @@ import { redisMissingReason } from '../support/redis-server.ts';
 
 const skip = redisMissingReason();
 
-test('Redis restarted WITHOUT appendonly loses its jobs: the coordinator queues them again and the run still finishes', { skip, timeout: 120_000 }, async () => {
+test('Redis restarted WITHOUT appendonly loses its jobs: the coordinator queues them again and the run still finishes', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const cluster = await BullmqCluster.start({ appendonly: false });
   try {
     const lines = ['name: lossy', 'tasks:'];

@@ -17,13 +17,18 @@ const skip = redisMissingReason();
 const cliEntry = fileURLToPath(new URL('../../src/cli/cli.ts', import.meta.url));
 
 /** A private Redis, an `orchestr8 worker` process whose agent runner talks to the local Messages server, and an owner engine dispatching to it. */
-async function cluster(t: { after(fn: () => unknown): void }): Promise<{ cluster: BullmqCluster; anthropic: FakeAnthropicServer; worker: LineProcess; engine: Engine }> {
+async function cluster(t: {
+  after(fn: () => unknown): void;
+}): Promise<{ cluster: BullmqCluster; anthropic: FakeAnthropicServer; worker: LineProcess; engine: Engine }> {
   const cluster = await BullmqCluster.start();
   t.after(() => cluster.dispose());
   const anthropic = await FakeAnthropicServer.start();
   t.after(() => anthropic.close());
   fs.mkdirSync(path.join(cluster.project, '.orchestr8/agents'), { recursive: true });
-  fs.writeFileSync(path.join(cluster.project, '.orchestr8/agents/shell.md'), '---\nname: shell\ndescription: runs commands\ntools: Read, Bash\n---\nYou run commands.\n');
+  fs.writeFileSync(
+    path.join(cluster.project, '.orchestr8/agents/shell.md'),
+    '---\nname: shell\ndescription: runs commands\ntools: Read, Bash\n---\nYou run commands.\n',
+  );
   const worker = LineProcess.start('worker', cliEntry, ['worker', '--redis', cluster.redis.url, '--lock-duration', '2000'], {
     ANTHROPIC_API_KEY: anthropic.apiKey,
     ANTHROPIC_BASE_URL: anthropic.url,
@@ -51,7 +56,10 @@ function stopped(engine: Engine, types: EngineEvent['type'][], timeoutMs = 60_00
 
 const AGENT = { task: { action: { kind: 'agent' as const, agent: 'shell', prompt: 'make out.txt' } } };
 
-test('BullMQ with the real agent runner: an `orchestr8 worker` process parks the agent on its uncovered Bash call, the owner allows it once, the task completes on the worker', { skip, timeout: 120_000 }, async (t) => {
+test('BullMQ with the real agent runner: an `orchestr8 worker` process parks the agent on its uncovered Bash call, the owner allows it once, the task completes on the worker', {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const { cluster: c, anthropic, worker, engine } = await cluster(t);
   anthropic.enqueue(toolReply([{ name: 'run_command', input: { command: 'echo hi > out.txt' } }]), textReply('made it'));
   const parked = stopped(engine, ['task.needs-input', 'task.failed', 'task.retrying']);
@@ -77,7 +85,10 @@ test('BullMQ with the real agent runner: an `orchestr8 worker` process parks the
   assert.deepEqual([toolResult.type, toolResult.is_error ?? false], ['tool_result', false]);
 });
 
-test('BullMQ with the real agent runner: a Messages server answering 529 past the SDK retries pauses the run; it resumes on the worker once the server recovers', { skip, timeout: 120_000 }, async (t) => {
+test('BullMQ with the real agent runner: a Messages server answering 529 past the SDK retries pauses the run; it resumes on the worker once the server recovers', {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const { anthropic, worker, engine } = await cluster(t);
   anthropic.outage({ kind: 'error', status: 529, retryAfterSeconds: 1 });
   const paused = stopped(engine, ['workflow.paused', 'task.failed', 'task.retrying']);

@@ -13,7 +13,11 @@ import { redisMissingReason } from '../support/redis-server.ts';
 const skip = redisMissingReason();
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+  }).trim();
 }
 
 async function runToEnd(cluster: BullmqCluster, yaml: string, cwd: string) {
@@ -48,11 +52,22 @@ test('a worker on "another machine" checks out the run source, works in a worktr
     await cluster.worker('remote-worker', '--checkout', 'always', '--workdir', workdir);
     const status = await runToEnd(
       cluster,
-      ['name: checkout', 'tasks:', '  write:', '    run: echo "from $PWD" > made-by-worker.txt; cat README.md', '  read:', '    needs: [write]', '    run: cat made-by-worker.txt'].join('\n'),
+      [
+        'name: checkout',
+        'tasks:',
+        '  write:',
+        '    run: echo "from $PWD" > made-by-worker.txt; cat README.md',
+        '  read:',
+        '    needs: [write]',
+        '    run: cat made-by-worker.txt',
+      ].join('\n'),
       cluster.project,
     );
     assert.equal(status.run.state, 'completed', status.tasks.map((t) => `${t.key}: ${t.error}`).join('; '));
-    assert.deepEqual(status.tasks.map((t) => t.state), ['completed', 'completed']);
+    assert.deepEqual(
+      status.tasks.map((t) => t.state),
+      ['completed', 'completed'],
+    );
     const source = status.run.delivery!.source!;
     assert.deepEqual(source, { remote, baseCommit: base, branch: `orchestr8/${status.run.id}` });
     const pushed = git(remote, 'show', `${source.branch}:made-by-worker.txt`);

@@ -11,7 +11,15 @@ test('SIGTERM drains a worker: its running task finishes, it takes no new one, a
   try {
     const workflow = cluster.writeWorkflow(
       'drain',
-      ['name: drain', 'tasks:', '  first:', '    run: echo begin; sleep 2; echo "first by $PPID"', '  second:', '    needs: [first]', '    run: echo "second by $PPID"'].join('\n'),
+      [
+        'name: drain',
+        'tasks:',
+        '  first:',
+        '    run: echo begin; sleep 2; echo "first by $PPID"',
+        '  second:',
+        '    needs: [first]',
+        '    run: echo "second by $PPID"',
+      ].join('\n'),
     );
     const draining = await cluster.worker('draining');
     const coordinator = await cluster.coordinator('coordinator', workflow);
@@ -23,7 +31,12 @@ test('SIGTERM drains a worker: its running task finishes, it takes no new one, a
     // `second` became ready while the first worker drained: its job waits in the queue (not active
     // under the worker that left), and its log below is written by the next worker.
     const waiting = () => cluster.redis.cli('LRANGE', 'bull:orchestr8:wait', '0', '-1').split('\n');
-    await until('`second` to wait in the queue for a worker', () => waiting().some((id) => id.startsWith(`${runId}.second@`)), 15_000, () => waiting().join(', '));
+    await until(
+      '`second` to wait in the queue for a worker',
+      () => waiting().some((id) => id.startsWith(`${runId}.second@`)),
+      15_000,
+      () => waiting().join(', '),
+    );
     assert.ok(!coordinator.lines.some((l) => /^completed .*\.second$/.test(l)), 'the draining worker took no new task');
     const next = await cluster.worker('next');
     await coordinator.waitFor(new RegExp(`^finished ${runId} `), 30_000);

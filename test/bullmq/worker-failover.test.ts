@@ -39,14 +39,20 @@ test('a worker SIGKILLed mid-task: the task completes on the other worker and th
     assert.equal(slow.state, 'completed');
     // BullMQ re-ran the job (stalled-job check); the engine did not spend another attempt on it.
     assert.equal(slow.attempt, 1);
-    const runs = readFileSync(path.join(cluster.project, 'runs.txt'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+    const runs = readFileSync(path.join(cluster.project, 'runs.txt'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     // The dead worker's shell outlives it (its own process group); nothing on another machine could reap it.
     try {
       process.kill(-Number(runs[0]![1]), 'SIGKILL');
     } catch {
       // already gone
     }
-    assert.deepEqual(runs.map((r) => r[0]), [String(first.pid), String(second.pid)]);
+    assert.deepEqual(
+      runs.map((r) => r[0]),
+      [String(first.pid), String(second.pid)],
+    );
     const after = status.tasks.find((t) => t.key === 'after')!;
     assert.equal(after.state, 'completed');
     assert.match(status.logs['after']!, new RegExp(`after begin\\s+done by ${second.pid}`));

@@ -51,10 +51,17 @@ async function cluster(t: { after(fn: () => unknown): void }, runners: TaskRunne
   return engine;
 }
 
-test('a permission request raised on a BullMQ worker parks the task in needs-input; allowing it runs it to completion there', { skip, timeout: 60_000 }, async (t) => {
+test('a permission request raised on a BullMQ worker parks the task in needs-input; allowing it runs it to completion there', {
+  skip,
+  timeout: 60_000,
+}, async (t) => {
   const engine = await cluster(t, [new AskingRunner()]);
   const { runId, taskIds } = await engine.launch({ task: { action: { kind: 'agent', agent: 'scripted', prompt: 'go' } } });
-  const parked = await until(() => engine.task(taskIds[0]!), (task) => task.state !== 'queued' && task.state !== 'running', 'the task stopped');
+  const parked = await until(
+    () => engine.task(taskIds[0]!),
+    (task) => task.state !== 'queued' && task.state !== 'running',
+    'the task stopped',
+  );
   assert.equal(parked.state, 'needs-input', `not a failed attempt: ${parked.error ?? ''}`);
   assert.equal(parked.request?.id, 'toolu_1');
   await engine.answer(taskIds[0]!, { decision: 'allow' });
@@ -66,7 +73,11 @@ test('a permission request raised on a BullMQ worker parks the task in needs-inp
 test('an overloaded API on a BullMQ worker pauses the run instead of failing the attempt', { skip, timeout: 60_000 }, async (t) => {
   const engine = await cluster(t, [new OverloadedRunner()]);
   const { runId, taskIds } = await engine.launch({ task: { action: { kind: 'noop' } } });
-  const status = await until(() => engine.status(runId), (s) => s.run.state !== 'running', 'the run paused');
+  const status = await until(
+    () => engine.status(runId),
+    (s) => s.run.state !== 'running',
+    'the run paused',
+  );
   assert.equal(status.run.state, 'paused', `run ${status.run.state}, task ${status.tasks[0]!.state}: ${status.tasks[0]!.error ?? ''}`);
   assert.equal((await engine.task(taskIds[0]!)).attempt, 1, 'no attempt was spent');
 });

@@ -19,11 +19,18 @@ class HandsOverRunner implements TaskRunner {
   }
 }
 
-test("a worker stores a runner's un-awaited last records before it completes the job: the usage reaches the coordinator's state", { skip, timeout: 60_000 }, async (t) => {
+test("a worker stores a runner's un-awaited last records before it completes the job: the usage reaches the coordinator's state", {
+  skip,
+  timeout: 60_000,
+}, async (t) => {
   const redis = await RedisServer.start();
   t.after(() => redis.stop());
   const cwd = tempDir('o8-saves-');
-  const worker = new TaskWorker({ redisUrl: redis.url, runners: [new HandsOverRunner()], workspace: { prepare: async () => ({ cwd, finish: async () => {} }) } });
+  const worker = new TaskWorker({
+    redisUrl: redis.url,
+    runners: [new HandsOverRunner()],
+    workspace: { prepare: async () => ({ cwd, finish: async () => {} }) },
+  });
   await worker.start();
   t.after(() => worker.stop(true));
   const engine = await Engine.open({ stateDir: tempDir('o8-saves-state-'), cwd, executor: new BullmqExecutor({ redisUrl: redis.url }) });

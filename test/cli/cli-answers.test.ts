@@ -25,7 +25,10 @@ describe('the CLI answers truthfully: version, exit codes, JSON errors', { skip 
 
   it('a missing workflow file is a usage error (2) naming the file, for run and validate alike', async () => {
     const missing = path.join(project, 'nope.yaml');
-    for (const args of [['run', missing], ['validate', missing]]) {
+    for (const args of [
+      ['run', missing],
+      ['validate', missing],
+    ]) {
       const r = await o8(...args);
       assert.equal(r.code, 2, `${args[0]}: ${r.stderr}${r.stdout}`);
       assert.match(r.stderr + r.stdout, new RegExp(`${missing}: cannot read workflow file: no such file`));
@@ -88,6 +91,5 @@ describe('refusals', { skip }, () => {
     const json = await o8('--json', 'signal', `${ids[0]}.a`);
     assert.equal(json.code, 2);
     assert.equal(JSON.parse(json.stdout).error.code, 'conflict');
-
   });
 });

@@ -38,7 +38,11 @@ export function orchestr8(cwd: string, args: string[], env: NodeJS.ProcessEnv = 
 }
 
 /** A long-lived `orchestr8 ARGS` (a foreground run, an MCP server): its output so far and its end. */
-export function startOrchestr8(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => CliOutcome; exited: Promise<CliOutcome> } {
+export function startOrchestr8(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; output: () => CliOutcome; exited: Promise<CliOutcome> } {
   const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -64,22 +64,33 @@ describe('a cold launch is durable before any owner has opened the state', { ski
     assert.deepEqual(taskIds, [`${runId}.task`]);
     const request = path.join(state, 'inbox', `${runId}.json`);
     assert.ok(fs.existsSync(request), 'the launch request is in the inbox when launch returns');
-    await until('the background owner to die after launching', () => {
-      const lock = readLock(state);
-      return lock !== undefined && !isLockLive(lock);
-    }, 30_000);
+    await until(
+      'the background owner to die after launching',
+      () => {
+        const lock = readLock(state);
+        return lock !== undefined && !isLockLive(lock);
+      },
+      30_000,
+    );
     assert.ok(fs.existsSync(request), 'the owner died before removing the request');
 
     // The next command that looks resumes the dead owner's work; the request is not launched twice.
     const status = await orchestr8(dir, ['status']);
     assert.equal(status.code, 0, status.stderr);
-    await until('the run to complete', async () => {
-      const s = JSON.parse((await orchestr8(dir, ['--json', 'status', runId])).stdout) as { run: { state: string } };
-      return s.run.state === 'completed';
-    }, 60_000);
+    await until(
+      'the run to complete',
+      async () => {
+        const s = JSON.parse((await orchestr8(dir, ['--json', 'status', runId])).stdout) as { run: { state: string } };
+        return s.run.state === 'completed';
+      },
+      60_000,
+    );
     await until('the background owner to exit', () => !fs.existsSync(path.join(state, 'owner.lock')), 30_000);
     const list = JSON.parse((await orchestr8(dir, ['--json', 'status'])).stdout) as { runs: { id: string }[] };
-    assert.deepEqual(list.runs.map((r) => r.id), [runId]);
+    assert.deepEqual(
+      list.runs.map((r) => r.id),
+      [runId],
+    );
     assert.deepEqual(fs.readdirSync(path.join(state, 'inbox')), []);
   });
 });

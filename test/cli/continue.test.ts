@@ -17,11 +17,19 @@ describe('orchestr8 continue TASK_ID --prompt TEXT', { skip }, () => {
     after(() => server.close());
     const project = tempDir('o8-cli-continue-');
     fs.mkdirSync(path.join(project, '.orchestr8/agents'), { recursive: true });
-    fs.writeFileSync(path.join(project, '.orchestr8/agents/scribe.md'), '---\nname: scribe\ndescription: writes notes\ntools: Read, Write\n---\nYou write notes.\n');
+    fs.writeFileSync(
+      path.join(project, '.orchestr8/agents/scribe.md'),
+      '---\nname: scribe\ndescription: writes notes\ntools: Read, Write\n---\nYou write notes.\n',
+    );
     const env = { ANTHROPIC_API_KEY: server.apiKey, ANTHROPIC_BASE_URL: server.url };
     const o8 = (...args: string[]) => orchestr8(project, ['--state', path.join(project, 'state'), ...args], env);
     // Until the background owner has taken the launch from its inbox, status answers not found.
-    const status = async (runId: string) => JSON.parse((await o8('--json', 'status', runId)).stdout) as { run?: { state: string }; tasks: Array<{ state: string; attempt: number; followUps?: string[] }>; link: string };
+    const status = async (runId: string) =>
+      JSON.parse((await o8('--json', 'status', runId)).stdout) as {
+        run?: { state: string };
+        tasks: Array<{ state: string; attempt: number; followUps?: string[] }>;
+        link: string;
+      };
 
     server.enqueue(toolReply([{ name: 'write_file', input: { path: 'NOTES.md', content: '# Notes\n' } }]), textReply('Wrote NOTES.md.'));
     const launched = await o8('--json', 'launch', '--agent', 'scribe', '--prompt', 'Write notes');
@@ -33,10 +41,14 @@ describe('orchestr8 continue TASK_ID --prompt TEXT', { skip }, () => {
     const continued = await o8('continue', taskIds[0]!, '--prompt', 'Also add a TODO list');
     assert.equal(continued.code, 0, continued.stderr);
     assert.match(continued.stdout, new RegExp(`continuing ${taskIds[0]!.replace('.', '\\.')}`));
-    await until('the follow-up to complete', async () => {
-      const s = await status(runId);
-      return s.run?.state === 'completed' && s.tasks[0]!.attempt === 2;
-    }, 60_000);
+    await until(
+      'the follow-up to complete',
+      async () => {
+        const s = await status(runId);
+        return s.run?.state === 'completed' && s.tasks[0]!.attempt === 2;
+      },
+      60_000,
+    );
     const after2 = await status(runId);
     assert.deepEqual(after2.tasks[0]!.followUps, ['Also add a TODO list']);
     assert.equal(JSON.parse((await o8('--json', 'result', taskIds[0]!)).stdout).result.output, 'Added TODO.md.');

@@ -9,7 +9,8 @@ const skip = cliMissingReason();
 if (skip) console.warn(`\n*** test/cli/dead-owner.test.ts ${skip} ***\n`);
 
 // `first` runs until the test lets it go (the file `go`), so the owner is surely killed mid-run whatever the load.
-const slow = (go: string) => `name: slow\ntasks:\n  first:\n    run: while [ ! -f ${go} ]; do sleep 0.1; done; echo first\n  second:\n    run: echo second\n    needs: first\n`;
+const slow = (go: string) =>
+  `name: slow\ntasks:\n  first:\n    run: while [ ! -f ${go} ]; do sleep 0.1; done; echo first\n  second:\n    run: echo second\n    needs: first\n`;
 
 describe('after kill -9 of a foreground run, the next command that looks resumes its runs', { skip }, () => {
   it('status resumes the run in a background owner, says so, and the run completes', { timeout: 120_000 }, async () => {
@@ -47,7 +48,10 @@ describe('after kill -9 of a foreground run, the next command that looks resumes
     );
     assert.deepEqual(
       (done.tasks as { key: string; state: string }[]).map((t) => [t.key, t.state]),
-      [['first', 'completed'], ['second', 'completed']],
+      [
+        ['first', 'completed'],
+        ['second', 'completed'],
+      ],
     );
     const again = await o8('status');
     assert.doesNotMatch(again.stderr, /resumed/, 'only the first look after the death resumes');
@@ -62,7 +66,12 @@ describe('a second foreground run while another process owns the state', { skip 
     fs.writeFileSync(path.join(project, 'side.yaml'), 'name: side\ntasks:\n  a:\n    run: echo side-a\n  b:\n    run: exit 3\n    needs: a\n');
     const owner = startOrchestr8(project, ['--state', state, 'run', 'gate.yaml']);
     try {
-      await until('api.json', () => fs.existsSync(path.join(state, 'api.json')), 30_000, () => owner.output().stderr);
+      await until(
+        'api.json',
+        () => fs.existsSync(path.join(state, 'api.json')),
+        30_000,
+        () => owner.output().stderr,
+      );
       const second = await orchestr8(project, ['--state', state, 'run', 'side.yaml']);
       assert.equal(second.code, 1, `the run failed (task b), so exit 1: ${second.stderr}`);
       assert.doesNotMatch(second.stderr, /serves no local API|owned by/);

@@ -33,7 +33,12 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
     const owner = startOrchestr8(repo, ['--state', state, '--json', 'run', path.join(fixture.root, 'gate.yaml')]);
     const discovery = path.join(state, 'api.json');
     try {
-      await until('api.json', () => fs.existsSync(discovery), 20_000, () => owner.output().stderr);
+      await until(
+        'api.json',
+        () => fs.existsSync(discovery),
+        20_000,
+        () => owner.output().stderr,
+      );
       assert.equal(fs.statSync(discovery).mode & 0o777, 0o600);
       const api = readJson(discovery);
       assert.equal(api.pid, owner.child.pid);
@@ -93,7 +98,10 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
       assert.match(gateBranch, /^orchestr8\/gate-/);
       // No token, so no pull request: the branch is not pushed, and the run says so.
       assert.equal(delivery.pushedTo, undefined);
-      assert.ok(delivery.notes.some((n: string) => /no GitHub token.*kept local, not pushed/.test(n)), JSON.stringify(delivery));
+      assert.ok(
+        delivery.notes.some((n: string) => /no GitHub token.*kept local, not pushed/.test(n)),
+        JSON.stringify(delivery),
+      );
       assert.equal(sh(repo, 'show', `${gateBranch}:out.txt`), 'changed');
       assert.equal(sh(fixture.remote, 'branch', '--list', gateBranch), '');
       assert.equal(fs.existsSync(path.join(repo, 'out.txt')), false, "the user's working tree is untouched");
@@ -122,7 +130,10 @@ describe('a foreground `orchestr8 run` in a git repository owns the state and se
 
     sh(repo, 'merge', '-q', '--no-edit', gateBranch);
     const second = await o8('--json', 'cleanup');
-    assert.deepEqual(json(second.stdout), { removed: [{ runId: gateRun, worktree: gateWorktree, branch: gateBranch, branchDeleted: true, reason: 'merged' }], kept: [] });
+    assert.deepEqual(json(second.stdout), {
+      removed: [{ runId: gateRun, worktree: gateWorktree, branch: gateBranch, branchDeleted: true, reason: 'merged' }],
+      kept: [],
+    });
     assert.equal(fs.existsSync(gateWorktree), false);
     assert.equal(sh(repo, 'branch', '--list', gateBranch), '', 'the merged branch is gone too');
 
@@ -170,7 +181,10 @@ describe('an owner without a local API', { skip }, () => {
     const state = path.join(project, 'state');
     const engine = await Engine.open({ stateDir: state, cwd: project, command: 'test owner without api' });
     try {
-      for (const args of [['cancel', 'abc123abc123'], ['launch', '--run', 'echo hi']]) {
+      for (const args of [
+        ['cancel', 'abc123abc123'],
+        ['launch', '--run', 'echo hi'],
+      ]) {
         const r = await orchestr8(project, ['--state', state, ...args]);
         assert.equal(r.code, 3, r.stderr);
         assert.match(r.stderr, new RegExp(`owned by pid ${process.pid} \\(test owner without api, .*serves no local API`));
@@ -188,7 +202,10 @@ describe('a command with no owner there', { skip }, () => {
     const state = path.join(project, 'state');
     const engine = await Engine.open({ stateDir: state, cwd: project });
     const { runId } = await engine.launch({
-      workflow: parseWorkflow('name: approve-then-ship\ntasks:\n  approve:\n    wait: approval\n  ship:\n    needs: approve\n    run: echo "shipped by pid $PPID"\n', 'a.yaml'),
+      workflow: parseWorkflow(
+        'name: approve-then-ship\ntasks:\n  approve:\n    wait: approval\n  ship:\n    needs: approve\n    run: echo "shipped by pid $PPID"\n',
+        'a.yaml',
+      ),
     });
     await engine.close(); // nobody owns the state now; the run waits for its signal
 

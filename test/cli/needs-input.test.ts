@@ -64,17 +64,25 @@ describe('orchestr8 approve / deny / pause / resume', { skip }, () => {
     server.enqueue(toolReply([{ name: 'run_command', input: { command: 'echo hi > out.txt' } }]), textReply('made it'));
     const owner = startOrchestr8(dir, ['--state', path.join(dir, 'state'), 'run', 'asks.yaml'], env);
     try {
-      const status = await until('the task asks', async () => {
-        const r = await o8('--json', 'status', (await o8('--json', 'status')).stdout.match(/"id": "([0-9a-f]{12})"/)?.[1] ?? 'none');
-        const json = r.code === 0 ? (JSON.parse(r.stdout) as StatusJson) : undefined;
-        return json?.needsInput.length ? json : undefined;
-      }, 60_000, () => owner.output().stdout + owner.output().stderr);
+      const status = await until(
+        'the task asks',
+        async () => {
+          const r = await o8('--json', 'status', (await o8('--json', 'status')).stdout.match(/"id": "([0-9a-f]{12})"/)?.[1] ?? 'none');
+          const json = r.code === 0 ? (JSON.parse(r.stdout) as StatusJson) : undefined;
+          return json?.needsInput.length ? json : undefined;
+        },
+        60_000,
+        () => owner.output().stdout + owner.output().stderr,
+      );
       const ask = status.needsInput[0]!;
       assert.equal(status.tasks[0]!.state, 'needs-input');
       assert.deepEqual([ask.request.kind, ask.request.call, ask.request.rule], ['permission', 'Bash(echo hi > out.txt)', 'Bash(echo:*)']);
       assert.equal(ask.approve, `orchestr8 approve ${ask.taskId} [--always]`);
       const text = await o8('status', status.run.id);
-      assert.match(text.stdout, /work\s+needs-input[\s\S]*\? permission to run Bash\(echo hi > out\.txt\)\n\s+answer: orchestr8 approve \S+\.work \[--always\] \| orchestr8 deny/);
+      assert.match(
+        text.stdout,
+        /work\s+needs-input[\s\S]*\? permission to run Bash\(echo hi > out\.txt\)\n\s+answer: orchestr8 approve \S+\.work \[--always\] \| orchestr8 deny/,
+      );
       assert.ok(!fs.existsSync(path.join(dir, 'out.txt')), 'nothing ran before the answer');
 
       assert.equal((await o8('approve', `${status.run.id}.nope`)).code, 4, 'no such task');
@@ -114,7 +122,9 @@ describe('orchestr8 approve / deny / pause / resume', { skip }, () => {
     }
   });
 
-  it('ORCHESTR8_PERMISSIONS allows without asking; ORCHESTR8_BUDGET_TOKENS parks before the turn past it; approve --raise-tokens goes on; ORCHESTR8_PERMISSION_TIMEOUT denies', { timeout: 120_000 }, async () => {
+  it('ORCHESTR8_PERMISSIONS allows without asking; ORCHESTR8_BUDGET_TOKENS parks before the turn past it; approve --raise-tokens goes on; ORCHESTR8_PERMISSION_TIMEOUT denies', {
+    timeout: 120_000,
+  }, async () => {
     const { dir, o8, env } = project();
     server.requests.length = 0;
     const usage = { input_tokens: 700, output_tokens: 50 };
@@ -123,10 +133,15 @@ describe('orchestr8 approve / deny / pause / resume', { skip }, () => {
     const owner = startOrchestr8(dir, ['--state', path.join(dir, 'state'), 'run', 'asks.yaml'], settings);
     try {
       const runId = await until('the run id', () => /run ([0-9a-f]{12})/.exec(owner.output().stdout)?.[1], 30_000);
-      const asked = await until('the budget request', async () => {
-        const json = JSON.parse((await o8('--json', 'status', runId)).stdout) as StatusJson;
-        return json.needsInput[0];
-      }, 60_000, () => owner.output().stdout + owner.output().stderr);
+      const asked = await until(
+        'the budget request',
+        async () => {
+          const json = JSON.parse((await o8('--json', 'status', runId)).stdout) as StatusJson;
+          return json.needsInput[0];
+        },
+        60_000,
+        () => owner.output().stdout + owner.output().stderr,
+      );
       assert.equal(asked.request.kind, 'budget');
       assert.equal(fs.readFileSync(path.join(dir, 'env.txt'), 'utf8'), 'from-env\n', 'the allowed command ran without asking');
       assert.equal(server.requests.length, 1, 'the turn past the budget was not sent');
@@ -161,7 +176,11 @@ describe('orchestr8 approve / deny / pause / resume', { skip }, () => {
     // A run launched after the signal, through the same owner, completes: the owner starts queued
     // tasks in order, so had the signal let `after` start, it would have started before this one.
     const later = (JSON.parse((await o8('--json', 'run', 'quick.yaml', '--detach')).stdout) as { runId: string }).runId;
-    await until('a later run completes', async () => (JSON.parse((await o8('--json', 'status', later)).stdout) as StatusJson).run.state === 'completed', 60_000);
+    await until(
+      'a later run completes',
+      async () => (JSON.parse((await o8('--json', 'status', later)).stdout) as StatusJson).run.state === 'completed',
+      60_000,
+    );
     const json = JSON.parse((await o8('--json', 'status', runId)).stdout) as StatusJson;
     assert.equal(json.run.state, 'paused');
     assert.equal(json.run.pause?.reason, 'paused by the user');

@@ -17,7 +17,10 @@ test('the CLI progress says when the owner pauses on a full disk, and when it re
   view.update({ type: 'engine.storage', state: 'paused', reason: REASON });
   view.update({ type: 'engine.storage', state: 'resumed', reason: 'writes succeed again after 4 s; work resumes' });
   view.finish();
-  assert.match(out.text(), /⚠ disk full: new work is paused until space is freed; running tasks go on \(ENOSPC: no space left on device, write \(journal in \/s\/journal\)\)\n {2}storage: writes succeed again after 4 s; work resumes\n/);
+  assert.match(
+    out.text(),
+    /⚠ disk full: new work is paused until space is freed; running tasks go on \(ENOSPC: no space left on device, write \(journal in \/s\/journal\)\)\n {2}storage: writes succeed again after 4 s; work resumes\n/,
+  );
 });
 
 test('the live progress block carries a disk-full row while paused and drops it after', () => {
@@ -35,8 +38,20 @@ test('the live progress block carries a disk-full row while paused and drops it 
 });
 
 const agentTask = {
-  id: 'r1.review', runId: 'r1', key: 'review', name: 'review', action: { kind: 'agent', agent: 'code-reviewer', prompt: 'x' }, needs: [], state: 'running',
-  priority: 0, order: 0, attempt: 1, retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: Date.now(), startedAt: Date.now(),
+  id: 'r1.review',
+  runId: 'r1',
+  key: 'review',
+  name: 'review',
+  action: { kind: 'agent', agent: 'code-reviewer', prompt: 'x' },
+  needs: [],
+  state: 'running',
+  priority: 0,
+  order: 0,
+  attempt: 1,
+  retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false },
+  continueOnError: false,
+  updatedAt: Date.now(),
+  startedAt: Date.now(),
 } as const satisfies import('../../src/core/model/records.ts').TaskRecord;
 
 test('live progress shows an agent task’s turns and tokens on its line, and a line per new figure on a plain stream', () => {

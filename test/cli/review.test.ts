@@ -27,7 +27,7 @@ describe('orchestr8 diff, apply and discard on a real repository', { skip }, () 
     return { id: run.id, branch: run.delivery.branch };
   }
 
-  it('diff shows the run\'s files and patch; --json lists them with the base commit', { timeout: 60_000 }, async () => {
+  it("diff shows the run's files and patch; --json lists them with the base commit", { timeout: 60_000 }, async () => {
     const { id, branch } = await runEdit();
     const names = await o8('diff', id, '--name-only');
     assert.equal(names.code, 0, names.stderr);
@@ -37,10 +37,15 @@ describe('orchestr8 diff, apply and discard on a real repository', { skip }, () 
     const j = json((await o8('--json', 'diff', id)).stdout);
     assert.equal(j.branch, branch);
     assert.equal(j.baseSha, sh(repo, 'rev-parse', 'main'));
-    assert.deepEqual(j.files.map((f: { path: string }) => f.path), ['README.md', 'feature.txt']);
+    assert.deepEqual(
+      j.files.map((f: { path: string }) => f.path),
+      ['README.md', 'feature.txt'],
+    );
   });
 
-  it('apply that conflicts with a local edit changes nothing, names the file and exits 5; after committing elsewhere it applies', { timeout: 60_000 }, async () => {
+  it('apply that conflicts with a local edit changes nothing, names the file and exits 5; after committing elsewhere it applies', {
+    timeout: 60_000,
+  }, async () => {
     const { id, branch } = await runEdit();
     fs.writeFileSync(path.join(repo, 'README.md'), '# my local edit\n');
     const before = sh(repo, 'status', '--porcelain');

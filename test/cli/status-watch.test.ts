@@ -18,17 +18,30 @@ describe('orchestr8 status --watch', { skip }, () => {
     fs.writeFileSync(path.join(root, 'slow.yaml'), SLOW);
     const owner = startOrchestr8(root, ['--state', state, 'run', 'slow.yaml']);
     try {
-      const runId = await until('the run to be launched', async () => {
-        const listed = await orchestr8(root, ['--state', state, '--json', 'status']);
-        return listed.code === 0 ? (JSON.parse(listed.stdout) as { runs: { id: string }[] }).runs[0]?.id : undefined;
-      }, 20_000, () => owner.output().stderr);
+      const runId = await until(
+        'the run to be launched',
+        async () => {
+          const listed = await orchestr8(root, ['--state', state, '--json', 'status']);
+          return listed.code === 0 ? (JSON.parse(listed.stdout) as { runs: { id: string }[] }).runs[0]?.id : undefined;
+        },
+        20_000,
+        () => owner.output().stderr,
+      );
       const watch = startOrchestr8(root, ['--state', state, 'status', '--watch', runId]);
-      await until('the watch to show the run', () => watch.output().stdout.includes(runId), 20_000, () => watch.output().stderr);
+      await until(
+        'the watch to show the run',
+        () => watch.output().stdout.includes(runId),
+        20_000,
+        () => watch.output().stderr,
+      );
       fs.writeFileSync(path.join(root, 'go'), '');
       const ownerDone = await owner.exited;
       assert.equal(ownerDone.code, 0, ownerDone.stderr);
       const endedAt = Date.now();
-      const watched = await Promise.race([watch.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the watch did not end: ${JSON.stringify(watch.output())}`)), 15_000))]);
+      const watched = await Promise.race([
+        watch.exited,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the watch did not end: ${JSON.stringify(watch.output())}`)), 15_000)),
+      ]);
       assert.equal(watched.code, 0, watched.stderr);
       assert.ok(Date.now() - endedAt < 5000, 'it ends with the run, not on a timer');
       assert.match(watched.stdout, /second/, 'it showed the transitions that happened while it watched');

@@ -27,10 +27,15 @@ describe('wait tasks say what they ask and how to answer; tolerated failures say
     const o8 = (...args: string[]) => orchestr8(project, ['--state', state, ...args]);
     const owner = startOrchestr8(project, ['--state', state, 'run', 'ask.yaml']);
     try {
-      const progress = await until('both questions in the progress', () => {
-        const out = owner.output().stdout;
-        return /\? Ship v1\.2 to team\?/.test(out) && /\? Go ahead\?/.test(out) ? out : undefined;
-      }, 60_000, () => owner.output().stdout + owner.output().stderr);
+      const progress = await until(
+        'both questions in the progress',
+        () => {
+          const out = owner.output().stdout;
+          return /\? Ship v1\.2 to team\?/.test(out) && /\? Go ahead\?/.test(out) ? out : undefined;
+        },
+        60_000,
+        () => owner.output().stdout + owner.output().stderr,
+      );
       const runId = /run ([0-9a-f]{12})/.exec(progress)![1]!;
       assert.match(progress, new RegExp(`answer: orchestr8 signal ${runId}\\.approve \\[PAYLOAD\\]`));
       assert.match(progress, new RegExp(`answer: orchestr8 signal ${runId}\\.first \\[PAYLOAD\\]`));
@@ -43,10 +48,16 @@ describe('wait tasks say what they ask and how to answer; tolerated failures say
         usage: { costUsd: number };
         tasks: { key: string; usage: { inputTokens: number; costUsd: number } }[];
       };
-      assert.deepEqual(json.waiting.map((w) => [w.taskId, w.question]).sort(), [[`${runId}.approve`, 'Ship v1.2 to team?'], [`${runId}.first`, 'Go ahead?']]);
+      assert.deepEqual(json.waiting.map((w) => [w.taskId, w.question]).sort(), [
+        [`${runId}.approve`, 'Ship v1.2 to team?'],
+        [`${runId}.first`, 'Go ahead?'],
+      ]);
       assert.equal(json.waiting.find((w) => w.taskId.endsWith('.first'))!.signal, `orchestr8 signal ${runId}.first [PAYLOAD]`);
       assert.equal(typeof json.usage.costUsd, 'number');
-      assert.ok(json.tasks.every((t) => typeof t.usage.inputTokens === 'number' && typeof t.usage.costUsd === 'number'), 'tokens and cost per task');
+      assert.ok(
+        json.tasks.every((t) => typeof t.usage.inputTokens === 'number' && typeof t.usage.costUsd === 'number'),
+        'tokens and cost per task',
+      );
 
       assert.equal((await o8('signal', `${runId}.first`)).code, 0);
       assert.equal((await o8('signal', `${runId}.approve`)).code, 0);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { filesStillConflicted, stageIfResolved } from '../../src/core/git/conflict-markers.ts';
 
-const sh = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, stdio: 'pipe' }).toString();
+const sh = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, stdio: 'pipe' }).toString();
 
 test('a real merge conflict: files are reported until their markers are gone on disk; stageIfResolved stages only when none is left', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'o8-markers-'));

@@ -26,16 +26,24 @@ test('attempts keep counting across a user retry, which grants the retry budget 
   assert.equal(task.attemptBase, 2);
   const log = await engine.log(`${runId}.flaky`);
   assert.equal(log.match(/--- attempt 1 failed/g)?.length, 1, 'no second "attempt 1"');
-  assert.match(log, /--- attempt 2 failed: exited with code 1 · \S+ ---\n--- attempt 3 failed: exited with code 1 · retrying in [^\n]+\n--- attempt 4 failed: exited with code 1 · \S+ ---\n$/);
+  assert.match(
+    log,
+    /--- attempt 2 failed: exited with code 1 · \S+ ---\n--- attempt 3 failed: exited with code 1 · retrying in [^\n]+\n--- attempt 4 failed: exited with code 1 · \S+ ---\n$/,
+  );
 });
 
 test('a wait task’s log says what it asks, references filled in, and the command that answers it', async () => {
   const { engine } = await openEngine();
   const { runId } = await engine.launch({
-    workflow: workflow('name: ask\ninputs:\n  who: { default: team }\ntasks:\n  build: { run: echo v1.2 }\n  approve: { wait: "Ship ${tasks.build.result} to ${inputs.who}?", needs: build }\n'),
+    workflow: workflow(
+      'name: ask\ninputs:\n  who: { default: team }\ntasks:\n  build: { run: echo v1.2 }\n  approve: { wait: "Ship ${tasks.build.result} to ${inputs.who}?", needs: build }\n',
+    ),
   });
   for (let i = 0; i < 200 && !(await engine.log(`${runId}.approve`)).includes('waiting'); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.match(await engine.log(`${runId}.approve`), new RegExp(`^--- waiting for a signal: Ship v1\\.2\\n? to team\\? · answer: orchestr8 signal ${runId}\\.approve \\[PAYLOAD\\] · \\S+ ---\\n$`));
+  assert.match(
+    await engine.log(`${runId}.approve`),
+    new RegExp(`^--- waiting for a signal: Ship v1\\.2\\n? to team\\? · answer: orchestr8 signal ${runId}\\.approve \\[PAYLOAD\\] · \\S+ ---\\n$`),
+  );
   await engine.signal(`${runId}.approve`, 'ok');
   await runFinished(engine, runId);
 });

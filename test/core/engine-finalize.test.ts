@@ -96,15 +96,22 @@ test('a retry that lands while the run is being finalized is not undone by the f
   });
   try {
     for (let i = 0; i < 24; i++) {
-      const { runId }: { runId: string } = await engine.launch({ workflow: workflow(`name: later\ntasks:\n  a:\n    run: test -e "${flags}/$ORCHESTR8_RUN_ID"\n`) });
+      const { runId }: { runId: string } = await engine.launch({
+        workflow: workflow(`name: later\ntasks:\n  a:\n    run: test -e "${flags}/$ORCHESTR8_RUN_ID"\n`),
+      });
       await until(`run ${runId}'s first finish`, () => retried.has(runId), 20_000);
       await retried.get(runId);
       let seen = '';
-      const run: RunRecord = await until(`run ${runId} completed after its retry, and delivered`, async (): Promise<RunRecord | undefined> => {
-        const status = await engine!.status(runId);
-        seen = `run ${status.run.state}, task ${status.tasks[0]?.state}`;
-        return status.run.state === 'completed' && status.run.finalized ? status.run : undefined;
-      }, 20_000, () => `last seen: ${seen}`);
+      const run: RunRecord = await until(
+        `run ${runId} completed after its retry, and delivered`,
+        async (): Promise<RunRecord | undefined> => {
+          const status = await engine!.status(runId);
+          seen = `run ${status.run.state}, task ${status.tasks[0]?.state}`;
+          return status.run.state === 'completed' && status.run.finalized ? status.run : undefined;
+        },
+        20_000,
+        () => `last seen: ${seen}`,
+      );
       assert.equal(run.state, 'completed');
     }
     assert.deepEqual(undone, [], 'no finalization wrote a retried run back as failed');

@@ -91,7 +91,12 @@ test(`a task whose engine dies under it more than ${MAX_STALLS} times fails, say
   const task = await engine.task(taskId);
   assert.equal(run.state, 'failed', 'retries are for failures of the task, not for its engine dying');
   assert.equal(task.stalls, MAX_STALLS + 1);
-  assert.match(task.error!, new RegExp(`^its engine died under it ${MAX_STALLS + 1} times; at most ${MAX_STALLS} are resumed \\(the last: the engine running it \\(pid \\d+\\) stopped\\)$`));
+  assert.match(
+    task.error!,
+    new RegExp(
+      `^its engine died under it ${MAX_STALLS + 1} times; at most ${MAX_STALLS} are resumed \\(the last: the engine running it \\(pid \\d+\\) stopped\\)$`,
+    ),
+  );
   assert.equal(task.attempt, 1);
   assert.equal((await engine.log(taskId)).match(/interrupted: the engine running it \(pid \d+\) stopped/g)?.length, MAX_STALLS + 1);
 });
@@ -105,7 +110,10 @@ test(`clean shutdowns are never counted against a task: ${MAX_STALLS + 2} reload
   for (let i = 1; i <= MAX_STALLS + 2; i++) {
     const { engine } = await openEngine({ stateDir, cwd });
     if (i === 1) runId = (await engine.launch({ task: { action: { kind: 'run', run }, retries: 0 } })).runId;
-    await until(`start ${i}`, async () => (await engine.task(`${runId}.task`)).state === 'running' && ((await engine.log(`${runId}.task`)).match(/^up$/gm) ?? []).length >= i);
+    await until(
+      `start ${i}`,
+      async () => (await engine.task(`${runId}.task`)).state === 'running' && ((await engine.log(`${runId}.task`)).match(/^up$/gm) ?? []).length >= i,
+    );
     await engine.close();
     const stored = await storedTask(stateDir, `${runId}.task`);
     assert.equal(stored.state, 'queued', `reload ${i} is resumed`);

@@ -26,7 +26,14 @@ class AskingRunner implements TaskRunner {
   }
 }
 
-const permission = (): InputRequest => ({ kind: 'permission', id: 'toolu_1', tool: 'Bash', call: 'Bash(rm -rf build)', rule: 'Bash(rm:*)', askedAt: Date.now() });
+const permission = (): InputRequest => ({
+  kind: 'permission',
+  id: 'toolu_1',
+  tool: 'Bash',
+  call: 'Bash(rm -rf build)',
+  rule: 'Bash(rm:*)',
+  askedAt: Date.now(),
+});
 
 async function stateOf(engine: Engine, taskId: string): Promise<string> {
   return (await engine.task(taskId)).state;
@@ -114,7 +121,14 @@ test('an unanswered request is denied after inputTimeoutMs, with that reason', a
 });
 
 test('a budget request: deny stops the task (failed, saying so); allow raises the budget on the task', async () => {
-  const budget = (ctx: TaskContext): InputRequest => ({ kind: 'budget', id: `budget-${ctx.task.budget?.usd ?? 1}`, scope: 'task', budget: ctx.task.budget ?? { usd: 1 }, spent: { usd: 1.2, tokens: 900 }, askedAt: Date.now() });
+  const budget = (ctx: TaskContext): InputRequest => ({
+    kind: 'budget',
+    id: `budget-${ctx.task.budget?.usd ?? 1}`,
+    scope: 'task',
+    budget: ctx.task.budget ?? { usd: 1 },
+    spent: { usd: 1.2, tokens: 900 },
+    askedAt: Date.now(),
+  });
   const { engine } = await openEngine({ runners: [new AskingRunner(budget)] });
   let parked = nextEvent(engine, 'task.needs-input');
   const stopped = await engine.launch(AGENT);
@@ -177,10 +191,30 @@ test('pause by hand holds new tasks; a restart keeps the run paused; resume star
   const stateDir = tempDir('o8-state-');
   const cwd = tempDir('o8-cwd-');
   const first = await openEngine({ stateDir, cwd });
-  const wf = { workflow: { name: 'two', inputs: [], tasks: [
-    { id: 'a', needs: [], action: { kind: 'wait' as const }, retry: { max: 0, backoffMs: 0, factor: 1, maxDelayMs: 0, jitter: false }, continueOnError: false, priority: 0 },
-    { id: 'b', needs: ['a'], action: { kind: 'run' as const, run: 'echo b' }, retry: { max: 0, backoffMs: 0, factor: 1, maxDelayMs: 0, jitter: false }, continueOnError: false, priority: 0 },
-  ] } };
+  const wf = {
+    workflow: {
+      name: 'two',
+      inputs: [],
+      tasks: [
+        {
+          id: 'a',
+          needs: [],
+          action: { kind: 'wait' as const },
+          retry: { max: 0, backoffMs: 0, factor: 1, maxDelayMs: 0, jitter: false },
+          continueOnError: false,
+          priority: 0,
+        },
+        {
+          id: 'b',
+          needs: ['a'],
+          action: { kind: 'run' as const, run: 'echo b' },
+          retry: { max: 0, backoffMs: 0, factor: 1, maxDelayMs: 0, jitter: false },
+          continueOnError: false,
+          priority: 0,
+        },
+      ],
+    },
+  };
   const { runId } = await first.engine.launch(wf);
   await first.engine.pause(runId);
   await assert.rejects(first.engine.pause(runId), /paused; nothing to pause/);

@@ -73,10 +73,22 @@ test('an executor whose tasks outlive the engine: close leaves the task running,
     const run = await runFinished(second, runId);
     assert.equal(run.state, 'completed');
     const tasks: TaskRecord[] = (await second.status(runId)).tasks;
-    assert.deepEqual(tasks.map((t) => [t.key, t.state, t.attempt]), [['a', 'completed', 1], ['b', 'completed', 1]]);
+    assert.deepEqual(
+      tasks.map((t) => [t.key, t.state, t.attempt]),
+      [
+        ['a', 'completed', 1],
+        ['b', 'completed', 1],
+      ],
+    );
     assert.equal((await second.result(`${runId}.a`))?.output, 'done remotely');
     // a was started once (re-attached, not re-run); b once.
-    assert.deepEqual(remote.executions.map((e) => [e.id, e.attempt]), [[`${runId}.a`, 1], [`${runId}.b`, 1]]);
+    assert.deepEqual(
+      remote.executions.map((e) => [e.id, e.attempt]),
+      [
+        [`${runId}.a`, 1],
+        [`${runId}.b`, 1],
+      ],
+    );
     assert.match(await second.log(`${runId}.a`), /attempt 1 · re-attached after a restart .*\nremote output\n/);
   } finally {
     await second.close();

@@ -8,14 +8,16 @@ import { openEngine, runFinished, workflow } from '../support/engine-harness.ts'
 
 test('the engine journals a task row whole once, at launch, and each transition after as a patch; the tables agree with what it answered', async () => {
   const { engine, stateDir } = await openEngine();
-  const { runId } = await engine.launch({ workflow: workflow(`
+  const { runId } = await engine.launch({
+    workflow: workflow(`
 name: records
 tasks:
   a: { run: "echo a" }
   flaky: { run: "exit 3", retries: { max: 1, backoff: 10 } }
   b: { run: "echo b", needs: a }
   never: { run: "echo never", needs: flaky }
-`) });
+`),
+  });
   assert.equal((await runFinished(engine, runId)).state, 'failed');
   const answered = await engine.status(runId);
   await engine.close();
@@ -27,7 +29,10 @@ tasks:
   // a, b: queued→running→completed (b from pending), flaky twice through, never skipped.
   assert.ok(patches.length >= 8, `${patches.length} task patches`);
   for (const patch of patches) assert.equal('action' in patch.set || 'needs' in patch.set || 'retry' in patch.set, false, 'a patch carries only what changed');
-  assert.ok(records.some((r) => r.t === 'run-patch'), 'the run finishes by a patch');
+  assert.ok(
+    records.some((r) => r.t === 'run-patch'),
+    'the run finishes by a patch',
+  );
 
   const reader = await StateStore.openReader(stateDir);
   assert.deepEqual(await reader.index.getTasks(runId), answered.tasks);

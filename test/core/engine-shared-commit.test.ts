@@ -27,7 +27,11 @@ class ProbeRunner implements TaskRunner {
 }
 
 /** A memory backend whose commits are kept (the records of each) and can be held back until released. */
-async function recordingBackend(): Promise<{ backend: MemoryBackend; commits: StoreRecord[][]; hold(match: (records: StoreRecord[]) => boolean): { held: Promise<void>; release(): void } }> {
+async function recordingBackend(): Promise<{
+  backend: MemoryBackend;
+  commits: StoreRecord[][];
+  hold(match: (records: StoreRecord[]) => boolean): { held: Promise<void>; release(): void };
+}> {
   const backend = await MemoryBackend.open();
   const commits: StoreRecord[][] = [];
   const commit = backend.commit.bind(backend);
@@ -123,7 +127,7 @@ tasks:
   await stillHolds('b is decided but not begun while the commit carrying its start is held', () => probe.began.length === 1, 100);
   assert.deepEqual(probe.began, ['a'], 'b is decided but not begun while the commit carrying its start is held');
   assert.deepEqual(heard, ['a'], 'nobody hears of b starting either');
-  assert.equal((await engine.task(`${runId}.b`)).state, 'pending', "a query answers from what is durable");
+  assert.equal((await engine.task(`${runId}.b`)).state, 'pending', 'a query answers from what is durable');
   gate.release();
   assert.equal((await runFinished(engine, runId)).state, 'completed');
   assert.deepEqual(probe.began, ['a', 'b']);

@@ -121,7 +121,10 @@ tasks:
   assert.equal(task.attempt, 3);
   assert.match(task.error!, /exited with code 7/);
   const retries = events.filter((e) => e.type === 'task.retrying');
-  assert.deepEqual(retries.map((e) => (e as { delayMs: number }).delayMs), [100, 200]);
+  assert.deepEqual(
+    retries.map((e) => (e as { delayMs: number }).delayMs),
+    [100, 200],
+  );
   const starts = events.filter((e) => e.type === 'task.started').map((e) => (e as { task: { startedAt: number } }).task.startedAt);
   assert.ok(starts[1]! - starts[0]! >= 100 && starts[2]! - starts[1]! >= 200, `backoff respected: ${starts.join(', ')}`);
 });
@@ -160,7 +163,12 @@ tasks:
   const run = await runFinished(engine, runId);
   assert.equal(run.state, 'cancelled');
   assert.equal((await engine.task(`${runId}.after`)).state, 'skipped');
-  await until('shell, child and grandchild all gone', () => !tree.some(isProcessAlive), 10_000, () => `alive: ${tree.filter(isProcessAlive).join(', ')}`);
+  await until(
+    'shell, child and grandchild all gone',
+    () => !tree.some(isProcessAlive),
+    10_000,
+    () => `alive: ${tree.filter(isProcessAlive).join(', ')}`,
+  );
 });
 
 test('a failure skips every transitive dependent; continue_on_error lets dependents run', async () => {
@@ -229,7 +237,13 @@ tasks:
   const { run, tasks } = await engine.status(runId);
   assert.equal((await runFinished(engine, runId)).state, 'failed');
   assert.equal(run.id, runId);
-  assert.deepEqual(tasks.map((t) => [t.key, t.state]), [['approve', 'failed'], ['ship', 'skipped']]);
+  assert.deepEqual(
+    tasks.map((t) => [t.key, t.state]),
+    [
+      ['approve', 'failed'],
+      ['ship', 'skipped'],
+    ],
+  );
   assert.equal(tasks[0]!.error, 'rejected: tests are red');
   assert.equal(await engine.result(`${runId}.approve`), undefined, 'a rejection is not a result');
 
@@ -271,7 +285,10 @@ test('notifications wait for delivery: one per finished run, one per failed task
 
 test('missing required input and unknown ids are clear errors', async () => {
   const { engine } = await openEngine({ backend: await MemoryBackend.open() });
-  await assert.rejects(engine.launch({ workflow: workflow('name: x\ninputs:\n  ticket: { required: true }\ntasks:\n  a: { run: "echo ${inputs.ticket}" }\n', 'x.yaml') }), /x\.yaml:3:3: .*ticket/);
+  await assert.rejects(
+    engine.launch({ workflow: workflow('name: x\ninputs:\n  ticket: { required: true }\ntasks:\n  a: { run: "echo ${inputs.ticket}" }\n', 'x.yaml') }),
+    /x\.yaml:3:3: .*ticket/,
+  );
   await assert.rejects(engine.status('nope'), /no run nope/);
   await assert.rejects(engine.result('nope.task'), /no run nope/);
 });

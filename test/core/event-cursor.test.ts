@@ -9,8 +9,15 @@ test('every durable event carries the journal seq of its stored event, and event
   const heard = events.filter((e) => e.type !== 'task.progress');
   assert.ok(heard.length >= 4, `heard ${heard.map((e) => e.type).join(', ')}`);
   const seqs = heard.map((e) => e.seq);
-  assert.ok(seqs.every((s) => typeof s === 'number'), `every event has a seq: ${JSON.stringify(seqs)}`);
-  assert.deepEqual([...seqs].sort((a, b) => a! - b!), seqs, 'seqs increase in firing order');
+  assert.ok(
+    seqs.every((s) => typeof s === 'number'),
+    `every event has a seq: ${JSON.stringify(seqs)}`,
+  );
+  assert.deepEqual(
+    [...seqs].sort((a, b) => a! - b!),
+    seqs,
+    'seqs increase in firing order',
+  );
 
   const { events: replayed, next } = await engine.eventsAfter(0);
   assert.deepEqual(

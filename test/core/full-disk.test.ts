@@ -23,9 +23,7 @@ concurrency: 2
 tasks:
   long:
     run: '${printing(12)}'
-${['a', 'b', 'c', 'd', 'e']
-  .map((k) => `  ${k}:\n    run: '${printing(1)}'\n`)
-  .join('')}  last:
+${['a', 'b', 'c', 'd', 'e'].map((k) => `  ${k}:\n    run: '${printing(1)}'\n`).join('')}  last:
     needs: [long, a, b, c, d, e]
     run: echo done
 `;
@@ -36,7 +34,9 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, debug: () => {}, info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-test('a disk that fills up mid-run pauses the owner, which says why, refuses new work, loses nothing and finishes the run by itself once space is freed', { timeout: 120_000 }, async (t) => {
+test('a disk that fills up mid-run pauses the owner, which says why, refuses new work, loses nothing and finishes the run by itself once space is freed', {
+  timeout: 120_000,
+}, async (t) => {
   const mount = mountSmallFs(t, '4m');
   if (!mount) return;
   const stateDir = path.join(mount, 'state');
@@ -99,7 +99,11 @@ test('a disk that fills up mid-run pauses the owner, which says why, refuses new
   );
   assert.equal(readLock(stateDir)?.pid, process.pid);
   assert.ok(fs.existsSync(discoveryPath(stateDir)));
-  assert.deepEqual(fs.readdirSync(stateDir).filter((name) => name.includes('.tmp-')), [], 'a snapshot that failed left no temp file');
+  assert.deepEqual(
+    fs.readdirSync(stateDir).filter((name) => name.includes('.tmp-')),
+    [],
+    'a snapshot that failed left no temp file',
+  );
 
   // Space returns: the owner notices by itself and the run completes, each task on its first attempt.
   fs.rmSync(filler);
@@ -142,7 +146,9 @@ test('closing an owner whose disk is still full does not wait for space: it save
   t.after(() => engine.close());
   // Retries: a task whose end could not be saved before the close is run again by the next owner.
   const slowStarted = nextEvent(engine, 'task.started', (e) => e.task.key === 'slow');
-  const { runId } = await engine.launch({ workflow: workflow(`name: cut-short\ntasks:\n  slow:\n    run: '${printing(4)}'\n    retries: 1\n  quick:\n    run: echo hi\n    retries: 1\n`) });
+  const { runId } = await engine.launch({
+    workflow: workflow(`name: cut-short\ntasks:\n  slow:\n    run: '${printing(4)}'\n    retries: 1\n  quick:\n    run: echo hi\n    retries: 1\n`),
+  });
   await slowStarted;
   fillDisk(path.join(mount, 'filler'));
   await nextEvent(engine, 'engine.storage', (e) => e.state === 'paused', 20_000);

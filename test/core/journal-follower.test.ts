@@ -30,7 +30,6 @@ function completedIds(events: EngineEvent[]): string[] {
   return events.flatMap((e) => (e.type === 'workflow.completed' ? [e.run.id] : []));
 }
 
-
 /** Runs the child owner with this process's event loop frozen: a reader here cannot read meanwhile. */
 function ownerChild(stateDir: string, tag: string, from: number, to: number, snapshotEvery = 0): void {
   const child = spawnSync(process.execPath, ['--import', 'tsx', CHILD, stateDir, tag, String(from), String(to), String(snapshotEvery)], { encoding: 'utf8' });
@@ -108,7 +107,10 @@ test('a reader that falls behind a removed segment reloads once, then follows ag
     ownerChild(stateDir, 'c', 0, 20);
     assert.equal(await reader.waitFor(/^completed c-19 /, 10_000), 'completed c-19 total=330');
     const followed = reader.lines.flatMap((l) => /^completed (c-\d+) /.exec(l)?.[1] ?? []);
-    assert.deepEqual(followed, Array.from({ length: 20 }, (_, i) => `c-${i}`));
+    assert.deepEqual(
+      followed,
+      Array.from({ length: 20 }, (_, i) => `c-${i}`),
+    );
     assert.equal(reader.lines.filter((l) => l.startsWith('reloaded')).length, 1, 'reloaded exactly once');
   } finally {
     await reader.kill();
@@ -127,7 +129,10 @@ test('a reader keeps following while its own thread is blocked: the records are 
   ownerChild(stateDir, 'b', 0, 300, 100);
   assert.ok(listSegments(journalDir(stateDir))[0]!.firstSeq > 11, 'segments were folded and removed meanwhile');
   await until('every transition', () => completedIds(events).filter((id) => id.startsWith('b-')).length === 300, 10_000);
-  assert.deepEqual(completedIds(events).filter((id) => id.startsWith('b-')), Array.from({ length: 300 }, (_, i) => `b-${i}`));
+  assert.deepEqual(
+    completedIds(events).filter((id) => id.startsWith('b-')),
+    Array.from({ length: 300 }, (_, i) => `b-${i}`),
+  );
   assert.equal(reloads, 0, 'followed as the owner wrote, never fell behind, never reloaded');
   assert.equal((await reader.list({ limit: 1 })).total, 310);
   await reader.close();
@@ -179,9 +184,12 @@ test('a reader follows across an owner change: the old owner left a torn tail, t
   assert.deepEqual(completedIds(events), []);
   ownerChild(stateDir, 'b', 0, 10);
   await until('the new owner’s transitions', () => completedIds(events).length === 10, 10_000);
-  assert.deepEqual(completedIds(events), Array.from({ length: 10 }, (_, i) => `b-${i}`));
+  assert.deepEqual(
+    completedIds(events),
+    Array.from({ length: 10 }, (_, i) => `b-${i}`),
+  );
   assert.equal(reloads, 0, 'followed across the owner change, no reload');
-  assert.equal((await reader.status('torn').catch(() => undefined)), undefined, 'the torn record never shows');
+  assert.equal(await reader.status('torn').catch(() => undefined), undefined, 'the torn record never shows');
   assert.equal((await reader.list({ limit: 1 })).total, 15);
   await reader.close();
 });

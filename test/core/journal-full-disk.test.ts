@@ -71,20 +71,30 @@ test('a full disk pauses the journal: callers wait, nothing is rejected, and the
   const waiting = journal.append([event(3), event(4)]);
   const later = journal.append([event(5)]);
   let settled = false;
-  Promise.all([waiting, later]).then(() => (settled = true), () => (settled = true));
+  Promise.all([waiting, later]).then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   // The first write and two retries refused: each was a moment to fail the callers, or to report a pause again.
   await until('three refused writes', () => disk.refused >= 3, 10_000);
   assert.equal(settled, false, 'appends wait for space rather than fail');
   assert.equal(journal.storage.state, 'paused');
   assert.match((journal.storage as { reason: string }).reason, /ENOSPC: simulated, write \(journal in .+\)/);
-  assert.deepEqual(states.map((s) => s.state), ['paused'], 'one pause reported, not one per retry');
+  assert.deepEqual(
+    states.map((s) => s.state),
+    ['paused'],
+    'one pause reported, not one per retry',
+  );
   assert.deepEqual(durable, [1, 2]);
   assert.deepEqual(await journal.rotate(), [], 'no rotation (and so no snapshot) while the disk is full');
   assert.equal(fs.statSync(segment!.path).size, acknowledged, 'the fragment a failed write left is cut off');
 
   disk.limit = Infinity;
   await Promise.all([waiting, later]);
-  assert.deepEqual(states.map((s) => s.state), ['paused', 'ok']);
+  assert.deepEqual(
+    states.map((s) => s.state),
+    ['paused', 'ok'],
+  );
   assert.equal(journal.storage.state, 'ok');
   assert.deepEqual(durable, [1, 2, 3, 4, 5]);
   await journal.append([event(6)]);
@@ -128,7 +138,13 @@ test('closing while the disk is still full drops only records nobody was told ar
 test('other write errors still break the journal for good', async () => {
   const dir = tempDir();
   const journal = new JournalWriter(dir, 0, () => {}, {
-    io: { write: async () => { throw errno('EBADF', 'write'); }, fdatasync: async () => {}, ftruncate: async () => {} },
+    io: {
+      write: async () => {
+        throw errno('EBADF', 'write');
+      },
+      fdatasync: async () => {},
+      ftruncate: async () => {},
+    },
   });
   await assert.rejects(journal.append([event(1)]), /journal write failed: EBADF: simulated, write; restart to recover/);
   await assert.rejects(journal.append([event(2)]), /journal write failed/);

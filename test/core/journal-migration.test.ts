@@ -57,20 +57,34 @@ async function assertV1Content(db: StateIndex): Promise<void> {
   assert.match((await db.getTask('r-failed.broken'))?.error ?? '', /exit code 3|exited with 3|3/);
   assert.equal((await db.getRun('r-completed'))?.inputs['who'], 'world');
   assert.equal((await db.eventsAfter(0, 10_000)).filter((e) => e.seq <= 102).length, 39);
-  assert.deepEqual((await db.usage({ runId: 'r-completed' })), { inputTokens: 200, outputTokens: 75, cacheWriteTokens: 10, cacheReadTokens: 20, costUsd: 0.0034 });
-  assert.deepEqual((await db.gates('r-completed')).map((g) => `${g.gate}:${g.verdict}`), ['tests:pass']);
+  assert.deepEqual(await db.usage({ runId: 'r-completed' }), {
+    inputTokens: 200,
+    outputTokens: 75,
+    cacheWriteTokens: 10,
+    cacheReadTokens: 20,
+    costUsd: 0.0034,
+  });
+  assert.deepEqual(
+    (await db.gates('r-completed')).map((g) => `${g.gate}:${g.verdict}`),
+    ['tests:pass'],
+  );
   assert.deepEqual((await db.checkpoint('r-open.long'))?.state, { turn: 3, notes: ['a', 'b'] });
-  assert.deepEqual((await db.webhookDeliveries('pending', 10)).map((d) => `${d.id}:${d.attempts}:${d.lastError}`), ['wh-2:2:connect ECONNREFUSED']);
+  assert.deepEqual(
+    (await db.webhookDeliveries('pending', 10)).map((d) => `${d.id}:${d.attempts}:${d.lastError}`),
+    ['wh-2:2:connect ECONNREFUSED'],
+  );
   assert.equal((await db.getWebhookDelivery('wh-1'))?.state, 'delivered');
-  assert.equal((await db.cursor('webhooks')), 40);
+  assert.equal(await db.cursor('webhooks'), 40);
   assert.deepEqual((await db.undeliveredNotifications()).map((n) => n.runId).sort(), ['r-cancelled', 'r-failed', 'r-failed', 'r-signalled']);
 }
-
 
 test('a v1 state folder opens with everything in it, takes v2 records in a segment of their own, reopens, and a reader follows across the formats', async () => {
   const dir = copyFixture();
   const v1Segments = listSegments(journalDir(dir)).map((s) => [s.path, fs.readFileSync(s.path)] as const);
-  assert.deepEqual(v1Segments.map(([file]) => path.basename(file)), ['0000000000000001.journal', '0000000000000053.journal']);
+  assert.deepEqual(
+    v1Segments.map(([file]) => path.basename(file)),
+    ['0000000000000001.journal', '0000000000000053.journal'],
+  );
 
   // A reader that opened the v1 folder before the new owner: it follows from seq 102.
   const reader = await ReadOnlyEngine.open(dir, { follow: true, pollMs: 50 });
@@ -98,15 +112,26 @@ test('a v1 state folder opens with everything in it, takes v2 records in a segme
   ]);
 
   const segments = listSegments(journalDir(dir));
-  assert.deepEqual(segments.map((s) => s.firstSeq), [1, 53, 103], 'v2 records start a segment of their own');
+  assert.deepEqual(
+    segments.map((s) => s.firstSeq),
+    [1, 53, 103],
+    'v2 records start a segment of their own',
+  );
   for (const [file, bytes] of v1Segments) assert.ok(fs.readFileSync(file).equals(bytes), `${path.basename(file)} is left as it was`);
   const head = readSegmentHeader(fs.readFileSync(segments[2]!.path));
   assert.equal(typeof head === 'object' && head.version, 2, 'the new segment says it is v2');
 
   await until('the reader to follow the v2 records', () => followed.length >= 3, 5000);
-  assert.deepEqual(followed.map((e) => `${e.type} ${e.seq}`), ['task.completed 105', 'task.started 107', 'workflow.cancelled 109']);
+  assert.deepEqual(
+    followed.map((e) => `${e.type} ${e.seq}`),
+    ['task.completed 105', 'task.started 107', 'workflow.cancelled 109'],
+  );
   const started = followed[1]!;
-  assert.equal(started.type === 'task.started' && `${started.task.state}:${started.task.attempt}:${started.task.name}`, 'running:1:second', 'the patched row keeps the fields the patch left alone');
+  assert.equal(
+    started.type === 'task.started' && `${started.task.state}:${started.task.attempt}:${started.task.name}`,
+    'running:1:second',
+    'the patched row keeps the fields the patch left alone',
+  );
   const first = await reader.task('r-busy.first');
   assert.equal(first.state, 'completed');
   assert.equal(first.pid, undefined, 'an unset field is gone');
@@ -127,10 +152,12 @@ test('a v1 state folder opens with everything in it, takes v2 records in a segme
     await store.close();
   }
   assert.deepEqual(logger.lines, []);
-  const followedRuns = await Promise.all((await reader.list({ limit: 100 })).runs.map(async (r) => {
-    const { tasks } = await reader.status(r.id);
-    return `${r.id} ${r.state}: ${tasks.map((t) => `${t.key}:${t.state}:${t.attempt}`).join(' ')}`;
-  }));
+  const followedRuns = await Promise.all(
+    (await reader.list({ limit: 100 })).runs.map(async (r) => {
+      const { tasks } = await reader.status(r.id);
+      return `${r.id} ${r.state}: ${tasks.map((t) => `${t.key}:${t.state}:${t.attempt}`).join(' ')}`;
+    }),
+  );
   assert.deepEqual(followedRuns, expected, 'the follower holds what a fresh open holds');
   await reader.close();
 });
@@ -143,7 +170,11 @@ test('a v1 state folder folds into a v2 snapshot: the v1 segments are read by th
   await owner.commit([{ t: 'task-patch', id: 'r-open.next', set: { state: 'skipped' } }]);
   await owner.snapshot();
   await owner.close();
-  assert.deepEqual(listSegments(journalDir(dir)).map((s) => s.firstSeq), [104, 105], 'the v1 segments were folded and removed');
+  assert.deepEqual(
+    listSegments(journalDir(dir)).map((s) => s.firstSeq),
+    [104, 105],
+    'the v1 segments were folded and removed',
+  );
   const reader = await StateStore.openReader(dir);
   assert.equal((await reader.index.getTask('r-busy.second'))?.state, 'cancelled');
   assert.equal((await reader.index.getTask('r-open.next'))?.state, 'skipped');
@@ -152,7 +183,9 @@ test('a v1 state folder folds into a v2 snapshot: the v1 segments are read by th
   await reader.close();
 });
 
-test('a new engine takes over the v1 folder a killed owner left: it resumes the work, records it as v2 patches, and a reader sees the end', { timeout: 60_000 }, async () => {
+test('a new engine takes over the v1 folder a killed owner left: it resumes the work, records it as v2 patches, and a reader sees the end', {
+  timeout: 60_000,
+}, async () => {
   const dir = copyFixture();
   // The project folder the fixture's runs work in (made when it was written) exists again.
   const reading = await StateStore.openReader(dir);
@@ -164,7 +197,10 @@ test('a new engine takes over the v1 folder a killed owner left: it resumes the 
   }
   const { engine } = await openEngine({ stateDir: dir });
   const before = await engine.list({ limit: 100 });
-  assert.deepEqual(before.runs.map((r) => `${r.id} ${r.state}`), V1_RUNS.map((line) => line.slice(0, line.indexOf(':'))));
+  assert.deepEqual(
+    before.runs.map((r) => `${r.id} ${r.state}`),
+    V1_RUNS.map((line) => line.slice(0, line.indexOf(':'))),
+  );
   assert.equal((await engine.result('r-completed.after'))?.output, 'hello world');
   await engine.signal('r-open.gate', 'go');
   const [open, busy] = await Promise.all([runFinished(engine, 'r-open'), runFinished(engine, 'r-busy')]);
@@ -176,8 +212,14 @@ test('a new engine takes over the v1 folder a killed owner left: it resumes the 
   assert.ok(records.includes('task-patch'), 'the new engine records transitions as patches');
   const reader = await ReadOnlyEngine.open(dir);
   const { tasks } = await reader.status('r-open');
-  assert.deepEqual(tasks.map((t) => `${t.key}:${t.state}`), ['gate:completed', 'long:completed', 'next:completed']);
+  assert.deepEqual(
+    tasks.map((t) => `${t.key}:${t.state}`),
+    ['gate:completed', 'long:completed', 'next:completed'],
+  );
   assert.equal((await reader.result('r-open.gate'))?.output, 'go');
-  assert.equal((await reader.status('r-busy')).tasks.every((t) => t.state === 'completed' && t.action.kind === 'run'), true);
+  assert.equal(
+    (await reader.status('r-busy')).tasks.every((t) => t.state === 'completed' && t.action.kind === 'run'),
+    true,
+  );
   await reader.close();
 });

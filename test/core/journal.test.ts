@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { encodeRecord, encodeRecordV1, readSegmentHeader, scanFrames, SEGMENT_HEADER, UnsupportedJournalVersionError } from '../../src/core/store/journal-format.ts';
+import {
+  encodeRecord,
+  encodeRecordV1,
+  readSegmentHeader,
+  scanFrames,
+  SEGMENT_HEADER,
+  UnsupportedJournalVersionError,
+} from '../../src/core/store/journal-format.ts';
 import { JournalWriter, listSegments, segmentPath } from '../../src/core/store/journal.ts';
 import { replayJournal } from '../../src/core/store/journal-replay.ts';
 import type { SequencedRecord } from '../../src/core/store/store-records.ts';
@@ -27,10 +34,16 @@ test('a flipped byte or a record out of sequence is skipped as damage; a cut rec
   const flipped = Buffer.from(two!);
   flipped[flipped.length - 3]! ^= 0xff;
   const scan = scanFrames(Buffer.concat([one!, flipped, three!]), 1);
-  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 3]);
+  assert.deepEqual(
+    scan.entries.map((e) => e.seq),
+    [1, 3],
+  );
   assert.deepEqual(scan.damaged, [{ offset: one!.length, length: flipped.length, problem: 'checksum mismatch' }]);
   const backwards = scanFrames(Buffer.concat([one!, three!, two!]), 1);
-  assert.deepEqual(backwards.entries.map((e) => e.seq), [1, 3]);
+  assert.deepEqual(
+    backwards.entries.map((e) => e.seq),
+    [1, 3],
+  );
   assert.equal(backwards.tail?.problem, 'out-of-order sequence number 2');
   assert.equal(scanFrames(Buffer.concat([one!, three!]), 1, 3).tail?.problem, 'out-of-order sequence number 3', 'beyond the next segment');
   assert.deepEqual(scanFrames(Buffer.concat([one!, two!.subarray(0, 10)]), 1).tail, { offset: one!.length, problem: 'incomplete record' });
@@ -39,15 +52,28 @@ test('a flipped byte or a record out of sequence is skipped as damage; a cut rec
 test('a segment of v1 frames, or of v1 then v2 frames, decodes; damage in either resynchronises on the next frame of either', () => {
   const v1 = [1, 2, 3].map((seq) => encodeRecordV1({ seq, record: event(seq) }));
   const v2 = [4, 5, 6].map((seq) => encodeRecord({ seq, record: event(seq) }));
-  assert.deepEqual(scanFrames(Buffer.concat(v1), 1).entries.map((e) => e.seq), [1, 2, 3], 'a v1 segment: no header');
-  assert.deepEqual(scanFrames(Buffer.concat([SEGMENT_HEADER, ...v2]), 4).entries, [4, 5, 6].map((seq) => ({ seq, record: event(seq) })));
+  assert.deepEqual(
+    scanFrames(Buffer.concat(v1), 1).entries.map((e) => e.seq),
+    [1, 2, 3],
+    'a v1 segment: no header',
+  );
+  assert.deepEqual(
+    scanFrames(Buffer.concat([SEGMENT_HEADER, ...v2]), 4).entries,
+    [4, 5, 6].map((seq) => ({ seq, record: event(seq) })),
+  );
   const flippedV1 = Buffer.from(v1[1]!);
   flippedV1[flippedV1.length - 2]! ^= 0xff;
   const flippedV2 = Buffer.from(v2[1]!);
   flippedV2[flippedV2.length - 2]! ^= 0xff;
   const scan = scanFrames(Buffer.concat([v1[0]!, flippedV1, v1[2]!, v2[0]!, flippedV2, v2[2]!]), 1);
-  assert.deepEqual(scan.entries.map((e) => e.seq), [1, 3, 4, 6]);
-  assert.deepEqual(scan.damaged.map((d) => d.problem), ['checksum mismatch', 'checksum mismatch']);
+  assert.deepEqual(
+    scan.entries.map((e) => e.seq),
+    [1, 3, 4, 6],
+  );
+  assert.deepEqual(
+    scan.damaged.map((d) => d.problem),
+    ['checksum mismatch', 'checksum mismatch'],
+  );
 });
 
 test('a torn segment header is a torn tail: the owner cuts it, and the next write starts the segment with a whole header', async () => {
@@ -91,12 +117,19 @@ test('after a v1 segment the writer opens a v2 segment of its own; the v1 one is
   await journal.append([event(3)]);
   await journal.close();
   assert.ok(fs.readFileSync(segmentPath(dir, 1)).equals(v1), 'the v1 segment is left as it was');
-  assert.deepEqual(listSegments(dir).map((s) => s.firstSeq), [1, 3]);
+  assert.deepEqual(
+    listSegments(dir).map((s) => s.firstSeq),
+    [1, 3],
+  );
   assert.deepEqual(seqsOf(replayJournal(dir, { afterSeq: 0, repair: true, logger: recordingLogger() }).entries), [1, 2, 3]);
   const reopened = new JournalWriter(dir, 3, () => {});
   await reopened.append([event(4)]);
   await reopened.close();
-  assert.deepEqual(listSegments(dir).map((s) => s.firstSeq), [1, 3], 'a v2 segment is appended to');
+  assert.deepEqual(
+    listSegments(dir).map((s) => s.firstSeq),
+    [1, 3],
+    'a v2 segment is appended to',
+  );
 });
 
 test('appends made in the same tick share one batch (group commit) and resolve only after onDurable', async () => {
@@ -107,7 +140,10 @@ test('appends made in the same tick share one batch (group commit) and resolve o
   const appends = Array.from({ length: 50 }, (_, i) => journal.append([event(i)]).then(() => acked.push(batches.length)));
   await Promise.all(appends);
   assert.deepEqual(batches, [50], 'fifty appends from one tick: one write, one fsync');
-  assert.ok(acked.every((n) => n === 1), 'every caller resumed after its batch was applied');
+  assert.ok(
+    acked.every((n) => n === 1),
+    'every caller resumed after its batch was applied',
+  );
   await Promise.all([journal.append([event(50)]), journal.append([event(51), event(52)])]);
   assert.deepEqual(batches, [50, 3]);
   await journal.close();
@@ -149,10 +185,19 @@ test('rotation hands over closed segments and replay skips what a snapshot alrea
   const closed = await journal.rotate();
   await journal.append([event(3)]);
   await journal.close();
-  assert.deepEqual(closed.map((s) => path.basename(s.path)), ['0000000000000001.journal']);
-  assert.deepEqual(listSegments(dir).map((s) => s.firstSeq), [1, 3]);
+  assert.deepEqual(
+    closed.map((s) => path.basename(s.path)),
+    ['0000000000000001.journal'],
+  );
+  assert.deepEqual(
+    listSegments(dir).map((s) => s.firstSeq),
+    [1, 3],
+  );
   const replay = replayJournal(dir, { afterSeq: 2, repair: false, logger: recordingLogger() });
-  assert.deepEqual(replay.entries.map((e) => e.seq), [3]);
+  assert.deepEqual(
+    replay.entries.map((e) => e.seq),
+    [3],
+  );
 });
 
 test('a missing segment is reported, never silently skipped', async () => {
@@ -177,25 +222,42 @@ function segmentFdFlags(dir: string): number[] {
       continue; // the directory's own descriptor, closed by now
     }
     if (!target.startsWith(fs.realpathSync(dir)) || !target.endsWith('.journal')) continue;
-    const line = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').find((l) => l.startsWith('flags:'))!;
+    const line = fs
+      .readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags:'))!;
     flags.push(parseInt(line.split(/\s+/)[1]!, 8));
   }
   return flags;
 }
 
-test('segments are written through O_DSYNC (one durable write per group commit), across a rotation too', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+test('segments are written through O_DSYNC (one durable write per group commit), across a rotation too', {
+  skip: process.platform !== 'linux' && 'reads /proc',
+}, async () => {
   const dir = tempDir();
   const journal = new JournalWriter(dir, 0, () => {});
   await journal.append([event(1)]);
   const dsync = fs.constants.O_DSYNC;
-  assert.deepEqual(segmentFdFlags(dir).map((f) => (f & dsync) === dsync), [true], 'the first segment');
+  assert.deepEqual(
+    segmentFdFlags(dir).map((f) => (f & dsync) === dsync),
+    [true],
+    'the first segment',
+  );
   await journal.rotate();
   await journal.append([event(2)]);
-  assert.deepEqual(segmentFdFlags(dir).map((f) => (f & dsync) === dsync), [true], 'the segment opened by the rotation');
+  assert.deepEqual(
+    segmentFdFlags(dir).map((f) => (f & dsync) === dsync),
+    [true],
+    'the segment opened by the rotation',
+  );
   await journal.close();
   const reopened = new JournalWriter(dir, 2, () => {});
   await reopened.append([event(3)]);
-  assert.deepEqual(segmentFdFlags(dir).map((f) => (f & dsync) === dsync), [true], 'the newest segment, reopened to append');
+  assert.deepEqual(
+    segmentFdFlags(dir).map((f) => (f & dsync) === dsync),
+    [true],
+    'the newest segment, reopened to append',
+  );
   await reopened.close();
   assert.equal(replayJournal(dir, { afterSeq: 0, repair: false, logger: recordingLogger() }).lastSeq, 3);
 });
@@ -248,7 +310,10 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 test('crash between snapshot rename and segment removal: segments already in the snapshot are skipped, not taken for a gap', async () => {
   const dir = tempDir();
   await writeJournal(dir, 9, [4, 7]);
-  assert.deepEqual(listSegments(dir).map((s) => s.firstSeq), [1, 4, 7]);
+  assert.deepEqual(
+    listSegments(dir).map((s) => s.firstSeq),
+    [1, 4, 7],
+  );
   const sizes = listSegments(dir).map((s) => fs.statSync(s.path).size);
   // The snapshot holds 1..6 (two folded segments); the owner died before removing either.
   const owner = recordingLogger();
@@ -256,8 +321,15 @@ test('crash between snapshot rename and segment removal: segments already in the
   assert.deepEqual(seqsOf(replay.entries), [7, 8, 9]);
   assert.equal(replay.lastSeq, 9);
   assert.deepEqual(owner.lines, [], 'nothing reported: nothing is wrong');
-  assert.deepEqual(listSegments(dir).map((s) => fs.statSync(s.path).size), sizes, 'no segment cut');
-  assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('corrupt')), []);
+  assert.deepEqual(
+    listSegments(dir).map((s) => fs.statSync(s.path).size),
+    sizes,
+    'no segment cut',
+  );
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((n) => n.includes('corrupt')),
+    [],
+  );
   // Only the first of the two removed: the same for a reader.
   fs.rmSync(listSegments(dir)[0]!.path);
   const reader = recordingLogger();

@@ -27,7 +27,18 @@ function oldShapedRun(cwd: string): RunRecord {
     pullRequestNumber: 9,
     gitNotes: ['a note'],
   };
-  return { id: '0123456789abcdef0123456789abcdef', name: 'old', inputs: {}, state: 'completed', single: false, cwd, options: options as RunRecord['options'], createdAt: 1, finishedAt: 2, finalized: true };
+  return {
+    id: '0123456789abcdef0123456789abcdef',
+    name: 'old',
+    inputs: {},
+    state: 'completed',
+    single: false,
+    cwd,
+    options: options as RunRecord['options'],
+    createdAt: 1,
+    finishedAt: 2,
+    finalized: true,
+  };
 }
 
 test('a run stored with its pull request in options (before delivery existed) presents it as delivery', async () => {
@@ -53,7 +64,10 @@ test('a run stored with its pull request in options (before delivery existed) pr
       notes: ['a note'],
     });
     assert.deepEqual((await engine.list({ limit: 10 })).runs[0]!.delivery?.pullRequest, { url: 'https://github.example/acme/widgets/pull/9', number: 9 });
-    assert.deepEqual(resultsLines(run).slice(0, 2), ['pull request: https://github.example/acme/widgets/pull/9', `Branch orchestr8/old-1234567, pushed to origin, pull request #9. Worktree ${cwd}/wt`]);
+    assert.deepEqual(resultsLines(run).slice(0, 2), [
+      'pull request: https://github.example/acme/widgets/pull/9',
+      `Branch orchestr8/old-1234567, pushed to origin, pull request #9. Worktree ${cwd}/wt`,
+    ]);
   } finally {
     await engine.close();
   }

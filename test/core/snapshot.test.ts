@@ -37,7 +37,14 @@ async function assertRuns(store: StateStore, expected: string[], exact = true): 
 
 /** The newest snapshot file, whatever the layout calls it. */
 function newestSnapshotFile(dir: string): string {
-  return path.join(dir, fs.readdirSync(dir).filter((n) => /^snapshot.*\.sqlite$/.test(n)).sort().pop()!);
+  return path.join(
+    dir,
+    fs
+      .readdirSync(dir)
+      .filter((n) => /^snapshot.*\.sqlite$/.test(n))
+      .sort()
+      .pop()!,
+  );
 }
 
 /** Two snapshots (after r100 and r200) and 50 records after them. */
@@ -66,7 +73,13 @@ async function fallsBackFromDamagedNewestSnapshot(damage: (file: string) => void
   const owner = await StateStore.openOwner(dir, { logger, snapshotThreshold: Number.MAX_SAFE_INTEGER });
   await assertRuns(owner, ids(1, 250));
   const name = path.basename(newest);
-  assert.match(logger.lines.join('\n'), new RegExp(`^error snapshot ${name.replace('.', '\\.')} .*: falling back to snapshot-0000000000000100\\.sqlite and the journal; it is kept as ${name.replace('.', '\\.')}\\.corrupt`, 'm'));
+  assert.match(
+    logger.lines.join('\n'),
+    new RegExp(
+      `^error snapshot ${name.replace('.', '\\.')} .*: falling back to snapshot-0000000000000100\\.sqlite and the journal; it is kept as ${name.replace('.', '\\.')}\\.corrupt`,
+      'm',
+    ),
+  );
   assert.ok(!listSnapshots(dir).some((s) => s.path === newest), 'never used again');
   await owner.commit([{ t: 'run', run: run('r251') }]);
   assert.equal(await owner.index.lastSeq(), 251, 'the next seq after the highest in the journal');
@@ -109,7 +122,10 @@ test('a legacy snapshot.sqlite (no checksum), as the previous version wrote it, 
   await owner.snapshot();
   await owner.close();
   assert.equal(fs.existsSync(path.join(dir, 'snapshot.sqlite')), false, 'older than the previous generation: removed');
-  assert.deepEqual(listSnapshots(dir).map((s) => s.lastSeq), [140, 130]);
+  assert.deepEqual(
+    listSnapshots(dir).map((s) => s.lastSeq),
+    [140, 130],
+  );
   const reopened = await StateStore.openReader(dir);
   await assertRuns(reopened, ids(1, 140));
   await reopened.close();
@@ -136,7 +152,10 @@ test('only segments wholly folded into the previous snapshot are removed', async
   await twoGenerations(dir);
   const [newest, previous] = listSnapshots(dir);
   assert.deepEqual([newest!.lastSeq, previous!.lastSeq], [200, 100]);
-  assert.deepEqual(listSegments(journalDir(dir)).map((s) => s.firstSeq), [101, 201]);
+  assert.deepEqual(
+    listSegments(journalDir(dir)).map((s) => s.firstSeq),
+    [101, 201],
+  );
 });
 
 const child = fileURLToPath(new URL('../support/store-crash-child.ts', import.meta.url));
@@ -149,7 +168,10 @@ function runUntilKilled(dir: string, tag: string, crashAt: string): string[] {
     timeout: 60_000,
   });
   assert.equal(result.signal, 'SIGKILL', `the child died at ${crashAt} (stderr: ${result.stderr})`);
-  const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { acked?: string; snapshot?: string });
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { acked?: string; snapshot?: string });
   assert.ok(!lines.some((l) => l.snapshot), 'killed inside the snapshot');
   return lines.flatMap((l) => (l.acked ? [l.acked] : []));
 }

@@ -38,8 +38,19 @@ test('export keeps the connection and its prepared statements: repeated snapshot
 });
 
 const task = (id: TaskId, extra: Partial<TaskRecord> = {}): TaskRecord => ({
-  id, ...splitTaskId(id)!, name: id, action: { kind: 'run', run: 'make' }, needs: [], state: 'queued',
-  priority: 0, order: 0, attempt: 0, retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 1, ...extra,
+  id,
+  ...splitTaskId(id)!,
+  name: id,
+  action: { kind: 'run', run: 'make' },
+  needs: [],
+  state: 'queued',
+  priority: 0,
+  order: 0,
+  attempt: 0,
+  retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false },
+  continueOnError: false,
+  updatedAt: 1,
+  ...extra,
 });
 
 test('patches merge into the stored row: set fields change, unset fields go, the rest stays; applying one again changes nothing', async () => {
@@ -96,18 +107,33 @@ test('a patch of a removed run (or of a row deleted earlier in its batch) change
 
 test('removing runs deletes their event rows with the rest of their rows, in the transaction that removes them', async () => {
   const db = await StateDb.open();
-  const event = (seq: number, runId: string, type = 'task.started'): SequencedRecord => ({ seq, record: { t: 'event', event: { type, at: seq, runId, taskId: `${runId}.a` } } });
+  const event = (seq: number, runId: string, type = 'task.started'): SequencedRecord => ({
+    seq,
+    record: { t: 'event', event: { type, at: seq, runId, taskId: `${runId}.a` } },
+  });
   db.apply([{ seq: 1, record: { t: 'run', run: run('gone') } }, { seq: 2, record: { t: 'run', run: run('kept') } }, event(3, 'gone'), event(4, 'kept')]);
   // Events of the removed run heard in the very batch that removes it go too.
-  db.apply([event(5, 'gone', 'task.completed'), { seq: 6, record: { t: 'delete-runs', runIds: ['gone'] } }, { seq: 7, record: { t: 'event', event: { type: 'workflow.removed', at: 7, detail: 'gone' } } }]);
+  db.apply([
+    event(5, 'gone', 'task.completed'),
+    { seq: 6, record: { t: 'delete-runs', runIds: ['gone'] } },
+    { seq: 7, record: { t: 'event', event: { type: 'workflow.removed', at: 7, detail: 'gone' } } },
+  ]);
   assert.deepEqual(
     db.eventsAfter(0).map((e) => `${e.seq} ${e.type} ${e.runId ?? '-'}`),
     ['4 task.started kept', '7 workflow.removed -'],
   );
   assert.equal(db.getRun('gone'), undefined);
   // A batch that fails midway leaves the events where they were (one transaction).
-  assert.throws(() => db.apply([{ seq: 8, record: { t: 'delete-runs', runIds: ['kept'] } }, { seq: 9, record: { t: 'run', run: { ...run('bad'), name: null as unknown as string } } }]));
-  assert.deepEqual(db.eventsAfter(0).map((e) => e.seq), [4, 7]);
+  assert.throws(() =>
+    db.apply([
+      { seq: 8, record: { t: 'delete-runs', runIds: ['kept'] } },
+      { seq: 9, record: { t: 'run', run: { ...run('bad'), name: null as unknown as string } } },
+    ]),
+  );
+  assert.deepEqual(
+    db.eventsAfter(0).map((e) => e.seq),
+    [4, 7],
+  );
   assert.equal(db.getRun('kept')?.name, 'run kept');
   db.close();
 });
@@ -124,10 +150,13 @@ test('a snapshot written before task_executions.retry_count was dropped opens, m
   old.close();
 
   const db = await StateDb.open(bytes);
-  const columns = db.db.exec('SELECT name FROM pragma_table_info(\'task_executions\')')[0]!.values.flat();
+  const columns = db.db.exec("SELECT name FROM pragma_table_info('task_executions')")[0]!.values.flat();
   assert.equal(columns.includes('retry_count'), false);
   assert.deepEqual(db.getTask('r.a'), task('r.a'));
   db.apply([{ seq: 1, record: { t: 'task', task: task('r.b', { attempt: 3, order: 1 }) } }]);
-  assert.deepEqual(db.getTasks('r').map((t) => `${t.key}:${t.attempt}`), ['a:0', 'b:3']);
+  assert.deepEqual(
+    db.getTasks('r').map((t) => `${t.key}:${t.attempt}`),
+    ['a:0', 'b:3'],
+  );
   db.close();
 });

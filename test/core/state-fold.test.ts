@@ -6,7 +6,15 @@ import { StateStore } from '../../src/core/store/state-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 // Runs with a name this long make ~1 KB records: a few hundred of them pass the fold thresholds.
-const run = (id: string): RunRecord => ({ id, name: `run ${id} ${'x'.repeat(900)}`, inputs: {}, state: 'running', single: false, cwd: '/tmp', createdAt: Date.now() });
+const run = (id: string): RunRecord => ({
+  id,
+  name: `run ${id} ${'x'.repeat(900)}`,
+  inputs: {},
+  state: 'running',
+  single: false,
+  cwd: '/tmp',
+  createdAt: Date.now(),
+});
 
 async function write(store: StateStore, from: number, count: number): Promise<void> {
   for (let i = from; i < from + count; i += 50) {

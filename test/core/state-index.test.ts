@@ -10,7 +10,13 @@ import { openEngine, runFinished, workflow } from '../support/engine-harness.ts'
 import { tempDir } from '../support/temp-dir.ts';
 
 const run = (id: string, state: RunRecord['state'] = 'running', createdAt = 1000): RunRecord => ({
-  id, name: `run ${id}`, inputs: {}, state, single: false, cwd: '/tmp', createdAt,
+  id,
+  name: `run ${id}`,
+  inputs: {},
+  state,
+  single: false,
+  cwd: '/tmp',
+  createdAt,
 });
 const task = (runId: string, key: string, order: number, state: TaskRecord['state'] = 'queued'): TaskRecord =>
   ({ id: `${runId}.${key}`, runId, key, order, state, attempt: 1, updatedAt: 2000, action: { kind: 'shell', command: 'true' } }) as unknown as TaskRecord;
@@ -20,7 +26,10 @@ test('every query answered after a commit resolved sees it, though the database 
   try {
     for (let i = 0; i < 50; i++) {
       // No await between the acknowledgement and the question: the answer must include it.
-      await store.commit([{ t: 'run', run: run(`r${i}`) }, { t: 'event', event: { type: 'workflow.launched', at: i, runId: `r${i}` } }]);
+      await store.commit([
+        { t: 'run', run: run(`r${i}`) },
+        { t: 'event', event: { type: 'workflow.launched', at: i, runId: `r${i}` } },
+      ]);
       assert.equal((await store.index.getRun(`r${i}`))?.name, `run r${i}`);
       assert.equal((await store.index.listRuns(1, 0)).total, i + 1);
     }
@@ -45,7 +54,7 @@ test('a query asked for a seq the worker does not hold yet waits for the batch t
   }
 });
 
-test('a failing query rejects with the worker\'s message and the index goes on answering', async () => {
+test("a failing query rejects with the worker's message and the index goes on answering", async () => {
   const store = await StateStore.openOwner(tempDir());
   try {
     await assert.rejects(store.index.query('nonsense' as never, []), /no query nonsense/);
@@ -58,10 +67,39 @@ test('a failing query rejects with the worker\'s message and the index goes on a
 
 /** The same history, for both backends. */
 const history: StoreRecord[][] = [
-  [{ t: 'run', run: run('a', 'running', 1) }, { t: 'task', task: task('a', 'one', 0) }, { t: 'task', task: task('a', 'two', 1) }, { t: 'event', event: { type: 'workflow.launched', at: 1, runId: 'a' } }],
-  [{ t: 'task', task: task('a', 'one', 0, 'completed') }, { t: 'result', result: { taskId: 'a.one', runId: 'a', output: 'hi', createdAt: 3 } }, { t: 'event', event: { type: 'task.completed', at: 3, taskId: 'a.one', runId: 'a' } }],
-  [{ t: 'run', run: run('b', 'completed', 2) }, { t: 'usage', usage: { taskId: 'a.one', runId: 'a', turn: 1, model: 'm', inputTokens: 5, outputTokens: 7, cacheWriteTokens: 0, cacheReadTokens: 0, costUsd: 0.5, createdAt: 4 } }],
-  [{ t: 'delete-runs', runIds: ['b'] }, { t: 'event', event: { type: 'workflow.removed', at: 5, detail: 'b' } }],
+  [
+    { t: 'run', run: run('a', 'running', 1) },
+    { t: 'task', task: task('a', 'one', 0) },
+    { t: 'task', task: task('a', 'two', 1) },
+    { t: 'event', event: { type: 'workflow.launched', at: 1, runId: 'a' } },
+  ],
+  [
+    { t: 'task', task: task('a', 'one', 0, 'completed') },
+    { t: 'result', result: { taskId: 'a.one', runId: 'a', output: 'hi', createdAt: 3 } },
+    { t: 'event', event: { type: 'task.completed', at: 3, taskId: 'a.one', runId: 'a' } },
+  ],
+  [
+    { t: 'run', run: run('b', 'completed', 2) },
+    {
+      t: 'usage',
+      usage: {
+        taskId: 'a.one',
+        runId: 'a',
+        turn: 1,
+        model: 'm',
+        inputTokens: 5,
+        outputTokens: 7,
+        cacheWriteTokens: 0,
+        cacheReadTokens: 0,
+        costUsd: 0.5,
+        createdAt: 4,
+      },
+    },
+  ],
+  [
+    { t: 'delete-runs', runIds: ['b'] },
+    { t: 'event', event: { type: 'workflow.removed', at: 5, detail: 'b' } },
+  ],
 ];
 
 async function answers(backend: StateBackend) {
@@ -110,9 +148,15 @@ test('the in-memory twin hands out copies: changing an answer or a committed rec
 
 test('an engine on the in-memory twin runs a workflow end to end and writes no state files', async () => {
   const { engine, stateDir } = await openEngine({ backend: await MemoryBackend.open() });
-  const { runId, taskIds } = await engine.launch({ workflow: workflow('name: twin\ntasks:\n  a: { run: echo a }\n  b: { run: "echo got ${tasks.a.result}", needs: a }\n') });
+  const { runId, taskIds } = await engine.launch({
+    workflow: workflow('name: twin\ntasks:\n  a: { run: echo a }\n  b: { run: "echo got ${tasks.a.result}", needs: a }\n'),
+  });
   assert.equal((await runFinished(engine, runId)).state, 'completed');
   assert.equal((await engine.result(taskIds[1]!))?.output.trim(), 'got a');
   assert.equal((await engine.list()).total, 1);
-  assert.deepEqual(fs.readdirSync(stateDir).filter((name) => name !== 'logs'), [], 'no journal, snapshot or lock');
+  assert.deepEqual(
+    fs.readdirSync(stateDir).filter((name) => name !== 'logs'),
+    [],
+    'no journal, snapshot or lock',
+  );
 });

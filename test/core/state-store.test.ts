@@ -12,7 +12,13 @@ import type { RunRecord } from '../../src/core/model/records.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const run = (id: string, state: RunRecord['state'] = 'running'): RunRecord => ({
-  id, name: `run ${id}`, inputs: {}, state, single: false, cwd: '/tmp', createdAt: Date.now(),
+  id,
+  name: `run ${id}`,
+  inputs: {},
+  state,
+  single: false,
+  cwd: '/tmp',
+  createdAt: Date.now(),
 });
 
 test('a second owner is refused with an error naming the first; readers are welcome', async () => {

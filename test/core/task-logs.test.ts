@@ -11,7 +11,11 @@ test('output of a task whose log cannot be written at all is dropped without an 
   const root = tempDir();
   fs.writeFileSync(path.join(root, 'run1'), 'a file where the run folder should be');
   const errors: string[] = [];
-  const writer = new TaskLogs(root, (file, error) => errors.push(`${path.basename(file)}: ${(error as NodeJS.ErrnoException).code}`)).open('run1', 'a', '--- attempt 1 ---\n');
+  const writer = new TaskLogs(root, (file, error) => errors.push(`${path.basename(file)}: ${(error as NodeJS.ErrnoException).code}`)).open(
+    'run1',
+    'a',
+    '--- attempt 1 ---\n',
+  );
   assert.doesNotThrow(() => {
     writer.write('one\n');
     writer.write('two\n');
@@ -43,7 +47,7 @@ test('on a full disk task output is dropped, not thrown, and the log says how mu
   writer.close();
   const text = logs.file('run1', 'a');
   const match = /^--- attempt 1 ---\nbefore\n(x*)\n\[orchestr8: (\d+) bytes of output dropped: disk full\]\nafter\n$/.exec(fs.readFileSync(text, 'utf8'));
-  assert.ok(match, `unexpected log: ${JSON.stringify(fs.readFileSync(text, "utf8").replace(/x{20,}/, "xxx…"))}`);
+  assert.ok(match, `unexpected log: ${JSON.stringify(fs.readFileSync(text, 'utf8').replace(/x{20,}/, 'xxx…'))}`);
   assert.equal(match[1]!.length + Number(match[2]), big.length + 'the end of a line'.length, 'every byte is either in the log or counted in the note');
 });
 

@@ -14,7 +14,16 @@ import type { StoreRecord } from '../../src/core/store/store-records.ts';
 import type { Logger } from '../../src/core/util/logger.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const run = (id: string, state: RunState, createdAt: number, extra: Partial<RunRecord> = {}): RunRecord => ({ id, name: id, inputs: {}, state, single: false, cwd: '/tmp', createdAt, ...extra });
+const run = (id: string, state: RunState, createdAt: number, extra: Partial<RunRecord> = {}): RunRecord => ({
+  id,
+  name: id,
+  inputs: {},
+  state,
+  single: false,
+  cwd: '/tmp',
+  createdAt,
+  ...extra,
+});
 const task = (runId: string, key: string, state: TaskState, order: number): TaskRecord => ({
   id: `${runId}.${key}`,
   runId,
@@ -45,11 +54,25 @@ function recordingLogger(): Logger & { lines: string[] } {
  */
 async function folderWithActiveRuns(dir: string, after: StoreRecord[] = []): Promise<void> {
   const store = await StateStore.openOwner(dir, { snapshotThreshold: Number.MAX_SAFE_INTEGER });
-  for (let i = 1; i <= 50; i++) await store.commit([{ t: 'run', run: run(`h${i}`, 'completed', i, { finalized: true }) }, { t: 'task', task: task(`h${i}`, 't', 'completed', 0) }]);
-  await store.commit([{ t: 'run', run: run('a', 'running', 100) }, { t: 'task', task: task('a', 't1', 'completed', 0) }, { t: 'task', task: task('a', 't2', 'queued', 1) }]);
-  await store.commit([{ t: 'run', run: run('b', 'failed', 101, { finalized: false }) }, { t: 'task', task: task('b', 't1', 'failed', 0) }]);
+  for (let i = 1; i <= 50; i++)
+    await store.commit([
+      { t: 'run', run: run(`h${i}`, 'completed', i, { finalized: true }) },
+      { t: 'task', task: task(`h${i}`, 't', 'completed', 0) },
+    ]);
+  await store.commit([
+    { t: 'run', run: run('a', 'running', 100) },
+    { t: 'task', task: task('a', 't1', 'completed', 0) },
+    { t: 'task', task: task('a', 't2', 'queued', 1) },
+  ]);
+  await store.commit([
+    { t: 'run', run: run('b', 'failed', 101, { finalized: false }) },
+    { t: 'task', task: task('b', 't1', 'failed', 0) },
+  ]);
   await store.snapshot();
-  await store.commit([{ t: 'run', run: run('c', 'running', 200) }, { t: 'task', task: task('c', 't1', 'running', 0) }]);
+  await store.commit([
+    { t: 'run', run: run('c', 'running', 200) },
+    { t: 'task', task: task('c', 't1', 'running', 0) },
+  ]);
   await store.commit([{ t: 'task-patch', id: 'a.t2', set: { state: 'running', attempt: 1 } }]);
   await store.commit([{ t: 'run-patch', id: 'b', set: { finalized: true } }]);
   await store.commit([{ t: 'delete-runs', runIds: ['h1'] }]);
@@ -65,7 +88,10 @@ test('an owner takes work before its history is loaded: the active runs from the
 
   const logger = recordingLogger();
   const store = await StateStore.openOwner(dir, { logger });
-  assert.ok(logger.lines.some((l) => l.startsWith('debug open: taking work at seq')), `opened in two phases (${logger.lines.join(' | ')})`);
+  assert.ok(
+    logger.lines.some((l) => l.startsWith('debug open: taking work at seq')),
+    `opened in two phases (${logger.lines.join(' | ')})`,
+  );
   const quick = await store.activeState();
   assert.deepEqual(ids(quick), ['a', 'c']);
   assert.equal(quick.runs[0]!.tasks.find((t) => t.key === 't2')?.state, 'running', 'the patch after the snapshot is carried');
@@ -95,7 +121,10 @@ test('a record the fold cannot place (a finished run of the history changed agai
   await folderWithActiveRuns(dir, [{ t: 'run-patch', id: 'h2', set: { state: 'running' }, unset: ['finalized'] }]);
   const logger = recordingLogger();
   const store = await StateStore.openOwner(dir, { logger });
-  assert.ok(logger.lines.some((l) => l.includes('run h2 is patched but not known; waiting for the full load')), logger.lines.join(' | '));
+  assert.ok(
+    logger.lines.some((l) => l.includes('run h2 is patched but not known; waiting for the full load')),
+    logger.lines.join(' | '),
+  );
   assert.deepEqual(ids(await store.activeState()), ['h2', 'a', 'c']);
   await store.close();
 });
@@ -107,7 +136,10 @@ test('a damaged or missing active-set sidecar costs only the quick open: the own
     damage(activeSidecarPath(listSnapshots(dir)[0]!.path));
     const logger = recordingLogger();
     const store = await StateStore.openOwner(dir, { logger });
-    assert.ok(logger.lines.some((l) => /^info snapshot .*(sha256|no active-set sidecar).*waiting for the full load/.test(l)), logger.lines.join(' | '));
+    assert.ok(
+      logger.lines.some((l) => /^info snapshot .*(sha256|no active-set sidecar).*waiting for the full load/.test(l)),
+      logger.lines.join(' | '),
+    );
     assert.deepEqual(ids(await store.activeState()), ['a', 'c']);
     await store.close();
   }
@@ -134,17 +166,38 @@ const child = fileURLToPath(new URL('../support/store-crash-child.ts', import.me
 
 test('SIGKILL after the sidecar is written and before the snapshot is committed loses nothing; the half generation is removed', async () => {
   const dir = tempDir();
-  const result = spawnSync(process.execPath, ['--import', 'tsx', child, dir, 'a', '50'], { encoding: 'utf8', env: { ...process.env, ORCHESTR8_CRASH_AT: 'snapshot.sidecar-written' }, timeout: 60_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', child, dir, 'a', '50'], {
+    encoding: 'utf8',
+    env: { ...process.env, ORCHESTR8_CRASH_AT: 'snapshot.sidecar-written' },
+    timeout: 60_000,
+  });
   assert.equal(result.signal, 'SIGKILL', `the child died at the crash point (stderr: ${result.stderr})`);
-  const acked = result.stdout.trim().split('\n').flatMap((l) => (JSON.parse(l) as { acked?: string }).acked ?? []);
+  const acked = result.stdout
+    .trim()
+    .split('\n')
+    .flatMap((l) => (JSON.parse(l) as { acked?: string }).acked ?? []);
   assert.ok(acked.length >= 50);
-  assert.ok(fs.readdirSync(dir).some((n) => n.endsWith('.sqlite.active')), 'the sidecar was on disk when it died');
+  assert.ok(
+    fs.readdirSync(dir).some((n) => n.endsWith('.sqlite.active')),
+    'the sidecar was on disk when it died',
+  );
   const logger = recordingLogger();
   const store = await StateStore.openOwner(dir, { logger });
-  assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('snapshot')), [], 'the uncommitted snapshot and its sidecar are gone');
-  assert.ok(logger.lines.some((l) => l.startsWith('debug open: taking work')), 'and the owner still opens in two phases (from the journal)');
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((n) => n.startsWith('snapshot')),
+    [],
+    'the uncommitted snapshot and its sidecar are gone',
+  );
+  assert.ok(
+    logger.lines.some((l) => l.startsWith('debug open: taking work')),
+    'and the owner still opens in two phases (from the journal)',
+  );
   const active = new Set(ids(await store.activeState()));
-  assert.deepEqual(acked.filter((id) => !active.has(id)), [], 'every acknowledged run is recovered as active');
+  assert.deepEqual(
+    acked.filter((id) => !active.has(id)),
+    [],
+    'every acknowledged run is recovered as active',
+  );
   for (const id of acked) assert.equal((await store.index.getRun(id))?.name, id);
   await store.close();
 });
@@ -167,7 +220,10 @@ test('a killed index worker is started again from disk: questions it owed are an
   assert.equal((await askedAfter)?.name, 'h2');
   assert.equal((await store.index.getRun('before'))?.name, 'before');
   assert.equal((await store.index.getRun('h50'))?.state, 'completed');
-  assert.ok(logger.lines.some((l) => /^error index worker exited \(\d+\); starting it again/.test(l)), logger.lines.join(' | '));
+  assert.ok(
+    logger.lines.some((l) => /^error index worker exited \(\d+\); starting it again/.test(l)),
+    logger.lines.join(' | '),
+  );
   await store.snapshot();
   await store.close();
   const again = await StateStore.openOwner(dir);
@@ -199,7 +255,9 @@ test('a burst while the worker loads is held back at maxBehindBytes instead of q
   // new work follows its acknowledged work): far faster than a loading worker takes anything in.
   for (let wave = 0; wave < 40; wave++) {
     await Promise.all(
-      Array.from({ length: 10 }, (_, i) => store.commit([{ t: 'run', run: run(`burst${wave * 10 + i}`, 'completed', 1000 + wave * 10 + i, { description: padding }) }])),
+      Array.from({ length: 10 }, (_, i) =>
+        store.commit([{ t: 'run', run: run(`burst${wave * 10 + i}`, 'completed', 1000 + wave * 10 + i, { description: padding }) }]),
+      ),
     );
     maxBehind = Math.max(maxBehind, store.index.behindBytes);
   }

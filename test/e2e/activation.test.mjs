@@ -42,7 +42,16 @@ test('activates on workspaceContains, opens its engine and shows the welcome vie
   const vscodeMs = /(\d+)\s*ms/.exec(rowText)?.[1];
 
   const vsixBytes = fs.statSync(VSIX).size;
-  const report = { sample: 'first window load', vsixBytes, activationMs: Number(total), bundleLoadMs: Number(load), activateCallMs: Number(call), vscodeReportedMs: vscodeMs ? Number(vscodeMs) : null, engineReadyMs: Number(engineMs), runningExtensionsRow: rowText };
+  const report = {
+    sample: 'first window load',
+    vsixBytes,
+    activationMs: Number(total),
+    bundleLoadMs: Number(load),
+    activateCallMs: Number(call),
+    vscodeReportedMs: vscodeMs ? Number(vscodeMs) : null,
+    engineReadyMs: Number(engineMs),
+    runningExtensionsRow: rowText,
+  };
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   fs.writeFileSync(path.join(ARTIFACTS, 'activation-first-load.json'), JSON.stringify(report, null, 2));
   console.log(`activation: ${JSON.stringify(report)}`);
@@ -76,7 +85,10 @@ test('in an untrusted workspace nothing runs and the view says why; trusting sta
 
     // Trusting the folder starts the engine without a reload.
     await untrusted.runCommand('Workspaces: Manage Workspace Trust');
-    await page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first().click({ timeout: 15_000 });
+    await page
+      .locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ })
+      .first()
+      .click({ timeout: 15_000 });
     await untrusted.waitForLog(/engine ready in/, 30_000);
     await untrusted.showRunsView();
     await page.locator('.part.sidebar', { hasText: 'No runs yet' }).first().waitFor({ timeout: 15_000 });
@@ -95,12 +107,20 @@ test('first start after the update: the runs an older version kept in the window
       oldStore = session.workspaceStorageDir();
       const env = { ...session.env };
       delete env.ORCHESTR8_STATE;
-      const run = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--state', oldStore, '--json', 'run', '.orchestr8/workflows/old.yaml'], { cwd: session.dirs.ws, env, encoding: 'utf8', timeout: 60_000 });
+      const run = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--state', oldStore, '--json', 'run', '.orchestr8/workflows/old.yaml'], {
+        cwd: session.dirs.ws,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
     },
   });
   try {
-    const [, from, to] = await moved.waitForLog(/moved this workspace's runs from (\S+) \(this window's own storage\) to (\S+), where every window and the CLI find them/, 60_000);
+    const [, from, to] = await moved.waitForLog(
+      /moved this workspace's runs from (\S+) \(this window's own storage\) to (\S+), where every window and the CLI find them/,
+      60_000,
+    );
     assert.equal(from, oldStore);
     assert.equal(to, moved.stateDir());
     await moved.waitForLog(/engine ready in/);

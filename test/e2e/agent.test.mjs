@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import { CodeServerSession } from './code-server-session.mjs';
 import { FakeAnthropicServer, SCRIBE, textReply, toolReply } from './agent-fixtures.mjs';
 
-
 // A deprecated model (the SDK warns about it), so the warning's way to the user is covered too.
 const MODEL = 'claude-sonnet-4-5';
 
@@ -44,7 +43,10 @@ test('Launch Agent Task… runs the agent on the configured Messages server with
   await session.runCommand('Notifications: Clear All Notifications');
 
   server.enqueue(
-    toolReply([{ name: 'write_file', input: { path: 'NOTES.md', content: '# Notes\n\nThe project is a demo.\n' } }], { text: 'Writing the notes.', chunkDelayMs: 50 }),
+    toolReply([{ name: 'write_file', input: { path: 'NOTES.md', content: '# Notes\n\nThe project is a demo.\n' } }], {
+      text: 'Writing the notes.',
+      chunkDelayMs: 50,
+    }),
     textReply('Wrote NOTES.md: the project is a demo.', { delayMs: 1500 }),
   );
   await session.runCommand('Orchestr8: Launch Agent Task…');
@@ -60,14 +62,22 @@ test('Launch Agent Task… runs the agent on the configured Messages server with
   await warning.waitFor({ timeout: 30_000 });
   await session.waitForLog(new RegExp(`The model '${MODEL}' is deprecated`));
 
-  await session.page.locator('.part.sidebar .monaco-list-row', { hasText: 'scribe: Write project notes' }).locator('.codicon-pass-filled').first().waitFor({ timeout: 30_000 });
+  await session.page
+    .locator('.part.sidebar .monaco-list-row', { hasText: 'scribe: Write project notes' })
+    .locator('.codicon-pass-filled')
+    .first()
+    .waitFor({ timeout: 30_000 });
   // By its outcome: the "Started …" toast of the same run names it too (completion toasts are held briefly to group bursts).
   const done = session.toast(/scribe: Write project notes \(run \S+\) completed/);
   await done.waitFor({ timeout: 15_000 });
   assert.match(await done.innerText(), /completed in/);
   await session.screenshot('21-agent-task-completed');
 
-  assert.equal(fs.readFileSync(path.join(session.dirs.ws, 'NOTES.md'), 'utf8'), '# Notes\n\nThe project is a demo.\n', 'the agent wrote the file in the workspace');
+  assert.equal(
+    fs.readFileSync(path.join(session.dirs.ws, 'NOTES.md'), 'utf8'),
+    '# Notes\n\nThe project is a demo.\n',
+    'the agent wrote the file in the workspace',
+  );
   assert.equal(server.requests.length, 2, 'two model turns');
   const { headers, body } = server.requests[0];
   assert.ok(headers['x-api-key'] === server.apiKey || headers.authorization === `Bearer ${server.apiKey}`, 'the key from SecretStorage was sent');

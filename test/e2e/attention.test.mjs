@@ -45,7 +45,12 @@ after(async () => {
 function cli(...args) {
   const env = { ...process.env };
   delete env.ORCHESTR8_STATE;
-  const out = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--json', ...args], { cwd: session.dirs.ws, env, encoding: 'utf8', timeout: 60_000 });
+  const out = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--json', ...args], {
+    cwd: session.dirs.ws,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(out.status, 0, `orchestr8 ${args.join(' ')}: ${out.stdout}\n${out.stderr}`);
   return JSON.parse(out.stdout);
 }
@@ -115,7 +120,13 @@ test('a deep link opens its run in the tree: through VS Code’s URL handling, a
   await session.answer(`code-oss://orchestr8.orchestr8/run/${gateId}`);
   // VS Code may ask whether the extension may open it.
   const allow = session.page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Open$/ });
-  if (await allow.waitFor({ timeout: 3_000 }).then(() => true, () => false)) await allow.click();
+  if (
+    await allow.waitFor({ timeout: 3_000 }).then(
+      () => true,
+      () => false,
+    )
+  )
+    await allow.click();
   await session.waitForLog(new RegExp(`opening link code-oss://orchestr8\\.orchestr8/run/${gateId}`), 20_000);
   const selected = session.page.locator('.part.sidebar .monaco-list-row.selected', { hasText: 'e2e-gate' });
   await selected.waitFor({ timeout: 15_000 });

@@ -110,9 +110,21 @@ export class CodeServerSession {
     const log = fs.openSync(`${this.dirs.base}/code-server.log`, 'a');
     this.server = spawn(
       CODE_SERVER,
-      ['--bind-addr', `127.0.0.1:${this.port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+      [
+        '--bind-addr',
+        `127.0.0.1:${this.port}`,
+        '--auth',
+        'none',
+        '--disable-telemetry',
+        '--disable-update-check',
         ...(this.trust ? ['--disable-workspace-trust'] : []),
-        '--disable-getting-started-override', '--user-data-dir', this.dirs.ud, '--extensions-dir', this.dirs.ext, this.dirs.ws],
+        '--disable-getting-started-override',
+        '--user-data-dir',
+        this.dirs.ud,
+        '--extensions-dir',
+        this.dirs.ext,
+        this.dirs.ws,
+      ],
       { env: this.env, stdio: ['ignore', log, log], detached: true },
     );
     for (let i = 0; ; i++) {
@@ -126,8 +138,16 @@ export class CodeServerSession {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     this.page = this.browser.pages()[0] ?? (await this.browser.newPage());
     await this.openWindow(this.page);
@@ -173,7 +193,9 @@ export class CodeServerSession {
   /** Picks a row of the open quick pick: the first whose text has `text`, or whose label is exactly `label`. */
   async pick(text, { label } = {}) {
     const rows = this.page.locator('.quick-input-widget .monaco-list-row');
-    const row = (label === undefined ? rows.filter({ hasText: text }) : rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })).first();
+    const row = (
+      label === undefined ? rows.filter({ hasText: text }) : rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
+    ).first();
     await row.waitFor({ timeout: 15_000 });
     await row.click();
   }
@@ -221,13 +243,15 @@ export class CodeServerSession {
   outputLog() {
     const logs = path.join(this.dirs.ud, 'logs');
     if (!fs.existsSync(logs)) return '';
-    return fs
-      .readdirSync(logs, { recursive: true })
-      .filter((f) => /(^|[\\/])orchestr8\.orchestr8[\\/]Orchestr8\.log$|output_logging_.*-Orchestr8\.log$/.test(f))
-      // Log folders are named by start time (and exthostN), so name order is start order.
-      .sort()
-      .map((f) => fs.readFileSync(path.join(logs, f), 'utf8'))
-      .join('\n');
+    return (
+      fs
+        .readdirSync(logs, { recursive: true })
+        .filter((f) => /(^|[\\/])orchestr8\.orchestr8[\\/]Orchestr8\.log$|output_logging_.*-Orchestr8\.log$/.test(f))
+        // Log folders are named by start time (and exthostN), so name order is start order.
+        .sort()
+        .map((f) => fs.readFileSync(path.join(logs, f), 'utf8'))
+        .join('\n')
+    );
   }
 
   /** Waits until the output log matches `re` (the channel file is flushed by VS Code with a delay). */

@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import { CodeServerSession, ROOT } from './code-server-session.mjs';
 import { FakeAnthropicServer, SCRIBE, textReply, toolReply } from './agent-fixtures.mjs';
 
-
 const GIT_ENV = { GIT_AUTHOR_NAME: 'E2E', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'E2E', GIT_COMMITTER_EMAIL: 'e2e@example.com' };
 const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...GIT_ENV } }).trim();
 
@@ -41,7 +40,12 @@ after(async () => {
 function status(runId) {
   const env = { ...process.env };
   delete env.ORCHESTR8_STATE;
-  const out = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--json', 'status', ...(runId ? [runId] : [])], { cwd: session.dirs.ws, env, encoding: 'utf8', timeout: 60_000 });
+  const out = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.cjs'), '--json', 'status', ...(runId ? [runId] : [])], {
+    cwd: session.dirs.ws,
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(out.status, 0, out.stderr);
   return JSON.parse(out.stdout);
 }
@@ -107,7 +111,11 @@ test('Continue… on a finished agent task: the same conversation goes on in a n
   assert.equal(git(session.dirs.ws, 'show', `${branch}:TODO.md`), '- add tests');
   assert.equal(server.requests.length, 4, 'no finished turn was paid for twice');
   const messages = server.requests[2].body.messages;
-  assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant', 'user'], 'the follow-up request carries the whole conversation');
+  assert.deepEqual(
+    messages.map((m) => m.role),
+    ['user', 'assistant', 'user', 'assistant', 'user'],
+    'the follow-up request carries the whole conversation',
+  );
   await session.runCommand('View: Close All Editors');
   await session.screenshot('43-follow-up-committed');
 });

@@ -108,7 +108,10 @@ test(`Reload Window with ${RUNS} runs: the tree shows them within ${RELOAD_BUDGE
   for (let i = 0; i < 3; i++) {
     const trees = count(/tree has \d+ runs/g);
     samples.push(
-      await reload(() => !globalThis.__beforeReload && [...document.querySelectorAll('.part.sidebar .monaco-list-row')].some((row) => row.textContent.includes('e2e-history'))),
+      await reload(
+        () =>
+          !globalThis.__beforeReload && [...document.querySelectorAll('.part.sidebar .monaco-list-row')].some((row) => row.textContent.includes('e2e-history')),
+      ),
     );
     // The extension's own share: from the start of loading its bundle in the new extension host to the
     // tree's first rows of runs (the rest is VS Code reloading the workbench and starting the host).
@@ -119,13 +122,15 @@ test(`Reload Window with ${RUNS} runs: the tree shows them within ${RELOAD_BUDGE
 
     await session.runCommand('View: Show Explorer');
     await explorerRows(page).first().waitFor({ timeout: 30_000 });
-    floorSamples.push(await reload(() => !globalThis.__beforeReload && document.querySelector('.part.sidebar .explorer-folders-view .monaco-list-row') !== null));
+    floorSamples.push(
+      await reload(() => !globalThis.__beforeReload && document.querySelector('.part.sidebar .explorer-folders-view .monaco-list-row') !== null),
+    );
     await session.showRunsView();
     await historyRows(page).first().waitFor({ timeout: 30_000 });
     // That window's tree logs its (late) first rows too: counted before the next runs reload counts its own.
     await session.waitForLog(new RegExp(`(tree has \\d+ runs [\\s\\S]*){${trees + 2}}`), 30_000);
   }
-  assert.equal(await historyRows(page).count() > 0, true);
+  assert.equal((await historyRows(page).count()) > 0, true);
   assert.doesNotMatch(session.outputLog(), /opened read-only/, 'each reloaded window became the owner again');
 
   const log = session.outputLog();
@@ -166,7 +171,10 @@ test('a second window follows the first one live, read-only, without reopening i
   const second = await session.secondWindow();
   try {
     await session.showRunsView(second);
-    await second.locator('.part.sidebar', { hasText: /Read-only: pid \d+ \(vscode\) runs this workspace’s tasks/ }).first().waitFor({ timeout: 30_000 });
+    await second
+      .locator('.part.sidebar', { hasText: /Read-only: pid \d+ \(vscode\) runs this workspace’s tasks/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
     await historyRows(second).first().waitFor({ timeout: 15_000 });
 
     await session.runCommand('Orchestr8: Launch Workflow…');

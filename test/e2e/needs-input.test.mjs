@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test';
 import { CodeServerSession } from './code-server-session.mjs';
 import { FakeAnthropicServer, textReply, toolReply } from './agent-fixtures.mjs';
 
-
 const SHELL = `---
 name: shell
 description: Runs commands in the project
@@ -140,7 +139,11 @@ test('a budget stop shown in the tree: the task asks before passing its budget; 
   await session.screenshot('needs-04-budget-asks-in-tree');
   await toast.locator('.monaco-button', { hasText: 'Stop' }).click();
   await row.locator('.codicon-error').waitFor({ timeout: 30_000 });
-  assert.equal(server.requests.filter((r) => JSON.stringify(r.body.messages[0]).includes('do the e2e-budget thing')).length, 1, 'the turn past the budget was never sent');
+  assert.equal(
+    server.requests.filter((r) => JSON.stringify(r.body.messages[0]).includes('do the e2e-budget thing')).length,
+    1,
+    'the turn past the budget was never sent',
+  );
   await session.screenshot('needs-05-budget-stopped-in-tree');
   await clearToasts();
 });

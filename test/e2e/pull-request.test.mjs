@@ -27,7 +27,11 @@ let session;
 let github;
 
 function git(cwd, ...args) {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.com' } }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.com' },
+  }).trim();
 }
 
 before(async () => {
@@ -83,10 +87,19 @@ test('a run that opens a pull request offers "Open Pull Request" in its completi
   // (or, with the site trusted, opens it in a new tab).
   const { owner, repo, number } = github.pulls[0];
   const htmlUrl = `https://github.example/${owner}/${repo}/pull/${number}`;
-  const newTab = session.browser.waitForEvent('page', { timeout: 15_000 }).then((p) => p.url(), () => undefined);
+  const newTab = session.browser.waitForEvent('page', { timeout: 15_000 }).then(
+    (p) => p.url(),
+    () => undefined,
+  );
   await openPr.click();
   const dialog = session.page.locator('.monaco-dialog-box', { hasText: htmlUrl });
-  const opened = await Promise.race([dialog.waitFor({ timeout: 15_000 }).then(() => 'dialog', () => undefined), newTab]);
+  const opened = await Promise.race([
+    dialog.waitFor({ timeout: 15_000 }).then(
+      () => 'dialog',
+      () => undefined,
+    ),
+    newTab,
+  ]);
   assert.ok(opened === 'dialog' || opened?.startsWith(htmlUrl), `Open Pull Request opened ${opened ?? 'nothing'}, not ${htmlUrl}`);
   if (opened === 'dialog') {
     await session.screenshot('pr-01b-open-pull-request');

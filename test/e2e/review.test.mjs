@@ -24,7 +24,11 @@ tasks:
 let session;
 
 function git(cwd, ...args) {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.com' } }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.com' },
+  }).trim();
 }
 
 before(async () => {
@@ -120,7 +124,10 @@ test('an apply that conflicts with a committed edit changes nothing and names th
   // Asked for, the merge is done with its conflict markers and the file opens (VS Code's conflict actions on it;
   // the git extension's merge editor follows only when git has noticed the conflict, which this test does not require).
   await refused.locator('.monaco-button', { hasText: 'Open in Merge Editor' }).click();
-  await session.page.locator('.tabs-container .tab', { hasText: /README\.md/ }).first().waitFor({ timeout: 20_000 });
+  await session.page
+    .locator('.tabs-container .tab', { hasText: /README\.md/ })
+    .first()
+    .waitFor({ timeout: 20_000 });
   await session.toast(/conflicts in README\.md: the merge is in the working tree with conflict markers/).waitFor({ timeout: 10_000 });
   // The conflict is git's: README.md unmerged with both sides in the index. (The file itself is the merge
   // editor's to rewrite once it opens, which it does 1.5 s later when git has seen the conflict.)

@@ -126,7 +126,11 @@ test('the run and its tasks appear in the tree, running, with counts in the stat
   // DAG order: prepare, then compile and test, then package.
   const labels = await session.page.locator('.part.sidebar .monaco-list-row .label-name').allInnerTexts();
   const order = ['prepare', 'compile', 'test', 'package'].map((l) => labels.indexOf(l));
-  assert.deepEqual([...order].sort((a, b) => a - b), order, `tasks in DAG order: ${labels.join(', ')}`);
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+    `tasks in DAG order: ${labels.join(', ')}`,
+  );
   await session.screenshot('02-tree-running-status-bar');
 });
 
@@ -160,7 +164,10 @@ test("the CLI in the window's terminal sees the window's runs and launches throu
   for (let i = 0; !fs.existsSync(`${out}-done`) && i < 300; i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(fs.existsSync(`${out}-done`), 'the terminal ran the commands');
   const status = JSON.parse(fs.readFileSync(`${out}-status.json`, 'utf8'));
-  assert.ok(status.runs.some((r) => r.name === 'e2e-build' && r.state === 'completed'), `the CLI lists the window's run: ${JSON.stringify(status)}`);
+  assert.ok(
+    status.runs.some((r) => r.name === 'e2e-build' && r.state === 'completed'),
+    `the CLI lists the window's run: ${JSON.stringify(status)}`,
+  );
   const { runId } = JSON.parse(fs.readFileSync(`${out}-launch.json`, 'utf8'));
   assert.ok(!fs.existsSync(path.join(session.workspaceStorageDir(), 'journal')), 'no second store in the window’s own storage');
   // The window owns the store, so the launch went through its local API: the tree shows the task finish.
@@ -235,10 +242,12 @@ test('a failing task raises one error toast (the run’s, naming the task) whose
   }
   assert.equal(await session.toast('Task check of e2e-fail').count(), 0, 'no second toast for the same failure');
   assert.ok(await toast.locator('.monaco-button', { hasText: 'Retry' }).isVisible(), 'Retry is offered');
-  await rowWithIcon('check', 'error').waitFor({ timeout: 10_000 }).catch(async () => {
-    await session.treeRow('e2e-fail').click();
-    await rowWithIcon('check', 'error').waitFor({ timeout: 10_000 });
-  });
+  await rowWithIcon('check', 'error')
+    .waitFor({ timeout: 10_000 })
+    .catch(async () => {
+      await session.treeRow('e2e-fail').click();
+      await rowWithIcon('check', 'error').waitFor({ timeout: 10_000 });
+    });
   await session.screenshot('06-task-failed-toast');
   await toast.locator('.monaco-button', { hasText: 'Show Log' }).click();
   const preview = session.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
@@ -306,14 +315,20 @@ test('while the CLI owns the store the window is read-only and says so, then tak
   await session.launch();
   await session.waitForLog(/opened read-only/, 60_000);
   await session.showRunsView();
-  await session.page.locator('.part.sidebar', { hasText: /Read-only: pid \d+ .* runs this workspace’s tasks/ }).first().waitFor({ timeout: 20_000 });
+  await session.page
+    .locator('.part.sidebar', { hasText: /Read-only: pid \d+ .* runs this workspace’s tasks/ })
+    .first()
+    .waitFor({ timeout: 20_000 });
   await session.treeRow('e2e-cli').waitFor({ timeout: 10_000 });
   await session.screenshot('10-read-only-while-cli-owns');
   // Changes are refused with the reason.
   await session.runCommand('Orchestr8: Launch Workflow…');
   const refused = session.toast('This window only shows this workspace’s runs');
   await refused.waitFor({ timeout: 15_000 });
-  assert.match(await refused.innerText(), /pid \d+ \(orchestr8 background\) owns them and runs their tasks\. This window takes over within seconds of it finishing\./);
+  assert.match(
+    await refused.innerText(),
+    /pid \d+ \(orchestr8 background\) owns them and runs their tasks\. This window takes over within seconds of it finishing\./,
+  );
 
   // Released, the run finishes, its background owner exits, and the window takes over within seconds.
   fs.writeFileSync(path.join(session.dirs.ws, 'release.txt'), 'go\n');
@@ -337,7 +352,10 @@ test('a second window of the same folder shows the same runs, follows the first 
   const second = await session.secondWindow();
   try {
     await session.showRunsView(second);
-    await second.locator('.part.sidebar', { hasText: /Read-only: pid \d+ \(vscode\) runs this workspace’s tasks/ }).first().waitFor({ timeout: 30_000 });
+    await second
+      .locator('.part.sidebar', { hasText: /Read-only: pid \d+ \(vscode\) runs this workspace’s tasks/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
     for (const name of ['e2e-build', 'e2e-slow', 'e2e-fail', 'e2e-away', 'e2e-cli']) await session.treeRow(name, second).waitFor({ timeout: 10_000 });
     assert.doesNotMatch(await second.locator('.part.sidebar').first().innerText(), /No runs yet/);
 

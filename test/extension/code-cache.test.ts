@@ -28,7 +28,13 @@ test('a bundle loads as require would, then from V8’s code cache; a changed bu
   const first = requireWithCodeCache(file, cacheDir);
   if (!first) return t.skip('this Node cannot let a compiled script import()');
   assert.equal(first.cacheUsed, false, 'no cache yet');
-  const exports = first.exports as { answer: number; where: { filename: string; dirname: string; self: boolean }; required: string; imported: () => Promise<string>; builtin: string };
+  const exports = first.exports as {
+    answer: number;
+    where: { filename: string; dirname: string; self: boolean };
+    required: string;
+    imported: () => Promise<string>;
+    builtin: string;
+  };
   assert.equal(exports.answer, 42);
   assert.deepEqual(exports.where, { filename: file, dirname: dir, self: true });
   assert.equal(exports.required, 'required', 'relative require from the bundle’s folder');

@@ -10,13 +10,18 @@ const CLI = path.resolve(import.meta.dirname, '../../dist/cli.cjs');
 const pkg = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'o8 shim '));
 
-describe('the orchestr8 command of the extension', { skip: process.platform === 'win32' || !fs.existsSync(CLI) ? 'POSIX shells and a built dist/cli.cjs' : false }, () => {
-  it('the shim runs the bundled CLI with node, and with the editor\'s runtime where there is no node', async () => {
+describe('the orchestr8 command of the extension', {
+  skip: process.platform === 'win32' || !fs.existsSync(CLI) ? 'POSIX shells and a built dist/cli.cjs' : false,
+}, () => {
+  it("the shim runs the bundled CLI with node, and with the editor's runtime where there is no node", async () => {
     const bin = path.join(tempDir(), 'bin');
     const shim = await writeShim(bin, { cliPath: CLI, fallbackNode: process.execPath });
     assert.equal(shim, path.join(bin, 'orchestr8'));
     // Through PATH, as a terminal would find it (the folder name has spaces).
-    const withNode = execFileSync('orchestr8', ['--version'], { env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` }, encoding: 'utf8' });
+    const withNode = execFileSync('orchestr8', ['--version'], {
+      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` },
+      encoding: 'utf8',
+    });
     assert.equal(withNode.trim(), pkg.version);
     // No node on the PATH: the fallback runtime (node itself here, standing in for VS Code's Electron).
     const noNode = execFileSync('/bin/sh', [shim, '--version'], { env: { PATH: path.join(os.tmpdir(), 'o8-no-such-dir') }, encoding: 'utf8' });

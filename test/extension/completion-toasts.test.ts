@@ -36,7 +36,11 @@ after(async () => fx.close());
 /** The extension's wiring (notifier.ts): final-state events and run.delivered into CompletionToasts. */
 function toastsFor(runId: string, waitMs: number) {
   const shown: ToastView[] = [];
-  const toasts = new CompletionToasts((v) => v && shown.push(v), () => 'all', waitMs);
+  const toasts = new CompletionToasts(
+    (v) => v && shown.push(v),
+    () => 'all',
+    waitMs,
+  );
   const sub = fx.engine.onEvent((e: EngineEvent) => {
     if (e.type === 'workflow.completed' && e.run.id === runId) toasts.finished(e.run, []);
     if (e.type === 'run.delivered' && e.run.id === runId) toasts.delivered(e.run);
@@ -54,7 +58,10 @@ test('the completion toast waits for the pull request being opened and offers "O
   try {
     await fx.next('run.delivered', (e) => e.run.id === runId && e.run.finalized === true);
     assert.equal(listening.shown.length, 1, 'one toast, not two');
-    assert.deepEqual(listening.shown[0]!.actions.map((a) => a.title), ['Open Result', 'Open Pull Request']);
+    assert.deepEqual(
+      listening.shown[0]!.actions.map((a) => a.title),
+      ['Open Result', 'Open Pull Request'],
+    );
     assert.deepEqual(listening.shown[0]!.actions[1]!.args, [{ runId }]);
   } finally {
     listening.dispose();
@@ -67,12 +74,19 @@ test('a pull request that comes after the wait gets its own toast with "Open Pul
   try {
     // The pull request is held until the toast has shown, however long a loaded machine takes.
     await until('the completion toast', () => listening.shown.length > 0, 10_000);
-    assert.deepEqual(listening.shown.map((t) => t.actions.map((a) => a.title)), [['Open Result']], 'the completion did not wait for a slow push');
+    assert.deepEqual(
+      listening.shown.map((t) => t.actions.map((a) => a.title)),
+      [['Open Result']],
+      'the completion did not wait for a slow push',
+    );
     releasePullRequest();
     await fx.next('run.delivered', (e) => e.run.id === runId && e.run.finalized === true);
     assert.equal(listening.shown.length, 2);
     assert.match(listening.shown[1]!.message, /opened a pull request/);
-    assert.deepEqual(listening.shown[1]!.actions.map((a) => a.title), ['Open Pull Request']);
+    assert.deepEqual(
+      listening.shown[1]!.actions.map((a) => a.title),
+      ['Open Pull Request'],
+    );
   } finally {
     releasePullRequest(); // the engine's close waits for the run's finalization
     listening.dispose();
@@ -84,7 +98,10 @@ test('a run with no pull request coming toasts once its finalization ends, witho
   const listening = toastsFor((runId = await launched('plain')), 5000);
   try {
     await fx.next('run.delivered', (e) => e.run.id === runId && e.run.finalized === true);
-    assert.deepEqual(listening.shown.map((t) => t.actions.map((a) => a.title)), [['Open Result']]);
+    assert.deepEqual(
+      listening.shown.map((t) => t.actions.map((a) => a.title)),
+      [['Open Result']],
+    );
   } finally {
     listening.dispose();
   }

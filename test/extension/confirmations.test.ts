@@ -10,8 +10,14 @@ const run = { id: 'run1abcdef', name: 'deploy', single: false } as RunRecord;
 
 test('retry names what it restarts: the failed task and its skipped dependents, not the rest', () => {
   const tasks = [task('build', 'completed'), task('check', 'failed', ['build']), task('ship', 'skipped', ['check']), task('lint', 'cancelled')];
-  assert.deepEqual(retryScope(tasks, 'run1.check').map((t) => t.key), ['check', 'ship']);
-  assert.deepEqual(retryScope(tasks).map((t) => t.key), ['check', 'ship', 'lint']);
+  assert.deepEqual(
+    retryScope(tasks, 'run1.check').map((t) => t.key),
+    ['check', 'ship'],
+  );
+  assert.deepEqual(
+    retryScope(tasks).map((t) => t.key),
+    ['check', 'ship', 'lint'],
+  );
   assert.equal(retryMessage(run, retryScope(tasks, 'run1.check')), 'Orchestr8: retrying check, ship of deploy (run run1…).');
   const many = Array.from({ length: 5 }, (_, i) => task(`t${i}`, 'failed'));
   assert.equal(retryMessage(run, many), 'Orchestr8: retrying 5 tasks of deploy (run run1…).');

@@ -27,7 +27,17 @@ test('document URIs round-trip and carry a readable .md name', () => {
 test('results, logs and run summaries render from a real run', async () => {
   const { runId } = await fx.engine.launch({
     workflow: workflow(
-      ['name: docs', 'inputs:', '  who: { default: world }', 'tasks:', '  hello:', `    run: echo "hello \${inputs.who}" && echo '\`\`\`'`, '  boom:', '    needs: hello', '    run: echo partial && exit 4'].join('\n'),
+      [
+        'name: docs',
+        'inputs:',
+        '  who: { default: world }',
+        'tasks:',
+        '  hello:',
+        `    run: echo "hello \${inputs.who}" && echo '\`\`\`'`,
+        '  boom:',
+        '    needs: hello',
+        '    run: echo partial && exit 4',
+      ].join('\n'),
     ),
     inputs: { who: 'reader' },
   });
@@ -57,7 +67,13 @@ test('results, logs and run summaries render from a real run', async () => {
   assert.match(summary, /\| hello \| completed \| \S+ \| 1 \|\n\| boom \| failed \| \S+ \| 1 \|/);
   assert.match(summary, /## boom\n\n```text\nexited with code 4/);
   assert.doesNotMatch(summary, /Tokens:/, 'no agent, no spending line');
-  const spent = renderRunSummary(run, tasks, results, Date.now(), { inputTokens: 12_000, outputTokens: 3_400, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0871 });
+  const spent = renderRunSummary(run, tasks, results, Date.now(), {
+    inputTokens: 12_000,
+    outputTokens: 3_400,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costUsd: 0.0871,
+  });
   assert.match(spent, /^# docs\n\nRun .*\n\nTokens: 12k in, 3\.4k out · \$0\.0871\n/, 'what the run cost, under its title');
 });
 
@@ -72,7 +88,13 @@ test('a running task’s log says it updates live; agent results render as markd
 
   const { run, tasks } = await fx.engine.status(runId);
   const agentTask = { ...tasks[0]!, action: { kind: 'agent' as const, agent: 'writer', prompt: 'Summarise' } };
-  const agentDoc = renderResult(run, agentTask, { taskId: agentTask.id, runId, output: '## Summary\n\n- one', createdAt: 0 }, { inputTokens: 1200, outputTokens: 300, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.01 }, Date.now());
+  const agentDoc = renderResult(
+    run,
+    agentTask,
+    { taskId: agentTask.id, runId, output: '## Summary\n\n- one', createdAt: 0 },
+    { inputTokens: 1200, outputTokens: 300, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.01 },
+    Date.now(),
+  );
   assert.match(agentDoc, /\n## Summary\n\n- one\n$/);
   assert.match(agentDoc, /Tokens: 1\.2k in, 300 out · \$0\.0100/);
 });

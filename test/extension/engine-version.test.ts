@@ -11,8 +11,18 @@ const lock = read('package-lock.json');
 
 /** What sets the floor: APIs the extension calls without a feature check, and bundled libraries that drive VS Code. */
 const NEEDS: readonly { what: string; since: string; usedIn: string; uses: string }[] = [
-  { what: 'vscode.lm.registerTool (Copilot agent-mode tools)', since: '1.95.0', usedIn: 'src/extension/language-model-tools.ts', uses: 'vscode.lm.registerTool' },
-  { what: 'vscode-languageclient (the workflow language client)', since: read('node_modules/vscode-languageclient/package.json').engines.vscode, usedIn: 'src/extension/workflow-client-runtime.ts', uses: 'vscode-languageclient' },
+  {
+    what: 'vscode.lm.registerTool (Copilot agent-mode tools)',
+    since: '1.95.0',
+    usedIn: 'src/extension/language-model-tools.ts',
+    uses: 'vscode.lm.registerTool',
+  },
+  {
+    what: 'vscode-languageclient (the workflow language client)',
+    since: read('node_modules/vscode-languageclient/package.json').engines.vscode,
+    usedIn: 'src/extension/workflow-client-runtime.ts',
+    uses: 'vscode-languageclient',
+  },
 ];
 
 /** [major, minor, patch] of `1.95.0`, `^1.95.0` or `>=1.95.0`. */
@@ -30,10 +40,17 @@ test('engines.vscode is the newest of what the extension needs, no older and no 
   for (const need of NEEDS) {
     assert.ok(compare(engine, version(need.since)) >= 0, `${need.what} needs VS Code ${need.since}, engines.vscode says ${pkg.engines.vscode}`);
     // An entry whose use has gone would hold the floor up for nothing.
-    assert.ok(fs.readFileSync(new URL(`../../${need.usedIn}`, import.meta.url), 'utf8').includes(need.uses), `${need.usedIn} no longer uses ${need.uses}: drop it from NEEDS`);
+    assert.ok(
+      fs.readFileSync(new URL(`../../${need.usedIn}`, import.meta.url), 'utf8').includes(need.uses),
+      `${need.usedIn} no longer uses ${need.uses}: drop it from NEEDS`,
+    );
   }
   const floor = NEEDS.map((n) => version(n.since)).reduce((a, b) => (compare(a, b) >= 0 ? a : b));
-  assert.equal(minor(engine), minor(floor), `engines.vscode ${pkg.engines.vscode} is above what NEEDS asks (${minor(floor)}): add the reason to NEEDS, or lower it`);
+  assert.equal(
+    minor(engine),
+    minor(floor),
+    `engines.vscode ${pkg.engines.vscode} is above what NEEDS asks (${minor(floor)}): add the reason to NEEDS, or lower it`,
+  );
 });
 
 test('@types/vscode is pinned to the minor of engines.vscode, in package.json, the lock and node_modules', () => {

@@ -4,7 +4,16 @@ import { inputPrompts, validateInput, workflowPick } from '../../src/extension/p
 import { workflow } from './real-engine.ts';
 
 const def = workflow(
-  ['name: add-feature', 'description: Plan, code, test', 'inputs:', '  feature: { description: What to build, required: true }', '  branch: { default: main }', 'tasks:', '  plan:', '    run: echo ${inputs.feature}'].join('\n'),
+  [
+    'name: add-feature',
+    'description: Plan, code, test',
+    'inputs:',
+    '  feature: { description: What to build, required: true }',
+    '  branch: { default: main }',
+    'tasks:',
+    '  plan:',
+    '    run: echo ${inputs.feature}',
+  ].join('\n'),
 );
 
 test('one input box per declared input, with its description, default and position', () => {

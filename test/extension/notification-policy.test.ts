@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { NotificationRecord, TaskRecord } from '../../src/core/model/records.ts';
-import { awaySummary, startedMessage, storageToast, taskFailedToast, toNotificationLevel, wanted, workflowToast } from '../../src/extension/presenters/notification-policy.ts';
+import {
+  awaySummary,
+  startedMessage,
+  storageToast,
+  taskFailedToast,
+  toNotificationLevel,
+  wanted,
+  workflowToast,
+} from '../../src/extension/presenters/notification-policy.ts';
 import { openEngine, workflow, type EngineFixture } from './real-engine.ts';
 
 let fx: EngineFixture;
@@ -24,13 +32,19 @@ test('a completed workflow toasts at "all" with Open Result, and stays quiet at 
   assert.ok(toast);
   assert.equal(toast.severity, 'info');
   assert.match(toast.message, new RegExp(`^ok-flow \\(run ${runId.slice(0, 4)}…\\) completed in \\S+\\.$`));
-  assert.deepEqual(toast.actions.map((a) => a.title), ['Open Result']);
+  assert.deepEqual(
+    toast.actions.map((a) => a.title),
+    ['Open Result'],
+  );
   assert.deepEqual(toast.actions[0]!.args, [{ runId }]);
   assert.equal(workflowToast(run, [], 'failures'), undefined);
   assert.equal(workflowToast(run, [], 'none'), undefined);
 
   const withPr = await fx.engine.recordDelivery(runId, { pullRequest: { url: 'https://git.example/o/r/pull/3', number: 3 } });
-  assert.deepEqual(workflowToast(withPr, [], 'all')!.actions.map((a) => a.title), ['Open Result', 'Open Pull Request']);
+  assert.deepEqual(
+    workflowToast(withPr, [], 'all')!.actions.map((a) => a.title),
+    ['Open Result', 'Open Pull Request'],
+  );
 });
 
 test('a failed workflow toasts at "failures" with Show Log on the failed task, Retry and Open Result', async () => {
@@ -41,11 +55,14 @@ test('a failed workflow toasts at "failures" with Show Log on the failed task, R
   assert.ok(toast);
   assert.equal(toast.severity, 'error');
   assert.match(toast.message, /broken-flow \(run [0-9a-f]{4}…\) failed: /);
-  assert.deepEqual(toast.actions.map((a) => [a.title, a.command]), [
-    ['Show Log', 'orchestr8.showLog'],
-    ['Retry', 'orchestr8.retry'],
-    ['Open Result', 'orchestr8.openResult'],
-  ]);
+  assert.deepEqual(
+    toast.actions.map((a) => [a.title, a.command]),
+    [
+      ['Show Log', 'orchestr8.showLog'],
+      ['Retry', 'orchestr8.retry'],
+      ['Open Result', 'orchestr8.openResult'],
+    ],
+  );
   assert.deepEqual(toast.actions[0]!.args, [{ runId, taskId: `${runId}.build` }]);
   assert.equal(workflowToast(run, tasks, 'none'), undefined);
 
@@ -53,31 +70,60 @@ test('a failed workflow toasts at "failures" with Show Log on the failed task, R
   const taskToast = taskFailedToast(run, failed.task, failed.error, 'failures');
   assert.ok(taskToast);
   assert.match(taskToast.message, /^Task build of broken-flow \(run [0-9a-f]{4}…\) failed: exited with code 2/);
-  assert.deepEqual(taskToast.actions.map((a) => a.title), ['Show Log', 'Retry']);
+  assert.deepEqual(
+    taskToast.actions.map((a) => a.title),
+    ['Show Log', 'Retry'],
+  );
   assert.equal(taskFailedToast(run, failed.task, failed.error, 'none'), undefined);
 });
 
-test('a task failed by a merge conflict: its toast and its run\'s offer Resolve Merge Conflict… first, on that task', () => {
+test("a task failed by a merge conflict: its toast and its run's offer Resolve Merge Conflict… first, on that task", () => {
   const run = { id: 'r1', name: 'flow', inputs: {}, state: 'failed' as const, single: false, cwd: '/', createdAt: 0, finishedAt: 1000 };
   const mergeConflict = { files: ['a.ts'], taskBranch: 'o/r--t', worktree: '/w/t', runBranch: 'o/r', runWorktree: '/w' };
   const task: TaskRecord = {
-    id: 'r1.t', runId: 'r1', key: 't', name: 't', action: { kind: 'run', run: 'true' }, needs: [], state: 'failed', priority: 0, order: 0, attempt: 1,
-    retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 0, error: 'merge conflict', mergeConflict,
+    id: 'r1.t',
+    runId: 'r1',
+    key: 't',
+    name: 't',
+    action: { kind: 'run', run: 'true' },
+    needs: [],
+    state: 'failed',
+    priority: 0,
+    order: 0,
+    attempt: 1,
+    retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false },
+    continueOnError: false,
+    updatedAt: 0,
+    error: 'merge conflict',
+    mergeConflict,
   };
   const resolve = { title: 'Resolve Merge Conflict…', command: 'orchestr8.resolveMergeConflict', args: [{ runId: 'r1', taskId: 'r1.t' }] };
-  assert.deepEqual(taskFailedToast(run, task, 'merge conflict', 'failures')!.actions, [resolve, { title: 'Show Log', command: 'orchestr8.showLog', args: [{ runId: 'r1', taskId: 'r1.t' }] }, { title: 'Retry', command: 'orchestr8.retry', args: [{ runId: 'r1', taskId: 'r1.t' }] }]);
-  assert.deepEqual(workflowToast(run, [task], 'failures')!.actions.map((a) => a.title), ['Resolve Merge Conflict…', 'Show Log', 'Retry', 'Open Result']);
+  assert.deepEqual(taskFailedToast(run, task, 'merge conflict', 'failures')!.actions, [
+    resolve,
+    { title: 'Show Log', command: 'orchestr8.showLog', args: [{ runId: 'r1', taskId: 'r1.t' }] },
+    { title: 'Retry', command: 'orchestr8.retry', args: [{ runId: 'r1', taskId: 'r1.t' }] },
+  ]);
+  assert.deepEqual(
+    workflowToast(run, [task], 'failures')!.actions.map((a) => a.title),
+    ['Resolve Merge Conflict…', 'Show Log', 'Retry', 'Open Result'],
+  );
   assert.deepEqual(workflowToast(run, [task], 'failures')!.actions[0], resolve);
   const { mergeConflict: _, ...plain } = task;
   // Another task failed first: the run's toast (which stands for both) still offers the resolution.
   const first: TaskRecord = { ...plain, id: 'r1.a', key: 'a', name: 'a', order: -1 };
-  assert.deepEqual(workflowToast(run, [first, task], 'failures')!.actions.map((a) => [a.title, a.args]), [
-    ['Resolve Merge Conflict…', [{ runId: 'r1', taskId: 'r1.t' }]],
-    ['Show Log', [{ runId: 'r1', taskId: 'r1.a' }]],
-    ['Retry', [{ runId: 'r1' }]],
-    ['Open Result', [{ runId: 'r1' }]],
-  ]);
-  assert.deepEqual(taskFailedToast(run, plain, 'boom', 'failures')!.actions.map((a) => a.title), ['Show Log', 'Retry']);
+  assert.deepEqual(
+    workflowToast(run, [first, task], 'failures')!.actions.map((a) => [a.title, a.args]),
+    [
+      ['Resolve Merge Conflict…', [{ runId: 'r1', taskId: 'r1.t' }]],
+      ['Show Log', [{ runId: 'r1', taskId: 'r1.a' }]],
+      ['Retry', [{ runId: 'r1' }]],
+      ['Open Result', [{ runId: 'r1' }]],
+    ],
+  );
+  assert.deepEqual(
+    taskFailedToast(run, plain, 'boom', 'failures')!.actions.map((a) => a.title),
+    ['Show Log', 'Retry'],
+  );
 });
 
 test('"While you were away" sums up the store’s undelivered notifications, one line per run', async () => {
@@ -90,12 +136,19 @@ test('"While you were away" sums up the store’s undelivered notifications, one
   // broken-flow's task failure folds into its run's failure.
   assert.equal(summary.message.split(';').length, 2, summary.message);
   assert.match(summary.message, /^While you were away: .*ok-flow.*; .*broken-flow.*\.$/);
-  assert.deepEqual(summary.actions.map((a) => a.title), ['Show Runs']);
+  assert.deepEqual(
+    summary.actions.map((a) => a.title),
+    ['Show Runs'],
+  );
 
   const failuresOnly = awaySummary(missed, 'failures');
   assert.ok(failuresOnly);
   assert.doesNotMatch(failuresOnly.message, /ok-flow/);
-  assert.deepEqual(failuresOnly.actions.map((a) => a.title), ['Open Result', 'Show Runs'], 'one entry: a direct action to it');
+  assert.deepEqual(
+    failuresOnly.actions.map((a) => a.title),
+    ['Open Result', 'Show Runs'],
+    'one entry: a direct action to it',
+  );
   assert.equal(awaySummary(missed, 'none'), undefined);
 
   await fx.engine.markDelivered(missed.map((n) => n.id));
@@ -103,7 +156,14 @@ test('"While you were away" sums up the store’s undelivered notifications, one
 });
 
 test('many missed notifications are counted rather than listed', () => {
-  const n = (kind: NotificationRecord['kind'], i: number): NotificationRecord => ({ id: `n${i}`, runId: `r${i}`, kind, title: `run ${i}`, body: '', createdAt: i });
+  const n = (kind: NotificationRecord['kind'], i: number): NotificationRecord => ({
+    id: `n${i}`,
+    runId: `r${i}`,
+    kind,
+    title: `run ${i}`,
+    body: '',
+    createdAt: i,
+  });
   const records = [n('workflow.completed', 1), n('workflow.completed', 2), n('workflow.failed', 3), n('workflow.cancelled', 4), n('task.failed', 5)];
   assert.equal(awaySummary(records, 'all')!.message, 'While you were away: 2 workflows completed, 1 workflow failed, 1 workflow cancelled, 1 task failed.');
   assert.equal(wanted(records[3]!, 'failures'), false);

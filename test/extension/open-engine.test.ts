@@ -16,7 +16,16 @@ import type { Logger } from '../../src/core/util/logger.ts';
 import { FakeAnthropicServer } from '../../src/devtools/fake-anthropic/fake-anthropic-server.ts';
 import { textReply, toolReply } from '../../src/devtools/fake-anthropic/scripted-response.ts';
 import type { OwnerStack, ReaderAccess } from '../../src/servers/engine-access.ts';
-import { extensionResultsOptions, openWorkspaceEngine, type ExtensionResultsSettings, tryOpenOwner, WINDOW_SNAPSHOT_THRESHOLD, windowSnapshotThreshold, type OpenEngineOptions, type WorkspaceEngine } from '../../src/extension/open-engine.ts';
+import {
+  extensionResultsOptions,
+  openWorkspaceEngine,
+  type ExtensionResultsSettings,
+  tryOpenOwner,
+  WINDOW_SNAPSHOT_THRESHOLD,
+  windowSnapshotThreshold,
+  type OpenEngineOptions,
+  type WorkspaceEngine,
+} from '../../src/extension/open-engine.ts';
 import { makeAgentProject, type AgentProject } from '../support/agent-project.ts';
 import { redisMissingReason, RedisServer } from '../support/redis-server.ts';
 import { stillHolds } from '../support/until.ts';
@@ -90,7 +99,10 @@ test('agent tasks run on the Messages server named by the base URL setting, with
   try {
     assert.equal(opened.kind, 'owner');
     server.enqueue(toolReply([{ name: 'write_file', input: { path: 'notes.md', content: 'written by the agent\n' } }]), textReply('Wrote notes.md.'));
-    const { runId, taskIds } = await opened.engine.launch({ task: { name: 'write notes', action: { kind: 'agent', agent: 'writer', prompt: 'write notes' } }, cwd: project.root });
+    const { runId, taskIds } = await opened.engine.launch({
+      task: { name: 'write notes', action: { kind: 'agent', agent: 'writer', prompt: 'write notes' } },
+      cwd: project.root,
+    });
     const done = await finished(opened, runId);
     assert.equal(done.type, 'workflow.completed', JSON.stringify(await opened.engine.status(runId)));
     assert.equal((await opened.engine.result(taskIds[0]!))?.output, 'Wrote notes.md.');
@@ -227,7 +239,9 @@ test('a window folds its journal into a snapshot every 512 KiB, so a reload load
     let completed = 0;
     opened.engine.onEvent((e) => e.type === 'workflow.completed' && completed++);
     for (let launched = 0; journalBytes() < WINDOW_SNAPSHOT_THRESHOLD + 64 * 1024; ) {
-      await Promise.all(Array.from({ length: 20 }, () => opened.engine.launch({ task: { action: { kind: 'noop', output: 'x'.repeat(200) } }, cwd: project.root })));
+      await Promise.all(
+        Array.from({ length: 20 }, () => opened.engine.launch({ task: { action: { kind: 'noop', output: 'x'.repeat(200) } }, cwd: project.root })),
+      );
       launched += 20;
       for (let i = 0; completed < launched; i++) {
         assert.ok(i < 200, `${launched - completed} runs never finished`);

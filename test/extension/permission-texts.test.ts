@@ -24,7 +24,10 @@ const task = (extra: Partial<TaskRecord>): TaskRecord => ({
 
 test('a permission request: its toast names the command and offers the three answers; its row has a distinct icon and context', () => {
   const asking = task({ request: { kind: 'permission', id: 't1', tool: 'Bash', call: 'Bash(npm publish)', rule: 'Bash(npm publish:*)', askedAt: 0 } });
-  assert.deepEqual(requestToast(asking, 'release'), { message: 'Orchestr8: work (release) asks to run Bash(npm publish)', actions: ['Allow Once', 'Allow for This Run', 'Deny…'] });
+  assert.deepEqual(requestToast(asking, 'release'), {
+    message: 'Orchestr8: work (release) asks to run Bash(npm publish)',
+    actions: ['Allow Once', 'Allow for This Run', 'Deny…'],
+  });
   const row = presentTask(asking, 0);
   assert.equal(row.contextValue, 'task:needs-input:permission:agent');
   assert.equal(row.icon.id, 'question');
@@ -32,7 +35,10 @@ test('a permission request: its toast names the command and offers the three ans
 });
 
 test('a budget request: raise or stop; the row shows spent / budget', () => {
-  const atBudget = task({ budget: { usd: 0.5 }, request: { kind: 'budget', id: 'b', scope: 'task', budget: { usd: 0.5 }, spent: { usd: 0.52, tokens: 4000 }, askedAt: 0 } });
+  const atBudget = task({
+    budget: { usd: 0.5 },
+    request: { kind: 'budget', id: 'b', scope: 'task', budget: { usd: 0.5 }, spent: { usd: 0.52, tokens: 4000 }, askedAt: 0 },
+  });
   const toast = requestToast(atBudget, 'review')!;
   assert.deepEqual(toast.actions, ['Raise Budget', 'Stop']);
   assert.match(toast.message, /its budget of \$0\.5 is spent \(\$0\.5200, 4000 tokens\): raise the budget or stop/);
@@ -43,7 +49,16 @@ test('a budget request: raise or stop; the row shows spent / budget', () => {
 });
 
 test('a paused run: its toast says why and when it tries again; its row says paused', () => {
-  const run: RunRecord = { id: 'r1', name: 'nightly', inputs: {}, state: 'paused', single: false, cwd: '/', createdAt: 0, pause: { reason: 'Anthropic API overloaded (529 after 4 retries)', since: 0, until: Date.UTC(2026, 0, 1, 12, 0, 30) } };
+  const run: RunRecord = {
+    id: 'r1',
+    name: 'nightly',
+    inputs: {},
+    state: 'paused',
+    single: false,
+    cwd: '/',
+    createdAt: 0,
+    pause: { reason: 'Anthropic API overloaded (529 after 4 retries)', since: 0, until: Date.UTC(2026, 0, 1, 12, 0, 30) },
+  };
   const toast = pausedToast(run);
   assert.deepEqual(toast.actions, ['Resume']);
   assert.match(toast.message, /^Orchestr8: run nightly paused: Anthropic API overloaded \(529 after 4 retries\)\. It tries again at .+\.$/);

@@ -19,7 +19,12 @@ export interface EngineFixture {
 
 export async function openEngine(options: { concurrency?: number; hooks?: RunHooks[] } = {}): Promise<EngineFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'o8-ext-'));
-  const engine = await Engine.open({ stateDir: path.join(dir, 'state'), cwd: dir, concurrency: options.concurrency ?? 4, ...(options.hooks ? { hooks: options.hooks } : {}) });
+  const engine = await Engine.open({
+    stateDir: path.join(dir, 'state'),
+    cwd: dir,
+    concurrency: options.concurrency ?? 4,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  });
   const events: EngineEvent[] = [];
   const waiters = new Set<(e: EngineEvent) => void>();
   engine.onEvent((e) => {

@@ -65,11 +65,17 @@ test('engine events update cached rows and say which rows changed', async () => 
 
   const touched = new Set(changes.flatMap((c) => [...c.nodes]));
   assert.ok(touched.has(runNode), 'task events refresh the run row (progress, state)');
-  assert.ok(kids.every((k) => touched.has(k)), 'and each task row they concern');
+  assert.ok(
+    kids.every((k) => touched.has(k)),
+    'and each task row they concern',
+  );
   const runView = (await model.item(runNode, Date.now()))!;
   assert.equal(runView.icon.id, 'pass-filled');
   assert.match(runView.description, /2\/2 tasks/);
-  assert.ok(kids.every((k) => model.task((k as { taskId: string }).taskId)?.state === 'completed'), 'cached tasks are current without a query');
+  assert.ok(
+    kids.every((k) => model.task((k as { taskId: string }).taskId)?.state === 'completed'),
+    'cached tasks are current without a query',
+  );
 
   const removed = fx.next('workflow.removed');
   const cleared = await fx.engine.clearFinished();
@@ -79,7 +85,7 @@ test('engine events update cached rows and say which rows changed', async () => 
   assert.equal(model.isEmpty, true);
 });
 
-test("responsive with 10,000 tasks in history: the root pages runs, a big run pages its tasks", async (t) => {
+test('responsive with 10,000 tasks in history: the root pages runs, a big run pages its tasks', async (t) => {
   const launchStart = performance.now();
   for (let i = 0; i < 99; i++) await fx.engine.launch({ workflow: noopWorkflow(`bulk-${i}`, 100) });
   await fx.engine.launch({ workflow: noopWorkflow('big', 100) });
@@ -128,7 +134,9 @@ test("responsive with 10,000 tasks in history: the root pages runs, a big run pa
 
   model.loadMore(roots.at(-1) as Extract<TreeNode, { kind: 'more' }>);
   assert.equal((await model.roots()).length, 100, 'second page: all 100 runs, no more row');
-  t.diagnostic(`root page of 50 runs: ${rootMs.toFixed(1)} ms CPU (${rootWallMs.toFixed(1)} ms wall); a 100-task run's first 40 rows: ${childMs.toFixed(1)} ms CPU (${childWallMs.toFixed(1)} ms wall)`);
+  t.diagnostic(
+    `root page of 50 runs: ${rootMs.toFixed(1)} ms CPU (${rootWallMs.toFixed(1)} ms wall); a 100-task run's first 40 rows: ${childMs.toFixed(1)} ms CPU (${childWallMs.toFixed(1)} ms wall)`,
+  );
   assert.ok(rootMs < 250, `root page took ${rootMs} ms of CPU`);
   assert.ok(childMs < 250, `children took ${childMs} ms of CPU`);
 });
@@ -154,7 +162,10 @@ test('a run’s pull request shows on its row when run.delivered arrives, withou
     publish();
     await publishing.next('run.delivered', (e) => e.run.id === runId && e.run.finalized === true);
     sub.dispose();
-    assert.ok(changes.slice(before).some((c) => c.nodes.has(runNode)), 'the run row is refreshed');
+    assert.ok(
+      changes.slice(before).some((c) => c.nodes.has(runNode)),
+      'the run row is refreshed',
+    );
     assert.match((await model.item(runNode, Date.now()))!.contextValue!, /:pr$/, '"Open Pull Request" is offered');
   } finally {
     publish(); // the engine's close waits for the run's finalization
@@ -186,7 +197,7 @@ test('prefetch: the first page loads before the view asks, with one query, and a
   const roots = await model.roots();
   sub.dispose();
   assert.equal(lists, 1, 'roots() took the prefetched page');
-  assert.deepEqual((await labels(model, roots.slice(0, 2))), ['after-prefetch', 'prefetched'], 'rows as they are when asked, not as loaded');
+  assert.deepEqual(await labels(model, roots.slice(0, 2)), ['after-prefetch', 'prefetched'], 'rows as they are when asked, not as loaded');
   assert.equal(roots[0], model.nodeOf({ runId: newer.runId }));
   await fx.next('workflow.completed', (e) => e.run.id === newer.runId);
   await model.roots();
@@ -205,7 +216,8 @@ test('the first page draws with one query: run rows never wait for their spendin
     list: (options) => fx.engine.list(options),
     status: (id) => fx.engine.status(id),
     result: (id) => fx.engine.result(id),
-    usage: (id) => new Promise((resolve) => asked.push({ id, answer: () => resolve(id === spender.runId ? { ...zero, inputTokens: 1200, costUsd: 0.0042 } : zero) })),
+    usage: (id) =>
+      new Promise((resolve) => asked.push({ id, answer: () => resolve(id === spender.runId ? { ...zero, inputTokens: 1200, costUsd: 0.0042 } : zero) })),
   };
   const redrawn: TreeNode[] = [];
   const model = new RunTreeModel(holding, { onRowChanged: (node) => redrawn.push(node) });
@@ -219,7 +231,10 @@ test('the first page draws with one query: run rows never wait for their spendin
   ]);
   assert.equal(first.length, roots.length);
   assert.doesNotMatch(first[roots.indexOf(spenderNode)]!.description, /tokens/, 'drawn before its spending is known');
-  assert.ok(asked.some((a) => a.id === spender.runId), 'its spending was asked');
+  assert.ok(
+    asked.some((a) => a.id === spender.runId),
+    'its spending was asked',
+  );
 
   const answered = asked.splice(0);
   for (const a of answered) a.answer();
@@ -233,7 +248,10 @@ test('the first page draws with one query: run rows never wait for their spendin
   // An event of the run makes its spending out of date: the row shows the last answer and asks again.
   model.apply({ type: 'workflow.resumed', run: (await fx.engine.status(spender.runId)).run });
   assert.match((await model.item(spenderNode, Date.now()))!.description, /1\.2k tokens/);
-  assert.deepEqual(asked.map((a) => a.id), [spender.runId]);
+  assert.deepEqual(
+    asked.map((a) => a.id),
+    [spender.runId],
+  );
   asked.splice(0)[0]!.answer();
 });
 

@@ -27,7 +27,23 @@ test('the run row learns the rules allowed for the run and its raised budget fro
   const sub = engine.onEvent((e) => changes.push(model.apply(e)));
   try {
     let parked = nextEvent(engine, 'task.needs-input');
-    const { runId, taskIds } = await engine.launch({ workflow: { name: 'asks', inputs: [], options: { budget: { usd: 1 } }, tasks: [{ id: 'work', needs: [], action: { kind: 'agent', agent: 'scripted', prompt: 'go' }, retry: { max: 0, backoffMs: 0, factor: 1, maxDelayMs: 0, jitter: false }, continueOnError: false, priority: 0 }] } });
+    const { runId, taskIds } = await engine.launch({
+      workflow: {
+        name: 'asks',
+        inputs: [],
+        options: { budget: { usd: 1 } },
+        tasks: [
+          {
+            id: 'work',
+            needs: [],
+            action: { kind: 'agent', agent: 'scripted', prompt: 'go' },
+            retry: { max: 0, backoffMs: 0, factor: 1, maxDelayMs: 0, jitter: false },
+            continueOnError: false,
+            priority: 0,
+          },
+        ],
+      },
+    });
     await parked;
     const runNode = model.nodeOf({ runId })!;
     const tooltip = async () => String((await model.item(runNode, Date.now()))!.tooltip);
@@ -38,7 +54,10 @@ test('the run row learns the rules allowed for the run and its raised budget fro
     let updated = nextEvent(engine, 'run.updated');
     await engine.answer(taskIds[0]!, { decision: 'allow', always: true });
     await updated;
-    assert.ok(changes.some((c) => c.nodes.has(runNode)), 'the run row is refreshed');
+    assert.ok(
+      changes.some((c) => c.nodes.has(runNode)),
+      'the run row is refreshed',
+    );
     assert.match(await tooltip(), /Allowed for this run: `Bash\(npm test:\*\)`/);
 
     await parked;

@@ -29,7 +29,11 @@ function workspace(): { folder: string; storageA: string; storageB: string } {
   const root = tempDir();
   const folder = join(root, 'project');
   mkdirSync(folder);
-  return { folder, storageA: join(root, 'workspaceStorage', 'abc123', 'orchestr8.orchestr8'), storageB: join(root, 'workspaceStorage', 'abc123-1', 'orchestr8.orchestr8') };
+  return {
+    folder,
+    storageA: join(root, 'workspaceStorage', 'abc123', 'orchestr8.orchestr8'),
+    storageB: join(root, 'workspaceStorage', 'abc123-1', 'orchestr8.orchestr8'),
+  };
 }
 
 function recordingLogger(): Logger & { lines: string[] } {
@@ -39,7 +43,16 @@ function recordingLogger(): Logger & { lines: string[] } {
 }
 
 async function open(stateDir: string, cwd: string): Promise<WorkspaceEngine> {
-  const options: OpenEngineOptions = { stateDir, cwd, concurrency: 2, defaultModel: 'm', apiKey: async () => undefined, logger: recordingLogger(), ownerWaitMs: 0, localApi: false };
+  const options: OpenEngineOptions = {
+    stateDir,
+    cwd,
+    concurrency: 2,
+    defaultModel: 'm',
+    apiKey: async () => undefined,
+    logger: recordingLogger(),
+    ownerWaitMs: 0,
+    localApi: false,
+  };
   const opened = await openWorkspaceEngine(options);
   cleanups.push(() => opened.close());
   return opened;
@@ -107,10 +120,22 @@ test('two windows of one folder, each with its own workspace storage, open one s
   await finished(first, runId);
   const second = await open(b.stateDir, folder);
   assert.equal(second.kind, 'reader', 'the second window follows the owner');
-  assert.deepEqual((await second.engine.list()).runs.map((r) => r.id), [runId], 'and shows its runs');
+  assert.deepEqual(
+    (await second.engine.list()).runs.map((r) => r.id),
+    [runId],
+    'and shows its runs',
+  );
 
   await first.close();
-  const taken = await tryOpenOwner({ stateDir: b.stateDir, cwd: folder, concurrency: 2, defaultModel: 'm', apiKey: async () => undefined, logger: recordingLogger(), localApi: false });
+  const taken = await tryOpenOwner({
+    stateDir: b.stateDir,
+    cwd: folder,
+    concurrency: 2,
+    defaultModel: 'm',
+    apiKey: async () => undefined,
+    logger: recordingLogger(),
+    localApi: false,
+  });
   assert.ok(taken, 'the follower takes over once the owner has gone');
   cleanups.push(() => taken.close());
   assert.equal((await taken.engine.status(runId)).run.state, 'completed');
@@ -129,7 +154,10 @@ test('first open: the window’s old workspace-storage store moves to the folder
   const prepared = await prepareWorkspaceStore({ stateDir, previousDir: storageA, logger });
   assert.equal(prepared.stateDir, stateDir);
   assert.equal(prepared.move.kind, 'moved');
-  assert.match(logger.lines.join('\n'), new RegExp(`info: moved this workspace's runs from ${storageA} .* to ${stateDir}.*run worktrees stay in ${join(storageA, 'worktrees')}`));
+  assert.match(
+    logger.lines.join('\n'),
+    new RegExp(`info: moved this workspace's runs from ${storageA} .* to ${stateDir}.*run worktrees stay in ${join(storageA, 'worktrees')}`),
+  );
   assert.ok(!holdsStore(storageA), 'the old store is gone');
   assert.equal(JSON.parse(readFileSync(join(storageA, MOVED_NOTE), 'utf8')).movedTo, stateDir);
   assert.ok(existsSync(join(storageA, 'worktrees', runId, 'file.txt')), 'worktrees stay where their runs and git name them');
@@ -160,10 +188,16 @@ test('the folder already has a store: the window’s old one stays where it is, 
   assert.match(logger.lines.join('\n'), new RegExp(`warn: .*older runs of this window stay in ${storageB}`));
   assert.ok(holdsStore(storageB));
   const folderStore = await open(stateDir, folder);
-  assert.deepEqual((await folderStore.engine.list()).runs.map((r) => r.id), [current.runId]);
+  assert.deepEqual(
+    (await folderStore.engine.list()).runs.map((r) => r.id),
+    [current.runId],
+  );
   await folderStore.close();
   const oldStore = await open(storageB, folder);
-  assert.deepEqual((await oldStore.engine.list()).runs.map((r) => r.id), [kept.runId]);
+  assert.deepEqual(
+    (await oldStore.engine.list()).runs.map((r) => r.id),
+    [kept.runId],
+  );
   // Said once, not at every start; and a window with no old store has nothing to say.
   const quiet = recordingLogger();
   assert.deepEqual((await prepareWorkspaceStore({ stateDir, previousDir: storageB, logger: quiet })).move, { kind: 'none' });
@@ -182,7 +216,10 @@ test('an old store still owned by a live process is not moved: the window opens 
   const prepared = await prepareWorkspaceStore({ stateDir, previousDir: storageA, logger });
   assert.equal(prepared.stateDir, storageA, 'the runs are where the window looks');
   assert.equal(prepared.move.kind, 'deferred');
-  assert.match(logger.lines.join('\n'), new RegExp(`warn: this workspace's runs stay in ${storageA} for now \\(pid ${process.pid} \\(vscode\\) still owns it\\)`));
+  assert.match(
+    logger.lines.join('\n'),
+    new RegExp(`warn: this workspace's runs stay in ${storageA} for now \\(pid ${process.pid} \\(vscode\\) still owns it\\)`),
+  );
   assert.ok(!holdsStore(stateDir));
 
   await oldWindow.close();
@@ -202,8 +239,15 @@ test('two windows moving their old stores at once: one moves, the other keeps it
     prepareWorkspaceStore({ stateDir, previousDir: storageA, logger: recordingLogger() }),
     prepareWorkspaceStore({ stateDir, previousDir: storageB, logger: recordingLogger() }),
   ]);
-  assert.deepEqual([pa.move.kind, pb.move.kind].filter((k) => k === 'moved'), ['moved'], `one move: ${pa.move.kind}, ${pb.move.kind}`);
-  for (const [prepared, { runId }] of [[pa, a], [pb, b]] as const) {
+  assert.deepEqual(
+    [pa.move.kind, pb.move.kind].filter((k) => k === 'moved'),
+    ['moved'],
+    `one move: ${pa.move.kind}, ${pb.move.kind}`,
+  );
+  for (const [prepared, { runId }] of [
+    [pa, a],
+    [pb, b],
+  ] as const) {
     const opened = await open(prepared.stateDir, folder);
     assert.equal((await opened.engine.status(runId)).run.state, 'completed', `run ${runId} is in the store its window opens (${prepared.move.kind})`);
     await opened.close();

@@ -16,7 +16,9 @@ test('the status bar follows a real engine: running, queued and waiting counts, 
 
   // One slot: `a` runs while `b` queues; `gate` waits for a signal.
   const { runId } = await fx.engine.launch({
-    workflow: workflow('name: sb\ntasks:\n  a:\n    run: sleep 0.4\n  b:\n    run: sleep 0.1\n  gate:\n    wait: approve\n  last:\n    needs: [a, b, gate]\n    run: "true"\n'),
+    workflow: workflow(
+      'name: sb\ntasks:\n  a:\n    run: sleep 0.4\n  b:\n    run: sleep 0.1\n  gate:\n    wait: approve\n  last:\n    needs: [a, b, gate]\n    run: "true"\n',
+    ),
   });
   await fx.next('task.started', (e) => e.task.runId === runId);
   await fx.next('task.waiting', (e) => e.task.runId === runId);

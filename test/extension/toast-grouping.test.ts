@@ -22,7 +22,10 @@ test('a single-task run that fails is one toast, not a task toast and a run toas
   g.taskFailed('r1', true, toast('Task a of r1 failed: boom', 'error'));
   g.outcome('r1', 'failed', toast('r1 failed: task a failed: boom', 'error'));
   clock.advance(500);
-  assert.deepEqual(shown.map((v) => v.message), ['r1 failed: task a failed: boom']);
+  assert.deepEqual(
+    shown.map((v) => v.message),
+    ['r1 failed: task a failed: boom'],
+  );
 });
 
 test("a workflow task's failure folds into its run's failure when both arrive together", () => {
@@ -31,7 +34,10 @@ test("a workflow task's failure folds into its run's failure when both arrive to
   clock.advance(200);
   g.outcome('r1', 'failed', toast('r1 failed: task build failed', 'error'));
   clock.advance(500);
-  assert.deepEqual(shown.map((v) => v.message), ['r1 failed: task build failed']);
+  assert.deepEqual(
+    shown.map((v) => v.message),
+    ['r1 failed: task build failed'],
+  );
 });
 
 test('a task failure in a run that goes on is shown on its own, after the quiet time', () => {
@@ -40,7 +46,10 @@ test('a task failure in a run that goes on is shown on its own, after the quiet 
   clock.advance(499);
   assert.equal(shown.length, 0, 'held while more may come');
   clock.advance(1);
-  assert.deepEqual(shown.map((v) => v.message), ['Task lint of r1 failed']);
+  assert.deepEqual(
+    shown.map((v) => v.message),
+    ['Task lint of r1 failed'],
+  );
 });
 
 test('many runs finishing close together are one summary with Show Runs', () => {
@@ -62,7 +71,10 @@ test('a few outcomes are still shown one by one, each with its own buttons', () 
   g.outcome('r2', 'cancelled', toast('r2 cancelled', 'warning'));
   g.outcome('r3', 'completed', toast('r3 completed'));
   clock.advance(500);
-  assert.deepEqual(shown.map((v) => v.message), ['r1 completed', 'r2 cancelled', 'r3 completed']);
+  assert.deepEqual(
+    shown.map((v) => v.message),
+    ['r1 completed', 'r2 cancelled', 'r3 completed'],
+  );
 });
 
 test('a steady stream is summarised at least every maxHoldMs, not held forever', () => {
@@ -84,7 +96,10 @@ test('hidden toasts (the level filtered them) are not counted; dispose drops wha
   for (let i = 0; i < 5; i++) g.outcome(`r${i}`, 'completed', undefined);
   g.outcome('r9', 'failed', toast('r9 failed', 'error'));
   clock.advance(500);
-  assert.deepEqual(shown.map((v) => v.message), ['r9 failed']);
+  assert.deepEqual(
+    shown.map((v) => v.message),
+    ['r9 failed'],
+  );
   g.outcome('r10', 'failed', toast('r10 failed', 'error'));
   g.dispose();
   clock.advance(5000);

@@ -12,7 +12,13 @@ const checkpoint = {
   turn: 2,
   messages: [
     { role: 'user', content: 'Write notes' },
-    { role: 'assistant', content: [{ type: 'text', text: 'Writing them.' }, { type: 'tool_use', id: 't1', name: 'write_file', input: { path: 'NOTES.md' } }] },
+    {
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'Writing them.' },
+        { type: 'tool_use', id: 't1', name: 'write_file', input: { path: 'NOTES.md' } },
+      ],
+    },
     { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'wrote NOTES.md' }] },
     { role: 'assistant', content: [{ type: 'text', text: 'Done.' }] },
     { role: 'user', content: 'Also a TODO' },
@@ -20,7 +26,15 @@ const checkpoint = {
 };
 
 const task = (state: TaskRecord['state']): TaskRecord =>
-  ({ id: taskId('r1', 'task'), runId: 'r1', key: 'task', name: 'scribe: Write notes', state, attempt: 2, action: { kind: 'agent', agent: 'scribe', prompt: 'Write notes' } }) as TaskRecord;
+  ({
+    id: taskId('r1', 'task'),
+    runId: 'r1',
+    key: 'task',
+    name: 'scribe: Write notes',
+    state,
+    attempt: 2,
+    action: { kind: 'agent', agent: 'scribe', prompt: 'Write notes' },
+  }) as TaskRecord;
 
 test('the transcript reads the conversation from the checkpoint: prompts, answers, tool calls and their results', () => {
   const entries = transcriptOf(checkpoint);
@@ -37,7 +51,8 @@ test('the transcript reads the conversation from the checkpoint: prompts, answer
 });
 
 test('a running task’s transcript ends with the turn being streamed (the log after the last finished turn)', () => {
-  const log = '--- attempt 2 ---\n[agent scribe: resuming from checkpoint after turn 2]\nAdding\n[turn 2: 10 in, 5 out, cache 0 written / 0 read, $0.0001]\nAdding the TODO list now';
+  const log =
+    '--- attempt 2 ---\n[agent scribe: resuming from checkpoint after turn 2]\nAdding\n[turn 2: 10 in, 5 out, cache 0 written / 0 read, $0.0001]\nAdding the TODO list now';
   const running = renderTranscript(task('running'), transcriptOf(checkpoint), log);
   assert.match(running, /^# scribe: Write notes — transcript\n\nTask `r1\.task` · running · attempt 2 · updates live/);
   assert.match(running, /\*\*You\*\*\n\n> Write notes/);

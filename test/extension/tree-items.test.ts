@@ -67,9 +67,20 @@ test('pending tasks name what they wait for; skipped and failed tasks say so', a
 
 test('token use of agent tasks shows in the description and tooltip', () => {
   const task: TaskRecord = {
-    id: 'r1.write', runId: 'r1', key: 'write', name: 'write', action: { kind: 'agent', agent: 'coder', prompt: 'Add a test' },
-    needs: [], state: 'running', priority: 0, order: 0, attempt: 1, retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
-    continueOnError: false, startedAt: 1000, updatedAt: 1000,
+    id: 'r1.write',
+    runId: 'r1',
+    key: 'write',
+    name: 'write',
+    action: { kind: 'agent', agent: 'coder', prompt: 'Add a test' },
+    needs: [],
+    state: 'running',
+    priority: 0,
+    order: 0,
+    attempt: 1,
+    retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
+    continueOnError: false,
+    startedAt: 1000,
+    updatedAt: 1000,
   };
   const view = presentTask(task, 61_000, { inputTokens: 10_000, outputTokens: 2_345, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.0642 });
   assert.equal(view.description, '1m 00s · 12k tokens · $0.064', 'tokens and cost on the row itself');
@@ -78,10 +89,14 @@ test('token use of agent tasks shows in the description and tooltip', () => {
   assert.equal(view.label, 'write');
 
   // A single-task run's row already shows the long label: its task row names only its kind.
-  const single = presentTask({ ...task, name: 'coder: Add a test that covers the parser’s error paths and the CLI exit codes' }, 61_000, undefined, { single: true });
+  const single = presentTask({ ...task, name: 'coder: Add a test that covers the parser’s error paths and the CLI exit codes' }, 61_000, undefined, {
+    single: true,
+  });
   assert.equal(single.label, 'agent coder');
 
-  const run = { id: 'r1', name: 'coder: Add a test', single: true, state: 'completed', createdAt: 0, finishedAt: 60_000, inputs: {} } as unknown as Parameters<typeof presentRun>[0];
+  const run = { id: 'r1', name: 'coder: Add a test', single: true, state: 'completed', createdAt: 0, finishedAt: 60_000, inputs: {} } as unknown as Parameters<
+    typeof presentRun
+  >[0];
   const runView = presentRun(run, undefined, 61_000, { inputTokens: 1_000_000, outputTokens: 200_000, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 6.5 });
   assert.match(runView.description, /^1m 00s · 1\.2M tokens · \$6\.50 · /, 'the run row sums its tasks');
   assert.match(runView.tooltip, /Cost: \$6\.5000/);
@@ -89,9 +104,19 @@ test('token use of agent tasks shows in the description and tooltip', () => {
 
 test('a waiting task shows its question on the row and in the tooltip', () => {
   const task: TaskRecord = {
-    id: 'r1.approve', runId: 'r1', key: 'approve', name: 'approve', action: { kind: 'wait', message: 'Deploy ${{ tasks.build.output }}?' },
-    needs: ['build'], state: 'waiting', priority: 0, order: 1, attempt: 0, retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
-    continueOnError: false, updatedAt: 1000,
+    id: 'r1.approve',
+    runId: 'r1',
+    key: 'approve',
+    name: 'approve',
+    action: { kind: 'wait', message: 'Deploy ${{ tasks.build.output }}?' },
+    needs: ['build'],
+    state: 'waiting',
+    priority: 0,
+    order: 1,
+    attempt: 0,
+    retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
+    continueOnError: false,
+    updatedAt: 1000,
   };
   const view = presentTask(task, 2000, undefined, { question: 'Deploy v1.2.3?' });
   assert.equal(view.description, 'waiting: Deploy v1.2.3?');
@@ -102,9 +127,21 @@ test('a waiting task shows its question on the row and in the tooltip', () => {
 
 test('an interrupted task says it resumes, and that the interruption used no attempt', () => {
   const task: TaskRecord = {
-    id: 'r1.build', runId: 'r1', key: 'build', name: 'build', action: { kind: 'run', run: 'make' },
-    needs: [], state: 'queued', priority: 0, order: 0, attempt: 1, retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
-    continueOnError: false, updatedAt: 1000, interruptions: 1, interrupted: 'the engine running it (pid 123) stopped',
+    id: 'r1.build',
+    runId: 'r1',
+    key: 'build',
+    name: 'build',
+    action: { kind: 'run', run: 'make' },
+    needs: [],
+    state: 'queued',
+    priority: 0,
+    order: 0,
+    attempt: 1,
+    retry: { max: 0, backoffMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: true },
+    continueOnError: false,
+    updatedAt: 1000,
+    interruptions: 1,
+    interrupted: 'the engine running it (pid 123) stopped',
   };
   const queued = presentTask(task, 2000);
   assert.equal(queued.description, 'resumes after an interruption');
@@ -117,7 +154,7 @@ test('an interrupted task says it resumes, and that the interruption used no att
 test('only http(s) pull request links are offered', async () => {
   const { runId } = await fx.engine.launch({ workflow: workflow('name: t4\ntasks:\n  a:\n    run: "true"\n') });
   await fx.next('workflow.completed', (e) => e.run.id === runId);
-  const done = (await fx.engine.recordDelivery(runId, { pullRequest: { url: 'https://github.example/o/r/pull/7', number: 7 } }));
+  const done = await fx.engine.recordDelivery(runId, { pullRequest: { url: 'https://github.example/o/r/pull/7', number: 7 } });
   assert.equal(pullRequestUrl(done), 'https://github.example/o/r/pull/7');
   assert.equal(presentRun(done, undefined, Date.now()).contextValue, 'run:completed:file:pr');
   for (const bad of ['command:orchestr8.clearFinished', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url', 42]) {
@@ -127,13 +164,20 @@ test('only http(s) pull request links are offered', async () => {
 
 test('DAG order puts every task after its needs, file order breaking ties', () => {
   // The file lists `deploy` before the `build` it needs.
-  const def = workflow('name: t5\ntasks:\n  deploy:\n    needs: [build, lint]\n    run: "true"\n  lint:\n    run: "true"\n  build:\n    run: "true"\n  docs:\n    run: "true"\n');
+  const def = workflow(
+    'name: t5\ntasks:\n  deploy:\n    needs: [build, lint]\n    run: "true"\n  lint:\n    run: "true"\n  build:\n    run: "true"\n  docs:\n    run: "true"\n',
+  );
   const tasks = def.tasks.map((t, order) => ({ id: `r.${t.id}`, key: t.id, needs: t.needs, order }) as TaskRecord);
-  assert.deepEqual(dagOrder(tasks).map((t) => t.key), ['lint', 'build', 'deploy', 'docs']);
+  assert.deepEqual(
+    dagOrder(tasks).map((t) => t.key),
+    ['lint', 'build', 'deploy', 'docs'],
+  );
 });
 
 test('the tree says which tasks ran sandboxed: the task record keeps sandbox: true, and what the runner noted', async () => {
-  const { runId } = await fx.engine.launch({ workflow: workflow('name: t-sbx\nsandbox: true\ntasks:\n  boxed:\n    run: echo hi\n  open:\n    run: echo hi\n    sandbox: false\n') });
+  const { runId } = await fx.engine.launch({
+    workflow: workflow('name: t-sbx\nsandbox: true\ntasks:\n  boxed:\n    run: echo hi\n  open:\n    run: echo hi\n    sandbox: false\n'),
+  });
   const { tasks } = await fx.engine.status(runId);
   const [boxed, open] = tasks;
   assert.match(presentTask(boxed!, Date.now()).tooltip, /- Sandbox: required \(`sandbox: true`\)/);
@@ -151,10 +195,28 @@ test('the tree says which tasks ran sandboxed: the task record keeps sandbox: tr
 
 test('a task failed by a merge conflict names the files in its tooltip and offers to resolve them; other failures do not', () => {
   const base: TaskRecord = {
-    id: 'r.t', runId: 'r', key: 't', name: 'backend', action: { kind: 'run', run: 'true' }, needs: [], state: 'failed', priority: 0, order: 0, attempt: 1,
-    retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false }, continueOnError: false, updatedAt: 0, error: 'merge conflict: …',
+    id: 'r.t',
+    runId: 'r',
+    key: 't',
+    name: 'backend',
+    action: { kind: 'run', run: 'true' },
+    needs: [],
+    state: 'failed',
+    priority: 0,
+    order: 0,
+    attempt: 1,
+    retry: { max: 0, backoffMs: 0, factor: 2, maxDelayMs: 0, jitter: false },
+    continueOnError: false,
+    updatedAt: 0,
+    error: 'merge conflict: …',
   };
-  const mergeConflict = { files: ['src/api.ts', 'README.md'], taskBranch: 'orchestr8/x--backend', worktree: '/s/w/r-tasks/backend-1', runBranch: 'orchestr8/x', runWorktree: '/s/w/r' };
+  const mergeConflict = {
+    files: ['src/api.ts', 'README.md'],
+    taskBranch: 'orchestr8/x--backend',
+    worktree: '/s/w/r-tasks/backend-1',
+    runBranch: 'orchestr8/x',
+    runWorktree: '/s/w/r',
+  };
   const view = presentTask({ ...base, mergeConflict }, 0);
   assert.equal(view.contextValue, 'task:failed:conflict');
   assert.match(view.tooltip, /^- Conflicts with orchestr8\/x in: `src\/api\.ts`, `README\.md`$/m);

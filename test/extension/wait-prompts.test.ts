@@ -5,7 +5,14 @@ import { answeredMessage, answerPrompt, waitToast } from '../../src/extension/pr
 import { taskId } from '../../src/core/util/ids.ts';
 
 const run = { id: '4f2c0a1b9e7d', name: 'release', single: false } as RunRecord;
-const task = { id: taskId(run.id, 'approve'), runId: run.id, key: 'approve', name: 'approve', state: 'waiting', action: { kind: 'wait', message: 'Ship ${tasks.build.result}?' } } as TaskRecord;
+const task = {
+  id: taskId(run.id, 'approve'),
+  runId: run.id,
+  key: 'approve',
+  name: 'approve',
+  state: 'waiting',
+  action: { kind: 'wait', message: 'Ship ${tasks.build.result}?' },
+} as TaskRecord;
 
 test('the toast announcing a wait asks its question and offers Approve… and Reject… on that task', () => {
   const view = waitToast(run, task, 'Ship v1.2.3?', 'failures')!;

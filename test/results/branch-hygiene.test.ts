@@ -13,12 +13,26 @@ import { applyDelivery, runRecord } from './run-fixtures.ts';
 /** A finished run with one commit on its own branch (and worktree), as the git hooks leave it. */
 async function finishedRun(fx: RepoFixture, name: string, finishedAgoMs = 0): Promise<RunRecord> {
   const run = runRecord(fx.repo, {}, name);
-  const wt = await createRunWorktree({ repoRoot: fx.repo, dir: join(fx.root, 'state', 'worktrees', run.id), branch: `orchestr8/${name}-${run.id.slice(0, 7)}` });
+  const wt = await createRunWorktree({
+    repoRoot: fx.repo,
+    dir: join(fx.root, 'state', 'worktrees', run.id),
+    branch: `orchestr8/${name}-${run.id.slice(0, 7)}`,
+  });
   writeFileSync(join(wt.worktree, `${name}.txt`), `${name}\n`);
   await commitAll(wt.worktree, name);
   run.state = 'completed';
   run.finishedAt = Date.now() - finishedAgoMs;
-  applyDelivery(run, { workspace: 'worktree', repoRoot: fx.repo, worktree: wt.worktree, worktreeCwd: wt.worktree, branch: wt.branch, baseSha: wt.baseSha, baseBranch: 'main', changed: true, commits: 1 });
+  applyDelivery(run, {
+    workspace: 'worktree',
+    repoRoot: fx.repo,
+    worktree: wt.worktree,
+    worktreeCwd: wt.worktree,
+    branch: wt.branch,
+    baseSha: wt.baseSha,
+    baseBranch: 'main',
+    changed: true,
+    commits: 1,
+  });
   return run;
 }
 
@@ -47,7 +61,10 @@ describe('branch hygiene (real repositories)', () => {
         [old.id, 'expired', true, undefined],
       ],
     );
-    assert.deepEqual(out.kept.map((k) => k.runId), [fresh.id]);
+    assert.deepEqual(
+      out.kept.map((k) => k.runId),
+      [fresh.id],
+    );
     for (const run of [applied, old]) {
       assert.equal(existsSync(run.delivery!.worktree!), false);
       assert.equal(sh(fx.repo, 'branch', '--list', run.delivery!.branch!), '');
@@ -59,7 +76,10 @@ describe('branch hygiene (real repositories)', () => {
 
     // Without a retention, --all removes the fresh run's worktree but never its unmerged branch.
     const all = await cleanupRunWorktrees([fresh], { all: true });
-    assert.deepEqual(all.removed.map((r) => [r.reason, r.branchDeleted]), [['requested', false]]);
+    assert.deepEqual(
+      all.removed.map((r) => [r.reason, r.branchDeleted]),
+      [['requested', false]],
+    );
     assert.equal(sh(fx.repo, 'for-each-ref', '--format=%(refname:short)', `refs/heads/${fresh.delivery!.branch}`), fresh.delivery!.branch);
   });
 
@@ -72,10 +92,13 @@ describe('branch hygiene (real repositories)', () => {
     const running = await finishedRun(fx, 'running');
     running.state = 'running';
     const found = await runLeftovers([merged, open, running]);
-    assert.deepEqual(found.map((l) => [l.run.name, l.landed, !!l.worktree, !!l.branch]), [
-      ['merged', true, true, true],
-      ['open', false, true, true],
-    ]);
+    assert.deepEqual(
+      found.map((l) => [l.run.name, l.landed, !!l.worktree, !!l.branch]),
+      [
+        ['merged', true, true, true],
+        ['open', false, true, true],
+      ],
+    );
     const out = await removeLeftovers(found);
     assert.deepEqual([out.worktrees, out.branches], [2, 2]);
     for (const run of [merged, open]) assert.equal(sh(fx.repo, 'for-each-ref', `refs/heads/${run.delivery!.branch}`), '');

@@ -72,8 +72,15 @@ test('a workflow run in a repository: own worktree, a commit per task that chang
   assert.ok(!existsSync(join(fx.repo, 'fix.txt')), "the user's tree got nothing");
   assert.equal(readFileSync(join(fx.repo, 'README.md'), 'utf8'), 'work in progress by the user\n');
   const status = sh(fx.repo, 'status', '--porcelain', '--untracked-files=all').split('\n');
-  assert.ok(status.some((l) => /^ ?M README.md$/.test(l)), status.join('|'));
-  assert.deepEqual(status.filter((l) => l.includes('worktrees/')), [], 'run worktrees stay out of the user\'s git status');
+  assert.ok(
+    status.some((l) => /^ ?M README.md$/.test(l)),
+    status.join('|'),
+  );
+  assert.deepEqual(
+    status.filter((l) => l.includes('worktrees/')),
+    [],
+    "run worktrees stay out of the user's git status",
+  );
   const log = sh(fx.remote, 'log', '--format=%s', `main..refs/heads/${String(o.branch)}`);
   assert.deepEqual(log.split('\n'), ['docs: shell command', 'edit: shell command'], 'check changed nothing: no commit');
   assert.equal(github.pulls.length, 1);
@@ -146,7 +153,11 @@ for (const failure of ['down', 'drop'] as const) {
     assert.equal(done.delivery?.pullRequest?.url, 'https://github.example/acme/widgets/pull/1');
     assert.ok(github.requests.filter((r) => r.startsWith('POST')).length <= 2);
     await second.webhooks.flush();
-    assert.deepEqual([...receiver.counts().values()].filter((n) => n !== 1), [], 'each event once');
+    assert.deepEqual(
+      [...receiver.counts().values()].filter((n) => n !== 1),
+      [],
+      'each event once',
+    );
     assert.equal(receiver.received.filter((r) => r.type === 'pr.opened').length, 1);
   });
 }
@@ -163,7 +174,10 @@ test('no token: the branch stays local (push: true pushes it) and the run says w
   const a = await engine.launch({ workflow: workflow(FLOW) });
   await runFinished(engine, a.runId);
   const ra = await finalized(engine, a.runId);
-  assert.ok(ra.delivery!.notes!.some((n) => /no GitHub token.*kept local, not pushed/.test(n)), JSON.stringify(ra.delivery));
+  assert.ok(
+    ra.delivery!.notes!.some((n) => /no GitHub token.*kept local, not pushed/.test(n)),
+    JSON.stringify(ra.delivery),
+  );
   assert.equal(ra.delivery!.noPullRequest, 'no GitHub token');
   assert.equal(ra.delivery!.commits, 2); // edit and docs; check writes nothing
   assert.equal(ra.delivery!.pushedTo, undefined);
@@ -175,7 +189,10 @@ test('no token: the branch stays local (push: true pushes it) and the run says w
   const rp = await finalized(engine, p.runId);
   assert.equal(rp.delivery!.pushedTo, 'origin');
   assert.ok(sh(fx.remote, 'branch', '--list', 'orchestr8/*').includes(String(rp.delivery!.branch)));
-  assert.ok(rp.delivery!.notes!.some((n) => /no GitHub token.*branch pushed to origin/.test(n)), JSON.stringify(rp.delivery));
+  assert.ok(
+    rp.delivery!.notes!.some((n) => /no GitHub token.*branch pushed to origin/.test(n)),
+    JSON.stringify(rp.delivery),
+  );
 
   const b = await engine.launch({ workflow: workflow('name: gate\nworkspace: in-place\ntasks:\n  t: { run: "echo ok > gate.txt" }\n') });
   await runFinished(engine, b.runId);
@@ -196,11 +213,17 @@ test('no token: the branch stays local (push: true pushes it) and the run says w
 
   // Cleanup: the unmerged run's worktree stays until asked or merged.
   const first = await cleanupWorktrees(engine);
-  assert.deepEqual(first.removed.map((r) => r.runId), []);
+  assert.deepEqual(
+    first.removed.map((r) => r.runId),
+    [],
+  );
   assert.deepEqual(first.kept.map((r) => r.runId).sort(), [a.runId, p.runId].sort());
   sh(fx.repo, 'merge', '-q', '--ff-only', String(ra.delivery!.branch));
   const second = await cleanupWorktrees(engine);
-  assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[a.runId, 'merged']]);
+  assert.deepEqual(
+    second.removed.map((r) => [r.runId, r.reason]),
+    [[a.runId, 'merged']],
+  );
   assert.ok(!existsSync(String(ra.delivery!.worktree)));
 });
 
@@ -217,9 +240,13 @@ for (const when of ['before', 'after'] as const) {
         },
       };
     });
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'results-crash-child.ts'), stateDir, fx.repo, github.url, TOKEN, receiver.url, SECRET, FLOW], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'results-crash-child.ts'), stateDir, fx.repo, github.url, TOKEN, receiver.url, SECRET, FLOW],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

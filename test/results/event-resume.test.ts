@@ -13,7 +13,12 @@ interface SseMessage {
 }
 
 /** Reads `/v1/events` over real HTTP until `until` holds for a message, then hangs up. */
-async function readStream(url: string, headers: Record<string, string>, until: (m: SseMessage, all: SseMessage[]) => boolean, started?: () => void): Promise<SseMessage[]> {
+async function readStream(
+  url: string,
+  headers: Record<string, string>,
+  until: (m: SseMessage, all: SseMessage[]) => boolean,
+  started?: () => void,
+): Promise<SseMessage[]> {
   const controller = new AbortController();
   const response = await fetch(url, { headers, signal: controller.signal });
   assert.equal(response.status, 200);
@@ -63,9 +68,17 @@ const seqsAfter = (seq: number) => heard.filter((e) => e.seq !== undefined && e.
 
 test('every /v1/events message has its journal seq as id; Last-Event-ID (or ?after=) replays exactly what was missed, then goes live', async () => {
   // Events 1..N heard live, then the client goes away.
-  const live = await readStream(`${server.url}/v1/events`, auth, (m) => m.event === 'workflow.completed', () => void runOne());
+  const live = await readStream(
+    `${server.url}/v1/events`,
+    auth,
+    (m) => m.event === 'workflow.completed',
+    () => void runOne(),
+  );
   assert.ok(live.length >= 4);
-  assert.ok(live.every((m) => m.id === m.data.seq && m.id !== undefined), 'each message carries the seq of its event');
+  assert.ok(
+    live.every((m) => m.id === m.data.seq && m.id !== undefined),
+    'each message carries the seq of its event',
+  );
   const lastSeen = live[live.length - 1]!.id!;
 
   // Missed while disconnected.
@@ -88,7 +101,10 @@ test('every /v1/events message has its journal seq as id; Last-Event-ID (or ?aft
   const replayedRuns = resumed.filter((m) => m.data.replayed && m.event === 'workflow.completed').map((m) => 'run' in m.data && m.data.run.id);
   assert.deepEqual(replayedRuns.slice(0, missedRuns.length), missedRuns, 'what was missed is replayed (rebuilt from rows, flagged replayed)');
   // Runs launched as the stream opened may finish while the replay is still read: replayed too, never twice (the ids above).
-  assert.ok(replayedRuns.slice(missedRuns.length).every((id) => typeof id === 'string' && liveRuns.includes(id)), `only runs launched during the replay besides: ${replayedRuns}`);
+  assert.ok(
+    replayedRuns.slice(missedRuns.length).every((id) => typeof id === 'string' && liveRuns.includes(id)),
+    `only runs launched during the replay besides: ${replayedRuns}`,
+  );
   const replayedTask = resumed.find((m) => m.event === 'task.completed' && m.data.replayed)!.data;
   assert.ok(replayedTask.type === 'task.completed' && replayedTask.result && replayedTask.task.state === 'completed', 'a replayed event is a full event');
   assert.ok(liveRuns.every((id) => resumed.some((m) => finishes(id)(m))));
@@ -96,7 +112,10 @@ test('every /v1/events message has its journal seq as id; Last-Event-ID (or ?aft
   // ?after= does the same for clients that cannot set headers.
   const cut = missed[3]!;
   const viaQuery = await readStream(`${server.url}/v1/events?after=${cut}`, auth, (m) => finishes(liveRuns[1]!)(m));
-  assert.deepEqual(viaQuery.map((m) => m.id), seqsAfter(cut));
+  assert.deepEqual(
+    viaQuery.map((m) => m.id),
+    seqsAfter(cut),
+  );
 
   const bad = await fetch(`${server.url}/v1/events`, { headers: { ...auth, 'last-event-id': 'yesterday' } });
   assert.equal(bad.status, 400);
@@ -120,7 +139,10 @@ test('ApiClient.followEvents reconnects with the seq it heard last and hears the
   while (!got.some((e) => e.type === 'workflow.completed' && e.run.id === whileAway) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const last = await runOne();
   while (!got.some((e) => e.type === 'workflow.completed' && e.run.id === last) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(got.filter((e) => e.seq !== undefined).map((e) => e.seq), seqsAfter(from));
+  assert.deepEqual(
+    got.filter((e) => e.seq !== undefined).map((e) => e.seq),
+    seqsAfter(from),
+  );
   assert.equal(sub.lastSeq, heard[heard.length - 1]!.seq);
   sub.dispose();
 });

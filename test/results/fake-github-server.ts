@@ -40,9 +40,7 @@ export class FakeGitHub {
   failNextUpdate = false;
   private server?: Server;
 
-  constructor(
-    private readonly options: { token: string; repos: Record<string, string> },
-  ) {}
+  constructor(private readonly options: { token: string; repos: Record<string, string> }) {}
 
   async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -101,7 +99,10 @@ export class FakeGitHub {
       const list = this.pulls.filter(
         (p) => p.owner === owner && p.repo === repo && (state === 'all' || p.state === state) && (!head || `${owner}:${p.head}` === head),
       );
-      return send(200, list.map((p) => this.json(p)));
+      return send(
+        200,
+        list.map((p) => this.json(p)),
+      );
     }
     if (req.method === 'POST') {
       const chunks: Buffer[] = [];

@@ -39,10 +39,7 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
   const attached = results.startWebhooks(engine);
   after(async () => (await attached.close(), await engine.close()));
 
-  server.enqueue(
-    toolReply([{ name: 'write_file', input: { path: 'NOTES.md', content: '# Notes\n' } }]),
-    textReply('Wrote NOTES.md.'),
-  );
+  server.enqueue(toolReply([{ name: 'write_file', input: { path: 'NOTES.md', content: '# Notes\n' } }]), textReply('Wrote NOTES.md.'));
   const { runId, taskIds } = await engine.launch({ task: { action: { kind: 'agent', agent: 'scribe', prompt: 'Write notes' } } });
   const taskId = taskIds[0]!;
   assert.equal((await runFinished(engine, runId)).state, 'completed');
@@ -54,10 +51,7 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
   assert.equal(sh(fx.remote, 'rev-list', '--count', `main..refs/heads/${branch}`), '1');
 
   // The follow-up: the model sees the whole conversation so far, then the new prompt.
-  server.enqueue(
-    toolReply([{ name: 'write_file', input: { path: 'TODO.md', content: '- more\n' } }]),
-    textReply('Added TODO.md too.'),
-  );
+  server.enqueue(toolReply([{ name: 'write_file', input: { path: 'TODO.md', content: '- more\n' } }]), textReply('Added TODO.md too.'));
   const resumed = nextEvent(engine, 'workflow.resumed');
   await engine.followUp(taskId, 'Also add a TODO list');
   await resumed;
@@ -65,7 +59,10 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
   const second = await finalized(engine, runId, first.finishedAt);
 
   const followUpRequest = server.requests[2]!.body as { messages: Array<{ role: string; content: unknown }> };
-  assert.deepEqual(followUpRequest.messages.map((m) => m.role), ['user', 'assistant', 'user', 'assistant', 'user']);
+  assert.deepEqual(
+    followUpRequest.messages.map((m) => m.role),
+    ['user', 'assistant', 'user', 'assistant', 'user'],
+  );
   assert.match(JSON.stringify(followUpRequest.messages[3]!.content), /Wrote NOTES\.md\./, 'the earlier answer is in the conversation');
   assert.match(JSON.stringify(followUpRequest.messages[4]!.content), /Also add a TODO list/);
   assert.equal(server.requests.length, 4, 'no finished turn was paid for twice');
@@ -96,7 +93,7 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
   github.failNextUpdate = true;
   await engine.followUp(taskId, 'Anything else?');
   const third = await finalized(engine, runId, second.finishedAt);
-  assert.deepEqual(third.delivery?.notes, ["updating the description of pull request #1 failed: Resource not accessible by personal access token"]);
+  assert.deepEqual(third.delivery?.notes, ['updating the description of pull request #1 failed: Resource not accessible by personal access token']);
   assert.equal(github.pulls[0]!.body, body, 'unchanged on GitHub');
 });
 

@@ -18,7 +18,7 @@ async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): P
   }
 }
 
-test('git works with the EDITOR that npm and npx export, and with the user\'s own SSH command', async () => {
+test("git works with the EDITOR that npm and npx export, and with the user's own SSH command", async () => {
   const fx = makeRepo();
   try {
     // `npm exec` sets EDITOR; simple-git refuses to pass it on, which made every git call fail

@@ -238,7 +238,10 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     await hooks.taskCompleted(run, t, resultOf(t));
     run.state = 'completed';
     await finish(hooks, run);
-    assert.ok(run.delivery!.notes!.some((n) => /no git remote named "origin".*kept local, not pushed/.test(n)), JSON.stringify(run.delivery));
+    assert.ok(
+      run.delivery!.notes!.some((n) => /no git remote named "origin".*kept local, not pushed/.test(n)),
+      JSON.stringify(run.delivery),
+    );
     assert.equal(run.delivery!.noPullRequest, 'no remote origin');
     assert.equal(github.pulls.length, 0);
     assert.equal(sh(fx.repo, 'rev-list', '--count', `main..${run.delivery!.branch!}`), '1');
@@ -247,7 +250,10 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
   test('a remote that is not on GitHub: the note names the setting that works (ORCHESTR8_GITHUB_REPO), and the branch stays local', async () => {
     const run = runRecord(fx.repo);
     // No `repo`: the remote (a local bare repository) is the only clue, and it is not a GitHub URL.
-    const hooks = new ContextHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees'), publisher: new PullRequestPublisher({ token: TOKEN, baseUrl: github.url }) });
+    const hooks = new ContextHooks({
+      worktreeRoot: join(fx.root, 'state', 'worktrees'),
+      publisher: new PullRequestPublisher({ token: TOKEN, baseUrl: github.url }),
+    });
     const cwd = await prepare(hooks, run);
     writeFileSync(join(cwd, 'a.txt'), 'a\n');
     const t = taskRecord(run, 'edit', { kind: 'run', run: 'x' });
@@ -324,13 +330,22 @@ describe('git run hooks (real repositories, bare remote, fake GitHub over HTTP)'
     }
     sh(fx.repo, 'merge', '-q', '--ff-only', merged.delivery!.branch!);
     const first = await cleanupRunWorktrees(runs);
-    assert.deepEqual(first.removed.map((r) => r.runId), [merged.id]);
-    assert.deepEqual(first.kept.map((r) => r.runId), [open.id]);
+    assert.deepEqual(
+      first.removed.map((r) => r.runId),
+      [merged.id],
+    );
+    assert.deepEqual(
+      first.kept.map((r) => r.runId),
+      [open.id],
+    );
     assert.ok(!existsSync(merged.delivery!.worktree!));
     assert.equal(sh(fx.repo, 'branch', '--list', merged.delivery!.branch!), '', 'the merged branch is deleted');
     assert.ok(existsSync(open.delivery!.worktree!));
     const second = await cleanupRunWorktrees(runs, { all: true });
-    assert.deepEqual(second.removed.map((r) => [r.runId, r.reason]), [[open.id, 'requested']]);
+    assert.deepEqual(
+      second.removed.map((r) => [r.runId, r.reason]),
+      [[open.id, 'requested']],
+    );
     assert.ok(!existsSync(open.delivery!.worktree!));
     assert.ok(sh(fx.repo, 'branch', '--list', open.delivery!.branch!), 'branch kept');
     assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1);

@@ -18,7 +18,12 @@ interface RawReply {
 }
 
 /** A raw HTTP request, so tests can send any Host, Origin and body a browser or attacker could. */
-function raw(port: number, method: string, path: string, options: { headers?: Record<string, string | number>; body?: string | Buffer; chunked?: boolean } = {}): Promise<RawReply> {
+function raw(
+  port: number,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string | number>; body?: string | Buffer; chunked?: boolean } = {},
+): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers: options.headers ?? {} }, (res) => {
       const chunks: Buffer[] = [];
@@ -83,7 +88,9 @@ test('a foreign Host (DNS rebinding) or a foreign Origin (cross-site) is refused
   const preflight = await raw(server.port, 'OPTIONS', '/v1/tasks', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
   assert.equal(preflight.status, 403);
   assert.equal(preflight.headers['access-control-allow-origin'], undefined);
-  const ownOrigin = await raw(server.port, 'GET', '/v1/runs', { headers: { ...auth, host: `localhost:${server.port}`, origin: `http://localhost:${server.port}` } });
+  const ownOrigin = await raw(server.port, 'GET', '/v1/runs', {
+    headers: { ...auth, host: `localhost:${server.port}`, origin: `http://localhost:${server.port}` },
+  });
   assert.equal(ownOrigin.status, 200);
   assert.equal((await engine.list()).runs.filter((r) => r.name.includes('pwned')).length, 0, 'nothing launched');
 });
@@ -93,7 +100,9 @@ test('an oversized body → 413, declared or streamed, and nothing is launched',
   const declared = await raw(server.port, 'POST', '/v1/tasks', { headers: { ...auth, 'content-length': Buffer.byteLength(big) }, body: big });
   assert.equal(declared.status, 413);
   assert.equal((declared.json as { error: { code: string } }).error.code, 'too_large');
-  const streamed = await raw(server.port, 'POST', '/v1/tasks', { headers: { ...auth, 'transfer-encoding': 'chunked' }, body: big, chunked: true }).catch((e: Error) => e);
+  const streamed = await raw(server.port, 'POST', '/v1/tasks', { headers: { ...auth, 'transfer-encoding': 'chunked' }, body: big, chunked: true }).catch(
+    (e: Error) => e,
+  );
   // The server answers 413 and closes; depending on timing the client sees the answer or a reset.
   if (!(streamed instanceof Error)) assert.equal(streamed.status, 413);
   else assert.match(streamed.message, /EPIPE|ECONNRESET|socket hang up/);
@@ -123,7 +132,10 @@ test('bad bodies get clear 4xx JSON errors', async () => {
   assert.match((badYaml.json as { error: { message: string } }).error.message, /<inline>:3/);
   const noFile = await raw(server.port, 'POST', '/v1/workflows', { headers: auth, body: JSON.stringify({ file: 'missing.yaml' }) });
   assert.equal(noFile.status, 400);
-  const badInputs = await raw(server.port, 'POST', '/v1/workflows', { headers: auth, body: JSON.stringify({ yaml: 'name: x\ntasks:\n  a: { run: echo }\n', inputs: { nope: '1' } }) });
+  const badInputs = await raw(server.port, 'POST', '/v1/workflows', {
+    headers: auth,
+    body: JSON.stringify({ yaml: 'name: x\ntasks:\n  a: { run: echo }\n', inputs: { nope: '1' } }),
+  });
   assert.equal(badInputs.status, 400);
 });
 
@@ -176,7 +188,10 @@ test('a workflow from a file and inline YAML; a wait task completes through /sig
   assert.equal((await runFinished(engine, runId)).state, 'completed');
   assert.deepEqual(JSON.parse((await engine.result(`${runId}.approve`))!.output), { ci: 'green' });
 
-  const held = await raw(server.port, 'POST', '/v1/workflows', { headers: auth, body: JSON.stringify({ yaml: 'name: held\ntasks:\n  gate: { wait: true }\n' }) });
+  const held = await raw(server.port, 'POST', '/v1/workflows', {
+    headers: auth,
+    body: JSON.stringify({ yaml: 'name: held\ntasks:\n  gate: { wait: true }\n' }),
+  });
   const heldRun = (held.json as { runId: string }).runId;
   assert.equal((await raw(server.port, 'POST', `/v1/tasks/${heldRun}.gate/cancel`, { headers: auth })).status, 200);
   assert.equal((await runFinished(engine, heldRun)).state, 'cancelled');
@@ -218,10 +233,16 @@ test('the HTTP client is the engine API of the owner: status, launch, signal and
   await runFinished(engine, runId);
   const status = await client.status(runId.slice(0, 6));
   assert.equal(status.run.state, 'completed');
-  assert.deepEqual(status.tasks.map((t) => t.state), ['completed', 'completed']);
+  assert.deepEqual(
+    status.tasks.map((t) => t.state),
+    ['completed', 'completed'],
+  );
   assert.equal((await client.result(`${runId}.after`))?.output.trim(), 'after');
   assert.match(await client.log(`${runId}.after`), /after/);
-  assert.equal((await client.list({ limit: 100 })).runs.some((r) => r.id === runId), true);
+  assert.equal(
+    (await client.list({ limit: 100 })).runs.some((r) => r.id === runId),
+    true,
+  );
   assert.equal((await client.usage(runId)).inputTokens, 0);
   await assert.rejects(client.status('ffffffffffff'), NotFoundError);
   await assert.rejects(client.cancel(runId), ConflictError);

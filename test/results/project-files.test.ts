@@ -52,7 +52,10 @@ describe("a run sees the project folder's agents and listed files, and says what
     assert.equal(sh(cwd, 'status', '--porcelain'), '', 'an ignored file copied in is not committed');
     const unseen = d.notes!.filter((n) => /uncommitted file/.test(n));
     assert.equal(unseen.length, 1);
-    assert.match(unseen[0]!, /^2 uncommitted files in the project folder are not in the run's worktree, which starts from the last commit \(README\.md, draft\.txt\): commit them, use `workspace: in-place`, or list them in \.worktreeinclude/);
+    assert.match(
+      unseen[0]!,
+      /^2 uncommitted files in the project folder are not in the run's worktree, which starts from the last commit \(README\.md, draft\.txt\): commit them, use `workspace: in-place`, or list them in \.worktreeinclude/,
+    );
 
     // The project's file changes; the run's worktree is removed and the run retried: same definitions, no second note.
     writeFileSync(join(fx.repo, '.claude', 'agents', 'helper.md'), agentFile('You are the second helper.'));
@@ -68,7 +71,10 @@ describe("a run sees the project folder's agents and listed files, and says what
     const cwd = await prepare(hooks, run);
     assert.equal(readFileSync(join(cwd, 'README.md'), 'utf8'), '# project\nlocal edit\n');
     assert.match(sh(cwd, 'log', '-1', '--format=%s'), /^Files copied in from the project folder/);
-    assert.match(run.delivery!.notes!.find((n) => /uncommitted file/.test(n))!, /^1 uncommitted file in the project folder is not in the run's worktree.*\(draft\.txt\)/);
+    assert.match(
+      run.delivery!.notes!.find((n) => /uncommitted file/.test(n))!,
+      /^1 uncommitted file in the project folder is not in the run's worktree.*\(draft\.txt\)/,
+    );
   });
 
   test('an agent task of a run with kept definitions finds the agent though its folder has none', async () => {
@@ -79,7 +85,13 @@ describe("a run sees the project folder's agents and listed files, and says what
       const store = new InMemoryTaskStore(empty, { kind: 'agent', agent: 'helper', prompt: 'help' });
       const ctx = store.attempt();
       const runner = new AgentRunner({ apiKey: server.apiKey, baseURL: server.url, maxRetries: 0, env: {} });
-      const out = await runner.execute({ ...ctx, run: { ...ctx.run, delivery: { projectDir: fx.repo, agentFiles: [{ path: '.claude/agents/helper.md', content: agentFile('You are the first helper.') }] } } });
+      const out = await runner.execute({
+        ...ctx,
+        run: {
+          ...ctx.run,
+          delivery: { projectDir: fx.repo, agentFiles: [{ path: '.claude/agents/helper.md', content: agentFile('You are the first helper.') }] },
+        },
+      });
       assert.equal(out.output, 'done');
       const system = server.requests[0]!.body.system as Array<{ text: string }>;
       assert.match(system[0]!.text, /You are the first helper\./);

@@ -10,7 +10,15 @@ import { makeRepo, sh, type RepoFixture } from './git-fixtures.ts';
 /** A run's delivery as the git hooks record it: a worktree on its own branch from `main`. */
 async function runWithWorktree(fx: RepoFixture, id = 'run1'): Promise<RunDelivery> {
   const wt = await createRunWorktree({ repoRoot: fx.repo, dir: join(fx.root, 'state', 'worktrees', id), branch: `orchestr8/fix-${id}` });
-  return { workspace: 'worktree', repoRoot: fx.repo, worktree: wt.worktree, worktreeCwd: wt.worktree, branch: wt.branch, baseSha: wt.baseSha, baseBranch: 'main' };
+  return {
+    workspace: 'worktree',
+    repoRoot: fx.repo,
+    worktree: wt.worktree,
+    worktreeCwd: wt.worktree,
+    branch: wt.branch,
+    baseSha: wt.baseSha,
+    baseBranch: 'main',
+  };
 }
 
 describe('review, apply and discard a run (real repositories)', () => {

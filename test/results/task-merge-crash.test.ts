@@ -33,7 +33,13 @@ async function crashAt(at: string, stateDir: string, repo: string, FLOW: string)
   return { runId: (JSON.parse(out.trim().split('\n')[0]!) as { runId: string }).runId, signal };
 }
 
-const points: Array<`${CrashPointName}${'' | `:${number}`}`> = ['task.committed', 'merge.prepared', 'merge.prepared:2', 'merge.ref-updated', 'merge.ref-updated:2'];
+const points: Array<`${CrashPointName}${'' | `:${number}`}`> = [
+  'task.committed',
+  'merge.prepared',
+  'merge.prepared:2',
+  'merge.ref-updated',
+  'merge.ref-updated:2',
+];
 
 for (const at of points) {
   test(`killed at ${at}: the run's branch is whole, and after a restart every task lands exactly once`, async () => {
@@ -54,7 +60,10 @@ for (const at of points) {
     }
 
     // Tasks whose work is committed somewhere (their own branch or the run's): these must not run again.
-    const committed = sh(fx.repo, 'log', '--branches', '--no-merges', '--format=%s', '^main').split('\n').filter(Boolean).map((s) => s.split(':')[0]!);
+    const committed = sh(fx.repo, 'log', '--branches', '--no-merges', '--format=%s', '^main')
+      .split('\n')
+      .filter(Boolean)
+      .map((s) => s.split(':')[0]!);
     assert.ok(committed.length > 0, 'the kill came after a commit');
 
     // As if a git of the dead owner died with it, inside the run's worktree: its index lock stays behind.

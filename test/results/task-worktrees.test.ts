@@ -59,14 +59,19 @@ test('parallel shell and agent tasks: each in its own worktree, one commit per t
   // Agents that may write, committed in the project (a task's worktree is a checkout of it).
   mkdirSync(join(fx.repo, '.orchestr8/agents'), { recursive: true });
   for (const name of ['backend', 'frontend']) {
-    writeFileSync(join(fx.repo, `.orchestr8/agents/${name}.md`), `---\nname: ${name}\ndescription: writes the ${name}\ntools: Read, Write\n---\nYou are the ${name} writer.\n`);
+    writeFileSync(
+      join(fx.repo, `.orchestr8/agents/${name}.md`),
+      `---\nname: ${name}\ndescription: writes the ${name}\ntools: Read, Write\n---\nYou are the ${name} writer.\n`,
+    );
   }
   sh(fx.repo, 'add', '-A');
   sh(fx.repo, 'commit', '-q', '-m', 'agents');
   const server = await FakeAnthropicServer.start({
     responder: scriptedAgents({
-      'backend writer': (turn) => (turn === 1 ? toolReply([{ name: 'write_file', input: { path: 'api.ts', content: 'export const api = 1;\n' } }]) : textReply('api written')),
-      'frontend writer': (turn) => (turn === 1 ? toolReply([{ name: 'write_file', input: { path: 'ui.ts', content: 'export const ui = 1;\n' } }]) : textReply('ui written')),
+      'backend writer': (turn) =>
+        turn === 1 ? toolReply([{ name: 'write_file', input: { path: 'api.ts', content: 'export const api = 1;\n' } }]) : textReply('api written'),
+      'frontend writer': (turn) =>
+        turn === 1 ? toolReply([{ name: 'write_file', input: { path: 'ui.ts', content: 'export const ui = 1;\n' } }]) : textReply('ui written'),
     }),
   });
   after(() => server.close());
@@ -97,7 +102,11 @@ tasks:
   assert.equal(commits.length, 5, commits.map((c) => c.subject).join('\n'));
   assert.deepEqual(byTask, { one: ['one.txt'], two: ['two.txt'], backend: ['api.ts'], frontend: ['ui.ts'], check: ['all.txt'] });
   assert.deepEqual(commits.at(-1)!.subject, 'check: shell command', 'the dependent task comes after all four');
-  assert.equal(readFileSync(join(run.delivery!.worktree!, 'all.txt'), 'utf8'), 'one\ntwo\nexport const api = 1;\nexport const ui = 1;\n', 'the dependent task saw every change');
+  assert.equal(
+    readFileSync(join(run.delivery!.worktree!, 'all.txt'), 'utf8'),
+    'one\ntwo\nexport const api = 1;\nexport const ui = 1;\n',
+    'the dependent task saw every change',
+  );
   assert.equal(sh(run.delivery!.worktree!, 'status', '--porcelain'), '', "the run's worktree matches its branch");
   // Every task's commit says which task it is; the task worktrees and branches are gone once merged.
   for (const t of tasks) assert.match(sh(fx.repo, 'log', '-F', `--grep=Orchestr8-Task: ${t.id}`, '--format=%s', branch), new RegExp(`^${t.key}: `));
@@ -163,7 +172,10 @@ test('resolve_conflicts: an agent gets the conflict hunks, resolves them in the 
   after(() => fx.dispose());
   writeFileSync(join(fx.repo, 'config.txt'), 'mode = old\n');
   mkdirSync(join(fx.repo, '.orchestr8/agents'), { recursive: true });
-  writeFileSync(join(fx.repo, '.orchestr8/agents/resolver.md'), '---\nname: resolver\ndescription: resolves merge conflicts\ntools: Read, Write\n---\nYou are the conflict resolver.\n');
+  writeFileSync(
+    join(fx.repo, '.orchestr8/agents/resolver.md'),
+    '---\nname: resolver\ndescription: resolves merge conflicts\ntools: Read, Write\n---\nYou are the conflict resolver.\n',
+  );
   sh(fx.repo, 'add', '-A');
   sh(fx.repo, 'commit', '-q', '-m', 'config and resolver');
   const prompts: string[] = [];
@@ -234,12 +246,13 @@ tasks:
   assert.ok(!existsSync(here));
 });
 
-test('which tasks get a worktree of their own: shell commands and agents with a writing tool; readers and waits share the run\'s', async () => {
+test("which tasks get a worktree of their own: shell commands and agents with a writing tool; readers and waits share the run's", async () => {
   const fx = makeRepo({ remote: false });
   after(() => fx.dispose());
   mkdirSync(join(fx.repo, '.orchestr8/agents'), { recursive: true });
   const agents = { reader: 'tools: Read, Grep, Glob\n', editor: 'tools: Read, Edit\n', shell: 'tools: Bash\n', anything: '' };
-  for (const [name, tools] of Object.entries(agents)) writeFileSync(join(fx.repo, `.orchestr8/agents/${name}.md`), `---\nname: ${name}\ndescription: ${name}\n${tools}---\nYou are ${name}.\n`);
+  for (const [name, tools] of Object.entries(agents))
+    writeFileSync(join(fx.repo, `.orchestr8/agents/${name}.md`), `---\nname: ${name}\ndescription: ${name}\n${tools}---\nYou are ${name}.\n`);
   const run = runRecord(fx.repo);
   const task = (key: string, action: TaskAction) => taskRecord(run, key, action);
   const writes = async (action: TaskAction) => defaultTaskWrites(run, task('t', action));
@@ -264,7 +277,7 @@ test('which tasks get a worktree of their own: shell commands and agents with a 
   assert.equal(sh(own.cwd, 'rev-parse', '--abbrev-ref', 'HEAD'), `${run.delivery!.branch}--edit`);
 });
 
-test('a run cancelled while its task\'s worktree is being made leaves no branch, whichever comes first', async () => {
+test("a run cancelled while its task's worktree is being made leaves no branch, whichever comes first", async () => {
   const fx = makeRepo({ remote: false });
   after(() => fx.dispose());
   const hooks = new ContextHooks({ worktreeRoot: join(fx.root, 'state', 'worktrees') });
@@ -276,9 +289,10 @@ test('a run cancelled while its task\'s worktree is being made leaves no branch,
     const task = taskRecord(run, 'sleep', { kind: 'run', run: 'sleep 30' });
     const cancelled: RunRecord = { ...run, state: 'cancelled' };
     // Neither awaited before the other starts: the engine cancels a task as it starts.
-    const [first, second] = order === 'task first'
-      ? [hooks.prepareTask(run, task), hooks.runFinished(cancelled, [])]
-      : [hooks.runFinished(cancelled, []), hooks.prepareTask(run, task)];
+    const [first, second] =
+      order === 'task first'
+        ? [hooks.prepareTask(run, task), hooks.runFinished(cancelled, [])]
+        : [hooks.runFinished(cancelled, []), hooks.prepareTask(run, task)];
     await Promise.allSettled([first, second]);
     assert.equal(sh(fx.repo, 'branch', '--list', 'orchestr8/*'), '', `${order}: no run or task branch left`);
     assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1, `${order}: no worktree left`);
@@ -312,15 +326,20 @@ test('a failed run that changed nothing leaves no branch; retried, it gets a bra
 
 test('cleanup of a run left with a conflict removes its task worktree too, and keeps the branches', async () => {
   const { fx, edit, engine } = await clash();
-  const { runId } = await engine.launch({ workflow: workflow(`name: Left Over\ntasks:\n  left: { run: "${edit('left', 'right')}" }\n  right: { run: "${edit('right', 'left')}" }\n`) });
+  const { runId } = await engine.launch({
+    workflow: workflow(`name: Left Over\ntasks:\n  left: { run: "${edit('left', 'right')}" }\n  right: { run: "${edit('right', 'left')}" }\n`),
+  });
   assert.equal((await runFinished(engine, runId)).state, 'failed');
   const run = await finalized(engine, runId);
   const conflict = (await engine.status(runId)).tasks.find((t) => t.mergeConflict)!.mergeConflict!;
   assert.ok(existsSync(conflict.worktree));
   const outcome = await cleanupRunWorktrees([run], { all: true });
-  assert.deepEqual(outcome.removed.map((r) => r.runId), [runId]);
+  assert.deepEqual(
+    outcome.removed.map((r) => r.runId),
+    [runId],
+  );
   assert.ok(!existsSync(run.delivery!.worktree!));
-  assert.ok(!existsSync(conflict.worktree), 'the task worktree went with the run\'s');
+  assert.ok(!existsSync(conflict.worktree), "the task worktree went with the run's");
   assert.equal(sh(fx.repo, 'worktree', 'list').split('\n').length, 1);
   assert.ok(sh(fx.repo, 'branch', '--list', conflict.taskBranch), 'the task branch stays');
 });

@@ -26,7 +26,11 @@ test('a CLI-like owner that closes right after its run ends sends workflow.compl
   await attachment.close(); // what the CLI does once its last run ended, then it exits
   const closeMs = Date.now() - started;
   await engine.close();
-  assert.deepEqual(receiver.received.map((r) => r.type), ['task.completed', 'workflow.completed'], 'the run\'s last word is sent before the owner goes');
+  assert.deepEqual(
+    receiver.received.map((r) => r.type),
+    ['task.completed', 'workflow.completed'],
+    "the run's last word is sent before the owner goes",
+  );
   assert.ok(closeMs < 5000, `close took ${closeMs} ms`);
   const reader = await Engine.open({ stateDir, cwd: tempDir('o8-cwd-') });
   after(() => reader.close());
@@ -51,7 +55,10 @@ test('an owner that dies after its run ended: the next owner sends workflow.comp
   assert.equal(receiver.received.length, 0);
 
   const owner = async () => {
-    const results = setupResults({ stateDir, webhooks: { endpoints: [{ url: receiver.url, events: ['workflow.completed', 'workflow.failed'] }], secret: SECRET } });
+    const results = setupResults({
+      stateDir,
+      webhooks: { endpoints: [{ url: receiver.url, events: ['workflow.completed', 'workflow.failed'] }], secret: SECRET },
+    });
     const engine = await Engine.open({ stateDir, cwd, hooks: [results.hooks] });
     const attachment = results.startWebhooks(engine);
     return { engine, attachment };
@@ -61,7 +68,10 @@ test('an owner that dies after its run ended: the next owner sends workflow.comp
   const completed = (await next.engine.eventsAfter(0)).events.find((e) => e.type === 'workflow.completed')!;
   await next.attachment.close();
   await next.engine.close();
-  assert.deepEqual(receiver.received.map((r) => [r.type, (r.body['run'] as { id: string }).id]), [['workflow.completed', runId]]);
+  assert.deepEqual(
+    receiver.received.map((r) => [r.type, (r.body['run'] as { id: string }).id]),
+    [['workflow.completed', runId]],
+  );
 
   // And once only: the owner after that finds nothing left to send.
   const third = await owner();
@@ -73,7 +83,11 @@ test('an owner that dies after its run ended: the next owner sends workflow.comp
   after(() => again.attachment.close());
   assert.ok(completed.type === 'workflow.completed' && completed.seq);
   const [delivery] = await again.engine.webhookDeliveries('delivered');
-  assert.equal(delivery?.eventId, webhookEventId('workflow.completed', completed.seq, runId, completed.run.finishedAt), 'the key is derived from the event seq');
+  assert.equal(
+    delivery?.eventId,
+    webhookEventId('workflow.completed', completed.seq, runId, completed.run.finishedAt),
+    'the key is derived from the event seq',
+  );
   assert.equal(delivery?.eventId, receiver.received[0]!.id);
   assert.equal(receiver.received[0]!.headers['x-orchestr8-event-id'], delivery?.eventId);
 });

@@ -61,7 +61,10 @@ tasks:
   await until('failed attempts', async () => (await outbox.due(Date.now() + 60_000, 50)).every((d) => d.attempts >= 2));
   const pending = await outbox.due(Date.now() + 60_000, 50);
   assert.deepEqual(pending.map((d) => d.event).sort(), ['task.completed', 'task.completed', 'workflow.completed']);
-  assert.ok(pending.every((d) => d.state === 'pending' && /ECONNREFUSED|fetch failed|connect/i.test(d.lastError ?? '')), pending.map((d) => d.lastError).join());
+  assert.ok(
+    pending.every((d) => d.state === 'pending' && /ECONNREFUSED|fetch failed|connect/i.test(d.lastError ?? '')),
+    pending.map((d) => d.lastError).join(),
+  );
   assert.equal(receiver.received.length, 0);
   await d1.close();
   await first.close();
@@ -167,9 +170,16 @@ test('events made durable but never queued (the process died in between) are que
   after(() => d2.close());
   await until('missed events', () => receiver.received.length >= 5);
   await d2.flush();
-  const missed = receiver.received.slice(2).map((r) => `${r.type}:${(r.body['run'] as { id: string }).id === b.runId}`).sort();
+  const missed = receiver.received
+    .slice(2)
+    .map((r) => `${r.type}:${(r.body['run'] as { id: string }).id === b.runId}`)
+    .sort();
   assert.deepEqual(missed, ['task.completed:true', 'task.failed:true', 'workflow.failed:true']);
-  assert.deepEqual([...receiver.counts().values()].filter((n) => n !== 1), [], 'the run heard before is not sent again');
+  assert.deepEqual(
+    [...receiver.counts().values()].filter((n) => n !== 1),
+    [],
+    'the run heard before is not sent again',
+  );
 });
 
 test('an engine closed under the dispatcher: no crash, no busy loop, errors logged', async () => {

@@ -172,7 +172,12 @@ describe('sandboxed commands and cancellation', { skip }, () => {
     await assert.rejects(result, /cancelled/);
     assert.ok(Date.now() - started < 10_000, 'the command was not killed');
     const alive = () => tree.filter((pid) => isLive(procStat(pid)));
-    await until('every process of the command to be gone', () => alive().length === 0, 10_000, () => `still alive: ${alive().join(', ')}`);
+    await until(
+      'every process of the command to be gone',
+      () => alive().length === 0,
+      10_000,
+      () => `still alive: ${alive().join(', ')}`,
+    );
     assert.equal(existsSync(join(worktree, 'late.txt')), false, 'a child of the sandboxed command lived on');
   });
 });

@@ -17,7 +17,13 @@ const cases: [string, Error, number, string, new (...args: never[]) => Error][] 
   ['conflict', new ConflictError('zz'), 409, 'conflict', ConflictError],
   ['owned by another process', new StateOwnedError('/s', owner), 409, 'conflict', ConflictError],
   ['invalid workflow', new WorkflowError([issue]), 400, 'invalid_workflow', WorkflowError],
-  ['unreadable workflow file', new WorkflowError([{ message: 'cannot read workflow file: no such file', file: '/p/w.yaml', line: 0, col: 0, endLine: 0, endCol: 0 }]), 400, 'invalid_workflow', WorkflowError],
+  [
+    'unreadable workflow file',
+    new WorkflowError([{ message: 'cannot read workflow file: no such file', file: '/p/w.yaml', line: 0, col: 0, endLine: 0, endCol: 0 }]),
+    400,
+    'invalid_workflow',
+    WorkflowError,
+  ],
   ['storage full', new StorageFullError('ENOSPC'), 507, 'storage_full', StorageFullError],
 ];
 

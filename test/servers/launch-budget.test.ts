@@ -45,7 +45,10 @@ describe('a budget on a single-task launch', () => {
       const before = (await engine.list()).total;
       const cases: [unknown, RegExp][] = [
         [{ agent: 'a', prompt: 'p', budget: { usd: -1 } }, /budget\.usd/],
-        [{ agent: 'a', prompt: 'p', budget: { usd: 'five', tokens: 1.5 } }, /expected number, received string[\s\S]*budget\.usd[\s\S]*expected int[\s\S]*budget\.tokens/],
+        [
+          { agent: 'a', prompt: 'p', budget: { usd: 'five', tokens: 1.5 } },
+          /expected number, received string[\s\S]*budget\.usd[\s\S]*expected int[\s\S]*budget\.tokens/,
+        ],
         [{ agent: 'a', prompt: 'p', budget: { dollars: 5 } }, /Unrecognized key: "dollars"[\s\S]*budget/],
         [{ agent: 'a', prompt: 'p', budget: {} }, /a budget gives usd, tokens or both/],
         [{ run: 'echo hi', budget: { usd: 1 } }, /a budget \("budget"\) applies to an agent task only, not to a shell command/],

@@ -77,9 +77,32 @@ describe('orchestr8 mcp over stdio, driven by the MCP SDK client', () => {
 
   it('lists the fire-and-forget tools, and task_run for MCP tasks', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['run_pause', 'run_resume', 'task_answer', 'task_async', 'task_cancel', 'task_continue', 'task_result', 'task_run', 'task_status', 'workflow_launch', 'workflow_list']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      'run_pause',
+      'run_resume',
+      'task_answer',
+      'task_async',
+      'task_cancel',
+      'task_continue',
+      'task_result',
+      'task_run',
+      'task_status',
+      'workflow_launch',
+      'workflow_list',
+    ]);
     const taskAsync = tools.find((t) => t.name === 'task_async')!;
-    assert.deepEqual(Object.keys(taskAsync.inputSchema.properties ?? {}).sort(), ['agent', 'budget_tokens', 'budget_usd', 'inputs', 'name', 'prompt', 'retries', 'run', 'timeout', 'workflow']);
+    assert.deepEqual(Object.keys(taskAsync.inputSchema.properties ?? {}).sort(), [
+      'agent',
+      'budget_tokens',
+      'budget_usd',
+      'inputs',
+      'name',
+      'prompt',
+      'retries',
+      'run',
+      'timeout',
+      'workflow',
+    ]);
   });
 
   it('launches a task, returns its id at once, announces its end, and hands over its result', async () => {
@@ -254,7 +277,12 @@ describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () =
     owner = spawn(process.execPath, ['--import', TSX, CLI, 'run', 'hold.yaml'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     owner.stderr!.on('data', (d: Buffer) => (ownerStderr += d.toString()));
     ownerExit = new Promise((resolve) => owner.on('exit', resolve));
-    await until('the owner to publish its API', () => fs.existsSync(path.join(stateDir, 'api.json')), 30_000, () => `its stderr:\n${ownerStderr}`);
+    await until(
+      'the owner to publish its API',
+      () => fs.existsSync(path.join(stateDir, 'api.json')),
+      30_000,
+      () => `its stderr:\n${ownerStderr}`,
+    );
     ({ client, stderr } = await connect(root));
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void notes.push(n.params.data as { event: string; taskId: string }));
   });
@@ -263,7 +291,7 @@ describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () =
     owner?.kill();
   });
 
-  it('launches a task and a workflow through the owner\'s API; they complete there; a cancel ends the owner\'s run', { timeout: 60_000 }, async () => {
+  it("launches a task and a workflow through the owner's API; they complete there; a cancel ends the owner's run", { timeout: 60_000 }, async () => {
     // The first command to this owner, and a task that ends at once: announced all the same.
     const launched = await call(client, 'task_async', { run: 'echo done by the owner' });
     assert.equal(launched.isError, false, `${launched.text}\n${stderr()}`);
@@ -271,7 +299,12 @@ describe('orchestr8 mcp while a foreground `orchestr8 run` owns the state', () =
     const result = (await call(client, 'task_result', { id: taskId, wait_seconds: 20 })).json();
     assert.deepEqual(result, { id: taskId, state: 'completed', output: 'done by the owner', exitCode: 0 });
     // Announced although it ran in the other process: its events come over the owner's API.
-    await until('the completion notification', () => notes.some((n) => n.event === 'task.completed' && n.taskId === taskId), 10_000, () => JSON.stringify(notes));
+    await until(
+      'the completion notification',
+      () => notes.some((n) => n.event === 'task.completed' && n.taskId === taskId),
+      10_000,
+      () => JSON.stringify(notes),
+    );
     assert.equal(JSON.parse(fs.readFileSync(path.join(stateDir, 'owner.lock'), 'utf8')).pid, owner.pid, 'the run process owns the state throughout');
 
     const wf = (await call(client, 'workflow_launch', { file: 'greet', inputs: { who: 'owner' } })).json();

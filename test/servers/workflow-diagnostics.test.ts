@@ -12,7 +12,10 @@ describe('workflow diagnostics', () => {
     assert.deepEqual(rest, []);
     assert.equal(d!.severity, DiagnosticSeverity.Warning);
     assert.deepEqual(d!.range, { start: { line: 3, character: 11 }, end: { line: 3, character: 19 } });
-    assert.match(String(d!.message), /^agent 'reviewer' is not defined in this project \(no agents found in \.orchestr8\/agents, \.claude\/agents, plugins\/\*\/agents\)$/);
+    assert.match(
+      String(d!.message),
+      /^agent 'reviewer' is not defined in this project \(no agents found in \.orchestr8\/agents, \.claude\/agents, plugins\/\*\/agents\)$/,
+    );
   });
 
   it('leaves agent names alone when the agent list is unknown', () => {

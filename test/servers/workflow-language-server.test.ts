@@ -95,7 +95,10 @@ describe('workflow language server over JSON-RPC (stdio)', () => {
         rangeOf(BROKEN, 18, '${oops}'),
         'malformed reference "${oops}": use ${inputs.NAME} or ${tasks.ID.result} (write "$${oops}" for a literal "${oops}")',
       ),
-      error(rangeOf(BROKEN, 19, 'retry'), "unknown key 'retry' (allowed: name, run, env, agent, prompt, model, runtime, wait, needs, timeout, retries, continue_on_error, priority, sandbox, budget)"),
+      error(
+        rangeOf(BROKEN, 19, 'retry'),
+        "unknown key 'retry' (allowed: name, run, env, agent, prompt, model, runtime, wait, needs, timeout, retries, continue_on_error, priority, sandbox, budget)",
+      ),
     ]);
   });
 
@@ -155,13 +158,38 @@ describe('workflow language server over JSON-RPC (stdio)', () => {
 
     it('offers the task keys not yet written, replacing what is typed', async () => {
       const items = await client.completions(editingUri, 14, 6);
-      assert.deepEqual(labels(items), ['name', 'run', 'env', 'model', 'runtime', 'wait', 'timeout', 'retries', 'continue_on_error', 'priority', 'sandbox', 'budget']);
+      assert.deepEqual(labels(items), [
+        'name',
+        'run',
+        'env',
+        'model',
+        'runtime',
+        'wait',
+        'timeout',
+        'retries',
+        'continue_on_error',
+        'priority',
+        'sandbox',
+        'budget',
+      ]);
       assert.deepEqual(items[0]!.textEdit, { range: { start: { line: 14, character: 4 }, end: { line: 14, character: 6 } }, newText: 'name: ' });
     });
 
     it('offers top-level keys at the top level and nothing where a task id is named', async () => {
       await client.replace(editingUri, `${EDITING}  \nco`, 2);
-      assert.deepEqual(labels(await client.completions(editingUri, 16, 2)), ['description', 'concurrency', 'workspace', 'sandbox', 'webhooks', 'pull_request', 'permissions', 'budget', 'resolve_conflicts', 'push', 'include']);
+      assert.deepEqual(labels(await client.completions(editingUri, 16, 2)), [
+        'description',
+        'concurrency',
+        'workspace',
+        'sandbox',
+        'webhooks',
+        'pull_request',
+        'permissions',
+        'budget',
+        'resolve_conflicts',
+        'push',
+        'include',
+      ]);
       assert.deepEqual(await client.completions(editingUri, 15, 2), []);
     });
   });

@@ -8,7 +8,10 @@ export interface AgentProject {
   dispose(): Promise<void>;
 }
 
-export async function makeAgentProject(agents: Record<string, { frontmatter?: string; prompt?: string }>, files: Record<string, string> = {}): Promise<AgentProject> {
+export async function makeAgentProject(
+  agents: Record<string, { frontmatter?: string; prompt?: string }>,
+  files: Record<string, string> = {},
+): Promise<AgentProject> {
   const root = await realpath(await mkdtemp(join(tmpdir(), 'o8-agent-project-')));
   await mkdir(join(root, '.orchestr8/agents'), { recursive: true });
   for (const [name, spec] of Object.entries(agents)) {

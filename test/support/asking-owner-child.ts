@@ -17,8 +17,17 @@ engine.onEvent((e) => {
 if (mode === 'ask') {
   say({ launched: (await engine.launch({ task: { action: { kind: 'agent', agent: 'any', prompt: 'deploy' } } })).runId });
 } else {
-  const task = (id: string, needs: string[], action: { kind: 'wait' } | { kind: 'run'; run: string }) => ({ id, needs, action, retry: DEFAULT_RETRY, continueOnError: false, priority: 0 });
-  const { runId } = await engine.launch({ workflow: { name: 'held', inputs: [], tasks: [task('gate', [], { kind: 'wait' }), task('after', ['gate'], { kind: 'run', run: 'echo after' })] } });
+  const task = (id: string, needs: string[], action: { kind: 'wait' } | { kind: 'run'; run: string }) => ({
+    id,
+    needs,
+    action,
+    retry: DEFAULT_RETRY,
+    continueOnError: false,
+    priority: 0,
+  });
+  const { runId } = await engine.launch({
+    workflow: { name: 'held', inputs: [], tasks: [task('gate', [], { kind: 'wait' }), task('after', ['gate'], { kind: 'run', run: 'echo after' })] },
+  });
   say({ launched: runId });
   await engine.pause(runId, 'paused before the crash');
   await engine.signal(`${runId}.gate`);

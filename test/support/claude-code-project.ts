@@ -24,7 +24,10 @@ export function makeClaudeCodeProject(agents: Record<string, { frontmatter?: str
   mkdirSync(join(root, '.orchestr8', 'agents'), { recursive: true });
   mkdirSync(configDir, { recursive: true });
   for (const [name, spec] of Object.entries(agents)) {
-    writeFileSync(join(root, '.orchestr8', 'agents', `${name}.md`), `---\nname: ${name}\ndescription: test agent ${name}\n${spec.frontmatter ?? ''}---\n${spec.prompt}\n`);
+    writeFileSync(
+      join(root, '.orchestr8', 'agents', `${name}.md`),
+      `---\nname: ${name}\ndescription: test agent ${name}\n${spec.frontmatter ?? ''}---\n${spec.prompt}\n`,
+    );
   }
   return {
     outer,

@@ -21,7 +21,11 @@ const logger = {
 };
 
 const task = (id: string, needs: string[], kind: 'noop' | 'run') => ({
-  id, needs, priority: 0, continueOnError: false, retry: { ...DEFAULT_RETRY, max: 3, backoffMs: 10 },
+  id,
+  needs,
+  priority: 0,
+  continueOnError: false,
+  retry: { ...DEFAULT_RETRY, max: 3, backoffMs: 10 },
   action: kind === 'noop' ? { kind: 'noop' as const, output: id } : { kind: 'run' as const, run: 'sleep 0.02; echo ok' },
 });
 const wf = (n: number): WorkflowDef => ({

@@ -25,7 +25,10 @@ import type { Logger } from '../../src/core/util/logger.ts';
 export type CrashMoment = 'random' | 'snapshot.folding' | AimedPoint;
 
 /** The crash points the harness aims at: those of the journal, the snapshot and a run's finish. */
-type AimedPoint = Extract<CrashPointName, 'snapshot.renamed' | 'snapshot.sidecar-written' | 'segments.dropping' | 'journal.rotated' | 'deferred.apply' | 'run.finishing'>;
+type AimedPoint = Extract<
+  CrashPointName,
+  'snapshot.renamed' | 'snapshot.sidecar-written' | 'segments.dropping' | 'journal.rotated' | 'deferred.apply' | 'run.finishing'
+>;
 
 /** Every moment, in the order kills cycle through them. */
 export const CRASH_MOMENTS: readonly CrashMoment[] = [
@@ -355,18 +358,18 @@ function failedByBound(task: TaskRecord): boolean {
 }
 
 /** Reads the state as a new process would and names the first acknowledged transition it lacks. */
-async function checkState(
-  stateDir: string,
-  acknowledged: Map<string, number>,
-  completedTasks: Set<string>,
-  completedRuns: Set<string>,
-): Promise<StateCheck> {
+async function checkState(stateDir: string, acknowledged: Map<string, number>, completedTasks: Set<string>, completedRuns: Set<string>): Promise<StateCheck> {
   const errors: string[] = [];
   let reader: StateStore;
   try {
     reader = await StateStore.openReader(stateDir, { logger: collectingLogger(errors) });
   } catch (error) {
-    return { problem: { message: `the state cannot be read: ${(error as Error).message}`, story: '' }, interruptions: 0, mostInterruptions: 0, failedByBound: 0 };
+    return {
+      problem: { message: `the state cannot be read: ${(error as Error).message}`, story: '' },
+      interruptions: 0,
+      mostInterruptions: 0,
+      failedByBound: 0,
+    };
   }
   try {
     const stored = new Map<string, number>();
@@ -378,7 +381,11 @@ async function checkState(
       stored.set(key, (stored.get(key) ?? 0) + 1);
       if (e.type === 'task.interrupted') interrupted.set(e.taskId!, (interrupted.get(e.taskId!) ?? 0) + 1);
     }
-    const counts = { interruptions: [...interrupted.values()].reduce((a, b) => a + b, 0), mostInterruptions: Math.max(0, ...interrupted.values()), failedByBound: 0 };
+    const counts = {
+      interruptions: [...interrupted.values()].reduce((a, b) => a + b, 0),
+      mostInterruptions: Math.max(0, ...interrupted.values()),
+      failedByBound: 0,
+    };
     const storyOf = async (id: string) => {
       const runId = id.split('.')[0]!;
       const events = allEvents.filter((e) => (e.runId ?? e.taskId?.split('.')[0]) === runId);
@@ -440,7 +447,11 @@ async function recoverAll(
     if (engine.activeRunCount === 0 && ahead.total > 0) {
       const status = await engine.status(ahead.runs[0]!.id);
       const story = [`run: ${JSON.stringify(status.run)}`, ...status.tasks.map((t) => `task: ${JSON.stringify(t)}`)].join('\n');
-      return { runs: 0, tasks: 0, problem: { message: `the engine counts no active run while the state shows ${ahead.total} running, ${status.run.id} among them`, story } };
+      return {
+        runs: 0,
+        tasks: 0,
+        problem: { message: `the engine counts no active run while the state shows ${ahead.total} running, ${status.run.id} among them`, story },
+      };
     }
     const { runs } = await engine.list({ limit: Number.MAX_SAFE_INTEGER });
     let tasks = 0;
@@ -450,7 +461,11 @@ async function recoverAll(
       const story = () => [`run: ${JSON.stringify(status.run)}`, ...status.tasks.map((t) => `task: ${JSON.stringify(t)}`)].join('\n');
       const unfinished = status.tasks.find((t) => !isTerminal(t.state));
       if (run.state === 'running' || unfinished) {
-        return { runs: runs.length, tasks, problem: { message: `run ${run.id} left ${run.state}${unfinished ? `, ${unfinished.id} ${unfinished.state}` : ''}`, story: story() } };
+        return {
+          runs: runs.length,
+          tasks,
+          problem: { message: `run ${run.id} left ${run.state}${unfinished ? `, ${unfinished.id} ${unfinished.state}` : ''}`, story: story() },
+        };
       }
       // Every task of the load succeeds when left alone: anything else was done to it by a kill, and
       // only the stall bound may do it (the tasks after a task it failed are skipped).
@@ -477,7 +492,14 @@ function collectingLogger(errors: string[]): Logger {
 
 function childStory(outcome: ChildOutcome): string {
   const lines = [`child's last lines:`, ...outcome.tail.map((l) => `  ${l}`)];
-  if (outcome.stderr.trim()) lines.push(`child's stderr:`, ...outcome.stderr.trimEnd().split('\n').map((l) => `  ${l}`));
+  if (outcome.stderr.trim())
+    lines.push(
+      `child's stderr:`,
+      ...outcome.stderr
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   return lines.join('\n');
 }
 

@@ -43,7 +43,12 @@ export function runFinished(engine: Engine, runId: string, timeoutMs = 20_000): 
 }
 
 /** Resolves with the first event matching `predicate`. */
-export function nextEvent<T extends EngineEvent['type']>(engine: Engine, type: T, predicate: (e: EventOf<T>) => boolean = () => true, timeoutMs = 10_000): Promise<EventOf<T>> {
+export function nextEvent<T extends EngineEvent['type']>(
+  engine: Engine,
+  type: T,
+  predicate: (e: EventOf<T>) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<EventOf<T>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${type} within ${timeoutMs} ms`)), timeoutMs);
     const sub = engine.onEvent((e) => {
@@ -62,8 +67,13 @@ export function nextEvent<T extends EngineEvent['type']>(engine: Engine, type: T
  */
 export async function finalized(engine: Pick<Engine, 'status'>, runId: string, since = 0, timeoutMs = 20_000): Promise<RunRecord> {
   let last: RunRecord | undefined;
-  return until(`run ${runId} to be finalized`, async () => {
-    last = (await engine.status(runId)).run;
-    return last.finalized && (last.finishedAt ?? 0) > since ? last : undefined;
-  }, timeoutMs, () => JSON.stringify(last));
+  return until(
+    `run ${runId} to be finalized`,
+    async () => {
+      last = (await engine.status(runId)).run;
+      return last.finalized && (last.finishedAt ?? 0) > since ? last : undefined;
+    },
+    timeoutMs,
+    () => JSON.stringify(last),
+  );
 }

@@ -12,7 +12,10 @@ export class LineProcess {
   private waiters: { match: RegExp; resolve(line: string): void }[] = [];
   readonly exited: Promise<number | null>;
 
-  private constructor(readonly child: ChildProcess, readonly name: string) {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly name: string,
+  ) {
     let buffer = '';
     child.stdout!.on('data', (d: Buffer) => {
       buffer += d.toString();
@@ -53,7 +56,10 @@ export class LineProcess {
     const seen = this.lines.find((l) => match.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no line matching ${match} within ${timeoutMs} ms.\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no line matching ${match} within ${timeoutMs} ms.\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`)),
+        timeoutMs,
+      );
       void this.exited.then((code) => {
         clearTimeout(timer);
         reject(new Error(`${this.name} exited (${code}) before a line matching ${match}.\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`));

@@ -45,7 +45,9 @@ export class LspTestClient {
   static async start(root: string): Promise<LspTestClient> {
     // The server learns the project from the workspace folders; its cwd is this repo so `--import tsx` resolves.
     const child = spawn(process.execPath, ['--import', 'tsx', SERVER], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
-    const died = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the language server exited (${code}) before answering initialize`))));
+    const died = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`the language server exited (${code}) before answering initialize`))),
+    );
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspTestClient(child, connection);
     connection.listen();
@@ -94,7 +96,10 @@ export class LspTestClient {
   }
 
   async completions(uri: string, line: number, character: number): Promise<CompletionItem[]> {
-    const result: CompletionItem[] | CompletionList | null = await this.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line, character } });
+    const result: CompletionItem[] | CompletionList | null = await this.connection.sendRequest(CompletionRequest.type, {
+      textDocument: { uri },
+      position: { line, character },
+    });
     return Array.isArray(result) ? result : (result?.items ?? []);
   }
 

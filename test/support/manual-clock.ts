@@ -15,7 +15,10 @@ export class ManualClock implements Clock {
   }
   /** When the timers not yet fired are due, earliest first (a test can move to exactly the next one). */
   get due(): number[] {
-    return this.timers.filter((t) => t.live).map((t) => t.at).sort((a, b) => a - b);
+    return this.timers
+      .filter((t) => t.live)
+      .map((t) => t.at)
+      .sort((a, b) => a - b);
   }
   advance(ms: number): void {
     this.time += ms;

@@ -13,4 +13,9 @@ export async function parked(promise: Promise<unknown>): Promise<NeedsInput> {
 }
 
 /** The user's answer to request `requestId`, as the engine stores it on the task. */
-export const answer = (requestId: string, decision: 'allow' | 'deny', reason?: string): InputAnswer => ({ requestId, decision, answeredAt: Date.now(), ...(reason ? { reason } : {}) });
+export const answer = (requestId: string, decision: 'allow' | 'deny', reason?: string): InputAnswer => ({
+  requestId,
+  decision,
+  answeredAt: Date.now(),
+  ...(reason ? { reason } : {}),
+});

@@ -78,16 +78,26 @@ export class RedisServer {
 
   private async launch(): Promise<void> {
     const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--requirepass', this.password,
-      '--dir', this.dir,
-      '--save', '',
-      '--appendonly', this.options.appendonly ? 'yes' : 'no',
-      '--appendfsync', this.options.appendfsync,
-      '--daemonize', 'no',
-      '--logfile', '',
-      '--loglevel', 'warning',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--requirepass',
+      this.password,
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.options.appendonly ? 'yes' : 'no',
+      '--appendfsync',
+      this.options.appendfsync,
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+      '--loglevel',
+      'warning',
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;

@@ -16,7 +16,11 @@ export function mountSmallFs(t: TestContext, size: string): string | undefined {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
-    const reason = `cannot mount a ${size} tmpfs here (needs root / CAP_SYS_ADMIN): ${String((error as { stderr?: Buffer }).stderr ?? error).trim().split('\n')[0]}`;
+    const reason = `cannot mount a ${size} tmpfs here (needs root / CAP_SYS_ADMIN): ${
+      String((error as { stderr?: Buffer }).stderr ?? error)
+        .trim()
+        .split('\n')[0]
+    }`;
     console.warn(`\n*** SKIPPED "${t.name}": ${reason}\n`);
     t.skip(reason);
     return undefined;

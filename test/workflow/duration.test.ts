@@ -23,7 +23,9 @@ test('durations in units or seconds become milliseconds', () => {
 
 test('anything else is a clear error', () => {
   for (const bad of ['', '5 minutes', '1d', 'm', '30m1h', '1h1h', '-5s', 'ms']) {
-    assert.throws(() => parseDuration(bad), { message: `invalid duration ${JSON.stringify(bad)}: use a number of seconds or a duration like 250ms, 30s, 5m, 1h, 1h30m` });
+    assert.throws(() => parseDuration(bad), {
+      message: `invalid duration ${JSON.stringify(bad)}: use a number of seconds or a duration like 250ms, 30s, 5m, 1h, 1h30m`,
+    });
   }
   assert.throws(() => parseDuration(-1), /invalid duration -1/);
   assert.throws(() => parseDuration(Number.NaN), /invalid duration NaN/);

@@ -5,7 +5,16 @@ import { parseWorkflow } from '../../src/core/workflow/parse-workflow.ts';
 import { WorkflowError } from '../../src/core/workflow/workflow-error.ts';
 
 const def = parseWorkflow(
-  ['name: x', 'inputs:', '  target: { description: Folder, default: src }', '  ticket: { required: true, description: Issue id }', '  note:', '  level: 3', 'tasks:', '  a: { run: echo }'].join('\n'),
+  [
+    'name: x',
+    'inputs:',
+    '  target: { description: Folder, default: src }',
+    '  ticket: { required: true, description: Issue id }',
+    '  note:',
+    '  level: 3',
+    'tasks:',
+    '  a: { run: echo }',
+  ].join('\n'),
   'in.yaml',
 );
 
@@ -26,7 +35,14 @@ test('a missing required input names its declaration; unknown inputs list the de
           "in.yaml:4:3: missing required input 'ticket' (Issue id): give it a value",
         ].join('\n'),
       );
-      assert.deepEqual(e.issues[1], { message: "missing required input 'ticket' (Issue id): give it a value", file: 'in.yaml', line: 4, col: 3, endLine: 4, endCol: 9 });
+      assert.deepEqual(e.issues[1], {
+        message: "missing required input 'ticket' (Issue id): give it a value",
+        file: 'in.yaml',
+        line: 4,
+        col: 3,
+        endLine: 4,
+        endCol: 9,
+      });
       return true;
     },
   );

@@ -33,7 +33,11 @@ test('prompts and wait messages get values verbatim; $${ is a literal ${', () =>
 test('run commands get quoted env-var references and the values in env', () => {
   const s = scope({ target: 'src', 'out-dir': 'o', out_dir: 'p' }, { lint: 'ok' });
   const action = interpolateAction(
-    { kind: 'run', run: 'eslint ${inputs.target} && echo "lint: ${tasks.lint.result}" \'${inputs.out-dir}\' ${inputs.out_dir} $${HOME}', env: { CI: '${inputs.target}!' } },
+    {
+      kind: 'run',
+      run: 'eslint ${inputs.target} && echo "lint: ${tasks.lint.result}" \'${inputs.out-dir}\' ${inputs.out_dir} $${HOME}',
+      env: { CI: '${inputs.target}!' },
+    },
     s,
   );
   assert.deepEqual(action, {
@@ -65,11 +69,14 @@ test('a hostile task result stays data in every quoting context of a shell comma
 
 test('a missing result or input is an error at interpolation time', () => {
   const s = scope({}, {});
-  assert.throws(() => interpolateAction({ kind: 'run', run: 'echo ${tasks.lint.result}' }, s), (e: unknown) => {
-    assert.ok(e instanceof InterpolationError);
-    assert.equal(e.message, "${tasks.lint.result}: task 'lint' has no result");
-    return true;
-  });
+  assert.throws(
+    () => interpolateAction({ kind: 'run', run: 'echo ${tasks.lint.result}' }, s),
+    (e: unknown) => {
+      assert.ok(e instanceof InterpolationError);
+      assert.equal(e.message, "${tasks.lint.result}: task 'lint' has no result");
+      return true;
+    },
+  );
   assert.throws(() => interpolateAction({ kind: 'agent', agent: 'a', prompt: '${inputs.who}' }, s), { message: "${inputs.who}: input 'who' has no value" });
   assert.throws(() => interpolateAction({ kind: 'run', run: 'echo ${PATH}' }, s), /malformed reference "\$\{PATH\}"/);
 });
@@ -94,5 +101,10 @@ test('parseTemplate splits text and references and reports malformed ones with o
 
 test('a run task keeps its sandbox flag through interpolation', () => {
   const s = scope({ target: 'src' }, {});
-  assert.deepEqual(interpolateAction({ kind: 'run', run: 'ls ${inputs.target}', sandbox: true }, s), { kind: 'run', run: 'ls "$O8_INPUT_TARGET"', env: { O8_INPUT_TARGET: 'src' }, sandbox: true });
+  assert.deepEqual(interpolateAction({ kind: 'run', run: 'ls ${inputs.target}', sandbox: true }, s), {
+    kind: 'run',
+    run: 'ls "$O8_INPUT_TARGET"',
+    env: { O8_INPUT_TARGET: 'src' },
+    sandbox: true,
+  });
 });

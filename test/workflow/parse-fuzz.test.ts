@@ -6,7 +6,40 @@ import { analyzeWorkflow } from '../../src/core/workflow/parse-workflow.ts';
 // Seeded mutations of the shipped examples: whatever the bytes, the parser answers with issues
 // that each name a place and fit on one line; it never throws and never writes to stderr.
 const SEEDS = ['examples/add-feature.yaml', 'examples/demo.yaml'].map((file) => readFileSync(file, 'utf8'));
-const TOKENS = ['*a', '&a ', ' *a', ': *a', ': &a x', '<<: *a', ':', '{', '}', '[', ']', '- ', '\n', '  ', '"', "'", '#', '!!int ', '!x ', '|', '>', '---\n', '${{', '${tasks.', '}', '?', '%YAML 1.2\n', '%FOO\n', '\t', ',', '~', '\\'];
+const TOKENS = [
+  '*a',
+  '&a ',
+  ' *a',
+  ': *a',
+  ': &a x',
+  '<<: *a',
+  ':',
+  '{',
+  '}',
+  '[',
+  ']',
+  '- ',
+  '\n',
+  '  ',
+  '"',
+  "'",
+  '#',
+  '!!int ',
+  '!x ',
+  '|',
+  '>',
+  '---\n',
+  '${{',
+  '${tasks.',
+  '}',
+  '?',
+  '%YAML 1.2\n',
+  '%FOO\n',
+  '\t',
+  ',',
+  '~',
+  '\\',
+];
 const MUTATIONS = 4000;
 
 function random(seed: number): () => number {

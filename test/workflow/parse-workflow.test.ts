@@ -101,7 +101,15 @@ test('a complete workflow parses to the expected WorkflowDef', () => {
         priority: 0,
         pos: { file: 'wf.yaml', line: 28, col: 3 },
       },
-      { id: 'gate', needs: ['test', 'review'], action: { kind: 'wait' }, retry, continueOnError: false, priority: 0, pos: { file: 'wf.yaml', line: 31, col: 3 } },
+      {
+        id: 'gate',
+        needs: ['test', 'review'],
+        action: { kind: 'wait' },
+        retry,
+        continueOnError: false,
+        priority: 0,
+        pos: { file: 'wf.yaml', line: 31, col: 3 },
+      },
       {
         id: 'note',
         needs: ['gate'],
@@ -167,19 +175,26 @@ test('a missing name is reported at the top; empty tasks at the tasks key', () =
   const issues = problems('description: nothing\ntasks: {}\n');
   assert.deepEqual(
     issues.map((i) => `${at(i)} ${i.message}`),
-    ['1:1 missing required key \'name\'', '2:1 tasks is empty: declare at least one task'],
+    ["1:1 missing required key 'name'", '2:1 tasks is empty: declare at least one task'],
   );
-  assert.deepEqual(problems('name: x\ntasks:\n  a:\n    run: a\n    retries: { backoff: 1s }\n').map((i) => `${at(i)} ${i.message}`), [
-    "5:5 missing required key 'max' in tasks.a.retries",
-  ]);
-  assert.deepEqual(problems('').map((i) => `${at(i)} ${i.message}`), ['1:1 the file is empty: a workflow needs at least a name and tasks']);
-  assert.deepEqual(problems('name: x\ntasks:\n  a:\n').map((i) => `${at(i)} ${i.message}`), [
-    "3:3 task 'a' is empty: give it run, agent + prompt, or wait",
-  ]);
+  assert.deepEqual(
+    problems('name: x\ntasks:\n  a:\n    run: a\n    retries: { backoff: 1s }\n').map((i) => `${at(i)} ${i.message}`),
+    ["5:5 missing required key 'max' in tasks.a.retries"],
+  );
+  assert.deepEqual(
+    problems('').map((i) => `${at(i)} ${i.message}`),
+    ['1:1 the file is empty: a workflow needs at least a name and tasks'],
+  );
+  assert.deepEqual(
+    problems('name: x\ntasks:\n  a:\n').map((i) => `${at(i)} ${i.message}`),
+    ["3:3 task 'a' is empty: give it run, agent + prompt, or wait"],
+  );
 });
 
 test('unknown needs are reported at the need entry, list or single string', () => {
-  const issues = problems('name: x\ntasks:\n  build: { run: make }\n  test:\n    run: make test\n    needs: [build, biuld]\n  ship:\n    run: ship\n    needs: tset\n');
+  const issues = problems(
+    'name: x\ntasks:\n  build: { run: make }\n  test:\n    run: make test\n    needs: [build, biuld]\n  ship:\n    run: ship\n    needs: tset\n',
+  );
   assert.deepEqual(
     issues.map((i) => `${at(i)} ${i.message}`),
     [
@@ -190,10 +205,18 @@ test('unknown needs are reported at the need entry, list or single string', () =
 });
 
 test('a dependency cycle is printed and pointed at the need that closes it', () => {
-  const issues = problems('name: x\ntasks:\n  a:\n    run: a\n    needs: [c]\n  b:\n    run: b\n    needs: [a]\n  c:\n    run: c\n    needs: b\n  d: { run: d, needs: d }\n');
-  assert.deepEqual(issues.map((i) => `${at(i)} ${i.message}`), ['5:13 dependency cycle: a -> c -> b -> a']);
+  const issues = problems(
+    'name: x\ntasks:\n  a:\n    run: a\n    needs: [c]\n  b:\n    run: b\n    needs: [a]\n  c:\n    run: c\n    needs: b\n  d: { run: d, needs: d }\n',
+  );
+  assert.deepEqual(
+    issues.map((i) => `${at(i)} ${i.message}`),
+    ['5:13 dependency cycle: a -> c -> b -> a'],
+  );
   const self = problems('name: x\ntasks:\n  d: { run: d, needs: d }\n');
-  assert.deepEqual(self.map((i) => `${at(i)} ${i.message}`), ['3:23 dependency cycle: d -> d']);
+  assert.deepEqual(
+    self.map((i) => `${at(i)} ${i.message}`),
+    ['3:23 dependency cycle: d -> d'],
+  );
 });
 
 test('bad durations are reported at the value', () => {
@@ -229,8 +252,14 @@ test('references: undeclared input, a result of a task that is not a need, malfo
   assert.deepEqual(issues.map(at), ['6:17', '6:43', '11:49', '11:72', '11:94']);
   assert.equal(issues[0]!.message, "${inputs.targte}: unknown input 'targte'; did you mean 'target'? (declared inputs: target)");
   assert.equal(issues[0]!.endCol, 33);
-  assert.match(issues[1]!.message, /^malformed reference "\$\{HOME\}": use \$\{inputs.NAME\} or \$\{tasks.ID.result\} \(write "\$\$\{HOME\}" for a literal "\$\{HOME\}"\)$/);
-  assert.equal(issues[2]!.message, "${tasks.other.result}: task 'review' does not need 'other' (directly or through its needs), so its result may not exist yet; add it to needs");
+  assert.match(
+    issues[1]!.message,
+    /^malformed reference "\$\{HOME\}": use \$\{inputs.NAME\} or \$\{tasks.ID.result\} \(write "\$\$\{HOME\}" for a literal "\$\{HOME\}"\)$/,
+  );
+  assert.equal(
+    issues[2]!.message,
+    "${tasks.other.result}: task 'review' does not need 'other' (directly or through its needs), so its result may not exist yet; add it to needs",
+  );
   assert.equal(issues[3]!.message, "${tasks.nope.result}: unknown task 'nope'");
   assert.match(issues[4]!.message, /^unterminated "\$\{"/);
 });
@@ -262,15 +291,33 @@ test('action rules: exactly one of run / agent + prompt / wait', () => {
 });
 
 test('duplicate keys and YAML syntax errors come with their positions', () => {
-  assert.deepEqual(problems('name: x\ntasks:\n  a: { run: a }\n  a: { run: b }\n').map((i) => `${at(i)} ${i.message}`), ["4:3 duplicate key 'a': a key may appear only once in a map"]);
-  assert.deepEqual(problems('name: x\ntasks:\n  a: { run: a }\n---\nname: y\n').map((i) => `${at(i)} ${i.message}`), [
-    "4:1 a workflow file holds one YAML document: remove this '---' and what follows",
-  ]);
-  assert.deepEqual(problems('name: x\ntasks:\n\ta: { run: a }\n').map((i) => `${at(i)} ${i.message}`), ['3:1 Tabs are not allowed as indentation']);
+  assert.deepEqual(
+    problems('name: x\ntasks:\n  a: { run: a }\n  a: { run: b }\n').map((i) => `${at(i)} ${i.message}`),
+    ["4:3 duplicate key 'a': a key may appear only once in a map"],
+  );
+  assert.deepEqual(
+    problems('name: x\ntasks:\n  a: { run: a }\n---\nname: y\n').map((i) => `${at(i)} ${i.message}`),
+    ["4:1 a workflow file holds one YAML document: remove this '---' and what follows"],
+  );
+  assert.deepEqual(
+    problems('name: x\ntasks:\n\ta: { run: a }\n').map((i) => `${at(i)} ${i.message}`),
+    ['3:1 Tabs are not allowed as indentation'],
+  );
   // The yaml package notices an unclosed quote where the file ends.
-  assert.deepEqual(problems('name: x\ntasks:\n  a:\n    run: "echo\n  b: [\n').map((i) => `${at(i)} ${i.message}`), ['6:1 Missing closing "quote']);
-  assert.deepEqual(problems('name: x\ntasks: { a: { run: a }\n').map((i) => `${at(i)} ${i.message}`).slice(0, 1), ['3:1 Flow map in block collection must be sufficiently indented and end with a }']);
-  assert.deepEqual(problems('- just\n- a list\n').map((i) => `${at(i)} ${i.message}`), ['1:1 expected a map with name and tasks at the top, got a list']);
+  assert.deepEqual(
+    problems('name: x\ntasks:\n  a:\n    run: "echo\n  b: [\n').map((i) => `${at(i)} ${i.message}`),
+    ['6:1 Missing closing "quote'],
+  );
+  assert.deepEqual(
+    problems('name: x\ntasks: { a: { run: a }\n')
+      .map((i) => `${at(i)} ${i.message}`)
+      .slice(0, 1),
+    ['3:1 Flow map in block collection must be sufficiently indented and end with a }'],
+  );
+  assert.deepEqual(
+    problems('- just\n- a list\n').map((i) => `${at(i)} ${i.message}`),
+    ['1:1 expected a map with name and tasks at the top, got a list'],
+  );
 });
 
 test('every issue is collected, not just the first', () => {
@@ -334,9 +381,10 @@ test('adapter options are checked: workspace, webhooks, pull_request', () => {
 
 test('a reference inside a quoted heredoc is reported at parse time', () => {
   const text = "name: x\ninputs:\n  who: { default: me }\ntasks:\n  a:\n    run: |\n      cat <<'EOF'\n      hi ${inputs.who}\n      EOF\n";
-  assert.deepEqual(problems(text).map((i) => `${at(i)} ${i.message}`), [
-    "8:10 ${inputs.who} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter",
-  ]);
+  assert.deepEqual(
+    problems(text).map((i) => `${at(i)} ${i.message}`),
+    ["8:10 ${inputs.who} is inside a heredoc with a quoted delimiter (<<'EOF'), where nothing expands; use an unquoted delimiter"],
+  );
 });
 
 test('the example in docs/workflow-format.md parses', async () => {
@@ -358,10 +406,10 @@ test('the example in docs/workflow-format.md parses', async () => {
 
 test('contradictions: a required input with a default, max_delay shorter than backoff', () => {
   const text = 'name: x\ninputs:\n  who: { required: true, default: me }\ntasks:\n  a:\n    run: a\n    retries: { max: 2, backoff: 10s, max_delay: 1s }\n';
-  assert.deepEqual(problems(text).map((i) => `${at(i)} ${i.message}`), [
-    "3:20 input 'who' has a default, so it is never missing: drop 'required' or 'default'",
-    '7:49 max_delay must not be shorter than backoff',
-  ]);
+  assert.deepEqual(
+    problems(text).map((i) => `${at(i)} ${i.message}`),
+    ["3:20 input 'who' has a default, so it is never missing: drop 'required' or 'default'", '7:49 max_delay must not be shorter than backoff'],
+  );
 });
 
 test('sandbox: a workflow default for its run tasks, a task overrides it, only run tasks take it', () => {
@@ -391,10 +439,15 @@ tasks:
 });
 
 test('runtime: picks the agent loop of an agent task; other values and other task kinds are reported', () => {
-  const wf = parseWorkflow('name: x\ntasks:\n  review: { agent: reviewer, prompt: hi, runtime: claude-code }\n  plain: { agent: reviewer, prompt: hi }\n', 'x.yaml');
+  const wf = parseWorkflow(
+    'name: x\ntasks:\n  review: { agent: reviewer, prompt: hi, runtime: claude-code }\n  plain: { agent: reviewer, prompt: hi }\n',
+    'x.yaml',
+  );
   assert.deepEqual(wf.tasks.find((t) => t.id === 'review')!.action, { kind: 'agent', agent: 'reviewer', prompt: 'hi', runtime: 'claude-code' });
   assert.deepEqual(wf.tasks.find((t) => t.id === 'plain')!.action, { kind: 'agent', agent: 'reviewer', prompt: 'hi' });
-  const issues = problems('name: x\ntasks:\n  a: { agent: r, prompt: p, runtime: codex }\n  b: { run: make, runtime: claude-code }\n').map((i) => `${at(i)} ${i.message}`);
+  const issues = problems('name: x\ntasks:\n  a: { agent: r, prompt: p, runtime: codex }\n  b: { run: make, runtime: claude-code }\n').map(
+    (i) => `${at(i)} ${i.message}`,
+  );
   assert.equal(issues.length, 2);
   assert.match(issues[0]!, /^3:\d+ tasks\.a\.runtime: expected one of "orchestr8", "claude-code"/);
   assert.match(issues[1]!, /^4:\d+ 'runtime' only applies to agent tasks, and task 'b' is a run task/);

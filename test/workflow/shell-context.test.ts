@@ -22,7 +22,14 @@ test('each reference gets the quoting context it sits in', () => {
 
 test('a multi-line script with a comment and a heredoc runs with the values, and nothing else', () => {
   const evil = `it's "$(touch /nonexistent-o8-pwned)" \`id\`; exit 7`;
-  const run = ["# don't break on this apostrophe", 'echo ${tasks.a.result}', 'cat <<EOF', "heredoc: ${tasks.a.result}'s", 'EOF', "echo 'single: ${inputs.x}'"].join('\n');
+  const run = [
+    "# don't break on this apostrophe",
+    'echo ${tasks.a.result}',
+    'cat <<EOF',
+    "heredoc: ${tasks.a.result}'s",
+    'EOF',
+    "echo 'single: ${inputs.x}'",
+  ].join('\n');
   const action = interpolateAction({ kind: 'run', run }, { inputs: { x: 'x y' }, result: () => evil });
   assert.equal(action.kind, 'run');
   if (action.kind !== 'run') return;

@@ -29,7 +29,14 @@ test('transitiveNeeds follows needs of needs', () => {
 });
 
 test('dependsOn answers for direct and indirect needs, and terminates on cycles', () => {
-  const needsOf = new Map([['a', []], ['b', ['a']], ['c', ['b']], ['d', []], ['x', ['y']], ['y', ['x']]] as [string, string[]][]);
+  const needsOf = new Map([
+    ['a', []],
+    ['b', ['a']],
+    ['c', ['b']],
+    ['d', []],
+    ['x', ['y']],
+    ['y', ['x']],
+  ] as [string, string[]][]);
   assert.equal(dependsOn(needsOf, 'c', 'b'), true);
   assert.equal(dependsOn(needsOf, 'c', 'a'), true);
   assert.equal(dependsOn(needsOf, 'c', 'd'), false);

@@ -23,7 +23,7 @@ export async function diffCommand(id: string, options: DiffOptions): Promise<num
   return withReader(ctx, async (api) => {
     const { run } = await api.status(id);
     const changes = await runChanges(run.id, run.delivery);
-    if (ctx.json) return ctx.out(JSON.stringify({ runId: run.id, state: run.state, ...changes }, null, 2)), ExitCode.ok;
+    if (ctx.json) return (ctx.out(JSON.stringify({ runId: run.id, state: run.state, ...changes }, null, 2)), ExitCode.ok);
     if (options.nameOnly) {
       for (const f of changes.files) ctx.out(`${f.status}\t${f.path}`);
       return ExitCode.ok;
@@ -72,10 +72,10 @@ export async function discardCommand(id: string, options: DiscardOptions): Promi
           `${branch ?? '(none)'}${run.delivery?.pushedTo ? ` here and on ${run.delivery.pushedTo}` : ''} and its worktrees? [y/N] `,
       );
       rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) return ctx.out('kept'), ExitCode.ok;
+      if (!/^y(es)?$/i.test(answer.trim())) return (ctx.out('kept'), ExitCode.ok);
     }
     const out = await discardRun(run.id, run.delivery);
-    if (ctx.json) return ctx.out(JSON.stringify({ runId: run.id, ...out }, null, 2)), ExitCode.ok;
+    if (ctx.json) return (ctx.out(JSON.stringify({ runId: run.id, ...out }, null, 2)), ExitCode.ok);
     for (const w of out.worktrees) ctx.out(`removed worktree ${w}`);
     if (out.branch) ctx.out(`deleted branch ${out.branch}`);
     if (out.remoteBranch) ctx.out(`deleted ${out.remoteBranch}`);

@@ -27,7 +27,7 @@ export function workerCommand(start: (flags: WorkerFlags & GlobalOptions) => Pro
     .option('--queue <name>', 'BullMQ queue name', DEFAULT_QUEUE)
     .option('--workdir <dir>', 'where clones and worktrees of remote runs go (default ~/.orchestr8/worker)')
     .option('--checkout <mode>', 'auto: work in the run folder if it exists here; always: always in an own checkout', checkoutMode, 'auto')
-    .option('--lock-duration <ms>', 'a dead worker\'s task is re-run elsewhere after about this long', positiveInt, 30_000)
+    .option('--lock-duration <ms>', "a dead worker's task is re-run elsewhere after about this long", positiveInt, 30_000)
     .option('-v, --verbose', 'log each task')
     .action(async (_flags: WorkerFlags, cmd: Command) => {
       // Under `orchestr8`, --redis and -v may also be given before `worker`.

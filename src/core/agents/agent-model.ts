@@ -16,6 +16,6 @@ const ALIASES: Readonly<Record<string, string>> = {
 
 /** Task `model:` wins over the agent file, which wins over the configured default. */
 export function resolveAgentModel(taskModel: string | undefined, agentModel: string | undefined, configuredDefault: string): string {
-  const chosen = taskModel && taskModel !== 'inherit' ? taskModel : agentModel ?? configuredDefault;
+  const chosen = taskModel && taskModel !== 'inherit' ? taskModel : (agentModel ?? configuredDefault);
   return ALIASES[chosen] ?? chosen;
 }

@@ -1,12 +1,5 @@
 import { Anthropic, APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
-import type {
-  ContentBlockParam,
-  Message,
-  TextBlockParam,
-  Tool,
-  ToolResultBlockParam,
-  ToolUseBlockParam,
-} from '@anthropic-ai/sdk/resources/messages/messages';
+import type { ContentBlockParam, Message, TextBlockParam, Tool, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages/messages';
 import { abortReason, NeedsInput, PauseRun, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
 import { errorMessage } from '../util/logger.ts';
 import { AgentFileCache, catalogFromSnapshot, loadAgentCatalog } from './agent-catalog.ts';
@@ -132,7 +125,14 @@ export class AgentRunner implements TaskRunner {
     let state: AgentCheckpoint = resumed
       ? { ...resumed, model }
       : // Follow-ups without a conversation to continue (none was saved) go with the first prompt.
-        { version: 1, agent: def.name, model, turn: 0, messages: [{ role: 'user', content: [action.prompt, ...(ctx.task.followUps ?? [])].join('\n\n') }], followUpsTaken: ctx.task.followUps?.length ?? 0 };
+        {
+          version: 1,
+          agent: def.name,
+          model,
+          turn: 0,
+          messages: [{ role: 'user', content: [action.prompt, ...(ctx.task.followUps ?? [])].join('\n\n') }],
+          followUpsTaken: ctx.task.followUps?.length ?? 0,
+        };
     if (resumed) ctx.log(`[agent ${def.name}: resuming from checkpoint after turn ${resumed.turn}]\n`);
     else ctx.log(`[agent ${def.name} on ${model}]\n`);
     const continued = takeFollowUps(state, ctx.task.followUps);
@@ -177,7 +177,8 @@ export class AgentRunner implements TaskRunner {
         continue;
       }
 
-      if (state.turn - (state.followUpAt ?? 0) >= maxTurns) throw new TaskError(`agent ${def.name} reached its limit of ${maxTurns} turns without a final answer`, false);
+      if (state.turn - (state.followUpAt ?? 0) >= maxTurns)
+        throw new TaskError(`agent ${def.name} reached its limit of ${maxTurns} turns without a final answer`, false);
       // Between turns: a paused run or a budget the next turn would pass stops here, its tool results saved first.
       if (ctx.runPaused?.()) {
         await pendingSave;
@@ -215,7 +216,7 @@ export class AgentRunner implements TaskRunner {
 
   private async apiKey(env: NodeJS.ProcessEnv): Promise<string | undefined> {
     const source = this.options.apiKey;
-    const key = typeof source === 'function' ? await source() : source ?? env.ANTHROPIC_API_KEY;
+    const key = typeof source === 'function' ? await source() : (source ?? env.ANTHROPIC_API_KEY);
     return key?.trim() || undefined;
   }
 
@@ -338,14 +339,22 @@ export class AgentRunner implements TaskRunner {
   /** The agent file's rules (`permissions:` and rules written in `tools:`), the workflow's, the settings', and those allowed for this run. */
   private rules(ctx: TaskContext, def: AgentDefinition): PermissionRules {
     const setting = typeof this.options.permissions === 'function' ? this.options.permissions() : this.options.permissions;
-    return mergeRules(def.permissions, { allow: (def.tools ?? []).filter((t) => t.includes('(')) }, ctx.run.options?.permissions, setting, { allow: ctx.run.allowed ?? [] });
+    return mergeRules(def.permissions, { allow: (def.tools ?? []).filter((t) => t.includes('(')) }, ctx.run.options?.permissions, setting, {
+      allow: ctx.run.allowed ?? [],
+    });
   }
 
   private defaultBudget(): Budget | undefined {
     return typeof this.options.budget === 'function' ? this.options.budget() : this.options.budget;
   }
 
-  private async runTool(ctx: TaskContext, guard: WorkspaceGuard, tools: Map<string, AgentTool>, call: ToolUseBlockParam, verdict: GateVerdict): Promise<ToolResultBlockParam> {
+  private async runTool(
+    ctx: TaskContext,
+    guard: WorkspaceGuard,
+    tools: Map<string, AgentTool>,
+    call: ToolUseBlockParam,
+    verdict: GateVerdict,
+  ): Promise<ToolResultBlockParam> {
     const tool = tools.get(call.name);
     if (!tool) return { type: 'tool_result', tool_use_id: call.id, content: `unknown tool ${call.name}`, is_error: true };
     if (verdict.kind === 'refuse') {

@@ -5,7 +5,11 @@ import { AgentFileError } from './agent-file-error.ts';
 import { AGENT_RUNTIMES } from './agent-runtime.ts';
 
 const frontmatterSchema = z.object({
-  name: z.string().trim().min(1).regex(/^[A-Za-z0-9][\w.-]*$/, 'letters, digits, "-", "_" or "." only'),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .regex(/^[A-Za-z0-9][\w.-]*$/, 'letters, digits, "-", "_" or "." only'),
   description: z.string().trim().min(1),
   model: z.string().trim().min(1).optional(),
   // Claude Code writes `tools: Read, Grep, Glob`; some files use a YAML list.
@@ -49,7 +53,10 @@ export function parseAgentFile(text: string, file: string): AgentDefinition {
   const fm = parsed.data;
   const model = fm.model && fm.model !== 'inherit' ? fm.model : undefined;
   const tools = fm.tools === undefined ? undefined : (Array.isArray(fm.tools) ? fm.tools : fm.tools.split(',')).map((t) => t.trim()).filter(Boolean);
-  const systemPrompt = lines.slice(end + 1).join('\n').trim();
+  const systemPrompt = lines
+    .slice(end + 1)
+    .join('\n')
+    .trim();
   if (!systemPrompt) throw new AgentFileError(file, end + 2, 'the body (system prompt) is empty');
   return {
     name: fm.name,

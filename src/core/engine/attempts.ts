@@ -254,7 +254,8 @@ export class Attempts {
         const again = retryable && hasAttemptsLeft(current.retry, attemptsSpent(current));
         const delay = again ? backoffDelay(current.retry, attemptsSpent(current)) : 0;
         // Said in the log too: a task that failed or timed out before printing anything would leave it empty.
-        const line = `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ` +
+        const line =
+          `--- attempt ${current.attempt} failed: ${message}${again ? ` · retrying in ${formatDuration(delay)}` : ''} · ` +
           `${new Date(now).toISOString()} ---\n`;
         batch.afterCommit(() => core.deps.logs.note(active.run.id, current.key, line, core.deps.logger));
         if (again) core.scheduler.enqueue(active, moves.retryLater(batch, active, current, now, message, delay), batch, now);
@@ -294,7 +295,8 @@ export class Attempts {
       moves.fail(batch, active, current, now, `no signal within ${timeoutMs} ms`);
       core.scheduler.progress(active, batch, now);
       core.scheduler.pump(batch);
-      core.commit(batch)
+      core
+        .commit(batch)
         .then(() => core.scheduler.pump())
         .catch((error) => core.fatal(error));
     }, remaining);

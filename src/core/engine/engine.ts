@@ -352,6 +352,4 @@ export class Engine extends QueryFacade implements EngineApi {
     if (!active.tasks.has(key)) throw new NotFoundError(`no task ${id}`);
     return { active, key };
   }
-
-
 }

@@ -107,7 +107,6 @@ export class ReadOnlyEngine extends QueryFacade implements EngineApi {
     return this.events.event(listener);
   }
 
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -59,11 +59,14 @@ export class RunPauses {
     const { clock } = this.core.deps;
     this.timers.set(
       active.run.id,
-      clock.setTimeout(() => {
-        this.timers.delete(active.run.id);
-        if (active.run.state !== 'paused' || active.run.pause?.until !== until || this.core.state !== 'running') return;
-        this.resume(active).catch((error) => this.core.fatal(error));
-      }, Math.max(0, until - clock.now())),
+      clock.setTimeout(
+        () => {
+          this.timers.delete(active.run.id);
+          if (active.run.state !== 'paused' || active.run.pause?.until !== until || this.core.state !== 'running') return;
+          this.resume(active).catch((error) => this.core.fatal(error));
+        },
+        Math.max(0, until - clock.now()),
+      ),
     );
   }
 

@@ -16,7 +16,10 @@ import { TaskLogs } from './task-logs.ts';
  * ReadOnlyEngine, whose worker loads and follows. Writes nothing; does not follow the owner.
  */
 export class StateView extends QueryFacade {
-  private constructor(private readonly core: IndexCore, stateDir: string) {
+  private constructor(
+    private readonly core: IndexCore,
+    stateDir: string,
+  ) {
     super(new StateQueries(inThread(core), new TaskLogs(path.join(stateDir, 'logs'))));
   }
 

@@ -25,7 +25,9 @@ export async function removeIfUnchanged(ctx: CleanupContext, run: RunRecord, sta
   // Listed in the worktree's turn: a task worktree being made for a task cancelled as it
   // started (prepareTask holds the turn) is on the list once it exists.
   return ctx.turns.serial(worktree, async () => {
-    const branches = (await g.raw(['for-each-ref', '--format=%(refname:short)', `refs/heads/${branch}`, `refs/heads/${branch}--*`])).split('\n').filter(Boolean);
+    const branches = (await g.raw(['for-each-ref', '--format=%(refname:short)', `refs/heads/${branch}`, `refs/heads/${branch}--*`]))
+      .split('\n')
+      .filter(Boolean);
     if (!branches.includes(branch)) return false;
     for (const b of branches) if ((await commitsAhead(repoRoot, baseSha, b)) > 0) return false;
     for (const b of branches) if (b !== branch) await removeTaskWorktree(repoRoot, b);
@@ -42,7 +44,11 @@ export async function removeIdleTaskWorktrees(ctx: CleanupContext, state: RunDel
   const { repoRoot, branch, worktree } = state;
   if (!repoRoot || !branch || !worktree) return;
   await ctx.turns.serial(worktree, async () => {
-    const head = (await git(repoRoot).raw(['rev-parse', '-q', '--verify', `refs/heads/${branch}`]).catch(() => '')).trim();
+    const head = (
+      await git(repoRoot)
+        .raw(['rev-parse', '-q', '--verify', `refs/heads/${branch}`])
+        .catch(() => '')
+    ).trim();
     if (!head) return;
     for (const w of await listWorktrees(repoRoot)) {
       if (!w.branch?.startsWith(`${branch}--`)) continue;

@@ -114,7 +114,9 @@ export class GitRunHooks implements RunHooks {
     if (!prior.branch && projectFolder !== undefined && !(await isFolderInCommit(repoRoot, 'HEAD', projectFolder))) {
       return this.remember(run, {
         workspace: 'in-place',
-        notes: [`${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`],
+        notes: [
+          `${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`,
+        ],
       });
     }
     // The whole state folder (`<state>/worktrees`' parent: journal, logs, worktrees), not only the worktrees: its own
@@ -151,7 +153,11 @@ export class GitRunHooks implements RunHooks {
         worktreeCwd,
         include: readGitOptions(run).include,
         commit: (message) => this.turns.serial(created.worktree, () => commitAll(created.worktree, message)),
-      }).catch((error: unknown) => ({ delivery: {}, copied: [], notes: [`could not bring the project folder's agent files and listed files into the worktree: ${errorMessage(error)}`] }));
+      }).catch((error: unknown) => ({
+        delivery: {},
+        copied: [],
+        notes: [`could not bring the project folder's agent files and listed files into the worktree: ${errorMessage(error)}`],
+      }));
       Object.assign(state, project.delivery);
       if (project.notes.length) state.notes = [...(state.notes ?? []), ...project.notes];
       for (const note of project.notes) this.logger.info(`run ${run.id}: ${note}`);
@@ -190,9 +196,13 @@ export class GitRunHooks implements RunHooks {
         // The engine keeps the run unfinalized and calls again on its next start; what got
         // done (the push) and why it stopped are recorded now so the user can see them.
         if (Object.keys(patch).length) {
-          await ctx.recordDelivery(run.id, patch).catch((writeError: unknown) =>
-            this.logger.error(`run ${run.id}: could not record what its delivery did before it failed (${JSON.stringify(patch)}): ${errorMessage(writeError)}`),
-          );
+          await ctx
+            .recordDelivery(run.id, patch)
+            .catch((writeError: unknown) =>
+              this.logger.error(
+                `run ${run.id}: could not record what its delivery did before it failed (${JSON.stringify(patch)}): ${errorMessage(writeError)}`,
+              ),
+            );
         }
         throw error;
       } finally {
@@ -215,4 +225,3 @@ export class GitRunHooks implements RunHooks {
     return pullRequestBody({ run: status.run, tasks: status.tasks, gates, usage, taskUsage });
   }
 }
-

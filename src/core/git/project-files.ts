@@ -25,7 +25,10 @@ const nul = (out: string) => out.split('\0').filter(Boolean);
 /** Patterns from `.worktreeinclude` in the project folder (gitignore syntax; `#` comments) and the workflow's `include:`. */
 async function includePatterns(projectDir: string, include: readonly string[]): Promise<string[]> {
   const file = await readFile(join(projectDir, WORKTREE_INCLUDE_FILE), 'utf8').catch(() => '');
-  const fromFile = file.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const fromFile = file
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   return [...fromFile, ...include.map((p) => p.trim()).filter(Boolean)];
 }
 

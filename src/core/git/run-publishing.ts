@@ -77,9 +77,17 @@ export async function publishRun(ctx: RunPublishingContext, run: RunRecord, stat
   const target = publisher && hasRemote ? await pullRequestRepo(options, state.repoRoot, remote) : undefined;
   const base = opts.pullRequest.base ?? state.baseBranch;
   let noPr: { short: string; why: string } | undefined;
-  if (!publisher) noPr = { short: options.noPublisherReason ?? 'no GitHub token', why: `${options.noPublisherReason ?? 'no GitHub token (ORCHESTR8_GITHUB_TOKEN or GITHUB_TOKEN)'}: no pull request opened` };
+  if (!publisher)
+    noPr = {
+      short: options.noPublisherReason ?? 'no GitHub token',
+      why: `${options.noPublisherReason ?? 'no GitHub token (ORCHESTR8_GITHUB_TOKEN or GITHUB_TOKEN)'}: no pull request opened`,
+    };
   else if (!hasRemote) noPr = { short: `no remote ${remote}`, why: `no git remote named "${remote}": no pull request opened` };
-  else if (!target) noPr = { short: `${remote} is not on GitHub`, why: `remote ${remote} is not a GitHub repository and ORCHESTR8_GITHUB_REPO (owner/name) is not set: no pull request opened` };
+  else if (!target)
+    noPr = {
+      short: `${remote} is not on GitHub`,
+      why: `remote ${remote} is not a GitHub repository and ORCHESTR8_GITHUB_REPO (owner/name) is not set: no pull request opened`,
+    };
   else if (!base) noPr = { short: 'no base branch', why: 'the run started from a detached commit and no pull_request.base is set: no pull request opened' };
   if (noPr && !(opts.push || options.push)) {
     note({ noPullRequest: noPr.short });

@@ -233,7 +233,7 @@ export async function applyRun(runId: string, delivery: RunDelivery | undefined,
 function conflictMessage(branch: string, into: string, files: string[], leftInTree: boolean): string {
   return leftInTree
     ? `merging ${branch} into ${into} conflicts in ${files.join(', ')}: the merge is in the working tree with conflict markers; resolve and commit, ` +
-      `or run git merge --abort`
+        `or run git merge --abort`
     : `not applied: ${branch} conflicts with ${into} in ${files.join(', ')}. Nothing was changed.`;
 }
 

@@ -84,10 +84,17 @@ export class TaskMerges {
     const { worktree, branch, repoRoot } = state;
     if (!worktree || !existsSync(worktree)) return;
     const { turns, logger } = this.options;
-    const message = taskCommitMessage(task.key, whatTaskDid(task), `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`, task.id, task.followUps?.length ?? 0);
+    const message = taskCommitMessage(
+      task.key,
+      whatTaskDid(task),
+      `Orchestr8 run ${run.id} (${run.name}), task ${task.id}.`,
+      task.id,
+      task.followUps?.length ?? 0,
+    );
     const taskBranch = branch ? taskBranchName(branch, task.key) : undefined;
     const own = repoRoot && taskBranch ? await worktreeOfBranch(repoRoot, taskBranch) : undefined;
-    const hasBranch = repoRoot && taskBranch ? (await git(repoRoot).raw(['for-each-ref', '--format=%(refname)', `refs/heads/${taskBranch}`])).trim() !== '' : false;
+    const hasBranch =
+      repoRoot && taskBranch ? (await git(repoRoot).raw(['for-each-ref', '--format=%(refname)', `refs/heads/${taskBranch}`])).trim() !== '' : false;
     if (!repoRoot || !branch || !taskBranch || (!own && !hasBranch)) {
       // A task that shares the run's worktree: whatever it changed there is committed in its name.
       const sha = await turns.serial(worktree, async () => {
@@ -111,7 +118,14 @@ export class TaskMerges {
           if (marked.length && !(await this.options.resolveWithAgent(run, task, conflict, ctx))) throw this.conflict(run, task, conflict);
         }
       }
-      await writeFile(this.outputFile(run, task), JSON.stringify({ output: result.output, ...(result.data !== undefined ? { data: result.data } : {}), ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) }));
+      await writeFile(
+        this.outputFile(run, task),
+        JSON.stringify({
+          output: result.output,
+          ...(result.data !== undefined ? { data: result.data } : {}),
+          ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+        }),
+      );
       const sha = await commitAll(own, message);
       if (sha) logger.info(`run ${run.id}: committed ${task.key} as ${sha.slice(0, 10)} on ${taskBranch}`);
       crashPoint('task.committed');
@@ -119,7 +133,13 @@ export class TaskMerges {
     const merge = () =>
       turns.serial(worktree, async () => {
         await turns.recover(worktree);
-        return mergeTaskBranch({ repoRoot, runWorktree: worktree, runBranch: branch, taskBranch, message: `${task.key}: merge into the run's branch\n\n${TASK_MERGE_TRAILER}: ${task.id}` });
+        return mergeTaskBranch({
+          repoRoot,
+          runWorktree: worktree,
+          runBranch: branch,
+          taskBranch,
+          message: `${task.key}: merge into the run's branch\n\n${TASK_MERGE_TRAILER}: ${task.id}`,
+        });
       });
     let outcome = await merge();
     if (!outcome.merged) {

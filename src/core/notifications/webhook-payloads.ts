@@ -21,7 +21,15 @@ export function runPayload(run: RunRecord) {
 
 /** A task as webhook bodies describe it. */
 export function taskPayload(task: TaskRecord) {
-  return { id: task.id, key: task.key, name: task.name, state: task.state, attempt: task.attempt, ...(task.error ? { error: task.error } : {}), link: deepLink({ runId: task.runId, taskId: task.id }) };
+  return {
+    id: task.id,
+    key: task.key,
+    name: task.name,
+    state: task.state,
+    attempt: task.attempt,
+    ...(task.error ? { error: task.error } : {}),
+    link: deepLink({ runId: task.runId, taskId: task.id }),
+  };
 }
 
 /** A task's result, its output cut at `OUTPUT_LIMIT` characters. */

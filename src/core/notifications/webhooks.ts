@@ -10,7 +10,15 @@ import type { WebhookOutboxStore } from './webhook-outbox.ts';
 import { resultPayload, runPayload, taskPayload } from './webhook-payloads.ts';
 import { attemptDelivery, type WebhookSendOptions } from './webhook-sender.ts';
 
-export const WEBHOOK_EVENTS = ['task.completed', 'task.failed', 'workflow.completed', 'workflow.failed', 'pr.opened', 'task.needs-input', 'workflow.paused'] as const;
+export const WEBHOOK_EVENTS = [
+  'task.completed',
+  'task.failed',
+  'workflow.completed',
+  'workflow.failed',
+  'pr.opened',
+  'task.needs-input',
+  'workflow.paused',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 /** Where events go. Global endpoints come from settings; per-workflow ones from the `webhooks:` option. */
@@ -60,7 +68,10 @@ const unrefClock = realClock({ keepAlive: false });
 
 /** Stable id of one event occurrence: the same transition heard twice yields the same id. */
 export function webhookEventId(type: string, ...parts: Array<string | number | undefined>): string {
-  return `evt_${createHash('sha256').update([type, ...parts].join('|')).digest('hex').slice(0, 24)}`;
+  return `evt_${createHash('sha256')
+    .update([type, ...parts].join('|'))
+    .digest('hex')
+    .slice(0, 24)}`;
 }
 
 function deliveryId(eventId: string, url: string): string {
@@ -185,7 +196,13 @@ export class WebhookDispatcher implements Disposable {
     const id = (...parts: Array<string | number | undefined>) => webhookEventId(event.type, ...(seq !== undefined ? [seq] : []), ...parts);
     switch (event.type) {
       case 'task.completed':
-        await this.writeTask(event.type, event.task, id(event.task.id, event.task.attempt, event.task.finishedAt), { result: resultPayload(event.result) }, seq);
+        await this.writeTask(
+          event.type,
+          event.task,
+          id(event.task.id, event.task.attempt, event.task.finishedAt),
+          { result: resultPayload(event.result) },
+          seq,
+        );
         break;
       case 'task.failed':
         await this.writeTask(event.type, event.task, id(event.task.id, event.task.attempt, event.task.finishedAt), { error: event.error }, seq);
@@ -199,7 +216,14 @@ export class WebhookDispatcher implements Disposable {
         await this.writeTask(event.type, event.task, id(event.task.id, event.task.request?.id), { request: event.task.request }, seq);
         break;
       case 'workflow.paused':
-        await this.write(event.type, event.run, event.run.id, id(event.run.id, event.run.pause?.since), { run: runPayload(event.run), pause: event.run.pause }, seq);
+        await this.write(
+          event.type,
+          event.run,
+          event.run.id,
+          id(event.run.id, event.run.pause?.since),
+          { run: runPayload(event.run), pause: event.run.pause },
+          seq,
+        );
         break;
     }
     if (seq !== undefined) this.cursor = Math.max(this.cursor, seq);
@@ -222,7 +246,14 @@ export class WebhookDispatcher implements Disposable {
 
   private async writeTask(type: WebhookEventType, task: TaskRecord, eventId: string, extra: Record<string, unknown>, seq: number | undefined): Promise<void> {
     const run = await this.options.runOf(task.runId).catch(() => undefined);
-    await this.write(type, run, task.runId, eventId, { ...(run ? { run: runPayload(run) } : { run: { id: task.runId } }), task: taskPayload(task), ...extra }, seq);
+    await this.write(
+      type,
+      run,
+      task.runId,
+      eventId,
+      { ...(run ? { run: runPayload(run) } : { run: { id: task.runId } }), task: taskPayload(task), ...extra },
+      seq,
+    );
   }
 
   private enqueue(type: WebhookEventType, run: RunRecord, eventId: string, payload: Record<string, unknown>): void {
@@ -237,7 +268,14 @@ export class WebhookDispatcher implements Disposable {
   }
 
   /** Writes an event's new deliveries; `seq` (its engine event) becomes the durable cursor in the same commit. */
-  private async write(type: WebhookEventType, run: RunRecord | undefined, runId: string, eventId: string, payload: Record<string, unknown>, seq?: number): Promise<void> {
+  private async write(
+    type: WebhookEventType,
+    run: RunRecord | undefined,
+    runId: string,
+    eventId: string,
+    payload: Record<string, unknown>,
+    seq?: number,
+  ): Promise<void> {
     if (this.closed) return;
     const endpoints = [...(this.options.endpoints ?? []), ...workflowEndpoints(run)].filter((e) => !e.events || e.events.includes(type));
     if (endpoints.length === 0) return;
@@ -250,7 +288,19 @@ export class WebhookDispatcher implements Disposable {
       const id = deliveryId(eventId, endpoint.url);
       if (seen.has(id) || (await this.options.outbox.get(id))) continue; // the same event heard again, or listed twice
       seen.add(id);
-      fresh.push({ id, eventId, event: type, runId, url: endpoint.url, secretRef: endpoint.secretRef ?? 'global', body, state: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now });
+      fresh.push({
+        id,
+        eventId,
+        event: type,
+        runId,
+        url: endpoint.url,
+        secretRef: endpoint.secretRef ?? 'global',
+        body,
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        createdAt: now,
+      });
     }
     await this.options.outbox.save(fresh, seq);
     if (seq !== undefined) this.savedCursor = Math.max(this.savedCursor ?? 0, seq);
@@ -302,11 +352,14 @@ export class WebhookDispatcher implements Disposable {
     if (this.timer && next >= this.timerAt) return;
     this.timer?.cancel();
     this.timerAt = next;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.kick();
-    }, Math.max(0, next - this.clock.now()));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.kick();
+      },
+      Math.max(0, next - this.clock.now()),
+    );
   }
 
   private async deliverDue(): Promise<void> {

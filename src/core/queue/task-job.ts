@@ -16,7 +16,6 @@ export const DEFAULT_QUEUE = 'orchestr8';
 /** Job name of every task job (BullMQ needs one; the action kind is in the data). */
 export const TASK_JOB_NAME = 'task';
 
-
 /** `job.data` of a task job. */
 export interface TaskJobData {
   v: number;

@@ -161,14 +161,28 @@ export class TaskWorker {
     const record: TaskJobRecord = { k: 'failure', message, retryable, ...(stop ? { stop } : {}) };
     await this.redis
       .rpush(this.keys.records(jobId), JSON.stringify(record))
-      .catch((e: unknown) => this.logger.error(`job ${jobId}: its failure record was not written (the coordinator takes the failure as retryable): ${errorMessage(e)}`));
+      .catch((e: unknown) =>
+        this.logger.error(`job ${jobId}: its failure record was not written (the coordinator takes the failure as retryable): ${errorMessage(e)}`),
+      );
     throw error instanceof Error ? error : new Error(message);
   }
 
-  private context(job: Job<TaskJobData, TaskJobResult>, data: TaskJobData, cwd: string, signal: AbortSignal, counted: () => void, saves: Promise<{ error: unknown } | undefined>[]): TaskContext {
+  private context(
+    job: Job<TaskJobData, TaskJobResult>,
+    data: TaskJobData,
+    cwd: string,
+    signal: AbortSignal,
+    counted: () => void,
+    saves: Promise<{ error: unknown } | undefined>[],
+  ): TaskContext {
     const jobId = job.id!;
     const track = <T>(save: Promise<T>): Promise<T> => {
-      saves.push(save.then(() => undefined, (error: unknown) => ({ error })));
+      saves.push(
+        save.then(
+          () => undefined,
+          (error: unknown) => ({ error }),
+        ),
+      );
       return save;
     };
     const push = (record: TaskJobRecord) =>
@@ -222,6 +236,7 @@ export class TaskWorker {
 /** The wait an attempt stopped for, if it did not fail (`NeedsInput`, `PauseRun`). */
 function stopOf(error: unknown): TaskJobStop | undefined {
   if (error instanceof NeedsInput) return { kind: 'needs-input', request: error.request };
-  if (error instanceof PauseRun) return { kind: 'pause', message: error.message, why: error.why, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
+  if (error instanceof PauseRun)
+    return { kind: 'pause', message: error.message, why: error.why, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) };
   return undefined;
 }

@@ -92,9 +92,7 @@ export class CheckoutWorkspaces implements WorkspaceResolver {
         const status = await wt.status();
         if (status.isClean()) return;
         await wt.add(['-A']);
-        await wt
-          .addConfig('user.name', 'orchestr8 worker', false, 'local')
-          .addConfig('user.email', 'worker@orchestr8.invalid', false, 'local');
+        await wt.addConfig('user.name', 'orchestr8 worker', false, 'local').addConfig('user.email', 'worker@orchestr8.invalid', false, 'local');
         await wt.commit(`orchestr8: ${task.name} (${task.id})`);
         await pushWithRebase(wt, source);
       },
@@ -125,9 +123,11 @@ export class CheckoutWorkspaces implements WorkspaceResolver {
       this.mirrors.set(remote, pending);
     }
     return pending.then(async (dir) => {
-      await simpleGit(dir).fetch(['origin', '--prune']).catch((error) => {
-        throw new TaskError(`worker ${os.hostname()} cannot fetch ${redact(remote)}: ${firstLine(errorMessage(error))}`, false);
-      });
+      await simpleGit(dir)
+        .fetch(['origin', '--prune'])
+        .catch((error) => {
+          throw new TaskError(`worker ${os.hostname()} cannot fetch ${redact(remote)}: ${firstLine(errorMessage(error))}`, false);
+        });
       return dir;
     });
   }

@@ -18,7 +18,11 @@ export interface SandboxSettings {
  * (empty: no network), `ORCHESTR8_SANDBOX_ALLOW_WRITE=/path/one:/path/two`.
  */
 export function sandboxSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxSettings {
-  const list = (value: string | undefined, separator: string) => value?.split(separator).map((s) => s.trim()).filter(Boolean);
+  const list = (value: string | undefined, separator: string) =>
+    value
+      ?.split(separator)
+      .map((s) => s.trim())
+      .filter(Boolean);
   const domains = list(env['ORCHESTR8_SANDBOX_ALLOWED_DOMAINS'], ',');
   const writes = list(env['ORCHESTR8_SANDBOX_ALLOW_WRITE'], delimiter);
   return {

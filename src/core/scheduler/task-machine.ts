@@ -51,8 +51,7 @@ export const TaskMachine = {
    * running → needs-input: the attempt stopped on a question to the user (its conversation is
    * checkpointed); it resumes, under the same attempt number, once answered.
    */
-  park: (t: TaskRecord, now: number, request: InputRequest) =>
-    move(without(t, 'pid', 'owner'), 'park', ['running'], 'needs-input', now, { request }),
+  park: (t: TaskRecord, now: number, request: InputRequest) => move(without(t, 'pid', 'owner'), 'park', ['running'], 'needs-input', now, { request }),
 
   /** needs-input → queued: answered; the next start resumes the parked attempt, which applies the answer. */
   answer: (t: TaskRecord, now: number, answer: InputAnswer) =>
@@ -66,8 +65,7 @@ export const TaskMachine = {
    * running → queued, resuming the same attempt later: its run paused (the API's quota ran
    * out, or the user paused it). Not an interruption: nothing went wrong with the engine.
    */
-  hold: (t: TaskRecord, now: number, why: string) =>
-    move(without(t, 'pid', 'owner'), 'hold', ['running'], 'queued', now, { interrupted: why, queuedAt: now }),
+  hold: (t: TaskRecord, now: number, why: string) => move(without(t, 'pid', 'owner'), 'hold', ['running'], 'queued', now, { interrupted: why, queuedAt: now }),
 
   /** running | waiting → completed. */
   complete: (t: TaskRecord, now: number) => move(without(t, 'pid', 'error'), 'complete', ['running', 'waiting'], 'completed', now, { finishedAt: now }),

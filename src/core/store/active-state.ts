@@ -112,4 +112,3 @@ export class ActiveFold {
 }
 
 const byCreation = (a: ActiveRunRows, b: ActiveRunRows) => a.run.createdAt - b.run.createdAt;
-

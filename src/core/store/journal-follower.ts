@@ -187,10 +187,12 @@ export class JournalFollower implements Disposable {
 
   /** Watches the journal folder (appends, new and removed segments) and the state folder (the lock, the journal folder appearing). */
   private watch(): void {
-    this.watchers.push(...watchIfPossible(this.stateDir, (name) => {
-      if (name === 'owner.lock') this.checkOwner();
-      else if (name === 'journal' && !this.journalWatched) this.watchJournal();
-    }));
+    this.watchers.push(
+      ...watchIfPossible(this.stateDir, (name) => {
+        if (name === 'owner.lock') this.checkOwner();
+        else if (name === 'journal' && !this.journalWatched) this.watchJournal();
+      }),
+    );
     this.watchJournal();
   }
 

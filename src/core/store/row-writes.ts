@@ -56,21 +56,37 @@ export function writeRecord(stmt: PrepareStatement, seq: number, record: StoreRe
     case 'run': {
       const r = record.run;
       stmt('INSERT OR REPLACE INTO workflow_executions (id, name, state, created_at, finished_at, doc) VALUES (?, ?, ?, ?, ?, ?)').run([
-        r.id, r.name, r.state, r.createdAt, r.finishedAt ?? null, rowJson(r),
+        r.id,
+        r.name,
+        r.state,
+        r.createdAt,
+        r.finishedAt ?? null,
+        rowJson(r),
       ]);
       return;
     }
     case 'task': {
       const t = record.task;
       stmt('INSERT OR REPLACE INTO task_executions (id, run_id, key, state, ord, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)').run([
-        t.id, t.runId, t.key, t.state, t.order, t.updatedAt, rowJson(t),
+        t.id,
+        t.runId,
+        t.key,
+        t.state,
+        t.order,
+        t.updatedAt,
+        rowJson(t),
       ]);
       return;
     }
     case 'result': {
       const r = record.result;
       stmt('INSERT OR REPLACE INTO task_results (task_id, run_id, output, exit_code, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run([
-        r.taskId, r.runId, r.output, r.exitCode ?? null, r.data === undefined ? null : JSON.stringify(r.data), r.createdAt,
+        r.taskId,
+        r.runId,
+        r.output,
+        r.exitCode ?? null,
+        r.data === undefined ? null : JSON.stringify(r.data),
+        r.createdAt,
       ]);
       return;
     }
@@ -80,7 +96,14 @@ export function writeRecord(stmt: PrepareStatement, seq: number, record: StoreRe
     case 'notification': {
       const n = record.notification;
       stmt('INSERT OR REPLACE INTO notifications (id, run_id, task_id, kind, title, body, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run([
-        n.id, n.runId, n.taskId ?? null, n.kind, n.title, n.body, n.createdAt, n.deliveredAt ?? null,
+        n.id,
+        n.runId,
+        n.taskId ?? null,
+        n.kind,
+        n.title,
+        n.body,
+        n.createdAt,
+        n.deliveredAt ?? null,
       ]);
       return;
     }
@@ -94,14 +117,23 @@ export function writeRecord(stmt: PrepareStatement, seq: number, record: StoreRe
     case 'gate': {
       const g = record.gate;
       stmt('INSERT OR REPLACE INTO quality_gates (run_id, task_id, gate, verdict, report, created_at) VALUES (?, ?, ?, ?, ?, ?)').run([
-        g.runId, g.taskId, g.gate, g.verdict, g.report ?? null, g.createdAt,
+        g.runId,
+        g.taskId,
+        g.gate,
+        g.verdict,
+        g.report ?? null,
+        g.createdAt,
       ]);
       return;
     }
     case 'checkpoint': {
       const c = record.checkpoint;
       stmt('INSERT OR REPLACE INTO checkpoints (task_id, run_id, attempt, state, updated_at) VALUES (?, ?, ?, ?, ?)').run([
-        c.taskId, runIdOf(c.taskId), c.attempt, JSON.stringify(c.state), c.updatedAt,
+        c.taskId,
+        runIdOf(c.taskId),
+        c.attempt,
+        JSON.stringify(c.state),
+        c.updatedAt,
       ]);
       return;
     }

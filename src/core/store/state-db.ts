@@ -203,7 +203,11 @@ export class StateDb {
   listRuns(limit: number, offset: number, states?: RunState[]): { runs: RunRecord[]; total: number } {
     const where = states?.length ? `WHERE state IN (${states.map(() => '?').join(',')})` : '';
     const params: SqlValue[] = states ?? [];
-    const runs = this.docs<RunRecord>(`SELECT doc FROM workflow_executions ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [...params, limit, offset]).map(upgradeRunRecord);
+    const runs = this.docs<RunRecord>(`SELECT doc FROM workflow_executions ${where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, [
+      ...params,
+      limit,
+      offset,
+    ]).map(upgradeRunRecord);
     const total = Number(this.scalar(`SELECT COUNT(*) FROM workflow_executions ${where}`, params) ?? 0);
     return { runs, total };
   }
@@ -259,7 +263,13 @@ export class StateDb {
       `SELECT COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cache_write_tokens),0), COALESCE(SUM(cache_read_tokens),0), COALESCE(SUM(cost_usd),0) FROM token_usage WHERE ${column} = ?`,
       [value],
     )!;
-    return { inputTokens: r[0] as number, outputTokens: r[1] as number, cacheWriteTokens: r[2] as number, cacheReadTokens: r[3] as number, costUsd: r[4] as number };
+    return {
+      inputTokens: r[0] as number,
+      outputTokens: r[1] as number,
+      cacheWriteTokens: r[2] as number,
+      cacheReadTokens: r[3] as number,
+      costUsd: r[4] as number,
+    };
   }
 
   tokenUsage(taskId: string): TokenUsageRecord[] {

@@ -281,7 +281,11 @@ export class StateIndex {
       this.attach(worker);
       const reopen: OpenRequest = this.openRequest.repair ? { ...this.openRequest, journalUpTo: this.posted } : this.openRequest;
       const reopened = this.ask(reopen) as Promise<Opened>;
-      if (!this.openRequest.repair) reopened.then((opened) => this.news.fire({ type: 'reloaded', lastSeq: opened.lastSeq }), () => {});
+      if (!this.openRequest.repair)
+        reopened.then(
+          (opened) => this.news.fire({ type: 'reloaded', lastSeq: opened.lastSeq }),
+          () => {},
+        );
       for (const waiter of owed) {
         // The first load (`loaded`) is owed the new load's answer; every other question is asked again.
         if (waiter.request.type === 'open') reopened.then(waiter.resolve, waiter.reject);

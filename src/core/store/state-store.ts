@@ -183,9 +183,11 @@ export class StateStore implements StateBackend {
   snapshot(): Promise<void> {
     const previous = this.snapshotting ?? Promise.resolve();
     const next = previous.then(() => this.snapshotNow());
-    this.snapshotting = next.catch(() => {}).finally(() => {
-      if (this.snapshotting === guarded) this.snapshotting = undefined;
-    });
+    this.snapshotting = next
+      .catch(() => {})
+      .finally(() => {
+        if (this.snapshotting === guarded) this.snapshotting = undefined;
+      });
     const guarded = this.snapshotting;
     return next;
   }
@@ -225,7 +227,10 @@ export class StateStore implements StateBackend {
     for (const snapshot of older) await removeSnapshot(snapshot);
     if (!previous) return;
     const segments = listSegments(journalDir(this.stateDir));
-    await dropSegments(this.stateDir, segments.filter((_, i) => i < segments.length - 1 && segments[i + 1]!.firstSeq - 1 <= previous.lastSeq));
+    await dropSegments(
+      this.stateDir,
+      segments.filter((_, i) => i < segments.length - 1 && segments[i + 1]!.firstSeq - 1 <= previous.lastSeq),
+    );
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,6 @@ export function parseDuration(value: string | number): number {
   const m = text === '' ? null : DURATION.exec(text);
   if (!m) throw new Error(`invalid duration ${JSON.stringify(value)}: ${DURATION_HELP}`);
   const [, h, min, s, ms] = m;
-  const total =
-    Number(h ?? 0) * UNITS_MS.h + Number(min ?? 0) * UNITS_MS.m + Number(s ?? 0) * UNITS_MS.s + Number(ms ?? 0) * UNITS_MS.ms;
+  const total = Number(h ?? 0) * UNITS_MS.h + Number(min ?? 0) * UNITS_MS.m + Number(s ?? 0) * UNITS_MS.s + Number(ms ?? 0) * UNITS_MS.ms;
   return Math.round(total);
 }

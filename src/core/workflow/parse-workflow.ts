@@ -55,8 +55,7 @@ export function analyzeWorkflow(text: string, file: string): WorkflowAnalysis {
   const at = new YamlLocator(text, doc, lineCounter, file);
   const outline: WorkflowOutline = { tasks: [], inputs: [] };
   const issues: WorkflowIssue[] = [];
-  const report = (path: PathSegment[], message: string, target: 'key' | 'value' = 'value') =>
-    issues.push(at.issue(at.range(path, target), message));
+  const report = (path: PathSegment[], message: string, target: 'key' | 'value' = 'value') => issues.push(at.issue(at.range(path, target), message));
   const reportAll = (list: PathIssue[]) => {
     for (const i of list) report(i.path, i.target === 'value' && i.path.length > 0 ? `${dotted(i.path)}: ${i.message}` : i.message, i.target);
   };

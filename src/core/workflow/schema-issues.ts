@@ -36,8 +36,7 @@ export function pathIssues(issues: readonly z.core.$ZodIssue[], base: readonly P
           const parent = path.slice(0, -1);
           const where = parent.length > 0 ? ` in ${dotted(parent)}` : '';
           out.push({ path: parent, target: 'key', message: `missing required key '${path[path.length - 1]}'${where}` });
-        }
-        else out.push({ path, target: 'value', message: `expected ${article(issue.expected)}, got ${describe(issue.input)}` });
+        } else out.push({ path, target: 'value', message: `expected ${article(issue.expected)}, got ${describe(issue.input)}` });
         break;
       case 'too_small':
         out.push({ path, target: 'value', message: tooSmall(issue) });

@@ -109,4 +109,3 @@ function retryOf(raw: RawTask): RetryPolicy {
     jitter: r.jitter ?? DEFAULT_RETRY.jitter,
   };
 }
-

@@ -10,16 +10,14 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const scalarText = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string' }).transform(String);
 
 /** `250ms`, `30s`, `5m`, `1h30m`, or a number of seconds; parsed to milliseconds. */
-export const durationSchema = z
-  .union([z.number(), z.string()], { error: `expected a duration: ${DURATION_HELP}` })
-  .transform((value, ctx) => {
-    try {
-      return parseDuration(value);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
+export const durationSchema = z.union([z.number(), z.string()], { error: `expected a duration: ${DURATION_HELP}` }).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
 
 /** `budget: { usd, tokens }` of an agent task or of a whole run. */
 export const budgetSchema = z.strictObject({ usd: z.number().positive().optional(), tokens: z.int().positive().optional() });

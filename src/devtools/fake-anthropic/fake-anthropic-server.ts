@@ -174,11 +174,7 @@ export class FakeAnthropicServer implements Disposable {
     };
   }
 
-  private async sendMessage(
-    res: ServerResponse,
-    body: MessagesRequestBody,
-    scripted: Extract<ScriptedResponse, { kind: 'message' }>,
-  ): Promise<void> {
+  private async sendMessage(res: ServerResponse, body: MessagesRequestBody, scripted: Extract<ScriptedResponse, { kind: 'message' }>): Promise<void> {
     const blocks = scripted.content.map(withToolId);
     const usage = completeUsage(scripted.usage, body, blocks);
     const stopReason = scripted.stopReason ?? (blocks.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');

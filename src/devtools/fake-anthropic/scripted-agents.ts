@@ -57,8 +57,6 @@ export function allToolResults(request: RecordedRequest): string[] {
   return request.body.messages.flatMap((m) =>
     typeof m.content === 'string'
       ? []
-      : m.content
-          .filter((b) => b.type === 'tool_result')
-          .map((b) => (typeof b.content === 'string' ? b.content : JSON.stringify(b.content))),
+      : m.content.filter((b) => b.type === 'tool_result').map((b) => (typeof b.content === 'string' ? b.content : JSON.stringify(b.content))),
   );
 }

@@ -4,9 +4,7 @@
  */
 
 /** One content block of a scripted assistant message. */
-export type ScriptedBlock =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; name: string; input: Record<string, unknown>; id?: string };
+export type ScriptedBlock = { type: 'text'; text: string } | { type: 'tool_use'; name: string; input: Record<string, unknown>; id?: string };
 
 /** Token counts reported for a scripted message (defaults derive from the request and reply size). */
 export interface ScriptedUsage {

@@ -22,7 +22,8 @@ export function registerAgentFollowUp(ctx: CommandContext): vscode.Disposable[] 
       const { run } = await engine.status(task.runId);
       const prompt = await vscode.window.showInputBox({
         title: `Continue ${task.name || task.key}`,
-        prompt: `A follow-up for ${task.action.agent}: it continues the same conversation, ` +
+        prompt:
+          `A follow-up for ${task.action.agent}: it continues the same conversation, ` +
           `in the run's folder${run.delivery?.branch ? ` (branch ${run.delivery.branch})` : ''}.`,
         placeHolder: 'e.g. Also add a test for the error path',
         ignoreFocusOut: true,

@@ -59,9 +59,10 @@ async function reveal(ctx: CommandContext, target: DeepLinkTarget): Promise<void
   const { run } = await engine.status(target.runId).catch(() => {
     throw new UserError(`Orchestr8: no run ${target.runId} in this workspace; a link opens in a window on the workspace that ran it.`);
   });
-  if (target.taskId) await engine.task(target.taskId).catch(() => {
-    throw new UserError(`Orchestr8: ${run.name} has no task ${target.taskId}.`);
-  });
+  if (target.taskId)
+    await engine.task(target.taskId).catch(() => {
+      throw new UserError(`Orchestr8: ${run.name} has no task ${target.taskId}.`);
+    });
   await ctx.tree.reveal(target);
   if (!ctx.tree.data?.nodeOf(target)) await ctx.documents.open({ kind: 'run', runId: run.id }, run.name);
 }

@@ -22,7 +22,7 @@ export async function shareCommandLineWithTerminals(ctx: Pick<CommandContext, 'e
     const shim = await writeShim(shimDir(ctx.extension), shimTarget(ctx.extension));
     ctx.extension.environmentVariableCollection.prepend('PATH', `${path.dirname(shim)}${path.delimiter}`);
   } catch (error) {
-    ctx.logger.error('could not put the orchestr8 command on the terminals\' PATH', error);
+    ctx.logger.error("could not put the orchestr8 command on the terminals' PATH", error);
   }
 }
 

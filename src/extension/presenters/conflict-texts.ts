@@ -18,6 +18,8 @@ export function resolvePrompt(task: TaskRecord, conflict: MergeConflict, left: r
     return `Orchestr8: the conflicts of ${name} with ${conflict.runBranch} are resolved in its worktree. Retry Task merges them into the run's branch.`;
   const verb = left.length === 1 ? 'has' : 'have';
   if (again) return `Orchestr8: ${fileList(left)} still ${verb} conflict markers. Resolve and save ${left.length === 1 ? 'it' : 'them'}, then Retry Task.`;
-  return `Orchestr8: ${name} conflicts with ${conflict.runBranch} in ${fileList(left)}. ` +
-    `Resolve ${left.length === 1 ? 'it' : 'them'} in the merge editor (or edit out the markers) and save, then Retry Task merges the result.`;
+  return (
+    `Orchestr8: ${name} conflicts with ${conflict.runBranch} in ${fileList(left)}. ` +
+    `Resolve ${left.length === 1 ? 'it' : 'them'} in the merge editor (or edit out the markers) and save, then Retry Task merges the result.`
+  );
 }

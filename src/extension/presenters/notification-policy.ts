@@ -57,7 +57,9 @@ function codeSentence(run: RunRecord): string {
 
 /** "Review Changes" for a run whose branch holds commits. */
 function reviewChanges(run: RunRecord): ToastAction[] {
-  return run.delivery?.branch && (run.delivery.commits ?? 0) > 0 ? [{ title: 'Review Changes', command: COMMAND_IDS.reviewChanges, args: [{ runId: run.id }] }] : [];
+  return run.delivery?.branch && (run.delivery.commits ?? 0) > 0
+    ? [{ title: 'Review Changes', command: COMMAND_IDS.reviewChanges, args: [{ runId: run.id }] }]
+    : [];
 }
 
 export function workflowToast(run: RunRecord, tasks: readonly TaskRecord[], level: NotificationLevel): ToastView | undefined {
@@ -160,7 +162,10 @@ export function awaySummary(records: readonly NotificationRecord[], level: Notif
       [count('workflow.cancelled'), 'workflow cancelled', 'workflows cancelled'],
       [count('task.failed'), 'task failed', 'tasks failed'],
     ] as const;
-    text = parts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ');
+    text = parts
+      .filter(([n]) => n > 0)
+      .map(([n, one, many]) => `${n} ${n === 1 ? one : many}`)
+      .join(', ');
   }
 
   const actions: ToastAction[] = [];

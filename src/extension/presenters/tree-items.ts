@@ -104,7 +104,9 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   if (code.sentence) lines.push(`- Code: ${escapeMarkdown(code.sentence)}`);
   if (pr) lines.push(`- Pull request: ${pr}`);
   if (run.state === 'paused' && run.pause) {
-    lines.push(`- Paused: ${escapeMarkdown(oneLine(run.pause.reason, 200))}${run.pause.until !== undefined ? ` (tries again at ${formatTime(run.pause.until)})` : ' (until resumed)'}`);
+    lines.push(
+      `- Paused: ${escapeMarkdown(oneLine(run.pause.reason, 200))}${run.pause.until !== undefined ? ` (tries again at ${formatTime(run.pause.until)})` : ' (until resumed)'}`,
+    );
   }
   if (usage && spent) lines.push(...usageLines(usage));
   // Both change while the run goes on (an answer raises the budget or allows a rule for the run): see `run.updated`.
@@ -149,15 +151,12 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals, 
   // A user's own `run:` commands are unconfined by design: 'unconfined' is news only for an agent's commands.
   if (task.sandboxed || (task.sandboxed === false && task.action.kind === 'agent')) parts.push(task.sandboxed ? 'sandboxed' : 'unconfined');
 
-  const lines = [
-    `**${escapeMarkdown(task.name || task.key)}** — ${task.state}`,
-    '',
-    `- Task: \`${task.id}\``,
-    `- Action: ${describeAction(task.action)}`,
-  ];
+  const lines = [`**${escapeMarkdown(task.name || task.key)}** — ${task.state}`, '', `- Task: \`${task.id}\``, `- Action: ${describeAction(task.action)}`];
   if (task.needs.length) lines.push(`- Needs: ${task.needs.map(escapeMarkdown).join(', ')}`);
-  if (task.state === 'waiting' && context.question) lines.push(`- Asks: ${escapeMarkdown(oneLine(context.question, 500))}`, '- Answer: Approve or Reject on this row');
-  if (task.action.kind === 'run' && task.action.sandbox !== undefined) lines.push(`- Sandbox: ${task.action.sandbox ? 'required (`sandbox: true`)' : 'off (`sandbox: false`)'}`);
+  if (task.state === 'waiting' && context.question)
+    lines.push(`- Asks: ${escapeMarkdown(oneLine(context.question, 500))}`, '- Answer: Approve or Reject on this row');
+  if (task.action.kind === 'run' && task.action.sandbox !== undefined)
+    lines.push(`- Sandbox: ${task.action.sandbox ? 'required (`sandbox: true`)' : 'off (`sandbox: false`)'}`);
   if (task.sandboxed !== undefined) {
     lines.push(`- Commands: ${task.sandboxed ? 'ran in the OS sandbox' : 'ran unconfined (no sandbox here; only the text checks applied)'}`);
   }

@@ -92,7 +92,8 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
       item.iconPath = new vscode.ThemeIcon(view.icon.id, view.icon.color ? new vscode.ThemeColor(view.icon.color) : undefined);
       item.contextValue = view.contextValue;
       if (node.kind === 'more') item.command = { command: COMMAND_IDS.loadMore, title: 'Load More', arguments: [node] };
-      else if (node.kind === 'task') item.command = { command: COMMAND_IDS.showLog, title: 'Show Task Log', arguments: [{ runId: node.runId, taskId: node.taskId }] };
+      else if (node.kind === 'task')
+        item.command = { command: COMMAND_IDS.showLog, title: 'Show Task Log', arguments: [{ runId: node.runId, taskId: node.taskId }] };
       return item;
     });
   }
@@ -129,9 +130,10 @@ export class RunsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Dispo
       this.firstRowsShown = true;
       // After this turn: VS Code asks for the rows' items once it has the nodes.
       const waiters = this.firstRowsWaiters.splice(0);
-      if (waiters.length) setImmediate(() => {
-        for (const w of waiters) w();
-      });
+      if (waiters.length)
+        setImmediate(() => {
+          for (const w of waiters) w();
+        });
       return roots;
     } catch (error) {
       this.logger.error('could not load runs', error);

@@ -29,7 +29,7 @@ export const AGENT_TOOLS: readonly AgentToolSpec[] = [
     title: 'Launch a background task',
     description:
       'Fire and forget: starts an agent task (agent + prompt), a shell command (run) or a workflow (workflow + inputs) in the background and ' +
-        'returns its ids at once. ' +
+      'returns its ids at once. ' +
       'Check on it later with task_status or task_result.',
     shape: taskAsyncShape,
     changesState: true,
@@ -64,7 +64,7 @@ export const AGENT_TOOLS: readonly AgentToolSpec[] = [
     title: 'Continue an agent task',
     description:
       "Sends a follow-up to a finished agent task: a new attempt continues the same conversation in the run's folder (its worktree and branch), " +
-        "in the background. " +
+      'in the background. ' +
       'Check on it with task_status or task_result.',
     shape: taskContinueShape,
     changesState: true,
@@ -91,7 +91,7 @@ export const AGENT_TOOLS: readonly AgentToolSpec[] = [
     title: 'Answer a task that needs input',
     description:
       'Answers a task in needs-input: a shell command its agent wants to run (allow once, allow for the run with always, ' +
-        'or deny with a reason the agent receives), ' +
+      'or deny with a reason the agent receives), ' +
       'or a budget it reached (allow with raise_usd / raise_tokens, or deny to stop it).',
     shape: taskAnswerShape,
     changesState: true,

@@ -43,7 +43,7 @@ export const workflowLaunchShape = {
 export const taskAnswerShape = {
   id: z.string().min(1).describe('The id of a task in needs-input (task_status shows its request)'),
   decision: z.enum(['allow', 'deny']).describe('allow: run the command (or raise the budget); deny: refuse it (or stop the task at its budget)'),
-  always: z.boolean().optional().describe('With allow: allow the command for the rest of the run (its rule joins the run\'s allow list)'),
+  always: z.boolean().optional().describe("With allow: allow the command for the rest of the run (its rule joins the run's allow list)"),
   reason: z.string().max(4000).optional().describe('With deny: why; the agent receives it as the tool result'),
   raise_usd: z.number().positive().optional().describe('With allow on a budget request: raise the budget by this many dollars (default: by the budget again)'),
   raise_tokens: z.number().int().positive().optional().describe('With allow on a budget request: raise the budget by this many tokens'),

@@ -84,14 +84,28 @@ export class ApiClient implements EngineApi, Disposable {
     if ('task' in request) {
       const { action, ...rest } = request.task;
       if (action.kind !== 'agent' && action.kind !== 'run') throw new Error(`the local API launches agent and run tasks, not ${action.kind}`);
-      const spec = action.kind === 'agent' ? { agent: action.agent, prompt: action.prompt, ...(action.model ? { model: action.model } : {}) } : { run: action.run, ...(action.env ? { env: action.env } : {}) };
-      const r = await this.call<{ id: TaskId; runId: string }>('POST', '/v1/tasks', { ...spec, ...rest, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
+      const spec =
+        action.kind === 'agent'
+          ? { agent: action.agent, prompt: action.prompt, ...(action.model ? { model: action.model } : {}) }
+          : { run: action.run, ...(action.env ? { env: action.env } : {}) };
+      const r = await this.call<{ id: TaskId; runId: string }>('POST', '/v1/tasks', {
+        ...spec,
+        ...rest,
+        ...(request.cwd ? { cwd: request.cwd } : {}),
+        ...(request.id ? { id: request.id } : {}),
+      });
       return { runId: r.runId, taskIds: [r.id] };
     }
     if (!request.workflow.file) throw new Error('the local API launches workflows from a file or YAML text; this one has neither');
     // The text travels, not the path: the owner reads files only inside its project, and this one may lie anywhere we can read.
     const yaml = await readFile(request.workflow.file, 'utf8');
-    return this.call('POST', '/v1/workflows', { yaml, source: request.workflow.file, inputs: request.inputs ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), ...(request.id ? { id: request.id } : {}) });
+    return this.call('POST', '/v1/workflows', {
+      yaml,
+      source: request.workflow.file,
+      inputs: request.inputs ?? {},
+      ...(request.cwd ? { cwd: request.cwd } : {}),
+      ...(request.id ? { id: request.id } : {}),
+    });
   }
 
   status(runId: string): Promise<RunStatus> {
@@ -124,7 +138,10 @@ export class ApiClient implements EngineApi, Disposable {
   }
 
   async signal(taskId: string, payload?: string, options?: SignalOptions): Promise<void> {
-    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, { ...(payload === undefined ? {} : { payload }), ...(options?.reject ? { reject: true } : {}) });
+    await this.call('POST', `/v1/tasks/${encodeURIComponent(taskId)}/signal`, {
+      ...(payload === undefined ? {} : { payload }),
+      ...(options?.reject ? { reject: true } : {}),
+    });
   }
 
   async answer(taskId: string, reply: InputReply): Promise<void> {
@@ -196,7 +213,10 @@ export class ApiClient implements EngineApi, Disposable {
    * heard as Last-Event-ID, and the owner replays what was missed meanwhile (rebuilt from its
    * rows, flagged `replayed`) before going on live. `after` starts from a cursor kept earlier.
    */
-  followEvents(listener: (event: EngineEvent) => void, options: { after?: number } = {}): Disposable & { connected: Promise<void>; readonly lastSeq: number | undefined } {
+  followEvents(
+    listener: (event: EngineEvent) => void,
+    options: { after?: number } = {},
+  ): Disposable & { connected: Promise<void>; readonly lastSeq: number | undefined } {
     const emitter = new Emitter<EngineEvent>();
     const sub = emitter.event(listener);
     const controller = new AbortController();
@@ -272,7 +292,10 @@ export class ApiClient implements EngineApi, Disposable {
  * tens of milliseconds of every CLI command that talks to the owner (`launch` must answer in a
  * few times a bare `node` start). Connection errors reject with their own code (ECONNREFUSED).
  */
-function exchange(url: string, init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number }): Promise<{ status: number; text: string }> {
+function exchange(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number },
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method: init.method, headers: init.headers }, (response) => {
       let text = '';

@@ -5,7 +5,10 @@ import { RUN_STATES } from '../../core/model/task-state.ts';
  * A run id the caller chose (a foreground `orchestr8 run` follows its run through another owner by it):
  * ids are short hex, like the ones the engine makes, so they stay safe in URLs and prefixes.
  */
-const runId = z.string().regex(/^[0-9a-f]{8,32}$/, 'a run id is 8 to 32 lowercase hex digits').optional();
+const runId = z
+  .string()
+  .regex(/^[0-9a-f]{8,32}$/, 'a run id is 8 to 32 lowercase hex digits')
+  .optional();
 
 const common = {
   id: runId,

@@ -42,7 +42,9 @@ export function checkHostAndOrigin(req: IncomingMessage, port: number): void {
 export function checkBearer(req: IncomingMessage, token: string): void {
   const header = req.headers.authorization ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(header);
-  const given = createHash('sha256').update(m?.[1] ?? '').digest();
+  const given = createHash('sha256')
+    .update(m?.[1] ?? '')
+    .digest();
   const expected = createHash('sha256').update(token).digest();
   if (!m || !timingSafeEqual(given, expected)) {
     throw new HttpError(401, 'unauthorized', m ? 'invalid token' : 'missing bearer token (see api.json beside the state)');

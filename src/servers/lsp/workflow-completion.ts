@@ -19,8 +19,14 @@ export function declaredNames(text: string, file: string, lines: readonly string
   };
   const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
   return {
-    taskIds: union(outline.tasks.map((t) => t.id), under('tasks')),
-    inputNames: union(outline.inputs.map((i) => i.name), under('inputs')),
+    taskIds: union(
+      outline.tasks.map((t) => t.id),
+      under('tasks'),
+    ),
+    inputNames: union(
+      outline.inputs.map((i) => i.name),
+      under('inputs'),
+    ),
   };
 }
 

@@ -64,7 +64,8 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
   );
   const store = new DisposableStore();
 
-  const tool = <A>(fn: (args: A) => Promise<unknown>) =>
+  const tool =
+    <A>(fn: (args: A) => Promise<unknown>) =>
     async (args: A): Promise<CallToolResult> => {
       try {
         const value = await fn(args);
@@ -125,10 +126,13 @@ export function createMcpServer(options: Orchestr8McpOptions): { server: McpServ
   );
 
   // Before the first launch there is no state folder: no resources yet, rather than an error.
-  const recentRuns = () => host.use((api) => api.list({ limit: 20 })).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return { runs: [], total: 0 };
-    throw error;
-  });
+  const recentRuns = () =>
+    host
+      .use((api) => api.list({ limit: 20 }))
+      .catch((error: unknown) => {
+        if (error instanceof NotFoundError) return { runs: [], total: 0 };
+        throw error;
+      });
   server.registerResource(
     'task',
     new ResourceTemplate('orchestr8://tasks/{id}', {

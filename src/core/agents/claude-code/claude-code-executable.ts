@@ -21,7 +21,7 @@ export interface FindClaudeCodeOptions {
 
 export const CLAUDE_CODE_INSTALL_HELP =
   'Claude Code is not installed for the claude-code runtime. Install it (npm install -g @anthropic-ai/claude-code, ' +
-    'or see https://code.claude.com) so that "claude" is on PATH, ' +
+  'or see https://code.claude.com) so that "claude" is on PATH, ' +
   'or set orchestr8.claudeCodePath (CLI: ORCHESTR8_CLAUDE_CODE_PATH) to its executable. ' +
   'Or run the agent on the built-in runtime: runtime: orchestr8.';
 

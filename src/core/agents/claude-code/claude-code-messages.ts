@@ -6,7 +6,13 @@ import type { ClaudeCodeCheckpoint } from './claude-code-checkpoint.ts';
  * Follows one message of Claude Code's stream: its text and tool calls go to the task log, a new
  * session id is checkpointed at once, and each new main-thread model message counts as a turn.
  */
-export async function followMessage(ctx: TaskContext, message: SDKMessage, state: ClaudeCodeCheckpoint, toolNames: Map<string, string>, seen: Set<string>): Promise<void> {
+export async function followMessage(
+  ctx: TaskContext,
+  message: SDKMessage,
+  state: ClaudeCodeCheckpoint,
+  toolNames: Map<string, string>,
+  seen: Set<string>,
+): Promise<void> {
   switch (message.type) {
     case 'system':
       if (message.subtype === 'init' && message.session_id && message.session_id !== state.sessionId) {
@@ -44,7 +50,8 @@ export async function followMessage(ctx: TaskContext, message: SDKMessage, state
       for (const block of content) {
         if (block.type !== 'tool_result') continue;
         const name = toolNames.get(block.tool_use_id) ?? 'tool';
-        const text = typeof block.content === 'string' ? block.content : (block.content ?? []).map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('');
+        const text =
+          typeof block.content === 'string' ? block.content : (block.content ?? []).map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('');
         ctx.log(`${message.parent_tool_use_id ? '  ' : ''}← ${name}${block.is_error ? ' failed' : ''}: ${abbreviate(text)}\n`);
       }
       return;

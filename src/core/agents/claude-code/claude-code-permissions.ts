@@ -79,7 +79,8 @@ export class ClaudeCodeGrant {
       // Not offered to the model at all (Claude Code's `tools`); a call that still comes is refused, like an unknown tool in our runtime.
       return {
         kind: 'deny',
-        message: `Orchestr8 denied ${toolName}: this agent's file does not grant it (tools: ${this.tools.join(', ')}). ` +
+        message:
+          `Orchestr8 denied ${toolName}: this agent's file does not grant it (tools: ${this.tools.join(', ')}). ` +
           `Add it to the agent file's tools: to allow it.`,
       };
     }
@@ -100,7 +101,8 @@ export class ClaudeCodeGrant {
       const verb = WRITING_TOOLS[toolName] ? 'write' : 'read';
       return {
         kind: 'deny',
-        message: `Orchestr8 denied ${toolName}: ${error.message.replace(/^refused: /, '')} (${this.guard.root}); ` +
+        message:
+          `Orchestr8 denied ${toolName}: ${error.message.replace(/^refused: /, '')} (${this.guard.root}); ` +
           `agents may only ${verb} files in their task folder.`,
       };
     }

@@ -68,7 +68,8 @@ export class ClaudeCodeRuntime {
     const saved = readClaudeCodeCheckpoint(await ctx.loadCheckpoint(), def.name);
     const followUps = ctx.task.followUps ?? [];
     const pending = followUps.slice(saved?.followUpsTaken ?? 0);
-    if (saved?.result !== undefined && !pending.length) return { output: saved.result, data: { runtime: 'claude-code', sessionId: saved.sessionId, turns: saved.turn } };
+    if (saved?.result !== undefined && !pending.length)
+      return { output: saved.result, data: { runtime: 'claude-code', sessionId: saved.sessionId, turns: saved.turn } };
 
     const executable = this.findExecutable();
     const sdk = await (this.options.loadSdk ?? loadClaudeAgentSdk)().catch((error: unknown) => {
@@ -122,10 +123,16 @@ export class ClaudeCodeRuntime {
       const command = asked.call.slice('Bash('.length, -1);
       if (answer.decision === 'allow') {
         state.approved = command;
-        state.notes = [...(state.notes ?? []), `The user allowed the command \`${command}\`${answer.always ? ` (and ${asked.rule} for the rest of this run)` : ''}. Run it again now: it will be allowed.`];
+        state.notes = [
+          ...(state.notes ?? []),
+          `The user allowed the command \`${command}\`${answer.always ? ` (and ${asked.rule} for the rest of this run)` : ''}. Run it again now: it will be allowed.`,
+        ];
       } else {
         delete state.approved;
-        state.notes = [...(state.notes ?? []), `The user denied the command \`${command}\`${answer.reason ? `: ${answer.reason}` : '.'} Do not run it; go on without it.`];
+        state.notes = [
+          ...(state.notes ?? []),
+          `The user denied the command \`${command}\`${answer.reason ? `: ${answer.reason}` : '.'} Do not run it; go on without it.`,
+        ];
       }
     } else if (answer.decision === 'allow') {
       state.notes = [...(state.notes ?? []), 'The user raised your budget.'];
@@ -165,7 +172,16 @@ export class ClaudeCodeRuntime {
   private async session(
     ctx: TaskContext,
     sdk: ClaudeAgentSdk,
-    s: { def: AgentDefinition; grant: ClaudeCodeGrant; guard: WorkspaceGuard; state: ClaudeCodeCheckpoint; budget: Budget | undefined; executable: string; model: string | undefined; prompt: string },
+    s: {
+      def: AgentDefinition;
+      grant: ClaudeCodeGrant;
+      guard: WorkspaceGuard;
+      state: ClaudeCodeCheckpoint;
+      budget: Budget | undefined;
+      executable: string;
+      model: string | undefined;
+      prompt: string;
+    },
   ): Promise<TaskOutput | 'session-lost'> {
     const { def, grant, state } = s;
     const resuming = state.sessionId !== '';
@@ -178,7 +194,11 @@ export class ClaudeCodeRuntime {
     let parked: InputRequest | undefined;
     /** The tool-use id of the call that took the user's "allow once", which the hook and then canUseTool both ask about. */
     let approvedCall: string | undefined;
-    const decide = async (toolName: string, input: Record<string, unknown>, toolUseId: string): Promise<{ kind: 'allow' } | { kind: 'deny' | 'ask'; message: string }> => {
+    const decide = async (
+      toolName: string,
+      input: Record<string, unknown>,
+      toolUseId: string,
+    ): Promise<{ kind: 'allow' } | { kind: 'deny' | 'ask'; message: string }> => {
       const verdict = await grant.check(toolName, input);
       if (verdict.kind === 'allow') return verdict;
       if (verdict.kind === 'deny') {
@@ -308,7 +328,8 @@ export class ClaudeCodeRuntime {
 
   private async finish(ctx: TaskContext, def: AgentDefinition, state: ClaudeCodeCheckpoint, result: SDKResultMessage): Promise<TaskOutput> {
     await recordResult(ctx, state, result);
-    if (result.subtype === 'success' && !result.is_error) return { output: result.result, data: { runtime: 'claude-code', sessionId: state.sessionId, turns: state.turn } };
+    if (result.subtype === 'success' && !result.is_error)
+      return { output: result.result, data: { runtime: 'claude-code', sessionId: state.sessionId, turns: state.turn } };
     const denials = result.permission_denials.length ? ` (${result.permission_denials.length} tool calls denied)` : '';
     if (result.subtype === 'success') throw new TaskError(`Claude Code: ${result.result || 'the turn ended on an API error'}`, true);
     if (result.subtype === 'error_max_turns') throw new TaskError(`agent ${def.name} reached its limit of turns without a final answer${denials}`, false);
@@ -342,4 +363,3 @@ function resumePrompt(state: ClaudeCodeCheckpoint, followingUp: boolean): string
   if (notes.length) return [...notes, CONTINUE_PROMPT].join('\n\n');
   return state.followUp ? `${RESUME_PROMPT} You were working on: ${state.followUp}` : RESUME_PROMPT;
 }
-

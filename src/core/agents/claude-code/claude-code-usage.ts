@@ -22,7 +22,12 @@ export async function countTokens(ctx: TaskContext, event: StreamEvent, state: C
     // This request carries what the session was told (the user's answers): they need not be told again.
     delete state.notes;
     request.model = event.message.model;
-    request.tokens = { inputTokens: u.input_tokens ?? 0, outputTokens: u.output_tokens ?? 0, cacheWriteTokens: u.cache_creation_input_tokens ?? 0, cacheReadTokens: u.cache_read_input_tokens ?? 0 };
+    request.tokens = {
+      inputTokens: u.input_tokens ?? 0,
+      outputTokens: u.output_tokens ?? 0,
+      cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
+      cacheReadTokens: u.cache_read_input_tokens ?? 0,
+    };
   } else if (event.type === 'message_delta') {
     request.tokens.outputTokens = event.usage.output_tokens ?? request.tokens.outputTokens;
   } else if (event.type === 'message_stop' && request.model) {
@@ -43,7 +48,10 @@ export async function recordCrashedRun(ctx: TaskContext, state: ClaudeCodeCheckp
   delete state.unreported;
   state.crashedRuns = run;
   await ctx.saveCheckpoint(structuredClone(state));
-  if (models.length) ctx.log(`[usage of the interrupted run recorded from its stream: ${models.map(([m, t]) => `${m} ${t.inputTokens} in, ${t.outputTokens} out`).join('; ')}]\n`);
+  if (models.length)
+    ctx.log(
+      `[usage of the interrupted run recorded from its stream: ${models.map(([m, t]) => `${m} ${t.inputTokens} in, ${t.outputTokens} out`).join('; ')}]\n`,
+    );
 }
 
 /**
@@ -72,7 +80,9 @@ export async function recordResult(ctx: TaskContext, state: ClaudeCodeCheckpoint
     ),
     ctx.saveCheckpoint(answer !== undefined ? { ...state, result: answer } : { ...state }),
   ]);
-  ctx.log(`\n[Claude Code: ${result.num_turns} turns, $${result.total_cost_usd.toFixed(4)}${models.length ? ` (${models.map(([m]) => m).join(', ')})` : ''}]\n`);
+  ctx.log(
+    `\n[Claude Code: ${result.num_turns} turns, $${result.total_cost_usd.toFixed(4)}${models.length ? ` (${models.map(([m]) => m).join(', ')})` : ''}]\n`,
+  );
 }
 
 function spendOf(model: string, t: TurnTokens): TurnSpend {

@@ -6,7 +6,7 @@ export const recordVerdictTool = defineTool({
   name: 'record_verdict',
   description:
     'Record the verdict of a quality gate (pass, warn or fail) with a short summary and the path of the report file you wrote. Call once, ' +
-      'at the end of a review.',
+    'at the end of a review.',
   schema: z.object({
     verdict: z.enum(['pass', 'warn', 'fail']),
     summary: z.string().optional(),

@@ -28,7 +28,10 @@ export function checkCommand(command: string, guard: WorkspaceGuard): void {
   if (command.includes('\0')) throw new ToolRefusal('refused: NUL byte in command');
   if (/\$\{?(HOME|OLDPWD|PWD)\b/.test(command)) throw new ToolRefusal('refused: the command refers to $HOME/$OLDPWD/$PWD, which lead outside the task folder');
   // Split into words at whitespace and shell operators; quotes are stripped, which is enough to see paths.
-  const words = command.split(/[\s;&|()<>`]+/).map((w) => w.replace(/^['"]+|['"]+$/g, '')).filter(Boolean);
+  const words = command
+    .split(/[\s;&|()<>`]+/)
+    .map((w) => w.replace(/^['"]+|['"]+$/g, ''))
+    .filter(Boolean);
   for (const [i, word] of words.entries()) {
     if (word === 'cd' || word === 'pushd' || word === 'chdir') {
       const target = words[i + 1];
@@ -55,9 +58,9 @@ export const runCommandTool = defineTool({
   name: 'run_command',
   description:
     'Run a shell command (/bin/sh -c) in the task folder and return its exit code and combined output (capped). ' +
-      'Commands that leave the folder (cd .., absolute paths outside) are refused. Where a sandbox is available, writes outside the folder, ' +
-      'its temp folder (TMPDIR) and tool caches fail (read-only file system), secrets in the home folder read as missing, ' +
-      'and only allow-listed hosts (package registries) are reachable.',
+    'Commands that leave the folder (cd .., absolute paths outside) are refused. Where a sandbox is available, writes outside the folder, ' +
+    'its temp folder (TMPDIR) and tool caches fail (read-only file system), secrets in the home folder read as missing, ' +
+    'and only allow-listed hosts (package registries) are reachable.',
   schema: z.object({
     command: z.string().min(1),
     timeout_ms: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional(),

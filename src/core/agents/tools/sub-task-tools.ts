@@ -27,7 +27,7 @@ export const launchTaskTool = defineTool({
   name: 'launch_task',
   description:
     'Start a sub-task in the background: another agent with its own prompt, in the same folder. Returns its task id at once; ' +
-      'use wait_for_tasks or task_status/task_result later.',
+    'use wait_for_tasks or task_status/task_result later.',
   schema: z.object({
     agent: z.string().min(1).describe('Agent name'),
     prompt: z.string().min(1),
@@ -76,8 +76,7 @@ export const taskResultTool = defineTool({
 
 export const waitForTasksTool = defineTool({
   name: 'wait_for_tasks',
-  description:
-    'Wait until all listed tasks have finished (or the timeout passes) and return their states and results. Costs no tokens while waiting.',
+  description: 'Wait until all listed tasks have finished (or the timeout passes) and return their states and results. Costs no tokens while waiting.',
   schema: z.object({
     task_ids: z.array(z.string()).min(1),
     timeout_ms: z.number().int().min(1).max(MAX_WAIT_MS).optional(),
