@@ -51,12 +51,14 @@ export function taskLine(task: TaskRecord, now: number, icon = stateIcon(task.st
   // Why its dependents ran anyway.
   const tolerated = task.state === 'failed' && task.continueOnError ? ` ${yellow('(continue_on_error: dependents go on)')}` : '';
   const spend = extra ? ` ${dim(extra)}` : '';
-  return `  ${icon} ${task.key.padEnd(18)} ${task.state.padEnd(9)}${duration ? ` ${duration}` : ''}${spend}${attempts}${interrupted}${retryIn}${tolerated}${error}${resumes}`;
+  const head = `  ${icon} ${task.key.padEnd(18)} ${task.state.padEnd(9)}${duration ? ` ${duration}` : ''}`;
+  return `${head}${spend}${attempts}${interrupted}${retryIn}${tolerated}${error}${resumes}`;
 }
 
 export function runLine(run: RunRecord, now: number): string {
   const took = formatDuration((run.finishedAt ?? now) - run.createdAt);
-  return `${run.id}  ${runStateText(run).padEnd(useColor ? 18 : 9)}  ${new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19)}  ${took.padStart(8)}  ${run.name}`;
+  const created = new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+  return `${run.id}  ${runStateText(run).padEnd(useColor ? 18 : 9)}  ${created}  ${took.padStart(8)}  ${run.name}`;
 }
 
 /** Under a waiting task: what it asks, and the exact command that answers it. */

@@ -56,7 +56,9 @@ export function registerLanguageModelTools(engine: ToolEngineSource, loadOperati
       },
     }),
   );
-  return new vscode.Disposable(() => disposables.forEach((d) => d.dispose()));
+  return new vscode.Disposable(() => {
+    for (const d of disposables) d.dispose();
+  });
 }
 
 function runOperation(ops: AgentToolOperations, name: AgentToolSpec['name'], host: ToolHost, input: Record<string, unknown>): Promise<unknown> {
@@ -122,9 +124,12 @@ export function prepare(name: AgentToolSpec['name'], input: Record<string, unkno
         confirmationMessages: { title: 'Orchestr8: cancel', message: new vscode.MarkdownString(`Cancel ${code(input.id)}? Tasks that need it are skipped.`) },
       };
     case 'task_answer': {
+      const raise = [input.raise_usd ? `$${String(input.raise_usd)}` : '', input.raise_tokens ? `${String(input.raise_tokens)} tokens` : '']
+        .filter(Boolean)
+        .join(' and ');
       const what =
         input.decision === 'allow'
-          ? `Allow what ${code(input.id)} asks${input.always ? ' for the rest of its run' : ''}?${input.raise_usd || input.raise_tokens ? ` (raise its budget by ${[input.raise_usd ? `$${String(input.raise_usd)}` : '', input.raise_tokens ? `${String(input.raise_tokens)} tokens` : ''].filter(Boolean).join(' and ')})` : ''}`
+          ? `Allow what ${code(input.id)} asks${input.always ? ' for the rest of its run' : ''}?${raise ? ` (raise its budget by ${raise})` : ''}`
           : `Deny what ${code(input.id)} asks?${input.reason ? `\n\nReason given to the agent: ${String(input.reason)}` : ''}`;
       return {
         invocationMessage: `Answering ${String(input.id)}`,

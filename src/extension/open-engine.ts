@@ -131,7 +131,8 @@ export function extensionResultsOptions(
   const github = { ...fromEnv.github, ...(token ? { token } : {}) };
   if (settings.webhookUrls.length && !settings.webhookSecret) {
     logger.warn(
-      'orchestr8.webhooks.urls is set but there is no signing secret: deliveries are kept as dead letters, never sent unsigned. Run "Orchestr8: Set Webhook Signing Secret".',
+      'orchestr8.webhooks.urls is set but there is no signing secret: deliveries are kept as dead letters, never sent unsigned. ' +
+        'Run "Orchestr8: Set Webhook Signing Secret".',
     );
   }
   return {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { GitRunHooks, runBranchName } from '../../src/core/git/git-run-hooks.ts';
+import { type GitRunHooks, runBranchName } from '../../src/core/git/git-run-hooks.ts';
 import { cleanupRunWorktrees } from '../../src/core/git/worktree-cleanup.ts';
 import { PullRequestPublisher } from '../../src/core/github/pull-requests.ts';
 import type { RunRecord, TaskRecord } from '../../src/core/model/records.ts';

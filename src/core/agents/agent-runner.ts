@@ -70,7 +70,8 @@ export interface AgentRunnerOptions {
 }
 
 const KEY_HELP =
-  'No Anthropic API key. Set ANTHROPIC_API_KEY in the environment of the orchestr8 CLI, or run "Orchestr8: Set Anthropic API Key" in VS Code (stored in SecretStorage).';
+  'No Anthropic API key. Set ANTHROPIC_API_KEY in the environment of the orchestr8 CLI, ' +
+  'or run "Orchestr8: Set Anthropic API Key" in VS Code (stored in SecretStorage).';
 
 /**
  * Runs `agent` tasks: a tool-using Claude conversation on the Messages API, streamed
@@ -238,7 +239,8 @@ export class AgentRunner implements TaskRunner {
   }
 
   private systemBlocks(def: AgentDefinition, root: string): TextBlockParam[] {
-    const text = `${def.systemPrompt}\n\n<environment>\nYou work in the folder ${root}. File tool paths are relative to it and cannot leave it.\n</environment>`;
+    const where = `You work in the folder ${root}. File tool paths are relative to it and cannot leave it.`;
+    const text = `${def.systemPrompt}\n\n<environment>\n${where}\n</environment>`;
     return [{ type: 'text', text, ...(this.caching ? { cache_control: { type: 'ephemeral' as const } } : {}) }];
   }
 
@@ -331,7 +333,8 @@ export class AgentRunner implements TaskRunner {
     const recorded = ctx.recordUsage({ turn, model, ...tokens, costUsd: cost ?? 0 });
     // Said at once rather than once durable: the final turn's record is not awaited before the task returns (see execute).
     ctx.log(
-      `\n[turn ${turn}: ${tokens.inputTokens} in, ${tokens.outputTokens} out, cache ${tokens.cacheWriteTokens} written / ${tokens.cacheReadTokens} read, $${(cost ?? 0).toFixed(4)}]\n`,
+      `\n[turn ${turn}: ${tokens.inputTokens} in, ${tokens.outputTokens} out, ` +
+        `cache ${tokens.cacheWriteTokens} written / ${tokens.cacheReadTokens} read, $${(cost ?? 0).toFixed(4)}]\n`,
     );
     return { spend: { usd: cost ?? 0, tokens: tokens.inputTokens + tokens.outputTokens + tokens.cacheWriteTokens + tokens.cacheReadTokens }, recorded };
   }

@@ -115,7 +115,8 @@ export class GitRunHooks implements RunHooks {
       return this.remember(run, {
         workspace: 'in-place',
         notes: [
-          `${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: the run works in place, with no branch or pull request`,
+          `${run.cwd} is not committed in the repository at ${repoRoot} (git-ignored or new), so a worktree would not hold it: ` +
+            'the run works in place, with no branch or pull request',
         ],
       });
     }

@@ -63,5 +63,5 @@ export function pullRequestBody(summary: RunSummary): string {
     // GitHub keeps only http(s) links clickable: a code span, to copy into the browser's address bar.
     `- Open the run in VS Code: \`${deepLink({ runId: run.id })}\``,
   );
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

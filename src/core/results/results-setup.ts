@@ -100,7 +100,8 @@ export function setupResults(options: ResultsOptions): Results {
  * former for a token meant for Orchestr8 alone, or where GITHUB_TOKEN is taken: code-server
  * consumes it for its own GitHub sign-in and removes it from its environment), GITHUB_API_URL (GitHub
  * Enterprise), ORCHESTR8_GITHUB_REPO (`owner/name` when the remote is not a GitHub URL),
- * ORCHESTR8_GIT_REMOTE, ORCHESTR8_GIT_PUSH (`1`: push branches without a pull request too), ORCHESTR8_WEBHOOK_URLS (comma-separated) and ORCHESTR8_WEBHOOK_SECRET.
+ * ORCHESTR8_GIT_REMOTE, ORCHESTR8_GIT_PUSH (`1`: push branches without a pull request too),
+ * ORCHESTR8_WEBHOOK_URLS (comma-separated) and ORCHESTR8_WEBHOOK_SECRET.
  */
 export function resultsOptionsFromEnv(stateDir: string, env: Record<string, string | undefined> = process.env, logger?: Logger): ResultsOptions {
   const urls = (env['ORCHESTR8_WEBHOOK_URLS'] ?? '')

@@ -110,7 +110,8 @@ export function writeRecord(stmt: PrepareStatement, seq: number, record: StoreRe
     case 'usage': {
       const u = record.usage;
       stmt(
-        'INSERT OR REPLACE INTO token_usage (task_id, run_id, turn, model, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO token_usage (task_id, run_id, turn, model, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, ' +
+          'created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ).run([u.taskId, u.runId, u.turn, u.model, u.inputTokens, u.outputTokens, u.cacheWriteTokens, u.cacheReadTokens, u.costUsd, u.createdAt]);
       return;
     }
@@ -140,7 +141,8 @@ export function writeRecord(stmt: PrepareStatement, seq: number, record: StoreRe
     case 'webhook': {
       const d = record.delivery;
       stmt(
-        'INSERT OR REPLACE INTO webhook_deliveries (id, event_id, event, run_id, url, state, attempts, next_attempt_at, created_at, delivered_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO webhook_deliveries (id, event_id, event, run_id, url, state, attempts, next_attempt_at, created_at, delivered_at, doc) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ).run([d.id, d.eventId, d.event, d.runId ?? null, d.url, d.state, d.attempts, d.nextAttemptAt, d.createdAt, d.deliveredAt ?? null, JSON.stringify(d)]);
       return;
     }

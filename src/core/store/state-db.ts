@@ -18,7 +18,6 @@ import { eventFromRow, gateFromRow, NOTIFICATION_COLUMNS, notificationFromRow, r
 import { patchRow } from './row-patch.ts';
 import { insertEvents, rowKey, writeRecord } from './row-writes.ts';
 import type { SequencedRecord, StoreRecord, StoredEvent } from './store-records.ts';
-import { runIdOf } from '../util/ids.ts';
 
 /** Deferred records are applied after at most this long, or once this many are waiting. */
 const DEFER_MAX_MS = 20;
@@ -260,7 +259,8 @@ export class StateDb {
   usage(filter: { runId: string } | { taskId: string }): UsageSums {
     const [column, value] = 'runId' in filter ? ['run_id', filter.runId] : ['task_id', filter.taskId];
     const r = this.row(
-      `SELECT COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cache_write_tokens),0), COALESCE(SUM(cache_read_tokens),0), COALESCE(SUM(cost_usd),0) FROM token_usage WHERE ${column} = ?`,
+      'SELECT COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0), COALESCE(SUM(cache_write_tokens),0), ' +
+        `COALESCE(SUM(cache_read_tokens),0), COALESCE(SUM(cost_usd),0) FROM token_usage WHERE ${column} = ?`,
       [value],
     )!;
     return {
@@ -274,7 +274,8 @@ export class StateDb {
 
   tokenUsage(taskId: string): TokenUsageRecord[] {
     return this.rows(
-      'SELECT task_id, run_id, turn, model, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, created_at FROM token_usage WHERE task_id = ? ORDER BY turn',
+      'SELECT task_id, run_id, turn, model, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, created_at ' +
+        'FROM token_usage WHERE task_id = ? ORDER BY turn',
       [taskId],
     ).map(tokenUsageFromRow);
   }

@@ -105,7 +105,8 @@ export function presentRun(run: RunRecord, progress: RunProgress | undefined, no
   if (pr) lines.push(`- Pull request: ${pr}`);
   if (run.state === 'paused' && run.pause) {
     lines.push(
-      `- Paused: ${escapeMarkdown(oneLine(run.pause.reason, 200))}${run.pause.until !== undefined ? ` (tries again at ${formatTime(run.pause.until)})` : ' (until resumed)'}`,
+      `- Paused: ${escapeMarkdown(oneLine(run.pause.reason, 200))}` +
+        (run.pause.until !== undefined ? ` (tries again at ${formatTime(run.pause.until)})` : ' (until resumed)'),
     );
   }
   if (usage && spent) lines.push(...usageLines(usage));
@@ -185,7 +186,9 @@ export function presentTask(task: TaskRecord, now: number, usage?: UsageTotals, 
     description: parts.join(' · '),
     tooltip: lines.join('\n'),
     icon: taskIcon(task, now),
-    contextValue: `task:${task.state}${task.state === 'completed' ? ':result' : ''}${task.request ? `:${task.request.kind}` : ''}${task.action.kind === 'agent' ? ':agent' : ''}${conflict ? ':conflict' : ''}`,
+    contextValue:
+      `task:${task.state}${task.state === 'completed' ? ':result' : ''}${task.request ? `:${task.request.kind}` : ''}` +
+      `${task.action.kind === 'agent' ? ':agent' : ''}${conflict ? ':conflict' : ''}`,
     collapsible: false,
   };
 }
@@ -199,7 +202,8 @@ export function usageText(usage: UsageTotals | undefined): string {
 
 function usageLines(usage: UsageTotals): string[] {
   return [
-    `- Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out, ${formatTokens(usage.cacheReadTokens)} cache read, ${formatTokens(usage.cacheWriteTokens)} cache write`,
+    `- Tokens: ${formatTokens(usage.inputTokens)} in, ${formatTokens(usage.outputTokens)} out, ` +
+      `${formatTokens(usage.cacheReadTokens)} cache read, ${formatTokens(usage.cacheWriteTokens)} cache write`,
     `- Cost: $${usage.costUsd.toFixed(4)}`,
   ];
 }

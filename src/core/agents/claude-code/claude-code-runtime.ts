@@ -125,7 +125,8 @@ export class ClaudeCodeRuntime {
         state.approved = command;
         state.notes = [
           ...(state.notes ?? []),
-          `The user allowed the command \`${command}\`${answer.always ? ` (and ${asked.rule} for the rest of this run)` : ''}. Run it again now: it will be allowed.`,
+          `The user allowed the command \`${command}\`${answer.always ? ` (and ${asked.rule} for the rest of this run)` : ''}. ` +
+            'Run it again now: it will be allowed.',
         ];
       } else {
         delete state.approved;

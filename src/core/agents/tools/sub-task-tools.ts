@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { TaskRecord } from '../../model/records.ts';
 import { isTerminal } from '../../model/task-state.ts';
 import { TaskError, type SubTasks, type TaskContext } from '../../runners/task-runner.ts';
-import { capText, defineTool, type AgentTool, type ToolEnv } from './agent-tool.ts';
+import { capText, defineTool, type AgentTool } from './agent-tool.ts';
 
 const DEFAULT_WAIT_MS = 10 * 60_000;
 const MAX_WAIT_MS = 24 * 60 * 60_000;
