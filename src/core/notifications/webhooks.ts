@@ -3,32 +3,13 @@ import pLimit from 'p-limit';
 import type { EngineEvent } from '../model/events.ts';
 import type { RunRecord, TaskRecord, WebhookDeliveryRecord } from '../model/records.ts';
 import { realClock, type Clock } from '../util/clock.ts';
+import { WEBHOOK_EVENTS, type WebhookEndpoint, type WebhookEventType, workflowEndpoints } from './webhook-endpoints.ts';
 import { crashPoint } from '../util/crash-points.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { errorMessage, silentLogger, type Logger } from '../util/logger.ts';
 import type { WebhookOutboxStore } from './webhook-outbox.ts';
 import { resultPayload, runPayload, taskPayload } from './webhook-payloads.ts';
 import { attemptDelivery, type WebhookSendOptions } from './webhook-sender.ts';
-
-export const WEBHOOK_EVENTS = [
-  'task.completed',
-  'task.failed',
-  'workflow.completed',
-  'workflow.failed',
-  'pr.opened',
-  'task.needs-input',
-  'workflow.paused',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
-
-/** Where events go. Global endpoints come from settings; per-workflow ones from the `webhooks:` option. */
-export interface WebhookEndpoint {
-  url: string;
-  /** Only these events (all five by default). */
-  events?: WebhookEventType[];
-  /** `global` (default) or `env:NAME`: where the signing secret is read at delivery time. */
-  secretRef?: string;
-}
 
 /** A pull request that a run opened, as `pr.opened` reports it. */
 export interface OpenedPullRequest {
@@ -76,25 +57,6 @@ export function webhookEventId(type: string, ...parts: Array<string | number | u
 
 function deliveryId(eventId: string, url: string): string {
   return createHash('sha256').update(`${eventId}|${url}`).digest('hex').slice(0, 32);
-}
-
-/** Per-workflow endpoints from `run.options.webhooks`: URLs, or `{ url, events, secret_env }` objects. */
-export function workflowEndpoints(run: RunRecord | undefined): WebhookEndpoint[] {
-  const raw = run?.options?.['webhooks'];
-  if (!Array.isArray(raw)) return [];
-  const out: WebhookEndpoint[] = [];
-  for (const entry of raw) {
-    if (typeof entry === 'string') out.push({ url: entry });
-    else if (entry && typeof entry === 'object' && typeof (entry as { url?: unknown }).url === 'string') {
-      const e = entry as { url: string; events?: unknown; secret_env?: unknown };
-      out.push({
-        url: e.url,
-        ...(Array.isArray(e.events) ? { events: e.events.filter((x): x is WebhookEventType => WEBHOOK_EVENTS.includes(x as WebhookEventType)) } : {}),
-        ...(typeof e.secret_env === 'string' ? { secretRef: `env:${e.secret_env}` } : {}),
-      });
-    }
-  }
-  return out;
 }
 
 /**
