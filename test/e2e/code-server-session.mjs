@@ -197,7 +197,17 @@ export class CodeServerSession {
       label === undefined ? rows.filter({ hasText: text }) : rows.filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
     ).first();
     await row.waitFor({ timeout: 15_000 });
-    await row.click();
+    // A click while the list is being redrawn (a loaded machine) can be lost: the pick is taken
+    // once its row goes away (the widget closes or moves to its next step), else it is clicked again.
+    for (let attempt = 0; ; attempt++) {
+      await row.click();
+      try {
+        await row.waitFor({ state: 'hidden', timeout: 5000 });
+        return;
+      } catch (error) {
+        if (attempt >= 2) throw error;
+      }
+    }
   }
 
   /** Answers the open input box. */
