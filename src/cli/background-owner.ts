@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchRequest, LaunchResult, SingleTaskSpec } from '../core/engine/engine-api.ts';
 import { newRunId, taskId } from '../core/util/ids.ts';
-import { isLockLive, readLock } from '../core/store/state-lock.ts';
+import { liveOwner } from '../servers/engine-access.ts';
 import { ApiClient } from '../servers/http/api-client.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';
@@ -54,8 +54,7 @@ export async function postLaunch(ctx: CliContext, request: SingleTaskLaunch): Pr
   const live = await launchThroughApi(ctx.stateDir, request);
   if (live) return live;
   // A live owner that did not answer (starting, or one with no API): the launch waits for it or says who it is.
-  const lock = readLock(ctx.stateDir);
-  if (lock && isLockLive(lock)) return launchInBackground(ctx, request);
+  if (liveOwner(ctx.stateDir)) return launchInBackground(ctx, request);
   const runId = newRunId();
   await postToInbox(ctx.stateDir, { ...request, id: runId });
   startOwnerDetached(ctx);

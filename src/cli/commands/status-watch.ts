@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { RunRecord } from '../../core/model/records.ts';
-import { isLockLive, readLock } from '../../core/store/state-lock.ts';
+import { liveOwner } from '../../servers/engine-access.ts';
 import type { CliContext } from '../cli-context.ts';
 import { CliError, ExitCode } from '../cli-error.ts';
 import { dim, runLine, taskLine } from '../format.ts';
@@ -24,8 +24,7 @@ export async function watchStatus(ctx: CliContext, id: string | undefined): Prom
   const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     // Whether anyone runs them, asked before taking in the journal: an owner that finishes meanwhile has written so by then.
-    const owner = readLock(ctx.stateDir);
-    const ownerLive = owner !== undefined && isLockLive(owner);
+    const ownerLive = liveOwner(ctx.stateDir) !== undefined;
     await reader.refresh();
     const watched = id ? [(await reader.status(id)).run.id] : (await reader.list({ states: ['running'], limit: 1000 })).runs.map((r) => r.id);
     const view = id && !ctx.json ? await progressOf(reader, watched[0]!) : undefined;

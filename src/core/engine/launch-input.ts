@@ -56,8 +56,7 @@ export function launchFromInput(input: LaunchInput, fields: LaunchFieldNames = L
   const kind = kindOf(input, fields, true);
   if (kind !== 'workflow') return { task: taskSpec(input, kind, fields) };
   refuseBudget(input, fields, 'a workflow (its tasks set their own budget:)');
-  for (const field of ['prompt', 'model'] as const)
-    if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} only applies to an agent task`);
+  refuseAgentFields(input, fields);
   // A workflow file names, times and retries its own tasks.
   for (const field of ['env', 'name', 'timeout', 'retries'] as const) {
     if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} applies to a single task, not to a workflow (its file sets that per task)`);
@@ -87,8 +86,7 @@ function taskSpec(input: LaunchInput, kind: 'agent' | 'run', fields: LaunchField
   if (kind === 'run') {
     if (!input.run?.trim()) throw new LaunchInputError(`${fields.run} needs a command to run`);
     refuseBudget(input, fields, 'a shell command');
-    for (const field of ['prompt', 'model'] as const)
-      if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} only applies to an agent task`);
+    refuseAgentFields(input, fields);
   } else {
     if (!input.prompt?.trim()) throw new LaunchInputError(`agent ${input.agent} needs a prompt (${fields.prompt})`);
     if (input.env !== undefined) throw new LaunchInputError(`${fields.env} only applies to a shell command`);
@@ -107,6 +105,12 @@ function taskSpec(input: LaunchInput, kind: 'agent' | 'run', fields: LaunchField
     ...(retries !== undefined ? { retries } : {}),
     ...(input.budget ? { budget: input.budget } : {}),
   };
+}
+
+function refuseAgentFields(input: LaunchInput, fields: LaunchFieldNames): void {
+  for (const field of ['prompt', 'model'] as const) {
+    if (input[field] !== undefined) throw new LaunchInputError(`${fields[field]} only applies to an agent task`);
+  }
 }
 
 function refuseBudget(input: LaunchInput, fields: LaunchFieldNames, what: string): void {
