@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LaunchRequest, LaunchResult, SingleTaskSpec } from '../core/engine/engine-api.ts';
 import { newRunId, taskId } from '../core/util/ids.ts';
-import { liveOwner } from '../servers/engine-access.ts';
+import { liveOwner } from '../core/store/state-lock.ts';
 import { ApiClient } from '../servers/http/api-client.ts';
 import type { CliContext } from './cli-context.ts';
 import { CliError, ExitCode } from './cli-error.ts';

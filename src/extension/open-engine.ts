@@ -2,9 +2,9 @@ import type { Budget } from '../core/model/input-request.ts';
 import fs from 'node:fs';
 import { resultsOptionsFromEnv, type ResultsOptions } from '../core/results/results-setup.ts';
 import { listSnapshots } from '../core/store/snapshot-files.ts';
-import { StateOwnedError } from '../core/store/state-lock.ts';
+import { liveOwner, StateOwnedError } from '../core/store/state-lock.ts';
 import type { Logger } from '../core/util/logger.ts';
-import { liveOwner, openOwnerStack, openReader, ScaleOutError, type OwnerStack, type ReaderAccess } from '../servers/engine-access.ts';
+import { openOwnerStack, openReader, ScaleOutError, type OwnerStack, type ReaderAccess } from '../servers/engine-access.ts';
 import { extensionRunners } from './extension-runners.ts';
 import type { SandboxSettings } from '../core/sandbox/sandbox-settings.ts';
 

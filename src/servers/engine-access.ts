@@ -4,7 +4,7 @@ import { ReadOnlyEngine } from '../core/engine/read-only-engine.ts';
 import type { RunHooks } from '../core/engine/run-hooks.ts';
 import type { BullmqMode } from '../core/queue/bullmq-mode.ts';
 import { resultsOptionsFromEnv, setupResults, type Results, type ResultsOptions } from '../core/results/results-setup.ts';
-import { isLockLive, readLock, type LockInfo } from '../core/store/state-lock.ts';
+import type { LockInfo } from '../core/store/state-lock.ts';
 import { errorMessage, silentLogger, type Logger } from '../core/util/logger.ts';
 import { deferredHooks } from './deferred-hooks.ts';
 import { ApiClient } from './http/api-client.ts';
@@ -155,12 +155,6 @@ async function startServices(
       await webhooks?.close();
     },
   };
-}
-
-/** The lock of another live process that owns `stateDir`, if there is one (then opening as owner would be refused). */
-export function liveOwner(stateDir: string): LockInfo | undefined {
-  const lock = readLock(stateDir);
-  return lock && lock.pid !== process.pid && isLockLive(lock) ? lock : undefined;
 }
 
 /** A view of a folder another process owns (or none does), following its journal: the owner's events fire as its own do. */

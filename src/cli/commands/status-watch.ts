@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
 import type { RunRecord } from '../../core/model/records.ts';
-import { liveOwner } from '../../servers/engine-access.ts';
+import { liveOwner } from '../../core/store/state-lock.ts';
 import type { CliContext } from '../cli-context.ts';
 import { CliError, ExitCode } from '../cli-error.ts';
 import { dim, runLine, taskLine } from '../format.ts';

@@ -90,3 +90,9 @@ export function acquireLock(stateDir: string, command: string): { info: LockInfo
   const owner = readLock(stateDir);
   throw owner ? new StateOwnedError(stateDir, owner) : new Error(`could not lock ${stateDir}`);
 }
+
+/** The lock of another live process that owns `stateDir`, if there is one (then opening as owner would be refused). */
+export function liveOwner(stateDir: string): LockInfo | undefined {
+  const lock = readLock(stateDir);
+  return lock && lock.pid !== process.pid && isLockLive(lock) ? lock : undefined;
+}

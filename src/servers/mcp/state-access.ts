@@ -8,17 +8,9 @@ import { StateOwnedError } from '../../core/store/state-lock.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { silentLogger } from '../../core/util/logger.ts';
+import { liveOwner } from '../../core/store/state-lock.ts';
 import type { ApiClient } from '../http/api-client.ts';
-import {
-  connectRemote,
-  liveOwner,
-  openOwnerStack,
-  openReader,
-  type OwnerStack,
-  type OwnerStackOptions,
-  type ReaderAccess,
-  type RemoteAccess,
-} from '../engine-access.ts';
+import { connectRemote, openOwnerStack, openReader, type OwnerStack, type OwnerStackOptions, type ReaderAccess, type RemoteAccess } from '../engine-access.ts';
 
 /** Longest wait for the live owner's event stream before a command is sent anyway. */
 const STREAM_CONNECT_TIMEOUT_MS = 2000;
