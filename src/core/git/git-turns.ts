@@ -1,5 +1,5 @@
 import type { Logger } from '../util/logger.ts';
-import { clearStaleIndexLock } from './task-worktrees.ts';
+import { catchUpWorktree, clearStaleIndexLock } from './task-worktrees.ts';
 
 /**
  * One git operation at a time per worktree (git's index lock) and one publish per run, each
@@ -24,10 +24,15 @@ export class GitTurns {
     return next;
   }
 
-  /** Once per run worktree per process: what a killed git left there (its index lock) goes before anything runs git in it. */
+  /**
+   * Once per run worktree per process, before anything runs git in it: what a killed owner left
+   * there goes (its git's index lock), and a checkout it left behind its branch is brought up to
+   * it (see catchUpWorktree). Not counted as done while that fails: nothing may commit there first.
+   */
   async recover(worktree: string): Promise<void> {
     if (this.recovered.has(worktree)) return;
-    this.recovered.add(worktree);
     if (await clearStaleIndexLock(worktree).catch(() => false)) this.logger.warn(`${worktree}: removed the index lock a killed git left`);
+    if (await catchUpWorktree(worktree)) this.logger.warn(`${worktree}: brought up to its branch, which a killed owner had moved in a merge`);
+    this.recovered.add(worktree);
   }
 }

@@ -172,7 +172,8 @@ export async function mergeTaskBranch(options: {
   }
   crashPoint('merge.prepared');
   // Moves only if nobody moved it meanwhile (a manual merge): then the next attempt merges again.
-  await g.raw(['update-ref', '-m', `orchestr8: merge ${taskBranch}`, `refs/heads/${runBranch}`, next, runHead]);
+  // Logged even where reflogs are off: `catchUpWorktree` finds the value it moved from as `@{1}`.
+  await g.raw(['update-ref', '--create-reflog', '-m', `orchestr8: merge ${taskBranch}`, `refs/heads/${runBranch}`, next, runHead]);
   crashPoint('merge.ref-updated');
   await syncWorktree(runWorktree);
   return { merged: true, head: next };
@@ -191,6 +192,30 @@ export async function syncWorktree(worktree: string): Promise<void> {
   } catch {
     await g.raw(['reset', '-q', '--hard', 'HEAD']);
   }
+}
+
+/**
+ * Brings a run's worktree up to its branch when a kill came between a merge moving the branch and
+ * the worktree's sync (`merge.ref-updated`): its index still holds the commit the branch moved
+ * from. Anything committed there before the merge is resumed (a task whose merge had finished but
+ * whose completion was not durable, completed again; a task sharing the run's worktree) would
+ * commit that stale checkout, taking the merged work out of the branch again, and the tasks that
+ * need it would start from a branch without it. Only that case is synced: an index holding
+ * anything else (changes staged by hand, a merge in progress) is left as it is. True when synced.
+ */
+export async function catchUpWorktree(worktree: string): Promise<boolean> {
+  const read = async (args: string[]) => {
+    try {
+      return (await git(worktree).raw(args)).trim();
+    } catch {
+      return ''; // write-tree: the index has unmerged entries
+    }
+  };
+  const tree = (ref: string) => read(['rev-parse', '-q', '--verify', `${ref}^{tree}`]);
+  const index = await read(['write-tree']);
+  if (!index || index === (await tree('HEAD')) || index !== (await tree('@{1}'))) return false;
+  await syncWorktree(worktree);
+  return true;
 }
 
 /**
