@@ -250,13 +250,13 @@ test('unknown agent fails at once and lists the known ones', async () => {
   );
 });
 
-test("the final answer returns without waiting for its turn's saves (they share the completion's commit); a tool turn still waits for them", async () => {
-  server.enqueue(toolReply([{ name: 'read_file', input: { path: 'src/app.ts' } }]), textReply('Read it.'));
-  const store = storeFor('editor');
+/**
+ * Holds the runner's saves as a journal would take them: each is taken at once (the store has it)
+ * but acknowledged only when the test says so — the tool turn's usage and checkpoint on
+ * `acknowledge`, the checkpoint after its tool results at once, the final turn's never.
+ */
+function holdSaves(store: InMemoryTaskStore) {
   const ctx = store.attempt();
-  // Every save is taken at once (the store has it) but acknowledged only when the test says so:
-  // the tool turn's usage and checkpoint on release, the checkpoint after its tool results at
-  // once, the final turn's never.
   const saves: string[] = [];
   let acknowledge!: () => void;
   const released = new Promise<void>((resolve) => (acknowledge = resolve));
@@ -269,20 +269,61 @@ test("the final answer returns without waiting for its turn's saves (they share 
     };
   ctx.saveCheckpoint = held('checkpoint', ctx.saveCheckpoint.bind(ctx));
   ctx.recordUsage = held('usage', ctx.recordUsage.bind(ctx));
+  return { ctx, saves, acknowledge };
+}
+
+async function finalAnswer(out: Promise<{ output: string }>, store: InMemoryTaskStore, text: string): Promise<void> {
+  const result = await Promise.race([out, new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5000))]);
+  assert.notEqual(result, 'waited', 'the final answer waited for its saves');
+  assert.equal((result as { output: string }).output, text);
+  assert.equal(store.usage.length, 2, "the final turn's usage was handed over before the runner returned");
+  assert.equal((store.checkpoint as { turn: number }).turn, 2, 'so was its checkpoint');
+}
+
+test("a tool with side effects waits until its turn is saved; the final answer does not wait for its own turn's saves", async () => {
+  server.enqueue(toolReply([{ name: 'write_file', input: { path: 'held/out.txt', content: 'x' } }]), textReply('Wrote it.'));
+  const store = storeFor('editor');
+  const { ctx, saves, acknowledge } = holdSaves(store);
   const out = runner().execute(ctx);
 
   await until('the tool turn’s saves', () => saves.length >= 2, 10_000);
   // Nothing positive follows while the saves are held: watch that nothing moves for a while.
+  const written = () =>
+    readFile(join(project.root, 'held/out.txt'), 'utf8').then(
+      () => true,
+      () => false,
+    );
   await stillHolds(
-    'no tool run and no next request before the tool turn is saved',
-    () => server.requests.length === 1 && !store.log.includes('← read_file'),
+    'no write and no next request before the tool turn is saved',
+    () => server.requests.length === 1 && !store.log.includes('← write_file'),
     100,
   );
+  assert.equal(await written(), false, 'the file was written before the turn asking for it was durable');
   acknowledge();
 
-  const result = await Promise.race([out, new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5000))]);
-  assert.notEqual(result, 'waited', 'the final answer waited for its saves');
-  assert.equal((result as { output: string }).output, 'Read it.');
-  assert.equal(store.usage.length, 2, "the final turn's usage was handed over before the runner returned");
-  assert.equal((store.checkpoint as { turn: number }).turn, 2, 'so was its checkpoint');
+  await finalAnswer(out, store, 'Wrote it.');
+  assert.equal(await written(), true);
+});
+
+test('read-only tools run while their turn is being saved, side by side; the next request still waits for the save', async () => {
+  server.enqueue(
+    toolReply([
+      { name: 'read_file', input: { path: 'src/app.ts' } },
+      { name: 'list_files', input: { pattern: 'src/*' } },
+    ]),
+    textReply('Read them.'),
+  );
+  const store = storeFor('editor');
+  const { ctx, saves, acknowledge } = holdSaves(store);
+  const out = runner().execute(ctx);
+
+  await until('both reads ran with the turn not yet saved', () => store.log.includes('← read_file') && store.log.includes('← list_files'), 10_000);
+  assert.equal(saves.length, 2, 'the tool results wait for the turn: only its usage and checkpoint were handed over');
+  await stillHolds('no next request before the tool turn is saved', () => server.requests.length === 1, 100);
+  acknowledge();
+
+  await finalAnswer(out, store, 'Read them.');
+  const results = server.requests[1]!.body.messages.at(-1)!.content as { tool_use_id: string; content: string }[];
+  assert.match(results[0]!.content, /greeting/, 'results in the order of the calls');
+  assert.match(results[1]!.content, /src\/app\.ts/);
 });

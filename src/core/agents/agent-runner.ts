@@ -1,7 +1,6 @@
 import { Anthropic } from '@anthropic-ai/sdk';
-import type { ContentBlockParam, Message, TextBlockParam, Tool, ToolResultBlockParam, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages/messages';
-import { abortReason, NeedsInput, PauseRun, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
-import { errorMessage } from '../util/logger.ts';
+import type { ContentBlockParam, Message, TextBlockParam, Tool, ToolUseBlockParam } from '@anthropic-ai/sdk/resources/messages/messages';
+import { NeedsInput, PauseRun, TaskError, type TaskContext, type TaskOutput, type TaskRunner } from '../runners/task-runner.ts';
 import { agentRequestError } from './agent-request-error.ts';
 import { AgentFileCache, catalogFromSnapshot, loadAgentCatalog } from './agent-catalog.ts';
 import { readCheckpoint, takeFollowUps, type AgentCheckpoint, type ConversationMessage } from './agent-checkpoint.ts';
@@ -14,6 +13,8 @@ import { captureConsoleWarnings } from './sdk-warnings.ts';
 import type { AgentTool } from './tools/agent-tool.ts';
 import { selectTools } from './tools/agent-tool-set.ts';
 import { WorkspaceGuard } from './tools/workspace-guard.ts';
+import { runToolCalls, throwIfAborted } from './tool-calls.ts';
+import { oneLine } from '../util/text-format.ts';
 import { sharedShellSandbox, type ShellSandbox } from '../sandbox/shell-sandbox.ts';
 import type { Budget } from '../model/input-request.ts';
 import { mergeRules, type PermissionRules } from './permissions/permission-rules.ts';
@@ -84,6 +85,7 @@ export class AgentRunner implements TaskRunner {
   private readonly warnedModels = new Set<string>();
   private readonly agentFiles = new AgentFileCache();
   private readonly claudeCode: ClaudeCodeRuntime;
+  private client?: { apiKey: string; baseURL: string | null; client: Anthropic };
 
   constructor(private readonly options: AgentRunnerOptions = {}) {
     this.claudeCode = new ClaudeCodeRuntime({
@@ -114,14 +116,7 @@ export class AgentRunner implements TaskRunner {
     const guard = await WorkspaceGuard.open(ctx.cwd);
     const maxTurns = def.maxTurns ?? this.options.maxTurns ?? 50;
 
-    const client = new Anthropic({
-      apiKey,
-      baseURL: this.baseURL(env),
-      maxRetries: this.options.maxRetries ?? 4,
-      timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
-      // Its own logger would print to the console of a background process; failures surface as TaskErrors instead.
-      logLevel: 'off',
-    });
+    const client = this.clientFor(apiKey, this.baseURL(env));
 
     const resumed = readCheckpoint(await ctx.loadCheckpoint(), def.name);
     let state: AgentCheckpoint = resumed
@@ -140,7 +135,7 @@ export class AgentRunner implements TaskRunner {
     const continued = takeFollowUps(state, ctx.task.followUps);
     if (continued) {
       state = continued;
-      ctx.log(`[agent ${def.name}: continuing the conversation with: ${abbreviate(String(state.messages.at(-1)!.content))}]\n`);
+      ctx.log(`[agent ${def.name}: continuing the conversation with: ${oneLine(String(state.messages.at(-1)!.content), 200)}]\n`);
       // Durable before the request: a crash from here on resumes with the prompt taken, not sent twice.
       await ctx.saveCheckpoint(structuredClone(state));
     }
@@ -152,8 +147,12 @@ export class AgentRunner implements TaskRunner {
     const gate = new ToolGate(this.rules(ctx, def), ctx.task.answers ?? []);
     let lastTurn: TurnSpend | undefined;
     let pendingSave: Promise<void> | undefined;
+    // The last model turn's usage and checkpoint, while they are on their way to disk.
+    let turnSave: Promise<unknown> | undefined;
     for (;;) {
-      this.throwIfAborted(ctx);
+      // Stopped before the turn's tools ran: an interrupted task resumes from that turn, not a new request.
+      if (ctx.signal.aborted) await turnSave?.catch(() => {});
+      throwIfAborted(ctx);
       const last = state.messages.at(-1)!;
       if (last.role === 'assistant') {
         const calls = toolUses(last);
@@ -161,15 +160,16 @@ export class AgentRunner implements TaskRunner {
         if (!calls.length) return { output: textOf(last), data: { turns: state.turn, model } };
         // Every call of the turn is decided before any runs: a call that must ask parks the task
         // with none of them done, so the resumed attempt runs the turn's calls exactly once.
-        // A tool the agent was not granted is answered "unknown tool" (runTool); only granted ones are gated.
+        // A tool the agent was not granted is answered "unknown tool" (tool-calls.ts); only granted ones are gated.
         const verdicts = calls.map((call): GateVerdict => (toolsByName.has(call.name) ? gate.verdict(call, Date.now()) : { kind: 'run' }));
         const asking = verdicts.find((v) => v.kind === 'ask');
         if (asking?.kind === 'ask') {
+          await turnSave; // parked with the tool calls durable, so the resumed attempt asks no new paid request
           ctx.log(`\n[needs input: permission to run ${asking.request.kind === 'permission' ? asking.request.call : ''}]\n`);
           throw new NeedsInput(asking.request);
         }
-        const results: ToolResultBlockParam[] = [];
-        for (const [i, call] of calls.entries()) results.push(await this.runTool(ctx, guard, toolsByName, call, verdicts[i]!));
+        const results = await runToolCalls({ ctx, guard, tools: toolsByName, sandbox: () => this.sandbox() }, calls, verdicts, turnSave);
+        turnSave = undefined;
         state.messages.push({ role: 'user', content: results });
         // Saved while the next request is already on its way: losing it in a crash only means the
         // tools run again on resume, exactly as if the crash came a moment earlier.
@@ -201,15 +201,32 @@ export class AgentRunner implements TaskRunner {
       // runs: a crash from here on resumes with the tool calls, not with a new paid request.
       const usage = this.recordUsage(ctx, state.turn, model, message);
       lastTurn = usage.spend;
-      const saved = Promise.all([usage.recorded, ctx.saveCheckpoint(state)]);
-      // A final answer returns at once: its saves share the commit of the task's completion,
-      // which every executor stores after them (TaskContext), one fsync fewer between tasks.
-      if (toolUses(state.messages.at(-1)!).length) await saved;
-      else saved.catch(() => {}); // a failed save fails the completion behind it, not this promise
+      // A copy: the tool results are added to `state` while this may still wait to be encoded.
+      const saved = Promise.all([usage.recorded, ctx.saveCheckpoint(structuredClone(state))]);
+      // Tool calls wait for it as they must (above). A final answer returns at once: its saves share
+      // the commit of the task's completion, which every executor stores after them (TaskContext).
+      if (toolUses(state.messages.at(-1)!).length) turnSave = saved;
+      saved.catch(() => {}); // a failed save fails what waits for it (tools, the completion), not this promise
       if (message.stop_reason === 'max_tokens' && !toolUses(state.messages.at(-1)!).length) {
         ctx.log(`\n[turn ${state.turn} stopped at max_tokens; the answer may be cut off]\n`);
       }
     }
+  }
+
+  /** One client while key and URL stay the same: its construction and connections are not paid again by every task. */
+  private clientFor(apiKey: string, baseURL: string | null): Anthropic {
+    if (this.client?.apiKey !== apiKey || this.client.baseURL !== baseURL) {
+      const client = new Anthropic({
+        apiKey,
+        baseURL,
+        maxRetries: this.options.maxRetries ?? 4,
+        timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
+        // Its own logger would print to the console of a background process; failures surface as TaskErrors instead.
+        logLevel: 'off',
+      });
+      this.client = { apiKey, baseURL, client };
+    }
+    return this.client.client;
   }
 
   private baseURL(env: NodeJS.ProcessEnv): string | null {
@@ -255,6 +272,10 @@ export class AgentRunner implements TaskRunner {
     }));
   }
 
+  private sandbox(): ShellSandbox | undefined {
+    return this.options.sandbox === false ? undefined : (this.options.sandbox ?? sharedShellSandbox());
+  }
+
   private get caching(): boolean {
     return this.options.promptCaching ?? true;
   }
@@ -277,7 +298,7 @@ export class AgentRunner implements TaskRunner {
       for (const warning of warnings) this.surfaceWarning(ctx, req.model, warning);
       stream.on('text', (delta) => ctx.log(delta));
       stream.on('contentBlock', (block) => {
-        if (block.type === 'tool_use') ctx.log(`\n→ ${block.name} ${abbreviate(JSON.stringify(block.input))}\n`);
+        if (block.type === 'tool_use') ctx.log(`\n→ ${block.name} ${oneLine(JSON.stringify(block.input), 200)}\n`);
       });
       return await stream.finalMessage();
     } catch (error) {
@@ -328,38 +349,6 @@ export class AgentRunner implements TaskRunner {
   private defaultBudget(): Budget | undefined {
     return typeof this.options.budget === 'function' ? this.options.budget() : this.options.budget;
   }
-
-  private async runTool(
-    ctx: TaskContext,
-    guard: WorkspaceGuard,
-    tools: Map<string, AgentTool>,
-    call: ToolUseBlockParam,
-    verdict: GateVerdict,
-  ): Promise<ToolResultBlockParam> {
-    const tool = tools.get(call.name);
-    if (!tool) return { type: 'tool_result', tool_use_id: call.id, content: `unknown tool ${call.name}`, is_error: true };
-    if (verdict.kind === 'refuse') {
-      ctx.log(`← ${call.name} refused: ${verdict.message}\n`);
-      return { type: 'tool_result', tool_use_id: call.id, content: verdict.message, is_error: true };
-    }
-    try {
-      const sandbox = this.options.sandbox === false ? undefined : (this.options.sandbox ?? sharedShellSandbox());
-      const content = await tool.run(call.input, { ctx, guard, toolUseId: call.id, ...(sandbox ? { sandbox } : {}) });
-      ctx.log(`← ${call.name}: ${abbreviate(content)}\n`);
-      return { type: 'tool_result', tool_use_id: call.id, content };
-    } catch (error) {
-      this.throwIfAborted(ctx);
-      const content = errorMessage(error);
-      ctx.log(`← ${call.name} failed: ${content}\n`);
-      return { type: 'tool_result', tool_use_id: call.id, content, is_error: true };
-    }
-  }
-
-  private throwIfAborted(ctx: TaskContext): void {
-    if (!ctx.signal.aborted) return;
-    const reason = abortReason(ctx.signal) ?? 'cancelled';
-    throw new TaskError(`agent ${reason}`, reason === 'timeout');
-  }
 }
 
 function toolUses(message: ConversationMessage): ToolUseBlockParam[] {
@@ -389,9 +378,4 @@ function withConversationBreakpoint(messages: ConversationMessage[]): Conversati
   }
   copy[copy.length - 1] = { ...last, content: blocks };
   return copy;
-}
-
-function abbreviate(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

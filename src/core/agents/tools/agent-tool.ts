@@ -18,6 +18,12 @@ export interface AgentTool {
   readonly name: string;
   readonly description: string;
   readonly inputSchema: Record<string, unknown>;
+  /**
+   * Changes nothing (reads files or task states): the runner may run it before the turn that
+   * asked for it is durable, and beside the turn's other read-only calls. A crash then only means
+   * it runs again on resume, as if the crash had come a moment earlier.
+   */
+  readonly readOnly: boolean;
   run(input: unknown, env: ToolEnv): Promise<string>;
 }
 
@@ -26,6 +32,7 @@ export function defineTool<S extends z.ZodType>(spec: {
   name: string;
   description: string;
   schema: S;
+  readOnly?: boolean;
   run(input: z.infer<S>, env: ToolEnv): Promise<string>;
 }): AgentTool {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(spec.schema) as Record<string, unknown>;
@@ -33,6 +40,7 @@ export function defineTool<S extends z.ZodType>(spec: {
     name: spec.name,
     description: spec.description,
     inputSchema,
+    readOnly: spec.readOnly ?? false,
     async run(input, env) {
       const parsed = spec.schema.safeParse(input);
       if (!parsed.success) {

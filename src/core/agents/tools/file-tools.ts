@@ -14,6 +14,7 @@ const SKIP_DIRS = new Set(['.git', 'node_modules']);
 
 export const readFileTool = defineTool({
   name: 'read_file',
+  readOnly: true,
   description: 'Read a text file in the task folder. Optional 1-based `offset` line and `limit` lines for big files.',
   schema: z.object({
     path: z.string().describe('Path relative to the task folder'),
@@ -62,6 +63,7 @@ export const editFileTool = defineTool({
 
 export const listFilesTool = defineTool({
   name: 'list_files',
+  readOnly: true,
   description: 'List files in the task folder matching a glob (`**/*.ts`, `src/*.{js,ts}`); .git and node_modules are skipped.',
   schema: z.object({
     pattern: z.string().default('**/*'),
@@ -82,6 +84,7 @@ export const listFilesTool = defineTool({
 
 export const searchTool = defineTool({
   name: 'search',
+  readOnly: true,
   description:
     'Search file contents with a JavaScript regular expression. Returns `path:line: text`. Optional `glob` filters files, `path` narrows the folder.',
   schema: z.object({

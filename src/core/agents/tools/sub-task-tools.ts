@@ -57,6 +57,7 @@ export const launchTaskTool = defineTool({
 
 export const taskStatusTool = defineTool({
   name: 'task_status',
+  readOnly: true,
   description: 'States of tasks by id (pending, queued, running, completed, failed, cancelled, …).',
   schema: z.object({ task_ids: z.array(z.string()).min(1) }),
   async run({ task_ids }, { ctx }) {
@@ -67,6 +68,7 @@ export const taskStatusTool = defineTool({
 
 export const taskResultTool = defineTool({
   name: 'task_result',
+  readOnly: true,
   description: 'The result text of a finished task, or its state and error if it has none.',
   schema: z.object({ task_id: z.string() }),
   async run({ task_id }, { ctx }) {
@@ -76,6 +78,7 @@ export const taskResultTool = defineTool({
 
 export const waitForTasksTool = defineTool({
   name: 'wait_for_tasks',
+  readOnly: true,
   description: 'Wait until all listed tasks have finished (or the timeout passes) and return their states and results. Costs no tokens while waiting.',
   schema: z.object({
     task_ids: z.array(z.string()).min(1),
