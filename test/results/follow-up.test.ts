@@ -49,6 +49,7 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
   const firstBody = github.pulls[0]!.body;
   assert.doesNotMatch(firstBody, /Follow-ups/);
   assert.equal(sh(fx.remote, 'rev-list', '--count', `main..refs/heads/${branch}`), '1');
+  assert.equal(first.delivery?.commits, 1);
 
   // The follow-up: the model sees the whole conversation so far, then the new prompt.
   server.enqueue(toolReply([{ name: 'write_file', input: { path: 'TODO.md', content: '- more\n' } }]), textReply('Added TODO.md too.'));
@@ -75,6 +76,7 @@ test('Continue… on a finished agent task: a new attempt continues the conversa
   assert.equal(second.delivery?.worktree, first.delivery?.worktree, 'the same worktree');
   assert.equal(readFileSync(join(String(second.delivery?.worktree), 'TODO.md'), 'utf8'), '- more\n');
   assert.equal(sh(fx.remote, 'rev-list', '--count', `main..refs/heads/${branch}`), '2', 'the new commit was pushed to the pull request’s branch');
+  assert.equal(second.delivery?.commits, 2, 'the run says how many commits its branch has now');
   assert.equal(github.pulls.length, 1, 'the same pull request, updated by the push');
   assert.equal(second.delivery?.pullRequest?.url, first.delivery?.pullRequest?.url);
 

@@ -59,6 +59,8 @@ export async function publishRun(ctx: RunPublishingContext, run: RunRecord, stat
     return;
   }
   const remote = options.remote ?? 'origin';
+  const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);
+  note({ changed: true, commits: ahead });
   if (state.pullRequest) {
     // Finished again after a Continue…: the new commits go to the same branch, which updates the
     // open pull request. (A push with nothing new is a no-op, so a repeated finalization costs nothing.)
@@ -68,8 +70,6 @@ export async function publishRun(ctx: RunPublishingContext, run: RunRecord, stat
     if (refused) addNote(refused);
     return;
   }
-  const ahead = await commitsAhead(state.repoRoot, state.baseSha, state.branch);
-  note({ changed: true, commits: ahead });
   const opts = readGitOptions(run);
   // A branch is pushed for its pull request, or when the workflow or a setting asks: decide first.
   const publisher = options.publisher;
