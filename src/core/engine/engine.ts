@@ -9,7 +9,6 @@ import type { WebhookOutboxStore } from '../notifications/webhook-outbox.ts';
 import { LocalExecutor } from '../runners/local-executor.ts';
 import { NoopRunner } from '../runners/noop-runner.ts';
 import { ShellRunner } from '../runners/shell-runner.ts';
-import { dependentsOf } from '../scheduler/run-progress.ts';
 import type { StateBackend } from '../store/backend.ts';
 import { StateStore } from '../store/state-store.ts';
 import type { StorageState } from '../store/storage-full.ts';
@@ -27,6 +26,7 @@ import * as moves from './moves.ts';
 import { Batch } from './moves.ts';
 import { newRun } from './new-run.ts';
 import { recover } from './recovery.ts';
+import { followUpTask, retryRun } from './reruns.ts';
 import { StateQueries, type EngineReads } from './state-queries.ts';
 import { QueryFacade } from './query-facade.ts';
 import { TaskLogs } from './task-logs.ts';
@@ -162,56 +162,9 @@ export class Engine extends QueryFacade implements EngineApi {
     core.scheduler.pump();
   };
 
-  retry = async (id: string): Promise<void> => {
-    const core = this.core;
-    core.assertWritable();
-    const runId = await this.queries.resolveRunId(id);
-    const key = splitTaskId(id)?.key;
-    const active = await this.activeOrFinished(runId);
-    const now = core.deps.clock.now();
-    const batch = new Batch();
-    if (key && !active.tasks.has(key)) throw new NotFoundError(`no task ${id}`);
-    const scope = key ? new Set([key, ...dependentsOf(key, active.tasks.values())]) : new Set(active.tasks.keys());
-    const resettable = [...scope].map((k) => active.tasks.get(k)!).filter((t) => t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped');
-    if (resettable.length === 0) throw new ConflictError(`nothing to retry in ${key ? `task ${id}` : `run ${runId}`}: no failed, cancelled or skipped tasks`);
-    const wasActive = core.active.has(runId);
-    if (!wasActive) {
-      moves.resumeRun(batch, active);
-      core.scheduler.preparedAtOnce(active);
-    }
-    for (const task of resettable) moves.reset(batch, active, task, now);
-    core.scheduler.progress(active, batch, now);
-    core.scheduler.pump(batch); // the restart shares the retry's fsync
-    await core.commit(batch);
-    if (!wasActive) void core.scheduler.prepare(active);
-    else core.scheduler.pump();
-  };
+  retry = (id: string): Promise<void> => retryRun(this.core, this.queries, id);
 
-  followUp = async (id: string, prompt: string): Promise<void> => {
-    const core = this.core;
-    core.assertWritable();
-    const text = prompt.trim();
-    if (!text) throw new ConflictError('Continue… needs a prompt');
-    const runId = await this.queries.resolveRunId(id);
-    const key = splitTaskId(id)?.key;
-    if (key === undefined) throw new NotFoundError(`${id} is a run; Continue… takes an agent task's id (<runId>.<key>)`);
-    const active = await this.activeOrFinished(runId);
-    const task = active.tasks.get(key);
-    if (!task) throw new NotFoundError(`no task ${id}`);
-    if (task.action.kind !== 'agent') throw new ConflictError(`task ${task.id} is a ${task.action.kind} task; only an agent task continues a conversation`);
-    if (task.state !== 'completed' && task.state !== 'failed' && task.state !== 'cancelled') {
-      throw new ConflictError(`task ${task.id} is ${task.state}; Continue… takes a finished agent task`);
-    }
-    const now = core.deps.clock.now();
-    const batch = new Batch();
-    const wasActive = core.active.has(runId);
-    if (!wasActive) moves.resumeRun(batch, active);
-    moves.followUp(batch, active, task, now, text);
-    core.scheduler.progress(active, batch, now);
-    await core.commit(batch);
-    if (!wasActive) void core.scheduler.prepare(active);
-    else core.scheduler.pump();
-  };
+  followUp = (id: string, prompt: string): Promise<void> => followUpTask(this.core, this.queries, id, prompt);
 
   signal = async (id: string, payload?: string, options?: SignalOptions): Promise<void> => {
     const core = this.core;
@@ -331,16 +284,6 @@ export class Engine extends QueryFacade implements EngineApi {
     await this.store.close();
     core.state = 'closed';
     core.events.dispose();
-  }
-
-  /** The run as the engine holds it while active, or rebuilt from the store when it has finished (a retry, a follow-up). */
-  private async activeOrFinished(runId: string): Promise<ActiveRun> {
-    const active = await this.core.settledActive(runId);
-    if (active) return active;
-    const run = (await this.reads.getRun(runId))!;
-    const tasks = await this.reads.getTasks(runId);
-    // Settled again after the reads: a retry resumed it meanwhile, act on that one.
-    return (await this.core.settledActive(runId)) ?? activeRun(run, tasks);
   }
 
   private async activeTarget(id: string, verb: string): Promise<{ active: ActiveRun; key?: string }> {
