@@ -137,7 +137,7 @@ export class AgentRunner implements TaskRunner {
       state = continued;
       ctx.log(`[agent ${def.name}: continuing the conversation with: ${oneLine(String(state.messages.at(-1)!.content), 200)}]\n`);
       // Durable before the request: a crash from here on resumes with the prompt taken, not sent twice.
-      await ctx.saveCheckpoint(structuredClone(state));
+      await ctx.saveCheckpoint(state);
     }
 
     const system = this.systemBlocks(def, guard.root);
@@ -170,10 +170,11 @@ export class AgentRunner implements TaskRunner {
         }
         const results = await runToolCalls({ ctx, guard, tools: toolsByName, sandbox: () => this.sandbox() }, calls, verdicts, turnSave);
         turnSave = undefined;
-        state.messages.push({ role: 'user', content: results });
+        // A new state object at each change (never mutated after): a save may encode it later.
+        state = { ...state, messages: [...state.messages, { role: 'user', content: results }] };
         // Saved while the next request is already on its way: losing it in a crash only means the
         // tools run again on resume, exactly as if the crash came a moment earlier.
-        pendingSave = ctx.saveCheckpoint(structuredClone(state));
+        pendingSave = ctx.saveCheckpoint(state);
         // Awaited with the next model turn; this keeps an early exit (cancel, max turns) from leaving it unhandled.
         pendingSave.catch(() => {});
         continue;
@@ -195,14 +196,12 @@ export class AgentRunner implements TaskRunner {
       const turn = this.modelTurn(ctx, client, { model, def, system, tools: toolParams, messages: state.messages });
       const [message] = await Promise.all([turn, pendingSave]);
       pendingSave = undefined;
-      state.turn += 1;
-      state.messages.push({ role: 'assistant', content: message.content as ContentBlockParam[] });
+      state = { ...state, turn: state.turn + 1, messages: [...state.messages, { role: 'assistant', content: message.content as ContentBlockParam[] }] };
       // Usage and checkpoint go out together (one group commit) and are durable before any tool
       // runs: a crash from here on resumes with the tool calls, not with a new paid request.
       const usage = this.recordUsage(ctx, state.turn, model, message);
       lastTurn = usage.spend;
-      // A copy: the tool results are added to `state` while this may still wait to be encoded.
-      const saved = Promise.all([usage.recorded, ctx.saveCheckpoint(structuredClone(state))]);
+      const saved = Promise.all([usage.recorded, ctx.saveCheckpoint(state)]);
       // Tool calls wait for it as they must (above). A final answer returns at once: its saves share
       // the commit of the task's completion, which every executor stores after them (TaskContext).
       if (toolUses(state.messages.at(-1)!).length) turnSave = saved;
