@@ -4,11 +4,10 @@ import type { EngineOptions } from '../../core/engine/engine-options.ts';
 import type { ReadOnlyEngine } from '../../core/engine/read-only-engine.ts';
 import { NotFoundError } from '../../core/engine/errors.ts';
 import type { EngineEvent } from '../../core/model/events.ts';
-import { StateOwnedError } from '../../core/store/state-lock.ts';
+import { liveOwner, StateOwnedError } from '../../core/store/state-lock.ts';
 import type { Disposable } from '../../core/util/disposable.ts';
 import { Emitter } from '../../core/util/emitter.ts';
 import { silentLogger } from '../../core/util/logger.ts';
-import { liveOwner } from '../../core/store/state-lock.ts';
 import type { ApiClient } from '../http/api-client.ts';
 import { connectRemote, openOwnerStack, openReader, type OwnerStack, type OwnerStackOptions, type ReaderAccess, type RemoteAccess } from '../engine-access.ts';
 
